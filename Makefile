@@ -1,0 +1,80 @@
+# zhucan — build, test, demo, bench.  `make help` lists the targets.
+PKGS       := sqlite3 libpcre2-8 lua5.4 nettle
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# The extension never links libsqlite3: it calls SQLite through the loader's
+# routine table (sqlite3ext.h).  Lua is linked dynamically (Debian's
+# liblua5.4.a is not position-independent).
+EXT_LIBS   := $(shell pkg-config --libs libpcre2-8 lua5.4 nettle 2>/dev/null) -lm
+OPT        ?= -O2 -g
+WARN       := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+DEFS       := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS_EXT := $(WARN) $(OPT) $(DEFS) -fPIC -fvisibility=hidden $(PKG_CFLAGS) -Iext
+
+SRCS  := $(sort $(wildcard ext/*.c))
+HDRS  := $(wildcard ext/*.h)
+OBJS  := $(patsubst ext/%.c,build/obj/%.o,$(SRCS))
+AOBJS := $(patsubst ext/%.c,build/asan/%.o,$(SRCS))
+SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+GEN_SRCS := $(wildcard fixtures/*.c)
+
+.PHONY: all deps demo test test-plain test-asan test-valgrind bench clean help fixtures asan
+all: zhucan.so build/zcgen
+
+help:
+	@echo "make            build zhucan.so and the fixture generator"
+	@echo "make deps       install Debian packages (non-interactive apt-get)"
+	@echo "make demo       deps + build + county fixture + sql/demo.sql"
+	@echo "make test       every test: plain, ASan+UBSan, valgrind; ends 'N passed, M failed'"
+	@echo "make bench      benchmarks (not part of make test)"
+
+zhucan.so: $(OBJS)
+	$(CC) -shared -o $@ $(OBJS) $(EXT_LIBS) -Wl,--no-undefined -Wl,-z,defs $(shell pkg-config --libs sqlite3 | sed 's/-lsqlite3//')
+
+build/obj/%.o: ext/%.c $(HDRS) | build/obj
+	$(CC) $(CFLAGS_EXT) -c -o $@ $<
+
+build/asan/zhucan.so: $(AOBJS)
+	$(CC) -shared $(SAN) -o $@ $(AOBJS) $(EXT_LIBS)
+
+build/asan/%.o: ext/%.c $(HDRS) | build/asan
+	$(CC) $(WARN) -O1 -g $(DEFS) -fPIC -fvisibility=hidden $(SAN) $(PKG_CFLAGS) -Iext -c -o $@ $<
+
+asan: build/asan/zhucan.so
+
+build/zcgen: $(GEN_SRCS) | build
+	$(CC) $(WARN) -O2 -g $(DEFS) -o $@ $(GEN_SRCS) $(shell pkg-config --cflags --libs sqlite3) -lm
+
+build build/obj build/asan:
+	mkdir -p $@
+
+deps:
+	sh tools/deps.sh
+
+# Fixtures are deterministic: same seed and scale, same content.
+data/small.db: build/zcgen
+	mkdir -p data && rm -f $@ && build/zcgen --scale small --out $@
+data/county.db: build/zcgen
+	mkdir -p data && rm -f $@ && build/zcgen --scale county --out $@
+data/city.db: build/zcgen
+	mkdir -p data && rm -f $@ && build/zcgen --scale city --out $@
+fixtures: data/small.db data/county.db
+
+demo: deps all data/county.db
+	sh tools/demo.sh
+
+test: all asan data/small.db
+	sh tests/run.sh all
+
+test-plain: all data/small.db
+	sh tests/run.sh plain
+test-asan: all asan data/small.db
+	sh tests/run.sh asan
+test-valgrind: all data/small.db
+	sh tests/run.sh valgrind
+
+bench: all data/county.db data/city.db
+	sh bench/run.sh
+
+clean:
+	rm -rf build zhucan.so

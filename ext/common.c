@@ -1,0 +1,275 @@
+/*
+** common.c — small helpers shared by every module: error messages that
+** name the function, the value and what was expected; day/time/month
+** parsing and formatting; an int64 hash map.  No SQL of its own.
+*/
+#include "zhucan.h"
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ errors */
+
+void zc_errorf(sqlite3_context *ctx, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *z = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+  if (z == NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_error(ctx, z, -1);
+  sqlite3_free(z);
+}
+
+int zc_vtab_errorf(sqlite3_vtab *pVtab, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  sqlite3_free(pVtab->zErrMsg);
+  pVtab->zErrMsg = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+  return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+char *zc_value_repr(sqlite3_value *v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_NULL:
+      return sqlite3_mprintf("NULL");
+    case SQLITE_INTEGER:
+      return sqlite3_mprintf("%lld", sqlite3_value_int64(v));
+    case SQLITE_FLOAT:
+      return sqlite3_mprintf("%!.15g", sqlite3_value_double(v));
+    case SQLITE_BLOB: {
+      int n = sqlite3_value_bytes(v);
+      const unsigned char *p = sqlite3_value_blob(v);
+      sqlite3_str *s = sqlite3_str_new(NULL);
+      sqlite3_str_appendall(s, "x'");
+      for (int i = 0; i < n && i < 16; i++) sqlite3_str_appendf(s, "%02x", p[i]);
+      sqlite3_str_appendall(s, n > 16 ? "...'" : "'");
+      return sqlite3_str_finish(s);
+    }
+    default: {
+      const unsigned char *t = sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
+      if (t == NULL) return sqlite3_mprintf("NULL");
+      if (n <= 60) return sqlite3_mprintf("'%q'", (const char *)t);
+      /* cut on a UTF-8 boundary */
+      int cut = 57;
+      while (cut > 0 && (t[cut] & 0xC0) == 0x80) cut--;
+      return sqlite3_mprintf("'%.*q...'", cut, (const char *)t);
+    }
+  }
+}
+
+/* ------------------------------------------------------------------ dates */
+
+/* Howard Hinnant's days_from_civil / civil_from_days. */
+int zc_days_from_civil(int y, int m, int d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = (unsigned)(y - era * 400);
+  const unsigned doy = (153u * (unsigned)(m > 2 ? m - 3 : m + 9) + 2u) / 5u + (unsigned)d - 1u;
+  const unsigned doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
+  return era * 146097 + (int)doe - 719468;
+}
+
+void zc_civil_from_days(int z, int *py, int *pm, int *pd) {
+  z += 719468;
+  const int era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = (unsigned)(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+  const int y = (int)yoe + era * 400;
+  const unsigned doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
+  const unsigned mp = (5u * doy + 2u) / 153u;
+  const unsigned d = doy - (153u * mp + 2u) / 5u + 1u;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  *py = y + (m <= 2);
+  *pm = (int)m;
+  *pd = (int)d;
+}
+
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int zc_valid_ymd(int y, int m, int d) {
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) return 0;
+  int lim = mdays[m - 1] + (m == 2 && is_leap(y));
+  return d <= lim;
+}
+
+static int digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return 0;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 1;
+}
+
+int zc_day_parse(const char *s, int n) {
+  int y, m, d;
+  if (s == NULL) return ZC_NONE;
+  if (n < 0) n = (int)strlen(s);
+  if (n != 10 || s[4] != '-' || s[7] != '-') return ZC_NONE;
+  if (!digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d)) return ZC_NONE;
+  if (!zc_valid_ymd(y, m, d)) return ZC_NONE;
+  return zc_days_from_civil(y, m, d);
+}
+
+int zc_time_parse(const char *s, int n, sqlite3_int64 *t) {
+  int hh, mm, ss, day;
+  if (s == NULL) return 0;
+  if (n < 0) n = (int)strlen(s);
+  if (n != 19 || s[10] != ' ' || s[13] != ':' || s[16] != ':') return 0;
+  day = zc_day_parse(s, 10);
+  if (day == ZC_NONE) return 0;
+  if (!digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) || !digits(s + 17, 2, &ss)) return 0;
+  if (hh > 23 || mm > 59 || ss > 59) return 0;
+  *t = (sqlite3_int64)day * ZC_DAY_SECONDS + hh * 3600 + mm * 60 + ss;
+  return 1;
+}
+
+int zc_month_parse(const char *s, int n, int *first, int *next) {
+  int y, m;
+  if (s == NULL) return 0;
+  if (n < 0) n = (int)strlen(s);
+  if (n != 7 || s[4] != '-') return 0;
+  if (!digits(s, 4, &y) || !digits(s + 5, 2, &m)) return 0;
+  if (y < 1 || m < 1 || m > 12) return 0;
+  *first = zc_days_from_civil(y, m, 1);
+  *next = m == 12 ? zc_days_from_civil(y + 1, 1, 1) : zc_days_from_civil(y, m + 1, 1);
+  return 1;
+}
+
+static void put2(char *p, int v) { p[0] = (char)('0' + v / 10 % 10); p[1] = (char)('0' + v % 10); }
+static void put4(char *p, int v) {
+  p[0] = (char)('0' + v / 1000 % 10); p[1] = (char)('0' + v / 100 % 10);
+  p[2] = (char)('0' + v / 10 % 10);   p[3] = (char)('0' + v % 10);
+}
+
+void zc_day_format(int day, char out[11]) {
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
+  put4(out, y); out[4] = '-'; put2(out + 5, m); out[7] = '-'; put2(out + 8, d); out[10] = 0;
+}
+
+void zc_clock_format(int s, char out[9]) {
+  put2(out, s / 3600); out[2] = ':'; put2(out + 3, s / 60 % 60); out[5] = ':'; put2(out + 6, s % 60);
+  out[8] = 0;
+}
+
+void zc_time_format(sqlite3_int64 t, char out[20]) {
+  sqlite3_int64 day = t >= 0 ? t / ZC_DAY_SECONDS : -((-t + ZC_DAY_SECONDS - 1) / ZC_DAY_SECONDS);
+  zc_day_format((int)day, out);
+  out[10] = ' ';
+  zc_clock_format((int)(t - day * ZC_DAY_SECONDS), out + 11);
+}
+
+void zc_month_format(int day, char out[8]) {
+  char b[11];
+  zc_day_format(day, b);
+  memcpy(out, b, 7);
+  out[7] = 0;
+}
+
+int zc_age_years(int birth, int day) {
+  int by, bm, bd, y, m, d;
+  zc_civil_from_days(birth, &by, &bm, &bd);
+  zc_civil_from_days(day, &y, &m, &d);
+  int age = y - by;
+  /* Birthday not reached yet this year?  A 29 February birthday is reached
+  ** on 1 March in a non-leap year: comparing (m,d) against (2,29) does that,
+  ** since 28 Feb < 29 Feb < 1 Mar. */
+  if (m < bm || (m == bm && d < bd)) age--;
+  return age;
+}
+
+/* ------------------------------------------------------------------ hash */
+
+uint64_t zc_hash64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+uint64_t zc_hash_bytes(const void *p, size_t n, uint64_t seed) {
+  const unsigned char *s = p;
+  uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = zc_hash64(h ^ w);
+    s += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  memcpy(&w, s, n);
+  return zc_hash64(h ^ w ^ ((uint64_t)n << 56));
+}
+
+#define ZC_EMPTY INT64_MIN
+
+void zc_map_init(ZcMap *m) { memset(m, 0, sizeof *m); }
+
+void zc_map_clear(ZcMap *m) {
+  sqlite3_free(m->keys);
+  sqlite3_free(m->vals);
+  memset(m, 0, sizeof *m);
+}
+
+void zc_map_reset(ZcMap *m) {
+  for (size_t i = 0; i < m->cap; i++) m->keys[i] = ZC_EMPTY;
+  m->n = 0;
+}
+
+static int map_grow(ZcMap *m) {
+  size_t ncap = m->cap ? m->cap * 2 : 64;
+  sqlite3_int64 *nk = sqlite3_malloc64(ncap * sizeof *nk);
+  sqlite3_int64 *nv = sqlite3_malloc64(ncap * sizeof *nv);
+  if (!nk || !nv) {
+    sqlite3_free(nk);
+    sqlite3_free(nv);
+    return 0;
+  }
+  for (size_t i = 0; i < ncap; i++) nk[i] = ZC_EMPTY;
+  for (size_t i = 0; i < m->cap; i++) {
+    if (m->keys[i] == ZC_EMPTY) continue;
+    size_t j = zc_hash64((uint64_t)m->keys[i]) & (ncap - 1);
+    while (nk[j] != ZC_EMPTY) j = (j + 1) & (ncap - 1);
+    nk[j] = m->keys[i];
+    nv[j] = m->vals[i];
+  }
+  sqlite3_free(m->keys);
+  sqlite3_free(m->vals);
+  m->keys = nk;
+  m->vals = nv;
+  m->cap = ncap;
+  return 1;
+}
+
+sqlite3_int64 *zc_map_slot(ZcMap *m, sqlite3_int64 key, int create, int *pIsNew) {
+  if (pIsNew) *pIsNew = 0;
+  if (m->cap) {
+    size_t j = zc_hash64((uint64_t)key) & (m->cap - 1);
+    while (m->keys[j] != ZC_EMPTY) {
+      if (m->keys[j] == key) return &m->vals[j];
+      j = (j + 1) & (m->cap - 1);
+    }
+    if (!create) return NULL;
+    if ((m->n + 1) * 4 <= m->cap * 3) {
+      m->keys[j] = key;
+      m->vals[j] = 0;
+      m->n++;
+      if (pIsNew) *pIsNew = 1;
+      return &m->vals[j];
+    }
+  }
+  if (!create) return NULL;
+  if (!map_grow(m)) return NULL;
+  return zc_map_slot(m, key, create, pIsNew);
+}

@@ -1,0 +1,113 @@
+/*
+** zhucan.c — the loadable extension's entry points and its module table.
+**
+**   .load ./zhucan                 -- entry point sqlite3_zhucan_init
+**   SELECT zhucan_version();       -- 'zhucan 0.1.0 (SQLite 3.40.1, PCRE2 10.42, Lua 5.4.4)'
+**
+** The extension also exports sqlite3_extension_init, so it loads under any
+** file name (the SQLite ODBC driver and others derive the entry point from
+** the file name, or fall back to that one).  Nothing else is exported.
+**
+** Each module registers its own SQL through one function listed in aModule
+** below; the per-connection state (ZcConn) is freed when the connection
+** closes, through the destructor of zhucan_version().
+*/
+#include "zhucan.h"
+SQLITE_EXTENSION_INIT1
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <lua.h>
+#include <pcre2.h>
+#include <string.h>
+
+/* Modules are linked when their source exists in ext/; a weak reference
+** lets the build include any subset while work is in progress. */
+#define ZC_WEAK __attribute__((weak))
+ZC_WEAK int zc_identity_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK int zc_regex_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK int zc_policy_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK int zc_subsidy_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK int zc_settle_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK int zc_anomaly_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK int zc_ingest_register(sqlite3 *, ZcConn *, char **);
+ZC_WEAK void zc_regex_free(ZcConn *);
+ZC_WEAK void zc_policy_free(ZcConn *);
+ZC_WEAK void zc_facts_free(ZcConn *);
+
+static const struct {
+  const char *name;
+  ZcRegisterFn xRegister;
+} aModule[] = {
+    {"identity", zc_identity_register}, {"regex", zc_regex_register},
+    {"policy", zc_policy_register},     {"subsidy", zc_subsidy_register},
+    {"settle", zc_settle_register},     {"anomaly", zc_anomaly_register},
+    {"ingest", zc_ingest_register},
+};
+
+int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp) {
+  for (int i = 0; i < nFunc; i++) {
+    int rc = sqlite3_create_function_v2(db, aFunc[i].name, aFunc[i].nArg, aFunc[i].flags,
+                                        pApp, aFunc[i].xFunc, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+static void conn_free(void *p) {
+  ZcConn *zc = p;
+  if (zc == NULL) return;
+  if (zc_regex_free) zc_regex_free(zc);
+  if (zc_policy_free) zc_policy_free(zc);
+  if (zc_facts_free) zc_facts_free(zc);
+  sqlite3_free(zc);
+}
+
+static void version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  char pcre[64] = "";
+  pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+  char *z = sqlite3_mprintf("zhucan %s (SQLite %s, PCRE2 %s, %s)", ZC_VERSION,
+                            sqlite3_libversion(), pcre, LUA_RELEASE);
+  if (z == NULL) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
+static int zhucan_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+  SQLITE_EXTENSION_INIT2(pApi);
+  ZcConn *zc = sqlite3_malloc(sizeof *zc);
+  if (zc == NULL) return SQLITE_NOMEM;
+  memset(zc, 0, sizeof *zc);
+  zc->db = db;
+  /* zhucan_version owns the connection state: its destructor runs when the
+  ** connection closes (or the extension is loaded again). */
+  int rc = sqlite3_create_function_v2(db, "zhucan_version", 0, ZC_PURE, zc, version_func,
+                                      NULL, NULL, conn_free);
+  if (rc != SQLITE_OK) {
+    conn_free(zc);
+    return rc;
+  }
+  for (size_t i = 0; i < sizeof aModule / sizeof aModule[0]; i++) {
+    if (aModule[i].xRegister == NULL) continue;
+    rc = aModule[i].xRegister(db, zc, pzErrMsg);
+    if (rc != SQLITE_OK) {
+      if (pzErrMsg && *pzErrMsg == NULL)
+        *pzErrMsg = sqlite3_mprintf("zhucan: registering module %s failed: %s", aModule[i].name,
+                                    sqlite3_errstr(rc));
+      return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+__attribute__((visibility("default"))) int sqlite3_zhucan_init(sqlite3 *db, char **pzErrMsg,
+                                                               const sqlite3_api_routines *pApi) {
+  return zhucan_init(db, pzErrMsg, pApi);
+}
+
+__attribute__((visibility("default"))) int sqlite3_extension_init(
+    sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+  return zhucan_init(db, pzErrMsg, pApi);
+}

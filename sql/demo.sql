@@ -1,0 +1,2 @@
+.mode box
+SELECT zhucan_version() AS version;

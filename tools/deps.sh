@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install the Debian packages zhucan needs (non-interactive). Skips apt when
+# everything is present already.
+set -e
+PKGS="build-essential pkg-config sqlite3 libsqlite3-dev libpcre2-dev liblua5.4-dev nettle-dev
+      valgrind unixodbc odbcinst libsqliteodbc python3-pyodbc python3 pcre2-utils time"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q $missing
