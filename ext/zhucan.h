@@ -31,6 +31,8 @@ SQLITE_EXTENSION_INIT3
 
 /* A NULL day or NULL integer fact. */
 #define ZC_NONE INT32_MIN
+/* price_fen of a quote (subsidy_for with 4 arguments): unknown. */
+#define ZC_NO_PRICE INT64_MIN
 
 /* ------------------------------------------------------------------ */
 /* Per-connection state.  Each module owns its slot and frees it in its
@@ -108,6 +110,11 @@ void zc_month_format(int day, char out[8]);
 int zc_age_years(int birth, int day);
 #define ZC_DAY_SECONDS 86400
 
+/* GB 11643 resident ID: 1 and birth day / sex ('M','F') when x (n bytes) is
+** a well-formed 18-character ID with a real birth date and a correct check
+** character (X or x); else 0.  The one parser every module uses. */
+int zc_idcard_parse(const char *x, int n, int *birth, char *sex);
+
 /* ------------------------------------------------------------------ */
 /* common.c — an open-addressing hash map from int64 keys to int64 values.
 ** Keys may be any value except INT64_MIN (the empty marker). */
@@ -177,7 +184,7 @@ typedef struct ZcMealFacts {
   sqlite3_int64 served_at;  /* seconds */
   const char *method;       /* card | face | manual | delivery */
   const char *device, *token;  /* may be NULL */
-  sqlite3_int64 price_fen;
+  sqlite3_int64 price_fen;  /* ZC_NO_PRICE for a quote (Lua sees nil) */
   sqlite3_int64 site_id;
   int nth_slot, nth_day, nth_month;
 } ZcMealFacts;
@@ -200,6 +207,54 @@ typedef struct ZcSiteStats {
   sqlite3_int64 meals, subsidised_meals, diners, days_served;
   sqlite3_int64 residents_full, residents_semi;
 } ZcSiteStats;
+
+/* Interned strings (connection lifetime; pointer equality = string
+** equality). NULL in, NULL out. */
+const char *zc_intern(ZcConn *zc, const char *s, int n);
+
+/* An elder's record: identity, region, death, and the validity intervals of
+** statuses, agreements and bed stays.  Cached until the data changes. */
+typedef struct ZcInterval { sqlite3_int64 key; int from, to; } ZcInterval; /* [from,to) days; to = INT32_MAX when open */
+typedef struct ZcElderRec {
+  sqlite3_int64 id;
+  char sex;
+  int birth, died_on;
+  const char *region_code;           /* elder.region as stored */
+  const ZcRegion *region;            /* NULL if the code is not in region */
+  int nstatus, nagree, nbed;
+  ZcInterval *status;                /* key = status bit */
+  ZcInterval *agree;                 /* key = site id  */
+  ZcInterval *bed;                   /* key = site id  */
+} ZcElderRec;
+/* The record of elder id; an unknown id is an error ("elder 42 does not
+** exist"). */
+int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
+/* The facts the rules see for elder rec on day; site_id 0 = agreement with
+** any site (eligible()), else agreement with that site (meal()). */
+void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id,
+                    ZcElderFacts *out);
+/* Site facts (all sites cached); unknown id is an error. */
+int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **pzErr);
+
+/* Ordinals: the one way nth_slot/nth_day/nth_month are counted.  Feed one
+** elder's meals of one month in (served_at, id) order; slot must be
+** interned. */
+typedef struct ZcOrd {
+  int day, nday, nmonth, nslots;
+  const char *slot[8];
+  int count[8];
+} ZcOrd;
+void zc_ord_reset(ZcOrd *o);
+void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month);
+
+/* Facts of a recorded meal (ordinals included). Unknown id is an error. */
+int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m,
+                  const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
+/* Facts of a meal that would be served at served_at (a quote): ordinals
+** count the elder's recorded meals at or before served_at, plus this one. */
+int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id,
+                   sqlite3_int64 served_at, const char *slot, ZcMealFacts *m,
+                   const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
 
 /* ------------------------------------------------------------------ */
 /* policy.c — versions and the sandboxed runtime.
@@ -277,5 +332,13 @@ int zc_policy_site(ZcConn *zc, const ZcPolicyVersion *v,
                    const ZcSiteFacts *site, const char *month,
                    const ZcSiteStats *stats, const ZcSiteItem **pItems,
                    int *pn, char **pzErr);
+
+/* subsidy.c — the money path shared by every function: the version of the
+** site's governing policy on the meal's day, elder facts for eligible() and
+** meal(), zc_policy_subsidy().  *pv receives the version used.  fn names
+** the SQL function for error messages. */
+int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
+             const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out,
+             char **pzErr);
 
 #endif /* ZHUCAN_H */
