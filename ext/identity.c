@@ -147,7 +147,7 @@ static int mask_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   size_t n = (size_t)sqlite3_value_bytes(v);
   size_t bad = 0;
   if (!zc_utf8_valid(z, n, &bad)) {
-    q = zc_value_repr(v);
+    q = zc_utf8_repr((const char *)z, n);
     zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what,
               q ? q : "?", (unsigned long long)bad);
     sqlite3_free(q);

@@ -121,7 +121,7 @@ bad:
 
 /* A short printable quote of n bytes for messages: 'text' (cut at about 60
 ** bytes on a character boundary) or x'hex' when not valid UTF-8. */
-static char *re_repr(const char *s, size_t n) {
+char *zc_utf8_repr(const char *s, size_t n) {
   if (!zc_utf8_valid((const unsigned char *)s, n, NULL)) {
     sqlite3_str *str = sqlite3_str_new(NULL);
     sqlite3_str_appendall(str, "x'");
@@ -172,7 +172,7 @@ static int re_compile(const char *pat, size_t n, uint64_t hash, ZcRe **out, char
   re->code = pcre2_compile((PCRE2_SPTR)pat, n, ZC_RE_COMPILE_FLAGS, &errcode, &erroff, NULL);
   if (re->code == NULL) {
     if (errcode == PCRE2_ERROR_NOMEMORY) goto re_compile_error;
-    char *q = re_repr(pat, n);
+    char *q = zc_utf8_repr(pat, n);
     char *m = pcre2_message(errcode);
     *pzErr = sqlite3_mprintf("pattern %s is not a valid regular expression: %s at offset %llu",
                              q ? q : "?", m ? m : "?", (unsigned long long)erroff);
@@ -316,7 +316,7 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   }
   size_t bad = 0;
   if (!zc_utf8_valid((const unsigned char *)subj, n, &bad)) {
-    char *q = re_repr(subj, n);
+    char *q = zc_utf8_repr(subj, n);
     *pzErr = sqlite3_mprintf("text %s is not valid UTF-8 (bad byte at offset %llu)",
                              q ? q : "?", (unsigned long long)bad);
     sqlite3_free(q);
@@ -328,7 +328,7 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc < 0) {
     char *m = pcre2_message(rc);
-    char *q = re_repr(subj, n);
+    char *q = zc_utf8_repr(subj, n);
     *pzErr = sqlite3_mprintf("matching text %s failed: %s", q ? q : "?", m ? m : "?");
     sqlite3_free(q);
     sqlite3_free(m);
@@ -361,7 +361,7 @@ static int arg_text(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   size_t n = (size_t)sqlite3_value_bytes(v);
   size_t bad = 0;
   if (checkUtf8 && !zc_utf8_valid((const unsigned char *)z, n, &bad)) {
-    char *q = re_repr(z, n);
+    char *q = zc_utf8_repr(z, n);
     zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what,
               q ? q : "?", (unsigned long long)bad);
     sqlite3_free(q);
@@ -403,8 +403,8 @@ static void match_error(sqlite3_context *ctx, const char *fn, const ZcRe *re, co
     return;
   }
   char *m = pcre2_message(rc);
-  char *qp = re_repr(re->pat, re->n);
-  char *qs = re_repr(s, n);
+  char *qp = zc_utf8_repr(re->pat, re->n);
+  char *qs = zc_utf8_repr(s, n);
   const char *hint = "";
   if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
       rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
@@ -514,7 +514,7 @@ static void regexp_capture_func(sqlite3_context *ctx, int argc, sqlite3_value **
       g = sqlite3_value_int64(v);
       if (g < 0 || g > re->ncap) {
         q = zc_value_repr(v);
-        char *qp = re_repr(re->pat, re->n);
+        char *qp = zc_utf8_repr(re->pat, re->n);
         zc_errorf(ctx, "%s: group %s is not in 0..%u for pattern %s", fn, q ? q : "?",
                   (unsigned)re->ncap, qp ? qp : "?");
         sqlite3_free(qp);
@@ -541,7 +541,7 @@ static void regexp_capture_func(sqlite3_context *ctx, int argc, sqlite3_value **
       }
       if (num < 0) {
         q = zc_value_repr(v);
-        char *qp = re_repr(re->pat, re->n);
+        char *qp = zc_utf8_repr(re->pat, re->n);
         zc_errorf(ctx, "%s: pattern %s has no group named %s", fn, qp ? qp : "?", q ? q : "?");
         sqlite3_free(qp);
         sqlite3_free(q);
@@ -609,8 +609,8 @@ static void regexp_replace_func(sqlite3_context *ctx, int argc, sqlite3_value **
       /* everything else is about the replacement string: $9 with no such
       ** group, an unterminated ${, ... */
       char *m = pcre2_message(rc);
-      char *q = re_repr(r, nr);
-      char *qp = re_repr(re->pat, re->n);
+      char *q = zc_utf8_repr(r, nr);
+      char *qp = zc_utf8_repr(re->pat, re->n);
       zc_errorf(ctx, "%s: replacement %s for pattern %s: %s at offset %llu", fn, q ? q : "?",
                 qp ? qp : "?", m ? m : "?", (unsigned long long)len);
       sqlite3_free(qp);

@@ -42,4 +42,10 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *re, const char *subj, size_t n,
 ** byte offset of the first bad sequence. */
 int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad);
 
+/* A short printable quote of s[0..n) for error messages: 'text' (cut near
+** 60 bytes on a character boundary, with ...) or x'hex' (first 16 bytes)
+** when it is not valid UTF-8, so a message never carries invalid UTF-8.
+** sqlite3_malloc'd; NULL on OOM. */
+char *zc_utf8_repr(const char *s, size_t n);
+
 #endif /* ZC_REGEX_H */
