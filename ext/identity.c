@@ -45,30 +45,17 @@ typedef struct IdCard {
   char sex;           /* 'M' | 'F' */
 } IdCard;
 
-/* 1 if v is a valid ID number (filling *id), else 0. */
+/* 1 if v is a valid ID number (filling *id), else 0: text (or an integer
+** read as its digits) checked by zc_idcard_parse, the parser every module
+** uses (facts.c derives an elder's age and sex with it too). */
 static int id_parse(sqlite3_value *v, IdCard *id) {
-  static const int weight[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  static const char check[] = "10X98765432";
   int t = sqlite3_value_type(v);
   if (t != SQLITE_TEXT && t != SQLITE_INTEGER) return 0;
   const char *s = (const char *)sqlite3_value_text(v);
   if (s == NULL || sqlite3_value_bytes(v) != ID_LEN) return 0;
-  int sum = 0;
-  for (int i = 0; i < 17; i++) {
-    if (s[i] < '0' || s[i] > '9') return 0;
-    sum += (s[i] - '0') * weight[i];
-  }
-  char c = s[17] == 'x' ? 'X' : s[17];
-  if (c != check[sum % 11]) return 0;
-  int y = 0, m = 0, d = 0;
-  for (int i = 6; i < 10; i++) y = y * 10 + (s[i] - '0');
-  m = (s[10] - '0') * 10 + (s[11] - '0');
-  d = (s[12] - '0') * 10 + (s[13] - '0');
-  if (!zc_valid_ymd(y, m, d)) return 0;
+  if (!zc_idcard_parse(s, ID_LEN, &id->birth, &id->sex)) return 0;
   memcpy(id->region, s, 6);
   id->region[6] = 0;
-  id->birth = zc_days_from_civil(y, m, d);
-  id->sex = (s[16] - '0') % 2 ? 'M' : 'F';
   return 1;
 }
 
