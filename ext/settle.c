@@ -76,7 +76,9 @@ typedef struct Compute {
   ZcMap site_idx;                /* site id -> index in refs */
   SiteRef *refs;
   int nref;
-  ZcMap elder_idx;               /* elder id -> index in ords */
+  ZcMap elder_idx;               /* elder id -> index in ords (sparse ids) */
+  int32_t *dense;                /* elder id -> index+1, ids 0..ndense-1 */
+  sqlite3_int64 ndense;
   struct ElderSt { ZcOrd ord; const ZcElderRec *rec; } *ords;
   size_t nord, cord;
   ZcMap diners;                  /* (site index, elder) -> 1 */
@@ -88,6 +90,27 @@ static void compute_free(Compute *c) {
   zc_map_clear(&c->diners);
   sqlite3_free(c->refs);
   sqlite3_free(c->ords);
+  sqlite3_free(c->dense);
+}
+
+/* Sizes the dense elder index when elder ids are reasonably dense. */
+static int dense_init(Compute *c) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(c->zc->db, "SELECT max(id), count(*) FROM elder", -1, &st, NULL);
+  if (rc) return rc;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 27) && mx <= 4 * n + 1000000) {
+      c->dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(int32_t));
+      if (!c->dense) rc = SQLITE_NOMEM;
+      else {
+        memset(c->dense, 0, (size_t)(mx + 1) * sizeof(int32_t));
+        c->ndense = mx + 1;
+      }
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
 }
 
 static int site_ref(Compute *c, sqlite3_int64 id, SiteRef **out) {
@@ -137,8 +160,16 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
 
 static struct ElderSt *elder_st(Compute *c, sqlite3_int64 elder) {
   int isnew;
-  sqlite3_int64 *v = zc_map_slot(&c->elder_idx, elder, 1, &isnew);
-  if (!v) return NULL;
+  sqlite3_int64 *v, dv;
+  if (elder >= 0 && elder < c->ndense) {
+    /* elder ids are usually dense: an array beats a hash map here */
+    if (c->dense[elder]) return &c->ords[c->dense[elder] - 1];
+    isnew = 1;
+    v = &dv;
+  } else {
+    v = zc_map_slot(&c->elder_idx, elder, 1, &isnew);
+    if (!v) return NULL;
+  }
   if (isnew) {
     if (c->nord == c->cord) {
       size_t ncap = c->cord ? c->cord * 2 : 1024;
@@ -150,6 +181,7 @@ static struct ElderSt *elder_st(Compute *c, sqlite3_int64 elder) {
     zc_ord_reset(&c->ords[c->nord].ord);
     c->ords[c->nord].rec = NULL;
     *v = (sqlite3_int64)c->nord++;
+    if (v == &dv) c->dense[elder] = (int32_t)(*v + 1);
   }
   return &c->ords[*v];
 }
@@ -195,6 +227,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   c.fn = fn;
   if ((rc = zc_facts_sync(zc))) goto done;
   if ((rc = load_sites(&c, region, pzErr))) goto done;
+  if ((rc = dense_init(&c))) goto done;
   for (int i = 0; i < c.nref; i++) {
     const ZcPolicyVersion *v = NULL;
     if ((rc = zc_policy_for_region(zc, c.refs[i].site->region, first, &v, pzErr))) goto done;
