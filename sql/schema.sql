@@ -96,7 +96,7 @@ CREATE INDEX IF NOT EXISTS meal_device_time ON meal(device, served_at);
 -- by time, covering: a month's meals in (served_at, id) order without
 -- touching the table (settlement, settle, replay and anomaly_scan read the
 -- month through it; about twice as fast as an index on served_at alone)
-CREATE INDEX IF NOT EXISTS meal_time ON meal(served_at, elder_id, site_id, slot, method, price_fen, device, token);
+CREATE INDEX IF NOT EXISTS meal_time ON meal(served_at, id, elder_id, site_id, slot, method, price_fen, device, token);
 
 CREATE TABLE IF NOT EXISTS site_report(
   site_id INTEGER NOT NULL,
