@@ -87,8 +87,9 @@ CREATE TABLE IF NOT EXISTS meal(
   token     TEXT,
   price_fen INTEGER NOT NULL
 );
--- by elder and time: ordinals (nth_slot/day/month), repeats, two_sites
-CREATE INDEX IF NOT EXISTS meal_elder_time ON meal(elder_id, served_at, id);
+-- by elder and time, covering: an elder's month in (served_at, id) order
+-- for ordinals (nth_slot/day/month), subsidy_for, repeats and two_sites
+CREATE INDEX IF NOT EXISTS meal_elder_time ON meal(elder_id, served_at, id, site_id, slot, method, price_fen, device, token);
 -- by site and time: settlement by site, over_report, manual_heavy
 CREATE INDEX IF NOT EXISTS meal_site_time ON meal(site_id, served_at);
 -- by device and time: card_burst
