@@ -757,7 +757,7 @@ static int elder_pass(Scan *s) {
           char *gap = fmt_duration(m->t - p->t), *lim = fmt_number(t->travel_minutes);
           rc = finding_add(&s->out, K_TWO_SITES, m->site, m->elder, m->id, m->t, 0, 0,
                            gap && lim ? sqlite3_mprintf("meal at site %lld only %s after a meal at site "
-                                                        "%lld at %s (meal %lld); the sites are %s min apart",
+                                                        "%lld at %s (meal %lld); travel between sites takes %s min",
                                                         m->site, gap, p->site, hm, p->id, lim)
                                       : NULL);
           sqlite3_free(gap);
@@ -979,7 +979,7 @@ static int run_scan(Scan *s) {
   if ((rc = elder_pass(s))) return rc;
   if ((rc = device_pass(s))) return rc;
   if ((rc = site_checks(s))) return rc;
-  qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
+  if (s->out.n > 1) qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
   return SQLITE_OK;
 }
 
@@ -1121,7 +1121,7 @@ static int run_coverage(ZcConn *zc, const char *region, int day, GapList *out, c
     out->a[out->n].reason = reason;
     out->n++;
   }
-  qsort(out->a, (size_t)out->n, sizeof *out->a, gap_cmp);
+  if (out->n > 1) qsort(out->a, (size_t)out->n, sizeof *out->a, gap_cmp);
   goto done;
 sqlerr:
   if (rc != SQLITE_NOMEM && !*pzErr)
