@@ -100,11 +100,16 @@ int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec 
                                fn, site->id, site->region ? site->region : "NULL");
     return SQLITE_ERROR;
   }
+  *pv = v;
+  return zc_money_with(zc, v, m, elder, site, out, pzErr);
+}
+
+int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
+                  const ZcSiteFacts *site, ZcMealResult *out, char **pzErr) {
   ZcElderFacts any, at_site;
   zc_elder_facts(zc, elder, m->day, 0, &any);
   at_site = any;
   at_site.agreement = zc_elder_agreement(elder, m->day, site->id);
-  *pv = v;
   return zc_policy_subsidy(zc, v, m, &any, &at_site, site, out, pzErr);
 }
 

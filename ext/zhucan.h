@@ -43,6 +43,9 @@ struct ZcConn {
   struct ZcRegexCache *regex;   /* regex.c  */
   struct ZcPolicyRt *policy;    /* policy.c */
   struct ZcFacts *facts;        /* facts.c  */
+  /* When > 0, version choice only considers versions with id <= horizon:
+  ** replay() recomputes a run with the versions installed when it ran. */
+  sqlite3_int64 policy_horizon;
 };
 
 /* Module registration: each module provides one of these; zhucan.c keeps
@@ -344,5 +347,10 @@ int zc_policy_site(ZcConn *zc, const ZcPolicyVersion *v,
 int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
              const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out,
              char **pzErr);
+
+/* The same with the version already chosen (callers that cache the version
+** per site and day). */
+int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
+                  const ZcSiteFacts *site, ZcMealResult *out, char **pzErr);
 
 #endif /* ZHUCAN_H */
