@@ -1134,7 +1134,11 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
                                VNAME(v), fn_name[c->fn], ZC_POLICY_MEM_CAP >> 20, v->pub.id);
       break;
     default:
-      *pzErr = sqlite3_mprintf("%s (in %s(), version %lld)", msg, fn_name[c->fn], v->pub.id);
+      if (msg && msg[0] == '(')   /* a non-string error object: name the policy */
+        *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v),
+                                 fn_name[c->fn], msg, v->pub.id);
+      else
+        *pzErr = sqlite3_mprintf("%s (in %s(), version %lld)", msg, fn_name[c->fn], v->pub.id);
       break;
   }
   sqlite3_free(msg);
