@@ -295,3 +295,26 @@ int zc_idcard_parse(const char *x, int n, int *birth, char *sex) {
   if (sex) *sex = ((x[16] - '0') & 1) ? 'M' : 'F';
   return 1;
 }
+
+/* ------------------------------------------------------------------ JSON */
+
+void zc_json_str(sqlite3_str *s, const char *z) {
+  if (z == NULL) {
+    sqlite3_str_appendall(s, "null");
+    return;
+  }
+  sqlite3_str_appendchar(s, 1, '"');
+  for (const unsigned char *p = (const unsigned char *)z; *p; p++) {
+    switch (*p) {
+      case '"': sqlite3_str_appendall(s, "\\\""); break;
+      case '\\': sqlite3_str_appendall(s, "\\\\"); break;
+      case '\n': sqlite3_str_appendall(s, "\\n"); break;
+      case '\r': sqlite3_str_appendall(s, "\\r"); break;
+      case '\t': sqlite3_str_appendall(s, "\\t"); break;
+      default:
+        if (*p < 0x20) sqlite3_str_appendf(s, "\\u%04x", *p);
+        else sqlite3_str_appendchar(s, 1, (char)*p);
+    }
+  }
+  sqlite3_str_appendchar(s, 1, '"');
+}

@@ -561,13 +561,15 @@ void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 si
   o->died_on = rec->died_on;
   for (int i = 0; i < rec->nstatus; i++)
     if (in_force(&rec->status[i], day)) o->status |= (uint64_t)1 << rec->status[i].key;
-  for (int i = 0; i < rec->nagree; i++)
-    if (in_force(&rec->agree[i], day) && (site_id == 0 || rec->agree[i].key == site_id)) {
-      o->agreement = 1;
-      break;
-    }
+  o->agreement = zc_elder_agreement(rec, day, site_id);
   for (int i = 0; i < rec->nbed; i++)
     if (in_force(&rec->bed[i], day) && (o->bed == 0 || rec->bed[i].key < o->bed)) o->bed = rec->bed[i].key;
+}
+
+int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id) {
+  for (int i = 0; i < rec->nagree; i++)
+    if (in_force(&rec->agree[i], day) && (site_id == 0 || rec->agree[i].key == site_id)) return 1;
+  return 0;
 }
 
 /* ------------------------------------------------------------- ordinals */

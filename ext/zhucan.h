@@ -43,6 +43,9 @@ struct ZcConn {
   struct ZcRegexCache *regex;   /* regex.c  */
   struct ZcPolicyRt *policy;    /* policy.c */
   struct ZcFacts *facts;        /* facts.c  */
+  /* When > 0, version choice only considers versions with id <= horizon:
+  ** replay() recomputes a run with the versions installed when it ran. */
+  sqlite3_int64 policy_horizon;
 };
 
 /* Module registration: each module provides one of these; zhucan.c keeps
@@ -233,6 +236,8 @@ int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pz
 ** any site (eligible()), else agreement with that site (meal()). */
 void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id,
                     ZcElderFacts *out);
+/* 1 if an agreement of rec with site_id (0 = any site) is in force on day. */
+int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id);
 /* Site facts (all sites cached); unknown id is an error. */
 int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **pzErr);
 
@@ -285,6 +290,8 @@ int zc_policy_for_name(ZcConn *zc, const char *name, int day,
 /* A stored version by id (error if absent). */
 int zc_policy_by_id(ZcConn *zc, sqlite3_int64 id,
                     const ZcPolicyVersion **out, char **pzErr);
+/* JSON helpers (common.c): a JSON string literal, or null for NULL. */
+void zc_json_str(sqlite3_str *s, const char *z);
 /* Number from the version's params or anomaly table: 1 if present (and a
 ** number), 0 if absent. */
 int zc_policy_number(const ZcPolicyVersion *v, const char *table,
@@ -340,5 +347,10 @@ int zc_policy_site(ZcConn *zc, const ZcPolicyVersion *v,
 int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
              const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out,
              char **pzErr);
+
+/* The same with the version already chosen (callers that cache the version
+** per site and day). */
+int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
+                  const ZcSiteFacts *site, ZcMealResult *out, char **pzErr);
 
 #endif /* ZHUCAN_H */
