@@ -1134,11 +1134,18 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
                                VNAME(v), fn_name[c->fn], ZC_POLICY_MEM_CAP >> 20, v->pub.id);
       break;
     default:
-      if (msg && msg[0] == '(')   /* a non-string error object: name the policy */
+      if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
         *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v),
                                  fn_name[c->fn], msg, v->pub.id);
-      else
-        *pzErr = sqlite3_mprintf("%s (in %s(), version %lld)", msg, fn_name[c->fn], v->pub.id);
+      } else {
+        /* errors raised inside library functions carry no position: name
+        ** the policy anyway */
+        size_t nl = strlen(v->pub.name);
+        int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
+        *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name,
+                                 named ? "" : "@", named ? "" : v->pub.effective_text,
+                                 named ? "" : ": ", msg, fn_name[c->fn], v->pub.id);
+      }
       break;
   }
   sqlite3_free(msg);
@@ -1283,9 +1290,11 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
   lua_pushnil(L);
   while (lua_next(L, t)) {
     if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) n++;
-    else if (all)
-      luaL_error(L, "anomaly: entries must be name = number (got %s = %s)", luaL_typename(L, -2),
+    else if (all && lua_type(L, -2) == LUA_TSTRING)
+      luaL_error(L, "anomaly.%s must be a number (got %s)", lua_tostring(L, -2),
                  luaL_typename(L, -1));
+    else if (all)
+      luaL_error(L, "anomaly: keys must be threshold names (got a %s)", luaL_typename(L, -2));
     lua_pop(L, 1);
   }
   PNum *a = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof *a);
