@@ -1191,6 +1191,7 @@ typedef struct LoadCtx {
   size_t len;
   const char *chunk;
   PVersion *v;
+  sqlite3_str *js;   /* params JSON under construction (freed on error) */
 } LoadCtx;
 
 static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path);
@@ -1458,9 +1459,10 @@ static int load_protected(lua_State *L) {
   lua_pop(L, 1);
   /* params: JSON and top-level numbers; anomaly: numbers */
   if (lua_getfield(L, P, "params") == LUA_TTABLE) {
-    sqlite3_str *s = sqlite3_str_new(NULL);
-    json_value(L, lua_gettop(L), s, 0, "");
-    v->params_json = sqlite3_str_finish(s);
+    c->js = sqlite3_str_new(NULL);
+    json_value(L, lua_gettop(L), c->js, 0, "");
+    v->params_json = sqlite3_str_finish(c->js);
+    c->js = NULL;
     if (!v->params_json) return luaL_error(L, "out of memory");
     numbers_of(L, lua_gettop(L), &v->params, &v->nparams, 0);
   }
@@ -1504,9 +1506,10 @@ static int load_version(Rt *rt, const char *src, size_t len, const char *chunk, 
   if (!v) return SQLITE_NOMEM;
   memset(v, 0, sizeof *v);
   v->ref_fn[0] = v->ref_fn[1] = v->ref_fn[2] = v->ref_snap = v->ref_tests = LUA_NOREF;
-  LoadCtx c = {rt, src, len, chunk, v};
+  LoadCtx c = {rt, src, len, chunk, v, NULL};
   char *msg = NULL;
   int kind = rt_run(rt, load_protected, &c, &msg);
+  if (c.js) sqlite3_free(sqlite3_str_finish(c.js));
   if (kind != RUN_OK) {
     if (kind == RUN_BUDGET)
       *pmsg = sqlite3_mprintf("running the chunk exceeded the budget of %ld instructions",
@@ -2316,7 +2319,8 @@ typedef struct TestCtx {
   const ZcSiteItem *items;
   int nitems;
   char *err;
-  char *fail;   /* set by compare */
+  char *fail;        /* set by compare */
+  sqlite3_str *s;    /* compare's message under construction */
 } TestCtx;
 
 static int count_protected(lua_State *L) {
@@ -2571,7 +2575,7 @@ static void fmt_items(sqlite3_str *s, const ZcSiteItem *p, int n) {
 static int compare_protected(lua_State *L) {
   TestCtx *t = lua_touserdata(L, 1);
   int cs = push_case(L, t);
-  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str *s = t->s;
   const char *experr = case_str(L, t, cs, "case", "error");
   if (experr || t->err) {
     if (!experr) sqlite3_str_appendf(s, "failed: %s", t->err);
@@ -2661,8 +2665,6 @@ static int compare_protected(lua_State *L) {
       sqlite3_str_appendf(s, "expected reason '%s', got %Q", er, t->reason);
   }
 out:
-  if (sqlite3_str_length(s) > 0) t->fail = sqlite3_str_finish(s);
-  else sqlite3_free(sqlite3_str_finish(s));
   return 0;
 }
 
@@ -2702,10 +2704,18 @@ static void run_case(TestCtx *t) {
       break;
   }
   if (rc != SQLITE_OK && !t->err) t->err = sqlite3_mprintf("%s", sqlite3_errstr(rc));
+  t->s = sqlite3_str_new(NULL);
   if (rt_run(rt, compare_protected, t, &msg) != RUN_OK) {
     t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : "out of memory");
     sqlite3_free(msg);
+  } else if (sqlite3_str_length(t->s) > 0) {
+    t->fail = sqlite3_str_finish(t->s);
+    t->s = NULL;
+  } else if (sqlite3_str_errcode(t->s) != SQLITE_OK) {
+    t->fail = sqlite3_mprintf("out of memory");
   }
+  if (t->s) sqlite3_free(sqlite3_str_finish(t->s));
+  t->s = NULL;
   sqlite3_free(t->err);
   t->err = NULL;
 }
