@@ -23,7 +23,7 @@ for scale in county city; do
   meals=$(sqlite3 "$work" "SELECT count(*) FROM meal WHERE served_at >= '$first' AND served_at < '$next'")
   q_ext="SELECT sum(subsidy_for(id)) FROM meal WHERE served_at >= '$first' AND served_at < '$next'"
   t_ext=$(best sqlite3 -cmd ".load ./zhucan" "$work" "$q_ext"); tot_ext=$(cat /tmp/zc_bench_out)
-  t_sql=$(best sqlite3 -cmd ".parameter set @first '$first'" -cmd ".parameter set @next '$next'" "$work" ".read bench/zhongyang_plain.sql")
+  t_sql=$(best sqlite3 -cmd ".parameter set @first \"'$first'\"" -cmd ".parameter set @next \"'$next'\"" "$work" ".read bench/zhongyang_plain.sql")
   tot_sql=$(cut -d'|' -f2 /tmp/zc_bench_out)
   echo "$scale: $meals meals in $month"
   echo "  subsidy_for sum   ${t_ext} s  total $tot_ext fen  $(awk -v n=$meals -v t=$t_ext 'BEGIN{printf "%.0f", n/t}') meals/s"
