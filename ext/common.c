@@ -273,3 +273,48 @@ sqlite3_int64 *zc_map_slot(ZcMap *m, sqlite3_int64 key, int create, int *pIsNew)
   if (!map_grow(m)) return NULL;
   return zc_map_slot(m, key, create, pIsNew);
 }
+
+/* ------------------------------------------------------------------ ID */
+
+int zc_idcard_parse(const char *x, int n, int *birth, char *sex) {
+  static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static const char check[] = "10X98765432";
+  int sum = 0, y, m, d;
+  if (x == NULL) return 0;
+  if (n < 0) n = (int)strlen(x);
+  if (n != 18) return 0;
+  for (int i = 0; i < 17; i++) {
+    if (x[i] < '0' || x[i] > '9') return 0;
+    sum += (x[i] - '0') * w[i];
+  }
+  char c = x[17] == 'x' ? 'X' : x[17];
+  if (c != check[sum % 11]) return 0;
+  if (!digits(x + 6, 4, &y) || !digits(x + 10, 2, &m) || !digits(x + 12, 2, &d)) return 0;
+  if (!zc_valid_ymd(y, m, d)) return 0;
+  if (birth) *birth = zc_days_from_civil(y, m, d);
+  if (sex) *sex = ((x[16] - '0') & 1) ? 'M' : 'F';
+  return 1;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+void zc_json_str(sqlite3_str *s, const char *z) {
+  if (z == NULL) {
+    sqlite3_str_appendall(s, "null");
+    return;
+  }
+  sqlite3_str_appendchar(s, 1, '"');
+  for (const unsigned char *p = (const unsigned char *)z; *p; p++) {
+    switch (*p) {
+      case '"': sqlite3_str_appendall(s, "\\\""); break;
+      case '\\': sqlite3_str_appendall(s, "\\\\"); break;
+      case '\n': sqlite3_str_appendall(s, "\\n"); break;
+      case '\r': sqlite3_str_appendall(s, "\\r"); break;
+      case '\t': sqlite3_str_appendall(s, "\\t"); break;
+      default:
+        if (*p < 0x20) sqlite3_str_appendf(s, "\\u%04x", *p);
+        else sqlite3_str_appendchar(s, 1, (char)*p);
+    }
+  }
+  sqlite3_str_appendchar(s, 1, '"');
+}

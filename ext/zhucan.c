@@ -61,6 +61,24 @@ static void conn_free(void *p) {
   sqlite3_free(zc);
 }
 
+/* Modules keep prepared statements between calls (SQLITE_PREPARE_PERSISTENT)
+** for speed; sqlite3_close() refuses to close a connection with unfinalized
+** statements, and function destructors run only after that check.  The
+** SQLITE_TRACE_CLOSE callback runs before it, so module state is released
+** there.  (A host that installs its own trace callback replaces this one;
+** sqlite3_close_v2 hosts are unaffected either way.) */
+static int trace_close(unsigned type, void *pCtx, void *p, void *x) {
+  (void)p;
+  (void)x;
+  if (type == SQLITE_TRACE_CLOSE) {
+    ZcConn *zc = pCtx;
+    if (zc_regex_free) zc_regex_free(zc);
+    if (zc_policy_free) zc_policy_free(zc);
+    if (zc_facts_free) zc_facts_free(zc);
+  }
+  return 0;
+}
+
 static void version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   (void)argv;
@@ -89,6 +107,8 @@ static int zhucan_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
     conn_free(zc);
     return rc;
   }
+  rc = sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, trace_close, zc);
+  if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < sizeof aModule / sizeof aModule[0]; i++) {
     if (aModule[i].xRegister == NULL) continue;
     rc = aModule[i].xRegister(db, zc, pzErrMsg);

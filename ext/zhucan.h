@@ -31,6 +31,8 @@ SQLITE_EXTENSION_INIT3
 
 /* A NULL day or NULL integer fact. */
 #define ZC_NONE INT32_MIN
+/* price_fen of a quote (subsidy_for with 4 arguments): unknown. */
+#define ZC_NO_PRICE INT64_MIN
 
 /* ------------------------------------------------------------------ */
 /* Per-connection state.  Each module owns its slot and frees it in its
@@ -41,6 +43,9 @@ struct ZcConn {
   struct ZcRegexCache *regex;   /* regex.c  */
   struct ZcPolicyRt *policy;    /* policy.c */
   struct ZcFacts *facts;        /* facts.c  */
+  /* When > 0, version choice only considers versions with id <= horizon:
+  ** replay() recomputes a run with the versions installed when it ran. */
+  sqlite3_int64 policy_horizon;
 };
 
 /* Module registration: each module provides one of these; zhucan.c keeps
@@ -107,6 +112,11 @@ void zc_month_format(int day, char out[8]);
 ** non-leap years). */
 int zc_age_years(int birth, int day);
 #define ZC_DAY_SECONDS 86400
+
+/* GB 11643 resident ID: 1 and birth day / sex ('M','F') when x (n bytes) is
+** a well-formed 18-character ID with a real birth date and a correct check
+** character (X or x); else 0.  The one parser every module uses. */
+int zc_idcard_parse(const char *x, int n, int *birth, char *sex);
 
 /* ------------------------------------------------------------------ */
 /* common.c — an open-addressing hash map from int64 keys to int64 values.
@@ -177,7 +187,7 @@ typedef struct ZcMealFacts {
   sqlite3_int64 served_at;  /* seconds */
   const char *method;       /* card | face | manual | delivery */
   const char *device, *token;  /* may be NULL */
-  sqlite3_int64 price_fen;
+  sqlite3_int64 price_fen;  /* ZC_NO_PRICE for a quote (Lua sees nil) */
   sqlite3_int64 site_id;
   int nth_slot, nth_day, nth_month;
 } ZcMealFacts;
@@ -200,6 +210,56 @@ typedef struct ZcSiteStats {
   sqlite3_int64 meals, subsidised_meals, diners, days_served;
   sqlite3_int64 residents_full, residents_semi;
 } ZcSiteStats;
+
+/* Interned strings (connection lifetime; pointer equality = string
+** equality). NULL in, NULL out. */
+const char *zc_intern(ZcConn *zc, const char *s, int n);
+
+/* An elder's record: identity, region, death, and the validity intervals of
+** statuses, agreements and bed stays.  Cached until the data changes. */
+typedef struct ZcInterval { sqlite3_int64 key; int from, to; } ZcInterval; /* [from,to) days; to = INT32_MAX when open */
+typedef struct ZcElderRec {
+  sqlite3_int64 id;
+  char sex;
+  int birth, died_on;
+  const char *region_code;           /* elder.region as stored */
+  const ZcRegion *region;            /* NULL if the code is not in region */
+  int nstatus, nagree, nbed;
+  ZcInterval *status;                /* key = status bit */
+  ZcInterval *agree;                 /* key = site id  */
+  ZcInterval *bed;                   /* key = site id  */
+} ZcElderRec;
+/* The record of elder id; an unknown id is an error ("elder 42 does not
+** exist"). */
+int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
+/* The facts the rules see for elder rec on day; site_id 0 = agreement with
+** any site (eligible()), else agreement with that site (meal()). */
+void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id,
+                    ZcElderFacts *out);
+/* 1 if an agreement of rec with site_id (0 = any site) is in force on day. */
+int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id);
+/* Site facts (all sites cached); unknown id is an error. */
+int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **pzErr);
+
+/* Ordinals: the one way nth_slot/nth_day/nth_month are counted.  Feed one
+** elder's meals of one month in (served_at, id) order; slot must be
+** interned. */
+typedef struct ZcOrd {
+  int day, nday, nmonth, nslots;
+  const char *slot[8];
+  int count[8];
+} ZcOrd;
+void zc_ord_reset(ZcOrd *o);
+void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month);
+
+/* Facts of a recorded meal (ordinals included). Unknown id is an error. */
+int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m,
+                  const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
+/* Facts of a meal that would be served at served_at (a quote): ordinals
+** count the elder's recorded meals at or before served_at, plus this one. */
+int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id,
+                   sqlite3_int64 served_at, const char *slot, ZcMealFacts *m,
+                   const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
 
 /* ------------------------------------------------------------------ */
 /* policy.c — versions and the sandboxed runtime.
@@ -230,6 +290,8 @@ int zc_policy_for_name(ZcConn *zc, const char *name, int day,
 /* A stored version by id (error if absent). */
 int zc_policy_by_id(ZcConn *zc, sqlite3_int64 id,
                     const ZcPolicyVersion **out, char **pzErr);
+/* JSON helpers (common.c): a JSON string literal, or null for NULL. */
+void zc_json_str(sqlite3_str *s, const char *z);
 /* Number from the version's params or anomaly table: 1 if present (and a
 ** number), 0 if absent. */
 int zc_policy_number(const ZcPolicyVersion *v, const char *table,
@@ -277,5 +339,18 @@ int zc_policy_site(ZcConn *zc, const ZcPolicyVersion *v,
                    const ZcSiteFacts *site, const char *month,
                    const ZcSiteStats *stats, const ZcSiteItem **pItems,
                    int *pn, char **pzErr);
+
+/* subsidy.c — the money path shared by every function: the version of the
+** site's governing policy on the meal's day, elder facts for eligible() and
+** meal(), zc_policy_subsidy().  *pv receives the version used.  fn names
+** the SQL function for error messages. */
+int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
+             const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out,
+             char **pzErr);
+
+/* The same with the version already chosen (callers that cache the version
+** per site and day). */
+int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
+                  const ZcSiteFacts *site, ZcMealResult *out, char **pzErr);
 
 #endif /* ZHUCAN_H */

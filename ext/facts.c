@@ -1,0 +1,872 @@
+/*
+** facts.c — what the rules see: the region tree, elder, site and meal facts,
+** and the one way ordinals are counted.  No SQL functions of its own; the
+** facts show up in SQL through subsidy_explain(meal_id):
+**
+**   SELECT subsidy_explain(17) -> '$.facts';
+**   -- {"elder":{"id":5,"sex":"F","age":78,...},"meal":{"nth_slot":1,...},"site":{...}}
+**
+** Caches (per connection):
+**   regions   the whole region table, with each row's village/township/county
+**   sites     the whole site table
+**   elders    one record per elder looked up: identity, death, and the
+**             validity intervals of statuses, agreements and bed stays
+**   months    one record per (elder, month) looked up: that elder's meals of
+**             the month in (served_at, id) order with their ordinals; every
+**             meal id in it is indexed, so subsidy_for(id) over a whole table
+**             costs one index range scan per elder-month, not one per meal
+** All of them are dropped when the database changes (zc_facts_sync compares
+** SQLITE_FCNTL_DATA_VERSION and sqlite3_total_changes64), so a cached fact
+** is never older than the data.
+*/
+#include "zhucan.h"
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPEN_END INT32_MAX
+
+/* ------------------------------------------------------------ string set */
+
+typedef struct StrSet {
+  char **slot;
+  size_t cap, n;
+} StrSet;
+
+static void strset_clear(StrSet *s) {
+  for (size_t i = 0; i < s->cap; i++) sqlite3_free(s->slot[i]);
+  sqlite3_free(s->slot);
+  memset(s, 0, sizeof *s);
+}
+
+static const char *strset_get(StrSet *s, const char *z, int n) {
+  if (n < 0) n = (int)strlen(z);
+  if ((s->n + 1) * 2 > s->cap) {
+    size_t ncap = s->cap ? s->cap * 2 : 256;
+    char **ns = sqlite3_malloc64(ncap * sizeof *ns);
+    if (!ns) return NULL;
+    memset(ns, 0, ncap * sizeof *ns);
+    for (size_t i = 0; i < s->cap; i++) {
+      if (!s->slot[i]) continue;
+      size_t j = zc_hash_bytes(s->slot[i], strlen(s->slot[i]), 0) & (ncap - 1);
+      while (ns[j]) j = (j + 1) & (ncap - 1);
+      ns[j] = s->slot[i];
+    }
+    sqlite3_free(s->slot);
+    s->slot = ns;
+    s->cap = ncap;
+  }
+  size_t j = zc_hash_bytes(z, (size_t)n, 0) & (s->cap - 1);
+  while (s->slot[j]) {
+    if (strncmp(s->slot[j], z, (size_t)n) == 0 && s->slot[j][n] == 0) return s->slot[j];
+    j = (j + 1) & (s->cap - 1);
+  }
+  char *c = sqlite3_malloc(n + 1);
+  if (!c) return NULL;
+  memcpy(c, z, (size_t)n);
+  c[n] = 0;
+  s->slot[j] = c;
+  s->n++;
+  return c;
+}
+
+/* --------------------------------------------------------------- state */
+
+typedef struct MonthRec {      /* one elder's meals of one month */
+  int n;
+  struct MealRow *rows;
+} MonthRec;
+
+typedef struct MealRow {
+  sqlite3_int64 id, elder, served_at, price, site_id;
+  const char *slot, *method, *device, *token;   /* interned */
+  int day, nth_slot, nth_day, nth_month;
+} MealRow;
+
+struct ZcFacts {
+  unsigned int data_version;
+  sqlite3_int64 total_changes;
+  int synced;
+  StrSet strings;              /* interned strings: connection lifetime */
+  /* status dictionary */
+  const char *status_word[ZC_MAX_STATUS];
+  int nstatus;
+  /* regions */
+  int regions_loaded;
+  ZcRegion *reg;
+  int nreg;
+  ZcMap reg_by_code;           /* hash of code -> index+1 chain via reg_next */
+  int *reg_next;
+  /* sites */
+  int sites_loaded;
+  ZcSiteFacts *sites;
+  int nsite;
+  ZcMap site_by_id;            /* id -> index */
+  /* elders, months, meals */
+  ZcMap elders;                /* id -> (ZcElderRec*) */
+  ZcMap months;                /* elder*4096+month -> (MonthRec*) */
+  ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
+  MealRow **meal_dense;        /* meal id -> row, for ids 0..nmeal_dense-1 */
+  sqlite3_int64 nmeal_dense;
+  int meal_dense_tried;
+  size_t cached_rows;
+  sqlite3_stmt *st_elder, *st_status, *st_agree, *st_bed, *st_meal, *st_month;
+};
+
+static const char *const fixed_status[ZC_ST_NFIXED] = {
+    "dibao",         "tekun",         "low_income", "lives_alone", "empty_nest",     "left_behind",
+    "disabled_full", "disabled_semi", "disability", "veteran",     "family_special", "hospitalized"};
+
+static struct ZcFacts *facts_get(ZcConn *zc) {
+  if (zc->facts) return zc->facts;
+  struct ZcFacts *f = sqlite3_malloc(sizeof *f);
+  if (!f) return NULL;
+  memset(f, 0, sizeof *f);
+  for (int i = 0; i < ZC_ST_NFIXED; i++) {
+    f->status_word[i] = strset_get(&f->strings, fixed_status[i], -1);
+    if (!f->status_word[i]) {
+      strset_clear(&f->strings);
+      sqlite3_free(f);
+      return NULL;
+    }
+  }
+  f->nstatus = ZC_ST_NFIXED;
+  zc->facts = f;
+  return f;
+}
+
+const char *zc_intern(ZcConn *zc, const char *s, int n) {
+  if (s == NULL) return NULL;
+  struct ZcFacts *f = facts_get(zc);
+  return f ? strset_get(&f->strings, s, n) : NULL;
+}
+
+static void drop_data(struct ZcFacts *f) {
+  sqlite3_free(f->reg);
+  sqlite3_free(f->reg_next);
+  f->reg = NULL;
+  f->reg_next = NULL;
+  f->nreg = 0;
+  zc_map_clear(&f->reg_by_code);
+  f->regions_loaded = 0;
+  sqlite3_free(f->sites);
+  f->sites = NULL;
+  f->nsite = 0;
+  zc_map_clear(&f->site_by_id);
+  f->sites_loaded = 0;
+  for (size_t i = 0; i < f->elders.cap; i++)
+    if (f->elders.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->elders.vals[i]);
+  zc_map_clear(&f->elders);
+  for (size_t i = 0; i < f->months.cap; i++)
+    if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
+  zc_map_clear(&f->months);
+  zc_map_clear(&f->meals);
+  sqlite3_free(f->meal_dense);
+  f->meal_dense = NULL;
+  f->nmeal_dense = 0;
+  f->meal_dense_tried = 0;
+  f->cached_rows = 0;
+}
+
+static void finalize_all(struct ZcFacts *f) {
+  sqlite3_finalize(f->st_elder);
+  sqlite3_finalize(f->st_status);
+  sqlite3_finalize(f->st_agree);
+  sqlite3_finalize(f->st_bed);
+  sqlite3_finalize(f->st_meal);
+  sqlite3_finalize(f->st_month);
+  f->st_elder = f->st_status = f->st_agree = f->st_bed = f->st_meal = f->st_month = NULL;
+}
+
+void zc_facts_free(ZcConn *zc) {
+  struct ZcFacts *f = zc->facts;
+  if (!f) return;
+  drop_data(f);
+  finalize_all(f);
+  strset_clear(&f->strings);
+  sqlite3_free(f);
+  zc->facts = NULL;
+}
+
+int zc_facts_sync(ZcConn *zc) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  unsigned int dv = 0;
+  sqlite3_file_control(zc->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
+  sqlite3_int64 tc = sqlite3_total_changes64(zc->db);
+  if (!f->synced || dv != f->data_version || tc != f->total_changes) {
+    drop_data(f);
+    /* Statements are kept: a schema change makes SQLite re-prepare them. */
+    f->data_version = dv;
+    f->total_changes = tc;
+    f->synced = 1;
+  }
+  return SQLITE_OK;
+}
+
+static int prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr) {
+  if (*pp) {
+    sqlite3_reset(*pp);
+    return SQLITE_OK;
+  }
+  int rc = sqlite3_prepare_v3(zc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, pp, NULL);
+  if (rc != SQLITE_OK && pzErr)
+    *pzErr = sqlite3_mprintf("zhucan: cannot read the schema's tables (%s); load sql/schema.sql",
+                             sqlite3_errmsg(zc->db));
+  return rc;
+}
+
+static int day_or_none(sqlite3_stmt *st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) return ZC_NONE;
+  return zc_day_parse((const char *)sqlite3_column_text(st, col), sqlite3_column_bytes(st, col));
+}
+
+/* ------------------------------------------------------------- statuses */
+
+int zc_status_bit(ZcConn *zc, const char *word, int create) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f || !word) return -1;
+  const char *w = strset_get(&f->strings, word, -1);
+  for (int i = 0; i < f->nstatus; i++)
+    if (f->status_word[i] == w) return i;
+  if (!create || f->nstatus >= ZC_MAX_STATUS) return -1;
+  f->status_word[f->nstatus] = w;
+  return f->nstatus++;
+}
+
+const char *zc_status_name(ZcConn *zc, int bit) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f || bit < 0 || bit >= f->nstatus) return NULL;
+  return f->status_word[bit];
+}
+
+/* -------------------------------------------------------------- regions */
+
+static int load_regions(ZcConn *zc, char **pzErr) {
+  struct ZcFacts *f = zc->facts;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(zc->db,
+                              "SELECT code, parent, level, name, policy, exempt FROM region", -1,
+                              &st, NULL);
+  if (rc != SQLITE_OK) {
+    if (pzErr) *pzErr = sqlite3_mprintf("zhucan: cannot read table region: %s", sqlite3_errmsg(zc->db));
+    return rc;
+  }
+  int cap = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (f->nreg == cap) {
+      cap = cap ? cap * 2 : 256;
+      ZcRegion *nr = sqlite3_realloc64(f->reg, (sqlite3_uint64)cap * sizeof *nr);
+      if (!nr) { rc = SQLITE_NOMEM; goto done; }
+      f->reg = nr;
+    }
+    ZcRegion *r = &f->reg[f->nreg++];
+    memset(r, 0, sizeof *r);
+    const char **dst[6] = {&r->code, &r->parent, &r->level, &r->name, &r->policy, &r->exempt};
+    for (int c = 0; c < 6; c++) {
+      const char *t = (const char *)sqlite3_column_text(st, c);
+      *dst[c] = t ? strset_get(&f->strings, t, sqlite3_column_bytes(st, c)) : NULL;
+    }
+    if (!r->code) f->nreg--;   /* a NULL code is not a region */
+  }
+  if (rc != SQLITE_DONE) goto done;
+  rc = SQLITE_OK;
+  /* index by code (interned pointer) */
+  f->reg_next = sqlite3_malloc64(((sqlite3_uint64)f->nreg + 1) * sizeof(int));
+  if (!f->reg_next) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < f->nreg; i++) {
+    sqlite3_int64 *v = zc_map_slot(&f->reg_by_code, (sqlite3_int64)(intptr_t)f->reg[i].code, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; goto done; }
+    *v = i + 1;
+  }
+  /* parents and level chains (a cycle or a missing parent just ends the
+  ** chain) */
+  for (int i = 0; i < f->nreg; i++) {
+    ZcRegion *r = &f->reg[i];
+    if (r->parent) {
+      sqlite3_int64 *v = zc_map_slot(&f->reg_by_code, (sqlite3_int64)(intptr_t)r->parent, 0, NULL);
+      if (v && *v - 1 != i) r->up = &f->reg[*v - 1];
+    }
+  }
+  for (int i = 0; i < f->nreg; i++) {
+    ZcRegion *r = &f->reg[i];
+    int guard = 0;
+    for (const ZcRegion *p = r; p && guard < 64; p = p->up, guard++) {
+      if (!p->level) continue;
+      if (!r->village && strcmp(p->level, "village") == 0) r->village = p->code;
+      if (!r->township && strcmp(p->level, "township") == 0) r->township = p->code;
+      if (!r->county && strcmp(p->level, "county") == 0) r->county = p->code;
+    }
+  }
+  f->regions_loaded = 1;
+done:
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: loading regions: %s", sqlite3_errstr(rc));
+  return rc;
+}
+
+static const ZcRegion *region_lookup(ZcConn *zc, const char *code) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f || !code) return NULL;
+  if (!f->regions_loaded) {
+    char *err = NULL;
+    if (load_regions(zc, &err) != SQLITE_OK) {
+      sqlite3_free(err);
+      return NULL;
+    }
+  }
+  const char *c = strset_get(&f->strings, code, -1);
+  sqlite3_int64 *v = zc_map_slot(&f->reg_by_code, (sqlite3_int64)(intptr_t)c, 0, NULL);
+  return v ? &f->reg[*v - 1] : NULL;
+}
+
+const ZcRegion *zc_region(ZcConn *zc, const char *code) { return region_lookup(zc, code); }
+
+const ZcRegion *zc_region_governing(ZcConn *zc, const char *code) {
+  int guard = 0;
+  for (const ZcRegion *r = region_lookup(zc, code); r && guard < 64; r = r->up, guard++)
+    if (r->policy) return r;
+  return NULL;
+}
+
+int zc_region_under(ZcConn *zc, const char *code, const char *region) {
+  const ZcRegion *top = region_lookup(zc, region);
+  int guard = 0;
+  if (!top) return 0;
+  for (const ZcRegion *r = region_lookup(zc, code); r && guard < 64; r = r->up, guard++)
+    if (r == top) return 1;
+  return 0;
+}
+
+/* ---------------------------------------------------------------- sites */
+
+static unsigned parse_slots(const char *s) {
+  unsigned bits = 0;
+  if (!s) return 0;
+  while (*s) {
+    while (*s == ',' || *s == ' ') s++;
+    const char *e = s;
+    while (*e && *e != ',' && *e != ' ') e++;
+    size_t n = (size_t)(e - s);
+    if (n == 9 && !memcmp(s, "breakfast", 9)) bits |= ZC_SLOT_BREAKFAST;
+    else if (n == 5 && !memcmp(s, "lunch", 5)) bits |= ZC_SLOT_LUNCH;
+    else if (n == 6 && !memcmp(s, "dinner", 6)) bits |= ZC_SLOT_DINNER;
+    s = e;
+  }
+  return bits;
+}
+
+static int load_sites(ZcConn *zc, char **pzErr) {
+  struct ZcFacts *f = zc->facts;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(zc->db,
+                              "SELECT id, name, kind, grade, beds, area_m2, opened_on, closed_on, "
+                              "slots, region FROM site",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK) {
+    if (pzErr) *pzErr = sqlite3_mprintf("zhucan: cannot read table site: %s", sqlite3_errmsg(zc->db));
+    return rc;
+  }
+  int cap = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (f->nsite == cap) {
+      cap = cap ? cap * 2 : 256;
+      ZcSiteFacts *ns = sqlite3_realloc64(f->sites, (sqlite3_uint64)cap * sizeof *ns);
+      if (!ns) { rc = SQLITE_NOMEM; goto done; }
+      f->sites = ns;
+    }
+    ZcSiteFacts *s = &f->sites[f->nsite++];
+    memset(s, 0, sizeof *s);
+    s->id = sqlite3_column_int64(st, 0);
+    s->name = zc_intern(zc, (const char *)sqlite3_column_text(st, 1), -1);
+    s->kind = zc_intern(zc, (const char *)sqlite3_column_text(st, 2), -1);
+    s->grade = sqlite3_column_type(st, 3) == SQLITE_NULL ? ZC_NONE : sqlite3_column_int(st, 3);
+    s->beds = sqlite3_column_int(st, 4);
+    s->area_m2 = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+    s->opened_on = day_or_none(st, 6);
+    s->closed_on = day_or_none(st, 7);
+    s->slots = parse_slots((const char *)sqlite3_column_text(st, 8));
+    s->region = zc_intern(zc, (const char *)sqlite3_column_text(st, 9), -1);
+    const ZcRegion *r = region_lookup(zc, s->region);
+    if (r) {
+      s->village = r->village;
+      s->township = r->township;
+      s->county = r->county;
+    }
+  }
+  if (rc != SQLITE_DONE) goto done;
+  rc = SQLITE_OK;
+  for (int i = 0; i < f->nsite; i++) {
+    sqlite3_int64 *v = zc_map_slot(&f->site_by_id, f->sites[i].id, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; goto done; }
+    *v = i;
+  }
+  f->sites_loaded = 1;
+done:
+  sqlite3_finalize(st);
+  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: loading sites: %s", sqlite3_errstr(rc));
+  return rc;
+}
+
+int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  if (!f->regions_loaded) {
+    int rc = load_regions(zc, pzErr);
+    if (rc) return rc;
+  }
+  if (!f->sites_loaded) {
+    int rc = load_sites(zc, pzErr);
+    if (rc) return rc;
+  }
+  sqlite3_int64 *v = zc_map_slot(&f->site_by_id, id, 0, NULL);
+  if (!v) {
+    if (pzErr) *pzErr = sqlite3_mprintf("site %lld does not exist", id);
+    return SQLITE_ERROR;
+  }
+  *out = &f->sites[*v];
+  return SQLITE_OK;
+}
+
+/* --------------------------------------------------------------- elders */
+
+/* Reads (key, from, to) rows into an interval array.  kind 0: key is a
+** status word -> bit. */
+static int read_intervals(ZcConn *zc, sqlite3_stmt *st, int status_words, ZcInterval **out, int *pn) {
+  int n = 0, cap = 0, rc;
+  ZcInterval *a = NULL;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int from = day_or_none(st, 1);
+    int to = sqlite3_column_type(st, 2) == SQLITE_NULL ? OPEN_END : day_or_none(st, 2);
+    if (from == ZC_NONE || to == ZC_NONE) continue; /* malformed dates are never in force */
+    sqlite3_int64 key;
+    if (status_words) {
+      int bit = zc_status_bit(zc, (const char *)sqlite3_column_text(st, 0), 1);
+      if (bit < 0) continue;
+      key = bit;
+    } else {
+      key = sqlite3_column_int64(st, 0);
+    }
+    if (n == cap) {
+      cap = cap ? cap * 2 : 4;
+      ZcInterval *na = sqlite3_realloc64(a, (sqlite3_uint64)cap * sizeof *na);
+      if (!na) { sqlite3_free(a); return SQLITE_NOMEM; }
+      a = na;
+    }
+    a[n].key = key;
+    a[n].from = from;
+    a[n].to = to;
+    n++;
+  }
+  if (rc != SQLITE_DONE) { sqlite3_free(a); return rc; }
+  *out = a;
+  *pn = n;
+  return SQLITE_OK;
+}
+
+static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzErr) {
+  struct ZcFacts *f = zc->facts;
+  ZcInterval *st = NULL, *ag = NULL, *bd = NULL;
+  int nst = 0, nag = 0, nbd = 0, rc;
+  ZcElderRec *rec = NULL;
+  if ((rc = prep(zc, &f->st_elder, "SELECT id_number, region, died_on FROM elder WHERE id=?1", pzErr)) ||
+      (rc = prep(zc, &f->st_status, "SELECT status, valid_from, valid_to FROM elder_status WHERE elder_id=?1", pzErr)) ||
+      (rc = prep(zc, &f->st_agree, "SELECT site_id, signed_on, ended_on FROM agreement WHERE elder_id=?1", pzErr)) ||
+      (rc = prep(zc, &f->st_bed, "SELECT site_id, admitted_on, left_on FROM bed_stay WHERE elder_id=?1", pzErr)))
+    return rc;
+  sqlite3_bind_int64(f->st_elder, 1, id);
+  rc = sqlite3_step(f->st_elder);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(f->st_elder);
+    if (rc == SQLITE_DONE) {
+      if (pzErr) *pzErr = sqlite3_mprintf("elder %lld does not exist", id);
+      return SQLITE_ERROR;
+    }
+    return rc;
+  }
+  int birth = ZC_NONE;
+  char sex = 0;
+  zc_idcard_parse((const char *)sqlite3_column_text(f->st_elder, 0), sqlite3_column_bytes(f->st_elder, 0),
+                  &birth, &sex);
+  const char *region = zc_intern(zc, (const char *)sqlite3_column_text(f->st_elder, 1), -1);
+  int died = day_or_none(f->st_elder, 2);
+  sqlite3_reset(f->st_elder);
+
+  sqlite3_bind_int64(f->st_status, 1, id);
+  rc = read_intervals(zc, f->st_status, 1, &st, &nst);
+  sqlite3_reset(f->st_status);
+  if (rc) goto fail;
+  sqlite3_bind_int64(f->st_agree, 1, id);
+  rc = read_intervals(zc, f->st_agree, 0, &ag, &nag);
+  sqlite3_reset(f->st_agree);
+  if (rc) goto fail;
+  sqlite3_bind_int64(f->st_bed, 1, id);
+  rc = read_intervals(zc, f->st_bed, 0, &bd, &nbd);
+  sqlite3_reset(f->st_bed);
+  if (rc) goto fail;
+
+  size_t sz = sizeof *rec + (size_t)(nst + nag + nbd) * sizeof(ZcInterval);
+  rec = sqlite3_malloc64(sz);
+  if (!rec) { rc = SQLITE_NOMEM; goto fail; }
+  memset(rec, 0, sizeof *rec);
+  rec->id = id;
+  rec->sex = sex;
+  rec->birth = birth;
+  rec->died_on = died;
+  rec->region_code = region;
+  rec->region = region_lookup(zc, region);
+  ZcInterval *p = (ZcInterval *)(rec + 1);
+  rec->status = p; rec->nstatus = nst; if (nst) memcpy(p, st, (size_t)nst * sizeof *p); p += nst;
+  rec->agree = p;  rec->nagree = nag;  if (nag) memcpy(p, ag, (size_t)nag * sizeof *p); p += nag;
+  rec->bed = p;    rec->nbed = nbd;    if (nbd) memcpy(p, bd, (size_t)nbd * sizeof *p);
+  *out = rec;
+fail:
+  sqlite3_free(st);
+  sqlite3_free(ag);
+  sqlite3_free(bd);
+  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading elder %lld: %s", id, sqlite3_errmsg(zc->db));
+  return rc;
+}
+
+int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  sqlite3_int64 *v = zc_map_slot(&f->elders, id, 0, NULL);
+  if (v) {
+    *out = (const ZcElderRec *)(intptr_t)*v;
+    return SQLITE_OK;
+  }
+  ZcElderRec *rec = NULL;
+  int rc = load_elder(zc, id, &rec, pzErr);
+  if (rc) return rc;
+  v = zc_map_slot(&f->elders, id, 1, NULL);
+  if (!v) {
+    sqlite3_free(rec);
+    return SQLITE_NOMEM;
+  }
+  *v = (sqlite3_int64)(intptr_t)rec;
+  *out = rec;
+  return SQLITE_OK;
+}
+
+static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && day < iv->to; }
+
+void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id, ZcElderFacts *o) {
+  (void)zc;
+  memset(o, 0, sizeof *o);
+  o->id = rec->id;
+  o->sex = rec->sex;
+  o->birth = rec->birth;
+  o->age = rec->birth == ZC_NONE ? ZC_NONE : zc_age_years(rec->birth, day);
+  o->region = rec->region_code;
+  if (rec->region) {
+    o->village = rec->region->village;
+    o->township = rec->region->township;
+    o->county = rec->region->county;
+  }
+  o->died_on = rec->died_on;
+  for (int i = 0; i < rec->nstatus; i++)
+    if (in_force(&rec->status[i], day)) o->status |= (uint64_t)1 << rec->status[i].key;
+  o->agreement = zc_elder_agreement(rec, day, site_id);
+  for (int i = 0; i < rec->nbed; i++)
+    if (in_force(&rec->bed[i], day) && (o->bed == 0 || rec->bed[i].key < o->bed)) o->bed = rec->bed[i].key;
+}
+
+int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id) {
+  for (int i = 0; i < rec->nagree; i++)
+    if (in_force(&rec->agree[i], day) && (site_id == 0 || rec->agree[i].key == site_id)) return 1;
+  return 0;
+}
+
+/* ------------------------------------------------------------- ordinals */
+
+void zc_ord_reset(ZcOrd *o) { memset(o, 0, sizeof *o); o->day = ZC_NONE; }
+
+void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month) {
+  if (day != o->day) {
+    o->day = day;
+    o->nday = 0;
+    o->nslots = 0;
+  }
+  o->nday++;
+  o->nmonth++;
+  int i;
+  for (i = 0; i < o->nslots; i++)
+    if (o->slot[i] == slot) break;
+  if (i == o->nslots) {
+    if (o->nslots < 8) {
+      o->slot[o->nslots] = slot;
+      o->count[o->nslots++] = 0;
+    } else {
+      i = 7; /* more than 8 distinct slot words in a day: they share a counter */
+    }
+  }
+  o->count[i]++;
+  *nth_slot = o->count[i];
+  *nth_day = o->nday;
+  *nth_month = o->nmonth;
+}
+
+/* ---------------------------------------------------------------- meals */
+
+static sqlite3_int64 month_key(sqlite3_int64 elder, int day) {
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
+  return elder * 16384 + (sqlite3_int64)(y * 12 + m - 1) % 16384;
+}
+
+/* Interns a short, repetitive word (slot, method) with a one-entry memo. */
+static const char *word(ZcConn *zc, const char **last, const char *t, int n) {
+  if (t == NULL) return NULL;
+  if (*last && (int)strlen(*last) == n && memcmp(*last, t, (size_t)n) == 0) return *last;
+  return *last = zc_intern(zc, t, n);
+}
+
+/* Appends a column's text to the arena; answers its offset, -1 for NULL. */
+static sqlite3_int64 arena_put(sqlite3_str *a, sqlite3_stmt *st, int col) {
+  const char *t = (const char *)sqlite3_column_text(st, col);
+  if (t == NULL) return -1;
+  sqlite3_int64 off = sqlite3_str_length(a);
+  sqlite3_str_append(a, t, sqlite3_column_bytes(st, col));
+  sqlite3_str_appendchar(a, 1, 0);
+  return off;
+}
+
+/* Meal ids are usually dense (INTEGER PRIMARY KEY): index cached rows with
+** an array sized by max(id) when that is reasonable, else the hash map. */
+static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
+  sqlite3_stmt *st = NULL;
+  f->meal_dense_tried = 1;
+  if (sqlite3_prepare_v2(zc->db, "SELECT max(id), count(*) FROM meal", -1, &st, NULL) != SQLITE_OK) return;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 26) && mx <= 2 * n + 1000000) {
+      f->meal_dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(MealRow *));
+      if (f->meal_dense) {
+        memset(f->meal_dense, 0, (size_t)(mx + 1) * sizeof(MealRow *));
+        f->nmeal_dense = mx + 1;
+      }
+    }
+  }
+  sqlite3_finalize(st);
+}
+
+static MealRow *meal_find(struct ZcFacts *f, sqlite3_int64 id) {
+  if (id >= 0 && id < f->nmeal_dense) return f->meal_dense[id];
+  sqlite3_int64 *v = zc_map_slot(&f->meals, id, 0, NULL);
+  return v ? (MealRow *)(intptr_t)*v : NULL;
+}
+
+static int meal_index(struct ZcFacts *f, MealRow *r) {
+  if (r->id >= 0 && r->id < f->nmeal_dense) {
+    f->meal_dense[r->id] = r;
+    return SQLITE_OK;
+  }
+  sqlite3_int64 *mv = zc_map_slot(&f->meals, r->id, 1, NULL);
+  if (!mv) return SQLITE_NOMEM;
+  *mv = (sqlite3_int64)(intptr_t)r;
+  return SQLITE_OK;
+}
+
+/* Loads one elder's meals of the month containing day, with ordinals, and
+** indexes every meal id. */
+static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
+  struct ZcFacts *f = zc->facts;
+  int first, next, y, m, d, rc;
+  char a[11], b[11];
+  zc_civil_from_days(day, &y, &m, &d);
+  first = zc_days_from_civil(y, m, 1);
+  next = m == 12 ? zc_days_from_civil(y + 1, 1, 1) : zc_days_from_civil(y, m + 1, 1);
+  zc_day_format(first, a);
+  zc_day_format(next, b);
+  rc = prep(zc, &f->st_month,
+            "SELECT id, site_id, served_at, slot, method, device, token, price_fen FROM meal "
+            "WHERE elder_id=?1 AND served_at>=?2 AND served_at<?3 ORDER BY served_at, id",
+            pzErr);
+  if (rc) return rc;
+  sqlite3_bind_int64(f->st_month, 1, elder);
+  sqlite3_bind_text(f->st_month, 2, a, 10, SQLITE_TRANSIENT);
+  sqlite3_bind_text(f->st_month, 3, b, 10, SQLITE_TRANSIENT);
+  int n = 0, cap = 16;
+  MealRow *rows = sqlite3_malloc64((size_t)cap * sizeof(MealRow));
+  sqlite3_str *arena = sqlite3_str_new(zc->db);
+  const char *last_slot = NULL, *last_method = NULL;
+  MonthRec *mr = NULL;
+  if (!rows) { sqlite3_free(sqlite3_str_finish(arena)); return SQLITE_NOMEM; }
+  ZcOrd ord;
+  zc_ord_reset(&ord);
+  while ((rc = sqlite3_step(f->st_month)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap *= 2;
+      MealRow *nr = sqlite3_realloc64(rows, (size_t)cap * sizeof(MealRow));
+      if (!nr) { rc = SQLITE_NOMEM; break; }
+      rows = nr;
+    }
+    sqlite3_stmt *st = f->st_month;
+    MealRow *r = &rows[n];
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    r->elder = elder;
+    r->site_id = sqlite3_column_int64(st, 1);
+    /* served_at >= 'YYYY-MM-01' as text also admits malformed times; those
+    ** have no day and get no ordinal */
+    if (!zc_time_parse((const char *)sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &r->served_at))
+      continue;
+    r->day = (int)(r->served_at / ZC_DAY_SECONDS);
+    r->slot = word(zc, &last_slot, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
+    r->method = word(zc, &last_method, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
+    /* device and token: offsets into the arena until the block is built */
+    r->device = (const char *)(intptr_t)arena_put(arena, st, 5);
+    r->token = (const char *)(intptr_t)arena_put(arena, st, 6);
+    r->price = sqlite3_column_int64(st, 7);
+    zc_ord_next(&ord, r->day, r->slot, &r->nth_slot, &r->nth_day, &r->nth_month);
+    n++;
+  }
+  sqlite3_reset(f->st_month);
+  int arena_len = sqlite3_str_length(arena);
+  if (rc == SQLITE_DONE && sqlite3_str_errcode(arena)) rc = SQLITE_NOMEM;
+  char *bytes = sqlite3_str_finish(arena);
+  if (rc == SQLITE_DONE) {
+    /* one block: header, rows, strings */
+    mr = sqlite3_malloc64(sizeof *mr + (size_t)n * sizeof(MealRow) + (size_t)arena_len + 1);
+    if (!mr) rc = SQLITE_NOMEM;
+  }
+  if (rc != SQLITE_DONE) {
+    sqlite3_free(rows);
+    sqlite3_free(bytes);
+    if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
+    return rc == SQLITE_ROW ? SQLITE_NOMEM : rc;
+  }
+  mr->n = n;
+  mr->rows = (MealRow *)(mr + 1);
+  char *str = (char *)(mr->rows + n);
+  if (arena_len) memcpy(str, bytes, (size_t)arena_len);
+  sqlite3_free(bytes);
+  for (int i = 0; i < n; i++) {
+    mr->rows[i] = rows[i];
+    intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
+    mr->rows[i].device = dv < 0 ? NULL : str + dv;
+    mr->rows[i].token = tk < 0 ? NULL : str + tk;
+  }
+  sqlite3_free(rows);
+  /* Bound the cache: beyond a few million rows start over (correct, only
+  ** slower). */
+  if (f->cached_rows + (size_t)n > 4000000) {
+    for (size_t i = 0; i < f->months.cap; i++)
+      if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
+    zc_map_clear(&f->months);
+    zc_map_clear(&f->meals);
+    if (f->meal_dense) memset(f->meal_dense, 0, (size_t)f->nmeal_dense * sizeof(MealRow *));
+    f->cached_rows = 0;
+  }
+  sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 1, NULL);
+  if (!v) { sqlite3_free(mr); return SQLITE_NOMEM; }
+  *v = (sqlite3_int64)(intptr_t)mr;
+  for (int i = 0; i < n; i++)
+    if (meal_index(f, &mr->rows[i]) != SQLITE_OK) return SQLITE_NOMEM;
+  f->cached_rows += (size_t)n;
+  *out = mr;
+  return SQLITE_OK;
+}
+
+static int get_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
+  struct ZcFacts *f = zc->facts;
+  sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 0, NULL);
+  if (v) {
+    *out = (MonthRec *)(intptr_t)*v;
+    return SQLITE_OK;
+  }
+  return load_month(zc, elder, day, out, pzErr);
+}
+
+static void meal_from_row(const MealRow *r, ZcMealFacts *m) {
+  memset(m, 0, sizeof *m);
+  m->id = r->id;
+  m->slot = r->slot;
+  m->day = r->day;
+  m->served_at = r->served_at;
+  m->method = r->method;
+  m->device = r->device;
+  m->token = r->token;
+  m->price_fen = r->price;
+  m->site_id = r->site_id;
+  m->nth_slot = r->nth_slot;
+  m->nth_day = r->nth_day;
+  m->nth_month = r->nth_month;
+}
+
+int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcElderRec **elder,
+                  const ZcSiteFacts **site, char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  int rc;
+  if (!f) return SQLITE_NOMEM;
+  if (!f->meal_dense_tried) meal_dense_init(zc, f);
+  MealRow *row = meal_find(f, meal_id);
+  if (!row) {
+    /* Not cached: find its elder and day, then load that elder's month
+    ** (which caches every meal of it). */
+    rc = prep(zc, &f->st_meal, "SELECT elder_id, served_at FROM meal WHERE id=?1", pzErr);
+    if (rc) return rc;
+    sqlite3_bind_int64(f->st_meal, 1, meal_id);
+    rc = sqlite3_step(f->st_meal);
+    if (rc != SQLITE_ROW) {
+      sqlite3_reset(f->st_meal);
+      if (rc == SQLITE_DONE) {
+        if (pzErr) *pzErr = sqlite3_mprintf("meal %lld does not exist", meal_id);
+        return SQLITE_ERROR;
+      }
+      if (pzErr) *pzErr = sqlite3_mprintf("zhucan: reading meal %lld: %s", meal_id, sqlite3_errmsg(zc->db));
+      return rc;
+    }
+    sqlite3_int64 elder_id = sqlite3_column_int64(f->st_meal, 0), t;
+    const char *at = (const char *)sqlite3_column_text(f->st_meal, 1);
+    if (!zc_time_parse(at, sqlite3_column_bytes(f->st_meal, 1), &t)) {
+      if (pzErr)
+        *pzErr = sqlite3_mprintf("meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", meal_id, at);
+      sqlite3_reset(f->st_meal);
+      return SQLITE_ERROR;
+    }
+    sqlite3_reset(f->st_meal);
+    MonthRec *mr;
+    rc = get_month(zc, elder_id, (int)(t / ZC_DAY_SECONDS), &mr, pzErr);
+    if (rc) return rc;
+    row = meal_find(f, meal_id);
+    if (!row) {
+      if (pzErr) *pzErr = sqlite3_mprintf("zhucan: meal %lld not found in its elder's month", meal_id);
+      return SQLITE_ERROR;
+    }
+  }
+  meal_from_row(row, m);
+  if ((rc = zc_elder_rec(zc, row->elder, elder, pzErr))) return rc;
+  if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;
+  return SQLITE_OK;
+}
+
+int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id, sqlite3_int64 served_at,
+                   const char *slot, ZcMealFacts *m, const ZcElderRec **elder, const ZcSiteFacts **site,
+                   char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  int rc;
+  if (!f) return SQLITE_NOMEM;
+  if ((rc = zc_elder_rec(zc, elder_id, elder, pzErr))) return rc;
+  if ((rc = zc_site_facts(zc, site_id, site, pzErr))) return rc;
+  int day = (int)(served_at / ZC_DAY_SECONDS);
+  MonthRec *mr;
+  if ((rc = get_month(zc, elder_id, day, &mr, pzErr))) return rc;
+  const char *islot = zc_intern(zc, slot, -1);
+  ZcOrd ord;
+  zc_ord_reset(&ord);
+  int a, b, c;
+  for (int i = 0; i < mr->n && mr->rows[i].served_at <= served_at; i++)
+    zc_ord_next(&ord, mr->rows[i].day, mr->rows[i].slot, &a, &b, &c);
+  memset(m, 0, sizeof *m);
+  m->id = 0;
+  m->slot = islot;
+  m->day = day;
+  m->served_at = served_at;
+  m->price_fen = ZC_NO_PRICE;
+  m->site_id = site_id;
+  zc_ord_next(&ord, day, islot, &m->nth_slot, &m->nth_day, &m->nth_month);
+  return SQLITE_OK;
+}

@@ -1,0 +1,614 @@
+/*
+** settle.c — what each site is owed for a month, computed in one streaming
+** pass:
+**
+**   SELECT site_id, item, payer, quantity, amount_fen
+**     FROM settlement('141129', '2024-03');
+**
+**   CREATE TABLE x(site_id, item, payer, quantity, amount_fen,
+**                  region HIDDEN, month HIDDEN);     -- both required
+**
+** Rows, ordered by site_id, then 'meal' rows (payers in name order, the
+** 'elder' co-payment row last), then the site() items in the order the
+** policy returned them:
+**   item 'meal', payer P   quantity = subsidised meals at the site (subsidy
+**                          above 0), amount_fen = sum of P's parts
+**   item 'meal', 'elder'   the co-payments over the same meals:
+**                          sum(price_fen - subsidy)
+**   item X, payer P        each item site(site, month, stats) returns, run
+**                          under the version in force on the month's 1st
+** Rows of 0 fen are left out, as parts of 0 fen are.
+**
+** How: zc_month_compute (below) reads the month's meals once through the
+** meal_time index in (served_at, id) order — every site, because ordinals
+** count an elder's meals everywhere — keeps one ZcOrd per elder, and for
+** meals at region sites asks the one money path (zc_money_with).  Memory
+** grows with elders and sites, not with meals.
+*/
+#include "settle.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ arguments */
+
+int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
+                  const char **pRegion, int *first, int *next, char **pzErr) {
+  if (region == NULL || month == NULL) {
+    *pzErr = sqlite3_mprintf("%s: needs two arguments, %s(region, month): a region code such as "
+                             "'141129' and a month 'YYYY-MM'", fn, fn);
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_value_type(month) != SQLITE_TEXT ||
+      !zc_month_parse((const char *)sqlite3_value_text(month), sqlite3_value_bytes(month), first, next)) {
+    char *r = zc_value_repr(month);
+    *pzErr = sqlite3_mprintf("%s: month %s is not a month 'YYYY-MM'", fn, r ? r : "?");
+    sqlite3_free(r);
+    return SQLITE_ERROR;
+  }
+  const ZcRegion *reg = NULL;
+  if (sqlite3_value_type(region) == SQLITE_TEXT || sqlite3_value_type(region) == SQLITE_INTEGER)
+    reg = zc_region(zc, (const char *)sqlite3_value_text(region));
+  if (reg == NULL) {
+    char *r = zc_value_repr(region);
+    *pzErr = sqlite3_mprintf("%s: region %s is not a code in table region", fn, r ? r : "?");
+    sqlite3_free(r);
+    return SQLITE_ERROR;
+  }
+  *pRegion = reg->code;
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------- month compute */
+
+typedef struct SiteRef {
+  const ZcSiteFacts *site;
+  int in_region;
+  int want_stats;                /* the first day's version has site() */
+  int vday;                      /* day of the cached version */
+  const ZcPolicyVersion *v;
+  ZcSiteStats stats;
+  uint64_t days;                 /* bit d: a meal on day first+d */
+} SiteRef;
+
+typedef struct Compute {
+  ZcConn *zc;
+  const char *fn;
+  ZcMap site_idx;                /* site id -> index in refs */
+  SiteRef *refs;
+  int nref;
+  ZcMap elder_idx;               /* elder id -> index in ords (sparse ids) */
+  int32_t *dense;                /* elder id -> index+1, ids 0..ndense-1 */
+  sqlite3_int64 ndense;
+  struct ElderSt { ZcOrd ord; const ZcElderRec *rec; } *ords;
+  size_t nord, cord;
+  ZcMap diners;                  /* (site index, elder) -> 1 */
+} Compute;
+
+static void compute_free(Compute *c) {
+  zc_map_clear(&c->site_idx);
+  zc_map_clear(&c->elder_idx);
+  zc_map_clear(&c->diners);
+  sqlite3_free(c->refs);
+  sqlite3_free(c->ords);
+  sqlite3_free(c->dense);
+}
+
+/* Sizes the dense elder index when elder ids are reasonably dense. */
+static int dense_init(Compute *c) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(c->zc->db, "SELECT max(id), count(*) FROM elder", -1, &st, NULL);
+  if (rc) return rc;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 27) && mx <= 4 * n + 1000000) {
+      c->dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(int32_t));
+      if (!c->dense) rc = SQLITE_NOMEM;
+      else {
+        memset(c->dense, 0, (size_t)(mx + 1) * sizeof(int32_t));
+        c->ndense = mx + 1;
+      }
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int site_ref(Compute *c, sqlite3_int64 id, SiteRef **out) {
+  int isnew;
+  sqlite3_int64 *v = zc_map_slot(&c->site_idx, id, 1, &isnew);
+  if (!v) return SQLITE_NOMEM;
+  if (!isnew) {
+    *out = *v < 0 ? NULL : &c->refs[*v];
+    return SQLITE_OK;
+  }
+  *v = -1;
+  *out = NULL;
+  return SQLITE_OK;
+}
+
+static int load_sites(Compute *c, const char *region, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(c->zc->db, "SELECT id FROM site ORDER BY id", -1, &st, NULL);
+  if (rc) {
+    *pzErr = sqlite3_mprintf("%s: cannot read table site: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    return rc;
+  }
+  int cap = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const ZcSiteFacts *s;
+    rc = zc_site_facts(c->zc, sqlite3_column_int64(st, 0), &s, pzErr);
+    if (rc) break;
+    if (!zc_region_under(c->zc, s->region, region)) continue;
+    if (c->nref == cap) {
+      cap = cap ? cap * 2 : 64;
+      SiteRef *nr = sqlite3_realloc64(c->refs, (sqlite3_uint64)cap * sizeof *nr);
+      if (!nr) { rc = SQLITE_NOMEM; break; }
+      c->refs = nr;
+    }
+    SiteRef *r = &c->refs[c->nref];
+    memset(r, 0, sizeof *r);
+    r->site = s;
+    r->in_region = 1;
+    r->vday = ZC_NONE;
+    sqlite3_int64 *v = zc_map_slot(&c->site_idx, s->id, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; break; }
+    *v = c->nref++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static struct ElderSt *elder_st(Compute *c, sqlite3_int64 elder) {
+  int isnew;
+  sqlite3_int64 *v, dv;
+  if (elder >= 0 && elder < c->ndense) {
+    /* elder ids are usually dense: an array beats a hash map here */
+    if (c->dense[elder]) return &c->ords[c->dense[elder] - 1];
+    isnew = 1;
+    v = &dv;
+  } else {
+    v = zc_map_slot(&c->elder_idx, elder, 1, &isnew);
+    if (!v) return NULL;
+  }
+  if (isnew) {
+    if (c->nord == c->cord) {
+      size_t ncap = c->cord ? c->cord * 2 : 1024;
+      struct ElderSt *no = sqlite3_realloc64(c->ords, ncap * sizeof *no);
+      if (!no) return NULL;
+      c->ords = no;
+      c->cord = ncap;
+    }
+    zc_ord_reset(&c->ords[c->nord].ord);
+    c->ords[c->nord].rec = NULL;
+    *v = (sqlite3_int64)c->nord++;
+    if (v == &dv) c->dense[elder] = (int32_t)(*v + 1);
+  }
+  return &c->ords[*v];
+}
+
+static int site_stats_beds(Compute *c, SiteRef *r, int first, int next, char **pzErr) {
+  static const char *sql =
+      "SELECT DISTINCT elder_id FROM bed_stay WHERE site_id=?1 AND admitted_on<?2 "
+      "AND (left_on IS NULL OR left_on>?3)";
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11];
+  int rc = sqlite3_prepare_v2(c->zc->db, sql, -1, &st, NULL);
+  if (rc) {
+    *pzErr = sqlite3_mprintf("%s: cannot read table bed_stay: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    return rc;
+  }
+  zc_day_format(next, b);
+  zc_day_format(first, a);
+  sqlite3_bind_int64(st, 1, r->site->id);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, a, 10, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const ZcElderRec *e;
+    rc = zc_elder_rec(c->zc, sqlite3_column_int64(st, 0), &e, pzErr);
+    if (rc) break;
+    ZcElderFacts f;
+    zc_elder_facts(c->zc, e, first, 0, &f);
+    if (f.status & ((uint64_t)1 << ZC_ST_DISABLED_FULL)) r->stats.residents_full++;
+    if (f.status & ((uint64_t)1 << ZC_ST_DISABLED_SEMI)) r->stats.residents_semi++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, int next, ZcMonthSink *sink,
+                     char **pzErr) {
+  Compute c;
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11], month[8];
+  const char *last_slot = NULL;
+  int rc;
+  memset(&c, 0, sizeof c);
+  c.zc = zc;
+  c.fn = fn;
+  if ((rc = zc_facts_sync(zc))) goto done;
+  if ((rc = load_sites(&c, region, pzErr))) goto done;
+  if ((rc = dense_init(&c))) goto done;
+  for (int i = 0; i < c.nref; i++) {
+    const ZcPolicyVersion *v = NULL;
+    if ((rc = zc_policy_for_region(zc, c.refs[i].site->region, first, &v, pzErr))) goto done;
+    c.refs[i].want_stats = v && v->has_site;
+  }
+  rc = sqlite3_prepare_v2(zc->db,
+                          "SELECT id, elder_id, site_id, served_at, slot, method, device, token, price_fen "
+                          "FROM meal WHERE served_at>=?1 AND served_at<?2 ORDER BY served_at, id",
+                          -1, &st, NULL);
+  if (rc) {
+    *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
+    goto done;
+  }
+  zc_day_format(first, a);
+  zc_day_format(next, b);
+  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    ZcMealFacts m;
+    memset(&m, 0, sizeof m);
+    m.id = sqlite3_column_int64(st, 0);
+    sqlite3_int64 elder_id = sqlite3_column_int64(st, 1);
+    m.site_id = sqlite3_column_int64(st, 2);
+    if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &m.served_at)) {
+      *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", fn, m.id,
+                               (const char *)sqlite3_column_text(st, 3));
+      rc = SQLITE_ERROR;
+      goto done;
+    }
+    m.day = (int)(m.served_at / ZC_DAY_SECONDS);
+    {
+      /* slots are a handful of words: compare with the last one seen before
+      ** interning */
+      const char *t = (const char *)sqlite3_column_text(st, 4);
+      int n = sqlite3_column_bytes(st, 4);
+      if (!(last_slot && t && (int)strlen(last_slot) == n && memcmp(last_slot, t, (size_t)n) == 0))
+        last_slot = zc_intern(zc, t, n);
+      m.slot = last_slot;
+    }
+    struct ElderSt *es = elder_st(&c, elder_id);
+    if (!es) { rc = SQLITE_NOMEM; goto done; }
+    zc_ord_next(&es->ord, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
+    SiteRef *r;
+    if ((rc = site_ref(&c, m.site_id, &r))) goto done;
+    if (r == NULL) continue; /* a site outside the region: counted for ordinals only */
+    /* valid until the next step: the rules read them during this call only */
+    m.method = (const char *)sqlite3_column_text(st, 5);
+    m.device = (const char *)sqlite3_column_text(st, 6);
+    m.token = (const char *)sqlite3_column_text(st, 7);
+    m.price_fen = sqlite3_column_int64(st, 8);
+    if (es->rec == NULL && (rc = zc_elder_rec(zc, elder_id, &es->rec, pzErr))) {
+      char *w = sqlite3_mprintf("%s: meal %lld: %s", fn, m.id, *pzErr);
+      sqlite3_free(*pzErr);
+      *pzErr = w;
+      goto done;
+    }
+    const ZcElderRec *e = es->rec;
+    if (r->vday != m.day) {
+      r->v = NULL;
+      if ((rc = zc_policy_for_region(zc, r->site->region, m.day, &r->v, pzErr))) goto done;
+      r->vday = m.day;
+      if (r->v == NULL) {
+        const ZcRegion *g = zc_region_governing(zc, r->site->region);
+        zc_day_format(m.day, a);
+        *pzErr = g ? sqlite3_mprintf("%s: meal %lld: no version of policy '%s' is in force on %s", fn, m.id,
+                                     g->policy, a)
+                   : sqlite3_mprintf("%s: meal %lld: no policy governs site %lld (region %s)", fn, m.id,
+                                     r->site->id, r->site->region);
+        rc = SQLITE_ERROR;
+        goto done;
+      }
+    }
+    ZcMealResult res;
+    if ((rc = zc_money_with(zc, r->v, &m, e, r->site, &res, pzErr))) {
+      char *w = sqlite3_mprintf("%s: meal %lld: %s", fn, m.id, *pzErr);
+      sqlite3_free(*pzErr);
+      *pzErr = w;
+      goto done;
+    }
+    if (r->want_stats) {
+      r->stats.meals++;
+      if (res.total > 0) r->stats.subsidised_meals++;
+      int isnew;
+      sqlite3_int64 key = ((sqlite3_int64)(r - c.refs) << 40) ^ elder_id;
+      if (!zc_map_slot(&c.diners, key, 1, &isnew)) { rc = SQLITE_NOMEM; goto done; }
+      if (isnew) r->stats.diners++;
+      if (m.day - first < 64) r->days |= (uint64_t)1 << (m.day - first);
+    }
+    if (sink->xMeal && (rc = sink->xMeal(sink->p, &m, e, r->site, r->v, &res, pzErr))) goto done;
+  }
+  if (rc != SQLITE_DONE) {
+    if (!*pzErr) *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
+    goto done;
+  }
+  rc = SQLITE_OK;
+  /* site items, under the version in force on the month's first day */
+  zc_month_format(first, month);
+  for (int i = 0; i < c.nref; i++) {
+    SiteRef *r = &c.refs[i];
+    const ZcPolicyVersion *v = NULL;
+    if ((rc = zc_policy_for_region(zc, r->site->region, first, &v, pzErr))) goto done;
+    if (v == NULL || !v->has_site) continue;
+    for (uint64_t d = r->days; d; d &= d - 1) r->stats.days_served++;
+    if ((rc = site_stats_beds(&c, r, first, next, pzErr))) goto done;
+    const ZcSiteItem *items;
+    int n;
+    if ((rc = zc_policy_site(zc, v, r->site, month, &r->stats, &items, &n, pzErr))) {
+      char *w = sqlite3_mprintf("%s: site %lld: %s", fn, r->site->id, *pzErr);
+      sqlite3_free(*pzErr);
+      *pzErr = w;
+      goto done;
+    }
+    for (int k = 0; k < n; k++)
+      if (sink->xItem && (rc = sink->xItem(sink->p, r->site, v, &items[k], pzErr))) goto done;
+  }
+done:
+  sqlite3_finalize(st);
+  compute_free(&c);
+  if (rc != SQLITE_OK && *pzErr == NULL) *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errstr(rc));
+  return rc;
+}
+
+/* ------------------------------------------------- settlement() vtab */
+
+typedef struct Row {
+  sqlite3_int64 site_id, quantity, amount;
+  const char *item, *payer;   /* interned */
+  int order;                  /* 0 meal payers, 1 elder, 2+k items */
+} Row;
+
+typedef struct StlCursor {
+  sqlite3_vtab_cursor base;
+  Row *rows;
+  int n, cap, i;
+  /* aggregation */
+  ZcMap key_row;              /* hash(site, item, payer) -> row index */
+  ZcMap site_subsidised;      /* site -> subsidised meal count */
+  int nitem;                  /* item order counter */
+  ZcConn *zc;
+} StlCursor;
+
+typedef struct StlVtab {
+  sqlite3_vtab base;
+  ZcConn *zc;
+} StlVtab;
+
+#define STL_SITE 0
+#define STL_ITEM 1
+#define STL_PAYER 2
+#define STL_QTY 3
+#define STL_AMOUNT 4
+#define STL_REGION 5
+#define STL_MONTH 6
+
+static int stl_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  int rc = sqlite3_declare_vtab(db,
+                                "CREATE TABLE x(site_id INTEGER, item TEXT, payer TEXT, quantity INTEGER, "
+                                "amount_fen INTEGER, region HIDDEN, month HIDDEN)");
+  if (rc) return rc;
+  StlVtab *p = sqlite3_malloc(sizeof *p);
+  if (!p) return SQLITE_NOMEM;
+  memset(p, 0, sizeof *p);
+  p->zc = pAux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  *ppVtab = &p->base;
+  return SQLITE_OK;
+}
+
+static int stl_disconnect(sqlite3_vtab *v) {
+  sqlite3_free(v);
+  return SQLITE_OK;
+}
+
+/* idxNum bits: 1 = region constrained (argv[0]), 2 = month constrained
+** (argv[next]).  Both are required: a plan without them is given a huge
+** cost, and xFilter reports the missing argument. */
+static int stl_best_index(sqlite3_vtab *tab, sqlite3_index_info *info) {
+  (void)tab;
+  int reg = -1, mon = -1;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (c->iColumn == STL_REGION) {
+      if (!c->usable) return SQLITE_CONSTRAINT;
+      reg = i;
+    } else if (c->iColumn == STL_MONTH) {
+      if (!c->usable) return SQLITE_CONSTRAINT;
+      mon = i;
+    }
+  }
+  int n = 0;
+  info->idxNum = 0;
+  if (reg >= 0) {
+    info->aConstraintUsage[reg].argvIndex = ++n;
+    info->aConstraintUsage[reg].omit = 1;
+    info->idxNum |= 1;
+  }
+  if (mon >= 0) {
+    info->aConstraintUsage[mon].argvIndex = ++n;
+    info->aConstraintUsage[mon].omit = 1;
+    info->idxNum |= 2;
+  }
+  info->estimatedCost = info->idxNum == 3 ? 1e6 : 1e18;
+  info->estimatedRows = 1000;
+  return SQLITE_OK;
+}
+
+static int stl_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **pp) {
+  StlCursor *c = sqlite3_malloc(sizeof *c);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
+  c->zc = ((StlVtab *)tab)->zc;
+  *pp = &c->base;
+  return SQLITE_OK;
+}
+
+static void stl_reset(StlCursor *c) {
+  sqlite3_free(c->rows);
+  c->rows = NULL;
+  c->n = c->cap = c->i = 0;
+  c->nitem = 0;
+  zc_map_clear(&c->key_row);
+  zc_map_clear(&c->site_subsidised);
+}
+
+static int stl_close(sqlite3_vtab_cursor *cur) {
+  stl_reset((StlCursor *)cur);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+static Row *stl_row(StlCursor *c, sqlite3_int64 site, const char *item, const char *payer, int order) {
+  uint64_t h = zc_hash64((uint64_t)site ^ zc_hash64((uint64_t)(uintptr_t)item) ^
+                         zc_hash64((uint64_t)(uintptr_t)payer * 31u));
+  sqlite3_int64 key = (sqlite3_int64)(h & 0x7fffffffffffffffULL);
+  for (;;) {
+    int isnew;
+    sqlite3_int64 *v = zc_map_slot(&c->key_row, key, 1, &isnew);
+    if (!v) return NULL;
+    if (!isnew) {
+      Row *r = &c->rows[*v];
+      if (r->site_id == site && r->item == item && r->payer == payer) return r;
+      key = (key + 1) & 0x7fffffffffffffffLL; /* hash collision: probe on */
+      continue;
+    }
+    if (c->n == c->cap) {
+      int ncap = c->cap ? c->cap * 2 : 64;
+      Row *nr = sqlite3_realloc64(c->rows, (sqlite3_uint64)ncap * sizeof *nr);
+      if (!nr) return NULL;
+      c->rows = nr;
+      c->cap = ncap;
+    }
+    Row *r = &c->rows[c->n];
+    memset(r, 0, sizeof *r);
+    r->site_id = site;
+    r->item = item;
+    r->payer = payer;
+    r->order = order;
+    *v = c->n++;
+    return r;
+  }
+}
+
+static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
+                    const ZcPolicyVersion *v, const ZcMealResult *res, char **pzErr) {
+  (void)elder;
+  (void)v;
+  (void)pzErr;
+  StlCursor *c = p;
+  if (res->total <= 0) return SQLITE_OK;
+  const char *meal = zc_intern(c->zc, "meal", 4), *el = zc_intern(c->zc, "elder", 5);
+  for (int i = 0; i < res->nparts; i++) {
+    Row *r = stl_row(c, site->id, meal, res->parts[i].payer, 0);
+    if (!r) return SQLITE_NOMEM;
+    r->amount += res->parts[i].fen;
+  }
+  Row *r = stl_row(c, site->id, meal, el, 1);
+  if (!r) return SQLITE_NOMEM;
+  r->amount += m->price_fen - res->total;
+  sqlite3_int64 *n = zc_map_slot(&c->site_subsidised, site->id, 1, NULL);
+  if (!n) return SQLITE_NOMEM;
+  (*n)++;
+  return SQLITE_OK;
+}
+
+static int stl_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
+                    char **pzErr) {
+  (void)v;
+  (void)pzErr;
+  StlCursor *c = p;
+  Row *r = stl_row(c, site->id, it->item, it->payer, 2 + c->nitem++);
+  if (!r) return SQLITE_NOMEM;
+  r->amount += it->fen;
+  r->quantity += it->quantity;
+  return SQLITE_OK;
+}
+
+static int row_cmp(const void *a, const void *b) {
+  const Row *x = a, *y = b;
+  if (x->site_id != y->site_id) return x->site_id < y->site_id ? -1 : 1;
+  int ox = x->order < 2 ? x->order : 2, oy = y->order < 2 ? y->order : 2;
+  if (ox != oy) return ox < oy ? -1 : 1;
+  if (ox == 0) return strcmp(x->payer, y->payer);
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  (void)idxStr;
+  StlCursor *c = (StlCursor *)cur;
+  char *err = NULL;
+  const char *region;
+  int first, next, rc;
+  stl_reset(c);
+  if (argc != 2 || idxNum != 3) {
+    return zc_vtab_errorf(cur->pVtab, "settlement: needs two arguments, settlement(region, month): a region "
+                                      "code such as '141129' and a month 'YYYY-MM'");
+  }
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
+  if ((rc = zc_facts_sync(c->zc))) return rc;
+  if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
+  ZcMonthSink sink = {c, stl_meal, stl_item};
+  if ((rc = zc_month_compute(c->zc, "settlement", region, first, next, &sink, &err))) goto error;
+  /* quantities of meal rows: subsidised meals at the site; drop 0 fen */
+  int k = 0;
+  for (int i = 0; i < c->n; i++) {
+    Row *r = &c->rows[i];
+    if (r->order < 2) {
+      sqlite3_int64 *n = zc_map_slot(&c->site_subsidised, r->site_id, 0, NULL);
+      r->quantity = n ? *n : 0;
+    }
+    if (r->amount != 0) c->rows[k++] = *r;
+  }
+  c->n = k;
+  qsort(c->rows, (size_t)c->n, sizeof *c->rows, row_cmp);
+  return SQLITE_OK;
+error:
+  sqlite3_free(cur->pVtab->zErrMsg);
+  cur->pVtab->zErrMsg = err;
+  stl_reset(c);
+  return rc == SQLITE_OK ? SQLITE_ERROR : rc;
+}
+
+static int stl_next(sqlite3_vtab_cursor *cur) {
+  ((StlCursor *)cur)->i++;
+  return SQLITE_OK;
+}
+
+static int stl_eof(sqlite3_vtab_cursor *cur) {
+  StlCursor *c = (StlCursor *)cur;
+  return c->i >= c->n;
+}
+
+static int stl_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+  StlCursor *c = (StlCursor *)cur;
+  const Row *r = &c->rows[c->i];
+  switch (col) {
+    case STL_SITE: sqlite3_result_int64(ctx, r->site_id); break;
+    case STL_ITEM: sqlite3_result_text(ctx, r->item, -1, SQLITE_STATIC); break;
+    case STL_PAYER: sqlite3_result_text(ctx, r->payer, -1, SQLITE_STATIC); break;
+    case STL_QTY: sqlite3_result_int64(ctx, r->quantity); break;
+    case STL_AMOUNT: sqlite3_result_int64(ctx, r->amount); break;
+    default: sqlite3_result_null(ctx); break;
+  }
+  return SQLITE_OK;
+}
+
+static int stl_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
+  *pRowid = ((StlCursor *)cur)->i + 1;
+  return SQLITE_OK;
+}
+
+static sqlite3_module settlement_module = {
+    0,           NULL,       stl_connect, stl_best_index, stl_disconnect, NULL,    stl_open, stl_close,
+    stl_filter,  stl_next,   stl_eof,     stl_column,     stl_rowid,      NULL,    NULL,     NULL,
+    NULL,        NULL,       NULL,        NULL,           NULL,           NULL,    NULL,     NULL};
+
+int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
+  (void)pzErr;
+  return sqlite3_create_module(db, "settlement", &settlement_module, zc);
+}

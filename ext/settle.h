@@ -1,0 +1,35 @@
+/*
+** settle.h — the month computation shared by settlement(), settle() and
+** replay() (settle.c, run.c).
+**
+** zc_month_compute streams every meal of the month in (served_at, id) order
+** across all sites, counting ordinals per elder (ZcOrd, the same counter
+** subsidy_for uses), and for each meal at a site at or under the region
+** calls xMeal with its facts and money (zc_money_with, the one money path).
+** Afterwards it runs each region site's site() under the version in force
+** on the month's first day and calls xItem for every item.
+*/
+#ifndef ZC_SETTLE_H
+#define ZC_SETTLE_H
+#include "zhucan.h"
+
+typedef struct ZcMonthSink {
+  void *p;
+  /* every meal of the month at a region site (subsidised or not) */
+  int (*xMeal)(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
+               const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr);
+  /* every item site() returned */
+  int (*xItem)(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
+               char **pzErr);
+} ZcMonthSink;
+
+/* Version choice honours zc->policy_horizon (replay sets it). */
+int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, int next,
+                     ZcMonthSink *sink, char **pzErr);
+
+/* Validates (region, month) arguments the same way for every function:
+** region must exist in the region table; month 'YYYY-MM'. */
+int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
+                  const char **pRegion, int *first, int *next, char **pzErr);
+
+#endif

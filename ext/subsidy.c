@@ -1,0 +1,382 @@
+/*
+** subsidy.c — money for one elder or one meal, through the one path every
+** zhucan function shares (facts.c builds the facts, policy.c runs the rules):
+**
+**   SELECT eligible(42, '2024-03-05');            -- 1/0 under the elder's policy
+**   SELECT eligible(42, '2024-03-05', 'laundry');  -- another service word
+**   SELECT subsidy_for(1017);                      -- fen for a recorded meal
+**   SELECT subsidy_for(42, 7, '2024-03-05 11:40:00', 'lunch');  -- a quote at the till
+**   SELECT subsidy_explain(1017);                  -- JSON: version, reason, parts, facts
+**
+** Which policy: the site's governing policy for a meal (the elder's for
+** eligible()), the version in force on the meal's day.  The rules run
+** eligible(elder, day, 'meal') first; meal(meal, elder, site) only when the
+** elder is eligible.  A quote's ordinals count the elder's recorded meals at
+** or before served_at, plus the quoted one; its price_fen is unknown (nil).
+*/
+#include "zhucan.h"
+#include <math.h>
+#include <string.h>
+
+/* Reads an integer id argument; 0 = NULL argument (the caller answers NULL),
+** -1 = error already reported, 1 = ok. */
+static int arg_id(sqlite3_context *ctx, const char *fn, const char *what, sqlite3_value *v,
+                  sqlite3_int64 *out) {
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL) return 0;
+  if (t == SQLITE_INTEGER) {
+    *out = sqlite3_value_int64(v);
+    return 1;
+  }
+  if (t == SQLITE_FLOAT) {
+    double d = sqlite3_value_double(v);
+    if (d == floor(d) && fabs(d) < 9e15) {
+      *out = (sqlite3_int64)d;
+      return 1;
+    }
+  }
+  if (t == SQLITE_TEXT) {
+    /* accept canonical integer text such as '42' (CSV imports) */
+    sqlite3_value *n = sqlite3_value_dup(v);
+    if (n) {
+      int nt = sqlite3_value_numeric_type(n);
+      if (nt == SQLITE_INTEGER) {
+        *out = sqlite3_value_int64(n);
+        sqlite3_value_free(n);
+        return 1;
+      }
+      sqlite3_value_free(n);
+    }
+  }
+  char *r = zc_value_repr(v);
+  zc_errorf(ctx, "%s: %s %s is not an integer id", fn, what, r ? r : "?");
+  sqlite3_free(r);
+  return -1;
+}
+
+static int arg_day(sqlite3_context *ctx, const char *fn, sqlite3_value *v, int *out) {
+  if (sqlite3_value_type(v) == SQLITE_NULL) return 0;
+  int d = ZC_NONE;
+  if (sqlite3_value_type(v) == SQLITE_TEXT)
+    d = zc_day_parse((const char *)sqlite3_value_text(v), sqlite3_value_bytes(v));
+  if (d == ZC_NONE) {
+    char *r = zc_value_repr(v);
+    zc_errorf(ctx, "%s: day %s is not a date 'YYYY-MM-DD'", fn, r ? r : "?");
+    sqlite3_free(r);
+    return -1;
+  }
+  *out = d;
+  return 1;
+}
+
+static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (err && strncmp(err, fn, strlen(fn)) == 0 && err[strlen(fn)] == ':') {
+    sqlite3_result_error(ctx, err, -1);
+  } else {
+    zc_errorf(ctx, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+  }
+  sqlite3_free(err);
+}
+
+/* ----------------------------------------------------------- the path */
+
+int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
+             const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out, char **pzErr) {
+  const ZcPolicyVersion *v = NULL;
+  int rc = zc_policy_for_region(zc, site->region, m->day, &v, pzErr);
+  if (rc) return rc;
+  if (v == NULL) {
+    char day[11];
+    zc_day_format(m->day, day);
+    const ZcRegion *g = zc_region_governing(zc, site->region);
+    if (g)
+      *pzErr = sqlite3_mprintf("%s: no version of policy '%s' (set on region %s) is in force on %s", fn,
+                               g->policy, g->code, day);
+    else
+      *pzErr = sqlite3_mprintf("%s: no policy governs site %lld (region %s): set region.policy on it "
+                               "or a region above it",
+                               fn, site->id, site->region ? site->region : "NULL");
+    return SQLITE_ERROR;
+  }
+  *pv = v;
+  return zc_money_with(zc, v, m, elder, site, out, pzErr);
+}
+
+int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
+                  const ZcSiteFacts *site, ZcMealResult *out, char **pzErr) {
+  ZcElderFacts any, at_site;
+  zc_elder_facts(zc, elder, m->day, 0, &any);
+  at_site = any;
+  at_site.agreement = zc_elder_agreement(elder, m->day, site->id);
+  return zc_policy_subsidy(zc, v, m, &any, &at_site, site, out, pzErr);
+}
+
+/* ----------------------------------------------------------- eligible */
+
+static void eligible_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3_int64 id;
+  int day, rc, ok = 0;
+  char *err = NULL;
+  const char *service = "meal", *reason = NULL;
+  int a = arg_id(ctx, "eligible", "elder_id", argv[0], &id);
+  if (a <= 0) return;
+  int b = arg_day(ctx, "eligible", argv[1], &day);
+  if (b <= 0) return;
+  if (argc == 3) {
+    if (sqlite3_value_type(argv[2]) != SQLITE_TEXT || sqlite3_value_bytes(argv[2]) == 0) {
+      char *r = zc_value_repr(argv[2]);
+      zc_errorf(ctx, "eligible: service %s is not a service word such as 'meal'", r ? r : "?");
+      sqlite3_free(r);
+      return;
+    }
+    service = (const char *)sqlite3_value_text(argv[2]);
+  }
+  if ((rc = zc_facts_sync(zc))) goto error;
+  const ZcElderRec *rec;
+  if ((rc = zc_elder_rec(zc, id, &rec, &err))) goto error;
+  const ZcPolicyVersion *v = NULL;
+  if ((rc = zc_policy_for_region(zc, rec->region_code, day, &v, &err))) goto error;
+  if (v == NULL) {
+    char d[11];
+    zc_day_format(day, d);
+    const ZcRegion *g = zc_region_governing(zc, rec->region_code);
+    if (g)
+      err = sqlite3_mprintf("eligible: no version of policy '%s' is in force on %s", g->policy, d);
+    else
+      err = sqlite3_mprintf("eligible: no policy governs elder %lld (region %s)", id,
+                            rec->region_code ? rec->region_code : "NULL");
+    rc = SQLITE_ERROR;
+    goto error;
+  }
+  ZcElderFacts ef;
+  zc_elder_facts(zc, rec, day, 0, &ef);
+  if ((rc = zc_policy_eligible(zc, v, &ef, day, service, &ok, &reason, &err))) goto error;
+  sqlite3_result_int(ctx, ok ? 1 : 0);
+  return;
+error:
+  fail(ctx, "eligible", rc, err);
+}
+
+/* --------------------------------------------------------- subsidy_for */
+
+static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ZcConn *zc = sqlite3_user_data(ctx);
+  ZcMealFacts m;
+  const ZcElderRec *elder;
+  const ZcSiteFacts *site;
+  const ZcPolicyVersion *v;
+  ZcMealResult res;
+  char *err = NULL;
+  int rc;
+  if ((rc = zc_facts_sync(zc))) goto error;
+  if (argc == 1) {
+    sqlite3_int64 id;
+    int a = arg_id(ctx, "subsidy_for", "meal_id", argv[0], &id);
+    if (a <= 0) return;
+    if ((rc = zc_meal_facts(zc, id, &m, &elder, &site, &err))) goto error;
+  } else {
+    sqlite3_int64 eid, sid, t;
+    int a = arg_id(ctx, "subsidy_for", "elder_id", argv[0], &eid);
+    if (a <= 0) return;
+    a = arg_id(ctx, "subsidy_for", "site_id", argv[1], &sid);
+    if (a <= 0) return;
+    if (sqlite3_value_type(argv[2]) == SQLITE_NULL || sqlite3_value_type(argv[3]) == SQLITE_NULL) return;
+    if (!zc_time_parse((const char *)sqlite3_value_text(argv[2]), sqlite3_value_bytes(argv[2]), &t)) {
+      char *r = zc_value_repr(argv[2]);
+      zc_errorf(ctx, "subsidy_for: served_at %s is not a time 'YYYY-MM-DD HH:MM:SS'", r ? r : "?");
+      sqlite3_free(r);
+      return;
+    }
+    const char *slot = (const char *)sqlite3_value_text(argv[3]);
+    if (zc_slot_index(slot) < 0) {
+      char *r = zc_value_repr(argv[3]);
+      zc_errorf(ctx, "subsidy_for: slot %s is not one of 'breakfast', 'lunch', 'dinner'", r ? r : "?");
+      sqlite3_free(r);
+      return;
+    }
+    if ((rc = zc_quote_facts(zc, eid, sid, t, slot, &m, &elder, &site, &err))) goto error;
+  }
+  if ((rc = zc_money(zc, "subsidy_for", &m, elder, site, &v, &res, &err))) goto error;
+  sqlite3_result_int64(ctx, res.total);
+  return;
+error:
+  fail(ctx, "subsidy_for", rc, err);
+}
+
+/* ----------------------------------------------------- subsidy_explain */
+
+static void json_day(sqlite3_str *s, int day) {
+  if (day == ZC_NONE) {
+    sqlite3_str_appendall(s, "null");
+    return;
+  }
+  char b[11];
+  zc_day_format(day, b);
+  zc_json_str(s, b);
+}
+
+static void json_elder(ZcConn *zc, sqlite3_str *s, const ZcElderFacts *e) {
+  sqlite3_str_appendf(s, "{\"id\":%lld,\"sex\":", e->id);
+  char sex[2] = {e->sex, 0};
+  zc_json_str(s, e->sex ? sex : NULL);
+  sqlite3_str_appendall(s, ",\"birth_date\":");
+  json_day(s, e->birth);
+  if (e->age == ZC_NONE) sqlite3_str_appendall(s, ",\"age\":null");
+  else sqlite3_str_appendf(s, ",\"age\":%d", e->age);
+  const char *names[4] = {"region", "village", "township", "county"};
+  const char *vals[4] = {e->region, e->village, e->township, e->county};
+  for (int i = 0; i < 4; i++) {
+    sqlite3_str_appendf(s, ",\"%s\":", names[i]);
+    zc_json_str(s, vals[i]);
+  }
+  sqlite3_str_appendall(s, ",\"died_on\":");
+  json_day(s, e->died_on);
+  sqlite3_str_appendall(s, ",\"status\":{");
+  int first = 1;
+  for (int b = 0; b < ZC_MAX_STATUS; b++) {
+    if (!(e->status & ((uint64_t)1 << b))) continue;
+    if (!first) sqlite3_str_appendchar(s, 1, ',');
+    first = 0;
+    zc_json_str(s, zc_status_name(zc, b));
+    sqlite3_str_appendall(s, ":true");
+  }
+  sqlite3_str_appendf(s, "},\"agreement\":%s,\"bed\":", e->agreement ? "true" : "false");
+  if (e->bed) sqlite3_str_appendf(s, "%lld}", e->bed);
+  else sqlite3_str_appendall(s, "null}");
+}
+
+static void json_meal(sqlite3_str *s, const ZcMealFacts *m) {
+  char t[20], c[9];
+  sqlite3_str_appendall(s, "{\"id\":");
+  if (m->id) sqlite3_str_appendf(s, "%lld", m->id);
+  else sqlite3_str_appendall(s, "null");
+  sqlite3_str_appendall(s, ",\"slot\":");
+  zc_json_str(s, m->slot);
+  sqlite3_str_appendall(s, ",\"day\":");
+  json_day(s, m->day);
+  zc_time_format(m->served_at, t);
+  zc_clock_format((int)(m->served_at - (sqlite3_int64)m->day * ZC_DAY_SECONDS), c);
+  sqlite3_str_appendall(s, ",\"served_at\":");
+  zc_json_str(s, t);
+  sqlite3_str_appendall(s, ",\"time\":");
+  zc_json_str(s, c);
+  sqlite3_str_appendall(s, ",\"method\":");
+  zc_json_str(s, m->method);
+  sqlite3_str_appendall(s, ",\"device\":");
+  zc_json_str(s, m->device);
+  sqlite3_str_appendall(s, ",\"token\":");
+  zc_json_str(s, m->token);
+  if (m->price_fen == ZC_NO_PRICE) sqlite3_str_appendall(s, ",\"price_fen\":null");
+  else sqlite3_str_appendf(s, ",\"price_fen\":%lld", m->price_fen);
+  sqlite3_str_appendf(s, ",\"site_id\":%lld,\"nth_slot\":%d,\"nth_day\":%d,\"nth_month\":%d}", m->site_id,
+                      m->nth_slot, m->nth_day, m->nth_month);
+}
+
+static void json_site(sqlite3_str *s, const ZcSiteFacts *x) {
+  sqlite3_str_appendf(s, "{\"id\":%lld,\"name\":", x->id);
+  zc_json_str(s, x->name);
+  sqlite3_str_appendall(s, ",\"kind\":");
+  zc_json_str(s, x->kind);
+  if (x->grade == ZC_NONE) sqlite3_str_appendall(s, ",\"grade\":null");
+  else sqlite3_str_appendf(s, ",\"grade\":%d", x->grade);
+  sqlite3_str_appendf(s, ",\"beds\":%d", x->beds);
+  if (isnan(x->area_m2)) sqlite3_str_appendall(s, ",\"area_m2\":null");
+  else sqlite3_str_appendf(s, ",\"area_m2\":%!.15g", x->area_m2);
+  sqlite3_str_appendall(s, ",\"opened_on\":");
+  json_day(s, x->opened_on);
+  sqlite3_str_appendall(s, ",\"closed_on\":");
+  json_day(s, x->closed_on);
+  sqlite3_str_appendall(s, ",\"slots\":{");
+  const char *sl[3] = {"breakfast", "lunch", "dinner"};
+  int first = 1;
+  for (int i = 0; i < 3; i++) {
+    if (!(x->slots & (1u << i))) continue;
+    sqlite3_str_appendf(s, "%s\"%s\":true", first ? "" : ",", sl[i]);
+    first = 0;
+  }
+  sqlite3_str_appendall(s, "}");
+  const char *names[4] = {"region", "village", "township", "county"};
+  const char *vals[4] = {x->region, x->village, x->township, x->county};
+  for (int i = 0; i < 4; i++) {
+    sqlite3_str_appendf(s, ",\"%s\":", names[i]);
+    zc_json_str(s, vals[i]);
+  }
+  sqlite3_str_appendall(s, "}");
+}
+
+static void explain_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  ZcConn *zc = sqlite3_user_data(ctx);
+  ZcMealFacts m;
+  const ZcElderRec *elder;
+  const ZcSiteFacts *site;
+  const ZcPolicyVersion *v;
+  ZcMealResult res;
+  char *err = NULL, *params = NULL;
+  sqlite3_int64 id;
+  int rc;
+  int a = arg_id(ctx, "subsidy_explain", "meal_id", argv[0], &id);
+  if (a <= 0) return;
+  if ((rc = zc_facts_sync(zc))) goto error;
+  if ((rc = zc_meal_facts(zc, id, &m, &elder, &site, &err))) goto error;
+  if ((rc = zc_money(zc, "subsidy_explain", &m, elder, site, &v, &res, &err))) goto error;
+  params = zc_policy_params_json(zc, v);
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendf(s, "{\"meal_id\":%lld,\"policy\":", id);
+  zc_json_str(s, v->name);
+  sqlite3_str_appendf(s, ",\"version\":%lld,\"effective_from\":\"%s\",\"sha256\":\"%s\",\"params\":%s", v->id,
+                      v->effective_text, v->sha256, params ? params : "{}");
+  sqlite3_str_appendf(s, ",\"eligible\":%s,\"eligible_reason\":", res.eligible ? "true" : "false");
+  zc_json_str(s, res.eligible_reason);
+  sqlite3_str_appendall(s, ",\"reason\":");
+  zc_json_str(s, res.eligible ? res.reason : res.eligible_reason);
+  sqlite3_str_appendall(s, ",\"parts\":{");
+  for (int i = 0; i < res.nparts; i++) {
+    if (i) sqlite3_str_appendchar(s, 1, ',');
+    zc_json_str(s, res.parts[i].payer);
+    sqlite3_str_appendf(s, ":%lld", res.parts[i].fen);
+  }
+  sqlite3_str_appendf(s, "},\"total\":%lld,\"price_fen\":%lld,\"copay\":%lld", res.total, m.price_fen,
+                      m.price_fen - res.total);
+  ZcElderFacts any, at_site;
+  zc_elder_facts(zc, elder, m.day, 0, &any);
+  at_site = any;
+  at_site.agreement = zc_elder_agreement(elder, m.day, site->id);
+  sqlite3_str_appendall(s, ",\"facts\":{\"elder\":");
+  json_elder(zc, s, &at_site);
+  sqlite3_str_appendf(s, ",\"eligible_agreement\":%s,\"meal\":", any.agreement ? "true" : "false");
+  json_meal(s, &m);
+  sqlite3_str_appendall(s, ",\"site\":");
+  json_site(s, site);
+  sqlite3_str_appendall(s, "}}");
+  sqlite3_free(params);
+  rc = sqlite3_str_errcode(s);
+  char *z = sqlite3_str_finish(s);
+  if (rc != SQLITE_OK || z == NULL) {
+    sqlite3_free(z);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, z, -1, sqlite3_free);
+  return;
+error:
+  fail(ctx, "subsidy_explain", rc, err);
+}
+
+/* These read the database, so they are neither deterministic nor innocuous;
+** they write nothing and read no files. */
+static const ZcFunc aFunc[] = {
+    {"eligible", 2, SQLITE_UTF8, eligible_func},
+    {"eligible", 3, SQLITE_UTF8, eligible_func},
+    {"subsidy_for", 1, SQLITE_UTF8, subsidy_for_func},
+    {"subsidy_for", 4, SQLITE_UTF8, subsidy_for_func},
+    {"subsidy_explain", 1, SQLITE_UTF8, explain_func},
+};
+
+int zc_subsidy_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
+  (void)pzErr;
+  return zc_register_funcs(db, aFunc, (int)(sizeof aFunc / sizeof aFunc[0]), zc);
+}
