@@ -43,12 +43,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The policy runtime (policy.c) may be absent while work is in progress:
-** without it no policy governs and the SPEC default windows apply. */
-__attribute__((weak)) int zc_policy_for_region(ZcConn *, const char *, int,
-                                               const ZcPolicyVersion **, char **);
-__attribute__((weak)) int zc_policy_slot_at(const ZcPolicyVersion *, int);
-
 /* Column numbers. */
 #define SL_LINE 0
 #define SL_AT 1
@@ -743,23 +737,21 @@ static const ZcWindow sl_default_windows[ZC_NSLOT] = {
 static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
   if (dev->pday != day) {
     const ZcPolicyVersion *v = NULL;
-    if (zc_policy_for_region) {
-      char *zErr = NULL;
-      int rc = zc_policy_for_region(c->vt->zc, dev->region, day, &v, &zErr);
-      if (rc != SQLITE_OK) {
-        sqlite3_free(c->base.pVtab->zErrMsg);
-        c->base.pVtab->zErrMsg = sqlite3_mprintf(
-            "swipe_log: policy for region '%s': %s", dev->region, zErr ? zErr : sqlite3_errstr(rc));
-        sqlite3_free(zErr);
-        c->fatal = rc;
-        return -2;
-      }
+    char *zErr = NULL;
+    int rc = zc_policy_for_region(c->vt->zc, dev->region, day, &v, &zErr);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(c->base.pVtab->zErrMsg);
+      c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: policy for region '%s': %s",
+                                               dev->region, zErr ? zErr : sqlite3_errstr(rc));
       sqlite3_free(zErr);
+      c->fatal = rc;
+      return -2;
     }
+    sqlite3_free(zErr);
     dev->pday = day;
     dev->pv = v;
   }
-  if (dev->pv && zc_policy_slot_at) return zc_policy_slot_at(dev->pv, secs);
+  if (dev->pv) return zc_policy_slot_at(dev->pv, secs);
   for (int i = 0; i < ZC_NSLOT; i++)
     if (secs >= sl_default_windows[i].from && secs <= sl_default_windows[i].to) return i;
   return -1;
@@ -1183,6 +1175,8 @@ static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if ((rc = sl_arg(c, argv[0], "path", &path)) != SQLITE_OK) goto filter_error;
   if ((rc = sl_arg(c, argv[1], "format", &fmt)) != SQLITE_OK) goto filter_error;
   if ((rc = sl_format(c, fmt)) != SQLITE_OK) goto filter_error;
+  /* region and policy caches must see the data as it is now */
+  if ((rc = zc_facts_sync(c->vt->zc)) != SQLITE_OK) goto filter_error;
   if (c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) {
     rc = SQLITE_NOMEM;
     goto filter_error;
