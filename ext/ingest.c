@@ -388,7 +388,7 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
         sqlite3_free(c->base.pVtab->zErrMsg);
         c->base.pVtab->zErrMsg =
             sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-        c->fatal = SQLITE_IOERR;
+        c->fatal = SQLITE_ERROR;
         return -1;
       }
       c->feof = 1;
@@ -422,7 +422,7 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
         sqlite3_free(c->base.pVtab->zErrMsg);
         c->base.pVtab->zErrMsg =
             sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-        c->fatal = SQLITE_IOERR;
+        c->fatal = SQLITE_ERROR;
         return -1;
       }
       c->feof = 1;
