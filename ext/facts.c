@@ -581,28 +581,28 @@ int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id) {
 
 /* ------------------------------------------------------------- ordinals */
 
-void zc_ord_reset(ZcOrd *o) { memset(o, 0, sizeof *o); o->day = ZC_NONE; }
+void zc_ord_reset(ZcOrd *o) {
+  memset(o, 0, sizeof *o);
+  o->day = ZC_NONE;
+}
 
+/* slot words are the SPEC's three; any other word (bad data) is counted in
+** a fourth counter, shared if a day has more than one such word */
 void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month) {
   if (day != o->day) {
     o->day = day;
     o->nday = 0;
-    o->nslots = 0;
+    memset(o->count, 0, sizeof o->count);
+    o->other = NULL;
   }
-  o->nday++;
+  if (o->nday < 0xffff) o->nday++;
   o->nmonth++;
-  int i;
-  for (i = 0; i < o->nslots; i++)
-    if (o->slot[i] == slot) break;
-  if (i == o->nslots) {
-    if (o->nslots < 8) {
-      o->slot[o->nslots] = slot;
-      o->count[o->nslots++] = 0;
-    } else {
-      i = 7; /* more than 8 distinct slot words in a day: they share a counter */
-    }
+  int i = zc_slot_index(slot);
+  if (i < 0) {
+    i = 3;
+    if (!o->other) o->other = slot;
   }
-  o->count[i]++;
+  if (o->count[i] < 0xffff) o->count[i]++;
   *nth_slot = o->count[i];
   *nth_day = o->nday;
   *nth_month = o->nmonth;

@@ -565,7 +565,7 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (r->amount != 0) c->rows[k++] = *r;
   }
   c->n = k;
-  qsort(c->rows, (size_t)c->n, sizeof *c->rows, row_cmp);
+  if (c->n > 1) qsort(c->rows, (size_t)c->n, sizeof *c->rows, row_cmp);
   return SQLITE_OK;
 error:
   sqlite3_free(cur->pVtab->zErrMsg);
