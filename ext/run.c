@@ -158,7 +158,7 @@ static void hex32(const uint8_t d[SHA256_DIGEST_SIZE], char out[65]) {
 
 /* ------------------------------------------------------------- tables */
 
-#define RUN_ERR_IMMUTABLE "runs are immutable: settle a new run with settle(region, month, 'supersede')"
+#define RUN_ERR_IMMUTABLE "runs are immutable: settle a new run with settle(region, month, ''supersede'')"
 
 static const char *zRunSchema =
     "CREATE TABLE IF NOT EXISTS zhucan_run(\n"
@@ -1172,8 +1172,26 @@ static void cause_int(Buf *b, const char *head, int *first, const char *name, sq
   cause_field(b, head, first, name, x, y);
 }
 
-/* Items of a ';' list in a but not in b: "word item verb". */
-static void cause_list(Buf *b, const char *head, int *first, const char *word, const char *was, const char *now) {
+/* 1 if the interval item "word from..to" is in force on day (always 1
+** when day is ZC_NONE: no day to judge by). */
+static int item_covers(const char *p, size_t len, int day) {
+  if (day == ZC_NONE) return 1;
+  const char *sp = NULL;
+  for (size_t i = 0; i < len; i++)
+    if (p[i] == ' ') sp = p + i;
+  if (!sp || (size_t)(p + len - sp) < 13) return 1;
+  int from = zc_day_parse(sp + 1, 10);
+  const char *t = sp + 13;
+  size_t tl = (size_t)(p + len - t);
+  int to = tl == 10 ? zc_day_parse(t, 10) : INT32_MAX;
+  if (from == ZC_NONE || to == ZC_NONE) return 1;
+  return from <= day && day < to;
+}
+
+/* Items of the ';' lists that one side has and the other lacks:
+** "word item added|removed"; with a day, only items in force that day. */
+static void cause_list(Buf *b, const char *head, int *first, const char *word, const char *was, const char *now,
+                       int day) {
   for (int pass = 0; pass < 2; pass++) {
     const char *from = pass ? was : now, *other = pass ? now : was;
     const char *verb = pass ? " removed" : " added";
@@ -1187,7 +1205,7 @@ static void cause_list(Buf *b, const char *head, int *first, const char *word, c
         if (l2 == len && memcmp(p, q, len) == 0) { found = 1; break; }
         q = f ? f + 1 : NULL;
       }
-      if (!found) {
+      if (!found && item_covers(p, len, day)) {
         cause_sep(b, head, first);
         buf_str(b, word);
         buf_add(b, " ", 1);
@@ -1199,8 +1217,10 @@ static void cause_list(Buf *b, const char *head, int *first, const char *word, c
   }
 }
 
-/* "facts changed: ..." for the elder: the stored snapshot against today's. */
-static int elder_cause(ReplayCur *c, sqlite3_int64 elder, Buf *b, int *any) {
+/* Changes of the elder's facts, the stored snapshot against today's data.
+** With a day, a death date or an interval counts only if the change makes
+** a difference on that day. */
+static int elder_cause(ReplayCur *c, sqlite3_int64 elder, int day, Buf *b, const char *head, int *first) {
   const ZcElderRec *e = NULL;
   char *err = NULL;
   ElderSnap now;
@@ -1216,11 +1236,10 @@ static int elder_cause(ReplayCur *c, sqlite3_int64 elder, Buf *b, int *any) {
   }
   if (zc_elder_rec(c->zc, elder, &e, &err) != SQLITE_OK) {
     sqlite3_free(err);
-    if (*any) buf_str(b, "; ");
-    buf_str(b, "facts changed: elder ");
+    cause_sep(b, head, first);
+    buf_str(b, "elder ");
     buf_int(b, elder);
     buf_str(b, " removed");
-    *any = 1;
     sqlite3_reset(c->elder_of);
     return SQLITE_OK;
   }
@@ -1228,28 +1247,23 @@ static int elder_cause(ReplayCur *c, sqlite3_int64 elder, Buf *b, int *any) {
     sqlite3_reset(c->elder_of);
     return rc;
   }
-  Buf h;
-  memset(&h, 0, sizeof h);
-  int first = 1;
-  const char *head = *any ? "; facts changed: " : "facts changed: ";
 #define COL(i) ((const char *)sqlite3_column_text(c->elder_of, i))
-  cause_field(b, head, &first, "sex", COL(0), now.sex[0] ? now.sex : NULL);
-  cause_field(b, head, &first, "birth", COL(1), now.birth);
-  cause_field(b, head, &first, "region", COL(2), now.region);
-  cause_field(b, head, &first, "died_on", COL(3), now.died_on);
-  cause_list(b, head, &first, "status", COL(4), now.status);
-  cause_list(b, head, &first, "agreement", COL(5), now.agreement);
-  cause_list(b, head, &first, "bed", COL(6), now.bed);
+  cause_field(b, head, first, "sex", COL(0), now.sex[0] ? now.sex : NULL);
+  cause_field(b, head, first, "birth", COL(1), now.birth);
+  cause_field(b, head, first, "region", COL(2), now.region);
+  int was_d = COL(3) ? zc_day_parse(COL(3), -1) : INT32_MAX, now_d = e->died_on == ZC_NONE ? INT32_MAX : e->died_on;
+  if (day == ZC_NONE || (was_d <= day) != (now_d <= day)) cause_field(b, head, first, "died_on", COL(3), now.died_on);
+  cause_list(b, head, first, "status", COL(4), now.status, day);
+  cause_list(b, head, first, "agreement", COL(5), now.agreement, day);
+  cause_list(b, head, first, "bed", COL(6), now.bed, day);
 #undef COL
-  if (!first) *any = 1;
-  buf_free(&h);
   elder_snap_free(&now);
   sqlite3_reset(c->elder_of);
   return SQLITE_OK;
 }
 
-/* "facts changed: site 3 closed_on NULL -> 2024-03-20" */
-static int site_cause(ReplayCur *c, sqlite3_int64 site, Buf *b, int *any) {
+/* Changes of a site's facts: "site 3 closed_on NULL -> 2024-03-20". */
+static int site_cause(ReplayCur *c, sqlite3_int64 site, Buf *b, const char *head0, int *first) {
   const ZcSiteFacts *f = NULL;
   char *err = NULL;
   int rc;
@@ -1261,41 +1275,52 @@ static int site_cause(ReplayCur *c, sqlite3_int64 site, Buf *b, int *any) {
     sqlite3_reset(c->site_of);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
-  char head[64];
-  snprintf(head, sizeof head, "%sfacts changed: site %lld ", *any ? "; " : "", (long long)site);
-  int first = 1;
+  char *head = sqlite3_mprintf("%ssite %lld ", head0, (long long)site);
+  char *sep = sqlite3_mprintf(", site %lld ", (long long)site);
+  if (!head || !sep) {
+    sqlite3_free(head);
+    sqlite3_free(sep);
+    sqlite3_reset(c->site_of);
+    return SQLITE_NOMEM;
+  }
+  /* the first change of this site gets the head, later ones ", site N " */
+  int f1 = 1;
+  const char *h = *first ? head : sep;
   if (zc_site_facts(c->zc, site, &f, &err) != SQLITE_OK) {
     sqlite3_free(err);
-    cause_sep(b, head, &first);
+    cause_sep(b, h, &f1);
     buf_str(b, "removed");
   } else {
-    char op[11], cl[11], sl[24], gr[24], bd[24], ar[40];
+    char op[11], cl[11], sl[24], gr[24], bd[24];
     zc_day_format(f->opened_on, op);
     if (f->closed_on != ZC_NONE) zc_day_format(f->closed_on, cl);
     slots_text(f->slots, sl);
     snprintf(gr, sizeof gr, "%d", f->grade);
     snprintf(bd, sizeof bd, "%d", f->beds);
     char *area_now = f->area_m2 == f->area_m2 ? sqlite3_mprintf("%!.15g", f->area_m2) : NULL;
-    (void)ar;
 #define COL(i) ((const char *)sqlite3_column_text(c->site_of, i))
-    cause_field(b, head, &first, "name", COL(0), f->name);
-    cause_field(b, head, &first, "kind", COL(1), f->kind);
-    cause_field(b, head, &first, "grade", COL(2), f->grade == ZC_NONE ? NULL : gr);
-    cause_field(b, head, &first, "beds", COL(3), bd);
-    cause_field(b, head, &first, "area_m2", COL(4), area_now);
-    cause_field(b, head, &first, "opened_on", COL(5), f->opened_on == ZC_NONE ? NULL : op);
-    cause_field(b, head, &first, "closed_on", COL(6), f->closed_on == ZC_NONE ? NULL : cl);
-    cause_field(b, head, &first, "slots", COL(7), sl);
-    cause_field(b, head, &first, "region", COL(8), f->region);
+    cause_field(b, h, &f1, "name", COL(0), f->name);
+    cause_field(b, h, &f1, "kind", COL(1), f->kind);
+    cause_field(b, h, &f1, "grade", COL(2), f->grade == ZC_NONE ? NULL : gr);
+    cause_field(b, h, &f1, "beds", COL(3), bd);
+    cause_field(b, h, &f1, "area_m2", COL(4), area_now);
+    cause_field(b, h, &f1, "opened_on", COL(5), f->opened_on == ZC_NONE ? NULL : op);
+    cause_field(b, h, &f1, "closed_on", COL(6), f->closed_on == ZC_NONE ? NULL : cl);
+    cause_field(b, h, &f1, "slots", COL(7), sl);
+    cause_field(b, h, &f1, "region", COL(8), f->region);
 #undef COL
     sqlite3_free(area_now);
   }
-  if (!first) *any = 1;
+  if (!f1) *first = 0;
+  sqlite3_free(head);
+  sqlite3_free(sep);
   sqlite3_reset(c->site_of);
   return SQLITE_OK;
 }
 
-/* Why settled meal s and replayed meal r differ. */
+/* Why settled meal s and replayed meal r differ: "meal added", "meal
+** removed", or groups "meal changed: ...", "facts changed: ...", "policy
+** changed: ..." joined by "; ". */
 static int meal_cause(ReplayCur *c, const Snap *s, const Snap *r, Buf *b) {
   int any = 0, first = 1, rc;
   char x[20], y[20];
@@ -1321,9 +1346,13 @@ static int meal_cause(ReplayCur *c, const Snap *s, const Snap *r, Buf *b) {
   cause_int(b, head, &first, "nth_slot", s->nth[0], r->nth[0]);
   cause_int(b, head, &first, "nth_day", s->nth[1], r->nth[1]);
   cause_int(b, head, &first, "nth_month", s->nth[2], r->nth[2]);
+  int day = (int)(r->served_at / ZC_DAY_SECONDS);
+  if ((rc = elder_cause(c, r->elder, day, b, head, &first))) return rc;
+  if ((rc = site_cause(c, r->site, b, first ? head : "", &first))) return rc;
+  if (first && !any) { /* nothing bears on the day: show every change of the elder */
+    if ((rc = elder_cause(c, r->elder, ZC_NONE, b, head, &first))) return rc;
+  }
   if (!first) any = 1;
-  if ((rc = elder_cause(c, r->elder, b, &any))) return rc;
-  if ((rc = site_cause(c, r->site, b, &any))) return rc;
   if (s->version != r->version) {
     first = 1;
     cause_int(b, any ? "; policy changed: " : "policy changed: ", &first, "version", s->version, r->version);
@@ -1482,7 +1511,7 @@ static int items_compare(ReplayCur *c) {
       /* same */
     } else {
       const Item *x = s ? s : r;
-      int any = 0, first = 1;
+      int first = 1;
       b.n = 0;
       if (!s) buf_str(&b, "site item added");
       else if (!r) buf_str(&b, "site item removed");
@@ -1490,8 +1519,8 @@ static int items_compare(ReplayCur *c) {
         cause_int(&b, "site item changed: ", &first, "quantity", s->quantity, r->quantity);
         if (first) buf_str(&b, "site item changed");
       }
-      any = 1;
-      if ((rc = site_cause(c, x->site, &b, &any))) break;
+      int f2 = 1;
+      if ((rc = site_cause(c, x->site, &b, "; facts changed: ", &f2))) break;
       if (b.oom) { rc = SQLITE_NOMEM; break; }
       rc = diff_add(c, x->site, 0, x->item, x->payer, s ? s->fen : 0, r ? r->fen : 0, b.z);
     }
