@@ -119,26 +119,32 @@ static void buf_json_str(Buf *b, const char *z) {
   buf_add(b, "\"", 1);
 }
 
-/* Canonical binary serialisation for digests: integers 8 bytes
-** little-endian whatever the host, strings as an 8-byte length then the
-** bytes, NULL strings as length 2^64-1. */
+/* Canonical binary serialisation for digests, the same bytes on every
+** host: unsigned integers as LEB128 varints, signed ones zigzag-encoded
+** first, strings as varint(length + 1) then the bytes (0 = NULL). */
 static void ser_u64(Buf *b, uint64_t v) {
-  unsigned char t[8];
-  for (int i = 0; i < 8; i++) t[i] = (unsigned char)(v >> (8 * i));
-  buf_add(b, t, 8);
+  if (!buf_need(b, 10)) return;
+  unsigned char *t = (unsigned char *)b->z + b->n;
+  int n = 0;
+  do {
+    unsigned char c = (unsigned char)(v & 0x7f);
+    v >>= 7;
+    t[n++] = (unsigned char)(c | (v ? 0x80 : 0));
+  } while (v);
+  b->n += (size_t)n;
 }
-static void ser_i64(Buf *b, sqlite3_int64 v) { ser_u64(b, (uint64_t)v); }
+static void ser_i64(Buf *b, sqlite3_int64 v) { ser_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 static void ser_str(Buf *b, const char *s) {
   if (s == NULL) {
-    ser_u64(b, UINT64_MAX);
+    ser_u64(b, 0);
     return;
   }
   size_t n = strlen(s);
-  ser_u64(b, n);
+  ser_u64(b, (uint64_t)n + 1);
   buf_add(b, s, n);
 }
 static void ser_double(Buf *b, double d) {
-  uint64_t u = 0;
+  uint64_t u = 0; /* IEEE 754 binary64 bits as an integer */
   if (d != d) {
     u = 0x7ff8000000000000ULL; /* one NaN */
   } else {
@@ -365,6 +371,7 @@ typedef struct Settle {
   ZcMap elders;     /* elder id -> (intptr) ZcElderRec* */
   ZcMap sites;      /* site id -> (intptr) ZcSiteFacts* */
   ZcMap vers;       /* version id -> (intptr) ZcPolicyVersion* */
+  const void *last_elder, *last_site, *last_v;  /* skip repeated lookups */
 } Settle;
 
 static int seen(ZcMap *m, sqlite3_int64 key, const void *p) {
@@ -414,9 +421,12 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   char t[20];
   int rc;
   (void)pzErr;
-  if ((rc = seen(&s->elders, e->id, e)) || (rc = seen(&s->sites, site->id, site)) ||
-      (rc = seen(&s->vers, v->id, v)))
-    return rc;
+  if (e != s->last_elder && (rc = seen(&s->elders, e->id, e))) return rc;
+  if (site != s->last_site && (rc = seen(&s->sites, site->id, site))) return rc;
+  if (v != s->last_v && (rc = seen(&s->vers, v->id, v))) return rc;
+  s->last_elder = e;
+  s->last_site = site;
+  s->last_v = v;
   zc_time_format(m->served_at, t);
   /* input: the meal, its ordinals and version, the elder facts of the day */
   ZcElderFacts f;
