@@ -768,10 +768,10 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (rc == SQLITE_ROW) {
     prior = sqlite3_column_int64(st, 0);
     if (!supersede) {
-      err = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld (created %s); "
+      err = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld; "
                             "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
                             "marks run %lld superseded",
-                            region, month, prior, (const char *)sqlite3_column_text(st, 1), region, month, prior);
+                            region, month, prior, region, month, prior);
       rc = SQLITE_ERROR;
       goto error;
     }
