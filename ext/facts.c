@@ -609,18 +609,21 @@ static sqlite3_int64 month_key(sqlite3_int64 elder, int day) {
   return elder * 16384 + (sqlite3_int64)(y * 12 + m - 1) % 16384;
 }
 
-static void fill_row(ZcConn *zc, sqlite3_stmt *st, int c, MealRow *r) {
-  /* columns from c: id, site_id, served_at, slot, method, device, token, price_fen */
-  r->id = sqlite3_column_int64(st, c);
-  r->site_id = sqlite3_column_int64(st, c + 1);
-  if (!zc_time_parse((const char *)sqlite3_column_text(st, c + 2), sqlite3_column_bytes(st, c + 2), &r->served_at))
-    r->served_at = INT64_MIN;
-  r->day = r->served_at == INT64_MIN ? ZC_NONE : (int)(r->served_at / ZC_DAY_SECONDS);
-  r->slot = zc_intern(zc, (const char *)sqlite3_column_text(st, c + 3), -1);
-  r->method = zc_intern(zc, (const char *)sqlite3_column_text(st, c + 4), -1);
-  r->device = zc_intern(zc, (const char *)sqlite3_column_text(st, c + 5), -1);
-  r->token = zc_intern(zc, (const char *)sqlite3_column_text(st, c + 6), -1);
-  r->price = sqlite3_column_int64(st, c + 7);
+/* Interns a short, repetitive word (slot, method) with a one-entry memo. */
+static const char *word(ZcConn *zc, const char **last, const char *t, int n) {
+  if (t == NULL) return NULL;
+  if (*last && (int)strlen(*last) == n && memcmp(*last, t, (size_t)n) == 0) return *last;
+  return *last = zc_intern(zc, t, n);
+}
+
+/* Appends a column's text to the arena; answers its offset, -1 for NULL. */
+static sqlite3_int64 arena_put(sqlite3_str *a, sqlite3_stmt *st, int col) {
+  const char *t = (const char *)sqlite3_column_text(st, col);
+  if (t == NULL) return -1;
+  sqlite3_int64 off = sqlite3_str_length(a);
+  sqlite3_str_append(a, t, sqlite3_column_bytes(st, col));
+  sqlite3_str_appendchar(a, 1, 0);
+  return off;
 }
 
 /* Loads one elder's meals of the month containing day, with ordinals, and
@@ -643,34 +646,67 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   sqlite3_bind_text(f->st_month, 2, a, 10, SQLITE_TRANSIENT);
   sqlite3_bind_text(f->st_month, 3, b, 10, SQLITE_TRANSIENT);
   int n = 0, cap = 16;
-  MonthRec *mr = sqlite3_malloc64(sizeof *mr + (size_t)cap * sizeof(MealRow));
-  if (!mr) return SQLITE_NOMEM;
+  MealRow *rows = sqlite3_malloc64((size_t)cap * sizeof(MealRow));
+  sqlite3_str *arena = sqlite3_str_new(zc->db);
+  const char *last_slot = NULL, *last_method = NULL;
+  MonthRec *mr = NULL;
+  if (!rows) { sqlite3_free(sqlite3_str_finish(arena)); return SQLITE_NOMEM; }
   ZcOrd ord;
   zc_ord_reset(&ord);
   while ((rc = sqlite3_step(f->st_month)) == SQLITE_ROW) {
     if (n == cap) {
       cap *= 2;
-      MonthRec *nm = sqlite3_realloc64(mr, sizeof *mr + (size_t)cap * sizeof(MealRow));
-      if (!nm) { rc = SQLITE_NOMEM; break; }
-      mr = nm;
+      MealRow *nr = sqlite3_realloc64(rows, (size_t)cap * sizeof(MealRow));
+      if (!nr) { rc = SQLITE_NOMEM; break; }
+      rows = nr;
     }
-    MealRow *r = (MealRow *)(mr + 1) + n;
-    fill_row(zc, f->st_month, 0, r);
+    sqlite3_stmt *st = f->st_month;
+    MealRow *r = &rows[n];
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
     r->elder = elder;
-    /* served_at >= first day 'YYYY-MM-DD' as text also admits malformed
-    ** times; those have no day and get no ordinal */
-    if (r->day == ZC_NONE) continue;
+    r->site_id = sqlite3_column_int64(st, 1);
+    /* served_at >= 'YYYY-MM-01' as text also admits malformed times; those
+    ** have no day and get no ordinal */
+    if (!zc_time_parse((const char *)sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &r->served_at))
+      continue;
+    r->day = (int)(r->served_at / ZC_DAY_SECONDS);
+    r->slot = word(zc, &last_slot, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
+    r->method = word(zc, &last_method, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
+    /* device and token: offsets into the arena until the block is built */
+    r->device = (const char *)(intptr_t)arena_put(arena, st, 5);
+    r->token = (const char *)(intptr_t)arena_put(arena, st, 6);
+    r->price = sqlite3_column_int64(st, 7);
     zc_ord_next(&ord, r->day, r->slot, &r->nth_slot, &r->nth_day, &r->nth_month);
     n++;
   }
   sqlite3_reset(f->st_month);
+  int arena_len = sqlite3_str_length(arena);
+  if (rc == SQLITE_DONE && sqlite3_str_errcode(arena)) rc = SQLITE_NOMEM;
+  char *bytes = sqlite3_str_finish(arena);
+  if (rc == SQLITE_DONE) {
+    /* one block: header, rows, strings */
+    mr = sqlite3_malloc64(sizeof *mr + (size_t)n * sizeof(MealRow) + (size_t)arena_len + 1);
+    if (!mr) rc = SQLITE_NOMEM;
+  }
   if (rc != SQLITE_DONE) {
-    sqlite3_free(mr);
+    sqlite3_free(rows);
+    sqlite3_free(bytes);
     if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
     return rc == SQLITE_ROW ? SQLITE_NOMEM : rc;
   }
   mr->n = n;
   mr->rows = (MealRow *)(mr + 1);
+  char *str = (char *)(mr->rows + n);
+  if (arena_len) memcpy(str, bytes, (size_t)arena_len);
+  sqlite3_free(bytes);
+  for (int i = 0; i < n; i++) {
+    mr->rows[i] = rows[i];
+    intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
+    mr->rows[i].device = dv < 0 ? NULL : str + dv;
+    mr->rows[i].token = tk < 0 ? NULL : str + tk;
+  }
+  sqlite3_free(rows);
   /* Bound the cache: beyond a few million rows start over (correct, only
   ** slower). */
   if (f->cached_rows + (size_t)n > 4000000) {

@@ -63,6 +63,7 @@ int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_val
 typedef struct SiteRef {
   const ZcSiteFacts *site;
   int in_region;
+  int want_stats;                /* the first day's version has site() */
   int vday;                      /* day of the cached version */
   const ZcPolicyVersion *v;
   ZcSiteStats stats;
@@ -75,8 +76,10 @@ typedef struct Compute {
   ZcMap site_idx;                /* site id -> index in refs */
   SiteRef *refs;
   int nref;
-  ZcMap elder_idx;               /* elder id -> index in ords */
-  ZcOrd *ords;
+  ZcMap elder_idx;               /* elder id -> index in ords (sparse ids) */
+  int32_t *dense;                /* elder id -> index+1, ids 0..ndense-1 */
+  sqlite3_int64 ndense;
+  struct ElderSt { ZcOrd ord; const ZcElderRec *rec; } *ords;
   size_t nord, cord;
   ZcMap diners;                  /* (site index, elder) -> 1 */
 } Compute;
@@ -87,6 +90,27 @@ static void compute_free(Compute *c) {
   zc_map_clear(&c->diners);
   sqlite3_free(c->refs);
   sqlite3_free(c->ords);
+  sqlite3_free(c->dense);
+}
+
+/* Sizes the dense elder index when elder ids are reasonably dense. */
+static int dense_init(Compute *c) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(c->zc->db, "SELECT max(id), count(*) FROM elder", -1, &st, NULL);
+  if (rc) return rc;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 27) && mx <= 4 * n + 1000000) {
+      c->dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(int32_t));
+      if (!c->dense) rc = SQLITE_NOMEM;
+      else {
+        memset(c->dense, 0, (size_t)(mx + 1) * sizeof(int32_t));
+        c->ndense = mx + 1;
+      }
+    }
+  }
+  sqlite3_finalize(st);
+  return rc;
 }
 
 static int site_ref(Compute *c, sqlite3_int64 id, SiteRef **out) {
@@ -134,20 +158,30 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-static ZcOrd *elder_ord(Compute *c, sqlite3_int64 elder) {
+static struct ElderSt *elder_st(Compute *c, sqlite3_int64 elder) {
   int isnew;
-  sqlite3_int64 *v = zc_map_slot(&c->elder_idx, elder, 1, &isnew);
-  if (!v) return NULL;
+  sqlite3_int64 *v, dv;
+  if (elder >= 0 && elder < c->ndense) {
+    /* elder ids are usually dense: an array beats a hash map here */
+    if (c->dense[elder]) return &c->ords[c->dense[elder] - 1];
+    isnew = 1;
+    v = &dv;
+  } else {
+    v = zc_map_slot(&c->elder_idx, elder, 1, &isnew);
+    if (!v) return NULL;
+  }
   if (isnew) {
     if (c->nord == c->cord) {
       size_t ncap = c->cord ? c->cord * 2 : 1024;
-      ZcOrd *no = sqlite3_realloc64(c->ords, ncap * sizeof *no);
+      struct ElderSt *no = sqlite3_realloc64(c->ords, ncap * sizeof *no);
       if (!no) return NULL;
       c->ords = no;
       c->cord = ncap;
     }
-    zc_ord_reset(&c->ords[c->nord]);
+    zc_ord_reset(&c->ords[c->nord].ord);
+    c->ords[c->nord].rec = NULL;
     *v = (sqlite3_int64)c->nord++;
+    if (v == &dv) c->dense[elder] = (int32_t)(*v + 1);
   }
   return &c->ords[*v];
 }
@@ -186,12 +220,19 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   Compute c;
   sqlite3_stmt *st = NULL;
   char a[11], b[11], month[8];
+  const char *last_slot = NULL;
   int rc;
   memset(&c, 0, sizeof c);
   c.zc = zc;
   c.fn = fn;
   if ((rc = zc_facts_sync(zc))) goto done;
   if ((rc = load_sites(&c, region, pzErr))) goto done;
+  if ((rc = dense_init(&c))) goto done;
+  for (int i = 0; i < c.nref; i++) {
+    const ZcPolicyVersion *v = NULL;
+    if ((rc = zc_policy_for_region(zc, c.refs[i].site->region, first, &v, pzErr))) goto done;
+    c.refs[i].want_stats = v && v->has_site;
+  }
   rc = sqlite3_prepare_v2(zc->db,
                           "SELECT id, elder_id, site_id, served_at, slot, method, device, token, price_fen "
                           "FROM meal WHERE served_at>=?1 AND served_at<?2 ORDER BY served_at, id",
@@ -217,24 +258,33 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       goto done;
     }
     m.day = (int)(m.served_at / ZC_DAY_SECONDS);
-    m.slot = zc_intern(zc, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
-    ZcOrd *o = elder_ord(&c, elder_id);
-    if (!o) { rc = SQLITE_NOMEM; goto done; }
-    zc_ord_next(o, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
+    {
+      /* slots are a handful of words: compare with the last one seen before
+      ** interning */
+      const char *t = (const char *)sqlite3_column_text(st, 4);
+      int n = sqlite3_column_bytes(st, 4);
+      if (!(last_slot && t && (int)strlen(last_slot) == n && memcmp(last_slot, t, (size_t)n) == 0))
+        last_slot = zc_intern(zc, t, n);
+      m.slot = last_slot;
+    }
+    struct ElderSt *es = elder_st(&c, elder_id);
+    if (!es) { rc = SQLITE_NOMEM; goto done; }
+    zc_ord_next(&es->ord, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
     SiteRef *r;
     if ((rc = site_ref(&c, m.site_id, &r))) goto done;
     if (r == NULL) continue; /* a site outside the region: counted for ordinals only */
-    m.method = zc_intern(zc, (const char *)sqlite3_column_text(st, 5), sqlite3_column_bytes(st, 5));
-    m.device = zc_intern(zc, (const char *)sqlite3_column_text(st, 6), sqlite3_column_bytes(st, 6));
-    m.token = zc_intern(zc, (const char *)sqlite3_column_text(st, 7), sqlite3_column_bytes(st, 7));
+    /* valid until the next step: the rules read them during this call only */
+    m.method = (const char *)sqlite3_column_text(st, 5);
+    m.device = (const char *)sqlite3_column_text(st, 6);
+    m.token = (const char *)sqlite3_column_text(st, 7);
     m.price_fen = sqlite3_column_int64(st, 8);
-    const ZcElderRec *e;
-    if ((rc = zc_elder_rec(zc, elder_id, &e, pzErr))) {
+    if (es->rec == NULL && (rc = zc_elder_rec(zc, elder_id, &es->rec, pzErr))) {
       char *w = sqlite3_mprintf("%s: meal %lld: %s", fn, m.id, *pzErr);
       sqlite3_free(*pzErr);
       *pzErr = w;
       goto done;
     }
+    const ZcElderRec *e = es->rec;
     if (r->vday != m.day) {
       r->v = NULL;
       if ((rc = zc_policy_for_region(zc, r->site->region, m.day, &r->v, pzErr))) goto done;
@@ -257,13 +307,15 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       *pzErr = w;
       goto done;
     }
-    r->stats.meals++;
-    if (res.total > 0) r->stats.subsidised_meals++;
-    int isnew;
-    sqlite3_int64 key = ((sqlite3_int64)(r - c.refs) << 40) ^ elder_id;
-    if (!zc_map_slot(&c.diners, key, 1, &isnew)) { rc = SQLITE_NOMEM; goto done; }
-    if (isnew) r->stats.diners++;
-    if (m.day - first < 64) r->days |= (uint64_t)1 << (m.day - first);
+    if (r->want_stats) {
+      r->stats.meals++;
+      if (res.total > 0) r->stats.subsidised_meals++;
+      int isnew;
+      sqlite3_int64 key = ((sqlite3_int64)(r - c.refs) << 40) ^ elder_id;
+      if (!zc_map_slot(&c.diners, key, 1, &isnew)) { rc = SQLITE_NOMEM; goto done; }
+      if (isnew) r->stats.diners++;
+      if (m.day - first < 64) r->days |= (uint64_t)1 << (m.day - first);
+    }
     if (sink->xMeal && (rc = sink->xMeal(sink->p, &m, e, r->site, r->v, &res, pzErr))) goto done;
   }
   if (rc != SQLITE_DONE) {

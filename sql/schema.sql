@@ -87,14 +87,17 @@ CREATE TABLE IF NOT EXISTS meal(
   token     TEXT,
   price_fen INTEGER NOT NULL
 );
--- by elder and time: ordinals (nth_slot/day/month), repeats, two_sites
-CREATE INDEX IF NOT EXISTS meal_elder_time ON meal(elder_id, served_at, id);
+-- by elder and time, covering: an elder's month in (served_at, id) order
+-- for ordinals (nth_slot/day/month), subsidy_for, repeats and two_sites
+CREATE INDEX IF NOT EXISTS meal_elder_time ON meal(elder_id, served_at, id, site_id, slot, method, price_fen, device, token);
 -- by site and time: settlement by site, over_report, manual_heavy
 CREATE INDEX IF NOT EXISTS meal_site_time ON meal(site_id, served_at);
 -- by device and time: card_burst
 CREATE INDEX IF NOT EXISTS meal_device_time ON meal(device, served_at);
--- by time: a month's meals
-CREATE INDEX IF NOT EXISTS meal_time ON meal(served_at);
+-- by time, covering: a month's meals in (served_at, id) order without
+-- touching the table (settlement, settle, replay and anomaly_scan read the
+-- month through it; about twice as fast as an index on served_at alone)
+CREATE INDEX IF NOT EXISTS meal_time ON meal(served_at, id, elder_id, site_id, slot, method, price_fen, device, token);
 
 CREATE TABLE IF NOT EXISTS site_report(
   site_id INTEGER NOT NULL,

@@ -13,9 +13,14 @@ $base_f
 EOT
 comm -13 <(echo "$base_m") <(echo "$ours_m")) | sort -u)
 documented=$(ls "$ZC_ROOT"/docs/ref/*.md | xargs -n1 basename | sed 's/\.md$//' | sort -u)
-if [ "$registered" != "$documented" ]; then
-  echo "registered but undocumented:"; comm -23 <(echo "$registered") <(echo "$documented")
-  echo "documented but not registered:"; comm -13 <(echo "$registered") <(echo "$documented")
+# A page may also document a function the sqlite3 shell already has and
+# zhucan replaces (regexp): it must exist with the extension loaded.
+all_ours=$(printf '%s\n%s\n' "$ours_f" "$ours_m" | sort -u)
+undoc=$(comm -23 <(echo "$registered") <(echo "$documented"))
+unreg=$(comm -23 <(echo "$documented") <(echo "$all_ours"))
+if [ -n "$undoc" ] || [ -n "$unreg" ]; then
+  echo "registered but undocumented:"; echo "$undoc"
+  echo "documented but not registered:"; echo "$unreg"
   exit 1
 fi
 status=0

@@ -5,6 +5,7 @@
 .read sql/schema.sql
 .read fixtures/hand/zhongyang.sql
 .load ./zhucan
+SELECT policy_load('lua/zhongyang.lua') AS policy_version;
 .headers on
 SELECT settle('141129', '2024-03') AS run;
 SELECT count(*) AS differences FROM replay(1);

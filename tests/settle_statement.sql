@@ -5,6 +5,7 @@
 .read sql/schema.sql
 .read fixtures/hand/zhongyang.sql
 .load ./zhucan
+SELECT policy_load('lua/zhongyang.lua') AS policy_version;
 SELECT settle('141129', '2024-03');
 .parameter set @run 1
 .headers on

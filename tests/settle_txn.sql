@@ -6,6 +6,7 @@
 .read sql/schema.sql
 .read fixtures/hand/zhongyang.sql
 .load ./zhucan
+SELECT policy_load('lua/zhongyang.lua') AS policy_version;
 .headers on
 -- inside BEGIN ... ROLLBACK: nothing remains, not even the tables
 BEGIN;

@@ -1,0 +1,12 @@
+#!/bin/sh
+# bench/run.sh — run every bench/*.sh (except this one) in name order, each
+# under a header.  `make bench` calls it.  Exits non-zero if any bench failed.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+status=0
+for b in "$ROOT"/bench/*.sh; do
+  [ "$(basename "$b")" = run.sh ] && continue
+  echo "==== $(basename "$b") ===="
+  bash "$b" || { echo "FAILED: $(basename "$b")"; status=1; }
+  echo
+done
+exit $status

@@ -1,0 +1,1400 @@
+/*
+** anomaly.c — the monthly early warning: fraud, data and welfare findings,
+** and the villages and hamlets that fall short of the meal duty.
+**
+**   SELECT kind, severity, site_id, elder_id, meal_id, at, detail
+**     FROM anomaly_scan('141129', '2024-03');
+**   -- card_burst|fraud|12|5031|88412|2024-03-05 11:32:04|7 card/face meals on device D-0012 within 11 s (11:32:01 to 11:32:12)
+**   -- gone_quiet|welfare||4407||2024-03-18|lives alone; ate on 12 of the 14 days before 2024-03-18, then no meal for 3 days (2024-03-18 to 2024-03-20)
+**
+**   SELECT * FROM coverage_gaps('141129', '2024-03-05');
+**   -- 141129104207|Xiagou|hamlet|14|14 elders aged 70+ live here and no courtyard is open on 2024-03-05
+**
+** Both are eponymous-only table-valued functions with two required hidden
+** arguments:
+**
+**   CREATE TABLE anomaly_scan(kind, severity, site_id, elder_id, meal_id, at,
+**                             detail, region HIDDEN, month HIDDEN);
+**   CREATE TABLE coverage_gaps(region, name, level, elders, reason,
+**                              region_arg HIDDEN, day HIDDEN);
+**
+** (coverage_gaps' first column is the answering region's code; its argument
+** columns are therefore named region_arg and day.)  xBestIndex insists on an
+** equality constraint on both arguments (idxNum bit 1 = first, bit 2 =
+** second); xFilter receives them in that order.  A NULL argument gives no
+** rows; a malformed one, or an unknown region, is an error.
+**
+** How anomaly_scan works.  Everything is computed in xFilter into an array
+** of findings (they are few) which is sorted by (kind, site_id, at,
+** meal_id or elder_id) and then emitted.
+**   1. Thresholds: the policy governing each site (each elder's region for
+**      gone_quiet), the version in force on the day, its `anomaly` table
+**      and `windows`, SPEC defaults for absent entries.
+**   2. One read of the meals served in [month start - lookback, month end)
+**      in (served_at, id) order (the meal_time index; no SQL sort).  The
+**      lookback covers the history some kinds need: a meal just before the
+**      month for two_sites, and quiet_window + quiet_days days for
+**      gone_quiet.  Every site's meals are read: a repeat or a second site
+**      may be at a site outside the region; findings are kept only for
+**      meals in the month at sites at or under the region.
+**   3. Two stable counting sorts give the orders (elder, served_at, id) and
+**      (device, served_at, id).  The elder pass runs repeat_meal,
+**      two_sites, after_death, in_hospital, revoked_card, out_of_hours,
+**      no_agreement, not_eligible and gone_quiet; the device pass runs
+**      card_burst.  Per-site counters collected on the way give
+**      manual_heavy, and with site_report, over_report.
+** not_eligible asks the policy runtime (zc_policy_eligible on the facts of
+** zc_elder_facts) — the same path the money takes.
+*/
+#include "zhucan.h"
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ findings */
+
+enum {
+  K_AFTER_DEATH, K_CARD_BURST, K_GONE_QUIET, K_IN_HOSPITAL, K_MANUAL_HEAVY, K_NO_AGREEMENT,
+  K_NOT_ELIGIBLE, K_OUT_OF_HOURS, K_OVER_REPORT, K_REPEAT_MEAL, K_REVOKED_CARD, K_TWO_SITES,
+  K_UNKNOWN_ELDER, K_N
+};
+/* Alphabetical, so the enum order is the output order. */
+static const struct {
+  const char *name, *severity;
+} aKind[K_N] = {
+    {"after_death", "fraud"},  {"card_burst", "fraud"},   {"gone_quiet", "welfare"},
+    {"in_hospital", "fraud"},  {"manual_heavy", "fraud"}, {"no_agreement", "data"},
+    {"not_eligible", "data"},  {"out_of_hours", "data"},  {"over_report", "fraud"},
+    {"repeat_meal", "fraud"},  {"revoked_card", "fraud"}, {"two_sites", "fraud"},
+    {"unknown_elder", "data"},
+};
+
+typedef struct Finding {
+  int kind;
+  int day_level;             /* at is a day (else a time) */
+  sqlite3_int64 site_id;     /* 0 = NULL */
+  sqlite3_int64 elder_id;    /* 0 = NULL */
+  sqlite3_int64 meal_id;     /* 0 = NULL */
+  sqlite3_int64 at;          /* seconds, or day * 86400 for day-level */
+  int seq;                   /* tie-break: slot of over_report */
+  char *detail;
+} Finding;
+
+typedef struct FindingList {
+  Finding *a;
+  int n, cap;
+} FindingList;
+
+static void findings_clear(FindingList *l) {
+  for (int i = 0; i < l->n; i++) sqlite3_free(l->a[i].detail);
+  sqlite3_free(l->a);
+  memset(l, 0, sizeof *l);
+}
+
+/* Takes ownership of detail (sqlite3_mprintf'd; NULL = out of memory). */
+static int finding_add(FindingList *l, int kind, sqlite3_int64 site, sqlite3_int64 elder,
+                       sqlite3_int64 meal, sqlite3_int64 at, int day_level, int seq, char *detail) {
+  if (detail == NULL) return SQLITE_NOMEM;
+  if (l->n == l->cap) {
+    int ncap = l->cap ? l->cap * 2 : 64;
+    Finding *na = sqlite3_realloc64(l->a, (sqlite3_uint64)ncap * sizeof *na);
+    if (!na) {
+      sqlite3_free(detail);
+      return SQLITE_NOMEM;
+    }
+    l->a = na;
+    l->cap = ncap;
+  }
+  Finding *f = &l->a[l->n++];
+  f->kind = kind;
+  f->day_level = day_level;
+  f->site_id = site;
+  f->elder_id = elder;
+  f->meal_id = meal;
+  f->at = day_level ? at * ZC_DAY_SECONDS : at;
+  f->seq = seq;
+  f->detail = detail;
+  return SQLITE_OK;
+}
+
+static int cmp_i64(sqlite3_int64 a, sqlite3_int64 b) { return a < b ? -1 : a > b; }
+
+static int finding_cmp(const void *pa, const void *pb) {
+  const Finding *a = pa, *b = pb;
+  int c;
+  if ((c = (a->kind > b->kind) - (a->kind < b->kind))) return c;
+  if ((c = cmp_i64(a->site_id, b->site_id))) return c;
+  if ((c = cmp_i64(a->at, b->at))) return c;
+  if ((c = cmp_i64(a->meal_id, b->meal_id))) return c;
+  if ((c = cmp_i64(a->elder_id, b->elder_id))) return c;
+  return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* ---------------------------------------------------------- thresholds */
+
+typedef struct Thr {
+  const ZcPolicyVersion *v;  /* NULL: no policy governs; SPEC defaults */
+  double travel_minutes, burst_count, burst_seconds, report_tolerance, manual_share;
+  double quiet_days, quiet_active, quiet_window;
+  double coverage_min_age, coverage_min_elders;
+  ZcWindow win[ZC_NSLOT];
+} Thr;
+
+static const ZcWindow default_windows[ZC_NSLOT] = {
+    {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 1800}, {17 * 3600, 19 * 3600 + 1800}};
+
+static void thr_fill(Thr *t, const ZcPolicyVersion *v) {
+  static const struct {
+    const char *table, *key;
+    size_t off;
+    double def;
+  } aNum[] = {
+      {"anomaly", "travel_minutes", offsetof(Thr, travel_minutes), 30},
+      {"anomaly", "burst_count", offsetof(Thr, burst_count), 6},
+      {"anomaly", "burst_seconds", offsetof(Thr, burst_seconds), 15},
+      {"anomaly", "report_tolerance", offsetof(Thr, report_tolerance), 0},
+      {"anomaly", "manual_share", offsetof(Thr, manual_share), 0.2},
+      {"anomaly", "quiet_days", offsetof(Thr, quiet_days), 3},
+      {"anomaly", "quiet_active", offsetof(Thr, quiet_active), 10},
+      {"anomaly", "quiet_window", offsetof(Thr, quiet_window), 14},
+      {"params", "coverage_min_age", offsetof(Thr, coverage_min_age), 70},
+      {"params", "coverage_min_elders", offsetof(Thr, coverage_min_elders), 10},
+  };
+  memset(t, 0, sizeof *t);
+  t->v = v;
+  for (size_t i = 0; i < sizeof aNum / sizeof aNum[0]; i++) {
+    double x = aNum[i].def;
+    if (v && !zc_policy_number(v, aNum[i].table, aNum[i].key, &x)) x = aNum[i].def;
+    if (!isfinite(x)) x = aNum[i].def;
+    *(double *)((char *)t + aNum[i].off) = x;
+  }
+  /* day counts are whole days, at least 1 */
+  t->quiet_days = t->quiet_days < 1 ? 1 : floor(t->quiet_days);
+  t->quiet_window = t->quiet_window < 0 ? 0 : floor(t->quiet_window);
+  if (t->quiet_window > 366) t->quiet_window = 366;
+  if (t->quiet_days > 366) t->quiet_days = 366;
+  if (t->burst_count < 1) t->burst_count = 1;
+  memcpy(t->win, v ? v->windows : default_windows, sizeof t->win);
+}
+
+/* Per governing region: the thresholds in force on each day of a range.
+** Thr structs are shared between days and regions through their version. */
+typedef struct ThrCache {
+  ZcConn *zc;
+  int lo, ndays;             /* days [lo, lo + ndays) */
+  ZcMap by_region;           /* interned governing code -> row index + 1 */
+  const Thr ***rows;         /* rows[i][day - lo]; NULL = not looked up */
+  int nrows, caprows;
+  Thr **thr;                 /* distinct versions */
+  int nthr, capthr;
+  Thr none;                  /* no governing policy */
+} ThrCache;
+
+static void thr_cache_init(ThrCache *c, ZcConn *zc, int lo, int ndays) {
+  memset(c, 0, sizeof *c);
+  c->zc = zc;
+  c->lo = lo;
+  c->ndays = ndays;
+  thr_fill(&c->none, NULL);
+}
+
+static void thr_cache_clear(ThrCache *c) {
+  for (int i = 0; i < c->nrows; i++) sqlite3_free(c->rows[i]);
+  sqlite3_free(c->rows);
+  for (int i = 0; i < c->nthr; i++) sqlite3_free(c->thr[i]);
+  sqlite3_free(c->thr);
+  zc_map_clear(&c->by_region);
+}
+
+static int thr_for_version(ThrCache *c, const ZcPolicyVersion *v, const Thr **out) {
+  if (v == NULL) {
+    *out = &c->none;
+    return SQLITE_OK;
+  }
+  for (int i = 0; i < c->nthr; i++)
+    if (c->thr[i]->v == v) {
+      *out = c->thr[i];
+      return SQLITE_OK;
+    }
+  if (c->nthr == c->capthr) {
+    int ncap = c->capthr ? c->capthr * 2 : 8;
+    Thr **nt = sqlite3_realloc64(c->thr, (sqlite3_uint64)ncap * sizeof *nt);
+    if (!nt) return SQLITE_NOMEM;
+    c->thr = nt;
+    c->capthr = ncap;
+  }
+  Thr *t = sqlite3_malloc(sizeof *t);
+  if (!t) return SQLITE_NOMEM;
+  thr_fill(t, v);
+  c->thr[c->nthr++] = t;
+  *out = t;
+  return SQLITE_OK;
+}
+
+/* A row handle for the region governing code (interned); -1 = none governs. */
+static int thr_row(ThrCache *c, const char *code, int *row) {
+  const ZcRegion *g = code ? zc_region_governing(c->zc, code) : NULL;
+  if (g == NULL) {
+    *row = -1;
+    return SQLITE_OK;
+  }
+  int isnew = 0;
+  sqlite3_int64 *slot = zc_map_slot(&c->by_region, (sqlite3_int64)(intptr_t)g->code, 1, &isnew);
+  if (!slot) return SQLITE_NOMEM;
+  if (isnew) {
+    if (c->nrows == c->caprows) {
+      int ncap = c->caprows ? c->caprows * 2 : 16;
+      const Thr ***nr = sqlite3_realloc64(c->rows, (sqlite3_uint64)ncap * sizeof *nr);
+      if (!nr) return SQLITE_NOMEM;
+      c->rows = nr;
+      c->caprows = ncap;
+    }
+    const Thr **days = sqlite3_malloc64((sqlite3_uint64)c->ndays * sizeof *days);
+    if (!days) return SQLITE_NOMEM;
+    memset(days, 0, (size_t)c->ndays * sizeof *days);
+    c->rows[c->nrows] = days;
+    *slot = ++c->nrows;
+  }
+  *row = (int)*slot - 1;
+  return SQLITE_OK;
+}
+
+/* Thresholds of governing row on day (inside the range); *pv the version. */
+static int thr_get(ThrCache *c, int row, const char *code, int day, const Thr **out, char **pzErr) {
+  if (row < 0 || day < c->lo || day >= c->lo + c->ndays) {
+    if (row < 0) {
+      *out = &c->none;
+      return SQLITE_OK;
+    }
+    const ZcPolicyVersion *v = NULL;
+    int rc = zc_policy_for_region(c->zc, code, day, &v, pzErr);
+    if (rc) return rc;
+    return thr_for_version(c, v, out);
+  }
+  const Thr **p = &c->rows[row][day - c->lo];
+  if (*p == NULL) {
+    const ZcPolicyVersion *v = NULL;
+    int rc = zc_policy_for_region(c->zc, code, day, &v, pzErr);
+    if (rc) return rc;
+    if ((rc = thr_for_version(c, v, p))) return rc;
+  }
+  *out = *p;
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------ the scan */
+
+enum { M_CARD, M_FACE, M_MANUAL, M_DELIVERY, M_OTHER };
+
+typedef struct Meal {
+  sqlite3_int64 id, elder, site, t;
+  const char *slot_word, *device, *token;   /* interned */
+  int day, site_ix;                          /* site_ix -1: unknown site */
+  signed char slot;                          /* ZC_BREAKFAST.. or -1 */
+  unsigned char method, in_scope;
+} Meal;
+
+typedef struct ScanSite {
+  const ZcSiteFacts *f;
+  int in_region, thr_row;
+  sqlite3_int64 meals, manual;
+} ScanSite;
+
+typedef struct Card {
+  sqlite3_int64 elder;
+  int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
+} Card;
+
+typedef struct Scan {
+  ZcConn *zc;
+  const char *region;
+  int first, next, lo;    /* month [first, next), read from lo */
+  int last_data_day;      /* latest day of any meal read */
+  ThrCache tc;
+  ScanSite *sites;
+  int nsite;
+  ZcMap site_ix;          /* site id -> index */
+  Card *cards;
+  int ncard;
+  ZcMap card_ix;          /* interned token -> index */
+  Meal *m;
+  int nm, capm;
+  const char *slot_words[ZC_NSLOT];
+  FindingList out;
+  char **pzErr;
+} Scan;
+
+static void scan_clear(Scan *s) {
+  thr_cache_clear(&s->tc);
+  sqlite3_free(s->sites);
+  zc_map_clear(&s->site_ix);
+  sqlite3_free(s->cards);
+  zc_map_clear(&s->card_ix);
+  sqlite3_free(s->m);
+  findings_clear(&s->out);
+}
+
+static int prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
+  int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
+  if (rc != SQLITE_OK)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql",
+                                sqlite3_errmsg(s->zc->db));
+  return rc;
+}
+
+static int load_sites(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(s, &st, "SELECT id FROM site ORDER BY id");
+  int cap = 0;
+  if (rc) return rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (s->nsite == cap) {
+      cap = cap ? cap * 2 : 64;
+      ScanSite *ns = sqlite3_realloc64(s->sites, (sqlite3_uint64)cap * sizeof *ns);
+      if (!ns) { rc = SQLITE_NOMEM; break; }
+      s->sites = ns;
+    }
+    ScanSite *p = &s->sites[s->nsite];
+    memset(p, 0, sizeof *p);
+    if ((rc = zc_site_facts(s->zc, sqlite3_column_int64(st, 0), &p->f, s->pzErr))) break;
+    p->in_region = p->f->region && zc_region_under(s->zc, p->f->region, s->region);
+    if ((rc = thr_row(&s->tc, p->f->region, &p->thr_row))) break;
+    sqlite3_int64 *v = zc_map_slot(&s->site_ix, p->f->id, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; break; }
+    *v = s->nsite++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int day_col(sqlite3_stmt *st, int c) {
+  if (sqlite3_column_type(st, c) == SQLITE_NULL) return ZC_NONE;
+  return zc_day_parse((const char *)sqlite3_column_text(st, c), sqlite3_column_bytes(st, c));
+}
+
+static int load_cards(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(s, &st, "SELECT token, elder_id, issued_on, revoked_on FROM card");
+  int cap = 0;
+  if (rc) return rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *tok = zc_intern(s->zc, (const char *)sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+    if (!tok) continue; /* NULL token: no meal can name it */
+    if (s->ncard == cap) {
+      cap = cap ? cap * 2 : 256;
+      Card *nc = sqlite3_realloc64(s->cards, (sqlite3_uint64)cap * sizeof *nc);
+      if (!nc) { rc = SQLITE_NOMEM; break; }
+      s->cards = nc;
+    }
+    Card *c = &s->cards[s->ncard];
+    c->elder = sqlite3_column_int64(st, 1);
+    c->issued = day_col(st, 2);
+    c->revoked = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT_MAX : day_col(st, 3);
+    if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
+    sqlite3_int64 *v = zc_map_slot(&s->card_ix, (sqlite3_int64)(intptr_t)tok, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; break; }
+    *v = s->ncard++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static unsigned char method_code(const char *z, int n) {
+  if (n == 4 && memcmp(z, "card", 4) == 0) return M_CARD;
+  if (n == 4 && memcmp(z, "face", 4) == 0) return M_FACE;
+  if (n == 6 && memcmp(z, "manual", 6) == 0) return M_MANUAL;
+  if (n == 8 && memcmp(z, "delivery", 8) == 0) return M_DELIVERY;
+  return M_OTHER;
+}
+
+static signed char slot_code(const char *z, int n) {
+  if (n == 5 && memcmp(z, "lunch", 5) == 0) return ZC_LUNCH;
+  if (n == 9 && memcmp(z, "breakfast", 9) == 0) return ZC_BREAKFAST;
+  if (n == 6 && memcmp(z, "dinner", 6) == 0) return ZC_DINNER;
+  return -1;
+}
+
+static int load_meals(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11];
+  int rc = prepare(s,
+                   &st,
+                   "SELECT id, elder_id, site_id, served_at, slot, method, device, token FROM meal "
+                   "WHERE served_at >= ?1 AND served_at < ?2 ORDER BY served_at, id");
+  if (rc) return rc;
+  zc_day_format(s->lo, a);
+  zc_day_format(s->next, b);
+  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  s->last_data_day = ZC_NONE;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 t;
+    if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
+      continue; /* not a time: cannot be placed in any order */
+    if (s->nm == s->capm) {
+      int ncap = s->capm ? s->capm * 2 : 4096;
+      Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);
+      if (!nm) { rc = SQLITE_NOMEM; break; }
+      s->m = nm;
+      s->capm = ncap;
+    }
+    Meal *m = &s->m[s->nm];
+    m->id = sqlite3_column_int64(st, 0);
+    m->elder = sqlite3_column_int64(st, 1);
+    m->site = sqlite3_column_int64(st, 2);
+    m->t = t;
+    m->day = (int)(t / ZC_DAY_SECONDS);
+    const char *z = (const char *)sqlite3_column_text(st, 4);
+    int n = sqlite3_column_bytes(st, 4);
+    m->slot = z ? slot_code(z, n) : -1;
+    m->slot_word = m->slot >= 0 ? s->slot_words[m->slot] : zc_intern(s->zc, z ? z : "", z ? n : 0);
+    z = (const char *)sqlite3_column_text(st, 5);
+    m->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
+    z = (const char *)sqlite3_column_text(st, 6);
+    m->device = z && *z ? zc_intern(s->zc, z, sqlite3_column_bytes(st, 6)) : NULL;
+    z = (const char *)sqlite3_column_text(st, 7);
+    m->token = z && *z ? zc_intern(s->zc, z, sqlite3_column_bytes(st, 7)) : NULL;
+    if (!m->slot_word || (z && *z && !m->token)) { rc = SQLITE_NOMEM; break; }
+    sqlite3_int64 *v = zc_map_slot(&s->site_ix, m->site, 0, NULL);
+    m->site_ix = v ? (int)*v : -1;
+    m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
+    if (m->in_scope) {
+      ScanSite *p = &s->sites[m->site_ix];
+      p->meals++;
+      if (m->method == M_MANUAL) p->manual++;
+    }
+    if (s->last_data_day == ZC_NONE || m->day > s->last_data_day) s->last_data_day = m->day;
+    s->nm++;
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE) return SQLITE_OK;
+  if (!*s->pzErr) *s->pzErr = sqlite3_mprintf("anomaly_scan: reading meals: %s", sqlite3_errmsg(s->zc->db));
+  return rc;
+}
+
+/* Stable counting sort of meal indices by a dense key (key[i] < nkey, or -1
+** to leave meal i out).  Input order is (served_at, id); so is each key's
+** run.  *pord gets the order, *pn its length; starts[k]..starts[k+1]. */
+static int counting_sort(const int *key, int n, int nkey, int **pord, int *pn, int **pstarts) {
+  int *starts = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *starts);
+  int *ord = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *ord);
+  if (!starts || !ord) {
+    sqlite3_free(starts);
+    sqlite3_free(ord);
+    return SQLITE_NOMEM;
+  }
+  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
+  for (int i = 0; i < n; i++)
+    if (key[i] >= 0) starts[key[i] + 1]++;
+  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
+  int *fill = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *fill);
+  if (!fill) {
+    sqlite3_free(starts);
+    sqlite3_free(ord);
+    return SQLITE_NOMEM;
+  }
+  memcpy(fill, starts, ((size_t)nkey + 1) * sizeof *fill);
+  for (int i = 0; i < n; i++)
+    if (key[i] >= 0) ord[fill[key[i]]++] = i;
+  sqlite3_free(fill);
+  *pord = ord;
+  *pn = starts[nkey];
+  *pstarts = starts;
+  return SQLITE_OK;
+}
+
+static void fmt_clock(sqlite3_int64 t, char out[9]) {
+  zc_clock_format((int)(t % ZC_DAY_SECONDS), out);
+}
+
+/* "18 min" / "18 min 20 s" / "40 s" */
+static char *fmt_duration(sqlite3_int64 secs) {
+  if (secs < 60) return sqlite3_mprintf("%lld s", secs);
+  if (secs % 60 == 0) return sqlite3_mprintf("%lld min", secs / 60);
+  return sqlite3_mprintf("%lld min %lld s", secs / 60, secs % 60);
+}
+
+static char *fmt_number(double x) {
+  if (x == floor(x) && fabs(x) < 1e15) return sqlite3_mprintf("%lld", (sqlite3_int64)x);
+  return sqlite3_mprintf("%g", x);
+}
+
+static const Thr *site_thr(Scan *s, const Meal *m, int *rc) {
+  const Thr *t = &s->tc.none;
+  if (m->site_ix >= 0) {
+    const ScanSite *p = &s->sites[m->site_ix];
+    *rc = thr_get(&s->tc, p->thr_row, p->f->region, m->day, &t, s->pzErr);
+  }
+  return t;
+}
+
+static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && day < iv->to; }
+
+static const ZcInterval *status_at(const ZcElderRec *r, int bit, int day) {
+  for (int i = 0; i < r->nstatus; i++)
+    if (r->status[i].key == bit && in_force(&r->status[i], day)) return &r->status[i];
+  return NULL;
+}
+
+static int has_status(const ZcElderRec *r, int bit) {
+  for (int i = 0; i < r->nstatus; i++)
+    if (r->status[i].key == bit) return 1;
+  return 0;
+}
+
+/* Meal-level checks of one in-scope meal that need the elder's record. */
+static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const Thr *t,
+                            int *elig_day, const ZcPolicyVersion **elig_v, int *elig_ok,
+                            const char **elig_reason) {
+  int rc = SQLITE_OK;
+  char d[11];
+  zc_day_format(m->day, d);
+  if (r->died_on != ZC_NONE && m->day >= r->died_on) {
+    char dd[11];
+    zc_day_format(r->died_on, dd);
+    rc = finding_add(&s->out, K_AFTER_DEATH, m->site, m->elder, m->id, m->t, 0, 0,
+                     m->day == r->died_on
+                         ? sqlite3_mprintf("meal on %s, the day the elder died", d)
+                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", d,
+                                           m->day - r->died_on, dd));
+    if (rc) return rc;
+  }
+  const ZcInterval *h = status_at(r, ZC_ST_HOSPITALIZED, m->day);
+  if (h) {
+    char from[11];
+    zc_day_format(h->from, from);
+    rc = finding_add(&s->out, K_IN_HOSPITAL, m->site, m->elder, m->id, m->t, 0, 0,
+                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", d, from));
+    if (rc) return rc;
+  }
+  if (!zc_elder_agreement(r, m->day, m->site)) {
+    rc = finding_add(&s->out, K_NO_AGREEMENT, m->site, m->elder, m->id, m->t, 0, 0,
+                     sqlite3_mprintf("no three-party meal agreement with site %lld in force on %s",
+                                     m->site, d));
+    if (rc) return rc;
+  }
+  if (t->v) {
+    if (*elig_day != m->day || *elig_v != t->v) {
+      ZcElderFacts ef;
+      zc_elder_facts(s->zc, r, m->day, 0, &ef);
+      rc = zc_policy_eligible(s->zc, t->v, &ef, m->day, "meal", elig_ok, elig_reason, s->pzErr);
+      if (rc) return rc;
+      *elig_day = m->day;
+      *elig_v = t->v;
+    }
+    if (!*elig_ok) {
+      rc = finding_add(&s->out, K_NOT_ELIGIBLE, m->site, m->elder, m->id, m->t, 0, 0,
+                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", d,
+                                       t->v->name, *elig_reason ? *elig_reason : "no reason given"));
+      if (rc) return rc;
+    }
+  }
+  return rc;
+}
+
+/* Checks that need no elder record: token, window. */
+static int check_meal(Scan *s, const Meal *m, const Thr *t) {
+  int rc = SQLITE_OK;
+  char d[11];
+  zc_day_format(m->day, d);
+  if (m->token) {
+    sqlite3_int64 *v = zc_map_slot(&s->card_ix, (sqlite3_int64)(intptr_t)m->token, 0, NULL);
+    char *why = NULL;
+    if (!v) {
+      why = sqlite3_mprintf("token %s is not a registered card or face id", m->token);
+    } else {
+      const Card *c = &s->cards[*v];
+      char x[11];
+      if (c->elder != m->elder) {
+        why = sqlite3_mprintf("token %s belongs to elder %lld, not to elder %lld", m->token, c->elder,
+                              m->elder);
+      } else if (c->issued == ZC_NONE || m->day < c->issued) {
+        if (c->issued == ZC_NONE) why = sqlite3_mprintf("token %s has no valid issue date", m->token);
+        else {
+          zc_day_format(c->issued, x);
+          why = sqlite3_mprintf("token %s used on %s, before it was issued on %s", m->token, d, x);
+        }
+      } else if (m->day >= c->revoked) {
+        if (c->revoked < 0) why = sqlite3_mprintf("token %s has a malformed revocation date", m->token);
+        else {
+          zc_day_format(c->revoked, x);
+          why = sqlite3_mprintf("token %s used on %s, revoked on %s", m->token, d, x);
+        }
+      }
+    }
+    if (why) {
+      rc = finding_add(&s->out, K_REVOKED_CARD, m->site, m->elder, m->id, m->t, 0, 0, why);
+      if (rc) return rc;
+    }
+  }
+  int secs = (int)(m->t % ZC_DAY_SECONDS);
+  char hm[9];
+  fmt_clock(m->t, hm);
+  if (m->slot < 0) {
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, m->site, m->elder, m->id, m->t, 0, 0,
+                     sqlite3_mprintf("meal at %s with slot '%q', which is not breakfast, lunch or dinner",
+                                     hm, m->slot_word));
+  } else if (secs < t->win[m->slot].from || secs > t->win[m->slot].to) {
+    char a[9], b[9];
+    zc_clock_format(t->win[m->slot].from, a);
+    zc_clock_format(t->win[m->slot].to, b);
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, m->site, m->elder, m->id, m->t, 0, 0,
+                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", m->slot_word, hm,
+                                     m->slot_word, a, b));
+  }
+  return rc;
+}
+
+/* gone_quiet for one elder whose meals (indices ord[a..b)) are in time order. */
+static int check_quiet(Scan *s, const ZcElderRec *r, const int *ord, int a, int b, unsigned char *ate,
+                       int *row_cache) {
+  int rc = SQLITE_OK;
+  int span = s->next - s->lo;
+  memset(ate, 0, (size_t)span);
+  for (int i = a; i < b; i++) ate[s->m[ord[i]].day - s->lo] = 1;
+  if (*row_cache == INT_MIN && (rc = thr_row(&s->tc, r->region_code, row_cache))) return rc;
+  int last = s->last_data_day < s->next - 1 ? s->last_data_day : s->next - 1;
+  for (int e = s->first; e <= last; e++) {
+    const Thr *t;
+    if ((rc = thr_get(&s->tc, *row_cache, r->region_code, e, &t, s->pzErr))) return rc;
+    int qd = (int)t->quiet_days, qw = (int)t->quiet_window;
+    int d0 = e - qd + 1;
+    if (d0 - qw - 1 < s->lo) continue; /* not enough history read (cannot happen: lo covers it) */
+    if (!status_at(r, ZC_ST_LIVES_ALONE, d0)) continue;
+    int ok = 1;
+    for (int d = d0 - 1; d <= e && ok; d++) {
+      int missed = !ate[d - s->lo] && !(r->died_on != ZC_NONE && d >= r->died_on) &&
+                   !status_at(r, ZC_ST_HOSPITALIZED, d);
+      /* d0 - 1 must not be a missed day (the gap starts at d0) */
+      ok = d == d0 - 1 ? !missed : missed;
+    }
+    if (!ok) continue;
+    int active = 0;
+    for (int d = d0 - qw; d < d0; d++) active += ate[d - s->lo];
+    if (active < t->quiet_active) continue;
+    char x[11], y[11];
+    zc_day_format(d0, x);
+    zc_day_format(e, y);
+    rc = finding_add(&s->out, K_GONE_QUIET, 0, r->id, 0, d0, 1, 0,
+                     sqlite3_mprintf("lives alone; ate on %d of the %d days before %s, then no meal for "
+                                     "%d days (%s to %s)",
+                                     active, qw, x, qd, x, y));
+    if (rc) return rc;
+  }
+  return rc;
+}
+
+static int elder_pass(Scan *s) {
+  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
+  unsigned char *ate = NULL;
+  ZcMap dense;
+  zc_map_init(&dense);
+  key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
+  ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
+  if (!key || !ate) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < s->nm; i++) {
+    int isnew = 0;
+    sqlite3_int64 *v = zc_map_slot(&dense, s->m[i].elder, 1, &isnew);
+    if (!v) { rc = SQLITE_NOMEM; goto done; }
+    if (isnew) *v = nkey++;
+    key[i] = (int)*v;
+  }
+  if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
+  for (int k = 0; k < nkey; k++) {
+    int a = starts[k], b = starts[k + 1], any = 0;
+    for (int i = a; i < b && !any; i++) any = s->m[ord[i]].in_scope;
+    sqlite3_int64 elder = s->m[ord[a]].elder;
+    const ZcElderRec *r = NULL;
+    char *err = NULL;
+    rc = zc_elder_rec(s->zc, elder, &r, &err);
+    if (rc == SQLITE_ERROR) {
+      /* an elder id that is not in table elder */
+      sqlite3_free(err);
+      rc = SQLITE_OK;
+      r = NULL;
+    } else if (rc) {
+      *s->pzErr = err;
+      goto done;
+    }
+    if (!any && !(r && has_status(r, ZC_ST_LIVES_ALONE))) continue;
+    ZcOrd o;
+    zc_ord_reset(&o);
+    int first_of[8], elig_day = ZC_NONE, elig_ok = 1, row_cache = INT_MIN;
+    const ZcPolicyVersion *elig_v = NULL;
+    const char *elig_reason = NULL;
+    for (int i = a; i < b; i++) {
+      const Meal *m = &s->m[ord[i]];
+      int ns, nd, nmo;
+      if (i == a || m->day != s->m[ord[i - 1]].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
+      zc_ord_next(&o, m->day, m->slot_word, &ns, &nd, &nmo);
+      int si;
+      for (si = 0; si < o.nslots && o.slot[si] != m->slot_word; si++) {}
+      if (si >= 8) si = 7;
+      if (first_of[si] < 0) first_of[si] = ord[i];
+      if (!m->in_scope) continue;
+      const Thr *t = site_thr(s, m, &rc);
+      if (rc) goto done;
+      if (ns > 1) {
+        const Meal *f = &s->m[first_of[si]];
+        char hm[9];
+        fmt_clock(f->t, hm);
+        if ((rc = finding_add(&s->out, K_REPEAT_MEAL, m->site, m->elder, m->id, m->t, 0, 0,
+                              sqlite3_mprintf("%s already eaten at %s at site %lld (meal %lld); this is "
+                                              "meal %d of that %s",
+                                              m->slot_word, hm, f->site, f->id, ns, m->slot_word))))
+          goto done;
+      }
+      /* two_sites: the nearest earlier meal at another site within the
+      ** travel time */
+      double travel = t->travel_minutes * 60;
+      for (int j = i - 1; j >= a; j--) {
+        const Meal *p = &s->m[ord[j]];
+        if ((double)(m->t - p->t) >= travel) break;
+        if (p->site != m->site) {
+          char hm[9];
+          fmt_clock(p->t, hm);
+          char *gap = fmt_duration(m->t - p->t), *lim = fmt_number(t->travel_minutes);
+          rc = finding_add(&s->out, K_TWO_SITES, m->site, m->elder, m->id, m->t, 0, 0,
+                           gap && lim ? sqlite3_mprintf("meal at site %lld only %s after a meal at site "
+                                                        "%lld at %s (meal %lld); travel between sites takes %s min",
+                                                        m->site, gap, p->site, hm, p->id, lim)
+                                      : NULL);
+          sqlite3_free(gap);
+          sqlite3_free(lim);
+          if (rc) goto done;
+          break;
+        }
+      }
+      if ((rc = check_meal(s, m, t))) goto done;
+      if (r) {
+        if ((rc = check_elder_meal(s, m, r, t, &elig_day, &elig_v, &elig_ok, &elig_reason))) goto done;
+      } else {
+        if ((rc = finding_add(&s->out, K_UNKNOWN_ELDER, m->site, m->elder, m->id, m->t, 0, 0,
+                              sqlite3_mprintf("meal for elder %lld, who is not in the elder table",
+                                              m->elder))))
+          goto done;
+      }
+    }
+    if (r && has_status(r, ZC_ST_LIVES_ALONE) && r->region_code &&
+        zc_region_under(s->zc, r->region_code, s->region)) {
+      if ((rc = check_quiet(s, r, ord, a, b, ate, &row_cache))) goto done;
+    }
+  }
+done:
+  zc_map_clear(&dense);
+  sqlite3_free(key);
+  sqlite3_free(ord);
+  sqlite3_free(starts);
+  sqlite3_free(ate);
+  return rc;
+}
+
+static int device_pass(Scan *s) {
+  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
+  unsigned char *mark = NULL;
+  ZcMap dense;
+  zc_map_init(&dense);
+  key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
+  if (!key) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < s->nm; i++) {
+    const Meal *m = &s->m[i];
+    key[i] = -1;
+    if (!m->device || (m->method != M_CARD && m->method != M_FACE)) continue;
+    int isnew = 0;
+    sqlite3_int64 *v = zc_map_slot(&dense, (sqlite3_int64)(intptr_t)m->device, 1, &isnew);
+    if (!v) { rc = SQLITE_NOMEM; goto done; }
+    if (isnew) *v = nkey++;
+    key[i] = (int)*v;
+  }
+  if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
+  mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
+  if (!mark) { rc = SQLITE_NOMEM; goto done; }
+  memset(mark, 0, (size_t)n + 1);
+  for (int k = 0; k < nkey; k++) {
+    int a = starts[k], b = starts[k + 1];
+    /* every window of burst_count meals whose first and last are at most
+    ** burst_seconds apart marks its meals (thresholds of its first meal) */
+    for (int i = a; i < b; i++) {
+      const Meal *m = &s->m[ord[i]];
+      const Thr *t = site_thr(s, m, &rc);
+      if (rc) goto done;
+      int need = (int)ceil(t->burst_count);
+      int j = i + need - 1;
+      if (j >= b) continue;
+      if ((double)(s->m[ord[j]].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
+    }
+    /* report each marked meal with the run of marked meals around it */
+    for (int i = a; i < b;) {
+      if (!mark[i]) { i++; continue; }
+      int j = i;
+      while (j < b && mark[j]) j++;
+      const Meal *f = &s->m[ord[i]], *l = &s->m[ord[j - 1]];
+      char c1[9], c2[9];
+      fmt_clock(f->t, c1);
+      fmt_clock(l->t, c2);
+      for (int x = i; x < j; x++) {
+        const Meal *m = &s->m[ord[x]];
+        if (!m->in_scope) continue;
+        if ((rc = finding_add(&s->out, K_CARD_BURST, m->site, m->elder, m->id, m->t, 0, 0,
+                              sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
+                                              j - i, m->device, l->t - f->t, c1, c2))))
+          goto done;
+      }
+      i = j;
+    }
+  }
+done:
+  zc_map_clear(&dense);
+  sqlite3_free(key);
+  sqlite3_free(ord);
+  sqlite3_free(starts);
+  sqlite3_free(mark);
+  return rc;
+}
+
+static int site_checks(Scan *s) {
+  int rc = SQLITE_OK;
+  sqlite3_stmt *st = NULL;
+  ZcMap rec;
+  zc_map_init(&rec);
+  char month[8], d1[11];
+  zc_month_format(s->first, month);
+  zc_day_format(s->first, d1);
+  /* manual_heavy */
+  for (int i = 0; i < s->nsite; i++) {
+    ScanSite *p = &s->sites[i];
+    if (!p->in_region || p->meals == 0) continue;
+    const Thr *t;
+    if ((rc = thr_get(&s->tc, p->thr_row, p->f->region, s->first, &t, s->pzErr))) goto done;
+    double share = (double)p->manual / (double)p->meals;
+    if ((double)p->manual - t->manual_share * (double)p->meals > 1e-9 * (double)p->meals) {
+      if ((rc = finding_add(&s->out, K_MANUAL_HEAVY, p->f->id, 0, 0, s->first, 1, 0,
+                            sqlite3_mprintf("%lld of %lld meals in %s recorded by hand (%.1f%%), above "
+                                            "the %g%% limit",
+                                            p->manual, p->meals, month, share * 100, t->manual_share * 100))))
+        goto done;
+    }
+  }
+  /* over_report: recorded meals per site, day, slot */
+  for (int i = 0; i < s->nm; i++) {
+    const Meal *m = &s->m[i];
+    if (!m->in_scope || m->slot < 0) continue;
+    sqlite3_int64 k = ((sqlite3_int64)m->site_ix * 64 + (m->day - s->first)) * 4 + m->slot;
+    sqlite3_int64 *v = zc_map_slot(&rec, k, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; goto done; }
+    (*v)++;
+  }
+  char b[11];
+  zc_day_format(s->next, b);
+  if ((rc = prepare(s, &st, "SELECT site_id, day, slot, diners FROM site_report WHERE day >= ?1 AND day < ?2")))
+    goto done;
+  sqlite3_bind_text(st, 1, d1, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 *v = zc_map_slot(&s->site_ix, sqlite3_column_int64(st, 0), 0, NULL);
+    if (!v || !s->sites[*v].in_region) continue;
+    int ix = (int)*v;
+    int day = day_col(st, 1);
+    if (day == ZC_NONE || day < s->first || day >= s->next) continue;
+    const char *slot = (const char *)sqlite3_column_text(st, 2);
+    int sl = slot ? slot_code(slot, sqlite3_column_bytes(st, 2)) : -1;
+    sqlite3_int64 diners = sqlite3_column_int64(st, 3), recorded = 0;
+    if (sl >= 0) {
+      sqlite3_int64 *c = zc_map_slot(&rec, ((sqlite3_int64)ix * 64 + (day - s->first)) * 4 + sl, 0, NULL);
+      if (c) recorded = *c;
+    }
+    const Thr *t;
+    ScanSite *p = &s->sites[ix];
+    if ((rc = thr_get(&s->tc, p->thr_row, p->f->region, day, &t, s->pzErr))) break;
+    if ((double)(diners - recorded) > t->report_tolerance) {
+      char d[11];
+      zc_day_format(day, d);
+      if ((rc = finding_add(&s->out, K_OVER_REPORT, p->f->id, 0, 0, day, 1, sl < 0 ? 3 : sl,
+                            sqlite3_mprintf("reported %lld diners for %s on %s, %lld meals recorded", diners,
+                                            slot ? slot : "NULL", d, recorded))))
+        break;
+    }
+  }
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  else if (rc != SQLITE_NOMEM && !*s->pzErr)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading site_report: %s", sqlite3_errmsg(s->zc->db));
+done:
+  sqlite3_finalize(st);
+  zc_map_clear(&rec);
+  return rc;
+}
+
+/* The lookback in days: enough for two_sites and gone_quiet under every
+** policy that governs a site or a region on a day of the month. */
+static int lookback(Scan *s, int *out) {
+  int lb = 1;
+  for (int r = 0; r < s->tc.nthr; r++) {
+    const Thr *t = s->tc.thr[r];
+    int q = (int)(t->quiet_days + t->quiet_window) + 1;
+    int tr = (int)ceil(t->travel_minutes / 1440.0) + 1;
+    if (q > lb) lb = q;
+    if (tr > lb) lb = tr;
+  }
+  const Thr *t = &s->tc.none;
+  int q = (int)(t->quiet_days + t->quiet_window) + 1;
+  if (q > lb) lb = q;
+  *out = lb;
+  return SQLITE_OK;
+}
+
+static int run_scan(Scan *s) {
+  int rc;
+  if ((rc = zc_facts_sync(s->zc))) return rc;
+  for (int i = 0; i < ZC_NSLOT; i++) {
+    s->slot_words[i] = zc_intern(s->zc, zc_slot_name(i), -1);
+    if (!s->slot_words[i]) return SQLITE_NOMEM;
+  }
+  /* Thresholds of every policy version governing any region on a day of
+  ** the month decide the lookback.  (The cache keys days from first - 400,
+  ** which covers any lookback thresholds allow.) */
+  thr_cache_init(&s->tc, s->zc, s->first - 400, s->next - s->first + 400);
+  if ((rc = load_sites(s))) return rc;
+  {
+    sqlite3_stmt *st = NULL;
+    if ((rc = prepare(s, &st, "SELECT DISTINCT policy FROM region WHERE policy IS NOT NULL"))) return rc;
+    /* versions of each named policy on the month's days */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      const char *name = (const char *)sqlite3_column_text(st, 0);
+      for (int d = s->first; d < s->next && rc == SQLITE_ROW; d++) {
+        const ZcPolicyVersion *v = NULL;
+        const Thr *t;
+        if (zc_policy_for_name(s->zc, name, d, &v, s->pzErr) != SQLITE_OK) { rc = SQLITE_ERROR; break; }
+        if (thr_for_version(&s->tc, v, &t)) rc = SQLITE_NOMEM;
+      }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  }
+  int lb;
+  if ((rc = lookback(s, &lb))) return rc;
+  s->lo = s->first - lb;
+  if ((rc = load_cards(s))) return rc;
+  if ((rc = load_meals(s))) return rc;
+  if ((rc = elder_pass(s))) return rc;
+  if ((rc = device_pass(s))) return rc;
+  if ((rc = site_checks(s))) return rc;
+  if (s->out.n > 1) qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------- coverage_gaps */
+
+typedef struct Gap {
+  const ZcRegion *r;
+  sqlite3_int64 elders;
+  char *reason;
+} Gap;
+
+typedef struct GapList {
+  Gap *a;
+  int n;
+} GapList;
+
+static void gaps_clear(GapList *g) {
+  for (int i = 0; i < g->n; i++) sqlite3_free(g->a[i].reason);
+  sqlite3_free(g->a);
+  memset(g, 0, sizeof *g);
+}
+
+static int gap_cmp(const void *pa, const void *pb) {
+  const Gap *a = pa, *b = pb;
+  return strcmp(a->r->code, b->r->code);
+}
+
+typedef struct CovRegion {
+  const ZcRegion *r;
+  const Thr *t;
+  sqlite3_int64 elders;
+  int served, courtyard;
+} CovRegion;
+
+static int run_coverage(ZcConn *zc, const char *region, int day, GapList *out, char **pzErr) {
+  int rc, n = 0, cap = 0;
+  CovRegion *cr = NULL;
+  ZcMap ix;
+  ThrCache tc;
+  sqlite3_stmt *st = NULL;
+  zc_map_init(&ix);
+  thr_cache_init(&tc, zc, day, 1);
+  if ((rc = zc_facts_sync(zc))) goto done;
+  /* villages and hamlets at or under region */
+  rc = sqlite3_prepare_v2(zc->db, "SELECT code FROM region WHERE level IN ('village','hamlet') ORDER BY code",
+                          -1, &st, NULL);
+  if (rc) goto sqlerr;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const ZcRegion *r = zc_region(zc, (const char *)sqlite3_column_text(st, 0));
+    if (!r || !zc_region_under(zc, r->code, region)) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 64;
+      CovRegion *nc = sqlite3_realloc64(cr, (sqlite3_uint64)cap * sizeof *nc);
+      if (!nc) { rc = SQLITE_NOMEM; goto done; }
+      cr = nc;
+    }
+    CovRegion *c = &cr[n];
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    int row;
+    if ((rc = thr_row(&tc, r->code, &row))) goto done;
+    if ((rc = thr_get(&tc, row, r->code, day, &c->t, pzErr))) goto done;
+    sqlite3_int64 *v = zc_map_slot(&ix, (sqlite3_int64)(intptr_t)r->code, 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; goto done; }
+    *v = n++;
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  sqlite3_finalize(st);
+  st = NULL;
+  /* sites open on day: mark the region and each ancestor */
+  rc = sqlite3_prepare_v2(zc->db, "SELECT region, kind, opened_on, closed_on FROM site", -1, &st, NULL);
+  if (rc) goto sqlerr;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int from = day_col(st, 2);
+    int to = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT_MAX : day_col(st, 3);
+    if (from == ZC_NONE || to == ZC_NONE || !(from <= day && day < to)) continue;
+    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    int courtyard = kind && strcmp(kind, "courtyard") == 0;
+    int guard = 0;
+    for (const ZcRegion *r = zc_region(zc, (const char *)sqlite3_column_text(st, 0)); r && guard < 64;
+         r = r->up, guard++) {
+      sqlite3_int64 *v = zc_map_slot(&ix, (sqlite3_int64)(intptr_t)r->code, 0, NULL);
+      if (!v) continue;
+      cr[*v].served = 1;
+      if (courtyard) cr[*v].courtyard = 1;
+    }
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  sqlite3_finalize(st);
+  st = NULL;
+  /* living elders and their ages on day */
+  rc = sqlite3_prepare_v2(zc->db, "SELECT id_number, region, died_on FROM elder", -1, &st, NULL);
+  if (rc) goto sqlerr;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int died = day_col(st, 2), birth;
+    char sex;
+    if (died != ZC_NONE && died <= day) continue;
+    if (!zc_idcard_parse((const char *)sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0), &birth, &sex))
+      continue;
+    if (birth > day) continue;
+    int age = zc_age_years(birth, day), guard = 0;
+    for (const ZcRegion *r = zc_region(zc, (const char *)sqlite3_column_text(st, 1)); r && guard < 64;
+         r = r->up, guard++) {
+      sqlite3_int64 *v = zc_map_slot(&ix, (sqlite3_int64)(intptr_t)r->code, 0, NULL);
+      if (v && age >= cr[*v].t->coverage_min_age) cr[*v].elders++;
+    }
+  }
+  if (rc != SQLITE_DONE) goto sqlerr;
+  rc = SQLITE_OK;
+  /* the duty */
+  out->a = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *out->a);
+  if (!out->a) { rc = SQLITE_NOMEM; goto done; }
+  char d[11];
+  zc_day_format(day, d);
+  for (int i = 0; i < n; i++) {
+    CovRegion *c = &cr[i];
+    char *reason = NULL;
+    char *age = fmt_number(c->t->coverage_min_age);
+    if (!age) { rc = SQLITE_NOMEM; goto done; }
+    if (strcmp(c->r->level, "village") == 0) {
+      if (!c->served)
+        reason = sqlite3_mprintf("administrative village with %lld elders aged %s+ and no meal site open on "
+                                 "%s in it or its hamlets",
+                                 c->elders, age, d);
+    } else if (!c->courtyard && !c->r->exempt && (double)c->elders > c->t->coverage_min_elders) {
+      reason = sqlite3_mprintf("%lld elders aged %s+ live here (more than %g) and no courtyard is open on %s",
+                               c->elders, age, c->t->coverage_min_elders, d);
+    } else {
+      sqlite3_free(age);
+      continue;
+    }
+    sqlite3_free(age);
+    if (!reason) {
+      if (strcmp(c->r->level, "village") != 0 || !c->served) { rc = SQLITE_NOMEM; goto done; }
+      continue;
+    }
+    out->a[out->n].r = c->r;
+    out->a[out->n].elders = c->elders;
+    out->a[out->n].reason = reason;
+    out->n++;
+  }
+  if (out->n > 1) qsort(out->a, (size_t)out->n, sizeof *out->a, gap_cmp);
+  goto done;
+sqlerr:
+  if (rc != SQLITE_NOMEM && !*pzErr)
+    *pzErr = sqlite3_mprintf("coverage_gaps: cannot read the input tables (%s)", sqlite3_errmsg(zc->db));
+done:
+  sqlite3_finalize(st);
+  sqlite3_free(cr);
+  zc_map_clear(&ix);
+  thr_cache_clear(&tc);
+  return rc;
+}
+
+/* --------------------------------------------------- the virtual tables */
+
+#define AS_KIND 0
+#define AS_SEVERITY 1
+#define AS_SITE 2
+#define AS_ELDER 3
+#define AS_MEAL 4
+#define AS_AT 5
+#define AS_DETAIL 6
+#define AS_ARG1 7 /* region */
+#define AS_ARG2 8 /* month / day */
+
+#define CG_REGION 0
+#define CG_NAME 1
+#define CG_LEVEL 2
+#define CG_ELDERS 3
+#define CG_REASON 4
+
+typedef struct TvfDef {
+  const char *fn, *schema, *arg2, *arg2_form;
+  int is_scan;
+} TvfDef;
+
+static const TvfDef scan_def = {
+    "anomaly_scan",
+    "CREATE TABLE x(kind, severity, site_id, elder_id, meal_id, at, detail, region HIDDEN, month HIDDEN)",
+    "month", "'YYYY-MM'", 1};
+static const TvfDef gaps_def = {
+    "coverage_gaps",
+    "CREATE TABLE x(region, name, level, elders, reason, region_arg HIDDEN, day HIDDEN)", "day",
+    "'YYYY-MM-DD'", 0};
+
+typedef struct TvfAux {
+  ZcConn *zc;
+  const TvfDef *def;
+} TvfAux;
+
+typedef struct Tvf {
+  sqlite3_vtab base;
+  ZcConn *zc;
+  const TvfDef *def;
+} Tvf;
+
+typedef struct TvfCursor {
+  sqlite3_vtab_cursor base;
+  int i, n;
+  FindingList f;   /* anomaly_scan */
+  GapList g;       /* coverage_gaps */
+} TvfCursor;
+
+static int tvf_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  const TvfAux *aux = pAux;
+  int rc = sqlite3_declare_vtab(db, aux->def->schema);
+  if (rc) return rc;
+  Tvf *t = sqlite3_malloc(sizeof *t);
+  if (!t) return SQLITE_NOMEM;
+  memset(t, 0, sizeof *t);
+  t->zc = aux->zc;
+  t->def = aux->def;
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  *ppVtab = &t->base;
+  return SQLITE_OK;
+}
+
+static int tvf_disconnect(sqlite3_vtab *p) {
+  sqlite3_free(p);
+  return SQLITE_OK;
+}
+
+/* idxNum bit 1: argument 1 (region) given; bit 2: argument 2.  argv of
+** xFilter: region, then month/day.  Both are required. */
+static int tvf_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
+  Tvf *t = (Tvf *)pVtab;
+  int seen = 0, usable = 0, at[2] = {-1, -1};
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    int col = c->iColumn - AS_ARG1 + (t->def->is_scan ? 0 : 2);
+    if (col < 0 || col > 1 || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    seen |= 1 << col;
+    if (!c->usable) continue;
+    usable |= 1 << col;
+    at[col] = i;
+  }
+  if (seen != 3) {
+    return zc_vtab_errorf(pVtab, "%s: region and %s are required, as in %s('141129', %s)", t->def->fn,
+                          t->def->arg2, t->def->fn, t->def->is_scan ? "'2024-03'" : "'2024-03-05'");
+  }
+  if (usable != 3) return SQLITE_CONSTRAINT;
+  for (int k = 0; k < 2; k++) {
+    info->aConstraintUsage[at[k]].argvIndex = k + 1;
+    info->aConstraintUsage[at[k]].omit = 1;
+  }
+  info->idxNum = 3;
+  info->estimatedCost = 1e6;
+  info->estimatedRows = 100;
+  return SQLITE_OK;
+}
+
+static int tvf_open(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCursor) {
+  (void)p;
+  TvfCursor *c = sqlite3_malloc(sizeof *c);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
+  *ppCursor = &c->base;
+  return SQLITE_OK;
+}
+
+static void cursor_reset(TvfCursor *c) {
+  findings_clear(&c->f);
+  gaps_clear(&c->g);
+  c->i = c->n = 0;
+}
+
+static int tvf_close(sqlite3_vtab_cursor *cur) {
+  cursor_reset((TvfCursor *)cur);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv) {
+  (void)idxStr;
+  TvfCursor *c = (TvfCursor *)cur;
+  Tvf *t = (Tvf *)cur->pVtab;
+  const TvfDef *def = t->def;
+  char *err = NULL, *repr = NULL;
+  int rc = SQLITE_OK;
+  cursor_reset(c);
+  if (idxNum != 3 || argc != 2) return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required", def->fn, def->arg2);
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
+  /* region */
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && sqlite3_value_type(argv[0]) != SQLITE_INTEGER) goto bad_region;
+  if ((rc = zc_facts_sync(t->zc))) return rc;
+  const char *code = (const char *)sqlite3_value_text(argv[0]);
+  const ZcRegion *r = code ? zc_region(t->zc, code) : NULL;
+  if (!r) goto bad_region;
+  /* month / day */
+  int first = ZC_NONE, next = ZC_NONE;
+  const char *z = sqlite3_value_type(argv[1]) == SQLITE_TEXT ? (const char *)sqlite3_value_text(argv[1]) : NULL;
+  int n = sqlite3_value_bytes(argv[1]);
+  if (def->is_scan) {
+    if (!z || !zc_month_parse(z, n, &first, &next)) goto bad_arg2;
+    Scan s;
+    memset(&s, 0, sizeof s);
+    s.zc = t->zc;
+    s.region = r->code;
+    s.first = first;
+    s.next = next;
+    s.pzErr = &err;
+    rc = run_scan(&s);
+    if (rc == SQLITE_OK) {
+      c->f = s.out;            /* the cursor takes the findings */
+      memset(&s.out, 0, sizeof s.out);
+      c->n = c->f.n;
+    }
+    scan_clear(&s);
+  } else {
+    if (!z || (first = zc_day_parse(z, n)) == ZC_NONE) goto bad_arg2;
+    rc = run_coverage(t->zc, r->code, first, &c->g, &err);
+    if (rc == SQLITE_OK) c->n = c->g.n;
+  }
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) {
+      sqlite3_free(err);
+      return rc;
+    }
+    if (err && strncmp(err, def->fn, strlen(def->fn)) == 0) rc = zc_vtab_errorf(cur->pVtab, "%s", err);
+    else rc = zc_vtab_errorf(cur->pVtab, "%s: %s", def->fn, err ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    cursor_reset(c);
+  }
+  return rc;
+bad_region:
+  repr = zc_value_repr(argv[0]);
+  rc = zc_vtab_errorf(cur->pVtab, "%s: region %s is not a code in table region", def->fn, repr ? repr : "?");
+  sqlite3_free(repr);
+  return rc;
+bad_arg2:
+  repr = zc_value_repr(argv[1]);
+  rc = zc_vtab_errorf(cur->pVtab, "%s: %s %s is not a %s %s", def->fn, def->arg2, repr ? repr : "?",
+                      def->is_scan ? "month" : "date", def->arg2_form);
+  sqlite3_free(repr);
+  return rc;
+}
+
+static int tvf_next(sqlite3_vtab_cursor *cur) {
+  ((TvfCursor *)cur)->i++;
+  return SQLITE_OK;
+}
+
+static int tvf_eof(sqlite3_vtab_cursor *cur) {
+  TvfCursor *c = (TvfCursor *)cur;
+  return c->i >= c->n;
+}
+
+static void result_id(sqlite3_context *ctx, sqlite3_int64 id) {
+  if (id) sqlite3_result_int64(ctx, id);
+  else sqlite3_result_null(ctx);
+}
+
+static int tvf_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+  TvfCursor *c = (TvfCursor *)cur;
+  Tvf *t = (Tvf *)cur->pVtab;
+  if (t->def->is_scan) {
+    const Finding *f = &c->f.a[c->i];
+    char buf[20];
+    switch (col) {
+      case AS_KIND: sqlite3_result_text(ctx, aKind[f->kind].name, -1, SQLITE_STATIC); break;
+      case AS_SEVERITY: sqlite3_result_text(ctx, aKind[f->kind].severity, -1, SQLITE_STATIC); break;
+      case AS_SITE: result_id(ctx, f->site_id); break;
+      case AS_ELDER: result_id(ctx, f->elder_id); break;
+      case AS_MEAL: result_id(ctx, f->meal_id); break;
+      case AS_AT:
+        if (f->day_level) zc_day_format((int)(f->at / ZC_DAY_SECONDS), buf);
+        else zc_time_format(f->at, buf);
+        sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+        break;
+      case AS_DETAIL: sqlite3_result_text(ctx, f->detail, -1, SQLITE_TRANSIENT); break;
+      default: sqlite3_result_null(ctx); break;
+    }
+  } else {
+    const Gap *g = &c->g.a[c->i];
+    switch (col) {
+      case CG_REGION: sqlite3_result_text(ctx, g->r->code, -1, SQLITE_TRANSIENT); break;
+      case CG_NAME: sqlite3_result_text(ctx, g->r->name, -1, SQLITE_TRANSIENT); break;
+      case CG_LEVEL: sqlite3_result_text(ctx, g->r->level, -1, SQLITE_TRANSIENT); break;
+      case CG_ELDERS: sqlite3_result_int64(ctx, g->elders); break;
+      case CG_REASON: sqlite3_result_text(ctx, g->reason, -1, SQLITE_TRANSIENT); break;
+      default: sqlite3_result_null(ctx); break;
+    }
+  }
+  return SQLITE_OK;
+}
+
+static int tvf_rowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  *pRowid = ((TvfCursor *)cur)->i + 1;
+  return SQLITE_OK;
+}
+
+/* Eponymous-only: xCreate is NULL, so CREATE VIRTUAL TABLE cannot make one. */
+static const sqlite3_module tvf_module = {
+    0,            /* iVersion */
+    NULL,         /* xCreate */
+    tvf_connect,  tvf_best_index, tvf_disconnect, NULL, tvf_open, tvf_close, tvf_filter,
+    tvf_next,     tvf_eof,        tvf_column,     tvf_rowid,
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+
+int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
+  (void)pzErr;
+  static const TvfDef *defs[2] = {&scan_def, &gaps_def};
+  for (int i = 0; i < 2; i++) {
+    TvfAux *aux = sqlite3_malloc(sizeof *aux);
+    if (!aux) return SQLITE_NOMEM;
+    aux->zc = zc;
+    aux->def = defs[i];
+    int rc = sqlite3_create_module_v2(db, defs[i]->fn, &tvf_module, aux, sqlite3_free);
+    if (rc) return rc;
+  }
+  return SQLITE_OK;
+}

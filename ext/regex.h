@@ -1,0 +1,51 @@
+/*
+** regex.h — the small internal API of regex.c for other modules (ingest,
+** identity).  Not part of zhucan.h so that only modules that match patterns
+** include pcre2.h.
+**
+**   pcre2_code *re;  char *err = NULL;
+**   if (zc_regex_get(zc, "^DEV-(\\d+)$", -1, &re, &err) != SQLITE_OK) ...;
+**   pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+**   int rc = zc_regex_match(zc, re, line, n, 0, md, &err);  // >0 match, 0 none, <0 err
+**
+** Patterns are compiled with PCRE2_UTF | PCRE2_UCP and JIT-compiled when the
+** platform allows; matching uses the connection's match limits (the same
+** ones the SQL functions use), so a catastrophic pattern fails fast with an
+** error instead of hanging.
+*/
+#ifndef ZC_REGEX_H
+#define ZC_REGEX_H
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+#include "zhucan.h"
+
+/* Compiled pattern pat (n bytes, n < 0 means NUL-terminated), cached for the
+** connection: *out stays valid until the connection closes (the caller does
+** not free it).  A bad pattern gives SQLITE_ERROR and *pzErr (sqlite3_malloc'd)
+** with PCRE2's message and offset; SQLITE_NOMEM on OOM. */
+int zc_regex_get(ZcConn *zc, const char *pat, int n, pcre2_code **out, char **pzErr);
+
+/* Match re against subj[0..n) from byte offset start with the connection's
+** limits.  The subject is checked for valid UTF-8 first.  Answers the PCRE2
+** match count (> 0) on a match, 0 for no match, and a negative PCRE2 error
+** code with *pzErr set (sqlite3_malloc'd) on invalid UTF-8, an exceeded
+** limit or any other failure.  md must come from
+** pcre2_match_data_create_from_pattern(re, NULL) or be large enough. */
+int zc_regex_match(ZcConn *zc, const pcre2_code *re, const char *subj, size_t n,
+                   size_t start, pcre2_match_data *md, char **pzErr);
+
+/* 1 if s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+** surrogates, nothing above U+10FFFF); else 0 with *pBad (if not NULL) the
+** byte offset of the first bad sequence. */
+int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad);
+
+/* A short printable quote of s[0..n) for error messages: 'text' (cut near
+** 60 bytes on a character boundary, with ...) or x'hex' (first 16 bytes)
+** when it is not valid UTF-8, so a message never carries invalid UTF-8.
+** sqlite3_malloc'd; NULL on OOM. */
+char *zc_utf8_repr(const char *s, size_t n);
+
+#endif /* ZC_REGEX_H */
