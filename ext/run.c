@@ -1752,7 +1752,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   for (size_t i = 0; i < c->ps.n; i++)
     if (c->ps.a[i] && (rc = meal_compare(c, c->ps.a[i], NULL))) goto error;
   if ((rc = items_compare(c))) goto error;
-  qsort(c->rows, c->n, sizeof *c->rows, diff_cmp);
+  if (c->n > 1) qsort(c->rows, c->n, sizeof *c->rows, diff_cmp);
   c->i = 0;
   sqlite3_free(region);
   {

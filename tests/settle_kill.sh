@@ -14,6 +14,7 @@ if [ -f "$ZC_ROOT/data/city.db" ]; then
 else
   /usr/bin/python3 "$ZC_ROOT/tests/settle_gen.py" "$DB" 15000 31 "$ZC_ROOT/sql/schema.sql" >/dev/null || exit 1
   REGION=141129; MONTH=2024-03
+  $SQ -cmd ".load $SO" "$DB" "SELECT policy_load('$ZC_ROOT/lua/zhongyang.lua')" >/dev/null || exit 1
 fi
 meals=$($SQ "$DB" "SELECT count(*) FROM meal")
 echo "database: $meals meals, settling $REGION $MONTH"
