@@ -185,6 +185,7 @@ struct ZcPolicyRt {
   /* last for_name answer */
   char *last_name;
   int last_day;
+  sqlite3_int64 last_horizon;     /* zc->policy_horizon of the cached answer */
   const ZcPolicyVersion *last_v;
   /* scratch */
   unsigned char *kbuf;
@@ -2046,7 +2047,9 @@ int zc_policy_for_name(ZcConn *zc, const char *name, int day, const ZcPolicyVers
   if (!rt) return SQLITE_ERROR;
   int rc = idx_sync(rt, pzErr);
   if (rc != SQLITE_OK) return rc;
-  if (rt->last_name && rt->last_day == day && strcmp(rt->last_name, name) == 0) {
+  sqlite3_int64 horizon = zc->policy_horizon;
+  if (rt->last_name && rt->last_day == day && rt->last_horizon == horizon &&
+      strcmp(rt->last_name, name) == 0) {
     *out = rt->last_v;
     return SQLITE_OK;
   }
@@ -2054,6 +2057,8 @@ int zc_policy_for_name(ZcConn *zc, const char *name, int day, const ZcPolicyVers
   for (int i = 0; i < rt->nrows; i++) {
     const IndexRow *r = &rt->rows[i];
     if (strcmp(r->name, name) != 0) continue;
+    /* replay(): versions installed after the run are invisible */
+    if (horizon > 0 && r->id > horizon) continue;
     found = 1;
     if (r->eff == ZC_NONE) {
       *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its effective_from is not "
@@ -2075,6 +2080,7 @@ int zc_policy_for_name(ZcConn *zc, const char *name, int day, const ZcPolicyVers
   sqlite3_free(rt->last_name);
   rt->last_name = sqlite3_mprintf("%s", name);
   rt->last_day = day;
+  rt->last_horizon = horizon;
   rt->last_v = *out;
   return SQLITE_OK;
 }
