@@ -730,7 +730,7 @@ static int exec_sql(sqlite3 *db, const char *sql, char **pzErr) {
 static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ZcConn *zc = sqlite3_user_data(ctx);
   sqlite3 *db = zc->db;
-  char *err = NULL, *vjson = NULL;
+  char *err = NULL, *vjson = NULL, *region_copy = NULL;
   const char *region = NULL;
   int rc, supersede = 0, open = 0;
   sqlite3_int64 prior = 0;
@@ -751,6 +751,9 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   if ((rc = zc_facts_sync(zc))) goto error;
   if ((rc = zc_month_args(zc, "settle", argv[0], argv[1], &region, &s.first, &s.next, &err))) goto error;
+  /* our own copy: the facts caches (which own the code) may be dropped */
+  if ((region_copy = sqlite3_mprintf("%s", region)) == NULL) { rc = SQLITE_NOMEM; goto error; }
+  region = region_copy;
   if ((rc = exec_sql(db, "SAVEPOINT zhucan_settle", &err))) goto error;
   open = 1;
   if (!table_exists(db, "zhucan_run_line") && (rc = exec_sql(db, zRunSchema, &err))) goto error;
@@ -887,6 +890,7 @@ error:
 done:
   sqlite3_free(err);
   sqlite3_free(vjson);
+  sqlite3_free(region_copy);
   buf_free(&s.row);
   buf_free(&s.parts);
   zc_map_clear(&s.elders);
