@@ -609,6 +609,6 @@ static sqlite3_module settlement_module = {
     NULL,        NULL,       NULL,        NULL,           NULL,           NULL,    NULL,     NULL};
 
 int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
-  (void)pzErr;
-  return sqlite3_create_module(db, "settlement", &settlement_module, zc);
+  int rc = sqlite3_create_module(db, "settlement", &settlement_module, zc);
+  return rc ? rc : zc_run_register(db, zc, pzErr); /* settle(), replay(): run.c */
 }
