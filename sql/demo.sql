@@ -19,7 +19,7 @@ SELECT m.id AS meal, mask_name(e.name) AS elder, m.served_at, m.slot, m.price_fe
   FROM meal m JOIN elder e ON e.id = m.elder_id ORDER BY m.id LIMIT 6;
 
 .print ''
-.print '== the month''s settlement, by payer (settlement() computes; nothing stored)'
+.print '== settlement for March, by payer (settlement() computes; nothing stored)'
 SELECT item, payer, sum(quantity) AS quantity, sum(amount_fen) AS amount_fen,
        printf('%.2f', sum(amount_fen) / 100.0) AS yuan
   FROM settlement('141129', '2024-03') GROUP BY item, payer ORDER BY item, payer;
