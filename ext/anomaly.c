@@ -312,6 +312,7 @@ typedef struct TextMap {
 static uint64_t text_hash(const char *z, int n) {
   uint64_t h = 1469598103934665603ull;
   for (int i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 1099511628211ull;
+  h = zc_hash64(h);  /* FNV's low bits cluster on keys like C0000001, C0000002 */
   return h ? h : 1;
 }
 
@@ -816,13 +817,13 @@ static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int
   return rc;
 }
 
-/* gone_quiet for one elder whose meals (indices ord[a..b)) are in time order. */
-static int check_quiet(Scan *s, const ZcElderRec *r, const int *ord, int a, int b, unsigned char *ate,
+/* gone_quiet for one elder whose meals em[a..b) are in time order. */
+static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int b, unsigned char *ate,
                        int *row_cache) {
   int rc = SQLITE_OK;
   int span = s->next - s->lo;
   memset(ate, 0, (size_t)span);
-  for (int i = a; i < b; i++) ate[s->m[ord[i]].day - s->lo] = 1;
+  for (int i = a; i < b; i++) ate[em[i].day - s->lo] = 1;
   if (*row_cache == INT_MIN && (rc = thr_row(&s->tc, r->region_code, row_cache))) return rc;
   int last = s->last_data_day < s->next - 1 ? s->last_data_day : s->next - 1;
   for (int e = s->first; e <= last; e++) {
@@ -858,6 +859,7 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const int *ord, int a, int 
 static int elder_pass(Scan *s) {
   int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
   unsigned char *ate = NULL;
+  Meal *em = NULL;
   int *dk = NULL;   /* elder id -> key, when ids are dense (ids of table elder: 0..nquiet-1) */
   ZcMap dense;      /* the others */
   zc_map_init(&dense);
@@ -880,10 +882,17 @@ static int elder_pass(Scan *s) {
     key[i] = (int)*v;
   }
   if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
+  /* the meals in (elder, served_at, id) order, copied in one tight loop
+  ** (the passes then read them in sequence, not by scattered index) */
+  em = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *em);
+  if (!em) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < n; i++) em[i] = s->m[ord[i]];
+  sqlite3_free(ord);
+  ord = NULL;
   for (int k = 0; k < nkey; k++) {
     int a = starts[k], b = starts[k + 1], any = 0;
-    for (int i = a; i < b && !any; i++) any = s->m[ord[i]].in_scope;
-    sqlite3_int64 elder = s->m[ord[a]].elder;
+    for (int i = a; i < b && !any; i++) any = em[i].in_scope;
+    sqlite3_int64 elder = em[a].elder;
     const ZcElderRec *r = NULL;
     char *err = NULL;
     rc = zc_elder_rec(s->zc, elder, &r, &err);
@@ -903,19 +912,19 @@ static int elder_pass(Scan *s) {
     const ZcPolicyVersion *elig_v = NULL;
     const char *elig_reason = NULL;
     for (int i = a; i < b; i++) {
-      const Meal *m = &s->m[ord[i]];
+      const Meal *m = &em[i];
       int ns, nd, nmo;
-      if (i == a || m->day != s->m[ord[i - 1]].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
+      if (i == a || m->day != em[i - 1].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
       zc_ord_next(&o, m->day, m->slot_word, &ns, &nd, &nmo);
       int si;
       for (si = 0; si < o.nslots && o.slot[si] != m->slot_word; si++) {}
       if (si >= 8) si = 7;
-      if (first_of[si] < 0) first_of[si] = ord[i];
+      if (first_of[si] < 0) first_of[si] = i;
       if (!m->in_scope) continue;
       const Thr *t = site_thr(s, m, &rc);
       if (rc) goto done;
       if (ns > 1) {
-        const Meal *f = &s->m[first_of[si]];
+        const Meal *f = &em[first_of[si]];
         char hm[9];
         fmt_clock(f->t, hm);
         if ((rc = finding_add(&s->out, K_REPEAT_MEAL, m->site, m->elder, m->id, m->t, 0, 0,
@@ -928,7 +937,7 @@ static int elder_pass(Scan *s) {
       ** travel time */
       double travel = t->travel_minutes * 60;
       for (int j = i - 1; j >= a; j--) {
-        const Meal *p = &s->m[ord[j]];
+        const Meal *p = &em[j];
         if ((double)(m->t - p->t) >= travel) break;
         if (p->site != m->site) {
           char hm[9];
@@ -956,12 +965,13 @@ static int elder_pass(Scan *s) {
     }
     if (r && has_status(r, ZC_ST_LIVES_ALONE) && r->region_code &&
         zc_region_under(s->zc, r->region_code, s->region)) {
-      if ((rc = check_quiet(s, r, ord, a, b, ate, &row_cache))) goto done;
+      if ((rc = check_quiet(s, r, em, a, b, ate, &row_cache))) goto done;
     }
   }
 done:
   zc_map_clear(&dense);
   sqlite3_free(dk);
+  sqlite3_free(em);
   sqlite3_free(key);
   sqlite3_free(ord);
   sqlite3_free(starts);
@@ -972,10 +982,14 @@ done:
 static int device_pass(Scan *s) {
   int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = s->ndev;
   unsigned char *mark = NULL;
+  Meal *dm = NULL;   /* card/face meals in (device, served_at, id) order */
   key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
   if (!key) { rc = SQLITE_NOMEM; goto done; }
   for (int i = 0; i < s->nm; i++) key[i] = s->m[i].dev;  /* -1: not a card/face meal on a device */
   if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
+  dm = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *dm);
+  if (!dm) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < n; i++) dm[i] = s->m[ord[i]];
   mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
   if (!mark) { rc = SQLITE_NOMEM; goto done; }
   memset(mark, 0, (size_t)n + 1);
@@ -984,25 +998,25 @@ static int device_pass(Scan *s) {
     /* every window of burst_count meals whose first and last are at most
     ** burst_seconds apart marks its meals (thresholds of its first meal) */
     for (int i = a; i < b; i++) {
-      const Meal *m = &s->m[ord[i]];
+      const Meal *m = &dm[i];
       const Thr *t = site_thr(s, m, &rc);
       if (rc) goto done;
       int need = (int)ceil(t->burst_count);
       int j = i + need - 1;
       if (j >= b) continue;
-      if ((double)(s->m[ord[j]].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
+      if ((double)(dm[j].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
     }
     /* report each marked meal with the run of marked meals around it */
     for (int i = a; i < b;) {
       if (!mark[i]) { i++; continue; }
       int j = i;
       while (j < b && mark[j]) j++;
-      const Meal *f = &s->m[ord[i]], *l = &s->m[ord[j - 1]];
+      const Meal *f = &dm[i], *l = &dm[j - 1];
       char c1[9], c2[9];
       fmt_clock(f->t, c1);
       fmt_clock(l->t, c2);
       for (int x = i; x < j; x++) {
-        const Meal *m = &s->m[ord[x]];
+        const Meal *m = &dm[x];
         if (!m->in_scope) continue;
         if ((rc = finding_add(&s->out, K_CARD_BURST, m->site, m->elder, m->id, m->t, 0, 0,
                               sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
@@ -1017,6 +1031,7 @@ done:
   sqlite3_free(ord);
   sqlite3_free(starts);
   sqlite3_free(mark);
+  sqlite3_free(dm);
   return rc;
 }
 
