@@ -299,10 +299,12 @@ typedef struct Meal {
 /* A per-scan hash table keyed on text (device ids, card tokens): the text
 ** is copied once per distinct key, never per meal, and nothing is interned
 ** on the connection. */
+#define TEXT_INLINE 20
 typedef struct TextEnt {
-  uint64_t h;
-  char *z;        /* NULL: empty slot */
+  uint64_t h;     /* 0: empty slot */
   int n, val;
+  char k[TEXT_INLINE];  /* a key of up to TEXT_INLINE bytes lives here (one cache line per probe) */
+  char *z;        /* the key, NUL-terminated: k, or a copy for longer keys */
 } TextEnt;
 typedef struct TextMap {
   TextEnt *a;
@@ -317,7 +319,8 @@ static uint64_t text_hash(const char *z, int n) {
 }
 
 static void textmap_clear(TextMap *m) {
-  for (int i = 0; i < m->cap; i++) sqlite3_free(m->a[i].z);
+  for (int i = 0; i < m->cap; i++)
+    if (m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
   sqlite3_free(m->a);
   memset(m, 0, sizeof *m);
 }
@@ -332,10 +335,11 @@ static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
     if (!na) return NULL;
     memset(na, 0, (size_t)ncap * sizeof *na);
     for (int i = 0; i < m->cap; i++) {
-      if (!m->a[i].z) continue;
+      if (!m->a[i].h) continue;
       int j = (int)(m->a[i].h & (uint64_t)(ncap - 1));
-      while (na[j].z) j = (j + 1) & (ncap - 1);
+      while (na[j].h) j = (j + 1) & (ncap - 1);
       na[j] = m->a[i];
+      if (na[j].n < TEXT_INLINE) na[j].z = na[j].k;
     }
     sqlite3_free(m->a);
     m->a = na;
@@ -343,11 +347,13 @@ static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
   }
   uint64_t h = text_hash(z, n);
   int j = (int)(h & (uint64_t)(m->cap - 1));
-  for (; m->a[j].z; j = (j + 1) & (m->cap - 1))
-    if (m->a[j].h == h && m->a[j].n == n && memcmp(m->a[j].z, z, (size_t)n) == 0) return &m->a[j];
+  for (; m->a[j].h; j = (j + 1) & (m->cap - 1))
+    if (m->a[j].h == h && m->a[j].n == n &&
+        memcmp(n < TEXT_INLINE ? m->a[j].k : m->a[j].z, z, (size_t)n) == 0)
+      return &m->a[j];
   if (!create) return NULL;
-  char *copy = sqlite3_malloc(n + 1);
-  if (!copy) return NULL;
+  char *copy = m->a[j].k;
+  if (n >= TEXT_INLINE && !(copy = sqlite3_malloc(n + 1))) return NULL;
   memcpy(copy, z, (size_t)n);
   copy[n] = 0;
   m->a[j].h = h;
@@ -385,8 +391,8 @@ typedef struct Scan {
   int ncard;
   TextMap card_ix;        /* token text -> index into cards */
   TextMap dev_ix;         /* device text -> dense device index */
-  char **dev_name;        /* dense device index -> its text (owned by dev_ix) */
-  int ndev, capdev;
+  const char **dev_name;  /* dense device index -> its text (in dev_ix), once loaded */
+  int ndev;
   unsigned char *quiet_flag;  /* by elder id (0..nquiet-1): has lives_alone at some time */
   sqlite3_int64 nquiet;
   ZcMap quiet_big;        /* elder ids beyond the dense range with lives_alone */
@@ -407,7 +413,7 @@ static void scan_clear(Scan *s) {
   sqlite3_free(s->cards);
   textmap_clear(&s->card_ix);
   textmap_clear(&s->dev_ix);
-  sqlite3_free(s->dev_name);
+  sqlite3_free((void *)s->dev_name);
   sqlite3_free(s->quiet_flag);
   zc_map_clear(&s->quiet_big);
   sqlite3_free(s->m);
@@ -557,17 +563,7 @@ static int quiet_flagged(Scan *s, sqlite3_int64 id) {
 static int device_index(Scan *s, const char *z, int n, int *out) {
   TextEnt *e = textmap_get(&s->dev_ix, z, n, 1);
   if (!e) return SQLITE_NOMEM;
-  if (e->val < 0) {
-    if (s->ndev == s->capdev) {
-      int ncap = s->capdev ? s->capdev * 2 : 64;
-      char **nn = sqlite3_realloc64(s->dev_name, (sqlite3_uint64)ncap * sizeof *nn);
-      if (!nn) return SQLITE_NOMEM;
-      s->dev_name = nn;
-      s->capdev = ncap;
-    }
-    s->dev_name[s->ndev] = e->z;
-    e->val = s->ndev++;
-  }
+  if (e->val < 0) e->val = s->ndev++;
   *out = e->val;
   return SQLITE_OK;
 }
@@ -986,6 +982,11 @@ static int device_pass(Scan *s) {
   key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
   if (!key) { rc = SQLITE_NOMEM; goto done; }
   for (int i = 0; i < s->nm; i++) key[i] = s->m[i].dev;  /* -1: not a card/face meal on a device */
+  /* names by index (entries no longer move: the map is complete) */
+  s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
+  if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < s->dev_ix.cap; i++)
+    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = s->dev_ix.a[i].z;
   if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
   dm = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *dm);
   if (!dm) { rc = SQLITE_NOMEM; goto done; }
