@@ -1007,11 +1007,15 @@ static int device_pass(Scan *s) {
       if (j >= b) continue;
       if ((double)(dm[j].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
     }
-    /* report each marked meal with the run of marked meals around it */
+    /* report each marked meal with the run of marked meals around it; a
+    ** run ends where the next marked meal is more than burst_seconds later
+    ** (it belongs to another burst, perhaps another day) */
     for (int i = a; i < b;) {
       if (!mark[i]) { i++; continue; }
-      int j = i;
-      while (j < b && mark[j]) j++;
+      const Thr *t = site_thr(s, &dm[i], &rc);
+      if (rc) goto done;
+      int j = i + 1;
+      while (j < b && mark[j] && (double)(dm[j].t - dm[j - 1].t) <= t->burst_seconds) j++;
       const Meal *f = &dm[i], *l = &dm[j - 1];
       char c1[9], c2[9];
       fmt_clock(f->t, c1);
@@ -1398,8 +1402,13 @@ static int tvf_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     at[col] = i;
   }
   if (seen != 3) {
-    return zc_vtab_errorf(pVtab, "%s: region and %s are required, as in %s('141129', %s)", t->def->fn,
-                          t->def->arg2, t->def->fn, t->def->is_scan ? "'2024-03'" : "'2024-03-05'");
+    /* Not an error here: SQLite also asks about partial constraint sets
+    ** (the terms of an OR); such a plan costs too much to be chosen when a
+    ** complete one exists, and xFilter refuses it otherwise. */
+    info->idxNum = 0;
+    info->estimatedCost = 1e300;
+    info->estimatedRows = 1000000000;
+    return SQLITE_OK;
   }
   if (usable != 3) return SQLITE_CONSTRAINT;
   for (int k = 0; k < 2; k++) {
@@ -1442,7 +1451,9 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   char *err = NULL, *repr = NULL;
   int rc = SQLITE_OK;
   cursor_reset(c);
-  if (idxNum != 3 || argc != 2) return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required", def->fn, def->arg2);
+  if (idxNum != 3 || argc != 2)
+    return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required, as in %s('141129', %s)", def->fn,
+                          def->arg2, def->fn, def->is_scan ? "'2024-03'" : "'2024-03-05'");
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
   /* region */
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && sqlite3_value_type(argv[0]) != SQLITE_INTEGER) goto bad_region;
