@@ -37,12 +37,17 @@
 **      gone_quiet.  Every site's meals are read: a repeat or a second site
 **      may be at a site outside the region; findings are kept only for
 **      meals in the month at sites at or under the region.
-**   3. Two stable counting sorts give the orders (elder, served_at, id) and
-**      (device, served_at, id).  The elder pass runs repeat_meal,
-**      two_sites, after_death, in_hospital, revoked_card, out_of_hours,
-**      no_agreement, not_eligible and gone_quiet; the device pass runs
-**      card_burst.  Per-site counters collected on the way give
-**      manual_heavy, and with site_report, over_report.
+**      Text columns are used during the step only (nothing interned per
+**      meal): the token is checked against a per-scan hash of the cards
+**      (revoked_card), the time against the window (out_of_hours), the
+**      device becomes a dense per-scan index; lookback meals older than the
+**      two_sites margin are kept only for elders who ever live alone.
+**   3. Two stable counting sorts (dense arrays by elder id and device)
+**      copy the meals into the orders (elder, served_at, id) and (device,
+**      served_at, id).  The elder pass runs repeat_meal, two_sites,
+**      after_death, in_hospital, no_agreement, not_eligible and gone_quiet;
+**      the device pass runs card_burst.  Per-site counters collected while
+**      reading give manual_heavy, and with site_report, over_report.
 ** not_eligible asks the policy runtime (zc_policy_eligible on the facts of
 ** zc_elder_facts) — the same path the money takes.
 */
