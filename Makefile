@@ -52,11 +52,11 @@ deps:
 	sh tools/deps.sh
 
 # Fixtures are deterministic: same seed and scale, same content.
-data/small.db: build/zcgen
+data/small.db: build/zcgen sql/schema.sql
 	mkdir -p data && rm -f $@ && build/zcgen --scale small --out $@
-data/county.db: build/zcgen
+data/county.db: build/zcgen sql/schema.sql
 	mkdir -p data && rm -f $@ && build/zcgen --scale county --out $@
-data/city.db: build/zcgen
+data/city.db: build/zcgen sql/schema.sql
 	mkdir -p data && rm -f $@ && build/zcgen --scale city --out $@
 fixtures: data/small.db data/county.db
 

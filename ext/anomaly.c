@@ -917,9 +917,8 @@ static int elder_pass(Scan *s) {
       int ns, nd, nmo;
       if (i == a || m->day != em[i - 1].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
       zc_ord_next(&o, m->day, m->slot_word, &ns, &nd, &nmo);
-      int si;
-      for (si = 0; si < o.nslots && o.slot[si] != m->slot_word; si++) {}
-      if (si >= 8) si = 7;
+      int si = zc_slot_index(m->slot_word); /* the same counter zc_ord_next uses */
+      if (si < 0) si = 3;
       if (first_of[si] < 0) first_of[si] = i;
       if (!m->in_scope) continue;
       const Thr *t = site_thr(s, m, &rc);

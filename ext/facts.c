@@ -106,7 +106,10 @@ struct ZcFacts {
   /* elders, months, meals */
   ZcMap elders;                /* id -> (ZcElderRec*) */
   ZcMap months;                /* elder*4096+month -> (MonthRec*) */
-  ZcMap meals;                 /* meal id -> (MealRow*) */
+  ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
+  MealRow **meal_dense;        /* meal id -> row, for ids 0..nmeal_dense-1 */
+  sqlite3_int64 nmeal_dense;
+  int meal_dense_tried;
   size_t cached_rows;
   sqlite3_stmt *st_elder, *st_status, *st_agree, *st_bed, *st_meal, *st_month;
 };
@@ -159,6 +162,10 @@ static void drop_data(struct ZcFacts *f) {
     if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
   zc_map_clear(&f->months);
   zc_map_clear(&f->meals);
+  sqlite3_free(f->meal_dense);
+  f->meal_dense = NULL;
+  f->nmeal_dense = 0;
+  f->meal_dense_tried = 0;
   f->cached_rows = 0;
 }
 
@@ -574,28 +581,28 @@ int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id) {
 
 /* ------------------------------------------------------------- ordinals */
 
-void zc_ord_reset(ZcOrd *o) { memset(o, 0, sizeof *o); o->day = ZC_NONE; }
+void zc_ord_reset(ZcOrd *o) {
+  memset(o, 0, sizeof *o);
+  o->day = ZC_NONE;
+}
 
+/* slot words are the SPEC's three; any other word (bad data) is counted in
+** a fourth counter, shared if a day has more than one such word */
 void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month) {
   if (day != o->day) {
     o->day = day;
     o->nday = 0;
-    o->nslots = 0;
+    memset(o->count, 0, sizeof o->count);
+    o->other = NULL;
   }
-  o->nday++;
+  if (o->nday < 0xffff) o->nday++;
   o->nmonth++;
-  int i;
-  for (i = 0; i < o->nslots; i++)
-    if (o->slot[i] == slot) break;
-  if (i == o->nslots) {
-    if (o->nslots < 8) {
-      o->slot[o->nslots] = slot;
-      o->count[o->nslots++] = 0;
-    } else {
-      i = 7; /* more than 8 distinct slot words in a day: they share a counter */
-    }
+  int i = zc_slot_index(slot);
+  if (i < 0) {
+    i = 3;
+    if (!o->other) o->other = slot;
   }
-  o->count[i]++;
+  if (o->count[i] < 0xffff) o->count[i]++;
   *nth_slot = o->count[i];
   *nth_day = o->nday;
   *nth_month = o->nmonth;
@@ -624,6 +631,42 @@ static sqlite3_int64 arena_put(sqlite3_str *a, sqlite3_stmt *st, int col) {
   sqlite3_str_append(a, t, sqlite3_column_bytes(st, col));
   sqlite3_str_appendchar(a, 1, 0);
   return off;
+}
+
+/* Meal ids are usually dense (INTEGER PRIMARY KEY): index cached rows with
+** an array sized by max(id) when that is reasonable, else the hash map. */
+static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
+  sqlite3_stmt *st = NULL;
+  f->meal_dense_tried = 1;
+  if (sqlite3_prepare_v2(zc->db, "SELECT max(id), count(*) FROM meal", -1, &st, NULL) != SQLITE_OK) return;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 26) && mx <= 2 * n + 1000000) {
+      f->meal_dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(MealRow *));
+      if (f->meal_dense) {
+        memset(f->meal_dense, 0, (size_t)(mx + 1) * sizeof(MealRow *));
+        f->nmeal_dense = mx + 1;
+      }
+    }
+  }
+  sqlite3_finalize(st);
+}
+
+static MealRow *meal_find(struct ZcFacts *f, sqlite3_int64 id) {
+  if (id >= 0 && id < f->nmeal_dense) return f->meal_dense[id];
+  sqlite3_int64 *v = zc_map_slot(&f->meals, id, 0, NULL);
+  return v ? (MealRow *)(intptr_t)*v : NULL;
+}
+
+static int meal_index(struct ZcFacts *f, MealRow *r) {
+  if (r->id >= 0 && r->id < f->nmeal_dense) {
+    f->meal_dense[r->id] = r;
+    return SQLITE_OK;
+  }
+  sqlite3_int64 *mv = zc_map_slot(&f->meals, r->id, 1, NULL);
+  if (!mv) return SQLITE_NOMEM;
+  *mv = (sqlite3_int64)(intptr_t)r;
+  return SQLITE_OK;
 }
 
 /* Loads one elder's meals of the month containing day, with ordinals, and
@@ -714,16 +757,14 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
       if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
     zc_map_clear(&f->months);
     zc_map_clear(&f->meals);
+    if (f->meal_dense) memset(f->meal_dense, 0, (size_t)f->nmeal_dense * sizeof(MealRow *));
     f->cached_rows = 0;
   }
   sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 1, NULL);
   if (!v) { sqlite3_free(mr); return SQLITE_NOMEM; }
   *v = (sqlite3_int64)(intptr_t)mr;
-  for (int i = 0; i < n; i++) {
-    sqlite3_int64 *mv = zc_map_slot(&f->meals, mr->rows[i].id, 1, NULL);
-    if (!mv) return SQLITE_NOMEM;
-    *mv = (sqlite3_int64)(intptr_t)&mr->rows[i];
-  }
+  for (int i = 0; i < n; i++)
+    if (meal_index(f, &mr->rows[i]) != SQLITE_OK) return SQLITE_NOMEM;
   f->cached_rows += (size_t)n;
   *out = mr;
   return SQLITE_OK;
@@ -760,8 +801,9 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
   struct ZcFacts *f = facts_get(zc);
   int rc;
   if (!f) return SQLITE_NOMEM;
-  sqlite3_int64 *v = zc_map_slot(&f->meals, meal_id, 0, NULL);
-  if (!v) {
+  if (!f->meal_dense_tried) meal_dense_init(zc, f);
+  MealRow *row = meal_find(f, meal_id);
+  if (!row) {
     /* Not cached: find its elder and day, then load that elder's month
     ** (which caches every meal of it). */
     rc = prep(zc, &f->st_meal, "SELECT elder_id, served_at FROM meal WHERE id=?1", pzErr);
@@ -789,13 +831,12 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
     MonthRec *mr;
     rc = get_month(zc, elder_id, (int)(t / ZC_DAY_SECONDS), &mr, pzErr);
     if (rc) return rc;
-    v = zc_map_slot(&f->meals, meal_id, 0, NULL);
-    if (!v) {
+    row = meal_find(f, meal_id);
+    if (!row) {
       if (pzErr) *pzErr = sqlite3_mprintf("zhucan: meal %lld not found in its elder's month", meal_id);
       return SQLITE_ERROR;
     }
   }
-  const MealRow *row = (const MealRow *)(intptr_t)*v;
   meal_from_row(row, m);
   if ((rc = zc_elder_rec(zc, row->elder, elder, pzErr))) return rc;
   if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;

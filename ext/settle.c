@@ -565,7 +565,7 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     if (r->amount != 0) c->rows[k++] = *r;
   }
   c->n = k;
-  qsort(c->rows, (size_t)c->n, sizeof *c->rows, row_cmp);
+  if (c->n > 1) qsort(c->rows, (size_t)c->n, sizeof *c->rows, row_cmp);
   return SQLITE_OK;
 error:
   sqlite3_free(cur->pVtab->zErrMsg);
@@ -609,6 +609,6 @@ static sqlite3_module settlement_module = {
     NULL,        NULL,       NULL,        NULL,           NULL,           NULL,    NULL,     NULL};
 
 int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
-  (void)pzErr;
-  return sqlite3_create_module(db, "settlement", &settlement_module, zc);
+  int rc = sqlite3_create_module(db, "settlement", &settlement_module, zc);
+  return rc ? rc : zc_run_register(db, zc, pzErr); /* settle(), replay(): run.c */
 }

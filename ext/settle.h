@@ -32,4 +32,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
 int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
                   const char **pRegion, int *first, int *next, char **pzErr);
 
+/* run.c: settle() and replay(); called by zc_settle_register. */
+int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);
+
 #endif

@@ -244,10 +244,12 @@ int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **
 /* Ordinals: the one way nth_slot/nth_day/nth_month are counted.  Feed one
 ** elder's meals of one month in (served_at, id) order; slot must be
 ** interned. */
-typedef struct ZcOrd {
-  int day, nday, nmonth, nslots;
-  const char *slot[8];
-  int count[8];
+typedef struct ZcOrd {       /* 24 bytes: a city's elders stay in cache */
+  int day;                   /* ZC_NONE before the first meal */
+  int nmonth;
+  unsigned short nday;
+  unsigned short count[4];   /* breakfast, lunch, dinner, another word */
+  const char *other;         /* the other slot word counted in count[3] */
 } ZcOrd;
 void zc_ord_reset(ZcOrd *o);
 void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month);

@@ -94,6 +94,10 @@ CREATE INDEX IF NOT EXISTS meal_elder_time ON meal(elder_id, served_at, id, site
 CREATE INDEX IF NOT EXISTS meal_site_time ON meal(site_id, served_at);
 -- by device and time: card_burst
 CREATE INDEX IF NOT EXISTS meal_device_time ON meal(device, served_at);
+-- one meal per device, token and second: loading the same device export twice
+-- adds nothing (sql/ingest.sql inserts with ON CONFLICT DO NOTHING; meals
+-- without a device, e.g. typed in by hand, are not constrained: NULLs differ)
+CREATE UNIQUE INDEX IF NOT EXISTS meal_swipe ON meal(device, token, served_at);
 -- by time, covering: a month's meals in (served_at, id) order without
 -- touching the table (settlement, settle, replay and anomaly_scan read the
 -- month through it; about twice as fast as an index on served_at alone)

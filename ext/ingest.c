@@ -1,0 +1,1263 @@
+/*
+** ingest.c — swipe_log(path, format): a device export file as rows.
+**
+**   SELECT line, at, device, site_id, method, token, elder_id, slot, error
+**     FROM swipe_log('exports/dev12-2024-03.csv', 'csv');
+**   SELECT * FROM swipe_log('terminal.log', 'terminal') WHERE error IS NOT NULL;
+**   SELECT count(*) FROM swipe_log('x.txt',
+**     '^(?<at>\S+ \S+)\|(?<device>[^|]+)\|(?<method>[^|]+)\|(?<token>[^|]+)$');
+**
+** An eponymous-only, direct-only table-valued function (a view or trigger
+** cannot call it: it reads files).  Its schema:
+**
+**   CREATE TABLE x(line INTEGER, at TEXT, device TEXT, site_id INTEGER,
+**                  method TEXT, token TEXT, elder_id INTEGER, slot TEXT,
+**                  error TEXT, raw, price_fen INTEGER,
+**                  path HIDDEN, format HIDDEN)
+**
+** One row per line of the file, in file order; a line that cannot be used
+** is still a row, with `error` saying why (docs/ingest.md lists the
+** vocabulary: 'unknown device: D-9999', 'out of hours: 10:15:00', ...).
+**
+** How it works.  xFilter opens the file; xNext reads the next line from a
+** fixed 256 KiB buffer (memchr for the newline, fread to refill), so memory
+** is constant whatever the file size.  A line longer than SL_LINE_MAX bytes
+** is one error row (its `raw` cut at the limit) and the rest of the line is
+** skipped.  The line is checked for UTF-8, split by the format — a
+** hand-written parser for the built-in 'csv' and 'terminal' formats, PCRE2
+** (JIT, match data reused) for a custom pattern — and then resolved:
+** device -> site (device table, site table), token -> elder (card table,
+** valid on the day), time -> slot (windows of the policy governing the
+** site's region on that day, or the SPEC defaults when none governs).
+** Lookups are cached per cursor (one statement) in small string maps, so a
+** million lines cost one query per distinct device and token.
+**
+** xBestIndex: both hidden columns must be constrained by '='; argv[0] of
+** xFilter is path, argv[1] is format.  idxNum is always 1.
+*/
+#include "zhucan.h"
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <stdarg.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Column numbers. */
+#define SL_LINE 0
+#define SL_AT 1
+#define SL_DEVICE 2
+#define SL_SITE_ID 3
+#define SL_METHOD 4
+#define SL_TOKEN 5
+#define SL_ELDER_ID 6
+#define SL_SLOT 7
+#define SL_ERROR 8
+#define SL_RAW 9
+#define SL_PRICE 10
+#define SL_PATH 11
+#define SL_FORMAT 12
+
+#define SL_LINE_MAX 65536            /* bytes of a line, terminator excluded */
+#define SL_BUF (4 * SL_LINE_MAX)     /* read buffer */
+#define SL_DETAIL 60                 /* bytes of a value quoted in an error */
+
+enum { SL_FMT_CSV = 1, SL_FMT_TERMINAL, SL_FMT_PCRE };
+
+static const char *const sl_usage =
+    "swipe_log(path, format) with format 'csv', 'terminal' or a PCRE2 pattern with "
+    "named groups at, device, method, token (optionally site, slot, price)";
+
+/* ------------------------------------------------------------ string map */
+
+/* An entry of a lookup cache: a device or a card token. */
+typedef struct SlEntry {
+  char *key;                 /* NULL = empty slot */
+  int n;
+  uint64_t h;
+  int found;                 /* the device / card row exists */
+  sqlite3_int64 id;          /* device: site_id; card: elder_id */
+  int site_found;            /* device: the site row exists */
+  char *region;              /* device: the site's region */
+  int issued, revoked;       /* card: day numbers (revoked ZC_NONE = open) */
+  int bad_dates;             /* card: issued_on/revoked_on not dates */
+  int pday;                  /* device: day of the cached policy version */
+  const ZcPolicyVersion *pv; /* device: policy version on pday (NULL = none) */
+} SlEntry;
+
+typedef struct SlMap {
+  SlEntry *a;
+  size_t cap, n;
+} SlMap;
+
+static void slmap_clear(SlMap *m) {
+  for (size_t i = 0; i < m->cap; i++) {
+    sqlite3_free(m->a[i].key);
+    sqlite3_free(m->a[i].region);
+  }
+  sqlite3_free(m->a);
+  memset(m, 0, sizeof *m);
+}
+
+static SlEntry *slmap_find(SlMap *m, const char *k, int n, uint64_t h) {
+  if (m->cap == 0) return NULL;
+  size_t j = h & (m->cap - 1);
+  while (m->a[j].key) {
+    if (m->a[j].h == h && m->a[j].n == n && memcmp(m->a[j].key, k, (size_t)n) == 0)
+      return &m->a[j];
+    j = (j + 1) & (m->cap - 1);
+  }
+  return NULL;
+}
+
+/* Inserts a new zeroed entry for k (known absent); NULL on OOM. */
+static SlEntry *slmap_add(SlMap *m, const char *k, int n, uint64_t h) {
+  if ((m->n + 1) * 4 > m->cap * 3) {
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    SlEntry *na = sqlite3_malloc64(ncap * sizeof *na);
+    if (na == NULL) return NULL;
+    memset(na, 0, ncap * sizeof *na);
+    for (size_t i = 0; i < m->cap; i++) {
+      if (m->a[i].key == NULL) continue;
+      size_t j = m->a[i].h & (ncap - 1);
+      while (na[j].key) j = (j + 1) & (ncap - 1);
+      na[j] = m->a[i];
+    }
+    sqlite3_free(m->a);
+    m->a = na;
+    m->cap = ncap;
+  }
+  char *key = sqlite3_malloc(n + 1);
+  if (key == NULL) return NULL;
+  memcpy(key, k, (size_t)n);
+  key[n] = 0;
+  size_t j = h & (m->cap - 1);
+  while (m->a[j].key) j = (j + 1) & (m->cap - 1);
+  SlEntry *e = &m->a[j];
+  memset(e, 0, sizeof *e);
+  e->key = key;
+  e->n = n;
+  e->h = h;
+  e->pday = ZC_NONE;
+  m->n++;
+  return e;
+}
+
+/* ------------------------------------------------------------ the vtab */
+
+typedef struct SlVtab {
+  sqlite3_vtab base;
+  sqlite3 *db;
+  ZcConn *zc;
+} SlVtab;
+
+/* A piece of the current line (or of the unquoting buffer). */
+typedef struct SlStr {
+  const char *p;
+  int n;     /* -1 = absent */
+} SlStr;
+
+typedef struct SlCursor {
+  sqlite3_vtab_cursor base;
+  SlVtab *vt;
+  /* input */
+  FILE *f;
+  char *path;
+  unsigned char *buf;         /* SL_BUF bytes */
+  size_t pos, end;            /* unread data is buf[pos..end) */
+  int feof;                   /* fread reached the end of the file */
+  int done;                   /* no current row */
+  sqlite3_int64 line;
+  /* format */
+  int fmt;
+  char *fmt_text;
+  pcre2_code *re;
+  pcre2_match_data *md;
+  int g_at, g_device, g_method, g_token, g_site, g_slot, g_price;
+  /* the current row */
+  const char *raw;
+  int raw_n, raw_blob;
+  char *rawcopy;              /* a cut over-long line */
+  char *work;                 /* unquoted CSV fields */
+  size_t work_cap;
+  char at[20];
+  int has_at;
+  SlStr device, token;
+  const char *method;
+  sqlite3_int64 site_id, elder_id, price;
+  int has_site, has_elder, has_price;
+  int slot;                   /* ZC_BREAKFAST.., -1 = none */
+  char *err;                  /* sqlite3_malloc'd, NULL = good row */
+  int fatal;                  /* an SQLite error stopped the scan */
+  /* lookups */
+  SlMap devices, cards;
+  sqlite3_stmt *q_device, *q_site, *q_card;
+} SlCursor;
+
+static int sl_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                      sqlite3_vtab **ppVtab, char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  SlVtab *vt = NULL;
+  int rc = sqlite3_declare_vtab(
+      db,
+      "CREATE TABLE x(line INTEGER, at TEXT, device TEXT, site_id INTEGER, method TEXT,"
+      " token TEXT, elder_id INTEGER, slot TEXT, error TEXT, raw, price_fen INTEGER,"
+      " path HIDDEN, format HIDDEN)");
+  if (rc != SQLITE_OK) goto connect_error;
+  /* Reads files: callable only from top-level SQL, never from a view or a
+  ** trigger a hostile schema could plant. */
+  rc = sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  if (rc != SQLITE_OK) goto connect_error;
+  vt = sqlite3_malloc(sizeof *vt);
+  if (vt == NULL) {
+    rc = SQLITE_NOMEM;
+    goto connect_error;
+  }
+  memset(vt, 0, sizeof *vt);
+  vt->db = db;
+  vt->zc = pAux;
+  *ppVtab = &vt->base;
+  return SQLITE_OK;
+connect_error:
+  sqlite3_free(vt);
+  return rc;
+}
+
+static int sl_disconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int sl_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
+  int iPath = -1, iFmt = -1, seenPath = 0, seenFmt = 0;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->iColumn != SL_PATH && c->iColumn != SL_FORMAT) continue;
+    if (c->iColumn == SL_PATH) seenPath = 1;
+    if (c->iColumn == SL_FORMAT) seenFmt = 1;
+    if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (c->iColumn == SL_PATH) iPath = i;
+    else iFmt = i;
+  }
+  if (!seenPath || !seenFmt)
+    return zc_vtab_errorf(pVtab, "swipe_log: missing %s argument: expected %s",
+                          seenPath ? "format" : "path", sl_usage);
+  if (iPath < 0 || iFmt < 0) return SQLITE_CONSTRAINT;
+  info->aConstraintUsage[iPath].argvIndex = 1;
+  info->aConstraintUsage[iPath].omit = 1;
+  info->aConstraintUsage[iFmt].argvIndex = 2;
+  info->aConstraintUsage[iFmt].omit = 1;
+  info->idxNum = 1;
+  info->estimatedCost = 1e6;
+  info->estimatedRows = 100000;
+  return SQLITE_OK;
+}
+
+static int sl_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
+  SlCursor *c = sqlite3_malloc(sizeof *c);
+  if (c == NULL) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
+  c->vt = (SlVtab *)pVtab;
+  c->done = 1;
+  c->slot = -1;
+  *ppCur = &c->base;
+  return SQLITE_OK;
+}
+
+static void sl_row_reset(SlCursor *c) {
+  sqlite3_free(c->err);
+  c->err = NULL;
+  c->raw = NULL;
+  c->raw_n = 0;
+  c->raw_blob = 0;
+  c->has_at = 0;
+  c->device.n = c->token.n = -1;
+  c->method = NULL;
+  c->has_site = c->has_elder = c->has_price = 0;
+  c->slot = -1;
+}
+
+static void sl_input_close(SlCursor *c) {
+  if (c->f) fclose(c->f);
+  c->f = NULL;
+  sqlite3_free(c->path);
+  c->path = NULL;
+  c->pos = c->end = 0;
+  c->feof = 0;
+  c->line = 0;
+  c->done = 1;
+  sl_row_reset(c);
+}
+
+static void sl_format_free(SlCursor *c) {
+  pcre2_match_data_free(c->md);
+  pcre2_code_free(c->re);
+  c->md = NULL;
+  c->re = NULL;
+  sqlite3_free(c->fmt_text);
+  c->fmt_text = NULL;
+  c->fmt = 0;
+}
+
+static int sl_close(sqlite3_vtab_cursor *cur) {
+  SlCursor *c = (SlCursor *)cur;
+  sl_input_close(c);
+  sl_format_free(c);
+  sqlite3_free(c->buf);
+  sqlite3_free(c->rawcopy);
+  sqlite3_free(c->work);
+  slmap_clear(&c->devices);
+  slmap_clear(&c->cards);
+  sqlite3_finalize(c->q_device);
+  sqlite3_finalize(c->q_site);
+  sqlite3_finalize(c->q_card);
+  sqlite3_free(c);
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------ errors */
+
+/* Sets the row's error (the first one wins): prefix, then ": " and the
+** value cut to SL_DETAIL bytes on a UTF-8 boundary, when v is given. */
+static void sl_err(SlCursor *c, const char *prefix, const char *v, int n) {
+  if (c->err) return;
+  if (v == NULL) {
+    c->err = sqlite3_mprintf("%s", prefix);
+  } else {
+    int cut = n;
+    const char *more = "";
+    if (n > SL_DETAIL) {
+      cut = SL_DETAIL;
+      while (cut > 0 && ((unsigned char)v[cut] & 0xC0) == 0x80) cut--;
+      more = "...";
+    }
+    c->err = sqlite3_mprintf("%s: %.*s%s", prefix, cut, v, more);
+  }
+  if (c->err == NULL) c->fatal = SQLITE_NOMEM;
+}
+
+static void sl_errf(SlCursor *c, const char *fmt, ...) {
+  if (c->err) return;
+  va_list ap;
+  va_start(ap, fmt);
+  c->err = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+  if (c->err == NULL) c->fatal = SQLITE_NOMEM;
+}
+
+/* ------------------------------------------------------------ reading */
+
+/* Reads the next line into *pp, *pn (terminator excluded, CR kept).  *plen is
+** the line's full length.  Returns 1 with a line, 2 with a line too long
+** for the buffer (only its first SL_LINE_MAX+1 bytes are in *pp, the rest
+** was skipped), 0 at the end of the file, -1 on a read error (c->fatal
+** set). */
+static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *plen) {
+  size_t scan = c->pos;   /* bytes before scan hold no newline */
+  for (;;) {
+    unsigned char *nl = memchr(c->buf + scan, '\n', c->end - scan);
+    if (nl) {
+      *pp = (const char *)c->buf + c->pos;
+      *pn = (int)(nl - (c->buf + c->pos));
+      *plen = *pn;
+      c->pos = (size_t)(nl - c->buf) + 1;
+      return 1;
+    }
+    if (c->end - c->pos > SL_LINE_MAX + 1) break;   /* over-long */
+    if (c->feof) {
+      if (c->pos == c->end) return 0;
+      *pp = (const char *)c->buf + c->pos;
+      *pn = (int)(c->end - c->pos);
+      *plen = *pn;
+      c->pos = c->end;
+      return 1;
+    }
+    if (c->pos > 0) {
+      memmove(c->buf, c->buf + c->pos, c->end - c->pos);
+      c->end -= c->pos;
+      c->pos = 0;
+    }
+    scan = c->end;
+    size_t got = fread(c->buf + c->end, 1, SL_BUF - c->end, c->f);
+    c->end += got;
+    if (got == 0) {
+      if (ferror(c->f)) {
+        int e = errno;
+        sqlite3_free(c->base.pVtab->zErrMsg);
+        c->base.pVtab->zErrMsg =
+            sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
+        c->fatal = SQLITE_ERROR;
+        return -1;
+      }
+      c->feof = 1;
+    }
+  }
+  /* Over-long: keep the first SL_LINE_MAX+1 bytes, skip to the newline. */
+  if (c->rawcopy == NULL) {
+    c->rawcopy = sqlite3_malloc(SL_LINE_MAX + 1);
+    if (c->rawcopy == NULL) {
+      c->fatal = SQLITE_NOMEM;
+      return -1;
+    }
+  }
+  memcpy(c->rawcopy, c->buf + c->pos, SL_LINE_MAX + 1);
+  sqlite3_int64 len = 0;
+  for (;;) {
+    unsigned char *nl = memchr(c->buf + c->pos, '\n', c->end - c->pos);
+    if (nl) {
+      len += nl - (c->buf + c->pos);
+      c->pos = (size_t)(nl - c->buf) + 1;
+      break;
+    }
+    len += (sqlite3_int64)(c->end - c->pos);
+    c->pos = c->end = 0;
+    if (c->feof) break;
+    size_t got = fread(c->buf, 1, SL_BUF, c->f);
+    c->end = got;
+    if (got == 0) {
+      if (ferror(c->f)) {
+        int e = errno;
+        sqlite3_free(c->base.pVtab->zErrMsg);
+        c->base.pVtab->zErrMsg =
+            sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
+        c->fatal = SQLITE_ERROR;
+        return -1;
+      }
+      c->feof = 1;
+    }
+  }
+  *pp = c->rawcopy;
+  *pn = SL_LINE_MAX + 1;
+  *plen = len;
+  return 2;
+}
+
+/* The longest prefix of p[0..m) that does not end inside a UTF-8 sequence
+** (looks only at bytes before m). */
+static int sl_utf8_cut(const char *p, int m) {
+  int j = m;
+  while (j > 0 && j > m - 3 && ((unsigned char)p[j - 1] & 0xC0) == 0x80) j--;
+  if (j > 0) {
+    unsigned lead = (unsigned char)p[j - 1];
+    int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (m - (j - 1) < need) return j - 1;
+  }
+  return m;
+}
+
+/* Offset of the first byte that is not valid UTF-8 or is NUL, or -1. */
+static int sl_utf8_bad(const unsigned char *s, int n) {
+  int i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      /* all ASCII and no NUL byte */
+      if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned b = s[i];
+    if (b == 0) return i;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    int k;
+    unsigned cp;
+    if (b >= 0xC2 && b <= 0xDF) {
+      k = 1;
+      cp = b & 0x1F;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      k = 2;
+      cp = b & 0x0F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      k = 3;
+      cp = b & 0x07;
+    } else {
+      return i;
+    }
+    if (i + k >= n) return i;
+    for (int j = 1; j <= k; j++) {
+      if ((s[i + j] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (s[i + j] & 0x3F);
+    }
+    if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return i;
+    i += k + 1;
+  }
+  return -1;
+}
+
+/* ------------------------------------------------------------ values */
+
+static int sl_space(char ch) { return ch == ' ' || ch == '\t'; }
+
+static SlStr sl_trim(SlStr s) {
+  if (s.n < 0) return s;
+  while (s.n > 0 && sl_space(s.p[0])) s.p++, s.n--;
+  while (s.n > 0 && sl_space(s.p[s.n - 1])) s.n--;
+  return s;
+}
+
+/* Up to maxd digits at *pi; -1 if none. */
+static int sl_num(const char *s, int n, int *pi, int maxd) {
+  int v = 0, d = 0;
+  while (*pi < n && d < maxd && s[*pi] >= '0' && s[*pi] <= '9') {
+    v = v * 10 + (s[*pi] - '0');
+    (*pi)++;
+    d++;
+  }
+  return d ? v : -1;
+}
+
+/* Device clocks write 2024-03-05 11:32:05, 2024/3/5 11:32, 2024-03-05T11:32:05
+** or 2024-03-05 11:32:05.250: the date separated by '-', '/' or '.', one or
+** two digits for month, day and hour, seconds optional (00), a fraction
+** dropped.  The result is validated by zc_time_parse (2024-02-30 and 25:00
+** are refused there).  1 and out/t set, or 0. */
+static int sl_parse_at(SlStr s, char out[20], sqlite3_int64 *t) {
+  const char *p = s.p;
+  int n = s.n, i = 0, y, mo, d, h, mi, se = 0;
+  if ((y = sl_num(p, n, &i, 4)) < 0 || i != 4) return 0;
+  if (i >= n || (p[i] != '-' && p[i] != '/' && p[i] != '.')) return 0;
+  char sep = p[i++];
+  if ((mo = sl_num(p, n, &i, 2)) < 0 || i >= n || p[i++] != sep) return 0;
+  if ((d = sl_num(p, n, &i, 2)) < 0 || i >= n || (p[i] != ' ' && p[i] != 'T')) return 0;
+  i++;
+  if ((h = sl_num(p, n, &i, 2)) < 0 || i >= n || p[i++] != ':') return 0;
+  int i0 = i;
+  if ((mi = sl_num(p, n, &i, 2)) < 0 || i - i0 != 2) return 0;
+  if (i < n && p[i] == ':') {
+    i++;
+    i0 = i;
+    if ((se = sl_num(p, n, &i, 2)) < 0 || i - i0 != 2) return 0;
+    if (i < n && p[i] == '.') {
+      i++;
+      if (sl_num(p, n, &i, 9) < 0) return 0;
+    }
+  }
+  if (i != n) return 0;
+  /* every number has at most 2 digits (the year 4): the text fits */
+  const int v[6] = {y / 100, y % 100, mo, d, h, mi};
+  static const char seps[6] = {0, 0, '-', '-', ' ', ':'};
+  char *o = out;
+  for (int k = 0; k < 6; k++) {
+    if (seps[k]) *o++ = seps[k];
+    *o++ = (char)('0' + v[k] / 10);
+    *o++ = (char)('0' + v[k] % 10);
+  }
+  *o++ = ':';
+  *o++ = (char)('0' + se / 10);
+  *o++ = (char)('0' + se % 10);
+  *o = 0;
+  return zc_time_parse(out, 19, t);
+}
+
+/* Method words of card and face devices and of manual entry screens. */
+static const struct {
+  const char *word, *method;
+} sl_methods[] = {
+    {"card", "card"},       {"ic", "card"},         {"swipe", "card"},
+    {"刷卡", "card"},       {"卡", "card"},         {"face", "face"},
+    {"刷脸", "face"},       {"人脸", "face"},       {"manual", "manual"},
+    {"手工", "manual"},     {"手动", "manual"},     {"补录", "manual"},
+    {"delivery", "delivery"}, {"送餐", "delivery"},
+};
+
+static const struct {
+  const char *word;
+  int slot;
+} sl_slot_words[] = {
+    {"breakfast", ZC_BREAKFAST}, {"早餐", ZC_BREAKFAST}, {"早", ZC_BREAKFAST},
+    {"lunch", ZC_LUNCH},         {"午餐", ZC_LUNCH},     {"中餐", ZC_LUNCH},
+    {"午", ZC_LUNCH},            {"dinner", ZC_DINNER},  {"晚餐", ZC_DINNER},
+    {"晚", ZC_DINNER},
+};
+static const char *const sl_slot_names[ZC_NSLOT] = {"breakfast", "lunch", "dinner"};
+
+/* ASCII-lowercased copy of s into b (cap bytes); 0 if too long. */
+static int sl_lower(SlStr s, char *b, int cap) {
+  if (s.n >= cap) return 0;
+  for (int i = 0; i < s.n; i++) {
+    char ch = s.p[i];
+    b[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+  }
+  b[s.n] = 0;
+  return 1;
+}
+
+static const char *sl_method(SlStr s) {
+  char b[16];
+  if (!sl_lower(s, b, sizeof b)) return NULL;
+  for (size_t i = 0; i < sizeof sl_methods / sizeof sl_methods[0]; i++)
+    if (strcmp(b, sl_methods[i].word) == 0) return sl_methods[i].method;
+  return NULL;
+}
+
+static int sl_slot_word(SlStr s) {
+  char b[16];
+  if (!sl_lower(s, b, sizeof b)) return -1;
+  for (size_t i = 0; i < sizeof sl_slot_words / sizeof sl_slot_words[0]; i++)
+    if (strcmp(b, sl_slot_words[i].word) == 0) return sl_slot_words[i].slot;
+  return -1;
+}
+
+/* A price in yuan: digits, optionally '.' and one or two digits -> fen.
+** 1 on success. */
+static int sl_price(SlStr s, sqlite3_int64 *fen) {
+  sqlite3_int64 v = 0;
+  int i = 0, d = 0;
+  while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && d < 12) v = v * 10 + (s.p[i++] - '0'), d++;
+  if (d == 0) return 0;
+  v *= 100;
+  if (i < s.n && s.p[i] == '.') {
+    i++;
+    int f = 0;
+    while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && f < 2) {
+      v += (s.p[i++] - '0') * (f == 0 ? 10 : 1);
+      f++;
+    }
+    if (f == 0) return 0;
+  }
+  if (i != s.n) return 0;
+  *fen = v;
+  return 1;
+}
+
+/* ------------------------------------------------------------ lookups */
+
+static int sl_prepare(SlCursor *c, sqlite3_stmt **pq, const char *sql) {
+  if (*pq) return SQLITE_OK;
+  int rc = sqlite3_prepare_v2(c->vt->db, sql, -1, pq, NULL);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(c->base.pVtab->zErrMsg);
+    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
+  }
+  return rc;
+}
+
+/* The cache entry for a device (looked up once); NULL with c->fatal set on
+** an SQLite error. */
+static SlEntry *sl_device(SlCursor *c, SlStr k) {
+  uint64_t h = zc_hash_bytes(k.p, (size_t)k.n, 1);
+  SlEntry *e = slmap_find(&c->devices, k.p, k.n, h);
+  if (e) return e;
+  int rc = sl_prepare(c, &c->q_device, "SELECT site_id FROM device WHERE id = ?1");
+  if (rc == SQLITE_OK) rc = sl_prepare(c, &c->q_site, "SELECT region FROM site WHERE id = ?1");
+  if (rc != SQLITE_OK) goto device_error;
+  e = slmap_add(&c->devices, k.p, k.n, h);
+  if (e == NULL) {
+    rc = SQLITE_NOMEM;
+    goto device_error;
+  }
+  sqlite3_bind_text(c->q_device, 1, k.p, k.n, SQLITE_STATIC);
+  rc = sqlite3_step(c->q_device);
+  if (rc == SQLITE_ROW) {
+    e->found = 1;
+    e->id = sqlite3_column_int64(c->q_device, 0);
+    rc = sqlite3_step(c->q_device);
+  }
+  sqlite3_reset(c->q_device);
+  if (rc != SQLITE_DONE) goto device_error;
+  if (e->found) {
+    sqlite3_bind_int64(c->q_site, 1, e->id);
+    rc = sqlite3_step(c->q_site);
+    if (rc == SQLITE_ROW) {
+      const char *r = (const char *)sqlite3_column_text(c->q_site, 0);
+      if (r) {
+        e->region = sqlite3_mprintf("%s", r);
+        if (e->region == NULL) {
+          sqlite3_reset(c->q_site);
+          rc = SQLITE_NOMEM;
+          goto device_error;
+        }
+        e->site_found = 1;
+      }
+      rc = sqlite3_step(c->q_site);
+    }
+    sqlite3_reset(c->q_site);
+    if (rc != SQLITE_DONE) goto device_error;
+  }
+  return e;
+device_error:
+  if (rc != SQLITE_NOMEM && c->base.pVtab->zErrMsg == NULL)
+    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
+  c->fatal = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  return NULL;
+}
+
+static SlEntry *sl_card(SlCursor *c, SlStr k) {
+  uint64_t h = zc_hash_bytes(k.p, (size_t)k.n, 2);
+  SlEntry *e = slmap_find(&c->cards, k.p, k.n, h);
+  if (e) return e;
+  int rc = sl_prepare(c, &c->q_card,
+                      "SELECT elder_id, issued_on, revoked_on FROM card WHERE token = ?1");
+  if (rc != SQLITE_OK) goto card_error;
+  e = slmap_add(&c->cards, k.p, k.n, h);
+  if (e == NULL) {
+    rc = SQLITE_NOMEM;
+    goto card_error;
+  }
+  sqlite3_bind_text(c->q_card, 1, k.p, k.n, SQLITE_STATIC);
+  rc = sqlite3_step(c->q_card);
+  if (rc == SQLITE_ROW) {
+    e->found = 1;
+    e->id = sqlite3_column_int64(c->q_card, 0);
+    e->issued = zc_day_parse((const char *)sqlite3_column_text(c->q_card, 1), -1);
+    e->revoked = ZC_NONE;
+    if (e->issued == ZC_NONE) e->bad_dates = 1;
+    if (sqlite3_column_type(c->q_card, 2) != SQLITE_NULL) {
+      e->revoked = zc_day_parse((const char *)sqlite3_column_text(c->q_card, 2), -1);
+      if (e->revoked == ZC_NONE) e->bad_dates = 1;
+    }
+    rc = sqlite3_step(c->q_card);
+  }
+  sqlite3_reset(c->q_card);
+  if (rc != SQLITE_DONE) goto card_error;
+  return e;
+card_error:
+  if (rc != SQLITE_NOMEM && c->base.pVtab->zErrMsg == NULL)
+    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
+  c->fatal = rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  return NULL;
+}
+
+/* The SPEC default windows, used when no policy governs the site. */
+static const ZcWindow sl_default_windows[ZC_NSLOT] = {
+    {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 30 * 60}, {17 * 3600, 19 * 3600 + 30 * 60}};
+
+/* Slot for secs of day at the device's site on day, through the governing
+** policy (cached per device and day).  -1 = outside every window, -2 =
+** error (c->fatal set). */
+static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
+  if (dev->pday != day) {
+    const ZcPolicyVersion *v = NULL;
+    char *zErr = NULL;
+    int rc = zc_policy_for_region(c->vt->zc, dev->region, day, &v, &zErr);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(c->base.pVtab->zErrMsg);
+      c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: policy for region '%s': %s",
+                                               dev->region, zErr ? zErr : sqlite3_errstr(rc));
+      sqlite3_free(zErr);
+      c->fatal = rc;
+      return -2;
+    }
+    sqlite3_free(zErr);
+    dev->pday = day;
+    dev->pv = v;
+  }
+  if (dev->pv) return zc_policy_slot_at(dev->pv, secs);
+  for (int i = 0; i < ZC_NSLOT; i++)
+    if (secs >= sl_default_windows[i].from && secs <= sl_default_windows[i].to) return i;
+  return -1;
+}
+
+/* ------------------------------------------------------------ a line */
+
+/* The fields a format found in a line (n = -1: absent). */
+typedef struct SlFields {
+  SlStr at, device, method, token, site, slot, price;
+} SlFields;
+
+/* Turns the fields into the row: values, lookups and the first error. */
+static void sl_resolve(SlCursor *c, SlFields *F) {
+  sqlite3_int64 t = 0;
+  int day = 0, secs = 0, line_slot = -1;
+  sqlite3_int64 line_site = 0;
+  int has_line_site = 0;
+
+  F->at = sl_trim(F->at);
+  F->device = sl_trim(F->device);
+  F->method = sl_trim(F->method);
+  F->token = sl_trim(F->token);
+  F->site = sl_trim(F->site);
+  F->slot = sl_trim(F->slot);
+  F->price = sl_trim(F->price);
+  if (F->at.n > 0 && sl_parse_at(F->at, c->at, &t)) {
+    c->has_at = 1;
+    day = (int)(t / ZC_DAY_SECONDS);
+    secs = (int)(t - (sqlite3_int64)day * ZC_DAY_SECONDS);
+  } else if (F->at.n > 0) {
+    sl_err(c, "bad time", F->at.p, F->at.n);
+  } else {
+    sl_err(c, "missing time", NULL, 0);
+  }
+  if (F->method.n > 0) {
+    c->method = sl_method(F->method);
+    if (c->method == NULL) sl_err(c, "bad method", F->method.p, F->method.n);
+  } else {
+    sl_err(c, "missing method", NULL, 0);
+  }
+  if (F->slot.n > 0) {
+    line_slot = sl_slot_word(F->slot);
+    if (line_slot < 0) sl_err(c, "bad slot", F->slot.p, F->slot.n);
+  }
+  if (F->price.n > 0) {
+    if (sl_price(F->price, &c->price)) c->has_price = 1;
+    else sl_err(c, "bad price", F->price.p, F->price.n);
+  }
+  if (F->site.n > 0) {
+    int i = 0;
+    for (; i < F->site.n && i < 18 && F->site.p[i] >= '0' && F->site.p[i] <= '9'; i++)
+      line_site = line_site * 10 + (F->site.p[i] - '0');
+    if (i == F->site.n) has_line_site = 1;
+    else sl_err(c, "bad site", F->site.p, F->site.n);
+  }
+  if (F->device.n > 0) c->device = F->device;
+  else sl_err(c, "missing device", NULL, 0);
+  if (F->token.n > 0) c->token = F->token;
+  else sl_err(c, "missing token", NULL, 0);
+
+  SlEntry *dev = NULL;
+  if (c->device.n > 0) {
+    dev = sl_device(c, c->device);
+    if (dev == NULL) return;
+    if (!dev->found) {
+      sl_err(c, "unknown device", c->device.p, c->device.n);
+    } else {
+      c->site_id = dev->id;
+      c->has_site = 1;
+      if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, dev->key);
+      if (has_line_site && line_site != dev->id)
+        sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", line_site,
+                dev->key, dev->id);
+    }
+  }
+  if (c->token.n > 0) {
+    SlEntry *card = sl_card(c, c->token);
+    if (card == NULL) return;
+    if (!card->found) {
+      sl_err(c, "unknown token", c->token.p, c->token.n);
+    } else {
+      char d[11];
+      c->elder_id = card->id;
+      c->has_elder = 1;
+      if (card->bad_dates) {
+        sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", card->key);
+      } else if (c->has_at && day < card->issued) {
+        zc_day_format(card->issued, d);
+        sl_errf(c, "token not issued yet: %s issued on %s", card->key, d);
+      } else if (c->has_at && card->revoked != ZC_NONE && day >= card->revoked) {
+        zc_day_format(card->revoked, d);
+        sl_errf(c, "revoked token: %s revoked on %s", card->key, d);
+      }
+    }
+  }
+  if (line_slot >= 0) {
+    c->slot = line_slot;
+  } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
+    c->slot = sl_slot_at(c, dev, day, secs);
+    if (c->slot == -2) {
+      c->slot = -1;
+      return;
+    }
+    if (c->slot < 0) sl_err(c, "out of hours", c->at + 11, 8);
+  }
+}
+
+/* The built-in 'csv' format: at,device,method,token[,price]; fields may be
+** quoted ("a ""b"""), spaces around fields are dropped. */
+static void sl_parse_csv(SlCursor *c, const char *p, int n) {
+  SlStr fl[6];
+  int nf = 0, i = 0;
+  if (memchr(p, '"', (size_t)n) == NULL) {
+    for (;;) {
+      const char *q = memchr(p + i, ',', (size_t)(n - i));
+      int e = q ? (int)(q - p) : n;
+      if (nf == 6) break;
+      fl[nf].p = p + i;
+      fl[nf].n = e - i;
+      nf++;
+      if (q == NULL) break;
+      i = e + 1;
+    }
+  } else {
+    if (c->work_cap < (size_t)n + 1) {
+      char *w = sqlite3_realloc64(c->work, (size_t)n + 1);
+      if (w == NULL) {
+        c->fatal = SQLITE_NOMEM;
+        return;
+      }
+      c->work = w;
+      c->work_cap = (size_t)n + 1;
+    }
+    char *w = c->work;
+    int wn = 0;
+    for (;;) {
+      if (nf == 6) break;
+      while (i < n && sl_space(p[i])) i++;
+      if (i < n && p[i] == '"') {
+        int start = wn;
+        i++;
+        for (;;) {
+          if (i >= n) {
+            sl_err(c, "malformed: unbalanced quote", NULL, 0);
+            return;
+          }
+          if (p[i] == '"') {
+            if (i + 1 < n && p[i + 1] == '"') {
+              w[wn++] = '"';
+              i += 2;
+              continue;
+            }
+            i++;
+            break;
+          }
+          w[wn++] = p[i++];
+        }
+        fl[nf].p = w + start;
+        fl[nf].n = wn - start;
+        nf++;
+        while (i < n && sl_space(p[i])) i++;
+        if (i < n && p[i] != ',') {
+          sl_err(c, "malformed: text after a closing quote", NULL, 0);
+          return;
+        }
+      } else {
+        const char *q = memchr(p + i, ',', (size_t)(n - i));
+        int e = q ? (int)(q - p) : n;
+        if (memchr(p + i, '"', (size_t)(e - i))) {
+          sl_err(c, "malformed: quote inside an unquoted field", NULL, 0);
+          return;
+        }
+        fl[nf].p = p + i;
+        fl[nf].n = e - i;
+        nf++;
+        i = e;
+      }
+      if (i >= n) break;
+      i++;   /* the comma */
+    }
+  }
+  if (nf < 4 || nf > 5) {
+    sl_errf(c, "malformed: %s%d field%s, expected 4 or 5 (at,device,method,token[,price])",
+            nf > 5 ? "more than " : "", nf > 5 ? 5 : nf, nf == 1 ? "" : "s");
+    return;
+  }
+  SlFields F = {fl[0], fl[1], fl[2], fl[3], {NULL, -1}, {NULL, -1}, nf == 5 ? fl[4] : (SlStr){NULL, -1}};
+  sl_resolve(c, &F);
+}
+
+/* The next space-separated word at *pi, or n = -1. */
+static SlStr sl_word(const char *p, int n, int *pi) {
+  SlStr w = {NULL, -1};
+  while (*pi < n && sl_space(p[*pi])) (*pi)++;
+  if (*pi >= n) return w;
+  w.p = p + *pi;
+  while (*pi < n && !sl_space(p[*pi])) (*pi)++;
+  w.n = (int)(p + *pi - w.p);
+  return w;
+}
+
+static int sl_key(SlStr w, const char *k, SlStr *v) {
+  size_t kn = strlen(k);
+  if ((size_t)w.n <= kn || memcmp(w.p, k, kn) != 0 || w.p[kn] != '=') return 0;
+  v->p = w.p + kn + 1;
+  v->n = w.n - (int)kn - 1;
+  return 1;
+}
+
+/* The built-in 'terminal' format:
+**   [2024-03-05 11:32:05] DEV-0012 FACE ok uid=E00042 score=0.93
+**   [2024-03-05 11:32:07] DEV-0012 CARD ok card=6212340000123456 price=12.00
+**   [2024-03-05 11:33:10] DEV-0012 FACE FAIL reason=nomatch
+** status 'ok' (any case) is a meal; any other status is an error row.  Keys
+** uid=, card= or token= give the token, price= (yuan) and slot= are used,
+** others ignored. */
+static void sl_parse_terminal(SlCursor *c, const char *p, int n) {
+  SlFields F = {{NULL, -1}, {NULL, -1}, {NULL, -1}, {NULL, -1},
+                {NULL, -1}, {NULL, -1}, {NULL, -1}};
+  int i = 0;
+  while (i < n && sl_space(p[i])) i++;
+  const char *close = i < n && p[i] == '[' ? memchr(p + i, ']', (size_t)(n - i)) : NULL;
+  if (close == NULL) {
+    sl_err(c, "malformed: expected '[time] device method status'", NULL, 0);
+    return;
+  }
+  F.at.p = p + i + 1;
+  F.at.n = (int)(close - F.at.p);
+  i = (int)(close - p) + 1;
+  F.device = sl_word(p, n, &i);
+  F.method = sl_word(p, n, &i);
+  SlStr status = sl_word(p, n, &i);
+  if (status.n < 0) {
+    sl_err(c, "malformed: expected '[time] device method status'", NULL, 0);
+    return;
+  }
+  if (!(status.n == 2 && (status.p[0] | 32) == 'o' && (status.p[1] | 32) == 'k'))
+    sl_err(c, "device status", status.p, (int)(p + n - status.p));
+  for (SlStr w = sl_word(p, n, &i); w.n > 0; w = sl_word(p, n, &i)) {
+    SlStr v;
+    if (sl_key(w, "uid", &v) || sl_key(w, "card", &v) || sl_key(w, "token", &v)) F.token = v;
+    else if (sl_key(w, "price", &v)) F.price = v;
+    else if (sl_key(w, "slot", &v)) F.slot = v;
+  }
+  sl_resolve(c, &F);
+}
+
+static SlStr sl_group(SlCursor *c, const char *p, int g) {
+  SlStr s = {NULL, -1};
+  if (g <= 0) return s;
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
+  if (ov[2 * g] == PCRE2_UNSET) return s;
+  s.p = p + ov[2 * g];
+  s.n = (int)(ov[2 * g + 1] - ov[2 * g]);
+  return s;
+}
+
+static void sl_parse_pcre(SlCursor *c, const char *p, int n) {
+  int rc = pcre2_match(c->re, (PCRE2_SPTR)p, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK, c->md, NULL);
+  if (rc == PCRE2_ERROR_NOMATCH) {
+    sl_err(c, "malformed: does not match the format pattern", NULL, 0);
+    return;
+  }
+  if (rc < 0) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(rc, msg, sizeof msg);
+    sl_errf(c, "malformed: PCRE2 match error: %s", (const char *)msg);
+    return;
+  }
+  SlFields F = {sl_group(c, p, c->g_at),    sl_group(c, p, c->g_device),
+                sl_group(c, p, c->g_method), sl_group(c, p, c->g_token),
+                sl_group(c, p, c->g_site),  sl_group(c, p, c->g_slot),
+                sl_group(c, p, c->g_price)};
+  sl_resolve(c, &F);
+}
+
+/* Advances to the next line; sets c->done at the end. */
+static int sl_next(sqlite3_vtab_cursor *cur) {
+  SlCursor *c = (SlCursor *)cur;
+  const char *p;
+  int n;
+  sqlite3_int64 len;
+  sl_row_reset(c);
+  int r = sl_read_line(c, &p, &n, &len);
+  if (r < 0) goto next_error;
+  if (r == 0) {
+    c->done = 1;
+    return SQLITE_OK;
+  }
+  c->line++;
+  if (c->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3, len -= 3;
+  if (r == 1 && n > 0 && p[n - 1] == '\r') n--, len--;
+  if (len > SL_LINE_MAX) {
+    c->raw = p;
+    c->raw_n = sl_utf8_cut(p, n < SL_LINE_MAX ? n : SL_LINE_MAX);
+    c->raw_blob = sl_utf8_bad((const unsigned char *)p, c->raw_n) >= 0;
+    sl_errf(c, "line too long: %lld bytes, limit %d", len, SL_LINE_MAX);
+    goto next_done;
+  }
+  c->raw = p;
+  c->raw_n = n;
+  int bad = sl_utf8_bad((const unsigned char *)p, n);
+  if (bad >= 0) {
+    c->raw_blob = 1;
+    sl_errf(c, "not utf-8: byte 0x%02x at byte %d", (unsigned char)p[bad], bad + 1);
+    goto next_done;
+  }
+  int i = 0;
+  while (i < n && (sl_space(p[i]) || p[i] == '\r')) i++;
+  if (i == n) {
+    sl_err(c, "blank", NULL, 0);
+    goto next_done;
+  }
+  if (c->fmt == SL_FMT_CSV) {
+    if (c->line == 1) {
+      if (p[i] == '"') i++;
+      if (i < n && (p[i] < '0' || p[i] > '9')) {
+        sl_err(c, "header", NULL, 0);
+        goto next_done;
+      }
+    }
+    sl_parse_csv(c, p, n);
+  } else if (c->fmt == SL_FMT_TERMINAL) {
+    sl_parse_terminal(c, p, n);
+  } else {
+    sl_parse_pcre(c, p, n);
+  }
+next_done:
+  if (c->fatal) goto next_error;
+  return SQLITE_OK;
+next_error:
+  c->done = 1;
+  return c->fatal;
+}
+
+/* Compiles a custom format (or recognises a built-in one). */
+static int sl_format(SlCursor *c, const char *fmt) {
+  sqlite3_vtab *vt = c->base.pVtab;
+  int rc = SQLITE_OK;
+  if (c->fmt_text && strcmp(c->fmt_text, fmt) == 0) return SQLITE_OK;
+  sl_format_free(c);
+  c->fmt_text = sqlite3_mprintf("%s", fmt);
+  if (c->fmt_text == NULL) return SQLITE_NOMEM;
+  if (strcmp(fmt, "csv") == 0) {
+    c->fmt = SL_FMT_CSV;
+    return SQLITE_OK;
+  }
+  if (strcmp(fmt, "terminal") == 0) {
+    c->fmt = SL_FMT_TERMINAL;
+    return SQLITE_OK;
+  }
+  int ec;
+  PCRE2_SIZE eo;
+  c->re = pcre2_compile((PCRE2_SPTR)fmt, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo,
+                        NULL);
+  if (c->re == NULL) {
+    PCRE2_UCHAR msg[256];
+    pcre2_get_error_message(ec, msg, sizeof msg);
+    rc = zc_vtab_errorf(vt, "swipe_log: format %Q is not a valid PCRE2 pattern: %s at offset %d; expected %s",
+                        fmt, (const char *)msg, (int)eo, sl_usage);
+    goto format_error;
+  }
+  (void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE); /* the interpreter works too */
+  c->md = pcre2_match_data_create_from_pattern(c->re, NULL);
+  if (c->md == NULL) {
+    rc = SQLITE_NOMEM;
+    goto format_error;
+  }
+  static const char *const names[] = {"at", "device", "method", "token", "site", "slot", "price"};
+  int *gs[] = {&c->g_at, &c->g_device, &c->g_method, &c->g_token, &c->g_site, &c->g_slot, &c->g_price};
+  char missing[40] = "";
+  for (int i = 0; i < 7; i++) {
+    int g = pcre2_substring_number_from_name(c->re, (PCRE2_SPTR)names[i]);
+    *gs[i] = g > 0 ? g : 0;
+    if (g <= 0 && i < 4) {
+      if (missing[0]) strcat(missing, ", ");
+      strcat(missing, names[i]);   /* at most "at, device, method, token" */
+    }
+  }
+  if (missing[0]) {
+    rc = zc_vtab_errorf(vt, "swipe_log: format %Q is neither 'csv', 'terminal' nor a pattern "
+                        "with the named groups it needs (missing: %s); expected %s",
+                        fmt, missing, sl_usage);
+    goto format_error;
+  }
+  c->fmt = SL_FMT_PCRE;
+  return SQLITE_OK;
+format_error:
+  sl_format_free(c);
+  return rc;
+}
+
+/* A text argument, or an error naming it. */
+static int sl_arg(SlCursor *c, sqlite3_value *v, const char *what, const char **out) {
+  if (sqlite3_value_type(v) == SQLITE_TEXT && sqlite3_value_bytes(v) > 0) {
+    *out = (const char *)sqlite3_value_text(v);
+    if (*out == NULL) return SQLITE_NOMEM;
+    if ((int)strlen(*out) == sqlite3_value_bytes(v)) return SQLITE_OK;
+  }
+  char *r = zc_value_repr(v);
+  int rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: %s %s is not %s; expected %s", what,
+                          r ? r : "?", strcmp(what, "path") == 0 ? "a file name" : "a format",
+                          sl_usage);
+  sqlite3_free(r);
+  return rc;
+}
+
+static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+                     sqlite3_value **argv) {
+  SlCursor *c = (SlCursor *)cur;
+  const char *path = NULL, *fmt = NULL;
+  int rc;
+  (void)idxStr;
+  sl_input_close(c);
+  c->fatal = 0;
+  if (idxNum != 1 || argc != 2) {
+    rc = zc_vtab_errorf(cur->pVtab, "swipe_log: expected %s", sl_usage);
+    goto filter_error;
+  }
+  if ((rc = sl_arg(c, argv[0], "path", &path)) != SQLITE_OK) goto filter_error;
+  if ((rc = sl_arg(c, argv[1], "format", &fmt)) != SQLITE_OK) goto filter_error;
+  if ((rc = sl_format(c, fmt)) != SQLITE_OK) goto filter_error;
+  /* region and policy caches must see the data as it is now */
+  if ((rc = zc_facts_sync(c->vt->zc)) != SQLITE_OK) goto filter_error;
+  if (c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) {
+    rc = SQLITE_NOMEM;
+    goto filter_error;
+  }
+  c->path = sqlite3_mprintf("%s", path);
+  if (c->path == NULL) {
+    rc = SQLITE_NOMEM;
+    goto filter_error;
+  }
+  c->f = fopen(path, "rb");
+  if (c->f == NULL) {
+    rc = zc_vtab_errorf(cur->pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
+    goto filter_error;
+  }
+  c->done = 0;
+  return sl_next(cur);
+filter_error:
+  sl_input_close(c);
+  return rc;
+}
+
+static int sl_eof(sqlite3_vtab_cursor *cur) { return ((SlCursor *)cur)->done; }
+
+static void sl_text(sqlite3_context *ctx, const char *p, int n) {
+  if (p == NULL || n < 0) sqlite3_result_null(ctx);
+  else sqlite3_result_text(ctx, p, n, SQLITE_TRANSIENT);
+}
+
+static int sl_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  SlCursor *c = (SlCursor *)cur;
+  switch (i) {
+    case SL_LINE: sqlite3_result_int64(ctx, c->line); break;
+    case SL_AT: sl_text(ctx, c->has_at ? c->at : NULL, 19); break;
+    case SL_DEVICE: sl_text(ctx, c->device.p, c->device.n); break;
+    case SL_SITE_ID:
+      if (c->has_site) sqlite3_result_int64(ctx, c->site_id);
+      break;
+    case SL_METHOD: sl_text(ctx, c->method, c->method ? (int)strlen(c->method) : -1); break;
+    case SL_TOKEN: sl_text(ctx, c->token.p, c->token.n); break;
+    case SL_ELDER_ID:
+      if (c->has_elder) sqlite3_result_int64(ctx, c->elder_id);
+      break;
+    case SL_SLOT:
+      if (c->slot >= 0) sqlite3_result_text(ctx, sl_slot_names[c->slot], -1, SQLITE_STATIC);
+      break;
+    case SL_ERROR: sl_text(ctx, c->err, c->err ? (int)strlen(c->err) : -1); break;
+    case SL_RAW:
+      if (c->raw_blob) sqlite3_result_blob(ctx, c->raw, c->raw_n, SQLITE_TRANSIENT);
+      else sl_text(ctx, c->raw ? c->raw : "", c->raw_n);
+      break;
+    case SL_PRICE:
+      if (c->has_price) sqlite3_result_int64(ctx, c->price);
+      break;
+    case SL_PATH: sl_text(ctx, c->path, c->path ? (int)strlen(c->path) : -1); break;
+    case SL_FORMAT: sl_text(ctx, c->fmt_text, c->fmt_text ? (int)strlen(c->fmt_text) : -1); break;
+    default: break;
+  }
+  return SQLITE_OK;
+}
+
+static int sl_rowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  *pRowid = ((SlCursor *)cur)->line;
+  return SQLITE_OK;
+}
+
+static sqlite3_module sl_module = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous-only: no CREATE VIRTUAL TABLE */
+    .xConnect = sl_connect,
+    .xBestIndex = sl_best_index,
+    .xDisconnect = sl_disconnect,
+    .xOpen = sl_open,
+    .xClose = sl_close,
+    .xFilter = sl_filter,
+    .xNext = sl_next,
+    .xEof = sl_eof,
+    .xColumn = sl_column,
+    .xRowid = sl_rowid,
+};
+
+int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
+  (void)pzErr;
+  return sqlite3_create_module_v2(db, "swipe_log", &sl_module, zc, NULL);
+}

@@ -1,0 +1,77 @@
+"""pyodbc against the sqlite3 shell: tests/odbc.sh runs this.
+
+argv: zhucan.so, database, file of queries (one per line), driver .so.
+Each query runs through pyodbc (DSN 'zhucan', BigInt=1) and through the
+sqlite3 shell with the extension loaded (-json output); rows must be equal
+value for value, with the same Python types (int stays int: no 32-bit cut,
+no float).  Then: the DSN-less connection string documented in docs/odbc.md,
+BigInt=0 cutting an amount above 2^31 (printed), and a DSN whose LoadExt
+fails (the driver connects; zhucan_version() is "no such function").
+"""
+import json
+import subprocess
+import sys
+
+import pyodbc
+
+so, db, qfile, driver = sys.argv[1:5]
+queries = [q for q in open(qfile, encoding="utf-8").read().split("\n") if q.strip()]
+failures = 0
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print("FAIL", msg)
+
+
+def shell_rows(q):
+    out = subprocess.run(["sqlite3", "-json", "-cmd", ".load " + so, db, q],
+                         capture_output=True, text=True, check=True).stdout
+    return [tuple(r.values()) for r in json.loads(out)] if out.strip() else []
+
+
+con = pyodbc.connect("DSN=zhucan", autocommit=True)
+for q in queries:
+    want = shell_rows(q)
+    got = [tuple(r) for r in con.execute(q).fetchall()]
+    if got != want or [tuple(map(type, r)) for r in got] != [tuple(map(type, r)) for r in want]:
+        fail("pyodbc %r\n  sqlite3: %r\n  pyodbc:  %r" % (q, want, got))
+
+# 3,000,000,000 + 2,147,483,648 + 150 fen, summed by hand: 5,147,483,798
+total = con.execute("SELECT sum(amount_fen) FROM big_amount").fetchone()[0]
+if total != 5147483798:
+    fail("BigInt=1: sum is %r, expected 5147483798" % total)
+con.close()
+
+# DSN-less, as docs/odbc.md shows for Excel / Power BI
+cs = "Driver=%s;Database=%s;LoadExt=%s;BigInt=1" % (driver, db, so)
+con = pyodbc.connect(cs, autocommit=True)
+if not con.execute("SELECT zhucan_version()").fetchone()[0].startswith("zhucan "):
+    fail("DSN-less connection: zhucan_version()")
+con.close()
+
+# Without BigInt the driver binds integers as 32-bit: shown, not required
+con = pyodbc.connect("DSN=zhucan_int32", autocommit=True)
+cut = con.execute("SELECT sum(amount_fen) FROM big_amount").fetchone()[0]
+print("BigInt=0 reads sum 5147483798 as %r (%s)" %
+      (cut, "cut to 32 bits" if cut != 5147483798 else "whole"))
+con.close()
+
+# LoadExt that does not load: connects anyway; the check query tells
+r = subprocess.run([sys.executable, "-c",
+                    "import pyodbc\n"
+                    "c = pyodbc.connect('DSN=zhucan_noext')\n"
+                    "try:\n"
+                    "    c.execute('SELECT zhucan_version()')\n"
+                    "    print('LOADED')\n"
+                    "except pyodbc.Error as e:\n"
+                    "    print('ERROR', e)\n"],
+                   capture_output=True, text=True)
+if "did not load" not in r.stderr:
+    fail("no 'did not load' warning on stderr: %r" % r.stderr)
+if "no such function: zhucan_version" not in r.stdout:
+    fail("check query did not fail without the extension: %r" % r.stdout)
+print("driver warning:", r.stderr.strip().splitlines()[0] if r.stderr.strip() else "")
+
+sys.exit(1 if failures else 0)
