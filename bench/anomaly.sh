@@ -19,6 +19,11 @@ def conn(path):
     c.load_extension(os.path.join(root, "zhucan"))
     return c
 c = conn(db)
+# region.policy names zhongyang: install lua/zhongyang.lua once if no version is stored
+if not c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'zhucan_policy'").fetchone()[0] or \
+   not c.execute("SELECT count(*) FROM zhucan_policy WHERE name = 'zhongyang'").fetchone()[0]:
+    c.execute("SELECT policy_load(?)", (os.path.join(root, "lua/zhongyang.lua"),)).fetchone()
+    c.commit()
 row = c.execute("SELECT substr(served_at, 1, 7), count(*) FROM meal GROUP BY 1 ORDER BY 2 DESC LIMIT 1").fetchone()
 if not row:
     print("anomaly: %s has no meals" % db); sys.exit(0)
@@ -73,6 +78,10 @@ for f in "$ROOT/data/county.db" "$DB"; do
 import sqlite3, sys, os
 root, db = sys.argv[1], sys.argv[2]
 c = sqlite3.connect(db); c.enable_load_extension(True); c.load_extension(os.path.join(root, "zhucan"))
+if not c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'zhucan_policy'").fetchone()[0] or \
+   not c.execute("SELECT count(*) FROM zhucan_policy WHERE name = 'zhongyang'").fetchone()[0]:
+    c.execute("SELECT policy_load(?)", (os.path.join(root, "lua/zhongyang.lua"),)).fetchone()
+    c.commit()
 region = c.execute("SELECT code FROM region WHERE parent IS NULL ORDER BY code LIMIT 1").fetchone()[0]
 months = [r[0] for r in c.execute("SELECT DISTINCT substr(at, 1, 7) FROM planted WHERE kind <> 'gone_quiet' UNION SELECT DISTINCT substr(served_at, 1, 7) FROM meal ORDER BY 1")]
 c.execute("CREATE TEMP TABLE found(kind, site_id, elder_id, meal_id, at, detail)")

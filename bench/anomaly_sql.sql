@@ -84,22 +84,46 @@ INSERT INTO sql_found
 INSERT INTO sql_found
   SELECT 'not_eligible', m.site_id, m.elder_id, m.id, m.served_at FROM mm m
    WHERE NOT eligible(m.elder_id, substr(m.served_at, 1, 10));
--- gone_quiet: consecutive meal days of elders living alone with a gap of 3+ days
--- (hospital days inside the gap cancel it; death before the third day too)
+-- gone_quiet: per elder living alone and per day from the lookback to the
+-- month's end, a day is missed when the elder had no meal and was neither
+-- dead nor in hospital; a finding at D when D-1 is not missed, D..D+2 are,
+-- D+2 falls in the month (and not after the last day with any meal), the
+-- elder lives alone on D and ate on >= 10 of the 14 days before D.  A
+-- hospital stay inside a gap therefore ends the gap; a new gap may start
+-- after it.
+DROP TABLE IF EXISTS temp.quiet_ate;
+CREATE TEMP TABLE quiet_ate(elder_id, day, PRIMARY KEY(elder_id, day)) WITHOUT ROWID;
+INSERT OR IGNORE INTO quiet_ate
+  SELECT m.elder_id, substr(m.served_at, 1, 10) FROM meal m, rng
+   WHERE m.served_at >= rng.lo AND m.served_at < rng.next
+     AND m.elder_id IN (SELECT elder_id FROM elder_status WHERE status = 'lives_alone');
 INSERT INTO sql_found
-  WITH d AS (SELECT DISTINCT m.elder_id, substr(m.served_at, 1, 10) AS day FROM meal m, rng
-              WHERE m.served_at >= rng.lo AND m.served_at < rng.next
-                AND m.elder_id IN (SELECT elder_id FROM elder_status WHERE status = 'lives_alone')),
-       last AS (SELECT max(day) AS day FROM d),
-       g AS (SELECT elder_id, day, coalesce(lead(day) OVER (PARTITION BY elder_id ORDER BY day),
-                                            date((SELECT day FROM last), '+1 day')) AS nxt FROM d),
-       q AS (SELECT elder_id, date(day, '+1 day') AS dd, date(day, '+3 days') AS e FROM g
-              WHERE julianday(nxt) - julianday(day) - 1 >= 3)
-  SELECT 'gone_quiet', NULL, q.elder_id, NULL, q.dd FROM q, rng
-   WHERE q.e >= rng.first AND q.e < rng.next
-     AND (SELECT count(*) FROM d WHERE d.elder_id = q.elder_id AND d.day >= date(q.dd, '-14 days') AND d.day < q.dd) >= 10
-     AND EXISTS (SELECT 1 FROM elder_status s WHERE s.elder_id = q.elder_id AND s.status = 'lives_alone'
-                    AND s.valid_from <= q.dd AND (s.valid_to IS NULL OR s.valid_to > q.dd))
-     AND NOT EXISTS (SELECT 1 FROM elder_status s WHERE s.elder_id = q.elder_id AND s.status = 'hospitalized'
-                        AND s.valid_from <= q.e AND (s.valid_to IS NULL OR s.valid_to > date(q.dd, '-1 day')))
-     AND NOT EXISTS (SELECT 1 FROM elder e WHERE e.id = q.elder_id AND e.died_on IS NOT NULL AND e.died_on <= q.e);
+  WITH RECURSIVE
+       cal(day) AS (SELECT lo FROM rng UNION ALL
+                    SELECT date(day, '+1 day') FROM cal, rng WHERE day < date(rng.next, '-1 day')),
+       la AS (SELECT DISTINCT s.elder_id FROM elder_status s JOIN elder e ON e.id = s.elder_id
+               WHERE s.status = 'lives_alone'),
+       last AS (SELECT substr(max(m.served_at), 1, 10) AS day FROM meal m, rng
+                 WHERE m.served_at >= rng.lo AND m.served_at < rng.next),
+       grid AS (SELECT la.elder_id, cal.day,
+                       EXISTS (SELECT 1 FROM quiet_ate q WHERE q.elder_id = la.elder_id AND q.day = cal.day) AS ate,
+                       EXISTS (SELECT 1 FROM elder_status s WHERE s.elder_id = la.elder_id AND s.status = 'hospitalized'
+                                  AND s.valid_from <= cal.day AND (s.valid_to IS NULL OR s.valid_to > cal.day)) AS hosp,
+                       EXISTS (SELECT 1 FROM elder e WHERE e.id = la.elder_id AND e.died_on IS NOT NULL
+                                  AND e.died_on <= cal.day) AS dead
+                  FROM la, cal),
+       w AS (SELECT elder_id, day, ate,
+                    NOT ate AND NOT hosp AND NOT dead AS missed,
+                    lag(NOT ate AND NOT hosp AND NOT dead) OVER e AS missed_before,
+                    lead(NOT ate AND NOT hosp AND NOT dead, 1) OVER e AS missed_1,
+                    lead(NOT ate AND NOT hosp AND NOT dead, 2) OVER e AS missed_2,
+                    sum(ate) OVER (e ROWS BETWEEN 14 PRECEDING AND 1 PRECEDING) AS active,
+                    count(*) OVER (e ROWS BETWEEN 14 PRECEDING AND 1 PRECEDING) AS history
+               FROM grid WINDOW e AS (PARTITION BY elder_id ORDER BY day))
+  SELECT 'gone_quiet', NULL, w.elder_id, NULL, w.day FROM w, rng, last
+   WHERE w.missed AND w.missed_before = 0 AND w.missed_1 AND w.missed_2 AND w.history = 14
+     AND date(w.day, '+2 days') >= rng.first AND date(w.day, '+2 days') < rng.next
+     AND date(w.day, '+2 days') <= last.day
+     AND w.active >= 10
+     AND EXISTS (SELECT 1 FROM elder_status s WHERE s.elder_id = w.elder_id AND s.status = 'lives_alone'
+                    AND s.valid_from <= w.day AND (s.valid_to IS NULL OR s.valid_to > w.day));

@@ -37,12 +37,17 @@
 **      gone_quiet.  Every site's meals are read: a repeat or a second site
 **      may be at a site outside the region; findings are kept only for
 **      meals in the month at sites at or under the region.
-**   3. Two stable counting sorts give the orders (elder, served_at, id) and
-**      (device, served_at, id).  The elder pass runs repeat_meal,
-**      two_sites, after_death, in_hospital, revoked_card, out_of_hours,
-**      no_agreement, not_eligible and gone_quiet; the device pass runs
-**      card_burst.  Per-site counters collected on the way give
-**      manual_heavy, and with site_report, over_report.
+**      Text columns are used during the step only (nothing interned per
+**      meal): the token is checked against a per-scan hash of the cards
+**      (revoked_card), the time against the window (out_of_hours), the
+**      device becomes a dense per-scan index; lookback meals older than the
+**      two_sites margin are kept only for elders who ever live alone.
+**   3. Two stable counting sorts (dense arrays by elder id and device)
+**      copy the meals into the orders (elder, served_at, id) and (device,
+**      served_at, id).  The elder pass runs repeat_meal, two_sites,
+**      after_death, in_hospital, no_agreement, not_eligible and gone_quiet;
+**      the device pass runs card_burst.  Per-site counters collected while
+**      reading give manual_heavy, and with site_report, over_report.
 ** not_eligible asks the policy runtime (zc_policy_eligible on the facts of
 ** zc_elder_facts) — the same path the money takes.
 */
@@ -289,16 +294,86 @@ enum { M_CARD, M_FACE, M_MANUAL, M_DELIVERY, M_OTHER };
 
 typedef struct Meal {
   sqlite3_int64 id, elder, site, t;
-  const char *slot_word, *device, *token;   /* interned */
-  int day, site_ix;                          /* site_ix -1: unknown site */
-  signed char slot;                          /* ZC_BREAKFAST.. or -1 */
+  const char *slot_word;   /* interned: the three slot words, or a rare unknown word */
+  int day, site_ix;        /* site_ix -1: unknown site */
+  int dev;                 /* per-scan device index; -1: none, or not a card/face meal */
+  signed char slot;        /* ZC_BREAKFAST.. or -1 */
   unsigned char method, in_scope;
 } Meal;
+
+/* A per-scan hash table keyed on text (device ids, card tokens): the text
+** is copied once per distinct key, never per meal, and nothing is interned
+** on the connection. */
+#define TEXT_INLINE 20
+typedef struct TextEnt {
+  uint64_t h;     /* 0: empty slot */
+  int n, val;
+  char k[TEXT_INLINE];  /* a key of up to TEXT_INLINE bytes lives here (one cache line per probe) */
+  char *z;        /* the key, NUL-terminated: k, or a copy for longer keys */
+} TextEnt;
+typedef struct TextMap {
+  TextEnt *a;
+  int cap, n;     /* cap a power of two */
+} TextMap;
+
+static uint64_t text_hash(const char *z, int n) {
+  uint64_t h = 1469598103934665603ull;
+  for (int i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 1099511628211ull;
+  h = zc_hash64(h);  /* FNV's low bits cluster on keys like C0000001, C0000002 */
+  return h ? h : 1;
+}
+
+static void textmap_clear(TextMap *m) {
+  for (int i = 0; i < m->cap; i++)
+    if (m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
+  sqlite3_free(m->a);
+  memset(m, 0, sizeof *m);
+}
+
+/* The entry for text z[0..n); with create, a new entry gets val -1.  NULL:
+** absent (create 0) or out of memory (create 1). */
+static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
+  if (m->cap == 0 && !create) return NULL;
+  if (create && 2 * (m->n + 1) > m->cap) {
+    int ncap = m->cap ? m->cap * 2 : 64;
+    TextEnt *na = sqlite3_malloc64((sqlite3_uint64)ncap * sizeof *na);
+    if (!na) return NULL;
+    memset(na, 0, (size_t)ncap * sizeof *na);
+    for (int i = 0; i < m->cap; i++) {
+      if (!m->a[i].h) continue;
+      int j = (int)(m->a[i].h & (uint64_t)(ncap - 1));
+      while (na[j].h) j = (j + 1) & (ncap - 1);
+      na[j] = m->a[i];
+      if (na[j].n < TEXT_INLINE) na[j].z = na[j].k;
+    }
+    sqlite3_free(m->a);
+    m->a = na;
+    m->cap = ncap;
+  }
+  uint64_t h = text_hash(z, n);
+  int j = (int)(h & (uint64_t)(m->cap - 1));
+  for (; m->a[j].h; j = (j + 1) & (m->cap - 1))
+    if (m->a[j].h == h && m->a[j].n == n &&
+        memcmp(n < TEXT_INLINE ? m->a[j].k : m->a[j].z, z, (size_t)n) == 0)
+      return &m->a[j];
+  if (!create) return NULL;
+  char *copy = m->a[j].k;
+  if (n >= TEXT_INLINE && !(copy = sqlite3_malloc(n + 1))) return NULL;
+  memcpy(copy, z, (size_t)n);
+  copy[n] = 0;
+  m->a[j].h = h;
+  m->a[j].z = copy;
+  m->a[j].n = n;
+  m->a[j].val = -1;
+  m->n++;
+  return &m->a[j];
+}
 
 typedef struct ScanSite {
   const ZcSiteFacts *f;
   int in_region, thr_row;
   sqlite3_int64 meals, manual;
+  int *rec;                 /* in-region sites: recorded meals by (day - first) * ZC_NSLOT + slot */
 } ScanSite;
 
 typedef struct Card {
@@ -315,9 +390,18 @@ typedef struct Scan {
   ScanSite *sites;
   int nsite;
   ZcMap site_ix;          /* site id -> index */
+  int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
+  sqlite3_int64 nsite_dense;
   Card *cards;
   int ncard;
-  ZcMap card_ix;          /* interned token -> index */
+  TextMap card_ix;        /* token text -> index into cards */
+  TextMap dev_ix;         /* device text -> dense device index */
+  const char **dev_name;  /* dense device index -> its text (in dev_ix), once loaded */
+  int ndev;
+  unsigned char *quiet_flag;  /* by elder id (0..nquiet-1): has lives_alone at some time */
+  sqlite3_int64 nquiet;
+  ZcMap quiet_big;        /* elder ids beyond the dense range with lives_alone */
+  sqlite3_int64 keep_from;    /* lookback meals before this second are kept only for gone_quiet */
   Meal *m;
   int nm, capm;
   const char *slot_words[ZC_NSLOT];
@@ -327,10 +411,16 @@ typedef struct Scan {
 
 static void scan_clear(Scan *s) {
   thr_cache_clear(&s->tc);
+  for (int i = 0; i < s->nsite; i++) sqlite3_free(s->sites[i].rec);
   sqlite3_free(s->sites);
+  sqlite3_free(s->site_dense);
   zc_map_clear(&s->site_ix);
   sqlite3_free(s->cards);
-  zc_map_clear(&s->card_ix);
+  textmap_clear(&s->card_ix);
+  textmap_clear(&s->dev_ix);
+  sqlite3_free((void *)s->dev_name);
+  sqlite3_free(s->quiet_flag);
+  zc_map_clear(&s->quiet_big);
   sqlite3_free(s->m);
   findings_clear(&s->out);
 }
@@ -355,17 +445,40 @@ static int load_sites(Scan *s) {
       if (!ns) { rc = SQLITE_NOMEM; break; }
       s->sites = ns;
     }
-    ScanSite *p = &s->sites[s->nsite];
+    ScanSite *p = &s->sites[s->nsite++];   /* counted at once: scan_clear frees its rec */
     memset(p, 0, sizeof *p);
     if ((rc = zc_site_facts(s->zc, sqlite3_column_int64(st, 0), &p->f, s->pzErr))) break;
     p->in_region = p->f->region && zc_region_under(s->zc, p->f->region, s->region);
+    if (p->in_region) {
+      size_t nrec = (size_t)(s->next - s->first) * ZC_NSLOT;
+      p->rec = sqlite3_malloc64(nrec * sizeof *p->rec);
+      if (!p->rec) { rc = SQLITE_NOMEM; break; }
+      memset(p->rec, 0, nrec * sizeof *p->rec);
+    }
     if ((rc = thr_row(&s->tc, p->f->region, &p->thr_row))) break;
     sqlite3_int64 *v = zc_map_slot(&s->site_ix, p->f->id, 1, NULL);
     if (!v) { rc = SQLITE_NOMEM; break; }
-    *v = s->nsite++;
+    *v = s->nsite - 1;
   }
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  if (rc != SQLITE_DONE) return rc;
+  /* ids in order: the last is the largest */
+  sqlite3_int64 mx = s->nsite ? s->sites[s->nsite - 1].f->id : -1;
+  if (s->nsite && s->sites[0].f->id >= 0 && mx < ((sqlite3_int64)1 << 24) && mx <= 4 * (sqlite3_int64)s->nsite + 100000) {
+    s->site_dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof *s->site_dense);
+    if (!s->site_dense) return SQLITE_NOMEM;
+    memset(s->site_dense, 0xff, (size_t)(mx + 1) * sizeof *s->site_dense);  /* -1 */
+    for (int i = 0; i < s->nsite; i++) s->site_dense[s->sites[i].f->id] = i;
+    s->nsite_dense = mx + 1;
+  }
+  return SQLITE_OK;
+}
+
+/* The index of site id in s->sites; -1 for an id not in table site. */
+static int site_lookup(Scan *s, sqlite3_int64 id) {
+  if (s->site_dense) return id >= 0 && id < s->nsite_dense ? s->site_dense[id] : -1;
+  sqlite3_int64 *v = zc_map_slot(&s->site_ix, id, 0, NULL);
+  return v ? (int)*v : -1;
 }
 
 static int day_col(sqlite3_stmt *st, int c) {
@@ -379,8 +492,10 @@ static int load_cards(Scan *s) {
   int cap = 0;
   if (rc) return rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *tok = zc_intern(s->zc, (const char *)sqlite3_column_text(st, 0), sqlite3_column_bytes(st, 0));
+    const char *tok = (const char *)sqlite3_column_text(st, 0);
     if (!tok) continue; /* NULL token: no meal can name it */
+    TextEnt *e = textmap_get(&s->card_ix, tok, sqlite3_column_bytes(st, 0), 1);
+    if (!e) { rc = SQLITE_NOMEM; break; }
     if (s->ncard == cap) {
       cap = cap ? cap * 2 : 256;
       Card *nc = sqlite3_realloc64(s->cards, (sqlite3_uint64)cap * sizeof *nc);
@@ -392,9 +507,7 @@ static int load_cards(Scan *s) {
     c->issued = day_col(st, 2);
     c->revoked = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT_MAX : day_col(st, 3);
     if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
-    sqlite3_int64 *v = zc_map_slot(&s->card_ix, (sqlite3_int64)(intptr_t)tok, 1, NULL);
-    if (!v) { rc = SQLITE_NOMEM; break; }
-    *v = s->ncard++;
+    e->val = s->ncard++;
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -415,6 +528,57 @@ static signed char slot_code(const char *z, int n) {
   return -1;
 }
 
+static const Thr *site_thr(Scan *s, const Meal *m, int *rc);
+static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok);
+
+/* Elders with lives_alone at some time: the only ones whose meals before
+** the month (beyond the two_sites margin) matter, for gone_quiet.  A dense
+** flag array when ids are dense (as settle.c's), else a map. */
+static int load_quiet_flags(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  int rc = prepare(s, &st, "SELECT max(id), count(*) FROM elder");
+  if (rc) return rc;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 28) && mx <= 4 * n + 1000000) s->nquiet = mx + 1;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (s->nquiet) {
+    s->quiet_flag = sqlite3_malloc64((sqlite3_uint64)s->nquiet);
+    if (!s->quiet_flag) return SQLITE_NOMEM;
+    memset(s->quiet_flag, 0, (size_t)s->nquiet);
+  }
+  if ((rc = prepare(s, &st, "SELECT elder_id FROM elder_status WHERE status = 'lives_alone'"))) return rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 id = sqlite3_column_int64(st, 0);
+    if (id >= 0 && id < s->nquiet) s->quiet_flag[id] = 1;
+    else if (!zc_map_slot(&s->quiet_big, id, 1, NULL)) { rc = SQLITE_NOMEM; break; }
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int quiet_flagged(Scan *s, sqlite3_int64 id) {
+  if (id >= 0 && id < s->nquiet) return s->quiet_flag[id];
+  return zc_map_slot(&s->quiet_big, id, 0, NULL) != NULL;
+}
+
+/* The dense index of a device (text), numbering new ones. */
+static int device_index(Scan *s, const char *z, int n, int *out) {
+  TextEnt *e = textmap_get(&s->dev_ix, z, n, 1);
+  if (!e) return SQLITE_NOMEM;
+  if (e->val < 0) e->val = s->ndev++;
+  *out = e->val;
+  return SQLITE_OK;
+}
+
+/* One read of [lo, next) through the covering index meal_time, in
+** (served_at, id) order.  The text columns are used during the step only:
+** the token is checked against the cards and the window against the
+** policy here (revoked_card, out_of_hours), the device becomes a dense
+** index.  Meals before keep_from (the lookback beyond the two_sites
+** margin) are kept only for elders who live alone at some time. */
 static int load_meals(Scan *s) {
   sqlite3_stmt *st = NULL;
   char a[11], b[11];
@@ -429,9 +593,12 @@ static int load_meals(Scan *s) {
   sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
   s->last_data_day = ZC_NONE;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    sqlite3_int64 t;
+    sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
     if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
       continue; /* not a time: cannot be placed in any order */
+    if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
+      s->last_data_day = (int)(t / ZC_DAY_SECONDS);
+    if (t < s->keep_from && !quiet_flagged(s, elder)) continue;
     if (s->nm == s->capm) {
       int ncap = s->capm ? s->capm * 2 : 4096;
       Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);
@@ -441,7 +608,7 @@ static int load_meals(Scan *s) {
     }
     Meal *m = &s->m[s->nm];
     m->id = sqlite3_column_int64(st, 0);
-    m->elder = sqlite3_column_int64(st, 1);
+    m->elder = elder;
     m->site = sqlite3_column_int64(st, 2);
     m->t = t;
     m->day = (int)(t / ZC_DAY_SECONDS);
@@ -449,27 +616,33 @@ static int load_meals(Scan *s) {
     int n = sqlite3_column_bytes(st, 4);
     m->slot = z ? slot_code(z, n) : -1;
     m->slot_word = m->slot >= 0 ? s->slot_words[m->slot] : zc_intern(s->zc, z ? z : "", z ? n : 0);
+    if (!m->slot_word) { rc = SQLITE_NOMEM; break; }
     z = (const char *)sqlite3_column_text(st, 5);
     m->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
-    z = (const char *)sqlite3_column_text(st, 6);
-    m->device = z && *z ? zc_intern(s->zc, z, sqlite3_column_bytes(st, 6)) : NULL;
-    z = (const char *)sqlite3_column_text(st, 7);
-    m->token = z && *z ? zc_intern(s->zc, z, sqlite3_column_bytes(st, 7)) : NULL;
-    if (!m->slot_word || (z && *z && !m->token)) { rc = SQLITE_NOMEM; break; }
-    sqlite3_int64 *v = zc_map_slot(&s->site_ix, m->site, 0, NULL);
-    m->site_ix = v ? (int)*v : -1;
+    m->dev = -1;
+    if (m->method == M_CARD || m->method == M_FACE) {
+      z = (const char *)sqlite3_column_text(st, 6);
+      n = sqlite3_column_bytes(st, 6);
+      if (z && n > 0 && (rc = device_index(s, z, n, &m->dev))) break;
+    }
+    m->site_ix = site_lookup(s, m->site);
     m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
     if (m->in_scope) {
       ScanSite *p = &s->sites[m->site_ix];
       p->meals++;
       if (m->method == M_MANUAL) p->manual++;
+      if (m->slot >= 0) p->rec[(m->day - s->first) * ZC_NSLOT + m->slot]++;
+      const Thr *th = site_thr(s, m, &rc);
+      if (rc) break;
+      z = (const char *)sqlite3_column_text(st, 7);
+      if ((rc = check_meal(s, m, th, z, z ? sqlite3_column_bytes(st, 7) : 0))) break;
     }
-    if (s->last_data_day == ZC_NONE || m->day > s->last_data_day) s->last_data_day = m->day;
     s->nm++;
   }
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
-  if (!*s->pzErr) *s->pzErr = sqlite3_mprintf("anomaly_scan: reading meals: %s", sqlite3_errmsg(s->zc->db));
+  if (!*s->pzErr && rc != SQLITE_NOMEM)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading meals: %s", sqlite3_errmsg(s->zc->db));
   return rc;
 }
 
@@ -593,34 +766,32 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
   return rc;
 }
 
-/* Checks that need no elder record: token, window. */
-static int check_meal(Scan *s, const Meal *m, const Thr *t) {
+/* Checks that need no elder record: the token (its text, during the step
+** that read it) and the window.  Runs while the meals are read. */
+static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok) {
   int rc = SQLITE_OK;
-  char d[11];
-  zc_day_format(m->day, d);
-  if (m->token) {
-    sqlite3_int64 *v = zc_map_slot(&s->card_ix, (sqlite3_int64)(intptr_t)m->token, 0, NULL);
+  if (tok && ntok > 0) {
+    TextEnt *e = textmap_get(&s->card_ix, tok, ntok, 0);
     char *why = NULL;
-    if (!v) {
-      why = sqlite3_mprintf("token %s is not a registered card or face id", m->token);
-    } else {
-      const Card *c = &s->cards[*v];
-      char x[11];
-      if (c->elder != m->elder) {
-        why = sqlite3_mprintf("token %s belongs to elder %lld, not to elder %lld", m->token, c->elder,
+    const Card *c = e ? &s->cards[e->val] : NULL;
+    if (!c || c->elder != m->elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
+      char d[11], x[11];
+      zc_day_format(m->day, d);
+      if (!c) {
+        why = sqlite3_mprintf("token %.*s is not a registered card or face id", ntok, tok);
+      } else if (c->elder != m->elder) {
+        why = sqlite3_mprintf("token %.*s belongs to elder %lld, not to elder %lld", ntok, tok, c->elder,
                               m->elder);
-      } else if (c->issued == ZC_NONE || m->day < c->issued) {
-        if (c->issued == ZC_NONE) why = sqlite3_mprintf("token %s has no valid issue date", m->token);
-        else {
-          zc_day_format(c->issued, x);
-          why = sqlite3_mprintf("token %s used on %s, before it was issued on %s", m->token, d, x);
-        }
-      } else if (m->day >= c->revoked) {
-        if (c->revoked < 0) why = sqlite3_mprintf("token %s has a malformed revocation date", m->token);
-        else {
-          zc_day_format(c->revoked, x);
-          why = sqlite3_mprintf("token %s used on %s, revoked on %s", m->token, d, x);
-        }
+      } else if (c->issued == ZC_NONE) {
+        why = sqlite3_mprintf("token %.*s has no valid issue date", ntok, tok);
+      } else if (m->day < c->issued) {
+        zc_day_format(c->issued, x);
+        why = sqlite3_mprintf("token %.*s used on %s, before it was issued on %s", ntok, tok, d, x);
+      } else if (c->revoked < 0) {
+        why = sqlite3_mprintf("token %.*s has a malformed revocation date", ntok, tok);
+      } else {
+        zc_day_format(c->revoked, x);
+        why = sqlite3_mprintf("token %.*s used on %s, revoked on %s", ntok, tok, d, x);
       }
     }
     if (why) {
@@ -629,6 +800,7 @@ static int check_meal(Scan *s, const Meal *m, const Thr *t) {
     }
   }
   int secs = (int)(m->t % ZC_DAY_SECONDS);
+  if (m->slot >= 0 && secs >= t->win[m->slot].from && secs <= t->win[m->slot].to) return rc;
   char hm[9];
   fmt_clock(m->t, hm);
   if (m->slot < 0) {
@@ -646,13 +818,13 @@ static int check_meal(Scan *s, const Meal *m, const Thr *t) {
   return rc;
 }
 
-/* gone_quiet for one elder whose meals (indices ord[a..b)) are in time order. */
-static int check_quiet(Scan *s, const ZcElderRec *r, const int *ord, int a, int b, unsigned char *ate,
+/* gone_quiet for one elder whose meals em[a..b) are in time order. */
+static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int b, unsigned char *ate,
                        int *row_cache) {
   int rc = SQLITE_OK;
   int span = s->next - s->lo;
   memset(ate, 0, (size_t)span);
-  for (int i = a; i < b; i++) ate[s->m[ord[i]].day - s->lo] = 1;
+  for (int i = a; i < b; i++) ate[em[i].day - s->lo] = 1;
   if (*row_cache == INT_MIN && (rc = thr_row(&s->tc, r->region_code, row_cache))) return rc;
   int last = s->last_data_day < s->next - 1 ? s->last_data_day : s->next - 1;
   for (int e = s->first; e <= last; e++) {
@@ -688,23 +860,40 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const int *ord, int a, int 
 static int elder_pass(Scan *s) {
   int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
   unsigned char *ate = NULL;
-  ZcMap dense;
+  Meal *em = NULL;
+  int *dk = NULL;   /* elder id -> key, when ids are dense (ids of table elder: 0..nquiet-1) */
+  ZcMap dense;      /* the others */
   zc_map_init(&dense);
   key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
   ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
-  if (!key || !ate) { rc = SQLITE_NOMEM; goto done; }
+  if (s->nquiet) dk = sqlite3_malloc64((sqlite3_uint64)s->nquiet * sizeof *dk);
+  if (!key || !ate || (s->nquiet && !dk)) { rc = SQLITE_NOMEM; goto done; }
+  if (dk) memset(dk, 0xff, (size_t)s->nquiet * sizeof *dk);  /* -1 */
   for (int i = 0; i < s->nm; i++) {
+    sqlite3_int64 id = s->m[i].elder;
+    if (id >= 0 && id < s->nquiet) {
+      if (dk[id] < 0) dk[id] = nkey++;
+      key[i] = dk[id];
+      continue;
+    }
     int isnew = 0;
-    sqlite3_int64 *v = zc_map_slot(&dense, s->m[i].elder, 1, &isnew);
+    sqlite3_int64 *v = zc_map_slot(&dense, id, 1, &isnew);
     if (!v) { rc = SQLITE_NOMEM; goto done; }
     if (isnew) *v = nkey++;
     key[i] = (int)*v;
   }
   if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
+  /* the meals in (elder, served_at, id) order, copied in one tight loop
+  ** (the passes then read them in sequence, not by scattered index) */
+  em = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *em);
+  if (!em) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < n; i++) em[i] = s->m[ord[i]];
+  sqlite3_free(ord);
+  ord = NULL;
   for (int k = 0; k < nkey; k++) {
     int a = starts[k], b = starts[k + 1], any = 0;
-    for (int i = a; i < b && !any; i++) any = s->m[ord[i]].in_scope;
-    sqlite3_int64 elder = s->m[ord[a]].elder;
+    for (int i = a; i < b && !any; i++) any = em[i].in_scope;
+    sqlite3_int64 elder = em[a].elder;
     const ZcElderRec *r = NULL;
     char *err = NULL;
     rc = zc_elder_rec(s->zc, elder, &r, &err);
@@ -724,18 +913,18 @@ static int elder_pass(Scan *s) {
     const ZcPolicyVersion *elig_v = NULL;
     const char *elig_reason = NULL;
     for (int i = a; i < b; i++) {
-      const Meal *m = &s->m[ord[i]];
+      const Meal *m = &em[i];
       int ns, nd, nmo;
-      if (i == a || m->day != s->m[ord[i - 1]].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
+      if (i == a || m->day != em[i - 1].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
       zc_ord_next(&o, m->day, m->slot_word, &ns, &nd, &nmo);
       int si = zc_slot_index(m->slot_word); /* the same counter zc_ord_next uses */
       if (si < 0) si = 3;
-      if (first_of[si] < 0) first_of[si] = ord[i];
+      if (first_of[si] < 0) first_of[si] = i;
       if (!m->in_scope) continue;
       const Thr *t = site_thr(s, m, &rc);
       if (rc) goto done;
       if (ns > 1) {
-        const Meal *f = &s->m[first_of[si]];
+        const Meal *f = &em[first_of[si]];
         char hm[9];
         fmt_clock(f->t, hm);
         if ((rc = finding_add(&s->out, K_REPEAT_MEAL, m->site, m->elder, m->id, m->t, 0, 0,
@@ -748,7 +937,7 @@ static int elder_pass(Scan *s) {
       ** travel time */
       double travel = t->travel_minutes * 60;
       for (int j = i - 1; j >= a; j--) {
-        const Meal *p = &s->m[ord[j]];
+        const Meal *p = &em[j];
         if ((double)(m->t - p->t) >= travel) break;
         if (p->site != m->site) {
           char hm[9];
@@ -765,7 +954,6 @@ static int elder_pass(Scan *s) {
           break;
         }
       }
-      if ((rc = check_meal(s, m, t))) goto done;
       if (r) {
         if ((rc = check_elder_meal(s, m, r, t, &elig_day, &elig_v, &elig_ok, &elig_reason))) goto done;
       } else {
@@ -777,11 +965,13 @@ static int elder_pass(Scan *s) {
     }
     if (r && has_status(r, ZC_ST_LIVES_ALONE) && r->region_code &&
         zc_region_under(s->zc, r->region_code, s->region)) {
-      if ((rc = check_quiet(s, r, ord, a, b, ate, &row_cache))) goto done;
+      if ((rc = check_quiet(s, r, em, a, b, ate, &row_cache))) goto done;
     }
   }
 done:
   zc_map_clear(&dense);
+  sqlite3_free(dk);
+  sqlite3_free(em);
   sqlite3_free(key);
   sqlite3_free(ord);
   sqlite3_free(starts);
@@ -790,23 +980,21 @@ done:
 }
 
 static int device_pass(Scan *s) {
-  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
+  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = s->ndev;
   unsigned char *mark = NULL;
-  ZcMap dense;
-  zc_map_init(&dense);
+  Meal *dm = NULL;   /* card/face meals in (device, served_at, id) order */
   key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
   if (!key) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < s->nm; i++) {
-    const Meal *m = &s->m[i];
-    key[i] = -1;
-    if (!m->device || (m->method != M_CARD && m->method != M_FACE)) continue;
-    int isnew = 0;
-    sqlite3_int64 *v = zc_map_slot(&dense, (sqlite3_int64)(intptr_t)m->device, 1, &isnew);
-    if (!v) { rc = SQLITE_NOMEM; goto done; }
-    if (isnew) *v = nkey++;
-    key[i] = (int)*v;
-  }
+  for (int i = 0; i < s->nm; i++) key[i] = s->m[i].dev;  /* -1: not a card/face meal on a device */
+  /* names by index (entries no longer move: the map is complete) */
+  s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
+  if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < s->dev_ix.cap; i++)
+    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = s->dev_ix.a[i].z;
   if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
+  dm = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *dm);
+  if (!dm) { rc = SQLITE_NOMEM; goto done; }
+  for (int i = 0; i < n; i++) dm[i] = s->m[ord[i]];
   mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
   if (!mark) { rc = SQLITE_NOMEM; goto done; }
   memset(mark, 0, (size_t)n + 1);
@@ -815,48 +1003,50 @@ static int device_pass(Scan *s) {
     /* every window of burst_count meals whose first and last are at most
     ** burst_seconds apart marks its meals (thresholds of its first meal) */
     for (int i = a; i < b; i++) {
-      const Meal *m = &s->m[ord[i]];
+      const Meal *m = &dm[i];
       const Thr *t = site_thr(s, m, &rc);
       if (rc) goto done;
       int need = (int)ceil(t->burst_count);
       int j = i + need - 1;
       if (j >= b) continue;
-      if ((double)(s->m[ord[j]].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
+      if ((double)(dm[j].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
     }
-    /* report each marked meal with the run of marked meals around it */
+    /* report each marked meal with the run of marked meals around it; a
+    ** run ends where the next marked meal is more than burst_seconds later
+    ** (it belongs to another burst, perhaps another day) */
     for (int i = a; i < b;) {
       if (!mark[i]) { i++; continue; }
-      int j = i;
-      while (j < b && mark[j]) j++;
-      const Meal *f = &s->m[ord[i]], *l = &s->m[ord[j - 1]];
+      const Thr *t = site_thr(s, &dm[i], &rc);
+      if (rc) goto done;
+      int j = i + 1;
+      while (j < b && mark[j] && (double)(dm[j].t - dm[j - 1].t) <= t->burst_seconds) j++;
+      const Meal *f = &dm[i], *l = &dm[j - 1];
       char c1[9], c2[9];
       fmt_clock(f->t, c1);
       fmt_clock(l->t, c2);
       for (int x = i; x < j; x++) {
-        const Meal *m = &s->m[ord[x]];
+        const Meal *m = &dm[x];
         if (!m->in_scope) continue;
         if ((rc = finding_add(&s->out, K_CARD_BURST, m->site, m->elder, m->id, m->t, 0, 0,
                               sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
-                                              j - i, m->device, l->t - f->t, c1, c2))))
+                                              j - i, s->dev_name[m->dev], l->t - f->t, c1, c2))))
           goto done;
       }
       i = j;
     }
   }
 done:
-  zc_map_clear(&dense);
   sqlite3_free(key);
   sqlite3_free(ord);
   sqlite3_free(starts);
   sqlite3_free(mark);
+  sqlite3_free(dm);
   return rc;
 }
 
 static int site_checks(Scan *s) {
   int rc = SQLITE_OK;
   sqlite3_stmt *st = NULL;
-  ZcMap rec;
-  zc_map_init(&rec);
   char month[8], d1[11];
   zc_month_format(s->first, month);
   zc_day_format(s->first, d1);
@@ -875,15 +1065,7 @@ static int site_checks(Scan *s) {
         goto done;
     }
   }
-  /* over_report: recorded meals per site, day, slot */
-  for (int i = 0; i < s->nm; i++) {
-    const Meal *m = &s->m[i];
-    if (!m->in_scope || m->slot < 0) continue;
-    sqlite3_int64 k = ((sqlite3_int64)m->site_ix * 64 + (m->day - s->first)) * 4 + m->slot;
-    sqlite3_int64 *v = zc_map_slot(&rec, k, 1, NULL);
-    if (!v) { rc = SQLITE_NOMEM; goto done; }
-    (*v)++;
-  }
+  /* over_report: recorded meals per site, day, slot (counted while reading) */
   char b[11];
   zc_day_format(s->next, b);
   if ((rc = prepare(s, &st, "SELECT site_id, day, slot, diners FROM site_report WHERE day >= ?1 AND day < ?2")))
@@ -891,18 +1073,14 @@ static int site_checks(Scan *s) {
   sqlite3_bind_text(st, 1, d1, 10, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    sqlite3_int64 *v = zc_map_slot(&s->site_ix, sqlite3_column_int64(st, 0), 0, NULL);
-    if (!v || !s->sites[*v].in_region) continue;
-    int ix = (int)*v;
+    int ix = site_lookup(s, sqlite3_column_int64(st, 0));
+    if (ix < 0 || !s->sites[ix].in_region) continue;
     int day = day_col(st, 1);
     if (day == ZC_NONE || day < s->first || day >= s->next) continue;
     const char *slot = (const char *)sqlite3_column_text(st, 2);
     int sl = slot ? slot_code(slot, sqlite3_column_bytes(st, 2)) : -1;
     sqlite3_int64 diners = sqlite3_column_int64(st, 3), recorded = 0;
-    if (sl >= 0) {
-      sqlite3_int64 *c = zc_map_slot(&rec, ((sqlite3_int64)ix * 64 + (day - s->first)) * 4 + sl, 0, NULL);
-      if (c) recorded = *c;
-    }
+    if (sl >= 0) recorded = s->sites[ix].rec[(day - s->first) * ZC_NSLOT + sl];
     const Thr *t;
     ScanSite *p = &s->sites[ix];
     if ((rc = thr_get(&s->tc, p->thr_row, p->f->region, day, &t, s->pzErr))) break;
@@ -920,7 +1098,6 @@ static int site_checks(Scan *s) {
     *s->pzErr = sqlite3_mprintf("anomaly_scan: reading site_report: %s", sqlite3_errmsg(s->zc->db));
 done:
   sqlite3_finalize(st);
-  zc_map_clear(&rec);
   return rc;
 }
 
@@ -973,6 +1150,14 @@ static int run_scan(Scan *s) {
   int lb;
   if ((rc = lookback(s, &lb))) return rc;
   s->lo = s->first - lb;
+  {
+    /* two_sites looks back at most the largest travel time of any version */
+    double tm = s->tc.none.travel_minutes;
+    for (int r = 0; r < s->tc.nthr; r++)
+      if (s->tc.thr[r]->travel_minutes > tm) tm = s->tc.thr[r]->travel_minutes;
+    s->keep_from = (sqlite3_int64)s->first * ZC_DAY_SECONDS - (sqlite3_int64)ceil(tm * 60) - 1;
+  }
+  if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = load_cards(s))) return rc;
   if ((rc = load_meals(s))) return rc;
   if ((rc = elder_pass(s))) return rc;
@@ -1221,8 +1406,13 @@ static int tvf_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     at[col] = i;
   }
   if (seen != 3) {
-    return zc_vtab_errorf(pVtab, "%s: region and %s are required, as in %s('141129', %s)", t->def->fn,
-                          t->def->arg2, t->def->fn, t->def->is_scan ? "'2024-03'" : "'2024-03-05'");
+    /* Not an error here: SQLite also asks about partial constraint sets
+    ** (the terms of an OR); such a plan costs too much to be chosen when a
+    ** complete one exists, and xFilter refuses it otherwise. */
+    info->idxNum = 0;
+    info->estimatedCost = 1e300;
+    info->estimatedRows = 1000000000;
+    return SQLITE_OK;
   }
   if (usable != 3) return SQLITE_CONSTRAINT;
   for (int k = 0; k < 2; k++) {
@@ -1265,7 +1455,9 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   char *err = NULL, *repr = NULL;
   int rc = SQLITE_OK;
   cursor_reset(c);
-  if (idxNum != 3 || argc != 2) return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required", def->fn, def->arg2);
+  if (idxNum != 3 || argc != 2)
+    return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required, as in %s('141129', %s)", def->fn,
+                          def->arg2, def->fn, def->is_scan ? "'2024-03'" : "'2024-03-05'");
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
   /* region */
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && sqlite3_value_type(argv[0]) != SQLITE_INTEGER) goto bad_region;

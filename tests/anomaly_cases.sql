@@ -3,6 +3,8 @@
 -- below were worked out by hand from the case comments (SPEC "Anomaly
 -- kinds" and "Precise readings", default thresholds, default windows).
 .read fixtures/anomaly/cases.sql
+-- the real Zhongyang policy governs both test counties (region.policy = 'zhongyang')
+CREATE TEMP TABLE installed AS SELECT policy_load('lua/zhongyang.lua') AS version;
 .headers off
 CREATE TEMP TABLE expected(kind TEXT, key INTEGER, at TEXT);
 INSERT INTO expected VALUES

@@ -1,5 +1,7 @@
 -- anomaly_scan: arguments and errors.
 .read fixtures/anomaly/cases.sql
+-- the real Zhongyang policy governs both test counties (region.policy = 'zhongyang')
+CREATE TEMP TABLE installed AS SELECT policy_load('lua/zhongyang.lua') AS version;
 SELECT count(*) FROM anomaly_scan('990101', NULL);
 SELECT count(*) FROM anomaly_scan(NULL, '2024-04');
 SELECT * FROM anomaly_scan('nowhere', '2024-04');

@@ -7,6 +7,8 @@
 --   V3: only site 9007, closed_on 2024-04-15; its elders are H5's
 --   each hamlet also has a dead elder and one aged 64, never counted
 .read fixtures/anomaly/cases.sql
+-- the real Zhongyang policy governs both test counties (region.policy = 'zhongyang')
+CREATE TEMP TABLE installed AS SELECT policy_load('lua/zhongyang.lua') AS version;
 SELECT '04-13', * FROM coverage_gaps('990101', '2024-04-13');
 SELECT '04-14', * FROM coverage_gaps('990101', '2024-04-14');
 SELECT '04-15', * FROM coverage_gaps('990101', '2024-04-15');
