@@ -26,6 +26,10 @@
 #include <string.h>
 
 #define OPEN_END INT32_MAX
+/* Meal rows kept by the elder-month cache (about 100 bytes each).  A whole
+** month is touched every day by a scan in id order, so a cap below the
+** month makes each elder-month reload once a day: keep a city month. */
+#define ZC_FACTS_MAX_ROWS 12000000
 
 /* ------------------------------------------------------------ string set */
 
@@ -752,7 +756,7 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   sqlite3_free(rows);
   /* Bound the cache: beyond a few million rows start over (correct, only
   ** slower). */
-  if (f->cached_rows + (size_t)n > 4000000) {
+  if (f->cached_rows + (size_t)n > ZC_FACTS_MAX_ROWS) {
     for (size_t i = 0; i < f->months.cap; i++)
       if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
     zc_map_clear(&f->months);
