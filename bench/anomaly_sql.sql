@@ -59,10 +59,12 @@ INSERT INTO sql_found
           OR (c.revoked_on IS NOT NULL AND substr(m.served_at, 1, 10) >= c.revoked_on));
 -- over_report
 INSERT INTO sql_found
-  SELECT 'over_report', r.site_id, NULL, NULL, r.day FROM site_report r, rng
-   WHERE r.day >= rng.first AND r.day < rng.next
-     AND r.diners > (SELECT count(*) FROM mm m WHERE m.site_id = r.site_id AND m.slot = r.slot
-                        AND substr(m.served_at, 1, 10) = r.day);
+  WITH rec AS (SELECT site_id, substr(served_at, 1, 10) AS day, slot, count(*) AS n FROM mm
+                GROUP BY 1, 2, 3)
+  SELECT 'over_report', r.site_id, NULL, NULL, r.day
+    FROM site_report r JOIN rng ON r.day >= rng.first AND r.day < rng.next
+    LEFT JOIN rec ON rec.site_id = r.site_id AND rec.day = r.day AND rec.slot = r.slot
+   WHERE r.diners > coalesce(rec.n, 0);
 -- manual_heavy
 INSERT INTO sql_found
   SELECT 'manual_heavy', site_id, NULL, NULL, (SELECT first FROM rng) FROM mm
@@ -97,29 +99,39 @@ INSERT OR IGNORE INTO quiet_ate
   SELECT m.elder_id, substr(m.served_at, 1, 10) FROM meal m, rng
    WHERE m.served_at >= rng.lo AND m.served_at < rng.next
      AND m.elder_id IN (SELECT elder_id FROM elder_status WHERE status = 'lives_alone');
+DROP TABLE IF EXISTS temp.quiet_cal;
+CREATE TEMP TABLE quiet_cal(day PRIMARY KEY) WITHOUT ROWID;
+INSERT INTO quiet_cal
+  WITH RECURSIVE cal(day) AS (SELECT lo FROM rng UNION ALL
+                              SELECT date(day, '+1 day') FROM cal, rng WHERE day < date(rng.next, '-1 day'))
+  SELECT day FROM cal;
+DROP TABLE IF EXISTS temp.quiet_la;
+CREATE TEMP TABLE quiet_la(elder_id PRIMARY KEY, died_on) WITHOUT ROWID;
+INSERT OR IGNORE INTO quiet_la
+  SELECT s.elder_id, e.died_on FROM elder_status s JOIN elder e ON e.id = s.elder_id WHERE s.status = 'lives_alone';
+DROP TABLE IF EXISTS temp.quiet_hosp;
+CREATE TEMP TABLE quiet_hosp(elder_id, day, PRIMARY KEY(elder_id, day)) WITHOUT ROWID;
+INSERT OR IGNORE INTO quiet_hosp
+  SELECT s.elder_id, c.day FROM elder_status s JOIN quiet_la l ON l.elder_id = s.elder_id
+    JOIN quiet_cal c ON s.valid_from <= c.day AND (s.valid_to IS NULL OR s.valid_to > c.day)
+   WHERE s.status = 'hospitalized';
+DROP TABLE IF EXISTS temp.quiet_grid;
+CREATE TEMP TABLE quiet_grid AS
+  SELECT la.elder_id, cal.day, q.day IS NOT NULL AS ate,
+         q.day IS NULL AND h.day IS NULL AND NOT coalesce(la.died_on <= cal.day, 0) AS missed
+    FROM quiet_la la CROSS JOIN quiet_cal cal
+    LEFT JOIN quiet_ate q ON q.elder_id = la.elder_id AND q.day = cal.day
+    LEFT JOIN quiet_hosp h ON h.elder_id = la.elder_id AND h.day = cal.day;
 INSERT INTO sql_found
-  WITH RECURSIVE
-       cal(day) AS (SELECT lo FROM rng UNION ALL
-                    SELECT date(day, '+1 day') FROM cal, rng WHERE day < date(rng.next, '-1 day')),
-       la AS (SELECT DISTINCT s.elder_id FROM elder_status s JOIN elder e ON e.id = s.elder_id
-               WHERE s.status = 'lives_alone'),
-       last AS (SELECT substr(max(m.served_at), 1, 10) AS day FROM meal m, rng
+  WITH last AS (SELECT substr(max(m.served_at), 1, 10) AS day FROM meal m, rng
                  WHERE m.served_at >= rng.lo AND m.served_at < rng.next),
-       grid AS (SELECT la.elder_id, cal.day,
-                       EXISTS (SELECT 1 FROM quiet_ate q WHERE q.elder_id = la.elder_id AND q.day = cal.day) AS ate,
-                       EXISTS (SELECT 1 FROM elder_status s WHERE s.elder_id = la.elder_id AND s.status = 'hospitalized'
-                                  AND s.valid_from <= cal.day AND (s.valid_to IS NULL OR s.valid_to > cal.day)) AS hosp,
-                       EXISTS (SELECT 1 FROM elder e WHERE e.id = la.elder_id AND e.died_on IS NOT NULL
-                                  AND e.died_on <= cal.day) AS dead
-                  FROM la, cal),
-       w AS (SELECT elder_id, day, ate,
-                    NOT ate AND NOT hosp AND NOT dead AS missed,
-                    lag(NOT ate AND NOT hosp AND NOT dead) OVER e AS missed_before,
-                    lead(NOT ate AND NOT hosp AND NOT dead, 1) OVER e AS missed_1,
-                    lead(NOT ate AND NOT hosp AND NOT dead, 2) OVER e AS missed_2,
+       w AS (SELECT elder_id, day, missed,
+                    lag(missed) OVER e AS missed_before,
+                    lead(missed, 1) OVER e AS missed_1,
+                    lead(missed, 2) OVER e AS missed_2,
                     sum(ate) OVER (e ROWS BETWEEN 14 PRECEDING AND 1 PRECEDING) AS active,
                     count(*) OVER (e ROWS BETWEEN 14 PRECEDING AND 1 PRECEDING) AS history
-               FROM grid WINDOW e AS (PARTITION BY elder_id ORDER BY day))
+               FROM quiet_grid WINDOW e AS (PARTITION BY elder_id ORDER BY day))
   SELECT 'gone_quiet', NULL, w.elder_id, NULL, w.day FROM w, rng, last
    WHERE w.missed AND w.missed_before = 0 AND w.missed_1 AND w.missed_2 AND w.history = 14
      AND date(w.day, '+2 days') >= rng.first AND date(w.day, '+2 days') < rng.next

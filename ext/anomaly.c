@@ -305,11 +305,16 @@ typedef struct Meal {
 ** is copied once per distinct key, never per meal, and nothing is interned
 ** on the connection. */
 #define TEXT_INLINE 20
+typedef struct Card {
+  sqlite3_int64 elder;
+  int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
+} Card;
 typedef struct TextEnt {
   uint64_t h;     /* 0: empty slot */
   int n, val;
-  char k[TEXT_INLINE];  /* a key of up to TEXT_INLINE bytes lives here (one cache line per probe) */
+  char k[TEXT_INLINE];  /* a key of up to TEXT_INLINE bytes lives here */
   char *z;        /* the key, NUL-terminated: k, or a copy for longer keys */
+  Card card;      /* card_ix: the card itself, so a token check is one probe */
 } TextEnt;
 typedef struct TextMap {
   TextEnt *a;
@@ -376,11 +381,6 @@ typedef struct ScanSite {
   int *rec;                 /* in-region sites: recorded meals by (day - first) * ZC_NSLOT + slot */
 } ScanSite;
 
-typedef struct Card {
-  sqlite3_int64 elder;
-  int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
-} Card;
-
 typedef struct Scan {
   ZcConn *zc;
   const char *region;
@@ -392,8 +392,6 @@ typedef struct Scan {
   ZcMap site_ix;          /* site id -> index */
   int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
   sqlite3_int64 nsite_dense;
-  Card *cards;
-  int ncard;
   TextMap card_ix;        /* token text -> index into cards */
   TextMap dev_ix;         /* device text -> dense device index */
   const char **dev_name;  /* dense device index -> its text (in dev_ix), once loaded */
@@ -415,7 +413,6 @@ static void scan_clear(Scan *s) {
   sqlite3_free(s->sites);
   sqlite3_free(s->site_dense);
   zc_map_clear(&s->site_ix);
-  sqlite3_free(s->cards);
   textmap_clear(&s->card_ix);
   textmap_clear(&s->dev_ix);
   sqlite3_free((void *)s->dev_name);
@@ -489,25 +486,18 @@ static int day_col(sqlite3_stmt *st, int c) {
 static int load_cards(Scan *s) {
   sqlite3_stmt *st = NULL;
   int rc = prepare(s, &st, "SELECT token, elder_id, issued_on, revoked_on FROM card");
-  int cap = 0;
   if (rc) return rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *tok = (const char *)sqlite3_column_text(st, 0);
     if (!tok) continue; /* NULL token: no meal can name it */
     TextEnt *e = textmap_get(&s->card_ix, tok, sqlite3_column_bytes(st, 0), 1);
     if (!e) { rc = SQLITE_NOMEM; break; }
-    if (s->ncard == cap) {
-      cap = cap ? cap * 2 : 256;
-      Card *nc = sqlite3_realloc64(s->cards, (sqlite3_uint64)cap * sizeof *nc);
-      if (!nc) { rc = SQLITE_NOMEM; break; }
-      s->cards = nc;
-    }
-    Card *c = &s->cards[s->ncard];
+    Card *c = &e->card;
     c->elder = sqlite3_column_int64(st, 1);
     c->issued = day_col(st, 2);
     c->revoked = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT_MAX : day_col(st, 3);
     if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
-    e->val = s->ncard++;
+    e->val = 0;
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -773,7 +763,7 @@ static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int
   if (tok && ntok > 0) {
     TextEnt *e = textmap_get(&s->card_ix, tok, ntok, 0);
     char *why = NULL;
-    const Card *c = e ? &s->cards[e->val] : NULL;
+    const Card *c = e ? &e->card : NULL;
     if (!c || c->elder != m->elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
       char d[11], x[11];
       zc_day_format(m->day, d);
