@@ -218,6 +218,17 @@ static void json_day(sqlite3_str *s, int day) {
   zc_json_str(s, b);
 }
 
+/* ,"region":..,"village":..,"township":..,"county":.. */
+static void json_chain(sqlite3_str *s, const char *region, const char *village, const char *township,
+                       const char *county) {
+  const char *names[4] = {"region", "village", "township", "county"};
+  const char *vals[4] = {region, village, township, county};
+  for (int i = 0; i < 4; i++) {
+    sqlite3_str_appendf(s, ",\"%s\":", names[i]);
+    zc_json_str(s, vals[i]);
+  }
+}
+
 static void json_elder(ZcConn *zc, sqlite3_str *s, const ZcElderFacts *e) {
   sqlite3_str_appendf(s, "{\"id\":%lld,\"sex\":", e->id);
   char sex[2] = {e->sex, 0};
@@ -226,12 +237,7 @@ static void json_elder(ZcConn *zc, sqlite3_str *s, const ZcElderFacts *e) {
   json_day(s, e->birth);
   if (e->age == ZC_NONE) sqlite3_str_appendall(s, ",\"age\":null");
   else sqlite3_str_appendf(s, ",\"age\":%d", e->age);
-  const char *names[4] = {"region", "village", "township", "county"};
-  const char *vals[4] = {e->region, e->village, e->township, e->county};
-  for (int i = 0; i < 4; i++) {
-    sqlite3_str_appendf(s, ",\"%s\":", names[i]);
-    zc_json_str(s, vals[i]);
-  }
+  json_chain(s, e->region, e->village, e->township, e->county);
   sqlite3_str_appendall(s, ",\"died_on\":");
   json_day(s, e->died_on);
   sqlite3_str_appendall(s, ",\"status\":{");
@@ -298,12 +304,7 @@ static void json_site(sqlite3_str *s, const ZcSiteFacts *x) {
     first = 0;
   }
   sqlite3_str_appendall(s, "}");
-  const char *names[4] = {"region", "village", "township", "county"};
-  const char *vals[4] = {x->region, x->village, x->township, x->county};
-  for (int i = 0; i < 4; i++) {
-    sqlite3_str_appendf(s, ",\"%s\":", names[i]);
-    zc_json_str(s, vals[i]);
-  }
+  json_chain(s, x->region, x->village, x->township, x->county);
   sqlite3_str_appendall(s, "}");
 }
 
