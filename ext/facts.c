@@ -517,6 +517,12 @@ static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzE
   rec->id = id;
   rec->sex = sex;
   rec->birth = birth;
+  if (birth != ZC_NONE) {
+    int y, m, d;
+    zc_civil_from_days(birth, &y, &m, &d);
+    rec->birth_y = y;
+    rec->birth_md = m * 100 + d;
+  }
   rec->died_on = died;
   rec->region_code = region;
   rec->region = region_lookup(zc, region);
@@ -556,13 +562,27 @@ int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pz
 
 static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && day < iv->to; }
 
+/* zc_age_years with the birth split once per elder and the day once per
+** day (ages are asked for every meal) */
+static int age_on_day(ZcConn *zc, const ZcElderRec *rec, int day) {
+  if (rec->birth == ZC_NONE) return ZC_NONE;
+  if (zc->age_day != day || zc->age_y == 0) {
+    int y, m, d;
+    zc_civil_from_days(day, &y, &m, &d);
+    zc->age_day = day;
+    zc->age_y = y;
+    zc->age_md = m * 100 + d;
+  }
+  /* 29 February is reached on 1 March in other years: 229 < 301 */
+  return zc->age_y - rec->birth_y - (zc->age_md < rec->birth_md);
+}
+
 void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id, ZcElderFacts *o) {
-  (void)zc;
   memset(o, 0, sizeof *o);
   o->id = rec->id;
   o->sex = rec->sex;
   o->birth = rec->birth;
-  o->age = rec->birth == ZC_NONE ? ZC_NONE : zc_age_years(rec->birth, day);
+  o->age = age_on_day(zc, rec, day);
   o->region = rec->region_code;
   if (rec->region) {
     o->village = rec->region->village;

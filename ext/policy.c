@@ -128,6 +128,7 @@ typedef struct MemoEntry {
 typedef struct Memo {
   Mask masks[MEMO_MAX_MASKS];
   int nmask;
+  unsigned char order[MEMO_MAX_MASKS]; /* probe order: the last hit first */
   ZcMap map;               /* hash -> MemoEntry* (chain head) */
   size_t n;
 } Memo;
@@ -1648,14 +1649,23 @@ static void memo_clear(Memo *mo) {
 static const MemoEntry *memo_find(Rt *rt, Memo *mo, int day, const char *service,
                                   const ZcElderFacts *e, const ZcMealFacts *m,
                                   const ZcSiteFacts *s) {
-  for (int i = 0; i < mo->nmask; i++) {
+  /* Any mask that matches gives the right answer (the rule would take the
+  ** path that mask records), so the order is free: most calls take the
+  ** same path as the last one, which is probed first. */
+  for (int k = 0; k < mo->nmask; k++) {
+    int i = mo->order[k];
     if (!memo_key(rt, &mo->masks[i], day, service, e, m, s)) return NULL;
     sqlite3_int64 *slot = zc_map_slot(&mo->map, memo_hash(rt, i), 0, NULL);
     if (!slot) continue;
     for (const MemoEntry *x = (const MemoEntry *)(intptr_t)*slot; x; x = x->next) {
       if (x->imask == i && (size_t)x->klen == rt->klen &&
-          memcmp((const unsigned char *)(x->parts + x->nparts), rt->kbuf, rt->klen) == 0)
+          memcmp((const unsigned char *)(x->parts + x->nparts), rt->kbuf, rt->klen) == 0) {
+        if (k > 0) {
+          memmove(mo->order + 1, mo->order, (size_t)k);
+          mo->order[0] = (unsigned char)i;
+        }
         return x;
+      }
     }
   }
   return NULL;
@@ -1675,6 +1685,7 @@ static void memo_add(Rt *rt, Memo *mo, const Mask *seen, int day, const char *se
       i = 0;
     }
     mo->masks[i] = *seen;
+    mo->order[i] = (unsigned char)i;
     mo->nmask = i + 1;
   }
   if (!memo_key(rt, &mo->masks[i], day, service, e, m, s)) return;

@@ -26,7 +26,8 @@
 **                     columns as settled, the ordinals and version the rules
 **                     saw, the subsidy and its parts ('{"county":500}').
 **                     seq = run_id << 32 | ordinal, so a run's rows are one
-**                     rowid range in (served_at, id) order, with no index.
+**                     rowid range in (elder_id, served_at, id) order, with
+**                     no index.
 **   zhucan_run_elder  per elder of the run (WITHOUT ROWID, key run_id,
 **                     elder_id): sex, birth, region, died_on and the
 **                     status / agreement / bed-stay intervals overlapping the
@@ -39,7 +40,7 @@
 ** The input digest is sha256 over a canonical, explicitly serialised stream
 ** (integers as 8-byte little-endian, strings length-prefixed): the policy
 ** versions used (id, name, effective_from, sha256), the facts of every site
-** of the run, and per meal in (served_at, id) order its columns, ordinals,
+** of the run, and per meal in (elder_id, served_at, id) order its columns, ordinals,
 ** version and the elder facts the rules saw that day.  The output digest is
 ** sha256 over the lines in the same order (meal parts in payer order, the
 ** co-payment, then the site items).  See docs/auditing.md.
@@ -47,7 +48,8 @@
 ** replay(run_id) recomputes the run's month from today's data with
 ** zc->policy_horizon set to the run's horizon (versions installed later are
 ** invisible), merges the recomputed meals with the stored ones in
-** (served_at, id) order, and answers one row per line whose amount differs,
+** (elder_id, served_at, id) order (a meal whose elder or time changed is
+** matched by id afterwards), and answers one row per line whose amount differs,
 ** with the cause found by comparing the stored snapshot with today's data.
 */
 #include "settle.h"
@@ -1416,7 +1418,10 @@ done:
   return rc;
 }
 
+/* the order zc_month_compute calls xMeal in, which is the order settle()
+** stored them in: (elder_id, served_at, id) */
 static sqlite3_int64 snap_key_cmp(const Snap *a, const Snap *b) {
+  if (a->elder != b->elder) return a->elder < b->elder ? -1 : 1;
   if (a->served_at != b->served_at) return a->served_at < b->served_at ? -1 : 1;
   return a->id < b->id ? -1 : a->id > b->id;
 }

@@ -19,11 +19,14 @@
 **                          under the version in force on the month's 1st
 ** Rows of 0 fen are left out, as parts of 0 fen are.
 **
-** How: zc_month_compute (below) reads the month's meals once through the
-** meal_time index in (served_at, id) order — every site, because ordinals
-** count an elder's meals everywhere — keeps one ZcOrd per elder, and for
-** meals at region sites asks the one money path (zc_money_with).  Memory
-** grows with elders and sites, not with meals.
+** How: zc_month_compute (below) reads the month's meals once, elder by
+** elder, in (elder_id, served_at, id) order from the covering
+** meal_elder_time index — every site's meals of those elders, because
+** ordinals count an elder's meals everywhere — with one ZcOrd for the
+** current elder, and for meals at region sites asks the one money path
+** (zc_money_with).  An elder's record and facts stay hot while their meals
+** pass.  Memory grows with sites (and, for part of a database, with the
+** elders who ate there), not with meals.
 */
 #include "settle.h"
 #include <stdlib.h>
@@ -62,68 +65,58 @@ int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_val
 
 typedef struct SiteRef {
   const ZcSiteFacts *site;
-  int in_region;
   int want_stats;                /* the first day's version has site() */
-  int vday;                      /* day of the cached version */
-  const ZcPolicyVersion *v;
+  uint32_t vhave;                /* bit d: vd[d] looked up for day first+d */
+  const ZcPolicyVersion *vd[32]; /* the version in force on each day */
   ZcSiteStats stats;
   uint64_t days;                 /* bit d: a meal on day first+d */
+  sqlite3_int64 last_diner;      /* diners: elders arrive one after another */
+  int has_diner;
 } SiteRef;
+
+/* The month's meals, in (elder_id, served_at, id) order, from one of two
+** sources (the columns are the same):
+**   all sites in the region: one scan of the meal_elder_time index from
+**     (elder, month start), jumping past the other months of each elder (a
+**     re-seek to (elder, start) or (elder + 1, start)); a database holding
+**     one month is read straight through;
+**   some sites: the elders who ate at a region site in the month (the
+**     meal_site_time index), then each elder's month (meal_elder_time), so
+**     a county costs its own meals even inside a city's database. */
+#define MEAL_COLS "elder_id, id, site_id, served_at, slot, method, device, token, price_fen"
+typedef struct Source {
+  sqlite3_stmt *st;
+  int listed;                    /* 1: per listed elder */
+  sqlite3_int64 *elders;
+  size_t nelder, ielder;
+  int open;                      /* listed: st is bound to elders[ielder-1] */
+  char a[11], b[11];
+} Source;
 
 typedef struct Compute {
   ZcConn *zc;
   const char *fn;
-  ZcMap site_idx;                /* site id -> index in refs */
+  int first, next;
+  ZcMap site_idx;                /* site id -> index in refs, -1 outside */
+  int32_t *site_dense;           /* site id -> index+1, 0 outside; ids < nsite_dense */
+  sqlite3_int64 nsite_dense;
   SiteRef *refs;
-  int nref;
-  ZcMap elder_idx;               /* elder id -> index in ords (sparse ids) */
-  int32_t *dense;                /* elder id -> index+1, ids 0..ndense-1 */
-  sqlite3_int64 ndense;
-  struct ElderSt { ZcOrd ord; const ZcElderRec *rec; } *ords;
-  size_t nord, cord;
-  ZcMap diners;                  /* (site index, elder) -> 1 */
+  int nref, nsite;               /* region sites, all sites */
+  Source src;
 } Compute;
 
 static void compute_free(Compute *c) {
   zc_map_clear(&c->site_idx);
-  zc_map_clear(&c->elder_idx);
-  zc_map_clear(&c->diners);
+  sqlite3_free(c->site_dense);
   sqlite3_free(c->refs);
-  sqlite3_free(c->ords);
-  sqlite3_free(c->dense);
+  sqlite3_finalize(c->src.st);
+  sqlite3_free(c->src.elders);
 }
 
-/* Sizes the dense elder index when elder ids are reasonably dense. */
-static int dense_init(Compute *c) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(c->zc->db, "SELECT max(id), count(*) FROM elder", -1, &st, NULL);
-  if (rc) return rc;
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
-    if (mx >= 0 && mx < ((sqlite3_int64)1 << 27) && mx <= 4 * n + 1000000) {
-      c->dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(int32_t));
-      if (!c->dense) rc = SQLITE_NOMEM;
-      else {
-        memset(c->dense, 0, (size_t)(mx + 1) * sizeof(int32_t));
-        c->ndense = mx + 1;
-      }
-    }
-  }
-  sqlite3_finalize(st);
-  return rc;
-}
-
-static int site_ref(Compute *c, sqlite3_int64 id, SiteRef **out) {
-  int isnew;
-  sqlite3_int64 *v = zc_map_slot(&c->site_idx, id, 1, &isnew);
-  if (!v) return SQLITE_NOMEM;
-  if (!isnew) {
-    *out = *v < 0 ? NULL : &c->refs[*v];
-    return SQLITE_OK;
-  }
-  *v = -1;
-  *out = NULL;
-  return SQLITE_OK;
+static SiteRef *site_ref(Compute *c, sqlite3_int64 id) {
+  if (id >= 0 && id < c->nsite_dense) return c->site_dense[id] ? &c->refs[c->site_dense[id] - 1] : NULL;
+  sqlite3_int64 *v = zc_map_slot(&c->site_idx, id, 0, NULL);
+  return v && *v >= 0 ? &c->refs[*v] : NULL;
 }
 
 static int load_sites(Compute *c, const char *region, char **pzErr) {
@@ -134,10 +127,12 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
     return rc;
   }
   int cap = 0;
+  sqlite3_int64 maxid = -1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const ZcSiteFacts *s;
     rc = zc_site_facts(c->zc, sqlite3_column_int64(st, 0), &s, pzErr);
     if (rc) break;
+    c->nsite++;
     if (!zc_region_under(c->zc, s->region, region)) continue;
     if (c->nref == cap) {
       cap = cap ? cap * 2 : 64;
@@ -148,66 +143,173 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
     SiteRef *r = &c->refs[c->nref];
     memset(r, 0, sizeof *r);
     r->site = s;
-    r->in_region = 1;
-    r->vday = ZC_NONE;
     sqlite3_int64 *v = zc_map_slot(&c->site_idx, s->id, 1, NULL);
     if (!v) { rc = SQLITE_NOMEM; break; }
     *v = c->nref++;
+    if (s->id > maxid) maxid = s->id;
   }
   sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  if (rc != SQLITE_DONE) return rc;
+  /* site ids are usually small: an array beats the hash map per meal */
+  if (maxid >= 0 && maxid < 4 * (sqlite3_int64)c->nref + 65536) {
+    c->site_dense = sqlite3_malloc64((sqlite3_uint64)(maxid + 1) * sizeof(int32_t));
+    if (!c->site_dense) return SQLITE_NOMEM;
+    memset(c->site_dense, 0, (size_t)(maxid + 1) * sizeof(int32_t));
+    c->nsite_dense = maxid + 1;
+    for (int i = 0; i < c->nref; i++) c->site_dense[c->refs[i].site->id] = i + 1;
+  }
+  return SQLITE_OK;
 }
 
-static struct ElderSt *elder_st(Compute *c, sqlite3_int64 elder) {
-  int isnew;
-  sqlite3_int64 *v, dv;
-  if (elder >= 0 && elder < c->ndense) {
-    /* elder ids are usually dense: an array beats a hash map here */
-    if (c->dense[elder]) return &c->ords[c->dense[elder] - 1];
-    isnew = 1;
-    v = &dv;
-  } else {
-    v = zc_map_slot(&c->elder_idx, elder, 1, &isnew);
-    if (!v) return NULL;
+static int i64_cmp(const void *a, const void *b) {
+  sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* An elder id column must hold an integer: anything else is named. */
+static int elder_col(Compute *c, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
+  if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
+    *pzErr = sqlite3_mprintf("%s: a meal of the month has elder_id %Q, expected an integer elder id", c->fn,
+                             (const char *)sqlite3_column_text(st, col));
+    return SQLITE_ERROR;
   }
-  if (isnew) {
-    if (c->nord == c->cord) {
-      size_t ncap = c->cord ? c->cord * 2 : 1024;
-      struct ElderSt *no = sqlite3_realloc64(c->ords, ncap * sizeof *no);
-      if (!no) return NULL;
-      c->ords = no;
-      c->cord = ncap;
+  *out = sqlite3_column_int64(st, col);
+  return SQLITE_OK;
+}
+
+static int source_open(Compute *c, char **pzErr) {
+  Source *s = &c->src;
+  int rc;
+  zc_day_format(c->first, s->a);
+  zc_day_format(c->next, s->b);
+  s->listed = c->nref < c->nsite;
+  if (!s->listed) {
+    rc = sqlite3_prepare_v2(c->zc->db,
+                            "SELECT " MEAL_COLS " FROM meal WHERE (elder_id, served_at) >= (?1, ?2) "
+                            "ORDER BY elder_id, served_at, id", -1, &s->st, NULL);
+    if (rc) goto sqlerr;
+    sqlite3_bind_int64(s->st, 1, INT64_MIN);
+    sqlite3_bind_text(s->st, 2, s->a, 10, SQLITE_STATIC);
+    return SQLITE_OK;
+  }
+  /* the elders who ate at a region site */
+  sqlite3_stmt *st = NULL;
+  size_t cap = 0;
+  rc = sqlite3_prepare_v2(c->zc->db, "SELECT elder_id FROM meal WHERE site_id=?1 AND served_at>=?2 AND served_at<?3",
+                          -1, &st, NULL);
+  if (rc) goto sqlerr;
+  sqlite3_bind_text(st, 2, s->a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, s->b, 10, SQLITE_STATIC);
+  for (int i = 0; i < c->nref && rc == SQLITE_OK; i++) {
+    sqlite3_bind_int64(st, 1, c->refs[i].site->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      sqlite3_int64 e;
+      if ((rc = elder_col(c, st, 0, &e, pzErr))) break;
+      if (s->nelder && s->elders[s->nelder - 1] == e) continue;
+      if (s->nelder == cap) {
+        cap = cap ? cap * 2 : 1024;
+        sqlite3_int64 *ne = sqlite3_realloc64(s->elders, cap * sizeof *ne);
+        if (!ne) { rc = SQLITE_NOMEM; break; }
+        s->elders = ne;
+      }
+      s->elders[s->nelder++] = e;
     }
-    zc_ord_reset(&c->ords[c->nord].ord);
-    c->ords[c->nord].rec = NULL;
-    *v = (sqlite3_int64)c->nord++;
-    if (v == &dv) c->dense[elder] = (int32_t)(*v + 1);
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    sqlite3_reset(st);
   }
-  return &c->ords[*v];
+  sqlite3_finalize(st);
+  if (rc) {
+    if (rc != SQLITE_NOMEM && !*pzErr) goto sqlerr;
+    return rc;
+  }
+  if (s->nelder > 1) {
+    qsort(s->elders, s->nelder, sizeof *s->elders, i64_cmp);
+    size_t k = 1;
+    for (size_t i = 1; i < s->nelder; i++)
+      if (s->elders[i] != s->elders[k - 1]) s->elders[k++] = s->elders[i];
+    s->nelder = k;
+  }
+  rc = sqlite3_prepare_v2(c->zc->db,
+                          "SELECT " MEAL_COLS " FROM meal WHERE elder_id=?1 AND served_at>=?2 AND served_at<?3 "
+                          "ORDER BY served_at, id", -1, &s->st, NULL);
+  if (rc) goto sqlerr;
+  sqlite3_bind_text(s->st, 2, s->a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(s->st, 3, s->b, 10, SQLITE_STATIC);
+  return SQLITE_OK;
+sqlerr:
+  *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", c->fn, sqlite3_errmsg(c->zc->db));
+  return rc;
 }
 
-static int site_stats_beds(Compute *c, SiteRef *r, int first, int next, char **pzErr) {
+/* served_at (text, n bytes) against a day 'YYYY-MM-DD', as SQLite's BINARY
+** collation compares them */
+static int text_cmp10(const char *t, int n, const char *day) {
+  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
+  return k ? k : n - 10;
+}
+
+/* Steps the source to the next meal of the month: SQLITE_ROW with the
+** columns of MEAL_COLS, or SQLITE_DONE. */
+static int source_next(Compute *c, char **pzErr) {
+  Source *s = &c->src;
+  int rc;
+  if (s->listed) {
+    for (;;) {
+      if (s->open) {
+        rc = sqlite3_step(s->st);
+        if (rc != SQLITE_DONE) return rc;
+        sqlite3_reset(s->st);
+        s->open = 0;
+      }
+      if (s->ielder == s->nelder) return SQLITE_DONE;
+      sqlite3_bind_int64(s->st, 1, s->elders[s->ielder++]);
+      s->open = 1;
+    }
+  }
+  for (;;) {
+    rc = sqlite3_step(s->st);
+    if (rc != SQLITE_ROW) return rc;
+    /* the index orders an elder's served_at as NULL, numbers, text, blobs:
+    ** only text between the bounds is of the month, as in served_at>=?2 */
+    int ty = sqlite3_column_type(s->st, 3), early, late;
+    if (ty == SQLITE_TEXT) {
+      const char *t = (const char *)sqlite3_column_text(s->st, 3);
+      int n = sqlite3_column_bytes(s->st, 3);
+      early = text_cmp10(t, n, s->a) < 0;
+      late = !early && text_cmp10(t, n, s->b) >= 0;
+      if (!early && !late) return SQLITE_ROW;
+    } else {
+      early = ty != SQLITE_BLOB;
+      late = !early;
+    }
+    /* another month of this elder: seek to its month, or past it */
+    sqlite3_int64 e;
+    if ((rc = elder_col(c, s->st, 0, &e, pzErr))) return rc;
+    if (late && e == INT64_MAX) return SQLITE_DONE;
+    sqlite3_reset(s->st);
+    sqlite3_bind_int64(s->st, 1, late ? e + 1 : e);
+  }
+}
+
+static int site_stats_beds(Compute *c, SiteRef *r, char **pzErr) {
   static const char *sql =
       "SELECT DISTINCT elder_id FROM bed_stay WHERE site_id=?1 AND admitted_on<?2 "
       "AND (left_on IS NULL OR left_on>?3)";
   sqlite3_stmt *st = NULL;
-  char a[11], b[11];
   int rc = sqlite3_prepare_v2(c->zc->db, sql, -1, &st, NULL);
   if (rc) {
     *pzErr = sqlite3_mprintf("%s: cannot read table bed_stay: %s", c->fn, sqlite3_errmsg(c->zc->db));
     return rc;
   }
-  zc_day_format(next, b);
-  zc_day_format(first, a);
   sqlite3_bind_int64(st, 1, r->site->id);
-  sqlite3_bind_text(st, 2, b, 10, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, a, 10, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, c->src.b, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, c->src.a, 10, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const ZcElderRec *e;
     rc = zc_elder_rec(c->zc, sqlite3_column_int64(st, 0), &e, pzErr);
     if (rc) break;
     ZcElderFacts f;
-    zc_elder_facts(c->zc, e, first, 0, &f);
+    zc_elder_facts(c->zc, e, c->first, 0, &f);
     if (f.status & ((uint64_t)1 << ZC_ST_DISABLED_FULL)) r->stats.residents_full++;
     if (f.status & ((uint64_t)1 << ZC_ST_DISABLED_SEMI)) r->stats.residents_semi++;
   }
@@ -215,41 +317,76 @@ static int site_stats_beds(Compute *c, SiteRef *r, int first, int next, char **p
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The version in force at the site on the meal's day (cached per day). */
+static int site_version(Compute *c, SiteRef *r, const ZcMealFacts *m, const ZcPolicyVersion **pv, char **pzErr) {
+  int d = m->day - c->first, rc;
+  if (d >= 0 && d < 32 && (r->vhave >> d & 1)) {
+    *pv = r->vd[d];
+    return SQLITE_OK;
+  }
+  const ZcPolicyVersion *v = NULL;
+  if ((rc = zc_policy_for_region(c->zc, r->site->region, m->day, &v, pzErr))) return rc;
+  if (v == NULL) {
+    char a[11];
+    const ZcRegion *g = zc_region_governing(c->zc, r->site->region);
+    zc_day_format(m->day, a);
+    *pzErr = g ? sqlite3_mprintf("%s: meal %lld: no version of policy '%s' is in force on %s", c->fn, m->id,
+                                 g->policy, a)
+               : sqlite3_mprintf("%s: meal %lld: no policy governs site %lld (region %s)", c->fn, m->id,
+                                 r->site->id, r->site->region);
+    return SQLITE_ERROR;
+  }
+  if (d >= 0 && d < 32) {
+    r->vd[d] = v;
+    r->vhave |= (uint32_t)1 << d;
+  }
+  *pv = v;
+  return SQLITE_OK;
+}
+
+static char *prefix_err(const char *fn, const char *what, sqlite3_int64 id, char *err) {
+  char *w = sqlite3_mprintf("%s: %s %lld: %s", fn, what, id, err);
+  sqlite3_free(err);
+  return w;
+}
+
 int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, int next, ZcMonthSink *sink,
                      char **pzErr) {
   Compute c;
-  sqlite3_stmt *st = NULL;
-  char a[11], b[11], month[8];
+  char month[8];
   const char *last_slot = NULL;
   int rc;
   memset(&c, 0, sizeof c);
   c.zc = zc;
   c.fn = fn;
+  c.first = first;
+  c.next = next;
   if ((rc = zc_facts_sync(zc))) goto done;
   if ((rc = load_sites(&c, region, pzErr))) goto done;
-  if ((rc = dense_init(&c))) goto done;
   for (int i = 0; i < c.nref; i++) {
     const ZcPolicyVersion *v = NULL;
     if ((rc = zc_policy_for_region(zc, c.refs[i].site->region, first, &v, pzErr))) goto done;
     c.refs[i].want_stats = v && v->has_site;
   }
-  rc = sqlite3_prepare_v2(zc->db,
-                          "SELECT id, elder_id, site_id, served_at, slot, method, device, token, price_fen "
-                          "FROM meal WHERE served_at>=?1 AND served_at<?2 ORDER BY served_at, id",
-                          -1, &st, NULL);
-  if (rc) {
-    *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
-    goto done;
-  }
-  zc_day_format(first, a);
-  zc_day_format(next, b);
-  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  if ((rc = source_open(&c, pzErr))) goto done;
+  sqlite3_stmt *st = c.src.st;
+  sqlite3_int64 cur = 0;
+  int have_cur = 0;
+  const ZcElderRec *rec = NULL;
+  ZcOrd ord;
+  while ((rc = source_next(&c, pzErr)) == SQLITE_ROW) {
     ZcMealFacts m;
+    sqlite3_int64 elder_id;
     memset(&m, 0, sizeof m);
-    m.id = sqlite3_column_int64(st, 0);
-    sqlite3_int64 elder_id = sqlite3_column_int64(st, 1);
+    if ((rc = elder_col(&c, st, 0, &elder_id, pzErr))) goto done;
+    if (!have_cur || elder_id != cur) {
+      /* the next elder: ordinals start over, facts are looked up on need */
+      cur = elder_id;
+      have_cur = 1;
+      rec = NULL;
+      zc_ord_reset(&ord);
+    }
+    m.id = sqlite3_column_int64(st, 1);
     m.site_id = sqlite3_column_int64(st, 2);
     if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &m.served_at)) {
       *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", fn, m.id,
@@ -267,56 +404,36 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
         last_slot = zc_intern(zc, t, n);
       m.slot = last_slot;
     }
-    struct ElderSt *es = elder_st(&c, elder_id);
-    if (!es) { rc = SQLITE_NOMEM; goto done; }
-    zc_ord_next(&es->ord, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
-    SiteRef *r;
-    if ((rc = site_ref(&c, m.site_id, &r))) goto done;
+    zc_ord_next(&ord, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
+    SiteRef *r = site_ref(&c, m.site_id);
     if (r == NULL) continue; /* a site outside the region: counted for ordinals only */
     /* valid until the next step: the rules read them during this call only */
     m.method = (const char *)sqlite3_column_text(st, 5);
     m.device = (const char *)sqlite3_column_text(st, 6);
     m.token = (const char *)sqlite3_column_text(st, 7);
     m.price_fen = sqlite3_column_int64(st, 8);
-    if (es->rec == NULL && (rc = zc_elder_rec(zc, elder_id, &es->rec, pzErr))) {
-      char *w = sqlite3_mprintf("%s: meal %lld: %s", fn, m.id, *pzErr);
-      sqlite3_free(*pzErr);
-      *pzErr = w;
+    if (rec == NULL && (rc = zc_elder_rec(zc, elder_id, &rec, pzErr))) {
+      *pzErr = prefix_err(fn, "meal", m.id, *pzErr);
       goto done;
     }
-    const ZcElderRec *e = es->rec;
-    if (r->vday != m.day) {
-      r->v = NULL;
-      if ((rc = zc_policy_for_region(zc, r->site->region, m.day, &r->v, pzErr))) goto done;
-      r->vday = m.day;
-      if (r->v == NULL) {
-        const ZcRegion *g = zc_region_governing(zc, r->site->region);
-        zc_day_format(m.day, a);
-        *pzErr = g ? sqlite3_mprintf("%s: meal %lld: no version of policy '%s' is in force on %s", fn, m.id,
-                                     g->policy, a)
-                   : sqlite3_mprintf("%s: meal %lld: no policy governs site %lld (region %s)", fn, m.id,
-                                     r->site->id, r->site->region);
-        rc = SQLITE_ERROR;
-        goto done;
-      }
-    }
+    const ZcPolicyVersion *v;
+    if ((rc = site_version(&c, r, &m, &v, pzErr))) goto done;
     ZcMealResult res;
-    if ((rc = zc_money_with(zc, r->v, &m, e, r->site, &res, pzErr))) {
-      char *w = sqlite3_mprintf("%s: meal %lld: %s", fn, m.id, *pzErr);
-      sqlite3_free(*pzErr);
-      *pzErr = w;
+    if ((rc = zc_money_with(zc, v, &m, rec, r->site, &res, pzErr))) {
+      *pzErr = prefix_err(fn, "meal", m.id, *pzErr);
       goto done;
     }
     if (r->want_stats) {
       r->stats.meals++;
       if (res.total > 0) r->stats.subsidised_meals++;
-      int isnew;
-      sqlite3_int64 key = ((sqlite3_int64)(r - c.refs) << 40) ^ elder_id;
-      if (!zc_map_slot(&c.diners, key, 1, &isnew)) { rc = SQLITE_NOMEM; goto done; }
-      if (isnew) r->stats.diners++;
+      if (!r->has_diner || r->last_diner != elder_id) {
+        r->stats.diners++;
+        r->last_diner = elder_id;
+        r->has_diner = 1;
+      }
       if (m.day - first < 64) r->days |= (uint64_t)1 << (m.day - first);
     }
-    if (sink->xMeal && (rc = sink->xMeal(sink->p, &m, e, r->site, r->v, &res, pzErr))) goto done;
+    if (sink->xMeal && (rc = sink->xMeal(sink->p, &m, rec, r->site, v, &res, pzErr))) goto done;
   }
   if (rc != SQLITE_DONE) {
     if (!*pzErr) *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
@@ -331,20 +448,17 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     if ((rc = zc_policy_for_region(zc, r->site->region, first, &v, pzErr))) goto done;
     if (v == NULL || !v->has_site) continue;
     for (uint64_t d = r->days; d; d &= d - 1) r->stats.days_served++;
-    if ((rc = site_stats_beds(&c, r, first, next, pzErr))) goto done;
+    if ((rc = site_stats_beds(&c, r, pzErr))) goto done;
     const ZcSiteItem *items;
     int n;
     if ((rc = zc_policy_site(zc, v, r->site, month, &r->stats, &items, &n, pzErr))) {
-      char *w = sqlite3_mprintf("%s: site %lld: %s", fn, r->site->id, *pzErr);
-      sqlite3_free(*pzErr);
-      *pzErr = w;
+      *pzErr = prefix_err(fn, "site", r->site->id, *pzErr);
       goto done;
     }
     for (int k = 0; k < n; k++)
       if (sink->xItem && (rc = sink->xItem(sink->p, r->site, v, &items[k], pzErr))) goto done;
   }
 done:
-  sqlite3_finalize(st);
   compute_free(&c);
   if (rc != SQLITE_OK && *pzErr == NULL) *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errstr(rc));
   return rc;
@@ -366,6 +480,7 @@ typedef struct StlCursor {
   ZcMap key_row;              /* hash(site, item, payer) -> row index */
   ZcMap site_subsidised;      /* site -> subsidised meal count */
   int nitem;                  /* item order counter */
+  const char *w_meal, *w_elder; /* interned words */
   ZcConn *zc;
 } StlCursor;
 
@@ -502,7 +617,12 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   (void)pzErr;
   StlCursor *c = p;
   if (res->total <= 0) return SQLITE_OK;
-  const char *meal = zc_intern(c->zc, "meal", 4), *el = zc_intern(c->zc, "elder", 5);
+  if (!c->w_meal) {
+    c->w_meal = zc_intern(c->zc, "meal", 4);
+    c->w_elder = zc_intern(c->zc, "elder", 5);
+    if (!c->w_meal || !c->w_elder) return SQLITE_NOMEM;
+  }
+  const char *meal = c->w_meal, *el = c->w_elder;
   for (int i = 0; i < res->nparts; i++) {
     Row *r = stl_row(c, site->id, meal, res->parts[i].payer, 0);
     if (!r) return SQLITE_NOMEM;

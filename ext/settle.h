@@ -2,10 +2,11 @@
 ** settle.h — the month computation shared by settlement(), settle() and
 ** replay() (settle.c, run.c).
 **
-** zc_month_compute streams every meal of the month in (served_at, id) order
-** across all sites, counting ordinals per elder (ZcOrd, the same counter
-** subsidy_for uses), and for each meal at a site at or under the region
-** calls xMeal with its facts and money (zc_money_with, the one money path).
+** zc_month_compute streams the month's meals of every elder who ate at a
+** site at or under the region, in (elder_id, served_at, id) order across
+** all sites, counting ordinals per elder (ZcOrd, the same counter
+** subsidy_for uses), and for each meal at a region site calls xMeal with
+** its facts and money (zc_money_with, the one money path), in that order.
 ** Afterwards it runs each region site's site() under the version in force
 ** on the month's first day and calls xItem for every item.
 */

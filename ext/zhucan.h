@@ -46,6 +46,8 @@ struct ZcConn {
   /* When > 0, version choice only considers versions with id <= horizon:
   ** replay() recomputes a run with the versions installed when it ran. */
   sqlite3_int64 policy_horizon;
+  /* facts.c: the civil date of the last day an age was computed on */
+  int age_day, age_y, age_md;
 };
 
 /* Module registration: each module provides one of these; zhucan.c keeps
@@ -222,6 +224,7 @@ typedef struct ZcElderRec {
   sqlite3_int64 id;
   char sex;
   int birth, died_on;
+  int birth_y, birth_md;             /* birth as year and month*100+day */
   const char *region_code;           /* elder.region as stored */
   const ZcRegion *region;            /* NULL if the code is not in region */
   int nstatus, nagree, nbed;

@@ -90,8 +90,10 @@ CREATE TABLE IF NOT EXISTS meal(
 -- by elder and time, covering: an elder's month in (served_at, id) order
 -- for ordinals (nth_slot/day/month), subsidy_for, repeats and two_sites
 CREATE INDEX IF NOT EXISTS meal_elder_time ON meal(elder_id, served_at, id, site_id, slot, method, price_fen, device, token);
--- by site and time: settlement by site, over_report, manual_heavy
-CREATE INDEX IF NOT EXISTS meal_site_time ON meal(site_id, served_at);
+-- by site and time, with the elder: who ate at a site in a month (settling
+-- or replaying part of a database reads only those elders), over_report,
+-- manual_heavy
+CREATE INDEX IF NOT EXISTS meal_site_time ON meal(site_id, served_at, elder_id);
 -- by device and time: card_burst
 CREATE INDEX IF NOT EXISTS meal_device_time ON meal(device, served_at);
 -- one meal per device, token and second: loading the same device export twice
