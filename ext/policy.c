@@ -1900,8 +1900,8 @@ static int idx_sync(Rt *rt, char **pzErr) {
   sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
   sqlite3_int64 tc = sqlite3_total_changes64(db);
   int ac = sqlite3_get_autocommit(db);
-  if (rt->idx_valid && !rt->txn_dirty && dv == rt->idx_dv && tc == rt->idx_tc &&
-      ac == rt->idx_autocommit)
+  if (rt->idx_valid && (rt->zc->pinned || (!rt->txn_dirty && dv == rt->idx_dv && tc == rt->idx_tc &&
+                                            ac == rt->idx_autocommit)))
     return SQLITE_OK;
   sqlite3_stmt *st = NULL;
   IndexRow *rows = NULL;

@@ -40,8 +40,10 @@
 ** The input digest is sha256 over a canonical, explicitly serialised stream
 ** (integers as 8-byte little-endian, strings length-prefixed): the policy
 ** versions used (id, name, effective_from, sha256), the facts of every site
-** of the run, and per meal in (elder_id, served_at, id) order its columns, ordinals,
-** version and the elder facts the rules saw that day.  The output digest is
+** of the run, and the meals in (elder_id, served_at, id) order: before an
+** elder's first meal of a day the elder facts the rules saw that day (a
+** record "F"), then per meal (a record "M") its columns, ordinals, version
+** and agreement with its site.  The output digest is
 ** sha256 over the lines in the same order (meal parts in payer order, the
 ** co-payment, then the site items).  See docs/auditing.md.
 **
@@ -97,8 +99,14 @@ static void buf_str(Buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
 static void buf_int(Buf *b, sqlite3_int64 v) {
   char t[24];
-  int n = snprintf(t, sizeof t, "%lld", (long long)v);
-  buf_add(b, t, (size_t)n);
+  int n = 24;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    t[--n] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) t[--n] = '-';
+  buf_add(b, t + n, (size_t)(24 - n));
 }
 
 /* A JSON string literal (the same escaping as zc_json_str). */
@@ -370,6 +378,10 @@ typedef struct Settle {
   sqlite3_stmt *ins_meal, *ins_item;
   struct sha256_ctx in_meals, out;
   Buf row, parts;
+  int last_nparts;  /* the result parts is the JSON of (-1: none yet) */
+  ZcPart last_parts[ZC_MAX_PARTS];
+  const void *fact_elder;  /* the elder and day of the last facts record */
+  int fact_day;
   ZcMap elders;     /* elder id -> (intptr) ZcElderRec* */
   ZcMap sites;      /* site id -> (intptr) ZcSiteFacts* */
   ZcMap vers;       /* version id -> (intptr) ZcPolicyVersion* */
@@ -430,11 +442,32 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   s->last_site = site;
   s->last_v = v;
   zc_time_format(m->served_at, t);
-  /* input: the meal, its ordinals and version, the elder facts of the day */
-  ZcElderFacts f;
-  zc_elder_facts(zc, e, m->day, 0, &f);
+  /* input: the elder facts of the day, once per elder and day (meals come
+  ** elder by elder, in time order), then the meal, its ordinals, version
+  ** and agreement with its site */
   Buf *b = &s->row;
   b->n = 0;
+  if (e != s->fact_elder || m->day != s->fact_day) {
+    ZcElderFacts f;
+    zc_elder_facts(zc, e, m->day, 0, &f);
+    ser_str(b, "F");
+    ser_i64(b, m->day);
+    ser_i64(b, f.id);
+    ser_i64(b, f.sex);
+    ser_i64(b, f.birth);
+    ser_i64(b, f.age);
+    ser_str(b, f.region);
+    ser_str(b, f.village);
+    ser_str(b, f.township);
+    ser_str(b, f.county);
+    ser_i64(b, f.died_on);
+    ser_status(zc, b, f.status);
+    ser_i64(b, f.agreement);
+    ser_i64(b, f.bed);
+    s->fact_elder = e;
+    s->fact_day = m->day;
+  }
+  ser_str(b, "M");
   ser_i64(b, m->id);
   ser_i64(b, e->id);
   ser_i64(b, m->site_id);
@@ -448,19 +481,7 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   ser_i64(b, m->nth_day);
   ser_i64(b, m->nth_month);
   ser_i64(b, v->id);
-  ser_i64(b, f.id);
-  ser_i64(b, f.sex);
-  ser_i64(b, f.birth);
-  ser_i64(b, f.age);
-  ser_str(b, f.region);
-  ser_str(b, f.village);
-  ser_str(b, f.township);
-  ser_str(b, f.county);
-  ser_i64(b, f.died_on);
-  ser_status(zc, b, f.status);
-  ser_i64(b, f.agreement);
   ser_i64(b, zc_elder_agreement(e, m->day, site->id));
-  ser_i64(b, f.bed);
   if (b->oom) return SQLITE_NOMEM;
   sha256_update(&s->in_meals, b->n, (const uint8_t *)b->z);
 
@@ -482,8 +503,13 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   sqlite3_bind_int64(st, 14, v->id);
   sqlite3_bind_int64(st, 15, r->total);
   if (r->total > 0) {
-    parts_json(&s->parts, r);
-    if (s->parts.oom) return SQLITE_NOMEM;
+    /* most meals repeat the last one's parts: reuse its JSON */
+    if (r->nparts != s->last_nparts || memcmp(r->parts, s->last_parts, (size_t)r->nparts * sizeof(ZcPart))) {
+      parts_json(&s->parts, r);
+      if (s->parts.oom) return SQLITE_NOMEM;
+      s->last_nparts = r->nparts;
+      memcpy(s->last_parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
+    }
     sqlite3_bind_text(st, 16, s->parts.z, (int)s->parts.n, SQLITE_STATIC);
     /* output: one line per payer, then the co-payment */
     b->n = 0;
@@ -739,6 +765,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_stmt *st = NULL;
   Settle s;
   memset(&s, 0, sizeof s);
+  s.last_nparts = -1;
   s.zc = zc;
   if (argc == 3) {
     const char *mode = (const char *)sqlite3_value_text(argv[2]);

@@ -369,6 +369,8 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     c.refs[i].want_stats = v && v->has_site;
   }
   if ((rc = source_open(&c, pzErr))) goto done;
+  /* the policy index was synced above; nothing in this pass changes it */
+  zc->pinned = 1;
   sqlite3_stmt *st = c.src.st;
   sqlite3_int64 cur = 0;
   int have_cur = 0;
@@ -459,6 +461,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       if (sink->xItem && (rc = sink->xItem(sink->p, r->site, v, &items[k], pzErr))) goto done;
   }
 done:
+  zc->pinned = 0;
   compute_free(&c);
   if (rc != SQLITE_OK && *pzErr == NULL) *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errstr(rc));
   return rc;

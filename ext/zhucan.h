@@ -46,6 +46,10 @@ struct ZcConn {
   /* When > 0, version choice only considers versions with id <= horizon:
   ** replay() recomputes a run with the versions installed when it ran. */
   sqlite3_int64 policy_horizon;
+  /* Set while one pass (zc_month_compute) runs: the policy table cannot
+  ** change under it, so its own writes (settle's runs) need not make the
+  ** policy index re-check zhucan_policy. */
+  int pinned;
   /* facts.c: the civil date of the last day an age was computed on */
   int age_day, age_y, age_md;
 };
