@@ -32,14 +32,15 @@
 **                     elder_id): sex, birth, region, died_on and the
 **                     status / agreement / bed-stay intervals overlapping the
 **                     month, as canonical text ("dibao 2020-01-01..;...").
-**   zhucan_run_site   per site of the run: the site facts the rules saw.
+**   zhucan_run_site   per site of the run: the site facts the rules saw,
+**                     and stats: the JSON of the numbers site() was given.
 **   zhucan_run_item   per site() item: site, item, payer, quantity, fen.
 **   zhucan_run_line   a VIEW of the lines: one per subsidised meal and payer,
 **                     the elder's co-payment, and the site items.
 **
 ** The input digest is sha256 over a canonical, explicitly serialised stream
 ** (integers as 8-byte little-endian, strings length-prefixed): the policy
-** versions used (id, name, effective_from, sha256), the facts of every site
+** versions used (id, name, effective_from, sha256), the facts of every site (with the stats its site() was given)
 ** of the run, and the meals in (elder_id, served_at, id) order: before an
 ** elder's first meal of a day the elder facts the rules saw that day (a
 ** record "F"), then per meal (a record "M") its columns, ordinals, version
@@ -195,6 +196,7 @@ static const char *zRunSchema =
     "CREATE TABLE IF NOT EXISTS zhucan_run_site(\n"
     "  run_id INTEGER NOT NULL, site_id INTEGER NOT NULL, name TEXT, kind TEXT, grade INTEGER,\n"
     "  beds INTEGER, area_m2 REAL, opened_on TEXT, closed_on TEXT, slots TEXT, region TEXT,\n"
+    "  stats TEXT,\n"
     "  PRIMARY KEY(run_id, site_id)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS zhucan_run_item(\n"
     "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, site_id INTEGER NOT NULL, item TEXT NOT NULL,\n"
@@ -384,6 +386,7 @@ typedef struct Settle {
   int fact_day;
   ZcMap elders;     /* elder id -> (intptr) ZcElderRec* */
   ZcMap sites;      /* site id -> (intptr) ZcSiteFacts* */
+  ZcMap stats;      /* site id -> (intptr) char* JSON of the stats site() saw */
   ZcMap vers;       /* version id -> (intptr) ZcPolicyVersion* */
   const void *last_elder, *last_site, *last_v;  /* skip repeated lookups */
 } Settle;
@@ -541,6 +544,34 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+static void stats_map_clear(ZcMap *m) {
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->keys[i] != INT64_MIN) sqlite3_free((char *)(intptr_t)m->vals[i]);
+  zc_map_clear(m);
+}
+
+/* The stats site() was given, as the JSON stored in zhucan_run_site.stats. */
+static char *stats_json(const ZcSiteStats *t) {
+  return sqlite3_mprintf("{\"meals\":%lld,\"subsidised_meals\":%lld,\"diners\":%lld,\"days_served\":%lld,"
+                         "\"residents_full\":%lld,\"residents_semi\":%lld}",
+                         t->meals, t->subsidised_meals, t->diners, t->days_served, t->residents_full,
+                         t->residents_semi);
+}
+
+static int settle_site(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteStats *t,
+                       char **pzErr) {
+  Settle *s = p;
+  int isnew, rc;
+  (void)pzErr;
+  if ((rc = seen(&s->sites, site->id, site)) || (rc = seen(&s->vers, v->id, v))) return rc;
+  sqlite3_int64 *slot = zc_map_slot(&s->stats, site->id, 1, &isnew);
+  if (!slot) return SQLITE_NOMEM;
+  if (!isnew) sqlite3_free((char *)(intptr_t)*slot);
+  char *j = stats_json(t);
+  *slot = (sqlite3_int64)(intptr_t)j;
+  return j ? SQLITE_OK : SQLITE_NOMEM;
+}
+
 static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
                        char **pzErr) {
   Settle *s = p;
@@ -643,7 +674,8 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
 
   rc = sqlite3_prepare_v2(zc->db,
                           "INSERT INTO zhucan_run_site(run_id, site_id, name, kind, grade, beds, area_m2, "
-                          "opened_on, closed_on, slots, region) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+                          "opened_on, closed_on, slots, region, stats) "
+                          "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
                           -1, &st, NULL);
   if (rc) goto error;
   if ((rc = sorted_keys(&s->sites, &keys, &n))) goto error;
@@ -668,6 +700,10 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
     ser_str(b, f->village);
     ser_str(b, f->township);
     ser_str(b, f->county);
+    /* what site() was given: meals, diners, days, residents by bed stay */
+    sqlite3_int64 *sj = zc_map_slot(&s->stats, f->id, 0, NULL);
+    const char *stats = sj ? (const char *)(intptr_t)*sj : NULL;
+    ser_str(b, stats);
     if (b->oom) { rc = SQLITE_NOMEM; goto error; }
     sha256_update(in, b->n, (const uint8_t *)b->z);
     sqlite3_bind_int64(st, 1, s->run);
@@ -683,6 +719,7 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
     bind_text_or_null(st, 9, f->closed_on == ZC_NONE ? NULL : cl);
     sqlite3_bind_text(st, 10, sl, -1, SQLITE_TRANSIENT);
     bind_text_or_null(st, 11, f->region);
+    bind_text_or_null(st, 12, stats);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) goto error;
@@ -786,6 +823,15 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if ((rc = exec_sql(db, "SAVEPOINT zhucan_settle", &err))) goto error;
   open = 1;
   if (!table_exists(db, "zhucan_run_line") && (rc = exec_sql(db, zRunSchema, &err))) goto error;
+  {
+    /* runs stored before zhucan_run_site had stats: add the column (NULL
+    ** in the old rows: their stats were not recorded) */
+    sqlite3_int64 has = 0;
+    if ((rc = query_int(db, "SELECT count(*) FROM pragma_table_info('zhucan_run_site') WHERE name = 'stats'",
+                        &has)))
+      goto error;
+    if (!has && (rc = exec_sql(db, "ALTER TABLE zhucan_run_site ADD COLUMN stats TEXT", &err))) goto error;
+  }
 
   char month[8];
   zc_month_format(s.first, month);
@@ -834,7 +880,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_bind_int64(s.ins_item, 8, s.run);
   sha256_init(&s.in_meals);
   sha256_init(&s.out);
-  ZcMonthSink sink = {&s, settle_meal, settle_item};
+  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item};
   if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
 
   struct sha256_ctx in;
@@ -925,6 +971,7 @@ done:
   zc_map_clear(&s.elders);
   zc_map_clear(&s.sites);
   zc_map_clear(&s.vers);
+  stats_map_clear(&s.stats);
 }
 
 /* --------------------------------------------------------- replay() */
@@ -1001,6 +1048,7 @@ typedef struct ReplayCur {
   Item *items_s, *items_r;
   size_t nis, cis, nir, cir;
   Buf parts;
+  ZcMap stats;  /* site id -> (intptr) char* JSON of the replayed stats */
 } ReplayCur;
 
 static void pending_clear(Pending *p) {
@@ -1070,6 +1118,7 @@ static void replay_reset(ReplayCur *c) {
   c->items_s = c->items_r = NULL;
   c->nis = c->cis = c->nir = c->cir = 0;
   buf_free(&c->parts);
+  stats_map_clear(&c->stats);
 }
 
 static int diff_add(ReplayCur *c, sqlite3_int64 site, sqlite3_int64 meal, const char *item, const char *payer,
@@ -1306,7 +1355,7 @@ static int elder_cause(ReplayCur *c, sqlite3_int64 elder, int day, Buf *b, const
 }
 
 /* Changes of a site's facts: "site 3 closed_on NULL -> 2024-03-20". */
-static int site_cause(ReplayCur *c, sqlite3_int64 site, Buf *b, const char *head0, int *first) {
+static int site_cause(ReplayCur *c, sqlite3_int64 site, Buf *b, const char *head0, int *first, int with_stats) {
   const ZcSiteFacts *f = NULL;
   char *err = NULL;
   int rc;
@@ -1351,6 +1400,27 @@ static int site_cause(ReplayCur *c, sqlite3_int64 site, Buf *b, const char *head
     cause_field(b, h, &f1, "closed_on", COL(6), f->closed_on == ZC_NONE ? NULL : cl);
     cause_field(b, h, &f1, "slots", COL(7), sl);
     cause_field(b, h, &f1, "region", COL(8), f->region);
+    if (with_stats && COL(9)) {
+      /* what site() was given: meals, diners, days, residents (runs stored
+      ** before stats were recorded have none to compare) */
+      static const char *const names[6] = {"meals", "subsidised_meals", "diners", "days_served",
+                                           "residents_full", "residents_semi"};
+      sqlite3_int64 *rj = zc_map_slot(&c->stats, site, 0, NULL);
+      const char *now = rj ? (const char *)(intptr_t)*rj : NULL;
+      if (!now) {
+        cause_sep(b, h, &f1);
+        buf_str(b, "site() no longer called");
+      } else if (strcmp(now, COL(9)) != 0) {
+        for (int k = 0; k < 6; k++) {
+          char path[24];
+          snprintf(path, sizeof path, "\"%s\":", names[k]);
+          const char *pw = strstr(COL(9), path), *pn = strstr(now, path);
+          sqlite3_int64 was = pw ? strtoll(pw + strlen(path), NULL, 10) : 0;
+          sqlite3_int64 is = pn ? strtoll(pn + strlen(path), NULL, 10) : 0;
+          cause_int(b, h, &f1, names[k], was, is);
+        }
+      }
+    }
 #undef COL
     sqlite3_free(area_now);
   }
@@ -1391,7 +1461,7 @@ static int meal_cause(ReplayCur *c, const Snap *s, const Snap *r, Buf *b) {
   cause_int(b, head, &first, "nth_month", s->nth[2], r->nth[2]);
   int day = (int)(r->served_at / ZC_DAY_SECONDS);
   if ((rc = elder_cause(c, r->elder, day, b, head, &first))) return rc;
-  if ((rc = site_cause(c, r->site, b, first ? head : "", &first))) return rc;
+  if ((rc = site_cause(c, r->site, b, first ? head : "", &first, 0))) return rc;
   if (first && !any) { /* nothing bears on the day: show every change of the elder */
     if ((rc = elder_cause(c, r->elder, ZC_NONE, b, head, &first))) return rc;
   }
@@ -1490,6 +1560,20 @@ static int replay_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, c
   return pending_add(&c->pr, &r);
 }
 
+static int replay_site(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteStats *t,
+                       char **pzErr) {
+  ReplayCur *c = p;
+  int isnew;
+  (void)v;
+  (void)pzErr;
+  sqlite3_int64 *slot = zc_map_slot(&c->stats, site->id, 1, &isnew);
+  if (!slot) return SQLITE_NOMEM;
+  if (!isnew) sqlite3_free((char *)(intptr_t)*slot);
+  char *j = stats_json(t);
+  *slot = (sqlite3_int64)(intptr_t)j;
+  return j ? SQLITE_OK : SQLITE_NOMEM;
+}
+
 static int replay_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
                        char **pzErr) {
   ReplayCur *c = p;
@@ -1566,7 +1650,7 @@ static int items_compare(ReplayCur *c) {
         if (first) buf_str(&b, "site item changed");
       }
       int f2 = 1;
-      if ((rc = site_cause(c, x->site, &b, "; facts changed: ", &f2))) break;
+      if ((rc = site_cause(c, x->site, &b, "; facts changed: ", &f2, 1))) break;
       if (b.oom) { rc = SQLITE_NOMEM; break; }
       rc = diff_add(c, x->site, 0, x->item, x->payer, s ? s->fen : 0, r ? r->fen : 0, b.z);
     }
@@ -1736,8 +1820,8 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                        "WHERE run_id=?1 AND elder_id=?2",
                        &c->elder_of)) ||
       (rc = rp_prepare(c,
-                       "SELECT name, kind, grade, beds, area_m2, opened_on, closed_on, slots, region FROM "
-                       "zhucan_run_site WHERE run_id=?1 AND site_id=?2",
+                       "SELECT name, kind, grade, beds, area_m2, opened_on, closed_on, slots, region, stats "
+                       "FROM zhucan_run_site WHERE run_id=?1 AND site_id=?2",
                        &c->site_of)) ||
       (rc = rp_prepare(c,
                        "SELECT site_id, item, payer, quantity, amount_fen FROM zhucan_run_item "
@@ -1771,7 +1855,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if ((rc = settled_next(c))) goto error;
 
   zc->policy_horizon = horizon;
-  ZcMonthSink sink = {c, replay_meal, replay_item};
+  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item};
   rc = zc_month_compute(zc, "replay", reg->code, c->first, c->next, &sink, &err);
   zc->policy_horizon = saved;
   if (rc) goto error;

@@ -451,6 +451,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     if (v == NULL || !v->has_site) continue;
     for (uint64_t d = r->days; d; d &= d - 1) r->stats.days_served++;
     if ((rc = site_stats_beds(&c, r, pzErr))) goto done;
+    if (sink->xSite && (rc = sink->xSite(sink->p, r->site, v, &r->stats, pzErr))) goto done;
     const ZcSiteItem *items;
     int n;
     if ((rc = zc_policy_site(zc, v, r->site, month, &r->stats, &items, &n, pzErr))) {
@@ -675,7 +676,7 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
-  ZcMonthSink sink = {c, stl_meal, stl_item};
+  ZcMonthSink sink = {c, stl_meal, NULL, stl_item};
   if ((rc = zc_month_compute(c->zc, "settlement", region, first, next, &sink, &err))) goto error;
   /* quantities of meal rows: subsidised meals at the site; drop 0 fen */
   int k = 0;

@@ -19,6 +19,9 @@ typedef struct ZcMonthSink {
   /* every meal of the month at a region site (subsidised or not) */
   int (*xMeal)(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
                const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr);
+  /* before a site's site() call: the stats it is given (may be NULL) */
+  int (*xSite)(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteStats *stats,
+               char **pzErr);
   /* every item site() returned */
   int (*xItem)(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
                char **pzErr);
