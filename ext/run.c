@@ -39,7 +39,7 @@
 **                     the elder's co-payment, and the site items.
 **
 ** The input digest is sha256 over a canonical, explicitly serialised stream
-** (integers as 8-byte little-endian, strings length-prefixed): the policy
+** (integers as zigzag LEB128 varints, strings length-prefixed): the policy
 ** versions used (id, name, effective_from, sha256), the facts of every site (with the stats its site() was given)
 ** of the run, and the meals in (elder_id, served_at, id) order: before an
 ** elder's first meal of a day the elder facts the rules saw that day (a
