@@ -111,9 +111,16 @@ struct ZcFacts {
   ZcMap elders;                /* id -> (ZcElderRec*) */
   ZcMap months;                /* elder*4096+month -> (MonthRec*) */
   ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
-  MealRow **meal_dense;        /* meal id -> row, for ids 0..nmeal_dense-1 */
+  /* meal id -> row for ids 0..nmeal_dense-1: pages of MEAL_PAGE pointers
+  ** allocated when a meal of the page is cached */
+  MealRow ***meal_dense;
   sqlite3_int64 nmeal_dense;
   int meal_dense_tried;
+  /* load_month's scratch, reused from one elder-month to the next */
+  MealRow *scratch;
+  size_t scratch_cap;
+  char *sbytes;
+  size_t sbytes_len, sbytes_cap;
   size_t cached_rows;
   sqlite3_stmt *st_elder, *st_status, *st_agree, *st_bed, *st_meal, *st_month;
 };
@@ -146,6 +153,21 @@ const char *zc_intern(ZcConn *zc, const char *s, int n) {
   return f ? strset_get(&f->strings, s, n) : NULL;
 }
 
+#define MEAL_PAGE 4096
+
+static void meal_dense_free(struct ZcFacts *f) {
+  if (!f->meal_dense) return;
+  for (sqlite3_int64 i = 0; i < (f->nmeal_dense + MEAL_PAGE - 1) / MEAL_PAGE; i++) sqlite3_free(f->meal_dense[i]);
+  sqlite3_free(f->meal_dense);
+}
+
+/* forgets every cached meal (the pages stay allocated) */
+static void meal_dense_zero(struct ZcFacts *f) {
+  if (!f->meal_dense) return;
+  for (sqlite3_int64 i = 0; i < (f->nmeal_dense + MEAL_PAGE - 1) / MEAL_PAGE; i++)
+    if (f->meal_dense[i]) memset(f->meal_dense[i], 0, MEAL_PAGE * sizeof(MealRow *));
+}
+
 static void drop_data(struct ZcFacts *f) {
   sqlite3_free(f->reg);
   sqlite3_free(f->reg_next);
@@ -166,7 +188,12 @@ static void drop_data(struct ZcFacts *f) {
     if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
   zc_map_clear(&f->months);
   zc_map_clear(&f->meals);
-  sqlite3_free(f->meal_dense);
+  meal_dense_free(f);
+  sqlite3_free(f->scratch);
+  sqlite3_free(f->sbytes);
+  f->scratch = NULL;
+  f->sbytes = NULL;
+  f->scratch_cap = f->sbytes_cap = f->sbytes_len = 0;
   f->meal_dense = NULL;
   f->nmeal_dense = 0;
   f->meal_dense_tried = 0;
@@ -647,28 +674,42 @@ static const char *word(ZcConn *zc, const char **last, const char *t, int n) {
   return *last = zc_intern(zc, t, n);
 }
 
-/* Appends a column's text to the arena; answers its offset, -1 for NULL. */
-static sqlite3_int64 arena_put(sqlite3_str *a, sqlite3_stmt *st, int col) {
+/* Appends a column's text to the scratch bytes; answers its offset, -1 for
+** NULL, -2 when out of memory. */
+static sqlite3_int64 arena_put(struct ZcFacts *f, sqlite3_stmt *st, int col) {
   const char *t = (const char *)sqlite3_column_text(st, col);
   if (t == NULL) return -1;
-  sqlite3_int64 off = sqlite3_str_length(a);
-  sqlite3_str_append(a, t, sqlite3_column_bytes(st, col));
-  sqlite3_str_appendchar(a, 1, 0);
+  size_t n = (size_t)sqlite3_column_bytes(st, col);
+  if (f->sbytes_len + n + 1 > f->sbytes_cap) {
+    size_t ncap = f->sbytes_cap ? f->sbytes_cap * 2 : 4096;
+    while (ncap < f->sbytes_len + n + 1) ncap *= 2;
+    char *nb = sqlite3_realloc64(f->sbytes, ncap);
+    if (!nb) return -2;
+    f->sbytes = nb;
+    f->sbytes_cap = ncap;
+  }
+  sqlite3_int64 off = (sqlite3_int64)f->sbytes_len;
+  memcpy(f->sbytes + off, t, n);
+  f->sbytes[off + (sqlite3_int64)n] = 0;
+  f->sbytes_len += n + 1;
   return off;
 }
 
-/* Meal ids are usually dense (INTEGER PRIMARY KEY): index cached rows with
-** an array sized by max(id) when that is reasonable, else the hash map. */
+/* Meal ids are usually dense (INTEGER PRIMARY KEY): index cached rows
+** through pages of pointers by id (max(id) is one b-tree descent; a page is
+** allocated when one of its meals is cached) when ids are below 2^31, else
+** through the hash map. */
 static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
   sqlite3_stmt *st = NULL;
   f->meal_dense_tried = 1;
-  if (sqlite3_prepare_v2(zc->db, "SELECT max(id), count(*) FROM meal", -1, &st, NULL) != SQLITE_OK) return;
+  if (sqlite3_prepare_v2(zc->db, "SELECT max(id) FROM meal", -1, &st, NULL) != SQLITE_OK) return;
   if (sqlite3_step(st) == SQLITE_ROW) {
-    sqlite3_int64 mx = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 1);
-    if (mx >= 0 && mx < ((sqlite3_int64)1 << 26) && mx <= 2 * n + 1000000) {
-      f->meal_dense = sqlite3_malloc64((sqlite3_uint64)(mx + 1) * sizeof(MealRow *));
+    sqlite3_int64 mx = sqlite3_column_int64(st, 0);
+    if (mx >= 0 && mx < ((sqlite3_int64)1 << 31)) {
+      sqlite3_int64 npage = mx / MEAL_PAGE + 1;
+      f->meal_dense = sqlite3_malloc64((sqlite3_uint64)npage * sizeof(MealRow **));
       if (f->meal_dense) {
-        memset(f->meal_dense, 0, (size_t)(mx + 1) * sizeof(MealRow *));
+        memset(f->meal_dense, 0, (size_t)npage * sizeof(MealRow **));
         f->nmeal_dense = mx + 1;
       }
     }
@@ -677,14 +718,23 @@ static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
 }
 
 static MealRow *meal_find(struct ZcFacts *f, sqlite3_int64 id) {
-  if (id >= 0 && id < f->nmeal_dense) return f->meal_dense[id];
+  if (id >= 0 && id < f->nmeal_dense) {
+    MealRow **page = f->meal_dense[id / MEAL_PAGE];
+    return page ? page[id % MEAL_PAGE] : NULL;
+  }
   sqlite3_int64 *v = zc_map_slot(&f->meals, id, 0, NULL);
   return v ? (MealRow *)(intptr_t)*v : NULL;
 }
 
 static int meal_index(struct ZcFacts *f, MealRow *r) {
   if (r->id >= 0 && r->id < f->nmeal_dense) {
-    f->meal_dense[r->id] = r;
+    MealRow ***page = &f->meal_dense[r->id / MEAL_PAGE];
+    if (!*page) {
+      *page = sqlite3_malloc64(MEAL_PAGE * sizeof(MealRow *));
+      if (!*page) return SQLITE_NOMEM;
+      memset(*page, 0, MEAL_PAGE * sizeof(MealRow *));
+    }
+    (*page)[r->id % MEAL_PAGE] = r;
     return SQLITE_OK;
   }
   sqlite3_int64 *mv = zc_map_slot(&f->meals, r->id, 1, NULL);
@@ -712,21 +762,23 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   sqlite3_bind_int64(f->st_month, 1, elder);
   sqlite3_bind_text(f->st_month, 2, a, 10, SQLITE_TRANSIENT);
   sqlite3_bind_text(f->st_month, 3, b, 10, SQLITE_TRANSIENT);
-  int n = 0, cap = 16;
-  MealRow *rows = sqlite3_malloc64((size_t)cap * sizeof(MealRow));
-  sqlite3_str *arena = sqlite3_str_new(zc->db);
+  /* rows and their strings gather in scratch buffers kept from one load
+  ** to the next; the month is then copied into one block */
+  int n = 0;
   const char *last_slot = NULL, *last_method = NULL;
   MonthRec *mr = NULL;
-  if (!rows) { sqlite3_free(sqlite3_str_finish(arena)); return SQLITE_NOMEM; }
+  f->sbytes_len = 0;
   ZcOrd ord;
   zc_ord_reset(&ord);
   while ((rc = sqlite3_step(f->st_month)) == SQLITE_ROW) {
-    if (n == cap) {
-      cap *= 2;
-      MealRow *nr = sqlite3_realloc64(rows, (size_t)cap * sizeof(MealRow));
+    if ((size_t)n == f->scratch_cap) {
+      size_t ncap = f->scratch_cap ? f->scratch_cap * 2 : 64;
+      MealRow *nr = sqlite3_realloc64(f->scratch, ncap * sizeof(MealRow));
       if (!nr) { rc = SQLITE_NOMEM; break; }
-      rows = nr;
+      f->scratch = nr;
+      f->scratch_cap = ncap;
     }
+    MealRow *rows = f->scratch;
     sqlite3_stmt *st = f->st_month;
     MealRow *r = &rows[n];
     memset(r, 0, sizeof *r);
@@ -741,39 +793,37 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
     r->slot = word(zc, &last_slot, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
     r->method = word(zc, &last_method, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
     /* device and token: offsets into the arena until the block is built */
-    r->device = (const char *)(intptr_t)arena_put(arena, st, 5);
-    r->token = (const char *)(intptr_t)arena_put(arena, st, 6);
+    sqlite3_int64 dv = arena_put(f, st, 5), tk = arena_put(f, st, 6);
+    if (dv == -2 || tk == -2) { rc = SQLITE_NOMEM; break; }
+    r->device = (const char *)(intptr_t)dv;
+    r->token = (const char *)(intptr_t)tk;
     r->price = sqlite3_column_int64(st, 7);
     zc_ord_next(&ord, r->day, r->slot, &r->nth_slot, &r->nth_day, &r->nth_month);
     n++;
   }
   sqlite3_reset(f->st_month);
-  int arena_len = sqlite3_str_length(arena);
-  if (rc == SQLITE_DONE && sqlite3_str_errcode(arena)) rc = SQLITE_NOMEM;
-  char *bytes = sqlite3_str_finish(arena);
+  MealRow *rows = f->scratch;
+  size_t arena_len = f->sbytes_len;
+  const char *bytes = f->sbytes;
   if (rc == SQLITE_DONE) {
     /* one block: header, rows, strings */
     mr = sqlite3_malloc64(sizeof *mr + (size_t)n * sizeof(MealRow) + (size_t)arena_len + 1);
     if (!mr) rc = SQLITE_NOMEM;
   }
   if (rc != SQLITE_DONE) {
-    sqlite3_free(rows);
-    sqlite3_free(bytes);
     if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
     return rc == SQLITE_ROW ? SQLITE_NOMEM : rc;
   }
   mr->n = n;
   mr->rows = (MealRow *)(mr + 1);
   char *str = (char *)(mr->rows + n);
-  if (arena_len) memcpy(str, bytes, (size_t)arena_len);
-  sqlite3_free(bytes);
+  if (arena_len) memcpy(str, bytes, arena_len);
   for (int i = 0; i < n; i++) {
     mr->rows[i] = rows[i];
     intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
     mr->rows[i].device = dv < 0 ? NULL : str + dv;
     mr->rows[i].token = tk < 0 ? NULL : str + tk;
   }
-  sqlite3_free(rows);
   /* Bound the cache: beyond a few million rows start over (correct, only
   ** slower). */
   if (f->cached_rows + (size_t)n > ZC_FACTS_MAX_ROWS) {
@@ -781,7 +831,7 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
       if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
     zc_map_clear(&f->months);
     zc_map_clear(&f->meals);
-    if (f->meal_dense) memset(f->meal_dense, 0, (size_t)f->nmeal_dense * sizeof(MealRow *));
+    meal_dense_zero(f);
     f->cached_rows = 0;
   }
   sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 1, NULL);

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS elder_status(
   valid_from TEXT NOT NULL,
   valid_to   TEXT
 );
-CREATE INDEX IF NOT EXISTS elder_status_elder ON elder_status(elder_id, valid_from);
+-- covering: an elder's record is read through these three indexes alone
+CREATE INDEX IF NOT EXISTS elder_status_elder ON elder_status(elder_id, valid_from, status, valid_to);
 
 CREATE TABLE IF NOT EXISTS card(
   token     TEXT PRIMARY KEY,  -- a meal card number or a face-enrolment id
@@ -65,7 +66,7 @@ CREATE TABLE IF NOT EXISTS agreement(
   ended_on  TEXT,
   guardian  TEXT
 );
-CREATE INDEX IF NOT EXISTS agreement_elder ON agreement(elder_id, site_id);
+CREATE INDEX IF NOT EXISTS agreement_elder ON agreement(elder_id, site_id, signed_on, ended_on);
 
 CREATE TABLE IF NOT EXISTS bed_stay(
   elder_id    INTEGER NOT NULL,
@@ -73,7 +74,7 @@ CREATE TABLE IF NOT EXISTS bed_stay(
   admitted_on TEXT NOT NULL,
   left_on     TEXT
 );
-CREATE INDEX IF NOT EXISTS bed_stay_elder ON bed_stay(elder_id);
+CREATE INDEX IF NOT EXISTS bed_stay_elder ON bed_stay(elder_id, site_id, admitted_on, left_on);
 CREATE INDEX IF NOT EXISTS bed_stay_site ON bed_stay(site_id);
 
 CREATE TABLE IF NOT EXISTS meal(
