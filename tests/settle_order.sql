@@ -57,3 +57,8 @@ SELECT count(*) AS march_rows_changed FROM
 SELECT (SELECT sum(amount_fen) FROM settlement('141129', '2024-04') WHERE payer = 'county')
      = (SELECT sum(subsidy_for(id)) FROM meal WHERE served_at >= '2024-04' AND served_at < '2024-05') AS apr_agrees;
 SELECT count(*) FROM settlement('141129', '2024-02');
+-- an elder_id that is not an integer is named, not skipped or misread
+INSERT INTO meal(elder_id, site_id, served_at, slot, method, device, token, price_fen)
+  VALUES ('E-17', 3, '2024-03-09 12:00:00', 'lunch', 'manual', NULL, NULL, 1000);
+SELECT count(*) FROM settlement('141129', '2024-03');
+SELECT count(*) FROM settlement('141129100201', '2024-03');
