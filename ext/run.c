@@ -377,7 +377,18 @@ typedef struct Settle {
   sqlite3_int64 run;
   int first, next;
   sqlite3_int64 nmeal, nitem, subsidised, total;
-  sqlite3_stmt *ins_meal, *ins_item;
+  sqlite3_stmt *ins_meal, *ins_item, *ins_batch;
+  /* meals wait here and go in MEAL_BATCH rows per INSERT (one statement
+  ** per meal cost more than the rows themselves) */
+  struct Pend {
+    sqlite3_int64 seq, meal, elder, site, price, version, subsidy;
+    int nth[3];
+    char served[20];
+    const char *slot;                               /* interned */
+    sqlite3_int64 method, device, token, parts;     /* offsets in pend_bytes, -1 NULL */
+  } pend[32];
+  int npend;
+  Buf pend_bytes;
   struct sha256_ctx in_meals, out;
   Buf row, parts;
   int last_nparts;  /* the result parts is the JSON of (-1: none yet) */
@@ -430,12 +441,68 @@ static void parts_json(Buf *b, const ZcMealResult *r) {
   buf_add(b, "}", 1);
 }
 
+#define MEAL_BATCH 32
+#define MEAL_COLS_N 16
+
+static sqlite3_int64 pend_str(Buf *b, const char *z, size_t n) {
+  if (z == NULL) return -1;
+  sqlite3_int64 off = (sqlite3_int64)b->n;
+  buf_add(b, z, n);
+  buf_add(b, "", 1); /* keeps the terminating NUL inside the buffer */
+  return off;
+}
+
+static void bind_pend(Settle *s, sqlite3_stmt *st, int base, const struct Pend *x) {
+  const char *z = s->pend_bytes.z;
+#define PSTR(i, off) \
+  ((off) < 0 ? sqlite3_bind_null(st, base + (i)) : sqlite3_bind_text(st, base + (i), z + (off), -1, SQLITE_STATIC))
+  sqlite3_bind_int64(st, base + 1, x->seq);
+  sqlite3_bind_int64(st, base + 2, x->meal);
+  sqlite3_bind_int64(st, base + 3, x->elder);
+  sqlite3_bind_int64(st, base + 4, x->site);
+  sqlite3_bind_text(st, base + 5, x->served, 19, SQLITE_STATIC);
+  if (x->slot) sqlite3_bind_text(st, base + 6, x->slot, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, base + 6);
+  PSTR(7, x->method);
+  PSTR(8, x->device);
+  PSTR(9, x->token);
+  sqlite3_bind_int64(st, base + 10, x->price);
+  sqlite3_bind_int(st, base + 11, x->nth[0]);
+  sqlite3_bind_int(st, base + 12, x->nth[1]);
+  sqlite3_bind_int(st, base + 13, x->nth[2]);
+  sqlite3_bind_int64(st, base + 14, x->version);
+  sqlite3_bind_int64(st, base + 15, x->subsidy);
+  PSTR(16, x->parts);
+#undef PSTR
+}
+
+/* Writes the waiting meals: one multi-row INSERT when the batch is full,
+** else one INSERT each (the end of the run). */
+static int pend_flush(Settle *s) {
+  int rc = SQLITE_DONE;
+  if (s->pend_bytes.oom) return SQLITE_NOMEM;
+  if (s->npend == MEAL_BATCH) {
+    for (int k = 0; k < MEAL_BATCH; k++) bind_pend(s, s->ins_batch, k * MEAL_COLS_N, &s->pend[k]);
+    rc = sqlite3_step(s->ins_batch);
+    sqlite3_reset(s->ins_batch);
+  } else {
+    for (int k = 0; k < s->npend && rc == SQLITE_DONE; k++) {
+      bind_pend(s, s->ins_meal, 0, &s->pend[k]);
+      rc = sqlite3_step(s->ins_meal);
+      sqlite3_reset(s->ins_meal);
+    }
+  }
+  s->npend = 0;
+  s->pend_bytes.n = 0;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
                        const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
   Settle *s = p;
   ZcConn *zc = s->zc;
-  sqlite3_stmt *st = s->ins_meal;
-  char t[20];
+  struct Pend *x = &s->pend[s->npend];
+  char *t = x->served;
   int rc;
   (void)pzErr;
   if (e != s->last_elder && (rc = seen(&s->elders, e->id, e))) return rc;
@@ -488,23 +555,23 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   if (b->oom) return SQLITE_NOMEM;
   sha256_update(&s->in_meals, b->n, (const uint8_t *)b->z);
 
-  sqlite3_int64 seq = (s->run << 32) | s->nmeal;
+  x->seq = (s->run << 32) | s->nmeal;
   s->nmeal++;
-  sqlite3_bind_int64(st, 1, seq);
-  sqlite3_bind_int64(st, 2, m->id);
-  sqlite3_bind_int64(st, 3, e->id);
-  sqlite3_bind_int64(st, 4, m->site_id);
-  sqlite3_bind_text(st, 5, t, 19, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 6, m->slot, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 7, m->method, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 8, m->device, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 9, m->token, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 10, m->price_fen);
-  sqlite3_bind_int(st, 11, m->nth_slot);
-  sqlite3_bind_int(st, 12, m->nth_day);
-  sqlite3_bind_int(st, 13, m->nth_month);
-  sqlite3_bind_int64(st, 14, v->id);
-  sqlite3_bind_int64(st, 15, r->total);
+  Buf *pb = &s->pend_bytes;
+  x->meal = m->id;
+  x->elder = e->id;
+  x->site = m->site_id;
+  x->slot = m->slot;
+  x->method = pend_str(pb, m->method, m->method ? strlen(m->method) : 0);
+  x->device = pend_str(pb, m->device, m->device ? strlen(m->device) : 0);
+  x->token = pend_str(pb, m->token, m->token ? strlen(m->token) : 0);
+  x->price = m->price_fen;
+  x->nth[0] = m->nth_slot;
+  x->nth[1] = m->nth_day;
+  x->nth[2] = m->nth_month;
+  x->version = v->id;
+  x->subsidy = r->total;
+  x->parts = -1;
   if (r->total > 0) {
     /* most meals repeat the last one's parts: reuse its JSON */
     if (r->nparts != s->last_nparts || memcmp(r->parts, s->last_parts, (size_t)r->nparts * sizeof(ZcPart))) {
@@ -513,7 +580,7 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
       s->last_nparts = r->nparts;
       memcpy(s->last_parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
     }
-    sqlite3_bind_text(st, 16, s->parts.z, (int)s->parts.n, SQLITE_STATIC);
+    x->parts = pend_str(pb, s->parts.z, s->parts.n);
     /* output: one line per payer, then the co-payment */
     b->n = 0;
     for (int i = 0; i < r->nparts; i++) {
@@ -536,12 +603,10 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     sha256_update(&s->out, b->n, (const uint8_t *)b->z);
     s->subsidised++;
     s->total += r->total;
-  } else {
-    sqlite3_bind_null(st, 16);
   }
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  if (pb->oom) return SQLITE_NOMEM;
+  if (++s->npend == MEAL_BATCH) return pend_flush(s);
+  return SQLITE_OK;
 }
 
 static void stats_map_clear(ZcMap *m) {
@@ -877,11 +942,33 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                           -1, &s.ins_item, NULL);
   if (rc) goto error;
   sqlite3_bind_int64(s.ins_meal, 17, s.run);
+  {
+    /* the same INSERT for MEAL_BATCH rows; ?(16*k+i) is column i of row
+    ** k, the run id is the one parameter after them */
+    sqlite3_str *q = sqlite3_str_new(db);
+    int runp = MEAL_BATCH * MEAL_COLS_N + 1;
+    sqlite3_str_appendall(q, "INSERT INTO zhucan_run_meal(seq, run_id, meal_id, elder_id, site_id, served_at, slot, "
+                             "method, device, token, price_fen, nth_slot, nth_day, nth_month, version_id, "
+                             "subsidy_fen, parts) VALUES");
+    for (int k = 0; k < MEAL_BATCH; k++) {
+      int b0 = k * MEAL_COLS_N;
+      sqlite3_str_appendf(q, "%s(?%d,?%d", k ? "," : "", b0 + 1, runp);
+      for (int i = 2; i <= MEAL_COLS_N; i++) sqlite3_str_appendf(q, ",?%d", b0 + i);
+      sqlite3_str_appendall(q, ")");
+    }
+    char *sql = sqlite3_str_finish(q);
+    if (!sql) { rc = SQLITE_NOMEM; goto error; }
+    rc = sqlite3_prepare_v2(db, sql, -1, &s.ins_batch, NULL);
+    sqlite3_free(sql);
+    if (rc) goto error;
+    sqlite3_bind_int64(s.ins_batch, runp, s.run);
+  }
   sqlite3_bind_int64(s.ins_item, 8, s.run);
   sha256_init(&s.in_meals);
   sha256_init(&s.out);
   ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item};
   if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
+  if ((rc = pend_flush(&s))) goto error;
 
   struct sha256_ctx in;
   uint8_t d[SHA256_DIGEST_SIZE];
@@ -935,7 +1022,8 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   sqlite3_finalize(s.ins_meal);
   sqlite3_finalize(s.ins_item);
-  s.ins_meal = s.ins_item = NULL;
+  sqlite3_finalize(s.ins_batch);
+  s.ins_meal = s.ins_item = s.ins_batch = NULL;
   open = 0;
   if ((rc = exec_sql(db, "RELEASE zhucan_settle", &err))) {
     exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
@@ -954,7 +1042,8 @@ error:
   st = NULL;
   sqlite3_finalize(s.ins_meal);
   sqlite3_finalize(s.ins_item);
-  s.ins_meal = s.ins_item = NULL;
+  sqlite3_finalize(s.ins_batch);
+  s.ins_meal = s.ins_item = s.ins_batch = NULL;
   if (open) {
     exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
     exec_sql(db, "RELEASE zhucan_settle", NULL);
@@ -968,6 +1057,7 @@ done:
   sqlite3_free(region_copy);
   buf_free(&s.row);
   buf_free(&s.parts);
+  buf_free(&s.pend_bytes);
   zc_map_clear(&s.elders);
   zc_map_clear(&s.sites);
   zc_map_clear(&s.vers);
