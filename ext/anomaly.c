@@ -303,75 +303,103 @@ typedef struct Meal {
 
 /* A per-scan hash table keyed on text (device ids, card tokens): the text
 ** is copied once per distinct key, never per meal, and nothing is interned
-** on the connection. */
-#define TEXT_INLINE 20
+** on the connection.  An entry is one 64-byte line (aligned): hash, key and
+** card together, so a probe costs one cache miss, and the reader can
+** prefetch that line a row ahead (a city's quarter million cards do not
+** stay in cache). */
+#define TEXT_INLINE 24
 typedef struct Card {
   sqlite3_int64 elder;
   int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
 } Card;
 typedef struct TextEnt {
   uint64_t h;     /* 0: empty slot */
-  int n, val;
-  char k[TEXT_INLINE];  /* a key of up to TEXT_INLINE bytes lives here */
-  char *z;        /* the key, NUL-terminated: k, or a copy for longer keys */
   Card card;      /* card_ix: the card itself, so a token check is one probe */
+  int n, val;
+  char *z;        /* a key of TEXT_INLINE bytes or more: a NUL-terminated copy */
+  char k[TEXT_INLINE];  /* a shorter key lives here, NUL-terminated */
 } TextEnt;
+_Static_assert(sizeof(TextEnt) == 64, "a TextEnt is one cache line");
 typedef struct TextMap {
-  TextEnt *a;
+  TextEnt *a;     /* cap entries, 64-byte aligned inside raw */
+  void *raw;
   int cap, n;     /* cap a power of two */
 } TextMap;
 
+static const char *text_key(const TextEnt *e) { return e->n < TEXT_INLINE ? e->k : e->z; }
+
+/* Eight bytes at a time; never 0 (0 marks an empty slot). */
 static uint64_t text_hash(const char *z, int n) {
-  uint64_t h = 1469598103934665603ull;
-  for (int i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 1099511628211ull;
-  h = zc_hash64(h);  /* FNV's low bits cluster on keys like C0000001, C0000002 */
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, z, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    z += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  memcpy(&w, z, (size_t)n);
+  h = zc_hash64(h ^ w);
   return h ? h : 1;
 }
 
 static void textmap_clear(TextMap *m) {
   for (int i = 0; i < m->cap; i++)
-    if (m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
-  sqlite3_free(m->a);
+    if (m->a[i].h && m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
+  sqlite3_free(m->raw);
   memset(m, 0, sizeof *m);
 }
 
-/* The entry for text z[0..n); with create, a new entry gets val -1.  NULL:
-** absent (create 0) or out of memory (create 1). */
-static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
+/* Start loading the line where the probe for hash h begins. */
+static void textmap_prefetch(const TextMap *m, uint64_t h) {
+  if (m->cap) __builtin_prefetch(&m->a[h & (uint64_t)(m->cap - 1)]);
+}
+
+/* The entry for text z[0..n) of hash h (text_hash); with create, a new
+** entry gets val -1.  NULL: absent (create 0) or out of memory (create 1). */
+static TextEnt *textmap_get_h(TextMap *m, const char *z, int n, uint64_t h, int create) {
   if (m->cap == 0 && !create) return NULL;
-  if (create && 2 * (m->n + 1) > m->cap) {
+  if (create && 4 * (sqlite3_int64)(m->n + 1) > 3 * (sqlite3_int64)m->cap) {
     int ncap = m->cap ? m->cap * 2 : 64;
-    TextEnt *na = sqlite3_malloc64((sqlite3_uint64)ncap * sizeof *na);
-    if (!na) return NULL;
+    void *raw = sqlite3_malloc64((sqlite3_uint64)ncap * sizeof(TextEnt) + 64);
+    if (!raw) return NULL;
+    TextEnt *na = (TextEnt *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     memset(na, 0, (size_t)ncap * sizeof *na);
     for (int i = 0; i < m->cap; i++) {
       if (!m->a[i].h) continue;
       int j = (int)(m->a[i].h & (uint64_t)(ncap - 1));
       while (na[j].h) j = (j + 1) & (ncap - 1);
       na[j] = m->a[i];
-      if (na[j].n < TEXT_INLINE) na[j].z = na[j].k;
     }
-    sqlite3_free(m->a);
+    sqlite3_free(m->raw);
+    m->raw = raw;
     m->a = na;
     m->cap = ncap;
   }
-  uint64_t h = text_hash(z, n);
   int j = (int)(h & (uint64_t)(m->cap - 1));
   for (; m->a[j].h; j = (j + 1) & (m->cap - 1))
-    if (m->a[j].h == h && m->a[j].n == n &&
-        memcmp(n < TEXT_INLINE ? m->a[j].k : m->a[j].z, z, (size_t)n) == 0)
-      return &m->a[j];
+    if (m->a[j].h == h && m->a[j].n == n && memcmp(text_key(&m->a[j]), z, (size_t)n) == 0) return &m->a[j];
   if (!create) return NULL;
-  char *copy = m->a[j].k;
-  if (n >= TEXT_INLINE && !(copy = sqlite3_malloc(n + 1))) return NULL;
-  memcpy(copy, z, (size_t)n);
-  copy[n] = 0;
-  m->a[j].h = h;
-  m->a[j].z = copy;
-  m->a[j].n = n;
-  m->a[j].val = -1;
+  TextEnt *e = &m->a[j];
+  if (n >= TEXT_INLINE) {
+    if (!(e->z = sqlite3_malloc(n + 1))) return NULL;
+    memcpy(e->z, z, (size_t)n);
+    e->z[n] = 0;
+  } else {
+    memcpy(e->k, z, (size_t)n);
+    e->k[n] = 0;
+  }
+  e->h = h;
+  e->n = n;
+  e->val = -1;
   m->n++;
-  return &m->a[j];
+  return e;
+}
+
+static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
+  return textmap_get_h(m, z, n, text_hash(z, n), create);
 }
 
 typedef struct ScanSite {
@@ -519,7 +547,7 @@ static signed char slot_code(const char *z, int n) {
 }
 
 static const Thr *site_thr(Scan *s, const Meal *m, int *rc);
-static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok);
+static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok, uint64_t h);
 
 /* Elders with lives_alone at some time: the only ones whose meals before
 ** the month (beyond the two_sites margin) matter, for gone_quiet.  A dense
@@ -563,6 +591,51 @@ static int device_index(Scan *s, const char *z, int n, int *out) {
   return SQLITE_OK;
 }
 
+/* served_at -> seconds, exactly as zc_time_parse, but the day of the last
+** date part is remembered: meals come in time order, so the date rarely
+** changes from one row to the next and is then not parsed again. */
+typedef struct DayMemo {
+  char ymd[10];
+  int day;        /* ZC_NONE: nothing remembered */
+} DayMemo;
+
+static int two_digits(const char *z, int *v) {
+  if (z[0] < '0' || z[0] > '9' || z[1] < '0' || z[1] > '9') return 0;
+  *v = (z[0] - '0') * 10 + (z[1] - '0');
+  return 1;
+}
+
+static int served_at_parse(DayMemo *dm, const char *z, int n, sqlite3_int64 *t) {
+  int day, hh, mm, ss;
+  if (z == NULL || n != 19 || z[10] != ' ' || z[13] != ':' || z[16] != ':') return 0;
+  if (dm->day != ZC_NONE && memcmp(z, dm->ymd, 10) == 0) {
+    day = dm->day;
+  } else {
+    if ((day = zc_day_parse(z, 10)) == ZC_NONE) return 0;
+    memcpy(dm->ymd, z, 10);
+    dm->day = day;
+  }
+  if (!two_digits(z + 11, &hh) || !two_digits(z + 14, &mm) || !two_digits(z + 17, &ss)) return 0;
+  if (hh > 23 || mm > 59 || ss > 59) return 0;
+  *t = (sqlite3_int64)day * ZC_DAY_SECONDS + hh * 3600 + mm * 60 + ss;
+  return 1;
+}
+
+/* A meal whose token check waits for the next row. */
+typedef struct Pending {
+  int meal;          /* index in s->m; -1: none */
+  int n;
+  const Thr *t;
+  uint64_t h;
+  char tok[48];
+} Pending;
+
+static int pending_check(Scan *s, Pending *p) {
+  int rc = check_meal(s, &s->m[p->meal], p->t, p->tok, p->n, p->h);
+  p->meal = -1;
+  return rc;
+}
+
 /* One read of [lo, next) through the covering index meal_time, in
 ** (served_at, id) order.  The text columns are used during the step only:
 ** the token is checked against the cards and the window against the
@@ -582,9 +655,13 @@ static int load_meals(Scan *s) {
   sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
   s->last_data_day = ZC_NONE;
+  DayMemo memo;
+  memo.day = ZC_NONE;
+  Pending pend;
+  pend.meal = -1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
-    if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
+    if (!served_at_parse(&memo, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
       continue; /* not a time: cannot be placed in any order */
     if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
       s->last_data_day = (int)(t / ZC_DAY_SECONDS);
@@ -625,9 +702,27 @@ static int load_meals(Scan *s) {
       const Thr *th = site_thr(s, m, &rc);
       if (rc) break;
       z = (const char *)sqlite3_column_text(st, 7);
-      if ((rc = check_meal(s, m, th, z, z ? sqlite3_column_bytes(st, 7) : 0))) break;
+      n = z ? sqlite3_column_bytes(st, 7) : 0;
+      /* The card lookup is a cache miss: the check waits a row (its
+      ** findings are sorted later like all others) while its line loads.
+      ** A long token is checked at once. */
+      if (pend.meal >= 0 && (rc = pending_check(s, &pend))) break;
+      if (n > 0 && n <= (int)sizeof pend.tok) {
+        pend.meal = s->nm;
+        pend.t = th;
+        pend.n = n;
+        memcpy(pend.tok, z, (size_t)n);
+        pend.h = text_hash(z, n);
+        textmap_prefetch(&s->card_ix, pend.h);
+      } else if ((rc = check_meal(s, m, th, z, n, n > 0 ? text_hash(z, n) : 0))) {
+        break;
+      }
     }
     s->nm++;
+  }
+  if (rc == SQLITE_DONE && pend.meal >= 0) {
+    int rc2 = pending_check(s, &pend);
+    if (rc2) rc = rc2;
   }
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
@@ -706,20 +801,26 @@ static int has_status(const ZcElderRec *r, int bit) {
   return 0;
 }
 
+/* d, formatted once (d[0] == 0: not yet): a day is formatted only for a finding. */
+static const char *day_text(char d[11], int day) {
+  if (!d[0]) zc_day_format(day, d);
+  return d;
+}
+
 /* Meal-level checks of one in-scope meal that need the elder's record. */
 static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const Thr *t,
                             int *elig_day, const ZcPolicyVersion **elig_v, int *elig_ok,
                             const char **elig_reason) {
   int rc = SQLITE_OK;
-  char d[11];
-  zc_day_format(m->day, d);
+  char d[11];   /* the day, formatted for a finding (most meals have none) */
+  d[0] = 0;
   if (r->died_on != ZC_NONE && m->day >= r->died_on) {
     char dd[11];
     zc_day_format(r->died_on, dd);
     rc = finding_add(&s->out, K_AFTER_DEATH, m->site, m->elder, m->id, m->t, 0, 0,
                      m->day == r->died_on
-                         ? sqlite3_mprintf("meal on %s, the day the elder died", d)
-                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", d,
+                         ? sqlite3_mprintf("meal on %s, the day the elder died", day_text(d, m->day))
+                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", day_text(d, m->day),
                                            m->day - r->died_on, dd));
     if (rc) return rc;
   }
@@ -728,13 +829,13 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
     char from[11];
     zc_day_format(h->from, from);
     rc = finding_add(&s->out, K_IN_HOSPITAL, m->site, m->elder, m->id, m->t, 0, 0,
-                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", d, from));
+                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", day_text(d, m->day), from));
     if (rc) return rc;
   }
   if (!zc_elder_agreement(r, m->day, m->site)) {
     rc = finding_add(&s->out, K_NO_AGREEMENT, m->site, m->elder, m->id, m->t, 0, 0,
                      sqlite3_mprintf("no three-party meal agreement with site %lld in force on %s",
-                                     m->site, d));
+                                     m->site, day_text(d, m->day)));
     if (rc) return rc;
   }
   if (t->v) {
@@ -748,7 +849,7 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
     }
     if (!*elig_ok) {
       rc = finding_add(&s->out, K_NOT_ELIGIBLE, m->site, m->elder, m->id, m->t, 0, 0,
-                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", d,
+                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", day_text(d, m->day),
                                        t->v->name, *elig_reason ? *elig_reason : "no reason given"));
       if (rc) return rc;
     }
@@ -756,12 +857,12 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
   return rc;
 }
 
-/* Checks that need no elder record: the token (its text, during the step
-** that read it) and the window.  Runs while the meals are read. */
-static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok) {
+/* Checks that need no elder record: the token (its text, h its
+** text_hash) and the window.  Runs while the meals are read. */
+static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok, uint64_t h) {
   int rc = SQLITE_OK;
   if (tok && ntok > 0) {
-    TextEnt *e = textmap_get(&s->card_ix, tok, ntok, 0);
+    TextEnt *e = textmap_get_h(&s->card_ix, tok, ntok, h, 0);
     char *why = NULL;
     const Card *c = e ? &e->card : NULL;
     if (!c || c->elder != m->elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
@@ -980,7 +1081,7 @@ static int device_pass(Scan *s) {
   s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
   if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
   for (int i = 0; i < s->dev_ix.cap; i++)
-    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = s->dev_ix.a[i].z;
+    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = text_key(&s->dev_ix.a[i]);
   if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
   dm = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *dm);
   if (!dm) { rc = SQLITE_NOMEM; goto done; }
