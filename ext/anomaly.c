@@ -39,14 +39,18 @@
 **      meals in the month at sites at or under the region.
 **      Text columns are used during the step only (nothing interned per
 **      meal): the token is checked against a per-scan hash of the cards
-**      (revoked_card), the time against the window (out_of_hours), the
-**      device becomes a dense per-scan index; lookback meals older than the
-**      two_sites margin are kept only for elders who ever live alone.
-**   3. Two stable counting sorts (dense arrays by elder id and device)
-**      copy the meals into the orders (elder, served_at, id) and (device,
-**      served_at, id).  The elder pass runs repeat_meal, two_sites,
-**      after_death, in_hospital, no_agreement, not_eligible and gone_quiet;
-**      the device pass runs card_burst.  Per-site counters collected while
+**      (revoked_card; the check waits one row behind a prefetch of its
+**      hash line), the time against the window (out_of_hours), the device
+**      becomes a dense per-scan index, the elder a per-scan key in order
+**      of first appearance; lookback meals older than the two_sites margin
+**      are kept only for elders who ever live alone.  A meal is 32 bytes
+**      (time from the first day read, elder key, site index; the rare slot
+**      word that is not breakfast, lunch or dinner is kept by meal id).
+**   3. Two stable counting sorts scatter the meals into one buffer, first
+**      in (device, served_at, id) order for the device pass (card_burst),
+**      then in (elder, served_at, id) order for the elder pass
+**      (repeat_meal, two_sites, after_death, in_hospital, no_agreement,
+**      not_eligible and gone_quiet).  Per-site counters collected while
 **      reading give manual_heavy, and with site_report, over_report.
 **      The elder pass takes the elders' records (the ZcElderRec of
 **      zc_elder_rec) from one scan each of elder, elder_status, agreement
@@ -296,12 +300,18 @@ static int thr_get(ThrCache *c, int row, const char *code, int day, const Thr **
 
 enum { M_CARD, M_FACE, M_MANUAL, M_DELIVERY, M_OTHER };
 
+/* 32 bytes a meal (a city month is five million): times are seconds from
+** the start of the first day read, elders, sites and slot words are per-scan
+** numbers or looked up by meal id (meal_t, meal_elder, meal_site,
+** meal_slot_word). */
 typedef struct Meal {
-  sqlite3_int64 id, elder, site, t;
-  const char *slot_word;   /* interned: the three slot words, or a rare unknown word */
-  int day, site_ix;        /* site_ix -1: unknown site */
+  sqlite3_int64 id;
+  int rt;                  /* served_at: seconds since day lo began */
+  int day;
+  int ek;                  /* elder key: s->eid[ek] is the elder id */
+  int site_ix;             /* index in s->sites; < 0: site id s->xsite[-1 - site_ix], not in table site */
   int dev;                 /* per-scan device index; -1: none, or not a card/face meal */
-  signed char slot;        /* ZC_BREAKFAST.. or -1 */
+  signed char slot;        /* ZC_BREAKFAST.. or -1 (the word: s->odd_slot by meal id) */
   unsigned char method, in_scope;
 } Meal;
 
@@ -434,6 +444,16 @@ typedef struct Scan {
   sqlite3_int64 keep_from;    /* lookback meals before this second are kept only for gone_quiet */
   Meal *m;
   int nm, capm;
+  Meal *buf;              /* nm meals: in device order, then in elder order */
+  sqlite3_int64 t0;       /* lo * ZC_DAY_SECONDS: Meal.rt is from here */
+  int *ekey;              /* elder id (0..nquiet-1) -> elder key, -1 none yet */
+  ZcMap ekey_big;         /* other elder ids -> key */
+  sqlite3_int64 *eid;     /* elder key -> id */
+  int neld, capeld;
+  sqlite3_int64 *xsite;   /* site ids of meals that are not in table site */
+  int nxsite, capxsite;
+  ZcMap xsite_ix;         /* such an id -> index in xsite */
+  ZcMap odd_slot;         /* meal id -> interned slot word, for a slot not breakfast, lunch or dinner */
   const char *slot_words[ZC_NSLOT];
   FindingList out;
   char **pzErr;
@@ -451,6 +471,13 @@ static void scan_clear(Scan *s) {
   sqlite3_free(s->quiet_flag);
   zc_map_clear(&s->quiet_big);
   sqlite3_free(s->m);
+  sqlite3_free(s->buf);
+  sqlite3_free(s->ekey);
+  zc_map_clear(&s->ekey_big);
+  sqlite3_free(s->eid);
+  sqlite3_free(s->xsite);
+  zc_map_clear(&s->xsite_ix);
+  zc_map_clear(&s->odd_slot);
   findings_clear(&s->out);
 }
 
@@ -508,6 +535,17 @@ static int site_lookup(Scan *s, sqlite3_int64 id) {
   if (s->site_dense) return id >= 0 && id < s->nsite_dense ? s->site_dense[id] : -1;
   sqlite3_int64 *v = zc_map_slot(&s->site_ix, id, 0, NULL);
   return v ? (int)*v : -1;
+}
+
+static sqlite3_int64 meal_t(const Scan *s, const Meal *m) { return s->t0 + m->rt; }
+static sqlite3_int64 meal_elder(const Scan *s, const Meal *m) { return s->eid[m->ek]; }
+static sqlite3_int64 meal_site(const Scan *s, const Meal *m) {
+  return m->site_ix >= 0 ? s->sites[m->site_ix].f->id : s->xsite[-1 - m->site_ix];
+}
+static const char *meal_slot_word(Scan *s, const Meal *m) {
+  if (m->slot >= 0) return s->slot_words[m->slot];
+  sqlite3_int64 *v = zc_map_slot(&s->odd_slot, m->id, 0, NULL);
+  return v ? (const char *)(intptr_t)*v : "";
 }
 
 static int day_col(sqlite3_stmt *st, int c) {
@@ -568,8 +606,10 @@ static int load_quiet_flags(Scan *s) {
   st = NULL;
   if (s->nquiet) {
     s->quiet_flag = sqlite3_malloc64((sqlite3_uint64)s->nquiet);
-    if (!s->quiet_flag) return SQLITE_NOMEM;
+    s->ekey = sqlite3_malloc64((sqlite3_uint64)s->nquiet * sizeof *s->ekey);
+    if (!s->quiet_flag || !s->ekey) return SQLITE_NOMEM;
     memset(s->quiet_flag, 0, (size_t)s->nquiet);
+    memset(s->ekey, 0xff, (size_t)s->nquiet * sizeof *s->ekey);  /* -1 */
   }
   if ((rc = prepare(s, &st, "SELECT elder_id FROM elder_status WHERE status = 'lives_alone'"))) return rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -584,6 +624,58 @@ static int load_quiet_flags(Scan *s) {
 static int quiet_flagged(Scan *s, sqlite3_int64 id) {
   if (id >= 0 && id < s->nquiet) return s->quiet_flag[id];
   return zc_map_slot(&s->quiet_big, id, 0, NULL) != NULL;
+}
+
+/* The per-scan key of an elder id, numbering new ones in order of first
+** appearance (the order of the elder pass). */
+static int elder_key(Scan *s, sqlite3_int64 id, int *out) {
+  int *slot = NULL;
+  sqlite3_int64 *v = NULL;
+  if (id >= 0 && id < s->nquiet) {
+    slot = &s->ekey[id];
+    if (*slot >= 0) { *out = *slot; return SQLITE_OK; }
+  } else {
+    int isnew = 0;
+    if (!(v = zc_map_slot(&s->ekey_big, id, 1, &isnew))) return SQLITE_NOMEM;
+    if (!isnew) { *out = (int)*v; return SQLITE_OK; }
+  }
+  if (s->neld == s->capeld) {
+    int ncap = s->capeld ? s->capeld * 2 : 1024;
+    sqlite3_int64 *ne = sqlite3_realloc64(s->eid, (sqlite3_uint64)ncap * sizeof *ne);
+    if (!ne) return SQLITE_NOMEM;
+    s->eid = ne;
+    s->capeld = ncap;
+  }
+  s->eid[s->neld] = id;
+  if (slot) *slot = s->neld;
+  else *v = s->neld;
+  *out = s->neld++;
+  return SQLITE_OK;
+}
+
+/* The site index of a meal's site id: its index in s->sites, or for an id
+** not in table site, -1 - its index in s->xsite. */
+static int site_index(Scan *s, sqlite3_int64 id, int *out) {
+  int ix = site_lookup(s, id);
+  if (ix < 0) {
+    int isnew = 0;
+    sqlite3_int64 *v = zc_map_slot(&s->xsite_ix, id, 1, &isnew);
+    if (!v) return SQLITE_NOMEM;
+    if (isnew) {
+      if (s->nxsite == s->capxsite) {
+        int ncap = s->capxsite ? s->capxsite * 2 : 16;
+        sqlite3_int64 *nx = sqlite3_realloc64(s->xsite, (sqlite3_uint64)ncap * sizeof *nx);
+        if (!nx) return SQLITE_NOMEM;
+        s->xsite = nx;
+        s->capxsite = ncap;
+      }
+      s->xsite[s->nxsite] = id;
+      *v = s->nxsite++;
+    }
+    ix = -1 - (int)*v;
+  }
+  *out = ix;
+  return SQLITE_OK;
 }
 
 /* The dense index of a device (text), numbering new ones. */
@@ -677,17 +769,22 @@ static int load_meals(Scan *s) {
       s->m = nm;
       s->capm = ncap;
     }
+    if (t < s->t0 || t - s->t0 > INT_MAX) continue; /* cannot happen: served_at is in [lo, next) */
     Meal *m = &s->m[s->nm];
     m->id = sqlite3_column_int64(st, 0);
-    m->elder = elder;
-    m->site = sqlite3_column_int64(st, 2);
-    m->t = t;
+    if ((rc = elder_key(s, elder, &m->ek))) break;
+    m->rt = (int)(t - s->t0);
     m->day = (int)(t / ZC_DAY_SECONDS);
     const char *z = (const char *)sqlite3_column_text(st, 4);
     int n = sqlite3_column_bytes(st, 4);
     m->slot = z ? slot_code(z, n) : -1;
-    m->slot_word = m->slot >= 0 ? s->slot_words[m->slot] : zc_intern(s->zc, z ? z : "", z ? n : 0);
-    if (!m->slot_word) { rc = SQLITE_NOMEM; break; }
+    if (m->slot < 0) {
+      /* a rare other word, kept by meal id */
+      const char *w = zc_intern(s->zc, z ? z : "", z ? n : 0);
+      sqlite3_int64 *v = w ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
+      if (!v) { rc = SQLITE_NOMEM; break; }
+      *v = (sqlite3_int64)(intptr_t)w;
+    }
     z = (const char *)sqlite3_column_text(st, 5);
     m->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
     m->dev = -1;
@@ -696,7 +793,7 @@ static int load_meals(Scan *s) {
       n = sqlite3_column_bytes(st, 6);
       if (z && n > 0 && (rc = device_index(s, z, n, &m->dev))) break;
     }
-    m->site_ix = site_lookup(s, m->site);
+    if ((rc = site_index(s, sqlite3_column_int64(st, 2), &m->site_ix))) break;
     m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
     if (m->in_scope) {
       ScanSite *p = &s->sites[m->site_ix];
@@ -735,33 +832,32 @@ static int load_meals(Scan *s) {
   return rc;
 }
 
-/* Stable counting sort of meal indices by a dense key (key[i] < nkey, or -1
-** to leave meal i out).  Input order is (served_at, id); so is each key's
-** run.  *pord gets the order, *pn its length; starts[k]..starts[k+1]. */
-static int counting_sort(const int *key, int n, int nkey, int **pord, int *pn, int **pstarts) {
+/* Stable counting sort of the meals by a dense key, the device (by_dev;
+** -1: not a card/face meal on a device, left out) or the elder, scattered
+** into out in one pass over s->m: each key's run keeps the input order
+** (served_at, id).  Key k's run is out[starts[k]..starts[k+1]). */
+static int sort_meals(const Scan *s, int by_dev, int nkey, Meal *out, int **pstarts) {
   int *starts = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *starts);
-  int *ord = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *ord);
-  if (!starts || !ord) {
-    sqlite3_free(starts);
-    sqlite3_free(ord);
-    return SQLITE_NOMEM;
-  }
-  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
-  for (int i = 0; i < n; i++)
-    if (key[i] >= 0) starts[key[i] + 1]++;
-  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
   int *fill = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *fill);
-  if (!fill) {
+  if (!starts || !fill) {
     sqlite3_free(starts);
-    sqlite3_free(ord);
+    sqlite3_free(fill);
     return SQLITE_NOMEM;
   }
+  const Meal *m = s->m;
+  int n = s->nm;
+  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
+  for (int i = 0; i < n; i++) {
+    int k = by_dev ? m[i].dev : m[i].ek;
+    if (k >= 0) starts[k + 1]++;
+  }
+  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
   memcpy(fill, starts, ((size_t)nkey + 1) * sizeof *fill);
-  for (int i = 0; i < n; i++)
-    if (key[i] >= 0) ord[fill[key[i]]++] = i;
+  for (int i = 0; i < n; i++) {
+    int k = by_dev ? m[i].dev : m[i].ek;
+    if (k >= 0) out[fill[k]++] = m[i];
+  }
   sqlite3_free(fill);
-  *pord = ord;
-  *pn = starts[nkey];
   *pstarts = starts;
   return SQLITE_OK;
 }
@@ -816,12 +912,13 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
                             int *elig_day, const ZcPolicyVersion **elig_v, int *elig_ok,
                             const char **elig_reason) {
   int rc = SQLITE_OK;
+  sqlite3_int64 site = meal_site(s, m), elder = meal_elder(s, m), at = meal_t(s, m);
   char d[11];   /* the day, formatted for a finding (most meals have none) */
   d[0] = 0;
   if (r->died_on != ZC_NONE && m->day >= r->died_on) {
     char dd[11];
     zc_day_format(r->died_on, dd);
-    rc = finding_add(&s->out, K_AFTER_DEATH, m->site, m->elder, m->id, m->t, 0, 0,
+    rc = finding_add(&s->out, K_AFTER_DEATH, site, elder, m->id, at, 0, 0,
                      m->day == r->died_on
                          ? sqlite3_mprintf("meal on %s, the day the elder died", day_text(d, m->day))
                          : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", day_text(d, m->day),
@@ -832,14 +929,14 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
   if (h) {
     char from[11];
     zc_day_format(h->from, from);
-    rc = finding_add(&s->out, K_IN_HOSPITAL, m->site, m->elder, m->id, m->t, 0, 0,
+    rc = finding_add(&s->out, K_IN_HOSPITAL, site, elder, m->id, at, 0, 0,
                      sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", day_text(d, m->day), from));
     if (rc) return rc;
   }
-  if (!zc_elder_agreement(r, m->day, m->site)) {
-    rc = finding_add(&s->out, K_NO_AGREEMENT, m->site, m->elder, m->id, m->t, 0, 0,
+  if (!zc_elder_agreement(r, m->day, site)) {
+    rc = finding_add(&s->out, K_NO_AGREEMENT, site, elder, m->id, at, 0, 0,
                      sqlite3_mprintf("no three-party meal agreement with site %lld in force on %s",
-                                     m->site, day_text(d, m->day)));
+                                     site, day_text(d, m->day)));
     if (rc) return rc;
   }
   if (t->v) {
@@ -852,7 +949,7 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
       *elig_v = t->v;
     }
     if (!*elig_ok) {
-      rc = finding_add(&s->out, K_NOT_ELIGIBLE, m->site, m->elder, m->id, m->t, 0, 0,
+      rc = finding_add(&s->out, K_NOT_ELIGIBLE, site, elder, m->id, at, 0, 0,
                        sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", day_text(d, m->day),
                                        t->v->name, *elig_reason ? *elig_reason : "no reason given"));
       if (rc) return rc;
@@ -865,18 +962,20 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
 ** text_hash) and the window.  Runs while the meals are read. */
 static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok, uint64_t h) {
   int rc = SQLITE_OK;
+  sqlite3_int64 site = meal_site(s, m), elder = meal_elder(s, m), at = meal_t(s, m);
+  const char *word = meal_slot_word(s, m);
   if (tok && ntok > 0) {
     TextEnt *e = textmap_get_h(&s->card_ix, tok, ntok, h, 0);
     char *why = NULL;
     const Card *c = e ? &e->card : NULL;
-    if (!c || c->elder != m->elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
+    if (!c || c->elder != elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
       char d[11], x[11];
       zc_day_format(m->day, d);
       if (!c) {
         why = sqlite3_mprintf("token %.*s is not a registered card or face id", ntok, tok);
-      } else if (c->elder != m->elder) {
+      } else if (c->elder != elder) {
         why = sqlite3_mprintf("token %.*s belongs to elder %lld, not to elder %lld", ntok, tok, c->elder,
-                              m->elder);
+                              elder);
       } else if (c->issued == ZC_NONE) {
         why = sqlite3_mprintf("token %.*s has no valid issue date", ntok, tok);
       } else if (m->day < c->issued) {
@@ -890,25 +989,25 @@ static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int
       }
     }
     if (why) {
-      rc = finding_add(&s->out, K_REVOKED_CARD, m->site, m->elder, m->id, m->t, 0, 0, why);
+      rc = finding_add(&s->out, K_REVOKED_CARD, site, elder, m->id, at, 0, 0, why);
       if (rc) return rc;
     }
   }
-  int secs = (int)(m->t % ZC_DAY_SECONDS);
+  int secs = (int)(at % ZC_DAY_SECONDS);
   if (m->slot >= 0 && secs >= t->win[m->slot].from && secs <= t->win[m->slot].to) return rc;
   char hm[9];
-  fmt_clock(m->t, hm);
+  fmt_clock(at, hm);
   if (m->slot < 0) {
-    rc = finding_add(&s->out, K_OUT_OF_HOURS, m->site, m->elder, m->id, m->t, 0, 0,
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
                      sqlite3_mprintf("meal at %s with slot '%q', which is not breakfast, lunch or dinner",
-                                     hm, m->slot_word));
+                                     hm, word));
   } else if (secs < t->win[m->slot].from || secs > t->win[m->slot].to) {
     char a[9], b[9];
     zc_clock_format(t->win[m->slot].from, a);
     zc_clock_format(t->win[m->slot].to, b);
-    rc = finding_add(&s->out, K_OUT_OF_HOURS, m->site, m->elder, m->id, m->t, 0, 0,
-                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", m->slot_word, hm,
-                                     m->slot_word, a, b));
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", word, hm,
+                                     word, a, b));
   }
   return rc;
 }
@@ -1082,48 +1181,24 @@ sqlerr:
 }
 
 static int elder_pass(Scan *s) {
-  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
+  int rc = SQLITE_OK, *starts = NULL, nkey = s->neld;
   unsigned char *ate = NULL;
-  Meal *em = NULL;
-  int *dk = NULL;   /* elder id -> key, when ids are dense (ids of table elder: 0..nquiet-1) */
-  ZcMap dense;      /* the others */
-  ElderBook book;   /* records of the elders with a key in dk */
+  Meal *em = s->buf;  /* the meals in (elder, served_at, id) order */
+  ElderBook book;     /* records of the elders with a dense id (s->ekey) */
   memset(&book, 0, sizeof book);
-  zc_map_init(&dense);
-  key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
   ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
-  if (s->nquiet) dk = sqlite3_malloc64((sqlite3_uint64)s->nquiet * sizeof *dk);
-  if (!key || !ate || (s->nquiet && !dk)) { rc = SQLITE_NOMEM; goto done; }
-  if (dk) memset(dk, 0xff, (size_t)s->nquiet * sizeof *dk);  /* -1 */
-  for (int i = 0; i < s->nm; i++) {
-    sqlite3_int64 id = s->m[i].elder;
-    if (id >= 0 && id < s->nquiet) {
-      if (dk[id] < 0) dk[id] = nkey++;
-      key[i] = dk[id];
-      continue;
-    }
-    int isnew = 0;
-    sqlite3_int64 *v = zc_map_slot(&dense, id, 1, &isnew);
-    if (!v) { rc = SQLITE_NOMEM; goto done; }
-    if (isnew) *v = nkey++;
-    key[i] = (int)*v;
-  }
-  if (dk && (rc = book_load(s, dk, nkey, &book))) goto done;
-  if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
-  /* the meals in (elder, served_at, id) order, copied in one tight loop
-  ** (the passes then read them in sequence, not by scattered index) */
-  em = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *em);
-  if (!em) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < n; i++) em[i] = s->m[ord[i]];
-  sqlite3_free(ord);
-  ord = NULL;
+  if (!ate) { rc = SQLITE_NOMEM; goto done; }
+  if (s->ekey && (rc = book_load(s, s->ekey, nkey, &book))) goto done;
+  if ((rc = sort_meals(s, 0, nkey, em, &starts))) goto done;
+  sqlite3_free(s->m);  /* every meal is in em now */
+  s->m = NULL;
   for (int k = 0; k < nkey; k++) {
     int a = starts[k], b = starts[k + 1], any = 0;
     for (int i = a; i < b && !any; i++) any = em[i].in_scope;
-    sqlite3_int64 elder = em[a].elder;
+    sqlite3_int64 elder = s->eid[k];
     const ZcElderRec *r = NULL;
     char *err = NULL;
-    int bk = dk ? book_key(s, dk, elder) : -1;
+    int bk = s->ekey ? book_key(s, s->ekey, elder) : -1;
     if (bk >= 0) {
       r = book.found[bk] ? &book.rec[bk] : NULL;  /* not found: not in table elder */
     } else if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR) {
@@ -1143,23 +1218,25 @@ static int elder_pass(Scan *s) {
     const char *elig_reason = NULL;
     for (int i = a; i < b; i++) {
       const Meal *m = &em[i];
+      const char *word = meal_slot_word(s, m);
       int ns, nd, nmo;
       if (i == a || m->day != em[i - 1].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
-      zc_ord_next(&o, m->day, m->slot_word, &ns, &nd, &nmo);
-      int si = zc_slot_index(m->slot_word); /* the same counter zc_ord_next uses */
+      zc_ord_next(&o, m->day, word, &ns, &nd, &nmo);
+      int si = m->slot >= 0 ? m->slot : zc_slot_index(word); /* the same counter zc_ord_next uses */
       if (si < 0) si = 3;
       if (first_of[si] < 0) first_of[si] = i;
       if (!m->in_scope) continue;
       const Thr *t = site_thr(s, m, &rc);
       if (rc) goto done;
+      sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
       if (ns > 1) {
         const Meal *f = &em[first_of[si]];
         char hm[9];
-        fmt_clock(f->t, hm);
-        if ((rc = finding_add(&s->out, K_REPEAT_MEAL, m->site, m->elder, m->id, m->t, 0, 0,
+        fmt_clock(meal_t(s, f), hm);
+        if ((rc = finding_add(&s->out, K_REPEAT_MEAL, site, elder, m->id, at, 0, 0,
                               sqlite3_mprintf("%s already eaten at %s at site %lld (meal %lld); this is "
                                               "meal %d of that %s",
-                                              m->slot_word, hm, f->site, f->id, ns, m->slot_word))))
+                                              word, hm, meal_site(s, f), f->id, ns, word))))
           goto done;
       }
       /* two_sites: the nearest earlier meal at another site within the
@@ -1167,15 +1244,15 @@ static int elder_pass(Scan *s) {
       double travel = t->travel_minutes * 60;
       for (int j = i - 1; j >= a; j--) {
         const Meal *p = &em[j];
-        if ((double)(m->t - p->t) >= travel) break;
-        if (p->site != m->site) {
+        if ((double)(m->rt - p->rt) >= travel) break;
+        if (p->site_ix != m->site_ix) {
           char hm[9];
-          fmt_clock(p->t, hm);
-          char *gap = fmt_duration(m->t - p->t), *lim = fmt_number(t->travel_minutes);
-          rc = finding_add(&s->out, K_TWO_SITES, m->site, m->elder, m->id, m->t, 0, 0,
+          fmt_clock(meal_t(s, p), hm);
+          char *gap = fmt_duration(m->rt - p->rt), *lim = fmt_number(t->travel_minutes);
+          rc = finding_add(&s->out, K_TWO_SITES, site, elder, m->id, at, 0, 0,
                            gap && lim ? sqlite3_mprintf("meal at site %lld only %s after a meal at site "
                                                         "%lld at %s (meal %lld); travel between sites takes %s min",
-                                                        m->site, gap, p->site, hm, p->id, lim)
+                                                        site, gap, meal_site(s, p), hm, p->id, lim)
                                       : NULL);
           sqlite3_free(gap);
           sqlite3_free(lim);
@@ -1186,9 +1263,8 @@ static int elder_pass(Scan *s) {
       if (r) {
         if ((rc = check_elder_meal(s, m, r, t, &elig_day, &elig_v, &elig_ok, &elig_reason))) goto done;
       } else {
-        if ((rc = finding_add(&s->out, K_UNKNOWN_ELDER, m->site, m->elder, m->id, m->t, 0, 0,
-                              sqlite3_mprintf("meal for elder %lld, who is not in the elder table",
-                                              m->elder))))
+        if ((rc = finding_add(&s->out, K_UNKNOWN_ELDER, site, elder, m->id, at, 0, 0,
+                              sqlite3_mprintf("meal for elder %lld, who is not in the elder table", elder))))
           goto done;
       }
     }
@@ -1199,32 +1275,22 @@ static int elder_pass(Scan *s) {
   }
 done:
   book_clear(&book);
-  zc_map_clear(&dense);
-  sqlite3_free(dk);
-  sqlite3_free(em);
-  sqlite3_free(key);
-  sqlite3_free(ord);
   sqlite3_free(starts);
   sqlite3_free(ate);
   return rc;
 }
 
 static int device_pass(Scan *s) {
-  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = s->ndev;
+  int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
   unsigned char *mark = NULL;
-  Meal *dm = NULL;   /* card/face meals in (device, served_at, id) order */
-  key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
-  if (!key) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < s->nm; i++) key[i] = s->m[i].dev;  /* -1: not a card/face meal on a device */
+  Meal *dm = s->buf;   /* card/face meals in (device, served_at, id) order */
   /* names by index (entries no longer move: the map is complete) */
   s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
   if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
   for (int i = 0; i < s->dev_ix.cap; i++)
     if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = text_key(&s->dev_ix.a[i]);
-  if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
-  dm = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *dm);
-  if (!dm) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < n; i++) dm[i] = s->m[ord[i]];
+  if ((rc = sort_meals(s, 1, nkey, dm, &starts))) goto done;
+  int n = starts[nkey];
   mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
   if (!mark) { rc = SQLITE_NOMEM; goto done; }
   memset(mark, 0, (size_t)n + 1);
@@ -1239,7 +1305,7 @@ static int device_pass(Scan *s) {
       int need = (int)ceil(t->burst_count);
       int j = i + need - 1;
       if (j >= b) continue;
-      if ((double)(dm[j].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
+      if ((double)(dm[j].rt - m->rt) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
     }
     /* report each marked meal with the run of marked meals around it; a
     ** run ends where the next marked meal is more than burst_seconds later
@@ -1249,28 +1315,25 @@ static int device_pass(Scan *s) {
       const Thr *t = site_thr(s, &dm[i], &rc);
       if (rc) goto done;
       int j = i + 1;
-      while (j < b && mark[j] && (double)(dm[j].t - dm[j - 1].t) <= t->burst_seconds) j++;
+      while (j < b && mark[j] && (double)(dm[j].rt - dm[j - 1].rt) <= t->burst_seconds) j++;
       const Meal *f = &dm[i], *l = &dm[j - 1];
       char c1[9], c2[9];
-      fmt_clock(f->t, c1);
-      fmt_clock(l->t, c2);
+      fmt_clock(meal_t(s, f), c1);
+      fmt_clock(meal_t(s, l), c2);
       for (int x = i; x < j; x++) {
         const Meal *m = &dm[x];
         if (!m->in_scope) continue;
-        if ((rc = finding_add(&s->out, K_CARD_BURST, m->site, m->elder, m->id, m->t, 0, 0,
+        if ((rc = finding_add(&s->out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
                               sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
-                                              j - i, s->dev_name[m->dev], l->t - f->t, c1, c2))))
+                                              j - i, s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2))))
           goto done;
       }
       i = j;
     }
   }
 done:
-  sqlite3_free(key);
-  sqlite3_free(ord);
   sqlite3_free(starts);
   sqlite3_free(mark);
-  sqlite3_free(dm);
   return rc;
 }
 
@@ -1380,6 +1443,7 @@ static int run_scan(Scan *s) {
   int lb;
   if ((rc = lookback(s, &lb))) return rc;
   s->lo = s->first - lb;
+  s->t0 = (sqlite3_int64)s->lo * ZC_DAY_SECONDS;
   {
     /* two_sites looks back at most the largest travel time of any version */
     double tm = s->tc.none.travel_minutes;
@@ -1390,8 +1454,10 @@ static int run_scan(Scan *s) {
   if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = load_cards(s))) return rc;
   if ((rc = load_meals(s))) return rc;
-  if ((rc = elder_pass(s))) return rc;
+  s->buf = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *s->buf);
+  if (!s->buf) return SQLITE_NOMEM;
   if ((rc = device_pass(s))) return rc;
+  if ((rc = elder_pass(s))) return rc;  /* last: it frees s->m */
   if ((rc = site_checks(s))) return rc;
   if (s->out.n > 1) qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
   return SQLITE_OK;
