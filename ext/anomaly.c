@@ -42,7 +42,8 @@
 **      (revoked_card; the check waits one row behind a prefetch of its
 **      hash line), the time against the window (out_of_hours), the device
 **      becomes a dense per-scan index, the elder a per-scan key in order
-**      of first appearance; lookback meals older than the two_sites margin
+**      of first appearance (prefetched as soon as the row's elder id is
+**      read); lookback meals older than the two_sites margin
 **      are kept only for elders who ever live alone.  A meal is 32 bytes
 **      (time from the first day read, elder key, site index; the rare slot
 **      word that is not breakfast, lunch or dinner is kept by meal id).
@@ -589,7 +590,8 @@ static signed char slot_code(const char *z, int n) {
 }
 
 static const Thr *site_thr(Scan *s, const Meal *m, int *rc);
-static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok, uint64_t h);
+static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
+                      uint64_t h);
 
 /* Elders with lives_alone at some time: the only ones whose meals before
 ** the month (beyond the two_sites margin) matter, for gone_quiet.  A dense
@@ -721,13 +723,14 @@ static int served_at_parse(DayMemo *dm, const char *z, int n, sqlite3_int64 *t) 
 typedef struct Pending {
   int meal;          /* index in s->m; -1: none */
   int n;
+  sqlite3_int64 elder;
   const Thr *t;
   uint64_t h;
   char tok[48];
 } Pending;
 
 static int pending_check(Scan *s, Pending *p) {
-  int rc = check_meal(s, &s->m[p->meal], p->t, p->tok, p->n, p->h);
+  int rc = check_meal(s, &s->m[p->meal], p->elder, p->t, p->tok, p->n, p->h);
   p->meal = -1;
   return rc;
 }
@@ -757,6 +760,8 @@ static int load_meals(Scan *s) {
   pend.meal = -1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
+    /* the elder's key is a cache miss: start loading it while the row is parsed */
+    if (elder >= 0 && elder < s->nquiet) __builtin_prefetch(&s->ekey[elder]);
     if (!served_at_parse(&memo, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
       continue; /* not a time: cannot be placed in any order */
     if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
@@ -810,12 +815,13 @@ static int load_meals(Scan *s) {
       if (pend.meal >= 0 && (rc = pending_check(s, &pend))) break;
       if (n > 0 && n <= (int)sizeof pend.tok) {
         pend.meal = s->nm;
+        pend.elder = elder;
         pend.t = th;
         pend.n = n;
         memcpy(pend.tok, z, (size_t)n);
         pend.h = text_hash(z, n);
         textmap_prefetch(&s->card_ix, pend.h);
-      } else if ((rc = check_meal(s, m, th, z, n, n > 0 ? text_hash(z, n) : 0))) {
+      } else if ((rc = check_meal(s, m, elder, th, z, n, n > 0 ? text_hash(z, n) : 0))) {
         break;
       }
     }
@@ -959,10 +965,12 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
 }
 
 /* Checks that need no elder record: the token (its text, h its
-** text_hash) and the window.  Runs while the meals are read. */
-static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok, uint64_t h) {
+** text_hash) and the window.  Runs while the meals are read; elder is
+** meal_elder(s, m). */
+static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
+                      uint64_t h) {
   int rc = SQLITE_OK;
-  sqlite3_int64 site = meal_site(s, m), elder = meal_elder(s, m), at = meal_t(s, m);
+  sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
   const char *word = meal_slot_word(s, m);
   if (tok && ntok > 0) {
     TextEnt *e = textmap_get_h(&s->card_ix, tok, ntok, h, 0);
