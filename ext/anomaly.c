@@ -1063,9 +1063,10 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
 ** point queries per elder (a city month has 160 000 diners).  The records
 ** are the ones zc_elder_rec builds (facts.c, load_elder), per scan:
 ** identity, region and death from elder; statuses, agreements and bed stays
-** as intervals in the order of the per-elder query's index (elder_id, then
-** valid_from / site_id / nothing, then rowid); rows with a malformed date
-** are never in force and left out.  Only elders with a key (id in the dense
+** as intervals in the order of the per-elder query's covering index
+** (schema.sql: elder_id, then the other columns, then rowid); rows with a
+** malformed date are never in force and left out.  A change to ZcElderRec
+** or to load_elder must be made here too.  Only elders with a key (id in the dense
 ** range, dk[id] >= 0) are kept. */
 typedef struct ElderBook {
   ZcElderRec *rec;            /* by key */
@@ -1092,9 +1093,12 @@ static int book_key(Scan *s, const int *dk, sqlite3_int64 id) {
 
 static int book_load(Scan *s, const int *dk, int nkey, ElderBook *b) {
   static const char *const aSql[3] = {
-      "SELECT elder_id, status, valid_from, valid_to FROM elder_status ORDER BY elder_id, valid_from, rowid",
-      "SELECT elder_id, site_id, signed_on, ended_on FROM agreement ORDER BY elder_id, site_id, rowid",
-      "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay ORDER BY elder_id, rowid"};
+      "SELECT elder_id, status, valid_from, valid_to FROM elder_status "
+      "ORDER BY elder_id, valid_from, status, valid_to, rowid",
+      "SELECT elder_id, site_id, signed_on, ended_on FROM agreement "
+      "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
+      "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay "
+      "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
   sqlite3_stmt *st = NULL;
   int rc;
   size_t nk = (size_t)nkey + 1;
@@ -1118,6 +1122,12 @@ static int book_load(Scan *s, const int *dk, int nkey, ElderBook *b) {
     r->id = id;
     r->birth = ZC_NONE;
     zc_idcard_parse((const char *)sqlite3_column_text(st, 1), sqlite3_column_bytes(st, 1), &r->birth, &r->sex);
+    if (r->birth != ZC_NONE) {  /* as load_elder: the split birth date zc_elder_facts takes ages from */
+      int y, mo, d;
+      zc_civil_from_days(r->birth, &y, &mo, &d);
+      r->birth_y = y;
+      r->birth_md = mo * 100 + d;
+    }
     const char *z = (const char *)sqlite3_column_text(st, 2);
     r->region_code = zc_intern(s->zc, z, -1);
     if (z && !r->region_code) { rc = SQLITE_NOMEM; break; }
