@@ -39,15 +39,24 @@
 **      meals in the month at sites at or under the region.
 **      Text columns are used during the step only (nothing interned per
 **      meal): the token is checked against a per-scan hash of the cards
-**      (revoked_card), the time against the window (out_of_hours), the
-**      device becomes a dense per-scan index; lookback meals older than the
-**      two_sites margin are kept only for elders who ever live alone.
-**   3. Two stable counting sorts (dense arrays by elder id and device)
-**      copy the meals into the orders (elder, served_at, id) and (device,
-**      served_at, id).  The elder pass runs repeat_meal, two_sites,
-**      after_death, in_hospital, no_agreement, not_eligible and gone_quiet;
-**      the device pass runs card_burst.  Per-site counters collected while
+**      (revoked_card; the check waits one row behind a prefetch of its
+**      hash line), the time against the window (out_of_hours), the device
+**      becomes a dense per-scan index, the elder a per-scan key in order
+**      of first appearance (prefetched as soon as the row's elder id is
+**      read); lookback meals older than the two_sites margin
+**      are kept only for elders who ever live alone.  A meal is 32 bytes
+**      (time from the first day read, elder key, site index; the rare slot
+**      word that is not breakfast, lunch or dinner is kept by meal id).
+**   3. Two stable counting sorts scatter the meals into one buffer, first
+**      in (device, served_at, id) order for the device pass (card_burst),
+**      then in (elder, served_at, id) order for the elder pass
+**      (repeat_meal, two_sites, after_death, in_hospital, no_agreement,
+**      not_eligible and gone_quiet).  Per-site counters collected while
 **      reading give manual_heavy, and with site_report, over_report.
+**      The elder pass takes the elders' records (the ZcElderRec of
+**      zc_elder_rec) from one scan each of elder, elder_status, agreement
+**      and bed_stay in elder_id order, not four point queries per elder
+**      (elder ids outside the dense range still go through zc_elder_rec).
 ** not_eligible asks the policy runtime (zc_policy_eligible on the facts of
 ** zc_elder_facts) — the same path the money takes.
 */
@@ -292,86 +301,120 @@ static int thr_get(ThrCache *c, int row, const char *code, int day, const Thr **
 
 enum { M_CARD, M_FACE, M_MANUAL, M_DELIVERY, M_OTHER };
 
+/* 32 bytes a meal (a city month is five million): times are seconds from
+** the start of the first day read, elders, sites and slot words are per-scan
+** numbers or looked up by meal id (meal_t, meal_elder, meal_site,
+** meal_slot_word). */
 typedef struct Meal {
-  sqlite3_int64 id, elder, site, t;
-  const char *slot_word;   /* interned: the three slot words, or a rare unknown word */
-  int day, site_ix;        /* site_ix -1: unknown site */
+  sqlite3_int64 id;
+  int rt;                  /* served_at: seconds since day lo began */
+  int day;
+  int ek;                  /* elder key: s->eid[ek] is the elder id */
+  int site_ix;             /* index in s->sites; < 0: site id s->xsite[-1 - site_ix], not in table site */
   int dev;                 /* per-scan device index; -1: none, or not a card/face meal */
-  signed char slot;        /* ZC_BREAKFAST.. or -1 */
+  signed char slot;        /* ZC_BREAKFAST.. or -1 (the word: s->odd_slot by meal id) */
   unsigned char method, in_scope;
 } Meal;
 
 /* A per-scan hash table keyed on text (device ids, card tokens): the text
 ** is copied once per distinct key, never per meal, and nothing is interned
-** on the connection. */
-#define TEXT_INLINE 20
+** on the connection.  An entry is one 64-byte line (aligned): hash, key and
+** card together, so a probe costs one cache miss, and the reader can
+** prefetch that line a row ahead (a city's quarter million cards do not
+** stay in cache). */
+#define TEXT_INLINE 24
 typedef struct Card {
   sqlite3_int64 elder;
   int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
 } Card;
 typedef struct TextEnt {
   uint64_t h;     /* 0: empty slot */
-  int n, val;
-  char k[TEXT_INLINE];  /* a key of up to TEXT_INLINE bytes lives here */
-  char *z;        /* the key, NUL-terminated: k, or a copy for longer keys */
   Card card;      /* card_ix: the card itself, so a token check is one probe */
+  int n, val;
+  char *z;        /* a key of TEXT_INLINE bytes or more: a NUL-terminated copy */
+  char k[TEXT_INLINE];  /* a shorter key lives here, NUL-terminated */
 } TextEnt;
+_Static_assert(sizeof(TextEnt) == 64, "a TextEnt is one cache line");
 typedef struct TextMap {
-  TextEnt *a;
+  TextEnt *a;     /* cap entries, 64-byte aligned inside raw */
+  void *raw;
   int cap, n;     /* cap a power of two */
 } TextMap;
 
+static const char *text_key(const TextEnt *e) { return e->n < TEXT_INLINE ? e->k : e->z; }
+
+/* Eight bytes at a time; never 0 (0 marks an empty slot). */
 static uint64_t text_hash(const char *z, int n) {
-  uint64_t h = 1469598103934665603ull;
-  for (int i = 0; i < n; i++) h = (h ^ (unsigned char)z[i]) * 1099511628211ull;
-  h = zc_hash64(h);  /* FNV's low bits cluster on keys like C0000001, C0000002 */
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, z, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    z += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  memcpy(&w, z, (size_t)n);
+  h = zc_hash64(h ^ w);
   return h ? h : 1;
 }
 
 static void textmap_clear(TextMap *m) {
   for (int i = 0; i < m->cap; i++)
-    if (m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
-  sqlite3_free(m->a);
+    if (m->a[i].h && m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
+  sqlite3_free(m->raw);
   memset(m, 0, sizeof *m);
 }
 
-/* The entry for text z[0..n); with create, a new entry gets val -1.  NULL:
-** absent (create 0) or out of memory (create 1). */
-static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
+/* Start loading the line where the probe for hash h begins. */
+static void textmap_prefetch(const TextMap *m, uint64_t h) {
+  if (m->cap) __builtin_prefetch(&m->a[h & (uint64_t)(m->cap - 1)]);
+}
+
+/* The entry for text z[0..n) of hash h (text_hash); with create, a new
+** entry gets val -1.  NULL: absent (create 0) or out of memory (create 1). */
+static TextEnt *textmap_get_h(TextMap *m, const char *z, int n, uint64_t h, int create) {
   if (m->cap == 0 && !create) return NULL;
-  if (create && 2 * (m->n + 1) > m->cap) {
+  if (create && 4 * (sqlite3_int64)(m->n + 1) > 3 * (sqlite3_int64)m->cap) {
     int ncap = m->cap ? m->cap * 2 : 64;
-    TextEnt *na = sqlite3_malloc64((sqlite3_uint64)ncap * sizeof *na);
-    if (!na) return NULL;
+    void *raw = sqlite3_malloc64((sqlite3_uint64)ncap * sizeof(TextEnt) + 64);
+    if (!raw) return NULL;
+    TextEnt *na = (TextEnt *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     memset(na, 0, (size_t)ncap * sizeof *na);
     for (int i = 0; i < m->cap; i++) {
       if (!m->a[i].h) continue;
       int j = (int)(m->a[i].h & (uint64_t)(ncap - 1));
       while (na[j].h) j = (j + 1) & (ncap - 1);
       na[j] = m->a[i];
-      if (na[j].n < TEXT_INLINE) na[j].z = na[j].k;
     }
-    sqlite3_free(m->a);
+    sqlite3_free(m->raw);
+    m->raw = raw;
     m->a = na;
     m->cap = ncap;
   }
-  uint64_t h = text_hash(z, n);
   int j = (int)(h & (uint64_t)(m->cap - 1));
   for (; m->a[j].h; j = (j + 1) & (m->cap - 1))
-    if (m->a[j].h == h && m->a[j].n == n &&
-        memcmp(n < TEXT_INLINE ? m->a[j].k : m->a[j].z, z, (size_t)n) == 0)
-      return &m->a[j];
+    if (m->a[j].h == h && m->a[j].n == n && memcmp(text_key(&m->a[j]), z, (size_t)n) == 0) return &m->a[j];
   if (!create) return NULL;
-  char *copy = m->a[j].k;
-  if (n >= TEXT_INLINE && !(copy = sqlite3_malloc(n + 1))) return NULL;
-  memcpy(copy, z, (size_t)n);
-  copy[n] = 0;
-  m->a[j].h = h;
-  m->a[j].z = copy;
-  m->a[j].n = n;
-  m->a[j].val = -1;
+  TextEnt *e = &m->a[j];
+  if (n >= TEXT_INLINE) {
+    if (!(e->z = sqlite3_malloc(n + 1))) return NULL;
+    memcpy(e->z, z, (size_t)n);
+    e->z[n] = 0;
+  } else {
+    memcpy(e->k, z, (size_t)n);
+    e->k[n] = 0;
+  }
+  e->h = h;
+  e->n = n;
+  e->val = -1;
   m->n++;
-  return &m->a[j];
+  return e;
+}
+
+static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
+  return textmap_get_h(m, z, n, text_hash(z, n), create);
 }
 
 typedef struct ScanSite {
@@ -402,6 +445,16 @@ typedef struct Scan {
   sqlite3_int64 keep_from;    /* lookback meals before this second are kept only for gone_quiet */
   Meal *m;
   int nm, capm;
+  Meal *buf;              /* nm meals: in device order, then in elder order */
+  sqlite3_int64 t0;       /* lo * ZC_DAY_SECONDS: Meal.rt is from here */
+  int *ekey;              /* elder id (0..nquiet-1) -> elder key, -1 none yet */
+  ZcMap ekey_big;         /* other elder ids -> key */
+  sqlite3_int64 *eid;     /* elder key -> id */
+  int neld, capeld;
+  sqlite3_int64 *xsite;   /* site ids of meals that are not in table site */
+  int nxsite, capxsite;
+  ZcMap xsite_ix;         /* such an id -> index in xsite */
+  ZcMap odd_slot;         /* meal id -> interned slot word, for a slot not breakfast, lunch or dinner */
   const char *slot_words[ZC_NSLOT];
   FindingList out;
   char **pzErr;
@@ -419,6 +472,13 @@ static void scan_clear(Scan *s) {
   sqlite3_free(s->quiet_flag);
   zc_map_clear(&s->quiet_big);
   sqlite3_free(s->m);
+  sqlite3_free(s->buf);
+  sqlite3_free(s->ekey);
+  zc_map_clear(&s->ekey_big);
+  sqlite3_free(s->eid);
+  sqlite3_free(s->xsite);
+  zc_map_clear(&s->xsite_ix);
+  zc_map_clear(&s->odd_slot);
   findings_clear(&s->out);
 }
 
@@ -478,6 +538,17 @@ static int site_lookup(Scan *s, sqlite3_int64 id) {
   return v ? (int)*v : -1;
 }
 
+static sqlite3_int64 meal_t(const Scan *s, const Meal *m) { return s->t0 + m->rt; }
+static sqlite3_int64 meal_elder(const Scan *s, const Meal *m) { return s->eid[m->ek]; }
+static sqlite3_int64 meal_site(const Scan *s, const Meal *m) {
+  return m->site_ix >= 0 ? s->sites[m->site_ix].f->id : s->xsite[-1 - m->site_ix];
+}
+static const char *meal_slot_word(Scan *s, const Meal *m) {
+  if (m->slot >= 0) return s->slot_words[m->slot];
+  sqlite3_int64 *v = zc_map_slot(&s->odd_slot, m->id, 0, NULL);
+  return v ? (const char *)(intptr_t)*v : "";
+}
+
 static int day_col(sqlite3_stmt *st, int c) {
   if (sqlite3_column_type(st, c) == SQLITE_NULL) return ZC_NONE;
   return zc_day_parse((const char *)sqlite3_column_text(st, c), sqlite3_column_bytes(st, c));
@@ -519,7 +590,8 @@ static signed char slot_code(const char *z, int n) {
 }
 
 static const Thr *site_thr(Scan *s, const Meal *m, int *rc);
-static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok);
+static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
+                      uint64_t h);
 
 /* Elders with lives_alone at some time: the only ones whose meals before
 ** the month (beyond the two_sites margin) matter, for gone_quiet.  A dense
@@ -536,8 +608,10 @@ static int load_quiet_flags(Scan *s) {
   st = NULL;
   if (s->nquiet) {
     s->quiet_flag = sqlite3_malloc64((sqlite3_uint64)s->nquiet);
-    if (!s->quiet_flag) return SQLITE_NOMEM;
+    s->ekey = sqlite3_malloc64((sqlite3_uint64)s->nquiet * sizeof *s->ekey);
+    if (!s->quiet_flag || !s->ekey) return SQLITE_NOMEM;
     memset(s->quiet_flag, 0, (size_t)s->nquiet);
+    memset(s->ekey, 0xff, (size_t)s->nquiet * sizeof *s->ekey);  /* -1 */
   }
   if ((rc = prepare(s, &st, "SELECT elder_id FROM elder_status WHERE status = 'lives_alone'"))) return rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -554,6 +628,58 @@ static int quiet_flagged(Scan *s, sqlite3_int64 id) {
   return zc_map_slot(&s->quiet_big, id, 0, NULL) != NULL;
 }
 
+/* The per-scan key of an elder id, numbering new ones in order of first
+** appearance (the order of the elder pass). */
+static int elder_key(Scan *s, sqlite3_int64 id, int *out) {
+  int *slot = NULL;
+  sqlite3_int64 *v = NULL;
+  if (id >= 0 && id < s->nquiet) {
+    slot = &s->ekey[id];
+    if (*slot >= 0) { *out = *slot; return SQLITE_OK; }
+  } else {
+    int isnew = 0;
+    if (!(v = zc_map_slot(&s->ekey_big, id, 1, &isnew))) return SQLITE_NOMEM;
+    if (!isnew) { *out = (int)*v; return SQLITE_OK; }
+  }
+  if (s->neld == s->capeld) {
+    int ncap = s->capeld ? s->capeld * 2 : 1024;
+    sqlite3_int64 *ne = sqlite3_realloc64(s->eid, (sqlite3_uint64)ncap * sizeof *ne);
+    if (!ne) return SQLITE_NOMEM;
+    s->eid = ne;
+    s->capeld = ncap;
+  }
+  s->eid[s->neld] = id;
+  if (slot) *slot = s->neld;
+  else *v = s->neld;
+  *out = s->neld++;
+  return SQLITE_OK;
+}
+
+/* The site index of a meal's site id: its index in s->sites, or for an id
+** not in table site, -1 - its index in s->xsite. */
+static int site_index(Scan *s, sqlite3_int64 id, int *out) {
+  int ix = site_lookup(s, id);
+  if (ix < 0) {
+    int isnew = 0;
+    sqlite3_int64 *v = zc_map_slot(&s->xsite_ix, id, 1, &isnew);
+    if (!v) return SQLITE_NOMEM;
+    if (isnew) {
+      if (s->nxsite == s->capxsite) {
+        int ncap = s->capxsite ? s->capxsite * 2 : 16;
+        sqlite3_int64 *nx = sqlite3_realloc64(s->xsite, (sqlite3_uint64)ncap * sizeof *nx);
+        if (!nx) return SQLITE_NOMEM;
+        s->xsite = nx;
+        s->capxsite = ncap;
+      }
+      s->xsite[s->nxsite] = id;
+      *v = s->nxsite++;
+    }
+    ix = -1 - (int)*v;
+  }
+  *out = ix;
+  return SQLITE_OK;
+}
+
 /* The dense index of a device (text), numbering new ones. */
 static int device_index(Scan *s, const char *z, int n, int *out) {
   TextEnt *e = textmap_get(&s->dev_ix, z, n, 1);
@@ -561,6 +687,52 @@ static int device_index(Scan *s, const char *z, int n, int *out) {
   if (e->val < 0) e->val = s->ndev++;
   *out = e->val;
   return SQLITE_OK;
+}
+
+/* served_at -> seconds, exactly as zc_time_parse, but the day of the last
+** date part is remembered: meals come in time order, so the date rarely
+** changes from one row to the next and is then not parsed again. */
+typedef struct DayMemo {
+  char ymd[10];
+  int day;        /* ZC_NONE: nothing remembered */
+} DayMemo;
+
+static int two_digits(const char *z, int *v) {
+  if (z[0] < '0' || z[0] > '9' || z[1] < '0' || z[1] > '9') return 0;
+  *v = (z[0] - '0') * 10 + (z[1] - '0');
+  return 1;
+}
+
+static int served_at_parse(DayMemo *dm, const char *z, int n, sqlite3_int64 *t) {
+  int day, hh, mm, ss;
+  if (z == NULL || n != 19 || z[10] != ' ' || z[13] != ':' || z[16] != ':') return 0;
+  if (dm->day != ZC_NONE && memcmp(z, dm->ymd, 10) == 0) {
+    day = dm->day;
+  } else {
+    if ((day = zc_day_parse(z, 10)) == ZC_NONE) return 0;
+    memcpy(dm->ymd, z, 10);
+    dm->day = day;
+  }
+  if (!two_digits(z + 11, &hh) || !two_digits(z + 14, &mm) || !two_digits(z + 17, &ss)) return 0;
+  if (hh > 23 || mm > 59 || ss > 59) return 0;
+  *t = (sqlite3_int64)day * ZC_DAY_SECONDS + hh * 3600 + mm * 60 + ss;
+  return 1;
+}
+
+/* A meal whose token check waits for the next row. */
+typedef struct Pending {
+  int meal;          /* index in s->m; -1: none */
+  int n;
+  sqlite3_int64 elder;
+  const Thr *t;
+  uint64_t h;
+  char tok[48];
+} Pending;
+
+static int pending_check(Scan *s, Pending *p) {
+  int rc = check_meal(s, &s->m[p->meal], p->elder, p->t, p->tok, p->n, p->h);
+  p->meal = -1;
+  return rc;
 }
 
 /* One read of [lo, next) through the covering index meal_time, in
@@ -582,9 +754,15 @@ static int load_meals(Scan *s) {
   sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
   s->last_data_day = ZC_NONE;
+  DayMemo memo;
+  memo.day = ZC_NONE;
+  Pending pend;
+  pend.meal = -1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
-    if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
+    /* the elder's key is a cache miss: start loading it while the row is parsed */
+    if (elder >= 0 && elder < s->nquiet) __builtin_prefetch(&s->ekey[elder]);
+    if (!served_at_parse(&memo, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
       continue; /* not a time: cannot be placed in any order */
     if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
       s->last_data_day = (int)(t / ZC_DAY_SECONDS);
@@ -596,17 +774,22 @@ static int load_meals(Scan *s) {
       s->m = nm;
       s->capm = ncap;
     }
+    if (t < s->t0 || t - s->t0 > INT_MAX) continue; /* cannot happen: served_at is in [lo, next) */
     Meal *m = &s->m[s->nm];
     m->id = sqlite3_column_int64(st, 0);
-    m->elder = elder;
-    m->site = sqlite3_column_int64(st, 2);
-    m->t = t;
+    if ((rc = elder_key(s, elder, &m->ek))) break;
+    m->rt = (int)(t - s->t0);
     m->day = (int)(t / ZC_DAY_SECONDS);
     const char *z = (const char *)sqlite3_column_text(st, 4);
     int n = sqlite3_column_bytes(st, 4);
     m->slot = z ? slot_code(z, n) : -1;
-    m->slot_word = m->slot >= 0 ? s->slot_words[m->slot] : zc_intern(s->zc, z ? z : "", z ? n : 0);
-    if (!m->slot_word) { rc = SQLITE_NOMEM; break; }
+    if (m->slot < 0) {
+      /* a rare other word, kept by meal id */
+      const char *w = zc_intern(s->zc, z ? z : "", z ? n : 0);
+      sqlite3_int64 *v = w ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
+      if (!v) { rc = SQLITE_NOMEM; break; }
+      *v = (sqlite3_int64)(intptr_t)w;
+    }
     z = (const char *)sqlite3_column_text(st, 5);
     m->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
     m->dev = -1;
@@ -615,7 +798,7 @@ static int load_meals(Scan *s) {
       n = sqlite3_column_bytes(st, 6);
       if (z && n > 0 && (rc = device_index(s, z, n, &m->dev))) break;
     }
-    m->site_ix = site_lookup(s, m->site);
+    if ((rc = site_index(s, sqlite3_column_int64(st, 2), &m->site_ix))) break;
     m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
     if (m->in_scope) {
       ScanSite *p = &s->sites[m->site_ix];
@@ -625,9 +808,28 @@ static int load_meals(Scan *s) {
       const Thr *th = site_thr(s, m, &rc);
       if (rc) break;
       z = (const char *)sqlite3_column_text(st, 7);
-      if ((rc = check_meal(s, m, th, z, z ? sqlite3_column_bytes(st, 7) : 0))) break;
+      n = z ? sqlite3_column_bytes(st, 7) : 0;
+      /* The card lookup is a cache miss: the check waits a row (its
+      ** findings are sorted later like all others) while its line loads.
+      ** A long token is checked at once. */
+      if (pend.meal >= 0 && (rc = pending_check(s, &pend))) break;
+      if (n > 0 && n <= (int)sizeof pend.tok) {
+        pend.meal = s->nm;
+        pend.elder = elder;
+        pend.t = th;
+        pend.n = n;
+        memcpy(pend.tok, z, (size_t)n);
+        pend.h = text_hash(z, n);
+        textmap_prefetch(&s->card_ix, pend.h);
+      } else if ((rc = check_meal(s, m, elder, th, z, n, n > 0 ? text_hash(z, n) : 0))) {
+        break;
+      }
     }
     s->nm++;
+  }
+  if (rc == SQLITE_DONE && pend.meal >= 0) {
+    int rc2 = pending_check(s, &pend);
+    if (rc2) rc = rc2;
   }
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
@@ -636,33 +838,32 @@ static int load_meals(Scan *s) {
   return rc;
 }
 
-/* Stable counting sort of meal indices by a dense key (key[i] < nkey, or -1
-** to leave meal i out).  Input order is (served_at, id); so is each key's
-** run.  *pord gets the order, *pn its length; starts[k]..starts[k+1]. */
-static int counting_sort(const int *key, int n, int nkey, int **pord, int *pn, int **pstarts) {
+/* Stable counting sort of the meals by a dense key, the device (by_dev;
+** -1: not a card/face meal on a device, left out) or the elder, scattered
+** into out in one pass over s->m: each key's run keeps the input order
+** (served_at, id).  Key k's run is out[starts[k]..starts[k+1]). */
+static int sort_meals(const Scan *s, int by_dev, int nkey, Meal *out, int **pstarts) {
   int *starts = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *starts);
-  int *ord = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *ord);
-  if (!starts || !ord) {
-    sqlite3_free(starts);
-    sqlite3_free(ord);
-    return SQLITE_NOMEM;
-  }
-  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
-  for (int i = 0; i < n; i++)
-    if (key[i] >= 0) starts[key[i] + 1]++;
-  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
   int *fill = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *fill);
-  if (!fill) {
+  if (!starts || !fill) {
     sqlite3_free(starts);
-    sqlite3_free(ord);
+    sqlite3_free(fill);
     return SQLITE_NOMEM;
   }
+  const Meal *m = s->m;
+  int n = s->nm;
+  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
+  for (int i = 0; i < n; i++) {
+    int k = by_dev ? m[i].dev : m[i].ek;
+    if (k >= 0) starts[k + 1]++;
+  }
+  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
   memcpy(fill, starts, ((size_t)nkey + 1) * sizeof *fill);
-  for (int i = 0; i < n; i++)
-    if (key[i] >= 0) ord[fill[key[i]]++] = i;
+  for (int i = 0; i < n; i++) {
+    int k = by_dev ? m[i].dev : m[i].ek;
+    if (k >= 0) out[fill[k]++] = m[i];
+  }
   sqlite3_free(fill);
-  *pord = ord;
-  *pn = starts[nkey];
   *pstarts = starts;
   return SQLITE_OK;
 }
@@ -706,20 +907,27 @@ static int has_status(const ZcElderRec *r, int bit) {
   return 0;
 }
 
+/* d, formatted once (d[0] == 0: not yet): a day is formatted only for a finding. */
+static const char *day_text(char d[11], int day) {
+  if (!d[0]) zc_day_format(day, d);
+  return d;
+}
+
 /* Meal-level checks of one in-scope meal that need the elder's record. */
 static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const Thr *t,
                             int *elig_day, const ZcPolicyVersion **elig_v, int *elig_ok,
                             const char **elig_reason) {
   int rc = SQLITE_OK;
-  char d[11];
-  zc_day_format(m->day, d);
+  sqlite3_int64 site = meal_site(s, m), elder = meal_elder(s, m), at = meal_t(s, m);
+  char d[11];   /* the day, formatted for a finding (most meals have none) */
+  d[0] = 0;
   if (r->died_on != ZC_NONE && m->day >= r->died_on) {
     char dd[11];
     zc_day_format(r->died_on, dd);
-    rc = finding_add(&s->out, K_AFTER_DEATH, m->site, m->elder, m->id, m->t, 0, 0,
+    rc = finding_add(&s->out, K_AFTER_DEATH, site, elder, m->id, at, 0, 0,
                      m->day == r->died_on
-                         ? sqlite3_mprintf("meal on %s, the day the elder died", d)
-                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", d,
+                         ? sqlite3_mprintf("meal on %s, the day the elder died", day_text(d, m->day))
+                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", day_text(d, m->day),
                                            m->day - r->died_on, dd));
     if (rc) return rc;
   }
@@ -727,14 +935,14 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
   if (h) {
     char from[11];
     zc_day_format(h->from, from);
-    rc = finding_add(&s->out, K_IN_HOSPITAL, m->site, m->elder, m->id, m->t, 0, 0,
-                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", d, from));
+    rc = finding_add(&s->out, K_IN_HOSPITAL, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", day_text(d, m->day), from));
     if (rc) return rc;
   }
-  if (!zc_elder_agreement(r, m->day, m->site)) {
-    rc = finding_add(&s->out, K_NO_AGREEMENT, m->site, m->elder, m->id, m->t, 0, 0,
+  if (!zc_elder_agreement(r, m->day, site)) {
+    rc = finding_add(&s->out, K_NO_AGREEMENT, site, elder, m->id, at, 0, 0,
                      sqlite3_mprintf("no three-party meal agreement with site %lld in force on %s",
-                                     m->site, d));
+                                     site, day_text(d, m->day)));
     if (rc) return rc;
   }
   if (t->v) {
@@ -747,8 +955,8 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
       *elig_v = t->v;
     }
     if (!*elig_ok) {
-      rc = finding_add(&s->out, K_NOT_ELIGIBLE, m->site, m->elder, m->id, m->t, 0, 0,
-                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", d,
+      rc = finding_add(&s->out, K_NOT_ELIGIBLE, site, elder, m->id, at, 0, 0,
+                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", day_text(d, m->day),
                                        t->v->name, *elig_reason ? *elig_reason : "no reason given"));
       if (rc) return rc;
     }
@@ -756,22 +964,26 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
   return rc;
 }
 
-/* Checks that need no elder record: the token (its text, during the step
-** that read it) and the window.  Runs while the meals are read. */
-static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int ntok) {
+/* Checks that need no elder record: the token (its text, h its
+** text_hash) and the window.  Runs while the meals are read; elder is
+** meal_elder(s, m). */
+static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
+                      uint64_t h) {
   int rc = SQLITE_OK;
+  sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
+  const char *word = meal_slot_word(s, m);
   if (tok && ntok > 0) {
-    TextEnt *e = textmap_get(&s->card_ix, tok, ntok, 0);
+    TextEnt *e = textmap_get_h(&s->card_ix, tok, ntok, h, 0);
     char *why = NULL;
     const Card *c = e ? &e->card : NULL;
-    if (!c || c->elder != m->elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
+    if (!c || c->elder != elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
       char d[11], x[11];
       zc_day_format(m->day, d);
       if (!c) {
         why = sqlite3_mprintf("token %.*s is not a registered card or face id", ntok, tok);
-      } else if (c->elder != m->elder) {
+      } else if (c->elder != elder) {
         why = sqlite3_mprintf("token %.*s belongs to elder %lld, not to elder %lld", ntok, tok, c->elder,
-                              m->elder);
+                              elder);
       } else if (c->issued == ZC_NONE) {
         why = sqlite3_mprintf("token %.*s has no valid issue date", ntok, tok);
       } else if (m->day < c->issued) {
@@ -785,25 +997,25 @@ static int check_meal(Scan *s, const Meal *m, const Thr *t, const char *tok, int
       }
     }
     if (why) {
-      rc = finding_add(&s->out, K_REVOKED_CARD, m->site, m->elder, m->id, m->t, 0, 0, why);
+      rc = finding_add(&s->out, K_REVOKED_CARD, site, elder, m->id, at, 0, 0, why);
       if (rc) return rc;
     }
   }
-  int secs = (int)(m->t % ZC_DAY_SECONDS);
+  int secs = (int)(at % ZC_DAY_SECONDS);
   if (m->slot >= 0 && secs >= t->win[m->slot].from && secs <= t->win[m->slot].to) return rc;
   char hm[9];
-  fmt_clock(m->t, hm);
+  fmt_clock(at, hm);
   if (m->slot < 0) {
-    rc = finding_add(&s->out, K_OUT_OF_HOURS, m->site, m->elder, m->id, m->t, 0, 0,
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
                      sqlite3_mprintf("meal at %s with slot '%q', which is not breakfast, lunch or dinner",
-                                     hm, m->slot_word));
+                                     hm, word));
   } else if (secs < t->win[m->slot].from || secs > t->win[m->slot].to) {
     char a[9], b[9];
     zc_clock_format(t->win[m->slot].from, a);
     zc_clock_format(t->win[m->slot].to, b);
-    rc = finding_add(&s->out, K_OUT_OF_HOURS, m->site, m->elder, m->id, m->t, 0, 0,
-                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", m->slot_word, hm,
-                                     m->slot_word, a, b));
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", word, hm,
+                                     word, a, b));
   }
   return rc;
 }
@@ -847,47 +1059,167 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
   return rc;
 }
 
-static int elder_pass(Scan *s) {
-  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = 0;
-  unsigned char *ate = NULL;
-  Meal *em = NULL;
-  int *dk = NULL;   /* elder id -> key, when ids are dense (ids of table elder: 0..nquiet-1) */
-  ZcMap dense;      /* the others */
-  zc_map_init(&dense);
-  key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
-  ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
-  if (s->nquiet) dk = sqlite3_malloc64((sqlite3_uint64)s->nquiet * sizeof *dk);
-  if (!key || !ate || (s->nquiet && !dk)) { rc = SQLITE_NOMEM; goto done; }
-  if (dk) memset(dk, 0xff, (size_t)s->nquiet * sizeof *dk);  /* -1 */
-  for (int i = 0; i < s->nm; i++) {
-    sqlite3_int64 id = s->m[i].elder;
-    if (id >= 0 && id < s->nquiet) {
-      if (dk[id] < 0) dk[id] = nkey++;
-      key[i] = dk[id];
-      continue;
-    }
-    int isnew = 0;
-    sqlite3_int64 *v = zc_map_slot(&dense, id, 1, &isnew);
-    if (!v) { rc = SQLITE_NOMEM; goto done; }
-    if (isnew) *v = nkey++;
-    key[i] = (int)*v;
+/* The elders' records, read in bulk: four table scans instead of four
+** point queries per elder (a city month has 160 000 diners).  The records
+** are the ones zc_elder_rec builds (facts.c, load_elder), per scan:
+** identity, region and death from elder; statuses, agreements and bed stays
+** as intervals in the order of the per-elder query's covering index
+** (schema.sql: elder_id, then the other columns, then rowid); rows with a
+** malformed date are never in force and left out.  A change to ZcElderRec
+** or to load_elder must be made here too.  Only elders with a key (id in the dense
+** range, dk[id] >= 0) are kept. */
+typedef struct ElderBook {
+  ZcElderRec *rec;            /* by key */
+  unsigned char *found;       /* by key: the elder is in table elder */
+  ZcInterval *iv[3];          /* status, agreement, bed rows of all elders */
+  int niv[3], capiv[3];
+  int *off[3], *cnt[3];       /* by key: its rows in iv[x] */
+} ElderBook;
+
+static void book_clear(ElderBook *b) {
+  sqlite3_free(b->rec);
+  sqlite3_free(b->found);
+  for (int x = 0; x < 3; x++) {
+    sqlite3_free(b->iv[x]);
+    sqlite3_free(b->off[x]);
+    sqlite3_free(b->cnt[x]);
   }
-  if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
-  /* the meals in (elder, served_at, id) order, copied in one tight loop
-  ** (the passes then read them in sequence, not by scattered index) */
-  em = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *em);
-  if (!em) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < n; i++) em[i] = s->m[ord[i]];
-  sqlite3_free(ord);
-  ord = NULL;
+  memset(b, 0, sizeof *b);
+}
+
+static int book_key(Scan *s, const int *dk, sqlite3_int64 id) {
+  return id >= 0 && id < s->nquiet ? dk[id] : -1;
+}
+
+static int book_load(Scan *s, const int *dk, int nkey, ElderBook *b) {
+  static const char *const aSql[3] = {
+      "SELECT elder_id, status, valid_from, valid_to FROM elder_status "
+      "ORDER BY elder_id, valid_from, status, valid_to, rowid",
+      "SELECT elder_id, site_id, signed_on, ended_on FROM agreement "
+      "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
+      "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay "
+      "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
+  sqlite3_stmt *st = NULL;
+  int rc;
+  size_t nk = (size_t)nkey + 1;
+  b->rec = sqlite3_malloc64(nk * sizeof *b->rec);
+  b->found = sqlite3_malloc64(nk);
+  if (!b->rec || !b->found) return SQLITE_NOMEM;
+  memset(b->found, 0, nk);
+  for (int x = 0; x < 3; x++) {
+    b->off[x] = sqlite3_malloc64(nk * sizeof(int));
+    b->cnt[x] = sqlite3_malloc64(nk * sizeof(int));
+    if (!b->off[x] || !b->cnt[x]) return SQLITE_NOMEM;
+    memset(b->cnt[x], 0, nk * sizeof(int));
+  }
+  if ((rc = prepare(s, &st, "SELECT id, id_number, region, died_on FROM elder"))) return rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 id = sqlite3_column_int64(st, 0);
+    int k = book_key(s, dk, id);
+    if (k < 0) continue;
+    ZcElderRec *r = &b->rec[k];
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    r->birth = ZC_NONE;
+    zc_idcard_parse((const char *)sqlite3_column_text(st, 1), sqlite3_column_bytes(st, 1), &r->birth, &r->sex);
+    if (r->birth != ZC_NONE) {  /* as load_elder: the split birth date zc_elder_facts takes ages from */
+      int y, mo, d;
+      zc_civil_from_days(r->birth, &y, &mo, &d);
+      r->birth_y = y;
+      r->birth_md = mo * 100 + d;
+    }
+    const char *z = (const char *)sqlite3_column_text(st, 2);
+    r->region_code = zc_intern(s->zc, z, -1);
+    if (z && !r->region_code) { rc = SQLITE_NOMEM; break; }
+    r->region = zc_region(s->zc, r->region_code);
+    r->died_on = day_col(st, 3);
+    b->found[k] = 1;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc != SQLITE_DONE) goto sqlerr;
+  for (int x = 0; x < 3; x++) {
+    if ((rc = prepare(s, &st, aSql[x]))) return rc;
+    int last = -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      int k = book_key(s, dk, sqlite3_column_int64(st, 0));
+      if (k < 0 || !b->found[k]) continue;
+      int from = day_col(st, 2);
+      int to = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT32_MAX : day_col(st, 3);
+      if (from == ZC_NONE || to == ZC_NONE) continue; /* malformed dates are never in force */
+      sqlite3_int64 key;
+      if (x == 0) {
+        int bit = zc_status_bit(s->zc, (const char *)sqlite3_column_text(st, 1), 1);
+        if (bit < 0) continue;
+        key = bit;
+      } else {
+        key = sqlite3_column_int64(st, 1);
+      }
+      if (k != last) {
+        if (b->cnt[x][k]) {  /* rows of one elder not together: cannot happen with ORDER BY elder_id */
+          rc = SQLITE_INTERNAL;
+          break;
+        }
+        b->off[x][k] = b->niv[x];
+        last = k;
+      }
+      if (b->niv[x] == b->capiv[x]) {
+        int ncap = b->capiv[x] ? b->capiv[x] * 2 : 1024;
+        ZcInterval *na = sqlite3_realloc64(b->iv[x], (sqlite3_uint64)ncap * sizeof *na);
+        if (!na) { rc = SQLITE_NOMEM; break; }
+        b->iv[x] = na;
+        b->capiv[x] = ncap;
+      }
+      ZcInterval *iv = &b->iv[x][b->niv[x]++];
+      iv->key = key;
+      iv->from = from;
+      iv->to = to;
+      b->cnt[x][k]++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) goto sqlerr;
+  }
+  for (int k = 0; k < nkey; k++) {
+    if (!b->found[k]) continue;
+    ZcElderRec *r = &b->rec[k];
+    r->nstatus = b->cnt[0][k];
+    r->status = r->nstatus ? b->iv[0] + b->off[0][k] : NULL;
+    r->nagree = b->cnt[1][k];
+    r->agree = r->nagree ? b->iv[1] + b->off[1][k] : NULL;
+    r->nbed = b->cnt[2][k];
+    r->bed = r->nbed ? b->iv[2] + b->off[2][k] : NULL;
+  }
+  return SQLITE_OK;
+sqlerr:
+  if (rc != SQLITE_NOMEM && !*s->pzErr)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading the elders: %s",
+                                rc == SQLITE_INTERNAL ? "rows out of order" : sqlite3_errmsg(s->zc->db));
+  return rc == SQLITE_INTERNAL ? SQLITE_ERROR : rc;
+}
+
+static int elder_pass(Scan *s) {
+  int rc = SQLITE_OK, *starts = NULL, nkey = s->neld;
+  unsigned char *ate = NULL;
+  Meal *em = s->buf;  /* the meals in (elder, served_at, id) order */
+  ElderBook book;     /* records of the elders with a dense id (s->ekey) */
+  memset(&book, 0, sizeof book);
+  ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
+  if (!ate) { rc = SQLITE_NOMEM; goto done; }
+  if (s->ekey && (rc = book_load(s, s->ekey, nkey, &book))) goto done;
+  if ((rc = sort_meals(s, 0, nkey, em, &starts))) goto done;
+  sqlite3_free(s->m);  /* every meal is in em now */
+  s->m = NULL;
   for (int k = 0; k < nkey; k++) {
     int a = starts[k], b = starts[k + 1], any = 0;
     for (int i = a; i < b && !any; i++) any = em[i].in_scope;
-    sqlite3_int64 elder = em[a].elder;
+    sqlite3_int64 elder = s->eid[k];
     const ZcElderRec *r = NULL;
     char *err = NULL;
-    rc = zc_elder_rec(s->zc, elder, &r, &err);
-    if (rc == SQLITE_ERROR) {
+    int bk = s->ekey ? book_key(s, s->ekey, elder) : -1;
+    if (bk >= 0) {
+      r = book.found[bk] ? &book.rec[bk] : NULL;  /* not found: not in table elder */
+    } else if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR) {
       /* an elder id that is not in table elder */
       sqlite3_free(err);
       rc = SQLITE_OK;
@@ -904,23 +1236,25 @@ static int elder_pass(Scan *s) {
     const char *elig_reason = NULL;
     for (int i = a; i < b; i++) {
       const Meal *m = &em[i];
+      const char *word = meal_slot_word(s, m);
       int ns, nd, nmo;
       if (i == a || m->day != em[i - 1].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
-      zc_ord_next(&o, m->day, m->slot_word, &ns, &nd, &nmo);
-      int si = zc_slot_index(m->slot_word); /* the same counter zc_ord_next uses */
+      zc_ord_next(&o, m->day, word, &ns, &nd, &nmo);
+      int si = m->slot >= 0 ? m->slot : zc_slot_index(word); /* the same counter zc_ord_next uses */
       if (si < 0) si = 3;
       if (first_of[si] < 0) first_of[si] = i;
       if (!m->in_scope) continue;
       const Thr *t = site_thr(s, m, &rc);
       if (rc) goto done;
+      sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
       if (ns > 1) {
         const Meal *f = &em[first_of[si]];
         char hm[9];
-        fmt_clock(f->t, hm);
-        if ((rc = finding_add(&s->out, K_REPEAT_MEAL, m->site, m->elder, m->id, m->t, 0, 0,
+        fmt_clock(meal_t(s, f), hm);
+        if ((rc = finding_add(&s->out, K_REPEAT_MEAL, site, elder, m->id, at, 0, 0,
                               sqlite3_mprintf("%s already eaten at %s at site %lld (meal %lld); this is "
                                               "meal %d of that %s",
-                                              m->slot_word, hm, f->site, f->id, ns, m->slot_word))))
+                                              word, hm, meal_site(s, f), f->id, ns, word))))
           goto done;
       }
       /* two_sites: the nearest earlier meal at another site within the
@@ -928,15 +1262,15 @@ static int elder_pass(Scan *s) {
       double travel = t->travel_minutes * 60;
       for (int j = i - 1; j >= a; j--) {
         const Meal *p = &em[j];
-        if ((double)(m->t - p->t) >= travel) break;
-        if (p->site != m->site) {
+        if ((double)(m->rt - p->rt) >= travel) break;
+        if (p->site_ix != m->site_ix) {
           char hm[9];
-          fmt_clock(p->t, hm);
-          char *gap = fmt_duration(m->t - p->t), *lim = fmt_number(t->travel_minutes);
-          rc = finding_add(&s->out, K_TWO_SITES, m->site, m->elder, m->id, m->t, 0, 0,
+          fmt_clock(meal_t(s, p), hm);
+          char *gap = fmt_duration(m->rt - p->rt), *lim = fmt_number(t->travel_minutes);
+          rc = finding_add(&s->out, K_TWO_SITES, site, elder, m->id, at, 0, 0,
                            gap && lim ? sqlite3_mprintf("meal at site %lld only %s after a meal at site "
                                                         "%lld at %s (meal %lld); travel between sites takes %s min",
-                                                        m->site, gap, p->site, hm, p->id, lim)
+                                                        site, gap, meal_site(s, p), hm, p->id, lim)
                                       : NULL);
           sqlite3_free(gap);
           sqlite3_free(lim);
@@ -947,9 +1281,8 @@ static int elder_pass(Scan *s) {
       if (r) {
         if ((rc = check_elder_meal(s, m, r, t, &elig_day, &elig_v, &elig_ok, &elig_reason))) goto done;
       } else {
-        if ((rc = finding_add(&s->out, K_UNKNOWN_ELDER, m->site, m->elder, m->id, m->t, 0, 0,
-                              sqlite3_mprintf("meal for elder %lld, who is not in the elder table",
-                                              m->elder))))
+        if ((rc = finding_add(&s->out, K_UNKNOWN_ELDER, site, elder, m->id, at, 0, 0,
+                              sqlite3_mprintf("meal for elder %lld, who is not in the elder table", elder))))
           goto done;
       }
     }
@@ -959,32 +1292,23 @@ static int elder_pass(Scan *s) {
     }
   }
 done:
-  zc_map_clear(&dense);
-  sqlite3_free(dk);
-  sqlite3_free(em);
-  sqlite3_free(key);
-  sqlite3_free(ord);
+  book_clear(&book);
   sqlite3_free(starts);
   sqlite3_free(ate);
   return rc;
 }
 
 static int device_pass(Scan *s) {
-  int rc = SQLITE_OK, *key = NULL, *ord = NULL, *starts = NULL, n = 0, nkey = s->ndev;
+  int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
   unsigned char *mark = NULL;
-  Meal *dm = NULL;   /* card/face meals in (device, served_at, id) order */
-  key = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *key);
-  if (!key) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < s->nm; i++) key[i] = s->m[i].dev;  /* -1: not a card/face meal on a device */
+  Meal *dm = s->buf;   /* card/face meals in (device, served_at, id) order */
   /* names by index (entries no longer move: the map is complete) */
   s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
   if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
   for (int i = 0; i < s->dev_ix.cap; i++)
-    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = s->dev_ix.a[i].z;
-  if ((rc = counting_sort(key, s->nm, nkey, &ord, &n, &starts))) goto done;
-  dm = sqlite3_malloc64(((sqlite3_uint64)n + 1) * sizeof *dm);
-  if (!dm) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < n; i++) dm[i] = s->m[ord[i]];
+    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = text_key(&s->dev_ix.a[i]);
+  if ((rc = sort_meals(s, 1, nkey, dm, &starts))) goto done;
+  int n = starts[nkey];
   mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
   if (!mark) { rc = SQLITE_NOMEM; goto done; }
   memset(mark, 0, (size_t)n + 1);
@@ -999,7 +1323,7 @@ static int device_pass(Scan *s) {
       int need = (int)ceil(t->burst_count);
       int j = i + need - 1;
       if (j >= b) continue;
-      if ((double)(dm[j].t - m->t) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
+      if ((double)(dm[j].rt - m->rt) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
     }
     /* report each marked meal with the run of marked meals around it; a
     ** run ends where the next marked meal is more than burst_seconds later
@@ -1009,28 +1333,25 @@ static int device_pass(Scan *s) {
       const Thr *t = site_thr(s, &dm[i], &rc);
       if (rc) goto done;
       int j = i + 1;
-      while (j < b && mark[j] && (double)(dm[j].t - dm[j - 1].t) <= t->burst_seconds) j++;
+      while (j < b && mark[j] && (double)(dm[j].rt - dm[j - 1].rt) <= t->burst_seconds) j++;
       const Meal *f = &dm[i], *l = &dm[j - 1];
       char c1[9], c2[9];
-      fmt_clock(f->t, c1);
-      fmt_clock(l->t, c2);
+      fmt_clock(meal_t(s, f), c1);
+      fmt_clock(meal_t(s, l), c2);
       for (int x = i; x < j; x++) {
         const Meal *m = &dm[x];
         if (!m->in_scope) continue;
-        if ((rc = finding_add(&s->out, K_CARD_BURST, m->site, m->elder, m->id, m->t, 0, 0,
+        if ((rc = finding_add(&s->out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
                               sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
-                                              j - i, s->dev_name[m->dev], l->t - f->t, c1, c2))))
+                                              j - i, s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2))))
           goto done;
       }
       i = j;
     }
   }
 done:
-  sqlite3_free(key);
-  sqlite3_free(ord);
   sqlite3_free(starts);
   sqlite3_free(mark);
-  sqlite3_free(dm);
   return rc;
 }
 
@@ -1140,6 +1461,7 @@ static int run_scan(Scan *s) {
   int lb;
   if ((rc = lookback(s, &lb))) return rc;
   s->lo = s->first - lb;
+  s->t0 = (sqlite3_int64)s->lo * ZC_DAY_SECONDS;
   {
     /* two_sites looks back at most the largest travel time of any version */
     double tm = s->tc.none.travel_minutes;
@@ -1150,8 +1472,10 @@ static int run_scan(Scan *s) {
   if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = load_cards(s))) return rc;
   if ((rc = load_meals(s))) return rc;
-  if ((rc = elder_pass(s))) return rc;
+  s->buf = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *s->buf);
+  if (!s->buf) return SQLITE_NOMEM;
   if ((rc = device_pass(s))) return rc;
+  if ((rc = elder_pass(s))) return rc;  /* last: it frees s->m */
   if ((rc = site_checks(s))) return rc;
   if (s->out.n > 1) qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
   return SQLITE_OK;
