@@ -53,10 +53,10 @@
 **      (repeat_meal, two_sites, after_death, in_hospital, no_agreement,
 **      not_eligible and gone_quiet).  Per-site counters collected while
 **      reading give manual_heavy, and with site_report, over_report.
-**      The elder pass takes the elders' records (the ZcElderRec of
-**      zc_elder_rec) from one scan each of elder, elder_status, agreement
-**      and bed_stay in elder_id order, not four point queries per elder
-**      (elder ids outside the dense range still go through zc_elder_rec).
+**      The elder pass first has facts.c cache every elder's record
+**      (zc_elder_preload: one scan each of elder, elder_status, agreement
+**      and bed_stay in elder_id order, not four point queries per elder),
+**      then takes them from zc_elder_rec.
 ** not_eligible asks the policy runtime (zc_policy_eligible on the facts of
 ** zc_elder_facts) — the same path the money takes.
 */
@@ -1059,154 +1059,15 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
   return rc;
 }
 
-/* The elders' records, read in bulk: four table scans instead of four
-** point queries per elder (a city month has 160 000 diners).  The records
-** are the ones zc_elder_rec builds (facts.c, load_elder), per scan:
-** identity, region and death from elder; statuses, agreements and bed stays
-** as intervals in the order of the per-elder query's covering index
-** (schema.sql: elder_id, then the other columns, then rowid); rows with a
-** malformed date are never in force and left out.  A change to ZcElderRec
-** or to load_elder must be made here too.  Only elders with a key (id in the dense
-** range, dk[id] >= 0) are kept. */
-typedef struct ElderBook {
-  ZcElderRec *rec;            /* by key */
-  unsigned char *found;       /* by key: the elder is in table elder */
-  ZcInterval *iv[3];          /* status, agreement, bed rows of all elders */
-  int niv[3], capiv[3];
-  int *off[3], *cnt[3];       /* by key: its rows in iv[x] */
-} ElderBook;
-
-static void book_clear(ElderBook *b) {
-  sqlite3_free(b->rec);
-  sqlite3_free(b->found);
-  for (int x = 0; x < 3; x++) {
-    sqlite3_free(b->iv[x]);
-    sqlite3_free(b->off[x]);
-    sqlite3_free(b->cnt[x]);
-  }
-  memset(b, 0, sizeof *b);
-}
-
-static int book_key(Scan *s, const int *dk, sqlite3_int64 id) {
-  return id >= 0 && id < s->nquiet ? dk[id] : -1;
-}
-
-static int book_load(Scan *s, const int *dk, int nkey, ElderBook *b) {
-  static const char *const aSql[3] = {
-      "SELECT elder_id, status, valid_from, valid_to FROM elder_status "
-      "ORDER BY elder_id, valid_from, status, valid_to, rowid",
-      "SELECT elder_id, site_id, signed_on, ended_on FROM agreement "
-      "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
-      "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay "
-      "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
-  sqlite3_stmt *st = NULL;
-  int rc;
-  size_t nk = (size_t)nkey + 1;
-  b->rec = sqlite3_malloc64(nk * sizeof *b->rec);
-  b->found = sqlite3_malloc64(nk);
-  if (!b->rec || !b->found) return SQLITE_NOMEM;
-  memset(b->found, 0, nk);
-  for (int x = 0; x < 3; x++) {
-    b->off[x] = sqlite3_malloc64(nk * sizeof(int));
-    b->cnt[x] = sqlite3_malloc64(nk * sizeof(int));
-    if (!b->off[x] || !b->cnt[x]) return SQLITE_NOMEM;
-    memset(b->cnt[x], 0, nk * sizeof(int));
-  }
-  if ((rc = prepare(s, &st, "SELECT id, id_number, region, died_on FROM elder"))) return rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    sqlite3_int64 id = sqlite3_column_int64(st, 0);
-    int k = book_key(s, dk, id);
-    if (k < 0) continue;
-    ZcElderRec *r = &b->rec[k];
-    memset(r, 0, sizeof *r);
-    r->id = id;
-    r->birth = ZC_NONE;
-    zc_idcard_parse((const char *)sqlite3_column_text(st, 1), sqlite3_column_bytes(st, 1), &r->birth, &r->sex);
-    if (r->birth != ZC_NONE) {  /* as load_elder: the split birth date zc_elder_facts takes ages from */
-      int y, mo, d;
-      zc_civil_from_days(r->birth, &y, &mo, &d);
-      r->birth_y = y;
-      r->birth_md = mo * 100 + d;
-    }
-    const char *z = (const char *)sqlite3_column_text(st, 2);
-    r->region_code = zc_intern(s->zc, z, -1);
-    if (z && !r->region_code) { rc = SQLITE_NOMEM; break; }
-    r->region = zc_region(s->zc, r->region_code);
-    r->died_on = day_col(st, 3);
-    b->found[k] = 1;
-  }
-  sqlite3_finalize(st);
-  st = NULL;
-  if (rc != SQLITE_DONE) goto sqlerr;
-  for (int x = 0; x < 3; x++) {
-    if ((rc = prepare(s, &st, aSql[x]))) return rc;
-    int last = -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      int k = book_key(s, dk, sqlite3_column_int64(st, 0));
-      if (k < 0 || !b->found[k]) continue;
-      int from = day_col(st, 2);
-      int to = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT32_MAX : day_col(st, 3);
-      if (from == ZC_NONE || to == ZC_NONE) continue; /* malformed dates are never in force */
-      sqlite3_int64 key;
-      if (x == 0) {
-        int bit = zc_status_bit(s->zc, (const char *)sqlite3_column_text(st, 1), 1);
-        if (bit < 0) continue;
-        key = bit;
-      } else {
-        key = sqlite3_column_int64(st, 1);
-      }
-      if (k != last) {
-        if (b->cnt[x][k]) {  /* rows of one elder not together: cannot happen with ORDER BY elder_id */
-          rc = SQLITE_INTERNAL;
-          break;
-        }
-        b->off[x][k] = b->niv[x];
-        last = k;
-      }
-      if (b->niv[x] == b->capiv[x]) {
-        int ncap = b->capiv[x] ? b->capiv[x] * 2 : 1024;
-        ZcInterval *na = sqlite3_realloc64(b->iv[x], (sqlite3_uint64)ncap * sizeof *na);
-        if (!na) { rc = SQLITE_NOMEM; break; }
-        b->iv[x] = na;
-        b->capiv[x] = ncap;
-      }
-      ZcInterval *iv = &b->iv[x][b->niv[x]++];
-      iv->key = key;
-      iv->from = from;
-      iv->to = to;
-      b->cnt[x][k]++;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE) goto sqlerr;
-  }
-  for (int k = 0; k < nkey; k++) {
-    if (!b->found[k]) continue;
-    ZcElderRec *r = &b->rec[k];
-    r->nstatus = b->cnt[0][k];
-    r->status = r->nstatus ? b->iv[0] + b->off[0][k] : NULL;
-    r->nagree = b->cnt[1][k];
-    r->agree = r->nagree ? b->iv[1] + b->off[1][k] : NULL;
-    r->nbed = b->cnt[2][k];
-    r->bed = r->nbed ? b->iv[2] + b->off[2][k] : NULL;
-  }
-  return SQLITE_OK;
-sqlerr:
-  if (rc != SQLITE_NOMEM && !*s->pzErr)
-    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading the elders: %s",
-                                rc == SQLITE_INTERNAL ? "rows out of order" : sqlite3_errmsg(s->zc->db));
-  return rc == SQLITE_INTERNAL ? SQLITE_ERROR : rc;
-}
-
 static int elder_pass(Scan *s) {
   int rc = SQLITE_OK, *starts = NULL, nkey = s->neld;
   unsigned char *ate = NULL;
   Meal *em = s->buf;  /* the meals in (elder, served_at, id) order */
-  ElderBook book;     /* records of the elders with a dense id (s->ekey) */
-  memset(&book, 0, sizeof book);
   ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
   if (!ate) { rc = SQLITE_NOMEM; goto done; }
-  if (s->ekey && (rc = book_load(s, s->ekey, nkey, &book))) goto done;
+  /* most elders are asked for: their records in one read of each table
+  ** (facts.c), not four point queries per elder */
+  if ((rc = zc_elder_preload(s->zc, s->pzErr))) goto done;
   if ((rc = sort_meals(s, 0, nkey, em, &starts))) goto done;
   sqlite3_free(s->m);  /* every meal is in em now */
   s->m = NULL;
@@ -1216,10 +1077,7 @@ static int elder_pass(Scan *s) {
     sqlite3_int64 elder = s->eid[k];
     const ZcElderRec *r = NULL;
     char *err = NULL;
-    int bk = s->ekey ? book_key(s, s->ekey, elder) : -1;
-    if (bk >= 0) {
-      r = book.found[bk] ? &book.rec[bk] : NULL;  /* not found: not in table elder */
-    } else if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR) {
+    if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR) {
       /* an elder id that is not in table elder */
       sqlite3_free(err);
       rc = SQLITE_OK;
@@ -1292,7 +1150,6 @@ static int elder_pass(Scan *s) {
     }
   }
 done:
-  book_clear(&book);
   sqlite3_free(starts);
   sqlite3_free(ate);
   return rc;

@@ -109,6 +109,8 @@ struct ZcFacts {
   ZcMap site_by_id;            /* id -> index */
   /* elders, months, meals */
   ZcMap elders;                /* id -> (ZcElderRec*) */
+  int elders_preloaded;        /* zc_elder_preload ran since the last change */
+  int elder_misses;            /* records loaded one by one since then */
   ZcMap months;                /* elder*4096+month -> (MonthRec*) */
   ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
   /* meal id -> row for ids 0..nmeal_dense-1: pages of MEAL_PAGE pointers
@@ -184,6 +186,8 @@ static void drop_data(struct ZcFacts *f) {
   for (size_t i = 0; i < f->elders.cap; i++)
     if (f->elders.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->elders.vals[i]);
   zc_map_clear(&f->elders);
+  f->elders_preloaded = 0;
+  f->elder_misses = 0;
   for (size_t i = 0; i < f->months.cap; i++)
     if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
   zc_map_clear(&f->months);
@@ -464,31 +468,37 @@ int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **
 
 /* Reads (key, from, to) rows into an interval array.  kind 0: key is a
 ** status word -> bit. */
+/* One row of a status / agreement / bed-stay query as an interval: columns
+** c0 (status word or site id), c0 + 1 (from), c0 + 2 (to, NULL = open).
+** 0 when the row is never in force (a malformed date, no status bit left). */
+static int row_interval(ZcConn *zc, sqlite3_stmt *st, int c0, int status_words, ZcInterval *iv) {
+  int from = day_or_none(st, c0 + 1);
+  int to = sqlite3_column_type(st, c0 + 2) == SQLITE_NULL ? OPEN_END : day_or_none(st, c0 + 2);
+  if (from == ZC_NONE || to == ZC_NONE) return 0; /* malformed dates are never in force */
+  if (status_words) {
+    int bit = zc_status_bit(zc, (const char *)sqlite3_column_text(st, c0), 1);
+    if (bit < 0) return 0;
+    iv->key = bit;
+  } else {
+    iv->key = sqlite3_column_int64(st, c0);
+  }
+  iv->from = from;
+  iv->to = to;
+  return 1;
+}
+
 static int read_intervals(ZcConn *zc, sqlite3_stmt *st, int status_words, ZcInterval **out, int *pn) {
   int n = 0, cap = 0, rc;
-  ZcInterval *a = NULL;
+  ZcInterval *a = NULL, iv;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int from = day_or_none(st, 1);
-    int to = sqlite3_column_type(st, 2) == SQLITE_NULL ? OPEN_END : day_or_none(st, 2);
-    if (from == ZC_NONE || to == ZC_NONE) continue; /* malformed dates are never in force */
-    sqlite3_int64 key;
-    if (status_words) {
-      int bit = zc_status_bit(zc, (const char *)sqlite3_column_text(st, 0), 1);
-      if (bit < 0) continue;
-      key = bit;
-    } else {
-      key = sqlite3_column_int64(st, 0);
-    }
+    if (!row_interval(zc, st, 0, status_words, &iv)) continue;
     if (n == cap) {
       cap = cap ? cap * 2 : 4;
       ZcInterval *na = sqlite3_realloc64(a, (sqlite3_uint64)cap * sizeof *na);
       if (!na) { sqlite3_free(a); return SQLITE_NOMEM; }
       a = na;
     }
-    a[n].key = key;
-    a[n].from = from;
-    a[n].to = to;
-    n++;
+    a[n++] = iv;
   }
   if (rc != SQLITE_DONE) { sqlite3_free(a); return rc; }
   *out = a;
@@ -496,15 +506,72 @@ static int read_intervals(ZcConn *zc, sqlite3_stmt *st, int status_words, ZcInte
   return SQLITE_OK;
 }
 
+/* The identity half of a record, from a row of table elder. */
+typedef struct ElderHead {
+  sqlite3_int64 id;
+  int birth, died;
+  char sex;
+  const char *region;   /* interned */
+} ElderHead;
+
+static void elder_head(ZcConn *zc, sqlite3_stmt *st, int c0, sqlite3_int64 id, ElderHead *h) {
+  h->id = id;
+  h->birth = ZC_NONE;
+  h->sex = 0;
+  zc_idcard_parse((const char *)sqlite3_column_text(st, c0), sqlite3_column_bytes(st, c0), &h->birth, &h->sex);
+  h->region = zc_intern(zc, (const char *)sqlite3_column_text(st, c0 + 1), -1);
+  h->died = day_or_none(st, c0 + 2);
+}
+
+/* One block: the record, then its status, agreement and bed intervals. */
+static ZcElderRec *rec_build(ZcConn *zc, const ElderHead *h, const ZcInterval *st, int nst, const ZcInterval *ag,
+                             int nag, const ZcInterval *bd, int nbd) {
+  size_t sz = sizeof(ZcElderRec) + (size_t)(nst + nag + nbd) * sizeof(ZcInterval);
+  ZcElderRec *rec = sqlite3_malloc64(sz);
+  if (!rec) return NULL;
+  memset(rec, 0, sizeof *rec);
+  rec->id = h->id;
+  rec->sex = h->sex;
+  rec->birth = h->birth;
+  if (h->birth != ZC_NONE) {
+    int y, m, d;
+    zc_civil_from_days(h->birth, &y, &m, &d);
+    rec->birth_y = y;
+    rec->birth_md = m * 100 + d;
+  }
+  rec->died_on = h->died;
+  rec->region_code = h->region;
+  rec->region = region_lookup(zc, h->region);
+  ZcInterval *p = (ZcInterval *)(rec + 1);
+  rec->status = p; rec->nstatus = nst; if (nst) memcpy(p, st, (size_t)nst * sizeof *p); p += nst;
+  rec->agree = p;  rec->nagree = nag;  if (nag) memcpy(p, ag, (size_t)nag * sizeof *p); p += nag;
+  rec->bed = p;    rec->nbed = nbd;    if (nbd) memcpy(p, bd, (size_t)nbd * sizeof *p);
+  return rec;
+}
+
+/* The three interval queries, per elder and for every elder: the bulk form
+** orders rows as the per-elder one reads them (its covering index, then
+** rowid), so both build the same record. */
+static const char *const aIvOne[3] = {
+    "SELECT status, valid_from, valid_to FROM elder_status WHERE elder_id=?1",
+    "SELECT site_id, signed_on, ended_on FROM agreement WHERE elder_id=?1",
+    "SELECT site_id, admitted_on, left_on FROM bed_stay WHERE elder_id=?1"};
+static const char *const aIvAll[3] = {
+    "SELECT elder_id, status, valid_from, valid_to FROM elder_status "
+    "ORDER BY elder_id, valid_from, status, valid_to, rowid",
+    "SELECT elder_id, site_id, signed_on, ended_on FROM agreement "
+    "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
+    "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay "
+    "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
+
 static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzErr) {
   struct ZcFacts *f = zc->facts;
-  ZcInterval *st = NULL, *ag = NULL, *bd = NULL;
-  int nst = 0, nag = 0, nbd = 0, rc;
-  ZcElderRec *rec = NULL;
+  ZcInterval *iv[3] = {NULL, NULL, NULL};
+  int niv[3] = {0, 0, 0}, rc;
+  sqlite3_stmt **pst[3] = {&f->st_status, &f->st_agree, &f->st_bed};
   if ((rc = prep(zc, &f->st_elder, "SELECT id_number, region, died_on FROM elder WHERE id=?1", pzErr)) ||
-      (rc = prep(zc, &f->st_status, "SELECT status, valid_from, valid_to FROM elder_status WHERE elder_id=?1", pzErr)) ||
-      (rc = prep(zc, &f->st_agree, "SELECT site_id, signed_on, ended_on FROM agreement WHERE elder_id=?1", pzErr)) ||
-      (rc = prep(zc, &f->st_bed, "SELECT site_id, admitted_on, left_on FROM bed_stay WHERE elder_id=?1", pzErr)))
+      (rc = prep(zc, pst[0], aIvOne[0], pzErr)) || (rc = prep(zc, pst[1], aIvOne[1], pzErr)) ||
+      (rc = prep(zc, pst[2], aIvOne[2], pzErr)))
     return rc;
   sqlite3_bind_int64(f->st_elder, 1, id);
   rc = sqlite3_step(f->st_elder);
@@ -516,53 +583,107 @@ static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzE
     }
     return rc;
   }
-  int birth = ZC_NONE;
-  char sex = 0;
-  zc_idcard_parse((const char *)sqlite3_column_text(f->st_elder, 0), sqlite3_column_bytes(f->st_elder, 0),
-                  &birth, &sex);
-  const char *region = zc_intern(zc, (const char *)sqlite3_column_text(f->st_elder, 1), -1);
-  int died = day_or_none(f->st_elder, 2);
+  ElderHead h;
+  elder_head(zc, f->st_elder, 0, id, &h);
   sqlite3_reset(f->st_elder);
-
-  sqlite3_bind_int64(f->st_status, 1, id);
-  rc = read_intervals(zc, f->st_status, 1, &st, &nst);
-  sqlite3_reset(f->st_status);
-  if (rc) goto fail;
-  sqlite3_bind_int64(f->st_agree, 1, id);
-  rc = read_intervals(zc, f->st_agree, 0, &ag, &nag);
-  sqlite3_reset(f->st_agree);
-  if (rc) goto fail;
-  sqlite3_bind_int64(f->st_bed, 1, id);
-  rc = read_intervals(zc, f->st_bed, 0, &bd, &nbd);
-  sqlite3_reset(f->st_bed);
-  if (rc) goto fail;
-
-  size_t sz = sizeof *rec + (size_t)(nst + nag + nbd) * sizeof(ZcInterval);
-  rec = sqlite3_malloc64(sz);
-  if (!rec) { rc = SQLITE_NOMEM; goto fail; }
-  memset(rec, 0, sizeof *rec);
-  rec->id = id;
-  rec->sex = sex;
-  rec->birth = birth;
-  if (birth != ZC_NONE) {
-    int y, m, d;
-    zc_civil_from_days(birth, &y, &m, &d);
-    rec->birth_y = y;
-    rec->birth_md = m * 100 + d;
+  for (int x = 0; x < 3 && rc != SQLITE_NOMEM; x++) {
+    sqlite3_bind_int64(*pst[x], 1, id);
+    rc = read_intervals(zc, *pst[x], x == 0, &iv[x], &niv[x]);
+    sqlite3_reset(*pst[x]);
+    if (rc) goto fail;
   }
-  rec->died_on = died;
-  rec->region_code = region;
-  rec->region = region_lookup(zc, region);
-  ZcInterval *p = (ZcInterval *)(rec + 1);
-  rec->status = p; rec->nstatus = nst; if (nst) memcpy(p, st, (size_t)nst * sizeof *p); p += nst;
-  rec->agree = p;  rec->nagree = nag;  if (nag) memcpy(p, ag, (size_t)nag * sizeof *p); p += nag;
-  rec->bed = p;    rec->nbed = nbd;    if (nbd) memcpy(p, bd, (size_t)nbd * sizeof *p);
-  *out = rec;
+  *out = rec_build(zc, &h, iv[0], niv[0], iv[1], niv[1], iv[2], niv[2]);
+  rc = *out ? SQLITE_OK : SQLITE_NOMEM;
 fail:
-  sqlite3_free(st);
-  sqlite3_free(ag);
-  sqlite3_free(bd);
+  for (int x = 0; x < 3; x++) sqlite3_free(iv[x]);
   if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading elder %lld: %s", id, sqlite3_errmsg(zc->db));
+  return rc;
+}
+
+int zc_elder_preload(ZcConn *zc, char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  if (f->elders_preloaded) return SQLITE_OK;
+  sqlite3_stmt *st = NULL;
+  ElderHead *head = NULL;
+  size_t n = 0, cap = 0;
+  ZcInterval *iv[3] = {NULL, NULL, NULL};
+  size_t niv[3] = {0, 0, 0}, civ[3] = {0, 0, 0};
+  size_t *off[3] = {NULL, NULL, NULL};
+  int *cnt[3] = {NULL, NULL, NULL};
+  int rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder ORDER BY id", -1, &st, NULL);
+  if (rc) goto sqlerr;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 4096;
+      ElderHead *nh = sqlite3_realloc64(head, cap * sizeof *nh);
+      if (!nh) { rc = SQLITE_NOMEM; goto done; }
+      head = nh;
+    }
+    elder_head(zc, st, 1, sqlite3_column_int64(st, 0), &head[n++]);
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc != SQLITE_DONE) goto sqlerr;
+  for (int x = 0; x < 3; x++) {
+    off[x] = sqlite3_malloc64((n + 1) * sizeof(size_t));
+    cnt[x] = sqlite3_malloc64((n + 1) * sizeof(int));
+    if (!off[x] || !cnt[x]) { rc = SQLITE_NOMEM; goto done; }
+    memset(cnt[x], 0, (n + 1) * sizeof(int));
+    if ((rc = sqlite3_prepare_v2(zc->db, aIvAll[x], -1, &st, NULL))) goto sqlerr;
+    size_t j = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      /* rows come by elder id; the per-elder query binds an integer, so
+      ** an elder_id stored as text matches no elder there either */
+      if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) continue;
+      sqlite3_int64 e = sqlite3_column_int64(st, 0);
+      while (j < n && head[j].id < e) j++;
+      if (j == n) break;
+      if (head[j].id != e) continue;
+      ZcInterval one;
+      if (!row_interval(zc, st, 1, x == 0, &one)) continue;
+      if (niv[x] == civ[x]) {
+        size_t ncap = civ[x] ? civ[x] * 2 : 4096;
+        ZcInterval *na = sqlite3_realloc64(iv[x], ncap * sizeof *na);
+        if (!na) { rc = SQLITE_NOMEM; goto done; }
+        iv[x] = na;
+        civ[x] = ncap;
+      }
+      if (cnt[x][j] == 0) off[x][j] = niv[x];
+      iv[x][niv[x]++] = one;
+      cnt[x][j]++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto sqlerr;
+  }
+  for (size_t j = 0; j < n; j++) {
+    /* already cached: keep it, others may hold that record */
+    if (zc_map_slot(&f->elders, head[j].id, 0, NULL)) continue;
+    ZcElderRec *rec = rec_build(zc, &head[j], cnt[0][j] ? iv[0] + off[0][j] : NULL, cnt[0][j],
+                                cnt[1][j] ? iv[1] + off[1][j] : NULL, cnt[1][j],
+                                cnt[2][j] ? iv[2] + off[2][j] : NULL, cnt[2][j]);
+    sqlite3_int64 *v = rec ? zc_map_slot(&f->elders, head[j].id, 1, NULL) : NULL;
+    if (!v) {
+      sqlite3_free(rec);
+      rc = SQLITE_NOMEM;
+      goto done;
+    }
+    *v = (sqlite3_int64)(intptr_t)rec;
+  }
+  f->elders_preloaded = 1;
+  rc = SQLITE_OK;
+  goto done;
+sqlerr:
+  if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading the elders: %s", sqlite3_errmsg(zc->db));
+done:
+  sqlite3_finalize(st);
+  sqlite3_free(head);
+  for (int x = 0; x < 3; x++) {
+    sqlite3_free(iv[x]);
+    sqlite3_free(off[x]);
+    sqlite3_free(cnt[x]);
+  }
   return rc;
 }
 
@@ -573,6 +694,16 @@ int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pz
   if (v) {
     *out = (const ZcElderRec *)(intptr_t)*v;
     return SQLITE_OK;
+  }
+  /* many elders asked for one by one (a scan calling subsidy_for): read
+  ** them all at once instead */
+  if (!f->elders_preloaded && ++f->elder_misses == 4096) {
+    int rc = zc_elder_preload(zc, pzErr);
+    if (rc) return rc;
+    if ((v = zc_map_slot(&f->elders, id, 0, NULL))) {
+      *out = (const ZcElderRec *)(intptr_t)*v;
+      return SQLITE_OK;
+    }
   }
   ZcElderRec *rec = NULL;
   int rc = load_elder(zc, id, &rec, pzErr);

@@ -369,6 +369,9 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     c.refs[i].want_stats = v && v->has_site;
   }
   if ((rc = source_open(&c, pzErr))) goto done;
+  /* a whole database, or many elders of one: their records in one read of
+  ** each table (facts.c), not four point queries per elder */
+  if ((!c.src.listed || c.src.nelder > 20000) && (rc = zc_elder_preload(zc, pzErr))) goto done;
   /* the policy index was synced above; nothing in this pass changes it */
   zc->pinned = 1;
   sqlite3_stmt *st = c.src.st;

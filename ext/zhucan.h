@@ -239,6 +239,11 @@ typedef struct ZcElderRec {
 /* The record of elder id; an unknown id is an error ("elder 42 does not
 ** exist"). */
 int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
+/* Caches every elder's record with four ordered scans (elder, then the
+** status, agreement and bed-stay tables by elder_id) instead of four point
+** queries per elder: for passes that will ask for most elders.  Records
+** already cached are kept.  The same records zc_elder_rec builds. */
+int zc_elder_preload(ZcConn *zc, char **pzErr);
 /* The facts the rules see for elder rec on day; site_id 0 = agreement with
 ** any site (eligible()), else agreement with that site (meal()). */
 void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id,
