@@ -79,13 +79,15 @@ static const char *strset_get(StrSet *s, const char *z, int n) {
 
 typedef struct MonthRec {      /* one elder's meals of one month */
   int n;
-  struct MealRow *rows;
+  sqlite3_int64 *ids;          /* in (served_at, id) order; rows via meal_find */
+  struct MealRow *extra;       /* rows of ids beyond the dense pages */
 } MonthRec;
 
 typedef struct MealRow {
   sqlite3_int64 id, elder, served_at, price, site_id;
-  const char *slot, *method, *device, *token;   /* interned */
-  int day, nth_slot, nth_day, nth_month;
+  const char *slot, *method;   /* interned */
+  const char *device, *token;  /* in the month's block */
+  int day, nth_slot, nth_day, nth_month;   /* nth_month 0: an empty page slot */
 } MealRow;
 
 struct ZcFacts {
@@ -113,9 +115,10 @@ struct ZcFacts {
   int elder_misses;            /* records loaded one by one since then */
   ZcMap months;                /* elder*4096+month -> (MonthRec*) */
   ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
-  /* meal id -> row for ids 0..nmeal_dense-1: pages of MEAL_PAGE pointers
+  /* meal id -> row for ids 0..nmeal_dense-1: pages of MEAL_PAGE rows,
+  ** stored by id (a scan in id or time order reads them in order),
   ** allocated when a meal of the page is cached */
-  MealRow ***meal_dense;
+  MealRow **meal_dense;
   sqlite3_int64 nmeal_dense;
   int meal_dense_tried;
   /* load_month's scratch, reused from one elder-month to the next */
@@ -167,7 +170,7 @@ static void meal_dense_free(struct ZcFacts *f) {
 static void meal_dense_zero(struct ZcFacts *f) {
   if (!f->meal_dense) return;
   for (sqlite3_int64 i = 0; i < (f->nmeal_dense + MEAL_PAGE - 1) / MEAL_PAGE; i++)
-    if (f->meal_dense[i]) memset(f->meal_dense[i], 0, MEAL_PAGE * sizeof(MealRow *));
+    if (f->meal_dense[i]) memset(f->meal_dense[i], 0, MEAL_PAGE * sizeof(MealRow));
 }
 
 static void drop_data(struct ZcFacts *f) {
@@ -838,9 +841,9 @@ static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
     sqlite3_int64 mx = sqlite3_column_int64(st, 0);
     if (mx >= 0 && mx < ((sqlite3_int64)1 << 31)) {
       sqlite3_int64 npage = mx / MEAL_PAGE + 1;
-      f->meal_dense = sqlite3_malloc64((sqlite3_uint64)npage * sizeof(MealRow **));
+      f->meal_dense = sqlite3_malloc64((sqlite3_uint64)npage * sizeof(MealRow *));
       if (f->meal_dense) {
-        memset(f->meal_dense, 0, (size_t)npage * sizeof(MealRow **));
+        memset(f->meal_dense, 0, (size_t)npage * sizeof(MealRow *));
         f->nmeal_dense = mx + 1;
       }
     }
@@ -850,28 +853,31 @@ static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
 
 static MealRow *meal_find(struct ZcFacts *f, sqlite3_int64 id) {
   if (id >= 0 && id < f->nmeal_dense) {
-    MealRow **page = f->meal_dense[id / MEAL_PAGE];
-    return page ? page[id % MEAL_PAGE] : NULL;
+    MealRow *page = f->meal_dense[id / MEAL_PAGE];
+    MealRow *r = page ? &page[id % MEAL_PAGE] : NULL;
+    return r && r->nth_month ? r : NULL;
   }
   sqlite3_int64 *v = zc_map_slot(&f->meals, id, 0, NULL);
   return v ? (MealRow *)(intptr_t)*v : NULL;
 }
 
-static int meal_index(struct ZcFacts *f, MealRow *r) {
-  if (r->id >= 0 && r->id < f->nmeal_dense) {
-    MealRow ***page = &f->meal_dense[r->id / MEAL_PAGE];
+/* The slot row r goes to: its page slot, or (ids beyond the pages) *spare,
+** indexed by the map. */
+static MealRow *meal_place(struct ZcFacts *f, sqlite3_int64 id, MealRow **spare) {
+  if (id >= 0 && id < f->nmeal_dense) {
+    MealRow **page = &f->meal_dense[id / MEAL_PAGE];
     if (!*page) {
-      *page = sqlite3_malloc64(MEAL_PAGE * sizeof(MealRow *));
-      if (!*page) return SQLITE_NOMEM;
-      memset(*page, 0, MEAL_PAGE * sizeof(MealRow *));
+      *page = sqlite3_malloc64(MEAL_PAGE * sizeof(MealRow));
+      if (!*page) return NULL;
+      memset(*page, 0, MEAL_PAGE * sizeof(MealRow));
     }
-    (*page)[r->id % MEAL_PAGE] = r;
-    return SQLITE_OK;
+    return &(*page)[id % MEAL_PAGE];
   }
-  sqlite3_int64 *mv = zc_map_slot(&f->meals, r->id, 1, NULL);
-  if (!mv) return SQLITE_NOMEM;
+  sqlite3_int64 *mv = zc_map_slot(&f->meals, id, 1, NULL);
+  if (!mv) return NULL;
+  MealRow *r = (*spare)++;
   *mv = (sqlite3_int64)(intptr_t)r;
-  return SQLITE_OK;
+  return r;
 }
 
 /* Loads one elder's meals of the month containing day, with ordinals, and
@@ -936,9 +942,12 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   MealRow *rows = f->scratch;
   size_t arena_len = f->sbytes_len;
   const char *bytes = f->sbytes;
+  int nextra = 0;
+  for (int i = 0; i < n; i++) nextra += !(rows[i].id >= 0 && rows[i].id < f->nmeal_dense);
   if (rc == SQLITE_DONE) {
-    /* one block: header, rows, strings */
-    mr = sqlite3_malloc64(sizeof *mr + (size_t)n * sizeof(MealRow) + (size_t)arena_len + 1);
+    /* one block: header, ids, rows beyond the pages, strings */
+    mr = sqlite3_malloc64(sizeof *mr + (size_t)n * sizeof(sqlite3_int64) + (size_t)nextra * sizeof(MealRow) +
+                          (size_t)arena_len + 1);
     if (!mr) rc = SQLITE_NOMEM;
   }
   if (rc != SQLITE_DONE) {
@@ -946,15 +955,10 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
     return rc == SQLITE_ROW ? SQLITE_NOMEM : rc;
   }
   mr->n = n;
-  mr->rows = (MealRow *)(mr + 1);
-  char *str = (char *)(mr->rows + n);
+  mr->extra = (MealRow *)(mr + 1);
+  mr->ids = (sqlite3_int64 *)(mr->extra + nextra);
+  char *str = (char *)(mr->ids + n);
   if (arena_len) memcpy(str, bytes, arena_len);
-  for (int i = 0; i < n; i++) {
-    mr->rows[i] = rows[i];
-    intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
-    mr->rows[i].device = dv < 0 ? NULL : str + dv;
-    mr->rows[i].token = tk < 0 ? NULL : str + tk;
-  }
   /* Bound the cache: beyond a few million rows start over (correct, only
   ** slower). */
   if (f->cached_rows + (size_t)n > ZC_FACTS_MAX_ROWS) {
@@ -968,8 +972,16 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 1, NULL);
   if (!v) { sqlite3_free(mr); return SQLITE_NOMEM; }
   *v = (sqlite3_int64)(intptr_t)mr;
-  for (int i = 0; i < n; i++)
-    if (meal_index(f, &mr->rows[i]) != SQLITE_OK) return SQLITE_NOMEM;
+  MealRow *spare = mr->extra;
+  for (int i = 0; i < n; i++) {
+    MealRow *r = meal_place(f, rows[i].id, &spare);
+    if (!r) return SQLITE_NOMEM;
+    *r = rows[i];
+    intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
+    r->device = dv < 0 ? NULL : str + dv;
+    r->token = tk < 0 ? NULL : str + tk;
+    mr->ids[i] = rows[i].id;
+  }
   f->cached_rows += (size_t)n;
   *out = mr;
   return SQLITE_OK;
@@ -1063,8 +1075,11 @@ int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id, sq
   ZcOrd ord;
   zc_ord_reset(&ord);
   int a, b, c;
-  for (int i = 0; i < mr->n && mr->rows[i].served_at <= served_at; i++)
-    zc_ord_next(&ord, mr->rows[i].day, mr->rows[i].slot, &a, &b, &c);
+  for (int i = 0; i < mr->n; i++) {
+    const MealRow *r = meal_find(f, mr->ids[i]);
+    if (!r || r->served_at > served_at) break;
+    zc_ord_next(&ord, r->day, r->slot, &a, &b, &c);
+  }
   memset(m, 0, sizeof *m);
   m->id = 0;
   m->slot = islot;
