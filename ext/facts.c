@@ -87,6 +87,8 @@ typedef struct MealRow {
   sqlite3_int64 id, elder, served_at, price, site_id;
   const char *slot, *method;   /* interned */
   const char *device, *token;  /* in the month's block */
+  const ZcElderRec *rec;       /* looked up on first use (cached as long as the row) */
+  const ZcSiteFacts *site;
   int day, nth_slot, nth_day, nth_month;   /* nth_month 0: an empty page slot */
 } MealRow;
 
@@ -100,6 +102,8 @@ struct ZcFacts {
   int nstatus;
   /* regions */
   int regions_loaded;
+#define ZC_RCACHE 256
+  struct { const char *code; const ZcRegion *r; } rcache[ZC_RCACHE];
   ZcRegion *reg;
   int nreg;
   ZcMap reg_by_code;           /* hash of code -> index+1 chain via reg_next */
@@ -180,6 +184,7 @@ static void drop_data(struct ZcFacts *f) {
   f->reg_next = NULL;
   f->nreg = 0;
   zc_map_clear(&f->reg_by_code);
+  memset(f->rcache, 0, sizeof f->rcache);
   f->regions_loaded = 0;
   sqlite3_free(f->sites);
   f->sites = NULL;
@@ -336,6 +341,9 @@ static int load_regions(ZcConn *zc, char **pzErr) {
       if (!r->township && strcmp(p->level, "township") == 0) r->township = p->code;
       if (!r->county && strcmp(p->level, "county") == 0) r->county = p->code;
     }
+    guard = 0;
+    for (const ZcRegion *p = r; p && guard < 64 && !r->gov; p = p->up, guard++)
+      if (p->policy) r->gov = p;
   }
   f->regions_loaded = 1;
 done:
@@ -354,18 +362,25 @@ static const ZcRegion *region_lookup(ZcConn *zc, const char *code) {
       return NULL;
     }
   }
+  /* a small cache by the code's address, checked by content (codes are
+  ** mostly interned: the same few pointers again and again) */
+  unsigned h = (unsigned)(((uintptr_t)code >> 3) ^ ((uintptr_t)code >> 11)) & (ZC_RCACHE - 1);
+  if (f->rcache[h].code && strcmp(f->rcache[h].code, code) == 0) return f->rcache[h].r;
   const char *c = strset_get(&f->strings, code, -1);
   sqlite3_int64 *v = zc_map_slot(&f->reg_by_code, (sqlite3_int64)(intptr_t)c, 0, NULL);
-  return v ? &f->reg[*v - 1] : NULL;
+  const ZcRegion *r = v ? &f->reg[*v - 1] : NULL;
+  if (c) {
+    f->rcache[h].code = c; /* interned: lives as long as the connection */
+    f->rcache[h].r = r;
+  }
+  return r;
 }
 
 const ZcRegion *zc_region(ZcConn *zc, const char *code) { return region_lookup(zc, code); }
 
 const ZcRegion *zc_region_governing(ZcConn *zc, const char *code) {
-  int guard = 0;
-  for (const ZcRegion *r = region_lookup(zc, code); r && guard < 64; r = r->up, guard++)
-    if (r->policy) return r;
-  return NULL;
+  const ZcRegion *r = region_lookup(zc, code);
+  return r ? r->gov : NULL;
 }
 
 int zc_region_under(ZcConn *zc, const char *code, const char *region) {
@@ -1055,8 +1070,11 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
     }
   }
   meal_from_row(row, m);
-  if ((rc = zc_elder_rec(zc, row->elder, elder, pzErr))) return rc;
-  if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;
+  /* the records live until the data changes, as the row does */
+  if (!row->rec && (rc = zc_elder_rec(zc, row->elder, &row->rec, pzErr))) return rc;
+  if (!row->site && (rc = zc_site_facts(zc, row->site_id, &row->site, pzErr))) return rc;
+  *elder = row->rec;
+  *site = row->site;
   return SQLITE_OK;
 }
 

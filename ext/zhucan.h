@@ -151,6 +151,7 @@ typedef struct ZcRegion {
   const struct ZcRegion *up;        /* parent, NULL at the top */
   /* codes of the chain at each level (NULL if none in the chain) */
   const char *village, *township, *county;
+  const struct ZcRegion *gov;       /* the nearest region up the chain with a policy */
 } ZcRegion;
 
 /* Drop every data cache if the database changed since the last call
