@@ -808,6 +808,101 @@ void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_da
   *nth_month = o->nmonth;
 }
 
+/* ----------------------------------------------------------- month scan */
+
+int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
+  if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
+    if (pzErr)
+      *pzErr = sqlite3_mprintf("%s: a meal of the month has elder_id %Q, expected an integer elder id", fn,
+                               (const char *)sqlite3_column_text(st, col));
+    return SQLITE_ERROR;
+  }
+  *out = sqlite3_column_int64(st, col);
+  return SQLITE_OK;
+}
+
+int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sqlite3_int64 *elders,
+                       size_t nelder, ZcMonthScan *s, char **pzErr) {
+  int rc;
+  memset(s, 0, sizeof *s);
+  s->fn = fn;
+  s->elders = elders;
+  s->nelder = nelder;
+  zc_day_format(first, s->a);
+  zc_day_format(next, s->b);
+  if (!elders) {
+    rc = sqlite3_prepare_v2(zc->db,
+                            "SELECT " ZC_SCAN_COLS " FROM meal WHERE (elder_id, served_at) >= (?1, ?2) "
+                            "ORDER BY elder_id, served_at, id", -1, &s->st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(s->st, 1, INT64_MIN);
+      sqlite3_bind_text(s->st, 2, s->a, 10, SQLITE_STATIC);
+    }
+  } else {
+    rc = sqlite3_prepare_v2(zc->db,
+                            "SELECT " ZC_SCAN_COLS " FROM meal WHERE elder_id=?1 AND served_at>=?2 AND served_at<?3 "
+                            "ORDER BY served_at, id", -1, &s->st, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(s->st, 2, s->a, 10, SQLITE_STATIC);
+      sqlite3_bind_text(s->st, 3, s->b, 10, SQLITE_STATIC);
+    }
+  }
+  if (rc && pzErr) *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
+  return rc;
+}
+
+void zc_month_scan_close(ZcMonthScan *s) {
+  sqlite3_finalize(s->st);
+  s->st = NULL;
+}
+
+/* served_at (text, n bytes) against a day 'YYYY-MM-DD', as SQLite's BINARY
+** collation compares them */
+static int text_cmp10(const char *t, int n, const char *day) {
+  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
+  return k ? k : n - 10;
+}
+
+int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
+  int rc;
+  if (s->elders) {
+    for (;;) {
+      if (s->open) {
+        rc = sqlite3_step(s->st);
+        if (rc != SQLITE_DONE) return rc;
+        sqlite3_reset(s->st);
+        s->open = 0;
+      }
+      if (s->ielder == s->nelder) return SQLITE_DONE;
+      sqlite3_bind_int64(s->st, 1, s->elders[s->ielder++]);
+      s->open = 1;
+    }
+  }
+  for (;;) {
+    rc = sqlite3_step(s->st);
+    if (rc != SQLITE_ROW) return rc;
+    /* the index orders an elder's served_at as NULL, numbers, text, blobs:
+    ** only text between the bounds is of the month, as in served_at>=?2 */
+    int ty = sqlite3_column_type(s->st, 3), early, late;
+    if (ty == SQLITE_TEXT) {
+      const char *t = (const char *)sqlite3_column_text(s->st, 3);
+      int n = sqlite3_column_bytes(s->st, 3);
+      early = text_cmp10(t, n, s->a) < 0;
+      late = !early && text_cmp10(t, n, s->b) >= 0;
+      if (!early && !late) return SQLITE_ROW;
+    } else {
+      early = ty != SQLITE_BLOB;
+      late = !early;
+    }
+    /* another month of this elder: seek to its month, or past it */
+    sqlite3_int64 e;
+    if ((rc = zc_elder_col(s->fn, s->st, 0, &e, pzErr))) return rc;
+    if (late && e == INT64_MAX) return SQLITE_DONE;
+    sqlite3_reset(s->st);
+    sqlite3_bind_int64(s->st, 1, late ? e + 1 : e);
+  }
+}
+
 /* ---------------------------------------------------------------- meals */
 
 static sqlite3_int64 month_key(sqlite3_int64 elder, int day) {

@@ -74,8 +74,8 @@ typedef struct SiteRef {
   int has_diner;
 } SiteRef;
 
-/* The month's meals, in (elder_id, served_at, id) order, from one of two
-** sources (the columns are the same):
+/* The month's meals, in (elder_id, served_at, id) order (ZcMonthScan,
+** facts.c), from one of two sources:
 **   all sites in the region: one scan of the meal_elder_time index from
 **     (elder, month start), jumping past the other months of each elder (a
 **     re-seek to (elder, start) or (elder + 1, start)); a database holding
@@ -83,16 +83,6 @@ typedef struct SiteRef {
 **   some sites: the elders who ate at a region site in the month (the
 **     meal_site_time index), then each elder's month (meal_elder_time), so
 **     a county costs its own meals even inside a city's database. */
-#define MEAL_COLS "elder_id, id, site_id, served_at, slot, method, device, token, price_fen"
-typedef struct Source {
-  sqlite3_stmt *st;
-  int listed;                    /* 1: per listed elder */
-  sqlite3_int64 *elders;
-  size_t nelder, ielder;
-  int open;                      /* listed: st is bound to elders[ielder-1] */
-  char a[11], b[11];
-} Source;
-
 typedef struct Compute {
   ZcConn *zc;
   const char *fn;
@@ -102,15 +92,17 @@ typedef struct Compute {
   sqlite3_int64 nsite_dense;
   SiteRef *refs;
   int nref, nsite;               /* region sites, all sites */
-  Source src;
+  ZcMonthScan src;
+  sqlite3_int64 *elders;         /* the listed elders (NULL: all) */
+  size_t nelder;
 } Compute;
 
 static void compute_free(Compute *c) {
   zc_map_clear(&c->site_idx);
   sqlite3_free(c->site_dense);
   sqlite3_free(c->refs);
-  sqlite3_finalize(c->src.st);
-  sqlite3_free(c->src.elders);
+  zc_month_scan_close(&c->src);
+  sqlite3_free(c->elders);
 }
 
 static SiteRef *site_ref(Compute *c, sqlite3_int64 id) {
@@ -166,129 +158,58 @@ static int i64_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* An elder id column must hold an integer: anything else is named. */
-static int elder_col(Compute *c, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
-  if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
-    *pzErr = sqlite3_mprintf("%s: a meal of the month has elder_id %Q, expected an integer elder id", c->fn,
-                             (const char *)sqlite3_column_text(st, col));
-    return SQLITE_ERROR;
-  }
-  *out = sqlite3_column_int64(st, col);
-  return SQLITE_OK;
-}
-
+/* Opens the month's meals: every elder's when every site is in the region,
+** else those of the elders who ate at a region site (meal_site_time). */
 static int source_open(Compute *c, char **pzErr) {
-  Source *s = &c->src;
+  char a[11], b[11];
   int rc;
-  zc_day_format(c->first, s->a);
-  zc_day_format(c->next, s->b);
-  s->listed = c->nref < c->nsite;
-  if (!s->listed) {
-    rc = sqlite3_prepare_v2(c->zc->db,
-                            "SELECT " MEAL_COLS " FROM meal WHERE (elder_id, served_at) >= (?1, ?2) "
-                            "ORDER BY elder_id, served_at, id", -1, &s->st, NULL);
-    if (rc) goto sqlerr;
-    sqlite3_bind_int64(s->st, 1, INT64_MIN);
-    sqlite3_bind_text(s->st, 2, s->a, 10, SQLITE_STATIC);
-    return SQLITE_OK;
-  }
-  /* the elders who ate at a region site */
+  if (c->nref == c->nsite) return zc_month_scan_open(c->zc, c->fn, c->first, c->next, NULL, 0, &c->src, pzErr);
+  zc_day_format(c->first, a);
+  zc_day_format(c->next, b);
   sqlite3_stmt *st = NULL;
   size_t cap = 0;
   rc = sqlite3_prepare_v2(c->zc->db, "SELECT elder_id FROM meal WHERE site_id=?1 AND served_at>=?2 AND served_at<?3",
                           -1, &st, NULL);
-  if (rc) goto sqlerr;
-  sqlite3_bind_text(st, 2, s->a, 10, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, s->b, 10, SQLITE_STATIC);
+  if (rc) {
+    *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    return rc;
+  }
+  sqlite3_bind_text(st, 2, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, b, 10, SQLITE_STATIC);
   for (int i = 0; i < c->nref && rc == SQLITE_OK; i++) {
     sqlite3_bind_int64(st, 1, c->refs[i].site->id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       sqlite3_int64 e;
-      if ((rc = elder_col(c, st, 0, &e, pzErr))) break;
-      if (s->nelder && s->elders[s->nelder - 1] == e) continue;
-      if (s->nelder == cap) {
+      if ((rc = zc_elder_col(c->fn, st, 0, &e, pzErr))) break;
+      if (c->nelder && c->elders[c->nelder - 1] == e) continue;
+      if (c->nelder == cap) {
         cap = cap ? cap * 2 : 1024;
-        sqlite3_int64 *ne = sqlite3_realloc64(s->elders, cap * sizeof *ne);
+        sqlite3_int64 *ne = sqlite3_realloc64(c->elders, cap * sizeof *ne);
         if (!ne) { rc = SQLITE_NOMEM; break; }
-        s->elders = ne;
+        c->elders = ne;
       }
-      s->elders[s->nelder++] = e;
+      c->elders[c->nelder++] = e;
     }
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
     sqlite3_reset(st);
   }
   sqlite3_finalize(st);
   if (rc) {
-    if (rc != SQLITE_NOMEM && !*pzErr) goto sqlerr;
+    if (rc != SQLITE_NOMEM && !*pzErr)
+      *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", c->fn, sqlite3_errmsg(c->zc->db));
     return rc;
   }
-  if (s->nelder > 1) {
-    qsort(s->elders, s->nelder, sizeof *s->elders, i64_cmp);
+  if (c->nelder > 1) {
+    qsort(c->elders, c->nelder, sizeof *c->elders, i64_cmp);
     size_t k = 1;
-    for (size_t i = 1; i < s->nelder; i++)
-      if (s->elders[i] != s->elders[k - 1]) s->elders[k++] = s->elders[i];
-    s->nelder = k;
+    for (size_t i = 1; i < c->nelder; i++)
+      if (c->elders[i] != c->elders[k - 1]) c->elders[k++] = c->elders[i];
+    c->nelder = k;
   }
-  rc = sqlite3_prepare_v2(c->zc->db,
-                          "SELECT " MEAL_COLS " FROM meal WHERE elder_id=?1 AND served_at>=?2 AND served_at<?3 "
-                          "ORDER BY served_at, id", -1, &s->st, NULL);
-  if (rc) goto sqlerr;
-  sqlite3_bind_text(s->st, 2, s->a, 10, SQLITE_STATIC);
-  sqlite3_bind_text(s->st, 3, s->b, 10, SQLITE_STATIC);
-  return SQLITE_OK;
-sqlerr:
-  *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", c->fn, sqlite3_errmsg(c->zc->db));
-  return rc;
-}
-
-/* served_at (text, n bytes) against a day 'YYYY-MM-DD', as SQLite's BINARY
-** collation compares them */
-static int text_cmp10(const char *t, int n, const char *day) {
-  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
-  return k ? k : n - 10;
-}
-
-/* Steps the source to the next meal of the month: SQLITE_ROW with the
-** columns of MEAL_COLS, or SQLITE_DONE. */
-static int source_next(Compute *c, char **pzErr) {
-  Source *s = &c->src;
-  int rc;
-  if (s->listed) {
-    for (;;) {
-      if (s->open) {
-        rc = sqlite3_step(s->st);
-        if (rc != SQLITE_DONE) return rc;
-        sqlite3_reset(s->st);
-        s->open = 0;
-      }
-      if (s->ielder == s->nelder) return SQLITE_DONE;
-      sqlite3_bind_int64(s->st, 1, s->elders[s->ielder++]);
-      s->open = 1;
-    }
-  }
-  for (;;) {
-    rc = sqlite3_step(s->st);
-    if (rc != SQLITE_ROW) return rc;
-    /* the index orders an elder's served_at as NULL, numbers, text, blobs:
-    ** only text between the bounds is of the month, as in served_at>=?2 */
-    int ty = sqlite3_column_type(s->st, 3), early, late;
-    if (ty == SQLITE_TEXT) {
-      const char *t = (const char *)sqlite3_column_text(s->st, 3);
-      int n = sqlite3_column_bytes(s->st, 3);
-      early = text_cmp10(t, n, s->a) < 0;
-      late = !early && text_cmp10(t, n, s->b) >= 0;
-      if (!early && !late) return SQLITE_ROW;
-    } else {
-      early = ty != SQLITE_BLOB;
-      late = !early;
-    }
-    /* another month of this elder: seek to its month, or past it */
-    sqlite3_int64 e;
-    if ((rc = elder_col(c, s->st, 0, &e, pzErr))) return rc;
-    if (late && e == INT64_MAX) return SQLITE_DONE;
-    sqlite3_reset(s->st);
-    sqlite3_bind_int64(s->st, 1, late ? e + 1 : e);
-  }
+  /* no elder: an empty list, still "listed" (not every elder) */
+  static const sqlite3_int64 none = 0;
+  return zc_month_scan_open(c->zc, c->fn, c->first, c->next, c->elders ? c->elders : &none, c->nelder, &c->src,
+                            pzErr);
 }
 
 static int site_stats_beds(Compute *c, SiteRef *r, char **pzErr) {
@@ -371,7 +292,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   if ((rc = source_open(&c, pzErr))) goto done;
   /* a whole database, or many elders of one: their records in one read of
   ** each table (facts.c), not four point queries per elder */
-  if ((!c.src.listed || c.src.nelder > 20000) && (rc = zc_elder_preload(zc, pzErr))) goto done;
+  if ((!c.src.elders || c.nelder > 20000) && (rc = zc_elder_preload(zc, pzErr))) goto done;
   /* the policy index was synced above; nothing in this pass changes it */
   zc->pinned = 1;
   sqlite3_stmt *st = c.src.st;
@@ -379,11 +300,11 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   int have_cur = 0;
   const ZcElderRec *rec = NULL;
   ZcOrd ord;
-  while ((rc = source_next(&c, pzErr)) == SQLITE_ROW) {
+  while ((rc = zc_month_scan_next(&c.src, pzErr)) == SQLITE_ROW) {
     ZcMealFacts m;
     sqlite3_int64 elder_id;
     memset(&m, 0, sizeof m);
-    if ((rc = elder_col(&c, st, 0, &elder_id, pzErr))) goto done;
+    if ((rc = zc_elder_col(fn, st, 0, &elder_id, pzErr))) goto done;
     if (!have_cur || elder_id != cur) {
       /* the next elder: ordinals start over, facts are looked up on need */
       cur = elder_id;

@@ -240,6 +240,31 @@ typedef struct ZcElderRec {
 /* The record of elder id; an unknown id is an error ("elder 42 does not
 ** exist"). */
 int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
+/* A month's meals in (elder_id, served_at, id) order, the order the money
+** pass and the month cache count ordinals in.  All elders: one scan of the
+** covering meal_elder_time index from (elder, month start) that re-seeks
+** past each elder's other months (a one-month database is read straight
+** through); listed elders (ascending ids): each one's month range.  After
+** zc_month_scan_next answers SQLITE_ROW, st holds the row, columns as
+** ZC_SCAN_COLS (only text served_at within the month, as served_at>=?
+** AND served_at<? selects); the row is valid until the next call. */
+#define ZC_SCAN_COLS "elder_id, id, site_id, served_at, slot, method, device, token, price_fen"
+typedef struct ZcMonthScan {
+  sqlite3_stmt *st;
+  const char *fn;                   /* names errors */
+  const sqlite3_int64 *elders;      /* NULL: every elder */
+  size_t nelder, ielder;
+  int open;
+  char a[11], b[11];
+} ZcMonthScan;
+int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sqlite3_int64 *elders,
+                       size_t nelder, ZcMonthScan *s, char **pzErr);
+int zc_month_scan_next(ZcMonthScan *s, char **pzErr);
+void zc_month_scan_close(ZcMonthScan *s);
+/* Column col of st as an elder id: an integer, or an error naming fn and the
+** value. */
+int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr);
+
 /* Caches every elder's record with four ordered scans (elder, then the
 ** status, agreement and bed-stay tables by elder_id) instead of four point
 ** queries per elder: for passes that will ask for most elders.  Records
