@@ -117,6 +117,7 @@ struct ZcFacts {
   ZcMap elders;                /* id -> (ZcElderRec*) */
   int elders_preloaded;        /* zc_elder_preload ran since the last change */
   int elder_misses;            /* records loaded one by one since then */
+  int miss_month, miss_count;  /* elder-months of month miss_month loaded one by one */
   ZcMap months;                /* elder*4096+month -> (MonthRec*) */
   ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
   /* meal id -> row for ids 0..nmeal_dense-1: pages of MEAL_PAGE rows,
@@ -196,6 +197,8 @@ static void drop_data(struct ZcFacts *f) {
   zc_map_clear(&f->elders);
   f->elders_preloaded = 0;
   f->elder_misses = 0;
+  f->miss_month = -1;
+  f->miss_count = 0;
   for (size_t i = 0; i < f->months.cap; i++)
     if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
   zc_map_clear(&f->months);
@@ -442,6 +445,7 @@ static int load_sites(ZcConn *zc, char **pzErr) {
     s->slots = parse_slots((const char *)sqlite3_column_text(st, 8));
     s->region = zc_intern(zc, (const char *)sqlite3_column_text(st, 9), -1);
     const ZcRegion *r = region_lookup(zc, s->region);
+    s->reg = r;
     if (r) {
       s->village = r->village;
       s->township = r->township;
@@ -990,85 +994,71 @@ static MealRow *meal_place(struct ZcFacts *f, sqlite3_int64 id, MealRow **spare)
   return r;
 }
 
-/* Loads one elder's meals of the month containing day, with ordinals, and
-** indexes every meal id. */
-static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
-  struct ZcFacts *f = zc->facts;
-  int first, next, y, m, d, rc;
-  char a[11], b[11];
-  zc_civil_from_days(day, &y, &m, &d);
-  first = zc_days_from_civil(y, m, 1);
-  next = m == 12 ? zc_days_from_civil(y + 1, 1, 1) : zc_days_from_civil(y, m + 1, 1);
-  zc_day_format(first, a);
-  zc_day_format(next, b);
-  rc = prep(zc, &f->st_month,
-            "SELECT id, site_id, served_at, slot, method, device, token, price_fen FROM meal "
-            "WHERE elder_id=?1 AND served_at>=?2 AND served_at<?3 ORDER BY served_at, id",
-            pzErr);
-  if (rc) return rc;
-  sqlite3_bind_int64(f->st_month, 1, elder);
-  sqlite3_bind_text(f->st_month, 2, a, 10, SQLITE_TRANSIENT);
-  sqlite3_bind_text(f->st_month, 3, b, 10, SQLITE_TRANSIENT);
-  /* rows and their strings gather in scratch buffers kept from one load
-  ** to the next; the month is then copied into one block */
-  int n = 0;
-  const char *last_slot = NULL, *last_method = NULL;
-  MonthRec *mr = NULL;
-  f->sbytes_len = 0;
+/* Gathering one elder-month: rows and their strings go to scratch buffers
+** kept from one load to the next, then month_commit copies the month into
+** one block and the pages. */
+typedef struct Gather {
+  int n;
+  const char *last_slot, *last_method;
   ZcOrd ord;
-  zc_ord_reset(&ord);
-  while ((rc = sqlite3_step(f->st_month)) == SQLITE_ROW) {
-    if ((size_t)n == f->scratch_cap) {
-      size_t ncap = f->scratch_cap ? f->scratch_cap * 2 : 64;
-      MealRow *nr = sqlite3_realloc64(f->scratch, ncap * sizeof(MealRow));
-      if (!nr) { rc = SQLITE_NOMEM; break; }
-      f->scratch = nr;
-      f->scratch_cap = ncap;
-    }
-    MealRow *rows = f->scratch;
-    sqlite3_stmt *st = f->st_month;
-    MealRow *r = &rows[n];
-    memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(st, 0);
-    r->elder = elder;
-    r->site_id = sqlite3_column_int64(st, 1);
-    /* served_at >= 'YYYY-MM-01' as text also admits malformed times; those
-    ** have no day and get no ordinal */
-    if (!zc_time_parse((const char *)sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2), &r->served_at))
-      continue;
-    r->day = (int)(r->served_at / ZC_DAY_SECONDS);
-    r->slot = word(zc, &last_slot, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
-    r->method = word(zc, &last_method, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
-    /* device and token: offsets into the arena until the block is built */
-    sqlite3_int64 dv = arena_put(f, st, 5), tk = arena_put(f, st, 6);
-    if (dv == -2 || tk == -2) { rc = SQLITE_NOMEM; break; }
-    r->device = (const char *)(intptr_t)dv;
-    r->token = (const char *)(intptr_t)tk;
-    r->price = sqlite3_column_int64(st, 7);
-    zc_ord_next(&ord, r->day, r->slot, &r->nth_slot, &r->nth_day, &r->nth_month);
-    n++;
+} Gather;
+
+static void gather_reset(struct ZcFacts *f, Gather *g) {
+  g->n = 0;
+  g->last_slot = g->last_method = NULL;
+  zc_ord_reset(&g->ord);
+  f->sbytes_len = 0;
+}
+
+/* One row of ZC_SCAN_COLS of elder's month. */
+static int gather_row(ZcConn *zc, struct ZcFacts *f, Gather *g, sqlite3_stmt *st, sqlite3_int64 elder) {
+  if ((size_t)g->n == f->scratch_cap) {
+    size_t ncap = f->scratch_cap ? f->scratch_cap * 2 : 64;
+    MealRow *nr = sqlite3_realloc64(f->scratch, ncap * sizeof(MealRow));
+    if (!nr) return SQLITE_NOMEM;
+    f->scratch = nr;
+    f->scratch_cap = ncap;
   }
-  sqlite3_reset(f->st_month);
+  MealRow *r = &f->scratch[g->n];
+  memset(r, 0, sizeof *r);
+  r->id = sqlite3_column_int64(st, 1);
+  r->elder = elder;
+  r->site_id = sqlite3_column_int64(st, 2);
+  /* served_at >= 'YYYY-MM-01' as text also admits malformed times; those
+  ** have no day and get no ordinal */
+  if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &r->served_at))
+    return SQLITE_OK;
+  r->day = (int)(r->served_at / ZC_DAY_SECONDS);
+  r->slot = word(zc, &g->last_slot, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
+  r->method = word(zc, &g->last_method, (const char *)sqlite3_column_text(st, 5), sqlite3_column_bytes(st, 5));
+  /* device and token: offsets into the scratch bytes until the block is built */
+  sqlite3_int64 dv = arena_put(f, st, 6), tk = arena_put(f, st, 7);
+  if (dv == -2 || tk == -2) return SQLITE_NOMEM;
+  r->device = (const char *)(intptr_t)dv;
+  r->token = (const char *)(intptr_t)tk;
+  r->price = sqlite3_column_int64(st, 8);
+  zc_ord_next(&g->ord, r->day, r->slot, &r->nth_slot, &r->nth_day, &r->nth_month);
+  g->n++;
+  return SQLITE_OK;
+}
+
+/* The gathered month of elder (day: any day of it) into the cache. */
+static int month_commit(struct ZcFacts *f, Gather *g, sqlite3_int64 elder, int day, const ZcElderRec *rec,
+                        MonthRec **out) {
+  int n = g->n;
   MealRow *rows = f->scratch;
   size_t arena_len = f->sbytes_len;
-  const char *bytes = f->sbytes;
   int nextra = 0;
   for (int i = 0; i < n; i++) nextra += !(rows[i].id >= 0 && rows[i].id < f->nmeal_dense);
-  if (rc == SQLITE_DONE) {
-    /* one block: header, ids, rows beyond the pages, strings */
-    mr = sqlite3_malloc64(sizeof *mr + (size_t)n * sizeof(sqlite3_int64) + (size_t)nextra * sizeof(MealRow) +
-                          (size_t)arena_len + 1);
-    if (!mr) rc = SQLITE_NOMEM;
-  }
-  if (rc != SQLITE_DONE) {
-    if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
-    return rc == SQLITE_ROW ? SQLITE_NOMEM : rc;
-  }
+  /* one block: header, rows beyond the pages, ids, strings */
+  MonthRec *mr = sqlite3_malloc64(sizeof *mr + (size_t)nextra * sizeof(MealRow) + (size_t)n * sizeof(sqlite3_int64) +
+                                  arena_len + 1);
+  if (!mr) return SQLITE_NOMEM;
   mr->n = n;
   mr->extra = (MealRow *)(mr + 1);
   mr->ids = (sqlite3_int64 *)(mr->extra + nextra);
   char *str = (char *)(mr->ids + n);
-  if (arena_len) memcpy(str, bytes, arena_len);
+  if (arena_len) memcpy(str, f->sbytes, arena_len);
   /* Bound the cache: beyond a few million rows start over (correct, only
   ** slower). */
   if (f->cached_rows + (size_t)n > ZC_FACTS_MAX_ROWS) {
@@ -1090,11 +1080,90 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
     intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
     r->device = dv < 0 ? NULL : str + dv;
     r->token = tk < 0 ? NULL : str + tk;
+    r->rec = rec;
     mr->ids[i] = rows[i].id;
   }
   f->cached_rows += (size_t)n;
-  *out = mr;
+  if (out) *out = mr;
   return SQLITE_OK;
+}
+
+static void month_bounds(int day, int *first, int *next) {
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
+  *first = zc_days_from_civil(y, m, 1);
+  *next = m == 12 ? zc_days_from_civil(y + 1, 1, 1) : zc_days_from_civil(y, m + 1, 1);
+}
+
+/* Loads one elder's meals of the month containing day, with ordinals, and
+** indexes every meal id. */
+static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
+  struct ZcFacts *f = zc->facts;
+  int first, next, rc;
+  char a[11], b[11];
+  month_bounds(day, &first, &next);
+  zc_day_format(first, a);
+  zc_day_format(next, b);
+  rc = prep(zc, &f->st_month,
+            "SELECT " ZC_SCAN_COLS " FROM meal WHERE elder_id=?1 AND served_at>=?2 AND served_at<?3 "
+            "ORDER BY served_at, id",
+            pzErr);
+  if (rc) return rc;
+  sqlite3_bind_int64(f->st_month, 1, elder);
+  sqlite3_bind_text(f->st_month, 2, a, 10, SQLITE_TRANSIENT);
+  sqlite3_bind_text(f->st_month, 3, b, 10, SQLITE_TRANSIENT);
+  Gather g;
+  gather_reset(f, &g);
+  while ((rc = sqlite3_step(f->st_month)) == SQLITE_ROW)
+    if ((rc = gather_row(zc, f, &g, f->st_month, elder)) != SQLITE_OK) break;
+  sqlite3_reset(f->st_month);
+  if (rc == SQLITE_DONE) rc = month_commit(f, &g, elder, day, NULL, out);
+  else if (pzErr && !*pzErr && rc != SQLITE_NOMEM)
+    *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
+  return rc;
+}
+
+/* Every elder's meals of the month containing day, in one scan (ZcMonthScan)
+** instead of a range query per elder: when many elder-months of one month
+** are asked for one by one (a scan calling subsidy_for).  Months already
+** cached are kept.  Stops quietly at the cache's bound or at a row it cannot
+** read: the elders left are loaded one by one, with their own errors. */
+static void month_preload(ZcConn *zc, int day) {
+  struct ZcFacts *f = zc->facts;
+  int first, next, rc, have = 0;
+  char *err = NULL;
+  sqlite3_int64 cur = 0;
+  ZcMonthScan sc;
+  Gather g;
+  month_bounds(day, &first, &next);
+  /* the elders' records too, so that the rows can point at them */
+  if (zc_elder_preload(zc, &err) != SQLITE_OK) {
+    sqlite3_free(err);
+    err = NULL;
+  }
+  if (zc_month_scan_open(zc, "zhucan", first, next, NULL, 0, &sc, &err)) goto done;
+  gather_reset(f, &g);
+  for (;;) {
+    rc = zc_month_scan_next(&sc, &err);
+    sqlite3_int64 e = 0;
+    if (rc == SQLITE_ROW && zc_elder_col("zhucan", sc.st, 0, &e, &err)) break;
+    if (have && (rc != SQLITE_ROW || e != cur)) {
+      /* the last elder's month is complete */
+      if (!zc_map_slot(&f->months, month_key(cur, first), 0, NULL)) {
+        if (f->cached_rows + (size_t)g.n > ZC_FACTS_MAX_ROWS) break;
+        sqlite3_int64 *rv = zc_map_slot(&f->elders, cur, 0, NULL);  /* no load: looked up on use */
+        if (month_commit(f, &g, cur, first, rv ? (const ZcElderRec *)(intptr_t)*rv : NULL, NULL)) break;
+      }
+      gather_reset(f, &g);
+    }
+    if (rc != SQLITE_ROW) break;
+    cur = e;
+    have = 1;
+    if (gather_row(zc, f, &g, sc.st, e)) break;
+  }
+done:
+  zc_month_scan_close(&sc);
+  sqlite3_free(err);
 }
 
 static int get_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
@@ -1103,6 +1172,21 @@ static int get_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, c
   if (v) {
     *out = (MonthRec *)(intptr_t)*v;
     return SQLITE_OK;
+  }
+  /* many elder-months of one month loaded one by one: read the month */
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
+  int mi = y * 12 + m - 1;
+  if (f->miss_month != mi) {
+    f->miss_month = mi;
+    f->miss_count = 0;
+  }
+  if (++f->miss_count == 2048) {
+    month_preload(zc, day);
+    if ((v = zc_map_slot(&f->months, month_key(elder, day), 0, NULL))) {
+      *out = (MonthRec *)(intptr_t)*v;
+      return SQLITE_OK;
+    }
   }
   return load_month(zc, elder, day, out, pzErr);
 }

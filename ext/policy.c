@@ -2104,6 +2104,14 @@ int zc_policy_for_region(ZcConn *zc, const char *code, int day, const ZcPolicyVe
   return zc_policy_for_name(zc, r->policy, day, out, pzErr);
 }
 
+int zc_policy_for_site(ZcConn *zc, const ZcSiteFacts *site, int day, const ZcPolicyVersion **out,
+                       char **pzErr) {
+  *out = NULL;
+  const ZcRegion *r = site->reg ? site->reg->gov : NULL;
+  if (r == NULL || r->policy == NULL) return SQLITE_OK;
+  return zc_policy_for_name(zc, r->policy, day, out, pzErr);
+}
+
 int zc_policy_by_id(ZcConn *zc, sqlite3_int64 id, const ZcPolicyVersion **out, char **pzErr) {
   *out = NULL;
   Rt *rt = rt_get(zc, pzErr);

@@ -246,7 +246,7 @@ static int site_version(Compute *c, SiteRef *r, const ZcMealFacts *m, const ZcPo
     return SQLITE_OK;
   }
   const ZcPolicyVersion *v = NULL;
-  if ((rc = zc_policy_for_region(c->zc, r->site->region, m->day, &v, pzErr))) return rc;
+  if ((rc = zc_policy_for_site(c->zc, r->site, m->day, &v, pzErr))) return rc;
   if (v == NULL) {
     char a[11];
     const ZcRegion *g = zc_region_governing(c->zc, r->site->region);

@@ -85,7 +85,7 @@ static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
 int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
              const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out, char **pzErr) {
   const ZcPolicyVersion *v = NULL;
-  int rc = zc_policy_for_region(zc, site->region, m->day, &v, pzErr);
+  int rc = zc_policy_for_site(zc, site, m->day, &v, pzErr);
   if (rc) return rc;
   if (v == NULL) {
     char day[11];

@@ -211,6 +211,7 @@ typedef struct ZcSiteFacts {
   int opened_on, closed_on; /* day numbers; closed_on ZC_NONE when open */
   unsigned slots;           /* ZC_SLOT_* bits */
   const char *region, *village, *township, *county;
+  const ZcRegion *reg;      /* the region row of region, NULL if absent */
 } ZcSiteFacts;
 
 typedef struct ZcSiteStats {
@@ -324,6 +325,9 @@ typedef struct ZcPolicyVersion {
 ** effective yet. On error returns an SQLite code and sets *pzErr. */
 int zc_policy_for_region(ZcConn *zc, const char *code, int day,
                          const ZcPolicyVersion **out, char **pzErr);
+/* The same for a site's region, through the site's region row. */
+int zc_policy_for_site(ZcConn *zc, const ZcSiteFacts *site, int day, const ZcPolicyVersion **out,
+                       char **pzErr);
 /* The version of a named policy on day (same NULL convention). */
 int zc_policy_for_name(ZcConn *zc, const char *name, int day,
                        const ZcPolicyVersion **out, char **pzErr);
