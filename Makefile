@@ -63,12 +63,12 @@ fixtures: data/small.db data/county.db
 demo: deps all data/county.db
 	sh tools/demo.sh
 
-test: all asan data/small.db
+test: all asan data/small.db data/county.db
 	sh tests/run.sh all
 
-test-plain: all data/small.db
+test-plain: all data/small.db data/county.db
 	sh tests/run.sh plain
-test-asan: all asan data/small.db
+test-asan: all asan data/small.db data/county.db
 	sh tests/run.sh asan
 test-valgrind: all data/small.db
 	sh tests/run.sh valgrind

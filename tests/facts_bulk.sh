@@ -1,0 +1,35 @@
+#!/bin/sh
+# modes: plain asan
+# The bulk loaders of facts.c give the same money as the one-by-one loaders
+# and as plain SQL, on the county fixture (97k meals, 3,845 diners: enough
+# for subsidy_for to switch to reading the month whole after 2,048
+# elder-months and every elder's record after 4,096 loads).
+#   1. sum(subsidy_for) over March, scanned in time order (bulk path),
+#      equals bench/zhongyang_plain.sql, the same rules in plain SQL, and
+#      settlement()'s county rows;
+#   2. per meal: subsidy_for on a fresh connection for the meals of the
+#      first 1,500 elders only (one-by-one path: below both thresholds)
+#      equals the bulk-path value of the same meals.
+set -eu
+SRC="$ZC_ROOT/data/county.db"
+[ -f "$SRC" ] || { echo "no $SRC (make data/county.db)"; exit 77; }
+cp "$SRC" county.db
+$SQLITE3 -cmd ".load $ZC_SO" county.db "SELECT policy_load('$ZC_ROOT/lua/zhongyang.lua')" > /dev/null
+bulk=$($SQLITE3 -cmd ".load $ZC_SO" county.db "
+  CREATE TABLE bulk AS SELECT id, subsidy_for(id) AS fen FROM meal
+   WHERE served_at >= '2024-03-01' AND served_at < '2024-04-01' ORDER BY served_at, id;
+  SELECT count(*), sum(fen) FROM bulk;")
+plain=$($SQLITE3 -cmd ".parameter set @first \"'2024-03-01'\"" -cmd ".parameter set @next \"'2024-04-01'\"" \
+  county.db ".read $ZC_ROOT/bench/zhongyang_plain.sql" | cut -d'|' -f2)
+settled=$($SQLITE3 -cmd ".load $ZC_SO" county.db \
+  "SELECT sum(amount_fen) FROM settlement('141129', '2024-03') WHERE payer = 'county'")
+echo "bulk: meals|fen $bulk; plain SQL fen $plain; settlement county fen $settled"
+[ "${bulk#*|}" = "$plain" ] || { echo "FAIL: subsidy_for total ${bulk#*|} != plain SQL $plain"; exit 1; }
+[ "$settled" = "$plain" ] || { echo "FAIL: settlement total $settled != plain SQL $plain"; exit 1; }
+one=$($SQLITE3 -cmd ".load $ZC_SO" county.db "
+  SELECT count(*), sum(subsidy_for(m.id) <> b.fen) FROM meal m JOIN bulk b USING (id)
+   WHERE m.elder_id IN (SELECT DISTINCT elder_id FROM meal ORDER BY elder_id LIMIT 1500);")
+echo "one by one: meals|differing $one"
+[ "${one#*|}" = 0 ] || { echo "FAIL: $one"; exit 1; }
+[ "${one%|*}" -gt 10000 ] || { echo "FAIL: too few meals compared: $one"; exit 1; }
+echo ok
