@@ -746,15 +746,16 @@ static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && d
 ** day (ages are asked for every meal) */
 static int age_on_day(ZcConn *zc, const ZcElderRec *rec, int day) {
   if (rec->birth == ZC_NONE) return ZC_NONE;
-  if (zc->age_day != day || zc->age_y == 0) {
+  int k = day & 63;
+  if (zc->age_day[k] != day || zc->age_y[k] == 0) {
     int y, m, d;
     zc_civil_from_days(day, &y, &m, &d);
-    zc->age_day = day;
-    zc->age_y = y;
-    zc->age_md = m * 100 + d;
+    zc->age_day[k] = day;
+    zc->age_y[k] = y;
+    zc->age_md[k] = m * 100 + d;
   }
   /* 29 February is reached on 1 March in other years: 229 < 301 */
-  return zc->age_y - rec->birth_y - (zc->age_md < rec->birth_md);
+  return zc->age_y[k] - rec->birth_y - (zc->age_md[k] < rec->birth_md);
 }
 
 void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id, ZcElderFacts *o) {

@@ -191,6 +191,7 @@ struct ZcPolicyRt {
   /* scratch */
   unsigned char *kbuf;
   size_t kcap, klen;
+  int koom;                /* the key being built ran out of memory */
   ZcSiteItem *items;
   int items_cap;
   ZcPart meal_parts[ZC_MAX_PARTS];
@@ -1531,19 +1532,20 @@ static int load_version(Rt *rt, const char *src, size_t len, const char *chunk, 
 
 /* ------------------------------------------------------------------ memo */
 
-static void kb_put(Rt *rt, const void *p, size_t n) {
-  if (rt->klen + n > rt->kcap) {
-    size_t ncap = rt->kcap ? rt->kcap * 2 : 256;
-    while (ncap < rt->klen + n) ncap *= 2;
-    unsigned char *nb = sqlite3_realloc64(rt->kbuf, ncap);
-    if (!nb) {
-      rt->kcap = (size_t)-1;   /* marks OOM: no key is built */
-      return;
-    }
-    rt->kbuf = nb;
-    rt->kcap = ncap;
+static int kb_grow(Rt *rt, size_t n) {
+  size_t ncap = rt->kcap ? rt->kcap * 2 : 256;
+  while (ncap < rt->klen + n) ncap *= 2;
+  unsigned char *nb = sqlite3_realloc64(rt->kbuf, ncap);
+  if (!nb) {
+    rt->koom = 1;   /* no key is built */
+    return 0;
   }
-  if (rt->kcap == (size_t)-1) return;
+  rt->kbuf = nb;
+  rt->kcap = ncap;
+  return 1;
+}
+static inline void kb_put(Rt *rt, const void *p, size_t n) {
+  if (rt->klen + n > rt->kcap && !kb_grow(rt, n)) return;
   memcpy(rt->kbuf + rt->klen, p, n);
   rt->klen += n;
 }
@@ -1615,14 +1617,14 @@ static void kb_field(Rt *rt, int b, const ZcElderFacts *e, const ZcMealFacts *m,
 static int memo_key(Rt *rt, const Mask *mk, int day, const char *service,
                     const ZcElderFacts *e, const ZcMealFacts *m, const ZcSiteFacts *s) {
   rt->klen = 0;
-  if (rt->kcap == (size_t)-1) rt->kcap = 0;
+  rt->koom = 0;
   if (service) {
     kb_i64(rt, day);
     kb_str(rt, service);
   }
   for (uint64_t f = mk->f; f; f &= f - 1) kb_field(rt, __builtin_ctzll(f), e, m, s);
   if (mk->st) kb_i64(rt, (sqlite3_int64)(e->status & mk->st));
-  return rt->kcap != (size_t)-1;
+  return !rt->koom;
 }
 
 static sqlite3_int64 memo_hash(Rt *rt, int imask) {

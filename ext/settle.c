@@ -406,7 +406,11 @@ typedef struct StlCursor {
   int n, cap, i;
   /* aggregation */
   ZcMap key_row;              /* hash(site, item, payer) -> row index */
-  ZcMap site_subsidised;      /* site -> subsidised meal count */
+  struct {                    /* direct-mapped: (site, payer) -> meal row */
+    sqlite3_int64 site;
+    const char *payer;
+    int row;                  /* -1 empty */
+  } hot[4096];
   int nitem;                  /* item order counter */
   const char *w_meal, *w_elder; /* interned words */
   ZcConn *zc;
@@ -487,6 +491,7 @@ static int stl_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **pp) {
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->zc = ((StlVtab *)tab)->zc;
+  for (int i = 0; i < 4096; i++) c->hot[i].row = -1;
   *pp = &c->base;
   return SQLITE_OK;
 }
@@ -497,7 +502,7 @@ static void stl_reset(StlCursor *c) {
   c->n = c->cap = c->i = 0;
   c->nitem = 0;
   zc_map_clear(&c->key_row);
-  zc_map_clear(&c->site_subsidised);
+  for (int i = 0; i < 4096; i++) c->hot[i].row = -1;
 }
 
 static int stl_close(sqlite3_vtab_cursor *cur) {
@@ -538,6 +543,19 @@ static Row *stl_row(StlCursor *c, sqlite3_int64 site, const char *item, const ch
   }
 }
 
+/* The 'meal' row of (site, payer), through the direct-mapped cache. */
+static Row *stl_meal_row(StlCursor *c, sqlite3_int64 site, const char *meal, const char *payer, int order) {
+  unsigned h = (unsigned)zc_hash64((uint64_t)site * 0x9e3779b97f4a7c15ULL + (uint64_t)(uintptr_t)payer) & 4095u;
+  if (c->hot[h].row >= 0 && c->hot[h].site == site && c->hot[h].payer == payer) return &c->rows[c->hot[h].row];
+  Row *r = stl_row(c, site, meal, payer, order);
+  if (r) {
+    c->hot[h].site = site;
+    c->hot[h].payer = payer;
+    c->hot[h].row = (int)(r - c->rows);
+  }
+  return r;
+}
+
 static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
                     const ZcPolicyVersion *v, const ZcMealResult *res, char **pzErr) {
   (void)elder;
@@ -552,16 +570,15 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   }
   const char *meal = c->w_meal, *el = c->w_elder;
   for (int i = 0; i < res->nparts; i++) {
-    Row *r = stl_row(c, site->id, meal, res->parts[i].payer, 0);
+    Row *r = stl_meal_row(c, site->id, meal, res->parts[i].payer, 0);
     if (!r) return SQLITE_NOMEM;
     r->amount += res->parts[i].fen;
   }
-  Row *r = stl_row(c, site->id, meal, el, 1);
+  /* the co-payment row exists for every subsidised meal: it counts them */
+  Row *r = stl_meal_row(c, site->id, meal, el, 1);
   if (!r) return SQLITE_NOMEM;
   r->amount += m->price_fen - res->total;
-  sqlite3_int64 *n = zc_map_slot(&c->site_subsidised, site->id, 1, NULL);
-  if (!n) return SQLITE_NOMEM;
-  (*n)++;
+  r->quantity++;
   return SQLITE_OK;
 }
 
@@ -602,16 +619,26 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
   ZcMonthSink sink = {c, stl_meal, NULL, stl_item};
   if ((rc = zc_month_compute(c->zc, "settlement", region, first, next, &sink, &err))) goto error;
-  /* quantities of meal rows: subsidised meals at the site; drop 0 fen */
+  /* quantities of meal rows: subsidised meals at the site (the count on
+  ** its co-payment row); drop 0 fen */
+  ZcMap subsidised;
+  zc_map_init(&subsidised);
+  for (int i = 0; i < c->n; i++)
+    if (c->rows[i].order == 1) {
+      sqlite3_int64 *n = zc_map_slot(&subsidised, c->rows[i].site_id, 1, NULL);
+      if (!n) { zc_map_clear(&subsidised); rc = SQLITE_NOMEM; goto error; }
+      *n = c->rows[i].quantity;
+    }
   int k = 0;
   for (int i = 0; i < c->n; i++) {
     Row *r = &c->rows[i];
     if (r->order < 2) {
-      sqlite3_int64 *n = zc_map_slot(&c->site_subsidised, r->site_id, 0, NULL);
+      sqlite3_int64 *n = zc_map_slot(&subsidised, r->site_id, 0, NULL);
       r->quantity = n ? *n : 0;
     }
     if (r->amount != 0) c->rows[k++] = *r;
   }
+  zc_map_clear(&subsidised);
   c->n = k;
   if (c->n > 1) qsort(c->rows, (size_t)c->n, sizeof *c->rows, row_cmp);
   return SQLITE_OK;

@@ -50,8 +50,9 @@ struct ZcConn {
   ** change under it, so its own writes (settle's runs) need not make the
   ** policy index re-check zhucan_policy. */
   int pinned;
-  /* facts.c: the civil date of the last day an age was computed on */
-  int age_day, age_y, age_md;
+  /* facts.c: civil dates of recent days ages were computed on, by day % 64
+  ** (age_y 0: empty) */
+  int age_day[64], age_y[64], age_md[64];
 };
 
 /* Module registration: each module provides one of these; zhucan.c keeps
