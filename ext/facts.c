@@ -1250,6 +1250,15 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
     }
   }
   meal_from_row(row, m);
+  /* Scans ask for meals in id (or time) order, and the next meal's elder is
+  ** anybody: start fetching that record now, while this meal is priced. */
+  if (meal_id >= 0 && meal_id + 2 < f->nmeal_dense && (meal_id + 1) % MEAL_PAGE && (meal_id + 2) % MEAL_PAGE) {
+    const MealRow *nx = row + 2;
+    if (nx->rec) {
+      __builtin_prefetch(nx->rec);
+      __builtin_prefetch((const char *)nx->rec + 64);
+    }
+  }
   /* the records live until the data changes, as the row does */
   if (!row->rec && (rc = zc_elder_rec(zc, row->elder, &row->rec, pzErr))) return rc;
   if (!row->site && (rc = zc_site_facts(zc, row->site_id, &row->site, pzErr))) return rc;
