@@ -1077,6 +1077,15 @@ static int month_commit(struct ZcFacts *f, Gather *g, sqlite3_int64 elder, int d
   for (int i = 0; i < n; i++) {
     MealRow *r = meal_place(f, rows[i].id, &spare);
     if (!r) return SQLITE_NOMEM;
+    /* rows land all over the pages (by id): ask for the next ones' lines */
+    if (i + 4 < n) {
+      sqlite3_int64 nid = rows[i + 4].id;
+      if (nid >= 0 && nid < f->nmeal_dense && f->meal_dense[nid / MEAL_PAGE]) {
+        MealRow *d = &f->meal_dense[nid / MEAL_PAGE][nid % MEAL_PAGE];
+        __builtin_prefetch(d, 1);
+        __builtin_prefetch((char *)d + sizeof *d - 1, 1);
+      }
+    }
     *r = rows[i];
     intptr_t dv = (intptr_t)rows[i].device, tk = (intptr_t)rows[i].token;
     r->device = dv < 0 ? NULL : str + dv;
