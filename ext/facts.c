@@ -118,6 +118,7 @@ struct ZcFacts {
   int elders_preloaded;        /* zc_elder_preload ran since the last change */
   int elder_misses;            /* records loaded one by one since then */
   int miss_month, miss_count;  /* elder-months of month miss_month loaded one by one */
+  int bulk_at;                 /* bulk_threshold(), 0 until asked */
   ZcMap months;                /* elder*4096+month -> (MonthRec*) */
   ZcMap meals;                 /* meal id -> (MealRow*), ids beyond the dense array */
   /* meal id -> row for ids 0..nmeal_dense-1: pages of MEAL_PAGE rows,
@@ -199,6 +200,7 @@ static void drop_data(struct ZcFacts *f) {
   f->elder_misses = 0;
   f->miss_month = -1;
   f->miss_count = 0;
+  f->bulk_at = 0;
   for (size_t i = 0; i < f->months.cap; i++)
     if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
   zc_map_clear(&f->months);
@@ -622,6 +624,24 @@ fail:
   return rc;
 }
 
+/* How many one-by-one loads (of elder records, or of one month's
+** elder-months) before reading all at once: 1/64 of the elders (by the
+** largest elder id, one b-tree descent), at least 256.  A query that touches
+** that many elders is likely to touch most of them. */
+static int bulk_threshold(ZcConn *zc, struct ZcFacts *f) {
+  if (f->bulk_at == 0) {
+    sqlite3_int64 mx = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(zc->db, "SELECT max(id) FROM elder", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      mx = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    mx /= 64;
+    f->bulk_at = mx < 256 ? 256 : mx > (1 << 30) ? (1 << 30) : (int)mx;
+  }
+  return f->bulk_at;
+}
+
 int zc_elder_preload(ZcConn *zc, char **pzErr) {
   struct ZcFacts *f = facts_get(zc);
   if (!f) return SQLITE_NOMEM;
@@ -719,7 +739,7 @@ int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pz
   }
   /* many elders asked for one by one (a scan calling subsidy_for): read
   ** them all at once instead */
-  if (!f->elders_preloaded && ++f->elder_misses == 4096) {
+  if (!f->elders_preloaded && ++f->elder_misses == bulk_threshold(zc, f)) {
     int rc = zc_elder_preload(zc, pzErr);
     if (rc) return rc;
     if ((v = zc_map_slot(&f->elders, id, 0, NULL))) {
@@ -1191,7 +1211,7 @@ static int get_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, c
     f->miss_month = mi;
     f->miss_count = 0;
   }
-  if (++f->miss_count == 2048) {
+  if (++f->miss_count == bulk_threshold(zc, f)) {
     month_preload(zc, day);
     if ((v = zc_map_slot(&f->months, month_key(elder, day), 0, NULL))) {
       *out = (MonthRec *)(intptr_t)*v;
