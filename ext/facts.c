@@ -88,9 +88,11 @@ typedef struct MealRow {
   const char *slot, *method;   /* interned */
   const char *device, *token;  /* in the month's block */
   const ZcElderRec *rec;       /* looked up on first use (cached as long as the row) */
-  const ZcSiteFacts *site;
-  int day, nth_slot, nth_day, nth_month;   /* nth_month 0: an empty page slot */
-} MealRow;
+  int nth_month;               /* 0: an empty page slot */
+  uint16_t nth_slot, nth_day;  /* ZcOrd counts up to 0xffff */
+} MealRow;                     /* 88 bytes: a city month is ~5M of them */
+
+static int row_day(const MealRow *r) { return (int)(r->served_at / ZC_DAY_SECONDS); }
 
 struct ZcFacts {
   unsigned int data_version;
@@ -1049,7 +1051,7 @@ static int gather_row(ZcConn *zc, struct ZcFacts *f, Gather *g, sqlite3_stmt *st
   ** have no day and get no ordinal */
   if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &r->served_at))
     return SQLITE_OK;
-  r->day = (int)(r->served_at / ZC_DAY_SECONDS);
+  int day = row_day(r), ns, nd;
   r->slot = word(zc, &g->last_slot, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
   r->method = word(zc, &g->last_method, (const char *)sqlite3_column_text(st, 5), sqlite3_column_bytes(st, 5));
   /* device and token: offsets into the scratch bytes until the block is built */
@@ -1058,7 +1060,9 @@ static int gather_row(ZcConn *zc, struct ZcFacts *f, Gather *g, sqlite3_stmt *st
   r->device = (const char *)(intptr_t)dv;
   r->token = (const char *)(intptr_t)tk;
   r->price = sqlite3_column_int64(st, 8);
-  zc_ord_next(&g->ord, r->day, r->slot, &r->nth_slot, &r->nth_day, &r->nth_month);
+  zc_ord_next(&g->ord, day, r->slot, &ns, &nd, &r->nth_month);
+  r->nth_slot = (uint16_t)ns;
+  r->nth_day = (uint16_t)nd;
   g->n++;
   return SQLITE_OK;
 }
@@ -1225,7 +1229,7 @@ static void meal_from_row(const MealRow *r, ZcMealFacts *m) {
   memset(m, 0, sizeof *m);
   m->id = r->id;
   m->slot = r->slot;
-  m->day = r->day;
+  m->day = row_day(r);
   m->served_at = r->served_at;
   m->method = r->method;
   m->device = r->device;
@@ -1290,9 +1294,8 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
   }
   /* the records live until the data changes, as the row does */
   if (!row->rec && (rc = zc_elder_rec(zc, row->elder, &row->rec, pzErr))) return rc;
-  if (!row->site && (rc = zc_site_facts(zc, row->site_id, &row->site, pzErr))) return rc;
+  if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;
   *elder = row->rec;
-  *site = row->site;
   return SQLITE_OK;
 }
 
@@ -1314,7 +1317,7 @@ int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id, sq
   for (int i = 0; i < mr->n; i++) {
     const MealRow *r = meal_find(f, mr->ids[i]);
     if (!r || r->served_at > served_at) break;
-    zc_ord_next(&ord, r->day, r->slot, &a, &b, &c);
+    zc_ord_next(&ord, row_day(r), r->slot, &a, &b, &c);
   }
   memset(m, 0, sizeof *m);
   m->id = 0;
