@@ -138,9 +138,20 @@ int zc_month_parse(const char *s, int n, int *first, int *next) {
   if (n != 7 || s[4] != '-') return 0;
   if (!digits(s, 4, &y) || !digits(s + 5, 2, &m)) return 0;
   if (y < 1 || m < 1 || m > 12) return 0;
+  zc_month_of(zc_days_from_civil(y, m, 1), first, next);
+  return 1;
+}
+
+void zc_month_of(int day, int *first, int *next) {
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
   *first = zc_days_from_civil(y, m, 1);
   *next = m == 12 ? zc_days_from_civil(y + 1, 1, 1) : zc_days_from_civil(y, m + 1, 1);
-  return 1;
+}
+
+int zc_i64_cmp(const void *a, const void *b) {
+  sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
+  return x < y ? -1 : x > y;
 }
 
 static void put2(char *p, int v) { p[0] = (char)('0' + v / 10 % 10); p[1] = (char)('0' + v % 10); }

@@ -644,6 +644,11 @@ static int bulk_threshold(ZcConn *zc, struct ZcFacts *f) {
   return f->bulk_at;
 }
 
+int zc_bulk_threshold(ZcConn *zc) {
+  struct ZcFacts *f = facts_get(zc);
+  return f ? bulk_threshold(zc, f) : 256;
+}
+
 int zc_elder_preload(ZcConn *zc, char **pzErr) {
   struct ZcFacts *f = facts_get(zc);
   if (!f) return SQLITE_NOMEM;
@@ -1122,20 +1127,13 @@ static int month_commit(struct ZcFacts *f, Gather *g, sqlite3_int64 elder, int d
   return SQLITE_OK;
 }
 
-static void month_bounds(int day, int *first, int *next) {
-  int y, m, d;
-  zc_civil_from_days(day, &y, &m, &d);
-  *first = zc_days_from_civil(y, m, 1);
-  *next = m == 12 ? zc_days_from_civil(y + 1, 1, 1) : zc_days_from_civil(y, m + 1, 1);
-}
-
 /* Loads one elder's meals of the month containing day, with ordinals, and
 ** indexes every meal id. */
 static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
   struct ZcFacts *f = zc->facts;
   int first, next, rc;
   char a[11], b[11];
-  month_bounds(day, &first, &next);
+  zc_month_of(day, &first, &next);
   zc_day_format(first, a);
   zc_day_format(next, b);
   rc = prep(zc, &f->st_month,
@@ -1169,7 +1167,7 @@ static void month_preload(ZcConn *zc, int day) {
   sqlite3_int64 cur = 0;
   ZcMonthScan sc;
   Gather g;
-  month_bounds(day, &first, &next);
+  zc_month_of(day, &first, &next);
   /* the elders' records too, so that the rows can point at them */
   if (zc_elder_preload(zc, &err) != SQLITE_OK) {
     sqlite3_free(err);

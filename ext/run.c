@@ -680,14 +680,9 @@ static int map_keys(const ZcMap *m, sqlite3_int64 **out, size_t *pn) {
   return SQLITE_OK;
 }
 
-static int i64_cmp(const void *a, const void *b) {
-  sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
-  return x < y ? -1 : x > y;
-}
-
 static int sorted_keys(const ZcMap *m, sqlite3_int64 **out, size_t *pn) {
   int rc = map_keys(m, out, pn);
-  if (rc == SQLITE_OK) qsort(*out, *pn, sizeof **out, i64_cmp);
+  if (rc == SQLITE_OK) qsort(*out, *pn, sizeof **out, zc_i64_cmp);
   return rc;
 }
 

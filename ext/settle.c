@@ -153,11 +153,6 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
   return SQLITE_OK;
 }
 
-static int i64_cmp(const void *a, const void *b) {
-  sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* Opens the month's meals: every elder's when every site is in the region,
 ** else those of the elders who ate at a region site (meal_site_time). */
 static int source_open(Compute *c, char **pzErr) {
@@ -200,7 +195,7 @@ static int source_open(Compute *c, char **pzErr) {
     return rc;
   }
   if (c->nelder > 1) {
-    qsort(c->elders, c->nelder, sizeof *c->elders, i64_cmp);
+    qsort(c->elders, c->nelder, sizeof *c->elders, zc_i64_cmp);
     size_t k = 1;
     for (size_t i = 1; i < c->nelder; i++)
       if (c->elders[i] != c->elders[k - 1]) c->elders[k++] = c->elders[i];
@@ -292,7 +287,8 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   if ((rc = source_open(&c, pzErr))) goto done;
   /* a whole database, or many elders of one: their records in one read of
   ** each table (facts.c), not four point queries per elder */
-  if ((!c.src.elders || c.nelder > 20000) && (rc = zc_elder_preload(zc, pzErr))) goto done;
+  if ((!c.src.elders || c.nelder >= (size_t)zc_bulk_threshold(zc)) && (rc = zc_elder_preload(zc, pzErr)))
+    goto done;
   /* the policy index was synced above; nothing in this pass changes it */
   zc->pinned = 1;
   sqlite3_stmt *st = c.src.st;

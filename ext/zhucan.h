@@ -110,6 +110,10 @@ int zc_day_parse(const char *s, int n);
 int zc_time_parse(const char *s, int n, sqlite3_int64 *t);
 /* 'YYYY-MM' exactly -> 1 with first day and first day of next month. */
 int zc_month_parse(const char *s, int n, int *first, int *next);
+/* The month containing day: its first day and the first day after it. */
+void zc_month_of(int day, int *first, int *next);
+/* qsort comparator for sqlite3_int64. */
+int zc_i64_cmp(const void *a, const void *b);
 /* Formatting into caller buffers (11, 20, 9 and 8 bytes). */
 void zc_day_format(int day, char out[11]);
 void zc_time_format(sqlite3_int64 t, char out[20]);
@@ -272,6 +276,9 @@ int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, 
 ** queries per elder: for passes that will ask for most elders.  Records
 ** already cached are kept.  The same records zc_elder_rec builds. */
 int zc_elder_preload(ZcConn *zc, char **pzErr);
+/* How many elders asked for one by one make a bulk read worth it (1/64 of
+** the elders, at least 256): the facts cache switches at this count. */
+int zc_bulk_threshold(ZcConn *zc);
 /* The facts the rules see for elder rec on day; site_id 0 = agreement with
 ** any site (eligible()), else agreement with that site (meal()). */
 void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id,
