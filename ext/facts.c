@@ -135,6 +135,11 @@ struct ZcFacts {
   char *sbytes;
   size_t sbytes_len, sbytes_cap;
   size_t cached_rows;
+  /* subsidy per meal id (zc_money_*): pages of MONEY_PAGE, MONEY_UNKNOWN
+  ** where not computed; ids 0..nmeal_dense-1 only */
+  int32_t **money;
+  int money_month, money_misses; /* meals of month money_month priced one by one */
+  int money_bulk_month;          /* the month last priced whole (-1: none) */
   sqlite3_stmt *st_elder, *st_status, *st_agree, *st_bed, *st_meal, *st_month;
 };
 
@@ -156,6 +161,7 @@ static struct ZcFacts *facts_get(ZcConn *zc) {
     }
   }
   f->nstatus = ZC_ST_NFIXED;
+  f->money_month = f->money_bulk_month = f->miss_month = -1;
   zc->facts = f;
   return f;
 }
@@ -181,7 +187,20 @@ static void meal_dense_zero(struct ZcFacts *f) {
     if (f->meal_dense[i]) memset(f->meal_dense[i], 0, MEAL_PAGE * sizeof(MealRow));
 }
 
+#define MONEY_PAGE 16384
+#define MONEY_UNKNOWN INT32_MIN
+
+static void money_free(struct ZcFacts *f) {
+  if (!f->money) return;
+  for (sqlite3_int64 i = 0; i < (f->nmeal_dense + MONEY_PAGE - 1) / MONEY_PAGE; i++) sqlite3_free(f->money[i]);
+  sqlite3_free(f->money);
+  f->money = NULL;
+}
+
 static void drop_data(struct ZcFacts *f) {
+  money_free(f);
+  f->money_month = f->money_bulk_month = -1;
+  f->money_misses = 0;
   sqlite3_free(f->reg);
   sqlite3_free(f->reg_next);
   f->reg = NULL;
@@ -993,20 +1012,24 @@ static void meal_dense_init(ZcConn *zc, struct ZcFacts *f) {
   sqlite3_finalize(st);
 }
 
+/* The cached row of meal id: in its page, or in a month's block through the
+** map (ids beyond the pages, and months loaded one by one). */
 static MealRow *meal_find(struct ZcFacts *f, sqlite3_int64 id) {
   if (id >= 0 && id < f->nmeal_dense) {
     MealRow *page = f->meal_dense[id / MEAL_PAGE];
-    MealRow *r = page ? &page[id % MEAL_PAGE] : NULL;
-    return r && r->nth_month ? r : NULL;
+    if (page && page[id % MEAL_PAGE].nth_month) return &page[id % MEAL_PAGE];
   }
+  if (f->meals.n == 0) return NULL;
   sqlite3_int64 *v = zc_map_slot(&f->meals, id, 0, NULL);
   return v ? (MealRow *)(intptr_t)*v : NULL;
 }
 
-/* The slot row r goes to: its page slot, or (ids beyond the pages) *spare,
-** indexed by the map. */
-static MealRow *meal_place(struct ZcFacts *f, sqlite3_int64 id, MealRow **spare) {
-  if (id >= 0 && id < f->nmeal_dense) {
+/* The slot row r goes to: its page slot (dense: a month read whole, whose
+** rows fill the pages), or *spare, indexed by the map (ids beyond the
+** pages, and an elder's month loaded alone: its meals are scattered over
+** the ids, and a page each would cost 360 KiB per few meals). */
+static MealRow *meal_place(struct ZcFacts *f, sqlite3_int64 id, int dense, MealRow **spare) {
+  if (dense && id >= 0 && id < f->nmeal_dense) {
     MealRow **page = &f->meal_dense[id / MEAL_PAGE];
     if (!*page) {
       *page = sqlite3_malloc64(MEAL_PAGE * sizeof(MealRow));
@@ -1074,12 +1097,12 @@ static int gather_row(ZcConn *zc, struct ZcFacts *f, Gather *g, sqlite3_stmt *st
 
 /* The gathered month of elder (day: any day of it) into the cache. */
 static int month_commit(struct ZcFacts *f, Gather *g, sqlite3_int64 elder, int day, const ZcElderRec *rec,
-                        MonthRec **out) {
+                        int dense, MonthRec **out) {
   int n = g->n;
   MealRow *rows = f->scratch;
   size_t arena_len = f->sbytes_len;
   int nextra = 0;
-  for (int i = 0; i < n; i++) nextra += !(rows[i].id >= 0 && rows[i].id < f->nmeal_dense);
+  for (int i = 0; i < n; i++) nextra += !(dense && rows[i].id >= 0 && rows[i].id < f->nmeal_dense);
   /* one block: header, rows beyond the pages, ids, strings */
   MonthRec *mr = sqlite3_malloc64(sizeof *mr + (size_t)nextra * sizeof(MealRow) + (size_t)n * sizeof(sqlite3_int64) +
                                   arena_len + 1);
@@ -1104,10 +1127,10 @@ static int month_commit(struct ZcFacts *f, Gather *g, sqlite3_int64 elder, int d
   *v = (sqlite3_int64)(intptr_t)mr;
   MealRow *spare = mr->extra;
   for (int i = 0; i < n; i++) {
-    MealRow *r = meal_place(f, rows[i].id, &spare);
+    MealRow *r = meal_place(f, rows[i].id, dense, &spare);
     if (!r) return SQLITE_NOMEM;
     /* rows land all over the pages (by id): ask for the next ones' lines */
-    if (i + 4 < n) {
+    if (dense && i + 4 < n) {
       sqlite3_int64 nid = rows[i + 4].id;
       if (nid >= 0 && nid < f->nmeal_dense && f->meal_dense[nid / MEAL_PAGE]) {
         MealRow *d = &f->meal_dense[nid / MEAL_PAGE][nid % MEAL_PAGE];
@@ -1149,7 +1172,7 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   while ((rc = sqlite3_step(f->st_month)) == SQLITE_ROW)
     if ((rc = gather_row(zc, f, &g, f->st_month, elder)) != SQLITE_OK) break;
   sqlite3_reset(f->st_month);
-  if (rc == SQLITE_DONE) rc = month_commit(f, &g, elder, day, NULL, out);
+  if (rc == SQLITE_DONE) rc = month_commit(f, &g, elder, day, NULL, 0, out);
   else if (pzErr && !*pzErr && rc != SQLITE_NOMEM)
     *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
   return rc;
@@ -1184,7 +1207,7 @@ static void month_preload(ZcConn *zc, int day) {
       if (!zc_map_slot(&f->months, month_key(cur, first), 0, NULL)) {
         if (f->cached_rows + (size_t)g.n > ZC_FACTS_MAX_ROWS) break;
         sqlite3_int64 *rv = zc_map_slot(&f->elders, cur, 0, NULL);  /* no load: looked up on use */
-        if (month_commit(f, &g, cur, first, rv ? (const ZcElderRec *)(intptr_t)*rv : NULL, NULL)) break;
+        if (month_commit(f, &g, cur, first, rv ? (const ZcElderRec *)(intptr_t)*rv : NULL, 1, NULL)) break;
       }
       gather_reset(f, &g);
     }
@@ -1283,7 +1306,8 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
   meal_from_row(row, m);
   /* Scans ask for meals in id (or time) order, and the next meal's elder is
   ** anybody: start fetching that record now, while this meal is priced. */
-  if (meal_id >= 0 && meal_id + 2 < f->nmeal_dense && (meal_id + 1) % MEAL_PAGE && (meal_id + 2) % MEAL_PAGE) {
+  if (meal_id >= 0 && meal_id + 2 < f->nmeal_dense && (meal_id + 1) % MEAL_PAGE && (meal_id + 2) % MEAL_PAGE &&
+      f->meal_dense[meal_id / MEAL_PAGE] && row == &f->meal_dense[meal_id / MEAL_PAGE][meal_id % MEAL_PAGE]) {
     const MealRow *nx = row + 2;
     if (nx->rec) {
       __builtin_prefetch(nx->rec);
@@ -1326,4 +1350,52 @@ int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id, sq
   m->site_id = site_id;
   zc_ord_next(&ord, day, islot, &m->nth_slot, &m->nth_day, &m->nth_month);
   return SQLITE_OK;
+}
+
+/* ---------------------------------------------------------------- money */
+
+int zc_money_cached(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 *fen) {
+  struct ZcFacts *f = zc->facts;
+  if (!f || !f->money || meal_id < 0 || meal_id >= f->nmeal_dense) return 0;
+  const int32_t *page = f->money[meal_id / MONEY_PAGE];
+  if (!page || page[meal_id % MONEY_PAGE] == MONEY_UNKNOWN) return 0;
+  *fen = page[meal_id % MONEY_PAGE];
+  return 1;
+}
+
+void zc_money_store(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 fen) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f || fen <= MONEY_UNKNOWN || fen > INT32_MAX) return;
+  if (!f->meal_dense_tried) meal_dense_init(zc, f);
+  if (meal_id < 0 || meal_id >= f->nmeal_dense) return;
+  sqlite3_int64 npage = (f->nmeal_dense + MONEY_PAGE - 1) / MONEY_PAGE;
+  if (!f->money) {
+    if (!(f->money = sqlite3_malloc64((sqlite3_uint64)npage * sizeof *f->money))) return;
+    memset(f->money, 0, (size_t)npage * sizeof *f->money);
+  }
+  int32_t **page = &f->money[meal_id / MONEY_PAGE];
+  if (!*page) {
+    if (!(*page = sqlite3_malloc64(MONEY_PAGE * sizeof **page))) return;
+    for (int i = 0; i < MONEY_PAGE; i++) (*page)[i] = MONEY_UNKNOWN;
+  }
+  (*page)[meal_id % MONEY_PAGE] = (int32_t)fen;
+}
+
+int zc_money_miss(ZcConn *zc, int day) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return 0;
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
+  int mi = y * 12 + m - 1;
+  if (f->money_month != mi) {
+    f->money_month = mi;
+    f->money_misses = 0;
+  }
+  /* one short of the facts' own threshold (get_month counts elder-months,
+  ** never more than meals): the month is priced before its meal rows
+  ** would be read in bulk for nothing */
+  int at = bulk_threshold(zc, f) - 1;
+  if (++f->money_misses != at || f->money_bulk_month == mi) return 0;
+  f->money_bulk_month = mi;
+  return 1;
 }

@@ -961,7 +961,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_bind_int64(s.ins_item, 8, s.run);
   sha256_init(&s.in_meals);
   sha256_init(&s.out);
-  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item};
+  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0};
   if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
   if ((rc = pend_flush(&s))) goto error;
 
@@ -1940,7 +1940,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if ((rc = settled_next(c))) goto error;
 
   zc->policy_horizon = horizon;
-  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item};
+  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0};
   rc = zc_month_compute(zc, "replay", reg->code, c->first, c->next, &sink, &err);
   zc->policy_horizon = saved;
   if (rc) goto error;

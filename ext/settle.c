@@ -125,7 +125,7 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
     rc = zc_site_facts(c->zc, sqlite3_column_int64(st, 0), &s, pzErr);
     if (rc) break;
     c->nsite++;
-    if (!zc_region_under(c->zc, s->region, region)) continue;
+    if (region && !zc_region_under(c->zc, s->region, region)) continue;
     if (c->nref == cap) {
       cap = cap ? cap * 2 : 64;
       SiteRef *nr = sqlite3_realloc64(c->refs, (sqlite3_uint64)cap * sizeof *nr);
@@ -279,7 +279,8 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   c.next = next;
   if ((rc = zc_facts_sync(zc))) goto done;
   if ((rc = load_sites(&c, region, pzErr))) goto done;
-  for (int i = 0; i < c.nref; i++) {
+  int with_items = sink->xSite || sink->xItem;
+  for (int i = 0; with_items && i < c.nref; i++) {
     const ZcPolicyVersion *v = NULL;
     if ((rc = zc_policy_for_region(zc, c.refs[i].site->region, first, &v, pzErr))) goto done;
     c.refs[i].want_stats = v && v->has_site;
@@ -311,6 +312,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     m.id = sqlite3_column_int64(st, 1);
     m.site_id = sqlite3_column_int64(st, 2);
     if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &m.served_at)) {
+      if (sink->soft) continue;
       *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", fn, m.id,
                                (const char *)sqlite3_column_text(st, 3));
       rc = SQLITE_ERROR;
@@ -335,13 +337,18 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     m.token = (const char *)sqlite3_column_text(st, 7);
     m.price_fen = sqlite3_column_int64(st, 8);
     if (rec == NULL && (rc = zc_elder_rec(zc, elder_id, &rec, pzErr))) {
+      if (sink->soft && rc != SQLITE_NOMEM) goto skip;
       *pzErr = prefix_err(fn, "meal", m.id, *pzErr);
       goto done;
     }
     const ZcPolicyVersion *v;
-    if ((rc = site_version(&c, r, &m, &v, pzErr))) goto done;
+    if ((rc = site_version(&c, r, &m, &v, pzErr))) {
+      if (sink->soft && rc != SQLITE_NOMEM) goto skip;
+      goto done;
+    }
     ZcMealResult res;
     if ((rc = zc_money_with(zc, v, &m, rec, r->site, &res, pzErr))) {
+      if (sink->soft && rc != SQLITE_NOMEM) goto skip;
       *pzErr = prefix_err(fn, "meal", m.id, *pzErr);
       goto done;
     }
@@ -356,6 +363,11 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       if (m.day - first < 64) r->days |= (uint64_t)1 << (m.day - first);
     }
     if (sink->xMeal && (rc = sink->xMeal(sink->p, &m, rec, r->site, v, &res, pzErr))) goto done;
+    continue;
+  skip:
+    sqlite3_free(*pzErr);
+    *pzErr = NULL;
+    rc = SQLITE_OK;
   }
   if (rc != SQLITE_DONE) {
     if (!*pzErr) *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
@@ -364,7 +376,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   rc = SQLITE_OK;
   /* site items, under the version in force on the month's first day */
   zc_month_format(first, month);
-  for (int i = 0; i < c.nref; i++) {
+  for (int i = 0; with_items && i < c.nref; i++) {
     SiteRef *r = &c.refs[i];
     const ZcPolicyVersion *v = NULL;
     if ((rc = zc_policy_for_region(zc, r->site->region, first, &v, pzErr))) goto done;
@@ -613,7 +625,7 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
-  ZcMonthSink sink = {c, stl_meal, NULL, stl_item};
+  ZcMonthSink sink = {c, stl_meal, NULL, stl_item, 0};
   if ((rc = zc_month_compute(c->zc, "settlement", region, first, next, &sink, &err))) goto error;
   /* quantities of meal rows: subsidised meals at the site (the count on
   ** its co-payment row); drop 0 fen */

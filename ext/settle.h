@@ -25,9 +25,14 @@ typedef struct ZcMonthSink {
   /* every item site() returned */
   int (*xItem)(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
                char **pzErr);
+  /* 1: a meal that cannot be priced (unknown elder, no policy in force, a
+  ** rule error, a malformed time) is skipped, not the end of the pass; the
+  ** caller prices it again alone to get its error (subsidy_for) */
+  int soft;
 } ZcMonthSink;
 
-/* Version choice honours zc->policy_horizon (replay sets it). */
+/* Version choice honours zc->policy_horizon (replay sets it).  region NULL:
+** every site.  With neither xSite nor xItem, site() is not run. */
 int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, int next,
                      ZcMonthSink *sink, char **pzErr);
 

@@ -14,7 +14,7 @@
 ** elder is eligible.  A quote's ordinals count the elder's recorded meals at
 ** or before served_at, plus the quoted one; its price_fen is unknown (nil).
 */
-#include "zhucan.h"
+#include "settle.h"
 #include <math.h>
 #include <string.h>
 
@@ -162,6 +162,30 @@ error:
 
 /* --------------------------------------------------------- subsidy_for */
 
+static int money_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
+                      const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
+  (void)elder, (void)site, (void)v, (void)pzErr;
+  zc_money_store(p, m->id, r->total);
+  return SQLITE_OK;
+}
+
+/* Every meal of day's month, priced by the pass settlement() uses
+** (zc_month_compute) into the money cache.  A meal it cannot price is left
+** out: subsidy_for prices it alone and reports its error.  A failure of
+** the pass itself only leaves the rest to be priced one by one. */
+static void month_money(ZcConn *zc, int day) {
+  int first, next;
+  char *err = NULL;
+  ZcMonthSink sink;
+  memset(&sink, 0, sizeof sink);
+  sink.p = zc;
+  sink.xMeal = money_meal;
+  sink.soft = 1;
+  zc_month_of(day, &first, &next);
+  zc_month_compute(zc, "subsidy_for", NULL, first, next, &sink, &err);
+  sqlite3_free(err);
+}
+
 static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ZcConn *zc = sqlite3_user_data(ctx);
   ZcMealFacts m;
@@ -176,7 +200,18 @@ static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     sqlite3_int64 id;
     int a = arg_id(ctx, "subsidy_for", "meal_id", argv[0], &id);
     if (a <= 0) return;
+    sqlite3_int64 fen;
+    if (zc->policy_horizon == 0 && zc_money_cached(zc, id, &fen)) {
+      sqlite3_result_int64(ctx, fen);
+      return;
+    }
     if ((rc = zc_meal_facts(zc, id, &m, &elder, &site, &err))) goto error;
+    if ((rc = zc_money(zc, "subsidy_for", &m, elder, site, &v, &res, &err))) goto error;
+    /* many meals of one month asked one by one (a scan of meal): price the
+    ** whole month in one pass, elder by elder, and answer from that */
+    if (zc->policy_horizon == 0 && zc_money_miss(zc, m.day)) month_money(zc, m.day);
+    sqlite3_result_int64(ctx, res.total);
+    return;
   } else {
     sqlite3_int64 eid, sid, t;
     int a = arg_id(ctx, "subsidy_for", "elder_id", argv[0], &eid);

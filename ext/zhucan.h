@@ -310,6 +310,17 @@ int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id,
                    sqlite3_int64 served_at, const char *slot, ZcMealFacts *m,
                    const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
 
+/* Money of recorded meals, computed a month at a time (subsidy_for over a
+** table): a cache by meal id, dropped with the other facts on any change.
+** zc_money_cached: 1 and *fen when meal_id's subsidy is known.
+** zc_money_store: remembers it (ignored when it cannot be kept).
+** zc_money_miss: counts a meal priced one by one on day; 1 when so many of
+** that month were that the caller should price the whole month now (once
+** per month and data version). */
+int zc_money_cached(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 *fen);
+void zc_money_store(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 fen);
+int zc_money_miss(ZcConn *zc, int day);
+
 /* ------------------------------------------------------------------ */
 /* policy.c — versions and the sandboxed runtime.
 ** A ZcPolicyVersion is loaded once per connection and stays valid for the
