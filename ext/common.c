@@ -119,12 +119,29 @@ int zc_day_parse(const char *s, int n) {
 }
 
 int zc_time_parse(const char *s, int n, sqlite3_int64 *t) {
+  ZcDayMemo dm;
+  dm.valid = 0;
+  return zc_time_parse_memo(&dm, s, n, t);
+}
+
+int zc_time_parse_memo(ZcDayMemo *dm, const char *s, int n, sqlite3_int64 *t) {
   int hh, mm, ss, day;
   if (s == NULL) return 0;
   if (n < 0) n = (int)strlen(s);
   if (n != 19 || s[10] != ' ' || s[13] != ':' || s[16] != ':') return 0;
-  day = zc_day_parse(s, 10);
-  if (day == ZC_NONE) return 0;
+  int d;
+  if (dm->valid && memcmp(s, dm->ym, 7) == 0 && s[7] == '-' && digits(s + 8, 2, &d) && d >= 1 && d <= dm->ndays) {
+    /* 'YYYY-MM' already checked, and a day of that month */
+    day = dm->first + d - 1;
+  } else {
+    day = zc_day_parse(s, 10);
+    if (day == ZC_NONE) return 0;
+    int next;
+    zc_month_of(day, &dm->first, &next);
+    dm->ndays = next - dm->first;
+    memcpy(dm->ym, s, 7);
+    dm->valid = 1;
+  }
   if (!digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) || !digits(s + 17, 2, &ss)) return 0;
   if (hh > 23 || mm > 59 || ss > 59) return 0;
   *t = (sqlite3_int64)day * ZC_DAY_SECONDS + hh * 3600 + mm * 60 + ss;

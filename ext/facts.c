@@ -920,6 +920,10 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
     for (;;) {
       if (s->open) {
         rc = sqlite3_step(s->st);
+        if (rc == SQLITE_ROW) {
+          s->at = (const char *)sqlite3_column_text(s->st, 3);
+          s->at_n = sqlite3_column_bytes(s->st, 3);
+        }
         if (rc != SQLITE_DONE) return rc;
         sqlite3_reset(s->st);
         s->open = 0;
@@ -940,7 +944,11 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
       int n = sqlite3_column_bytes(s->st, 3);
       early = text_cmp10(t, n, s->a) < 0;
       late = !early && text_cmp10(t, n, s->b) >= 0;
-      if (!early && !late) return SQLITE_ROW;
+      if (!early && !late) {
+        s->at = t;
+        s->at_n = n;
+        return SQLITE_ROW;
+      }
     } else {
       early = ty != SQLITE_BLOB;
       late = !early;

@@ -1784,13 +1784,21 @@ static int do_meal(Rt *rt, PVersion *v, const ZcMealFacts *meal, const ZcElderFa
 
 int zc_policy_subsidy(ZcConn *zc, const ZcPolicyVersion *pv, const ZcMealFacts *meal,
                       const ZcElderFacts *elder_any, const ZcElderFacts *elder_site,
-                      const ZcSiteFacts *site, ZcMealResult *out, char **pzErr) {
+                      const ZcSiteFacts *site, const ZcMealResult *elig, ZcMealResult *out,
+                      char **pzErr) {
   Rt *rt = rt_get(zc, pzErr);
   if (!rt) return SQLITE_ERROR;
   PVersion *v = (PVersion *)pv;
-  memset(out, 0, sizeof *out);
-  int rc = do_eligible(rt, v, elder_any, meal->day, "meal", &out->eligible,
-                       &out->eligible_reason, pzErr);
+  int rc = SQLITE_OK;
+  out->reason = NULL;
+  out->nparts = 0;
+  out->total = 0;
+  if (elig) {
+    out->eligible = elig->eligible;
+    out->eligible_reason = elig->eligible_reason;
+  } else {
+    rc = do_eligible(rt, v, elder_any, meal->day, "meal", &out->eligible, &out->eligible_reason, pzErr);
+  }
   if (rc != SQLITE_OK || !out->eligible) return rc;
   const ZcPart *parts;
   int nparts;
@@ -2715,7 +2723,7 @@ static void run_case(TestCtx *t) {
                    &t->err);
       break;
     case CALL_SUBSIDY:
-      rc = zc_policy_subsidy(rt->zc, &t->v->pub, &t->meal, &t->elder, &t->elder, &t->site, &r,
+      rc = zc_policy_subsidy(rt->zc, &t->v->pub, &t->meal, &t->elder, &t->elder, &t->site, NULL, &r,
                              &t->err);
       if (rc == SQLITE_OK) {
         t->ok = r.eligible;

@@ -270,7 +270,6 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
                      char **pzErr) {
   Compute c;
   char month[8];
-  const char *last_slot = NULL;
   int rc;
   memset(&c, 0, sizeof c);
   c.zc = zc;
@@ -297,6 +296,12 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   int have_cur = 0;
   const ZcElderRec *rec = NULL;
   ZcOrd ord;
+  ZcMoneyDay md;
+  ZcDayMemo dm;
+  const char *slot_p[4] = {NULL, NULL, NULL, NULL};  /* the last slot words seen */
+  int slot_n[4] = {-1, -1, -1, -1};
+  memset(&md, 0, sizeof md);
+  memset(&dm, 0, sizeof dm);
   while ((rc = zc_month_scan_next(&c.src, pzErr)) == SQLITE_ROW) {
     ZcMealFacts m;
     sqlite3_int64 elder_id;
@@ -311,7 +316,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     }
     m.id = sqlite3_column_int64(st, 1);
     m.site_id = sqlite3_column_int64(st, 2);
-    if (!zc_time_parse((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &m.served_at)) {
+    if (!zc_time_parse_memo(&dm, c.src.at, c.src.at_n, &m.served_at)) {
       if (sink->soft) continue;
       *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", fn, m.id,
                                (const char *)sqlite3_column_text(st, 3));
@@ -320,13 +325,23 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     }
     m.day = (int)(m.served_at / ZC_DAY_SECONDS);
     {
-      /* slots are a handful of words: compare with the last one seen before
-      ** interning */
+      /* slots are a handful of words: compare with the last ones seen
+      ** before interning */
       const char *t = (const char *)sqlite3_column_text(st, 4);
-      int n = sqlite3_column_bytes(st, 4);
-      if (!(last_slot && t && (int)strlen(last_slot) == n && memcmp(last_slot, t, (size_t)n) == 0))
-        last_slot = zc_intern(zc, t, n);
-      m.slot = last_slot;
+      int n = sqlite3_column_bytes(st, 4), k = 0;
+      while (k < 4 && !(slot_p[k] && t && slot_n[k] == n && memcmp(slot_p[k], t, (size_t)n) == 0)) k++;
+      if (k == 4) {
+        k = 3;
+        slot_p[3] = zc_intern(zc, t, n);
+        slot_n[3] = n;
+      }
+      /* move to the front */
+      const char *w = slot_p[k];
+      int wn = slot_n[k];
+      for (; k > 0; k--) slot_p[k] = slot_p[k - 1], slot_n[k] = slot_n[k - 1];
+      slot_p[0] = w;
+      slot_n[0] = wn;
+      m.slot = w;
     }
     zc_ord_next(&ord, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
     SiteRef *r = site_ref(&c, m.site_id);
@@ -347,7 +362,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       goto done;
     }
     ZcMealResult res;
-    if ((rc = zc_money_with(zc, v, &m, rec, r->site, &res, pzErr))) {
+    if ((rc = zc_money_day(zc, &md, v, &m, rec, r->site, &res, pzErr))) {
       if (sink->soft && rc != SQLITE_NOMEM) goto skip;
       *pzErr = prefix_err(fn, "meal", m.id, *pzErr);
       goto done;

@@ -110,7 +110,27 @@ int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, co
   zc_elder_facts(zc, elder, m->day, 0, &any);
   at_site = any;
   at_site.agreement = zc_elder_agreement(elder, m->day, site->id);
-  return zc_policy_subsidy(zc, v, m, &any, &at_site, site, out, pzErr);
+  return zc_policy_subsidy(zc, v, m, &any, &at_site, site, NULL, out, pzErr);
+}
+
+int zc_money_day(ZcConn *zc, ZcMoneyDay *md, const ZcPolicyVersion *v, const ZcMealFacts *m,
+                 const ZcElderRec *elder, const ZcSiteFacts *site, ZcMealResult *out, char **pzErr) {
+  if (md->rec != elder || md->elder_id != elder->id || md->day != m->day) {
+    zc_elder_facts(zc, elder, m->day, 0, &md->any);
+    md->rec = elder;
+    md->elder_id = elder->id;
+    md->day = m->day;
+    md->v = NULL;
+  }
+  if (md->v != v) {
+    int rc = zc_policy_eligible(zc, v, &md->any, m->day, "meal", &md->elig.eligible, &md->elig.eligible_reason,
+                                pzErr);
+    if (rc) return rc;
+    md->v = v;
+  }
+  ZcElderFacts at_site = md->any;
+  at_site.agreement = zc_elder_agreement(elder, m->day, site->id);
+  return zc_policy_subsidy(zc, v, m, &md->any, &at_site, site, &md->elig, out, pzErr);
 }
 
 /* ----------------------------------------------------------- eligible */

@@ -108,6 +108,11 @@ int zc_valid_ymd(int y, int m, int d);
 int zc_day_parse(const char *s, int n);
 /* 'YYYY-MM-DD HH:MM:SS' exactly -> 1 and *t, else 0. */
 int zc_time_parse(const char *s, int n, sqlite3_int64 *t);
+/* The same, remembering the month of the last date parsed: a scan within a
+** month parses only the day of the month.  Zero-initialise before the
+** first call. */
+typedef struct ZcDayMemo { char ym[7]; int first, ndays, valid; } ZcDayMemo;
+int zc_time_parse_memo(ZcDayMemo *dm, const char *s, int n, sqlite3_int64 *t);
 /* 'YYYY-MM' exactly -> 1 with first day and first day of next month. */
 int zc_month_parse(const char *s, int n, int *first, int *next);
 /* The month containing day: its first day and the first day after it. */
@@ -262,6 +267,8 @@ typedef struct ZcMonthScan {
   size_t nelder, ielder;
   int open;
   char a[11], b[11];
+  const char *at;                   /* the row's served_at text (valid until the next step) */
+  int at_n;
 } ZcMonthScan;
 int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sqlite3_int64 *elders,
                        size_t nelder, ZcMonthScan *s, char **pzErr);
@@ -386,11 +393,13 @@ int zc_policy_eligible(ZcConn *zc, const ZcPolicyVersion *v,
                        int *ok, const char **reason, char **pzErr);
 /* The money path for one meal: eligible(elder_any, day, 'meal'); if true,
 ** meal(meal, elder_site, site).  elder_any and elder_site differ only in
-** .agreement.  Results are memoised on what the rules observed. */
+** .agreement.  Results are memoised on what the rules observed.  elig:
+** NULL, or the answer of eligible(elder_any, day, 'meal') under v already
+** asked (its .eligible and .eligible_reason). */
 int zc_policy_subsidy(ZcConn *zc, const ZcPolicyVersion *v,
                       const ZcMealFacts *meal, const ZcElderFacts *elder_any,
                       const ZcElderFacts *elder_site, const ZcSiteFacts *site,
-                      ZcMealResult *out, char **pzErr);
+                      const ZcMealResult *elig, ZcMealResult *out, char **pzErr);
 
 typedef struct ZcSiteItem {
   const char *item, *payer;     /* interned */
@@ -415,5 +424,20 @@ int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec 
 ** per site and day). */
 int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
                   const ZcSiteFacts *site, ZcMealResult *out, char **pzErr);
+
+/* The same for a pass over meals in (elder, served_at) order: the elder's
+** facts of the day, and eligible() per version, are kept from one meal to
+** the next of the same elder and day (they depend on nothing else).
+** Zero-initialise the ZcMoneyDay before the pass. */
+typedef struct ZcMoneyDay {
+  const ZcElderRec *rec;       /* NULL: nothing kept */
+  sqlite3_int64 elder_id;
+  int day;
+  ZcElderFacts any;
+  const ZcPolicyVersion *v;    /* the version elig was asked under */
+  ZcMealResult elig;
+} ZcMoneyDay;
+int zc_money_day(ZcConn *zc, ZcMoneyDay *md, const ZcPolicyVersion *v, const ZcMealFacts *m,
+                 const ZcElderRec *elder, const ZcSiteFacts *site, ZcMealResult *out, char **pzErr);
 
 #endif /* ZHUCAN_H */
