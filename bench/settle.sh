@@ -73,12 +73,12 @@ CRUN=$(cat "$TMP/crun")
 echo "county $COUNTY run $CRUN: $(sqlite3 "$DB" "SELECT meals FROM zhucan_run WHERE id = $CRUN") meals"
 timed replay "SELECT count(*) FROM replay($CRUN)"
 
-# What storing a run costs SQLite alone: the same rows as zhucan_run_meal
-# copied by one plain INSERT ... SELECT into a fresh table in the same file
-# (no per-meal statements, no digests).  settle() cannot be faster than
+# What storing a run costs SQLite alone: the run's packs (zhucan_run_pack,
+# one row per elder) copied by one plain INSERT ... SELECT into a fresh table
+# in the same file (no digests, no money).  settle() cannot be faster than
 # settlement() plus this.
-timed store_floor "PRAGMA cache_size = -2000; CREATE TABLE floor_copy AS SELECT * FROM zhucan_run_meal WHERE 0;
-  INSERT INTO floor_copy SELECT * FROM zhucan_run_meal WHERE seq >= (1 << 32) AND seq < (2 << 32);
+timed store_floor "PRAGMA cache_size = -2000; CREATE TABLE floor_copy AS SELECT * FROM zhucan_run_pack WHERE 0;
+  INSERT INTO floor_copy SELECT * FROM zhucan_run_pack WHERE seq >= (1 << 32) AND seq < (2 << 32);
   SELECT count(*) FROM floor_copy; DROP TABLE floor_copy;"
 
 b=$(cat "$TMP/baseline.cpu"); s=$(cat "$TMP/settlement.cpu"); t=$(cat "$TMP/settle.cpu"); f=$(cat "$TMP/store_floor.cpu")
@@ -86,5 +86,5 @@ echo "same totals (baseline vs settlement): $([ "$(tr '|' ' ' < "$TMP/baseline.o
 echo "settlement: $(echo "scale=0; $MEALS / $s" | bc) meals/s cpu (target >= 2000000)"
 echo "settlement / baseline cpu: $(echo "scale=2; $s / $b" | bc) (target <= 1.5)"
 echo "settle: $(echo "scale=0; $MEALS / $t" | bc) meals/s cpu; settle / settlement cpu: $(echo "scale=2; $t / $s" | bc) (target <= 2)"
-echo "storing floor (plain INSERT ... SELECT of the run's meal rows): $f s cpu; (settlement + floor) / settlement: $(echo "scale=2; ($s + $f) / $s" | bc)"
+echo "storing floor (plain INSERT ... SELECT of the run's packs): $f s cpu; (settlement + floor) / settlement: $(echo "scale=2; ($s + $f) / $s" | bc)"
 echo "replay of the county run: $(cat "$TMP/replay.time" | cut -d' ' -f1) s wall (target < 2)"

@@ -22,12 +22,16 @@
 **                     subsidised_meals, total_fen.  The one update allowed:
 **                     superseded_by from NULL to a later run of the same
 **                     region and month.
-**   zhucan_run_meal   one row per meal at the region's sites: the meal's
-**                     columns as settled, the ordinals and version the rules
-**                     saw, the subsidy and its parts ('{"county":500}').
-**                     seq = run_id << 32 | ordinal, so a run's rows are one
-**                     rowid range in (elder_id, served_at, id) order, with
-**                     no index.
+**   zhucan_run_pack   one row per elder of the run: the elder's meals at the
+**                     region's sites as settled (columns, the ordinals and
+**                     version the rules saw, the subsidy and its parts
+**                     '{"county":500}') in one blob (pack.c).  seq = run_id
+**                     << 32 | the ordinal of its first meal, so a run's
+**                     packs are one rowid range in (elder_id, served_at, id)
+**                     order.
+**   zhucan_run_meal   a VIEW: one row per meal, the packs opened by
+**                     zhucan_run_unpack (and the rows of runs stored before
+**                     packs, in zhucan_run_meal_v1).
 **   zhucan_run_elder  per elder of the run (WITHOUT ROWID, key run_id,
 **                     elder_id): sex, birth, region, died_on and the
 **                     status / agreement / bed-stay intervals overlapping the
@@ -133,18 +137,39 @@ static void buf_json_str(Buf *b, const char *z) {
 /* Canonical binary serialisation for digests, the same bytes on every
 ** host: unsigned integers as LEB128 varints, signed ones zigzag-encoded
 ** first, strings as varint(length + 1) then the bytes (0 = NULL). */
-static void ser_u64(Buf *b, uint64_t v) {
-  if (!buf_need(b, 10)) return;
+static inline void ser_u64(Buf *b, uint64_t v) {
+  if (b->n + 11 > b->cap && !buf_need(b, 10)) return;
   unsigned char *t = (unsigned char *)b->z + b->n;
-  int n = 0;
-  do {
-    unsigned char c = (unsigned char)(v & 0x7f);
+  while (v >= 0x80) {
+    *t++ = (unsigned char)(v | 0x80);
     v >>= 7;
-    t[n++] = (unsigned char)(c | (v ? 0x80 : 0));
-  } while (v);
-  b->n += (size_t)n;
+  }
+  *t++ = (unsigned char)v;
+  b->n = (size_t)(t - (unsigned char *)b->z);
 }
-static void ser_i64(Buf *b, sqlite3_int64 v) { ser_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
+/* The same encodings onto a cursor into room already reserved (the meal
+** records, written per meal: no checks per field). */
+static inline unsigned char *put_u64(unsigned char *t, uint64_t v) {
+  while (v >= 0x80) {
+    *t++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *t++ = (unsigned char)v;
+  return t;
+}
+static inline unsigned char *put_i64(unsigned char *t, sqlite3_int64 v) {
+  return put_u64(t, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+static inline unsigned char *put_str(unsigned char *t, const char *s, size_t n) {
+  if (s == NULL) return put_u64(t, 0);
+  t = put_u64(t, (uint64_t)n + 1);
+  memcpy(t, s, n);
+  return t + n;
+}
+/* room for k integers and strings of n bytes in all */
+#define PUT_ROOM(k, n) ((size_t)(k) * 10 + (n))
+
+static inline void ser_i64(Buf *b, sqlite3_int64 v) { ser_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 static void ser_str(Buf *b, const char *s) {
   if (s == NULL) {
     ser_u64(b, 0);
@@ -184,11 +209,10 @@ static const char *zRunSchema =
     "  input_digest TEXT NOT NULL, output_digest TEXT NOT NULL, superseded_by INTEGER,\n"
     "  meals INTEGER NOT NULL, subsidised_meals INTEGER NOT NULL, total_fen INTEGER NOT NULL);\n"
     "CREATE INDEX IF NOT EXISTS zhucan_run_month ON zhucan_run(region, month);\n"
-    "CREATE TABLE IF NOT EXISTS zhucan_run_meal(\n"
-    "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, meal_id INTEGER NOT NULL,\n"
-    "  elder_id INTEGER NOT NULL, site_id INTEGER NOT NULL, served_at TEXT NOT NULL, slot TEXT,\n"
-    "  method TEXT, device TEXT, token TEXT, price_fen INTEGER, nth_slot INTEGER, nth_day INTEGER,\n"
-    "  nth_month INTEGER, version_id INTEGER, subsidy_fen INTEGER NOT NULL, parts TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS zhucan_run_pack(\n"
+    "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, elder_id INTEGER NOT NULL,\n"
+    "  meals INTEGER NOT NULL, data BLOB NOT NULL);\n"
+    "CREATE INDEX IF NOT EXISTS zhucan_run_pack_run ON zhucan_run_pack(run_id);\n"
     "CREATE TABLE IF NOT EXISTS zhucan_run_elder(\n"
     "  run_id INTEGER NOT NULL, elder_id INTEGER NOT NULL, sex TEXT, birth TEXT, region TEXT,\n"
     "  died_on TEXT, status TEXT, agreement TEXT, bed TEXT,\n"
@@ -202,15 +226,6 @@ static const char *zRunSchema =
     "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, site_id INTEGER NOT NULL, item TEXT NOT NULL,\n"
     "  payer TEXT NOT NULL, quantity INTEGER NOT NULL, amount_fen INTEGER NOT NULL,\n"
     "  version_id INTEGER NOT NULL);\n"
-    "CREATE VIEW IF NOT EXISTS zhucan_run_line(run_id, site_id, meal_id, elder_id, item, payer,\n"
-    "  quantity, amount_fen) AS\n"
-    "  SELECT m.run_id, m.site_id, m.meal_id, m.elder_id, 'meal', p.key, 1, p.value\n"
-    "    FROM zhucan_run_meal m, json_each(m.parts) p WHERE m.parts IS NOT NULL\n"
-    "  UNION ALL\n"
-    "  SELECT run_id, site_id, meal_id, elder_id, 'meal', 'elder', 1, price_fen - subsidy_fen\n"
-    "    FROM zhucan_run_meal WHERE subsidy_fen > 0 AND price_fen <> subsidy_fen\n"
-    "  UNION ALL\n"
-    "  SELECT run_id, site_id, NULL, NULL, item, payer, quantity, amount_fen FROM zhucan_run_item;\n"
     "CREATE TRIGGER IF NOT EXISTS zhucan_run_no_update BEFORE UPDATE ON zhucan_run\n"
     "  WHEN NOT (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL\n"
     "    AND NEW.id IS OLD.id AND NEW.region IS OLD.region AND NEW.month IS OLD.month\n"
@@ -223,10 +238,10 @@ static const char *zRunSchema =
     "  BEGIN SELECT RAISE(ABORT, 'zhucan_run: " RUN_ERR_IMMUTABLE "'); END;\n"
     "CREATE TRIGGER IF NOT EXISTS zhucan_run_no_delete BEFORE DELETE ON zhucan_run\n"
     "  BEGIN SELECT RAISE(ABORT, 'zhucan_run: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_no_update BEFORE UPDATE ON zhucan_run_meal\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_no_delete BEFORE DELETE ON zhucan_run_meal\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
+    "CREATE TRIGGER IF NOT EXISTS zhucan_run_pack_no_update BEFORE UPDATE ON zhucan_run_pack\n"
+    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_pack: " RUN_ERR_IMMUTABLE "'); END;\n"
+    "CREATE TRIGGER IF NOT EXISTS zhucan_run_pack_no_delete BEFORE DELETE ON zhucan_run_pack\n"
+    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_pack: " RUN_ERR_IMMUTABLE "'); END;\n"
     "CREATE TRIGGER IF NOT EXISTS zhucan_run_elder_no_update BEFORE UPDATE ON zhucan_run_elder\n"
     "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_elder: " RUN_ERR_IMMUTABLE "'); END;\n"
     "CREATE TRIGGER IF NOT EXISTS zhucan_run_elder_no_delete BEFORE DELETE ON zhucan_run_elder\n"
@@ -239,6 +254,34 @@ static const char *zRunSchema =
     "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_item: " RUN_ERR_IMMUTABLE "'); END;\n"
     "CREATE TRIGGER IF NOT EXISTS zhucan_run_item_no_delete BEFORE DELETE ON zhucan_run_item\n"
     "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_item: " RUN_ERR_IMMUTABLE "'); END;\n";
+
+/* The views over the stored meals: zhucan_run_meal, one row per meal
+** (the packs opened by zhucan_run_unpack, pack.c; and the rows of runs
+** stored before packs, when the database has them), and zhucan_run_line. */
+#define RUN_MEAL_COLS \
+  "seq, run_id, meal_id, elder_id, site_id, served_at, slot, method, device, token, price_fen, " \
+  "nth_slot, nth_day, nth_month, version_id, subsidy_fen, parts"
+static const char *zRunViews =
+    "CREATE VIEW IF NOT EXISTS zhucan_run_meal(" RUN_MEAL_COLS ") AS\n"
+    "  SELECT p.seq + u.k, p.run_id, u.meal_id, p.elder_id, u.site_id, u.served_at, u.slot, u.method,\n"
+    "         u.device, u.token, u.price_fen, u.nth_slot, u.nth_day, u.nth_month, u.version_id,\n"
+    "         u.subsidy_fen, u.parts\n"
+    "    FROM zhucan_run_pack p, zhucan_run_unpack(p.data) u%s;\n"
+    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_view_no_insert INSTEAD OF INSERT ON zhucan_run_meal\n"
+    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
+    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_view_no_update INSTEAD OF UPDATE ON zhucan_run_meal\n"
+    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
+    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_view_no_delete INSTEAD OF DELETE ON zhucan_run_meal\n"
+    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
+    "CREATE VIEW IF NOT EXISTS zhucan_run_line(run_id, site_id, meal_id, elder_id, item, payer,\n"
+    "  quantity, amount_fen) AS\n"
+    "  SELECT m.run_id, m.site_id, m.meal_id, m.elder_id, 'meal', p.key, 1, p.value\n"
+    "    FROM zhucan_run_meal m, json_each(m.parts) p WHERE m.parts IS NOT NULL\n"
+    "  UNION ALL\n"
+    "  SELECT run_id, site_id, meal_id, elder_id, 'meal', 'elder', 1, price_fen - subsidy_fen\n"
+    "    FROM zhucan_run_meal WHERE subsidy_fen > 0 AND price_fen <> subsidy_fen\n"
+    "  UNION ALL\n"
+    "  SELECT run_id, site_id, NULL, NULL, item, payer, quantity, amount_fen FROM zhucan_run_item;\n";
 
 static int table_exists(sqlite3 *db, const char *name) {
   sqlite3_stmt *st = NULL;
@@ -377,19 +420,15 @@ typedef struct Settle {
   sqlite3_int64 run;
   int first, next;
   sqlite3_int64 nmeal, nitem, subsidised, total;
-  sqlite3_stmt *ins_meal, *ins_item, *ins_batch;
-  /* meals wait here and go in MEAL_BATCH rows per INSERT (one statement
-  ** per meal cost more than the rows themselves) */
-  struct Pend {
-    sqlite3_int64 seq, meal, elder, site, price, version, subsidy;
-    int nth[3];
-    char served[20];
-    const char *slot;                               /* interned */
-    sqlite3_int64 method, device, token, parts;     /* offsets in pend_bytes, -1 NULL */
-  } pend[32];
-  int npend;
-  Buf pend_bytes;
+  sqlite3_stmt *ins_pack, *ins_item;
+  /* the current elder's meals, written as one pack when the next elder
+  ** comes (pack.c) */
+  ZcPackW pack;
+  sqlite3_int64 pack_elder, pack_seq;
+  /* the digests' streams, hashed 64 KiB at a time */
   struct sha256_ctx in_meals, out;
+  Buf hin, hout;
+  const void *site_seen[256];  /* sites already in the sites map, by id % 256 */
   Buf row, parts;
   int last_nparts;  /* the result parts is the JSON of (-1: none yet) */
   ZcPart last_parts[ZC_MAX_PARTS];
@@ -408,6 +447,14 @@ static int seen(ZcMap *m, sqlite3_int64 key, const void *p) {
   if (!v) return SQLITE_NOMEM;
   if (isnew) *v = (sqlite3_int64)(intptr_t)p;
   return SQLITE_OK;
+}
+
+/* Hashes what waits in b once there is enough of it (or all, at the end). */
+static void hash_some(struct sha256_ctx *c, Buf *b, int all) {
+  if (b->n >= 65536 || (all && b->n)) {
+    sha256_update(c, b->n, (const uint8_t *)b->z);
+    b->n = 0;
+  }
 }
 
 static void ser_status(ZcConn *zc, Buf *b, uint64_t status) {
@@ -441,82 +488,42 @@ static void parts_json(Buf *b, const ZcMealResult *r) {
   buf_add(b, "}", 1);
 }
 
-#define MEAL_BATCH 32
-#define MEAL_COLS_N 16
-
-static sqlite3_int64 pend_str(Buf *b, const char *z, size_t n) {
-  if (z == NULL) return -1;
-  sqlite3_int64 off = (sqlite3_int64)b->n;
-  buf_add(b, z, n);
-  buf_add(b, "", 1); /* keeps the terminating NUL inside the buffer */
-  return off;
-}
-
-static void bind_pend(Settle *s, sqlite3_stmt *st, int base, const struct Pend *x) {
-  const char *z = s->pend_bytes.z;
-#define PSTR(i, off) \
-  ((off) < 0 ? sqlite3_bind_null(st, base + (i)) : sqlite3_bind_text(st, base + (i), z + (off), -1, SQLITE_STATIC))
-  sqlite3_bind_int64(st, base + 1, x->seq);
-  sqlite3_bind_int64(st, base + 2, x->meal);
-  sqlite3_bind_int64(st, base + 3, x->elder);
-  sqlite3_bind_int64(st, base + 4, x->site);
-  sqlite3_bind_text(st, base + 5, x->served, 19, SQLITE_STATIC);
-  if (x->slot) sqlite3_bind_text(st, base + 6, x->slot, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(st, base + 6);
-  PSTR(7, x->method);
-  PSTR(8, x->device);
-  PSTR(9, x->token);
-  sqlite3_bind_int64(st, base + 10, x->price);
-  sqlite3_bind_int(st, base + 11, x->nth[0]);
-  sqlite3_bind_int(st, base + 12, x->nth[1]);
-  sqlite3_bind_int(st, base + 13, x->nth[2]);
-  sqlite3_bind_int64(st, base + 14, x->version);
-  sqlite3_bind_int64(st, base + 15, x->subsidy);
-  PSTR(16, x->parts);
-#undef PSTR
-}
-
-/* Writes the waiting meals: one multi-row INSERT when the batch is full,
-** else one INSERT each (the end of the run). */
-static int pend_flush(Settle *s) {
-  int rc = SQLITE_DONE;
-  if (s->pend_bytes.oom) return SQLITE_NOMEM;
-  if (s->npend == MEAL_BATCH) {
-    for (int k = 0; k < MEAL_BATCH; k++) bind_pend(s, s->ins_batch, k * MEAL_COLS_N, &s->pend[k]);
-    rc = sqlite3_step(s->ins_batch);
-    sqlite3_reset(s->ins_batch);
-  } else {
-    for (int k = 0; k < s->npend && rc == SQLITE_DONE; k++) {
-      bind_pend(s, s->ins_meal, 0, &s->pend[k]);
-      rc = sqlite3_step(s->ins_meal);
-      sqlite3_reset(s->ins_meal);
-    }
-  }
-  s->npend = 0;
-  s->pend_bytes.n = 0;
+/* Writes the current elder's pack. */
+static int pack_flush(Settle *s) {
+  if (s->pack.count == 0) return SQLITE_OK;
+  if (s->pack.oom) return SQLITE_NOMEM;
+  sqlite3_stmt *st = s->ins_pack;
+  sqlite3_bind_int64(st, 1, s->pack_seq);
+  sqlite3_bind_int64(st, 2, s->pack_elder);
+  sqlite3_bind_int(st, 3, s->pack.count);
+  sqlite3_bind_blob64(st, 4, s->pack.z, s->pack.n, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  s->pack.count = 0;
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
+
+static int str_len(const char *z) { return z ? (int)strlen(z) : 0; }
 
 static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
                        const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
   Settle *s = p;
   ZcConn *zc = s->zc;
-  struct Pend *x = &s->pend[s->npend];
-  char *t = x->served;
   int rc;
   (void)pzErr;
   if (e != s->last_elder && (rc = seen(&s->elders, e->id, e))) return rc;
-  if (site != s->last_site && (rc = seen(&s->sites, site->id, site))) return rc;
+  if (site != s->last_site && s->site_seen[site->id & 255] != site) {
+    if ((rc = seen(&s->sites, site->id, site))) return rc;
+    s->site_seen[site->id & 255] = site;
+  }
   if (v != s->last_v && (rc = seen(&s->vers, v->id, v))) return rc;
   s->last_elder = e;
   s->last_site = site;
   s->last_v = v;
-  zc_time_format(m->served_at, t);
   /* input: the elder facts of the day, once per elder and day (meals come
   ** elder by elder, in time order), then the meal, its ordinals, version
   ** and agreement with its site */
-  Buf *b = &s->row;
-  b->n = 0;
+  Buf *b = &s->hin;
   if (e != s->fact_elder || m->day != s->fact_day) {
     ZcElderFacts f;
     zc_elder_facts(zc, e, m->day, 0, &f);
@@ -537,41 +544,51 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     s->fact_elder = e;
     s->fact_day = m->day;
   }
-  ser_str(b, "M");
-  ser_i64(b, m->id);
-  ser_i64(b, e->id);
-  ser_i64(b, m->site_id);
-  ser_i64(b, m->served_at);
-  ser_str(b, m->slot);
-  ser_str(b, m->method);
-  ser_str(b, m->device);
-  ser_str(b, m->token);
-  ser_i64(b, m->price_fen);
-  ser_i64(b, m->nth_slot);
-  ser_i64(b, m->nth_day);
-  ser_i64(b, m->nth_month);
-  ser_i64(b, v->id);
-  ser_i64(b, zc_elder_agreement(e, m->day, site->id));
-  if (b->oom) return SQLITE_NOMEM;
-  sha256_update(&s->in_meals, b->n, (const uint8_t *)b->z);
+  size_t nslot = (size_t)str_len(m->slot), nmethod = (size_t)str_len(m->method),
+         ndevice = (size_t)str_len(m->device), ntoken = (size_t)str_len(m->token);
+  if (!buf_need(b, PUT_ROOM(16, 1 + nslot + nmethod + ndevice + ntoken))) return SQLITE_NOMEM;
+  unsigned char *t = (unsigned char *)b->z + b->n;
+  t = put_str(t, "M", 1);
+  t = put_i64(t, m->id);
+  t = put_i64(t, e->id);
+  t = put_i64(t, m->site_id);
+  t = put_i64(t, m->served_at);
+  t = put_str(t, m->slot, nslot);
+  t = put_str(t, m->method, nmethod);
+  t = put_str(t, m->device, ndevice);
+  t = put_str(t, m->token, ntoken);
+  t = put_i64(t, m->price_fen);
+  t = put_i64(t, m->nth_slot);
+  t = put_i64(t, m->nth_day);
+  t = put_i64(t, m->nth_month);
+  t = put_i64(t, v->id);
+  t = put_i64(t, zc_elder_agreement(e, m->day, site->id));
+  b->n = (size_t)(t - (unsigned char *)b->z);
+  hash_some(&s->in_meals, b, 0);
 
-  x->seq = (s->run << 32) | s->nmeal;
+  /* stored: the meal in its elder's pack */
+  if (s->pack.count == 0 || e->id != s->pack_elder) {
+    if ((rc = pack_flush(s))) return rc;
+    zc_pack_begin(&s->pack);
+    s->pack_elder = e->id;
+    s->pack_seq = (s->run << 32) | s->nmeal;
+  }
   s->nmeal++;
-  Buf *pb = &s->pend_bytes;
-  x->meal = m->id;
-  x->elder = e->id;
-  x->site = m->site_id;
-  x->slot = m->slot;
-  x->method = pend_str(pb, m->method, m->method ? strlen(m->method) : 0);
-  x->device = pend_str(pb, m->device, m->device ? strlen(m->device) : 0);
-  x->token = pend_str(pb, m->token, m->token ? strlen(m->token) : 0);
-  x->price = m->price_fen;
-  x->nth[0] = m->nth_slot;
-  x->nth[1] = m->nth_day;
-  x->nth[2] = m->nth_month;
-  x->version = v->id;
-  x->subsidy = r->total;
-  x->parts = -1;
+  ZcPackMeal x;
+  x.id = m->id;
+  x.site = m->site_id;
+  x.served_at = m->served_at;
+  x.price = m->price_fen;
+  x.version = v->id;
+  x.subsidy = r->total;
+  x.nth[0] = m->nth_slot;
+  x.nth[1] = m->nth_day;
+  x.nth[2] = m->nth_month;
+  x.s[0] = m->slot, x.n[0] = (int)nslot;
+  x.s[1] = m->method, x.n[1] = (int)nmethod;
+  x.s[2] = m->device, x.n[2] = (int)ndevice;
+  x.s[3] = m->token, x.n[3] = (int)ntoken;
+  x.s[4] = NULL, x.n[4] = 0;
   if (r->total > 0) {
     /* most meals repeat the last one's parts: reuse its JSON */
     if (r->nparts != s->last_nparts || memcmp(r->parts, s->last_parts, (size_t)r->nparts * sizeof(ZcPart))) {
@@ -580,33 +597,37 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
       s->last_nparts = r->nparts;
       memcpy(s->last_parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
     }
-    x->parts = pend_str(pb, s->parts.z, s->parts.n);
+    x.s[4] = s->parts.z;
+    x.n[4] = (int)s->parts.n;
     /* output: one line per payer, then the co-payment */
-    b->n = 0;
+    b = &s->hout;
+    size_t room = PUT_ROOM(5 * (r->nparts + 1), 2 * (r->nparts + 1) + 5);
+    for (int i = 0; i < r->nparts; i++) room += strlen(r->parts[i].payer);
+    if (!buf_need(b, room)) return SQLITE_NOMEM;
+    t = (unsigned char *)b->z + b->n;
     for (int i = 0; i < r->nparts; i++) {
-      ser_str(b, "L");
-      ser_i64(b, m->id);
-      ser_i64(b, e->id);
-      ser_i64(b, m->site_id);
-      ser_str(b, r->parts[i].payer);
-      ser_i64(b, r->parts[i].fen);
+      t = put_str(t, "L", 1);
+      t = put_i64(t, m->id);
+      t = put_i64(t, e->id);
+      t = put_i64(t, m->site_id);
+      t = put_str(t, r->parts[i].payer, strlen(r->parts[i].payer));
+      t = put_i64(t, r->parts[i].fen);
     }
     if (m->price_fen != r->total) {
-      ser_str(b, "L");
-      ser_i64(b, m->id);
-      ser_i64(b, e->id);
-      ser_i64(b, m->site_id);
-      ser_str(b, "elder");
-      ser_i64(b, m->price_fen - r->total);
+      t = put_str(t, "L", 1);
+      t = put_i64(t, m->id);
+      t = put_i64(t, e->id);
+      t = put_i64(t, m->site_id);
+      t = put_str(t, "elder", 5);
+      t = put_i64(t, m->price_fen - r->total);
     }
-    if (b->oom) return SQLITE_NOMEM;
-    sha256_update(&s->out, b->n, (const uint8_t *)b->z);
+    b->n = (size_t)(t - (unsigned char *)b->z);
+    hash_some(&s->out, b, 0);
     s->subsidised++;
     s->total += r->total;
   }
-  if (pb->oom) return SQLITE_NOMEM;
-  if (++s->npend == MEAL_BATCH) return pend_flush(s);
-  return SQLITE_OK;
+  zc_pack_meal(&s->pack, &x);
+  return s->pack.oom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
 static void stats_map_clear(ZcMap *m) {
@@ -644,8 +665,7 @@ static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   int rc;
   (void)pzErr;
   if ((rc = seen(&s->sites, site->id, site)) || (rc = seen(&s->vers, v->id, v))) return rc;
-  Buf *b = &s->row;
-  b->n = 0;
+  Buf *b = &s->hout;
   ser_str(b, "I");
   ser_i64(b, site->id);
   ser_str(b, it->item);
@@ -653,7 +673,7 @@ static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   ser_i64(b, it->quantity);
   ser_i64(b, it->fen);
   if (b->oom) return SQLITE_NOMEM;
-  sha256_update(&s->out, b->n, (const uint8_t *)b->z);
+  hash_some(&s->out, b, 0);
   s->total += it->fen;
   sqlite3_bind_int64(st, 1, (s->run << 32) | s->nitem);
   s->nitem++;
@@ -852,6 +872,32 @@ static int exec_sql(sqlite3 *db, const char *sql, char **pzErr) {
   return rc;
 }
 
+/* Creates the run tables and views.  A database with runs from before
+** packs has zhucan_run_meal as a table: it is kept, renamed
+** zhucan_run_meal_v1 (its rows and triggers unchanged), and the view
+** zhucan_run_meal reads its rows with the packs'. */
+static int run_schema(sqlite3 *db, char **pzErr) {
+  int rc, v1 = 0;
+  sqlite3_stmt *st = NULL;
+  if ((rc = sqlite3_prepare_v2(db, "SELECT type FROM sqlite_schema WHERE name = 'zhucan_run_meal'", -1, &st,
+                               NULL)))
+    return rc;
+  if (sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "table") == 0) v1 = 1;
+  sqlite3_finalize(st);
+  if (v1 && (rc = exec_sql(db,
+                           "DROP VIEW IF EXISTS zhucan_run_line;"
+                           "ALTER TABLE zhucan_run_meal RENAME TO zhucan_run_meal_v1;",
+                           pzErr)))
+    return rc;
+  if (!v1) v1 = table_exists(db, "zhucan_run_meal_v1");
+  if ((rc = exec_sql(db, zRunSchema, pzErr))) return rc;
+  char *views = sqlite3_mprintf(zRunViews, v1 ? "\n  UNION ALL SELECT " RUN_MEAL_COLS " FROM zhucan_run_meal_v1" : "");
+  if (!views) return SQLITE_NOMEM;
+  rc = exec_sql(db, views, pzErr);
+  sqlite3_free(views);
+  return rc;
+}
+
 static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ZcConn *zc = sqlite3_user_data(ctx);
   sqlite3 *db = zc->db;
@@ -882,7 +928,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   region = region_copy;
   if ((rc = exec_sql(db, "SAVEPOINT zhucan_settle", &err))) goto error;
   open = 1;
-  if (!table_exists(db, "zhucan_run_line") && (rc = exec_sql(db, zRunSchema, &err))) goto error;
+  if (!table_exists(db, "zhucan_run_pack") && (rc = run_schema(db, &err))) goto error;
   {
     /* runs stored before zhucan_run_site had stats: add the column (NULL
     ** in the old rows: their stats were not recorded) */
@@ -925,45 +971,21 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto error;
   if ((rc = query_int(db, "SELECT coalesce(max(id), 0) + 1 FROM zhucan_run", &s.run))) goto error;
 
-  rc = sqlite3_prepare_v2(db,
-                          "INSERT INTO zhucan_run_meal(seq, run_id, meal_id, elder_id, site_id, served_at, slot, "
-                          "method, device, token, price_fen, nth_slot, nth_day, nth_month, version_id, "
-                          "subsidy_fen, parts) VALUES(?1," "?17" ",?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
-                          -1, &s.ins_meal, NULL);
+  rc = sqlite3_prepare_v2(db, "INSERT INTO zhucan_run_pack(seq, run_id, elder_id, meals, data) VALUES(?1,?5,?2,?3,?4)",
+                          -1, &s.ins_pack, NULL);
   if (rc) goto error;
+  sqlite3_bind_int64(s.ins_pack, 5, s.run);
   rc = sqlite3_prepare_v2(db,
                           "INSERT INTO zhucan_run_item(seq, run_id, site_id, item, payer, quantity, amount_fen, "
                           "version_id) VALUES(?1,?8,?2,?3,?4,?5,?6,?7)",
                           -1, &s.ins_item, NULL);
   if (rc) goto error;
-  sqlite3_bind_int64(s.ins_meal, 17, s.run);
-  {
-    /* the same INSERT for MEAL_BATCH rows; ?(16*k+i) is column i of row
-    ** k, the run id is the one parameter after them */
-    sqlite3_str *q = sqlite3_str_new(db);
-    int runp = MEAL_BATCH * MEAL_COLS_N + 1;
-    sqlite3_str_appendall(q, "INSERT INTO zhucan_run_meal(seq, run_id, meal_id, elder_id, site_id, served_at, slot, "
-                             "method, device, token, price_fen, nth_slot, nth_day, nth_month, version_id, "
-                             "subsidy_fen, parts) VALUES");
-    for (int k = 0; k < MEAL_BATCH; k++) {
-      int b0 = k * MEAL_COLS_N;
-      sqlite3_str_appendf(q, "%s(?%d,?%d", k ? "," : "", b0 + 1, runp);
-      for (int i = 2; i <= MEAL_COLS_N; i++) sqlite3_str_appendf(q, ",?%d", b0 + i);
-      sqlite3_str_appendall(q, ")");
-    }
-    char *sql = sqlite3_str_finish(q);
-    if (!sql) { rc = SQLITE_NOMEM; goto error; }
-    rc = sqlite3_prepare_v2(db, sql, -1, &s.ins_batch, NULL);
-    sqlite3_free(sql);
-    if (rc) goto error;
-    sqlite3_bind_int64(s.ins_batch, runp, s.run);
-  }
   sqlite3_bind_int64(s.ins_item, 8, s.run);
   sha256_init(&s.in_meals);
   sha256_init(&s.out);
   ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0};
   if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
-  if ((rc = pend_flush(&s))) goto error;
+  if ((rc = pack_flush(&s))) goto error;
 
   struct sha256_ctx in;
   uint8_t d[SHA256_DIGEST_SIZE];
@@ -978,6 +1000,9 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sha256_update(&in, b->n, (const uint8_t *)b->z);
   if ((rc = versions_json(&s, &in, &vjson))) goto error;
   if ((rc = settle_snapshots(&s, &in, &err))) goto error;
+  hash_some(&s.in_meals, &s.hin, 1);
+  hash_some(&s.out, &s.hout, 1);
+  if (s.hin.oom || s.hout.oom) { rc = SQLITE_NOMEM; goto error; }
   sha256_digest(&s.in_meals, SHA256_DIGEST_SIZE, d);
   sha256_update(&in, SHA256_DIGEST_SIZE, d);
   sha256_digest(&in, SHA256_DIGEST_SIZE, d);
@@ -1015,10 +1040,9 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_finalize(st);
     st = NULL;
   }
-  sqlite3_finalize(s.ins_meal);
+  sqlite3_finalize(s.ins_pack);
   sqlite3_finalize(s.ins_item);
-  sqlite3_finalize(s.ins_batch);
-  s.ins_meal = s.ins_item = s.ins_batch = NULL;
+  s.ins_pack = s.ins_item = NULL;
   open = 0;
   if ((rc = exec_sql(db, "RELEASE zhucan_settle", &err))) {
     exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
@@ -1035,10 +1059,9 @@ error:
   }
   sqlite3_finalize(st);
   st = NULL;
-  sqlite3_finalize(s.ins_meal);
+  sqlite3_finalize(s.ins_pack);
   sqlite3_finalize(s.ins_item);
-  sqlite3_finalize(s.ins_batch);
-  s.ins_meal = s.ins_item = s.ins_batch = NULL;
+  s.ins_pack = s.ins_item = NULL;
   if (open) {
     exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
     exec_sql(db, "RELEASE zhucan_settle", NULL);
@@ -1052,7 +1075,9 @@ done:
   sqlite3_free(region_copy);
   buf_free(&s.row);
   buf_free(&s.parts);
-  buf_free(&s.pend_bytes);
+  zc_pack_free(&s.pack);
+  buf_free(&s.hin);
+  buf_free(&s.hout);
   zc_map_clear(&s.elders);
   zc_map_clear(&s.sites);
   zc_map_clear(&s.vers);
@@ -1127,6 +1152,12 @@ typedef struct ReplayCur {
   size_t n, cap, i;
   /* during the pass */
   sqlite3_stmt *settled, *parts_of, *elder_of, *site_of;
+  int v1;            /* settled reads rows of zhucan_run_meal_v1, not packs */
+  sqlite3_value *pack; /* the current pack (settled: its elder_id, data) */
+  sqlite3_int64 pack_elder;
+  ZcPackR rd;
+  Buf sbuf;          /* the current settled meal's strings */
+  int damaged;       /* settled_next met a damaged pack */
   int has_s;
   Snap s;
   Pending ps, pr;
@@ -1195,6 +1226,11 @@ static void replay_reset(ReplayCur *c) {
   sqlite3_finalize(c->elder_of);
   sqlite3_finalize(c->site_of);
   c->settled = c->parts_of = c->elder_of = c->site_of = NULL;
+  sqlite3_value_free(c->pack);
+  c->pack = NULL;
+  buf_free(&c->sbuf);
+  c->v1 = 0;
+  c->damaged = 0;
   c->has_s = 0;
   pending_clear(&c->ps);
   pending_clear(&c->pr);
@@ -1233,7 +1269,8 @@ static int diff_add(ReplayCur *c, sqlite3_int64 site, sqlite3_int64 meal, const 
   return SQLITE_OK;
 }
 
-/* Reads the current row of the settled cursor into c->s (borrowed). */
+/* Reads the current row of the settled cursor (zhucan_run_meal_v1) into
+** c->s (borrowed). */
 static void settled_row(ReplayCur *c) {
   sqlite3_stmt *st = c->settled;
   Snap *s = &c->s;
@@ -1254,15 +1291,73 @@ static void settled_row(ReplayCur *c) {
   s->parts = (const char *)sqlite3_column_text(st, 14);
 }
 
-static int settled_next(ReplayCur *c) {
-  int rc = sqlite3_step(c->settled);
-  if (rc == SQLITE_ROW) {
-    c->has_s = 1;
-    settled_row(c);
-    return SQLITE_OK;
+/* The next meal of the current pack into c->s: 1, or 0 at its end. */
+static int pack_meal(ReplayCur *c) {
+  ZcPackMeal m;
+  int k = zc_pack_next(&c->rd, &m);
+  if (k <= 0) return k;
+  Snap *s = &c->s;
+  memset(s, 0, sizeof *s);
+  s->id = m.id;
+  s->elder = c->pack_elder;
+  s->site = m.site;
+  s->served_at = m.served_at;
+  s->price = m.price;
+  for (int i = 0; i < 3; i++) s->nth[i] = m.nth[i];
+  s->version = m.version;
+  s->subsidy = m.subsidy;
+  /* the strings, NUL-terminated, in sbuf (placed first, pointed at after) */
+  size_t off[5];
+  c->sbuf.n = 0;
+  for (int i = 0; i < 5; i++) {
+    off[i] = c->sbuf.n;
+    if (m.s[i]) buf_add(&c->sbuf, m.s[i], (size_t)m.n[i] + 1), c->sbuf.z[c->sbuf.n - 1] = 0;
   }
-  c->has_s = 0;
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  if (c->sbuf.oom) return -2;
+  const char **dst[5] = {&s->slot, &s->method, &s->device, &s->token, &s->parts};
+  for (int i = 0; i < 5; i++) *dst[i] = m.s[i] ? c->sbuf.z + off[i] : NULL;
+  return 1;
+}
+
+static int settled_next(ReplayCur *c) {
+  int rc;
+  if (c->v1) {
+    rc = sqlite3_step(c->settled);
+    if (rc == SQLITE_ROW) {
+      c->has_s = 1;
+      settled_row(c);
+      return SQLITE_OK;
+    }
+    c->has_s = 0;
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  for (;;) {
+    if (c->pack) {
+      int k = pack_meal(c);
+      if (k == 1) {
+        c->has_s = 1;
+        return SQLITE_OK;
+      }
+      if (k == -2) return SQLITE_NOMEM;
+      if (k < 0) {
+        c->damaged = 1;
+        return SQLITE_CORRUPT;
+      }
+      sqlite3_value_free(c->pack);
+      c->pack = NULL;
+    }
+    rc = sqlite3_step(c->settled);
+    if (rc != SQLITE_ROW) {
+      c->has_s = 0;
+      return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    c->pack_elder = sqlite3_column_int64(c->settled, 0);
+    if (!(c->pack = sqlite3_value_dup(sqlite3_column_value(c->settled, 1)))) return SQLITE_NOMEM;
+    if (!zc_pack_open(&c->rd, sqlite3_value_blob(c->pack), sqlite3_value_bytes(c->pack))) {
+      c->damaged = 1;
+      return SQLITE_CORRUPT;
+    }
+  }
 }
 
 /* Lines of one side of a meal: parts by payer and the co-payment. */
@@ -1894,12 +1989,37 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     rc = SQLITE_ERROR;
     goto error;
   }
-  if ((rc = rp_prepare(c,
-                       "SELECT meal_id, elder_id, site_id, served_at, slot, method, device, token, price_fen, "
-                       "nth_slot, nth_day, nth_month, version_id, subsidy_fen, parts FROM zhucan_run_meal "
-                       "WHERE seq>=?1 AND seq<?2 ORDER BY seq",
-                       &c->settled)) ||
-      (rc = rp_prepare(c, "SELECT key, value FROM json_each(?1)", &c->parts_of)) ||
+  /* the run's meals: packs, or rows of a run stored before packs */
+  sqlite3_int64 npack = 0;
+  char qbuf[128];
+  if (table_exists(zc->db, "zhucan_run_pack") &&
+      (rc = query_int(zc->db, sqlite3_snprintf(sizeof qbuf, qbuf,
+                                               "SELECT count(*) FROM zhucan_run_pack WHERE seq>=%lld AND seq<%lld",
+                                               c->run << 32, (c->run + 1) << 32),
+                      &npack)))
+    goto error;
+  /* runs from before packs: rows of zhucan_run_meal_v1, or of the table
+  ** zhucan_run_meal when no settle() has moved it aside yet */
+  const char *v1 = NULL;
+  if (npack == 0) {
+    if (table_exists(zc->db, "zhucan_run_meal_v1")) v1 = "zhucan_run_meal_v1";
+    else if ((rc = query_int(zc->db,
+                             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'zhucan_run_meal'",
+                             &npack)))
+      goto error;
+    else if (npack) v1 = "zhucan_run_meal";
+  }
+  c->v1 = v1 != NULL;
+  char *v1sql = v1 ? sqlite3_mprintf("SELECT meal_id, elder_id, site_id, served_at, slot, method, device, token, "
+                                     "price_fen, nth_slot, nth_day, nth_month, version_id, subsidy_fen, parts "
+                                     "FROM %s WHERE seq>=?1 AND seq<?2 ORDER BY seq", v1)
+                   : NULL;
+  if (v1 && !v1sql) { rc = SQLITE_NOMEM; goto error; }
+  rc = rp_prepare(c, v1 ? v1sql : "SELECT elder_id, data FROM zhucan_run_pack WHERE seq>=?1 AND seq<?2 ORDER BY seq",
+                  &c->settled);
+  sqlite3_free(v1sql);
+  if (rc) goto error;
+  if ((rc = rp_prepare(c, "SELECT key, value FROM json_each(?1)", &c->parts_of)) ||
       (rc = rp_prepare(c,
                        "SELECT sex, birth, region, died_on, status, agreement, bed FROM zhucan_run_elder "
                        "WHERE run_id=?1 AND elder_id=?2",
@@ -1974,6 +2094,9 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   return SQLITE_OK;
 error:
   zc->policy_horizon = saved;
+  if (!err && c->damaged)
+    err = sqlite3_mprintf("replay: run %lld: the pack of elder %lld in zhucan_run_pack is damaged", c->run,
+                          c->pack_elder);
   if (!err) err = sqlite3_mprintf("replay: run %lld: %s", c->run, rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
   else if (strncmp(err, "replay:", 7) != 0) {
     char *w = sqlite3_mprintf("replay: %s", err);
@@ -2038,5 +2161,6 @@ int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   (void)pzErr;
   int rc = zc_register_funcs(db, aFunc, (int)(sizeof aFunc / sizeof aFunc[0]), zc);
   if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "replay", &replay_module, zc);
+  if (rc == SQLITE_OK) rc = zc_pack_register(db, zc);
   return rc;
 }

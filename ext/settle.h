@@ -41,6 +41,41 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
 int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
                   const char **pRegion, int *first, int *next, char **pzErr);
 
+/* pack.c: a run's meals, one blob per elder (zhucan_run_pack.data); the
+** layout is described there.  Strings are (pointer, length); s[] holds
+** slot, method, device, token and parts, NULL for SQL NULL. */
+typedef struct ZcPackMeal {
+  sqlite3_int64 id, site, served_at, price, version, subsidy;
+  int nth[3];
+  const char *s[5];
+  int n[5];
+} ZcPackMeal;
+#define ZC_PACK_STRINGS 64
+typedef struct ZcPackW {
+  unsigned char *z;
+  size_t n, cap;
+  int oom, count;
+  ZcPackMeal prev;   /* the previous meal's numbers */
+  int nstr;          /* the pack's strings so far, where they are in z */
+  size_t off[ZC_PACK_STRINGS];
+  int len[ZC_PACK_STRINGS];
+} ZcPackW;
+void zc_pack_begin(ZcPackW *w);
+void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m);
+void zc_pack_free(ZcPackW *w);
+typedef struct ZcPackR {
+  const unsigned char *p, *end;
+  int count, nstr;
+  ZcPackMeal prev;
+  const char *str[ZC_PACK_STRINGS];
+  int len[ZC_PACK_STRINGS];
+} ZcPackR;
+/* 0 if data is not a pack */
+int zc_pack_open(ZcPackR *r, const void *data, int n);
+/* 1: *m is the next meal (strings point into data); 0: the end; -1: damaged */
+int zc_pack_next(ZcPackR *r, ZcPackMeal *m);
+int zc_pack_register(sqlite3 *db, ZcConn *zc);
+
 /* run.c: settle() and replay(); called by zc_settle_register. */
 int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);
 

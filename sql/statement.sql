@@ -1,9 +1,12 @@
 -- sql/statement.sql — the monthly statement of a stored run, per site:
 -- meals, subsidised meals, amounts by payer (the 'elder' payer is the
 -- co-payment), site items, the site's public total, and grand totals.
--- Reads only the run tables (no extension needed; json_each is built in).
+-- Reads only the run tables; their meals are kept in packs (one blob per
+-- elder), which the view zhucan_run_meal opens with zhucan_run_unpack, so
+-- load zhucan first.
 --
 --   sqlite3 city.db
+--   sqlite> .load ./zhucan
 --   sqlite> .parameter set @run 1
 --   sqlite> .mode box                      -- on screen
 --   sqlite> .read sql/statement.sql
@@ -12,14 +15,14 @@
 --   sqlite> .once statement-run1.csv       -- to a file for the finance office
 --   sqlite> .read sql/statement.sql
 --
--- From a script: sqlite3 -cmd ".parameter set @run 1" -box city.db < sql/statement.sql
+-- From a script: sqlite3 -cmd ".load ./zhucan" -cmd ".parameter set @run 1" -box city.db < sql/statement.sql
 -- Rows: one per site, item and payer; kind 'total' rows give each site's
 -- public money (every payer but 'elder') and the co-payments; site_id NULL
--- rows are the run's grand totals.  A run's rows are the rowid range
--- [@run << 32, (@run + 1) << 32) of zhucan_run_meal and zhucan_run_item.
+-- rows are the run's grand totals.  A run's items are the rowid range
+-- [@run << 32, (@run + 1) << 32) of zhucan_run_item.
 WITH
 r AS (SELECT id, region, month, superseded_by FROM zhucan_run WHERE id = @run),
-rm AS (SELECT * FROM zhucan_run_meal WHERE seq >= (@run << 32) AND seq < ((@run + 1) << 32)),
+rm AS (SELECT * FROM zhucan_run_meal WHERE run_id = @run),
 ri AS (SELECT * FROM zhucan_run_item WHERE seq >= (@run << 32) AND seq < ((@run + 1) << 32)),
 counts AS (SELECT site_id, count(*) AS meals, sum(subsidy_fen > 0) AS subsidised FROM rm GROUP BY site_id),
 lines AS (

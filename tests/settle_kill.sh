@@ -61,7 +61,7 @@ echo "database size before settle, after the kill and rollback: $size0, $size1"
 run=$($SQ -cmd ".load $SO" "$DB" "SELECT settle('$REGION', '$MONTH')") || exit 1
 echo "settled again: run $run"
 [ "$run" = 1 ] || exit 1
-chk=$($SQ "$DB" "SELECT (SELECT count(*) FROM zhucan_run) || ' ' || (SELECT count(*) FROM zhucan_run_meal WHERE run_id = 1)")
+chk=$($SQ -cmd ".load $SO" "$DB" "SELECT (SELECT count(*) FROM zhucan_run) || ' ' || (SELECT count(*) FROM zhucan_run_meal WHERE run_id = 1)")
 echo "runs, meal rows: $chk"
 [ "$chk" = "1 $meals" ] || exit 1
 exit 0

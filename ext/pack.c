@@ -1,0 +1,383 @@
+/*
+** pack.c — how a stored run keeps its meals: one blob per elder of the run
+** (table zhucan_run_pack), and the table-valued function that opens one:
+**
+**   SELECT * FROM zhucan_run_unpack((SELECT data FROM zhucan_run_pack LIMIT 1));
+**
+**   CREATE TABLE x(k, meal_id, site_id, served_at, slot, method, device,
+**                  token, price_fen, nth_slot, nth_day, nth_month,
+**                  version_id, subsidy_fen, parts, data HIDDEN);  -- data required
+**
+** The view zhucan_run_meal (run.c) joins every pack with its unpacked
+** meals, so a run reads as one row per meal; settle() writes packs, and
+** replay() decodes them directly.  A row per meal cost SQLite more than the
+** whole month's money (a city month: 5.3M rows, 540 MB); packs are one row
+** per elder and about a fifth of the bytes.
+**
+** Layout (canonical: equal meals give equal bytes on every host): a byte 1
+** (the layout's version), then per meal, in (served_at, id) order:
+**   flags     varint: bit 0 set = site_id is the previous meal's, bit 1
+**             set = version_id is; the first meal has no previous one
+**             (flags 0)
+**   meal_id   zigzag varint, the difference from the previous meal's id
+**   served_at zigzag varint, seconds since the previous meal's (the first:
+**             since 1970-01-01 00:00:00)
+**   site_id   zigzag varint, unless flagged
+**   slot, method, device, token   strings (below)
+**   price_fen zigzag varint
+**   nth_slot, nth_day, nth_month  varints
+**   version_id zigzag varint, unless flagged
+**   subsidy_fen zigzag varint
+**   parts     string (the JSON of the parts, NULL when the meal was not
+**             subsidised)
+** A string is varint 0 for NULL; 1, varint(length), the bytes for a string
+** new to the pack (the first 64 such are numbered from 0 in order); 2 + k
+** for the pack's string number k (an elder's meals repeat a few slots,
+** devices, cards and parts).
+** Integers are LEB128 varints (7 bits a byte, low first); zigzag maps
+** 0, -1, 1, -2 ... to 0, 1, 2, 3 ...
+*/
+#include "settle.h"
+#include <string.h>
+
+/* ---------------------------------------------------------------- write */
+
+static int pw_need(ZcPackW *w, size_t extra) {
+  if (w->oom) return 0;
+  if (w->n + extra <= w->cap) return 1;
+  size_t ncap = w->cap ? w->cap * 2 : 1024;
+  while (ncap < w->n + extra) ncap *= 2;
+  unsigned char *nz = sqlite3_realloc64(w->z, ncap);
+  if (!nz) {
+    w->oom = 1;
+    return 0;
+  }
+  w->z = nz;
+  w->cap = ncap;
+  return 1;
+}
+
+static void pw_u64(ZcPackW *w, uint64_t v) {
+  if (!pw_need(w, 10)) return;
+  unsigned char *t = w->z + w->n;
+  int n = 0;
+  while (v >= 0x80) {
+    t[n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  t[n++] = (unsigned char)v;
+  w->n += (size_t)n;
+}
+
+static void pw_i64(ZcPackW *w, sqlite3_int64 v) { pw_u64(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
+
+static void pw_str(ZcPackW *w, const char *s, int n) {
+  if (s == NULL) {
+    pw_u64(w, 0);
+    return;
+  }
+  for (int k = 0; k < w->nstr; k++)
+    if (w->len[k] == n && memcmp(w->z + w->off[k], s, (size_t)n) == 0) {
+      pw_u64(w, 2 + (uint64_t)k);
+      return;
+    }
+  pw_u64(w, 1);
+  pw_u64(w, (uint64_t)n);
+  if (!pw_need(w, (size_t)n)) return;
+  memcpy(w->z + w->n, s, (size_t)n);
+  if (w->nstr < ZC_PACK_STRINGS) {
+    w->off[w->nstr] = w->n;
+    w->len[w->nstr++] = n;
+  }
+  w->n += (size_t)n;
+}
+
+void zc_pack_begin(ZcPackW *w) {
+  w->n = 0;
+  w->count = 0;
+  w->nstr = 0;
+  memset(&w->prev, 0, sizeof w->prev);
+  if (pw_need(w, 1)) w->z[w->n++] = 1;
+}
+
+void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m) {
+  const ZcPackMeal *p = &w->prev;
+  int first = w->count == 0;
+  unsigned flags = 0;
+  if (w->oom) return;
+  if (!first) {
+    if (m->site == p->site) flags |= 1u;
+    if (m->version == p->version) flags |= 2u;
+  }
+  pw_u64(w, flags);
+  pw_i64(w, (sqlite3_int64)((uint64_t)m->id - (uint64_t)(first ? 0 : p->id)));
+  pw_i64(w, (sqlite3_int64)((uint64_t)m->served_at - (uint64_t)(first ? 0 : p->served_at)));
+  if (!(flags & 1u)) pw_i64(w, m->site);
+  for (int i = 0; i < 4; i++) pw_str(w, m->s[i], m->n[i]);
+  pw_i64(w, m->price);
+  pw_u64(w, (uint64_t)m->nth[0]);
+  pw_u64(w, (uint64_t)m->nth[1]);
+  pw_u64(w, (uint64_t)m->nth[2]);
+  if (!(flags & 2u)) pw_i64(w, m->version);
+  pw_i64(w, m->subsidy);
+  pw_str(w, m->s[4], m->n[4]);
+  w->prev = *m;
+  for (int i = 0; i < 5; i++) w->prev.s[i] = NULL; /* not kept */
+  w->count++;
+}
+
+void zc_pack_free(ZcPackW *w) {
+  sqlite3_free(w->z);
+  memset(w, 0, sizeof *w);
+}
+
+/* ----------------------------------------------------------------- read */
+
+int zc_pack_open(ZcPackR *r, const void *data, int n) {
+  memset(r, 0, sizeof *r);
+  r->p = data;
+  r->end = r->p + (n > 0 ? n : 0);
+  if (n < 1 || r->p[0] != 1) return 0;
+  r->p++;
+  return 1;
+}
+
+static int pr_u64(ZcPackR *r, uint64_t *out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (r->p >= r->end) return 0;
+    unsigned char c = *r->p++;
+    v |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) {
+      *out = v;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static int pr_i64(ZcPackR *r, sqlite3_int64 *out) {
+  uint64_t u;
+  if (!pr_u64(r, &u)) return 0;
+  *out = (sqlite3_int64)((u >> 1) ^ (0 - (u & 1)));
+  return 1;
+}
+
+static int pr_str(ZcPackR *r, const char **s, int *n) {
+  uint64_t u, len;
+  if (!pr_u64(r, &u)) return 0;
+  if (u == 0) {
+    *s = NULL;
+    *n = 0;
+    return 1;
+  }
+  if (u >= 2) {
+    if (u - 2 >= (uint64_t)r->nstr) return 0;
+    *s = r->str[u - 2];
+    *n = r->len[u - 2];
+    return 1;
+  }
+  if (!pr_u64(r, &len) || len > (uint64_t)(r->end - r->p) || len > 0x7fffffff) return 0;
+  *s = (const char *)r->p;
+  *n = (int)len;
+  r->p += len;
+  if (r->nstr < ZC_PACK_STRINGS) {
+    r->str[r->nstr] = *s;
+    r->len[r->nstr++] = *n;
+  }
+  return 1;
+}
+
+int zc_pack_next(ZcPackR *r, ZcPackMeal *m) {
+  if (r->p == r->end) return 0;
+  ZcPackMeal *p = &r->prev;
+  uint64_t flags, u;
+  sqlite3_int64 d;
+  if (!pr_u64(r, &flags) || flags > 3 || (r->count == 0 && flags)) return -1;
+  *m = *p;
+  if (!pr_i64(r, &d)) return -1;
+  m->id = (sqlite3_int64)((uint64_t)(r->count ? p->id : 0) + (uint64_t)d);
+  if (!pr_i64(r, &d)) return -1;
+  m->served_at = (sqlite3_int64)((uint64_t)(r->count ? p->served_at : 0) + (uint64_t)d);
+  if (!(flags & 1u) && !pr_i64(r, &m->site)) return -1;
+  for (int i = 0; i < 4; i++)
+    if (!pr_str(r, &m->s[i], &m->n[i])) return -1;
+  if (!pr_i64(r, &m->price)) return -1;
+  for (int i = 0; i < 3; i++) {
+    if (!pr_u64(r, &u) || u > 0x7fffffff) return -1;
+    m->nth[i] = (int)u;
+  }
+  if (!(flags & 2u) && !pr_i64(r, &m->version)) return -1;
+  if (!pr_i64(r, &m->subsidy)) return -1;
+  if (!pr_str(r, &m->s[4], &m->n[4])) return -1;
+  *p = *m;
+  r->count++;
+  return 1;
+}
+
+/* --------------------------------------------- zhucan_run_unpack(data) */
+
+enum {
+  UP_K, UP_MEAL, UP_SITE, UP_SERVED, UP_SLOT, UP_METHOD, UP_DEVICE, UP_TOKEN, UP_PRICE,
+  UP_NTH_SLOT, UP_NTH_DAY, UP_NTH_MONTH, UP_VERSION, UP_SUBSIDY, UP_PARTS, UP_DATA
+};
+
+typedef struct UpCursor {
+  sqlite3_vtab_cursor base;
+  sqlite3_value *data;  /* a copy: the blob the reader points into */
+  ZcPackR r;
+  ZcPackMeal m;
+  int eof;
+  sqlite3_int64 k;
+} UpCursor;
+
+static int up_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
+                      char **pzErr) {
+  (void)pAux, (void)argc, (void)argv, (void)pzErr;
+  int rc = sqlite3_declare_vtab(db,
+                                "CREATE TABLE x(k INTEGER, meal_id INTEGER, site_id INTEGER, served_at TEXT, "
+                                "slot TEXT, method TEXT, device TEXT, token TEXT, price_fen INTEGER, "
+                                "nth_slot INTEGER, nth_day INTEGER, nth_month INTEGER, version_id INTEGER, "
+                                "subsidy_fen INTEGER, parts TEXT, data HIDDEN)");
+  if (rc) return rc;
+  sqlite3_vtab *v = sqlite3_malloc(sizeof *v);
+  if (!v) return SQLITE_NOMEM;
+  memset(v, 0, sizeof *v);
+  *ppVtab = v;
+  return SQLITE_OK;
+}
+
+static int up_disconnect(sqlite3_vtab *v) {
+  sqlite3_free(v);
+  return SQLITE_OK;
+}
+
+/* data is required: a plan without it is refused (another join order
+** supplies it). */
+static int up_best_index(sqlite3_vtab *tab, sqlite3_index_info *info) {
+  (void)tab;
+  for (int i = 0; i < info->nConstraint; i++) {
+    if (info->aConstraint[i].iColumn != UP_DATA) continue;
+    if (info->aConstraint[i].op != SQLITE_INDEX_CONSTRAINT_EQ || !info->aConstraint[i].usable) continue;
+    info->aConstraintUsage[i].argvIndex = 1;
+    info->aConstraintUsage[i].omit = 1;
+    info->idxNum = 1;
+    /* a pack holds an elder's month (tens of meals), but a run has many
+    ** packs: priced high, so that joins read the run once as the outer
+    ** loop rather than once per row of another table */
+    info->estimatedCost = 1e6;
+    info->estimatedRows = 1000;
+    return SQLITE_OK;
+  }
+  return SQLITE_CONSTRAINT;
+}
+
+static int up_open(sqlite3_vtab *v, sqlite3_vtab_cursor **pp) {
+  (void)v;
+  UpCursor *c = sqlite3_malloc(sizeof *c);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
+  c->eof = 1;
+  *pp = &c->base;
+  return SQLITE_OK;
+}
+
+static int up_close(sqlite3_vtab_cursor *cur) {
+  UpCursor *c = (UpCursor *)cur;
+  sqlite3_value_free(c->data);
+  sqlite3_free(c);
+  return SQLITE_OK;
+}
+
+static int up_next(sqlite3_vtab_cursor *cur) {
+  UpCursor *c = (UpCursor *)cur;
+  int k = zc_pack_next(&c->r, &c->m);
+  if (k < 0) {
+    sqlite3_free(cur->pVtab->zErrMsg);
+    cur->pVtab->zErrMsg =
+        sqlite3_mprintf("zhucan_run_unpack: data is not a meal pack of zhucan_run_pack (damaged after meal %lld)",
+                        (long long)c->k);
+    return SQLITE_CORRUPT;
+  }
+  c->eof = k == 0;
+  if (k) c->k++;
+  return SQLITE_OK;
+}
+
+static int up_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  (void)idxStr;
+  UpCursor *c = (UpCursor *)cur;
+  sqlite3_value_free(c->data);
+  c->data = NULL;
+  c->eof = 1;
+  c->k = 0;
+  if (idxNum != 1 || argc != 1) {
+    sqlite3_free(cur->pVtab->zErrMsg);
+    cur->pVtab->zErrMsg = sqlite3_mprintf("zhucan_run_unpack: needs one argument, a data blob of zhucan_run_pack");
+    return SQLITE_ERROR;
+  }
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return SQLITE_OK;
+  if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
+      !(c->data = sqlite3_value_dup(argv[0])) ||
+      !zc_pack_open(&c->r, sqlite3_value_blob(c->data), sqlite3_value_bytes(c->data))) {
+    int nomem = sqlite3_value_type(argv[0]) == SQLITE_BLOB && c->data == NULL;
+    if (nomem) return SQLITE_NOMEM;
+    char *r = zc_value_repr(argv[0]);
+    sqlite3_free(cur->pVtab->zErrMsg);
+    cur->pVtab->zErrMsg =
+        sqlite3_mprintf("zhucan_run_unpack: %s is not a meal pack, expected a data blob of zhucan_run_pack",
+                        r ? r : "the argument");
+    sqlite3_free(r);
+    return SQLITE_ERROR;
+  }
+  return up_next(cur);
+}
+
+static int up_eof(sqlite3_vtab_cursor *cur) { return ((UpCursor *)cur)->eof; }
+
+static void result_str(sqlite3_context *ctx, const char *s, int n) {
+  if (s) sqlite3_result_text(ctx, s, n, SQLITE_TRANSIENT);
+  else sqlite3_result_null(ctx);
+}
+
+static int up_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+  UpCursor *c = (UpCursor *)cur;
+  const ZcPackMeal *m = &c->m;
+  char t[20];
+  switch (col) {
+    case UP_K: sqlite3_result_int64(ctx, c->k - 1); break;
+    case UP_MEAL: sqlite3_result_int64(ctx, m->id); break;
+    case UP_SITE: sqlite3_result_int64(ctx, m->site); break;
+    case UP_SERVED:
+      zc_time_format(m->served_at, t);
+      sqlite3_result_text(ctx, t, 19, SQLITE_TRANSIENT);
+      break;
+    case UP_SLOT: result_str(ctx, m->s[0], m->n[0]); break;
+    case UP_METHOD: result_str(ctx, m->s[1], m->n[1]); break;
+    case UP_DEVICE: result_str(ctx, m->s[2], m->n[2]); break;
+    case UP_TOKEN: result_str(ctx, m->s[3], m->n[3]); break;
+    case UP_PRICE: sqlite3_result_int64(ctx, m->price); break;
+    case UP_NTH_SLOT: sqlite3_result_int(ctx, m->nth[0]); break;
+    case UP_NTH_DAY: sqlite3_result_int(ctx, m->nth[1]); break;
+    case UP_NTH_MONTH: sqlite3_result_int(ctx, m->nth[2]); break;
+    case UP_VERSION: sqlite3_result_int64(ctx, m->version); break;
+    case UP_SUBSIDY: sqlite3_result_int64(ctx, m->subsidy); break;
+    case UP_PARTS: result_str(ctx, m->s[4], m->n[4]); break;
+    default: break;
+  }
+  return SQLITE_OK;
+}
+
+static int up_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *r) {
+  *r = ((UpCursor *)cur)->k;
+  return SQLITE_OK;
+}
+
+static sqlite3_module unpack_module = {
+    0,         NULL,    up_connect, up_best_index, up_disconnect, NULL, up_open, up_close,
+    up_filter, up_next, up_eof,     up_column,     up_rowid,      NULL, NULL,    NULL,
+    NULL,      NULL,    NULL,       NULL,          NULL,          NULL, NULL,    NULL};
+
+int zc_pack_register(sqlite3 *db, ZcConn *zc) {
+  return sqlite3_create_module(db, "zhucan_run_unpack", &unpack_module, zc);
+}
