@@ -71,13 +71,27 @@ static void pw_u64(ZcPackW *w, uint64_t v) {
 
 static void pw_i64(ZcPackW *w, sqlite3_int64 v) { pw_u64(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
 
-static void pw_str(ZcPackW *w, const char *s, int n) {
+/* short strings: a loop beats a call to memcmp */
+static inline int eq_bytes(const unsigned char *a, const char *b, int n) {
+  for (int i = 0; i < n; i++)
+    if (a[i] != (unsigned char)b[i]) return 0;
+  return 1;
+}
+
+static void pw_str(ZcPackW *w, int field, const char *s, int n) {
   if (s == NULL) {
     pw_u64(w, 0);
     return;
   }
+  /* the string this field had last time first, then the others */
+  int h = w->hint[field];
+  if (h < w->nstr && w->len[h] == n && eq_bytes(w->z + w->off[h], s, n)) {
+    pw_u64(w, 2 + (uint64_t)h);
+    return;
+  }
   for (int k = 0; k < w->nstr; k++)
-    if (w->len[k] == n && memcmp(w->z + w->off[k], s, (size_t)n) == 0) {
+    if (k != h && w->len[k] == n && eq_bytes(w->z + w->off[k], s, n)) {
+      w->hint[field] = k;
       pw_u64(w, 2 + (uint64_t)k);
       return;
     }
@@ -87,6 +101,7 @@ static void pw_str(ZcPackW *w, const char *s, int n) {
   memcpy(w->z + w->n, s, (size_t)n);
   if (w->nstr < ZC_PACK_STRINGS) {
     w->off[w->nstr] = w->n;
+    w->hint[field] = w->nstr;
     w->len[w->nstr++] = n;
   }
   w->n += (size_t)n;
@@ -96,6 +111,7 @@ void zc_pack_begin(ZcPackW *w) {
   w->n = 0;
   w->count = 0;
   w->nstr = 0;
+  memset(w->hint, 0, sizeof w->hint);
   memset(&w->prev, 0, sizeof w->prev);
   if (pw_need(w, 1)) w->z[w->n++] = 1;
 }
@@ -113,14 +129,14 @@ void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m) {
   pw_i64(w, (sqlite3_int64)((uint64_t)m->id - (uint64_t)(first ? 0 : p->id)));
   pw_i64(w, (sqlite3_int64)((uint64_t)m->served_at - (uint64_t)(first ? 0 : p->served_at)));
   if (!(flags & 1u)) pw_i64(w, m->site);
-  for (int i = 0; i < 4; i++) pw_str(w, m->s[i], m->n[i]);
+  for (int i = 0; i < 4; i++) pw_str(w, i, m->s[i], m->n[i]);
   pw_i64(w, m->price);
   pw_u64(w, (uint64_t)m->nth[0]);
   pw_u64(w, (uint64_t)m->nth[1]);
   pw_u64(w, (uint64_t)m->nth[2]);
   if (!(flags & 2u)) pw_i64(w, m->version);
   pw_i64(w, m->subsidy);
-  pw_str(w, m->s[4], m->n[4]);
+  pw_str(w, 4, m->s[4], m->n[4]);
   w->prev = *m;
   for (int i = 0; i < 5; i++) w->prev.s[i] = NULL; /* not kept */
   w->count++;

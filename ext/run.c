@@ -429,11 +429,19 @@ typedef struct Settle {
   struct sha256_ctx in_meals, out;
   Buf hin, hout;
   const void *site_seen[256];  /* sites already in the sites map, by id % 256 */
-  Buf row, parts;
-  int last_nparts;  /* the result parts is the JSON of (-1: none yet) */
-  ZcPart last_parts[ZC_MAX_PARTS];
-  const void *fact_elder;  /* the elder and day of the last facts record */
+  Buf row;
+  struct {          /* the JSON of recent parts (an elder's slots alternate) */
+    int n;          /* -1: empty */
+    ZcPart parts[ZC_MAX_PARTS];
+    Buf json;
+  } pj[4];
+  int pj_next;
+  const ZcMonthSink *sink;
+  const void *fact_elder;  /* the elder and day of the last meal */
   int fact_day;
+  int fact_age, fact_agree;  /* the elder facts last written */
+  sqlite3_int64 fact_bed;
+  uint64_t fact_status;
   ZcMap elders;     /* elder id -> (intptr) ZcElderRec* */
   ZcMap sites;      /* site id -> (intptr) ZcSiteFacts* */
   ZcMap stats;      /* site id -> (intptr) char* JSON of the stats site() saw */
@@ -525,8 +533,25 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   ** and agreement with its site */
   Buf *b = &s->hin;
   if (e != s->fact_elder || m->day != s->fact_day) {
-    ZcElderFacts f;
-    zc_elder_facts(zc, e, m->day, 0, &f);
+    /* the facts eligible() saw (the month pass's), else built here */
+    ZcElderFacts fb;
+    const ZcElderFacts *fp = s->sink ? s->sink->day_facts : NULL;
+    if (!fp || fp->id != e->id) {
+      zc_elder_facts(zc, e, m->day, 0, &fb);
+      fp = &fb;
+    }
+    const ZcElderFacts f = *fp;
+    /* a record when the elder's facts differ from the last one written
+    ** (the rest of an elder's facts do not change within the month) */
+    int same = e == s->fact_elder && f.age == s->fact_age && f.status == s->fact_status &&
+               f.agreement == s->fact_agree && f.bed == s->fact_bed;
+    s->fact_elder = e;
+    s->fact_day = m->day;
+    if (same) goto meal;
+    s->fact_age = f.age;
+    s->fact_status = f.status;
+    s->fact_agree = f.agreement;
+    s->fact_bed = f.bed;
     ser_str(b, "F");
     ser_i64(b, m->day);
     ser_i64(b, f.id);
@@ -541,9 +566,8 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     ser_status(zc, b, f.status);
     ser_i64(b, f.agreement);
     ser_i64(b, f.bed);
-    s->fact_elder = e;
-    s->fact_day = m->day;
   }
+meal:;
   size_t nslot = (size_t)str_len(m->slot), nmethod = (size_t)str_len(m->method),
          ndevice = (size_t)str_len(m->device), ntoken = (size_t)str_len(m->token);
   if (!buf_need(b, PUT_ROOM(16, 1 + nslot + nmethod + ndevice + ntoken))) return SQLITE_NOMEM;
@@ -590,15 +614,26 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   x.s[3] = m->token, x.n[3] = (int)ntoken;
   x.s[4] = NULL, x.n[4] = 0;
   if (r->total > 0) {
-    /* most meals repeat the last one's parts: reuse its JSON */
-    if (r->nparts != s->last_nparts || memcmp(r->parts, s->last_parts, (size_t)r->nparts * sizeof(ZcPart))) {
-      parts_json(&s->parts, r);
-      if (s->parts.oom) return SQLITE_NOMEM;
-      s->last_nparts = r->nparts;
-      memcpy(s->last_parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
+    /* most meals repeat a recent meal's parts: reuse its JSON (payer
+    ** words are interned: equal words are equal pointers) */
+    int k = 0;
+    for (; k < 4; k++) {
+      if (s->pj[k].n != r->nparts) continue;
+      int i = 0;
+      while (i < r->nparts && s->pj[k].parts[i].payer == r->parts[i].payer && s->pj[k].parts[i].fen == r->parts[i].fen)
+        i++;
+      if (i == r->nparts) break;
     }
-    x.s[4] = s->parts.z;
-    x.n[4] = (int)s->parts.n;
+    if (k == 4) {
+      k = s->pj_next;
+      s->pj_next = (k + 1) % 4;
+      parts_json(&s->pj[k].json, r);
+      if (s->pj[k].json.oom) return SQLITE_NOMEM;
+      s->pj[k].n = r->nparts;
+      memcpy(s->pj[k].parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
+    }
+    x.s[4] = s->pj[k].json.z;
+    x.n[4] = (int)s->pj[k].json.n;
     /* output: one line per payer, then the co-payment */
     b = &s->hout;
     size_t room = PUT_ROOM(5 * (r->nparts + 1), 2 * (r->nparts + 1) + 5);
@@ -908,7 +943,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_stmt *st = NULL;
   Settle s;
   memset(&s, 0, sizeof s);
-  s.last_nparts = -1;
+  for (int k = 0; k < 4; k++) s.pj[k].n = -1;
   s.zc = zc;
   if (argc == 3) {
     const char *mode = (const char *)sqlite3_value_text(argv[2]);
@@ -983,7 +1018,8 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_bind_int64(s.ins_item, 8, s.run);
   sha256_init(&s.in_meals);
   sha256_init(&s.out);
-  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0};
+  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0, NULL};
+  s.sink = &sink;
   if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
   if ((rc = pack_flush(&s))) goto error;
 
@@ -993,7 +1029,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sha256_init(&in);
   Buf *b = &s.row;
   b->n = 0;
-  ser_str(b, "zhucan input 1");
+  ser_str(b, "zhucan input 2");
   ser_str(b, region);
   ser_str(b, month);
   if (b->oom) { rc = SQLITE_NOMEM; goto error; }
@@ -1074,8 +1110,8 @@ done:
   sqlite3_free(vjson);
   sqlite3_free(region_copy);
   buf_free(&s.row);
-  buf_free(&s.parts);
   zc_pack_free(&s.pack);
+  for (int k = 0; k < 4; k++) buf_free(&s.pj[k].json);
   buf_free(&s.hin);
   buf_free(&s.hout);
   zc_map_clear(&s.elders);
@@ -2060,7 +2096,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if ((rc = settled_next(c))) goto error;
 
   zc->policy_horizon = horizon;
-  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0};
+  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0, NULL};
   rc = zc_month_compute(zc, "replay", reg->code, c->first, c->next, &sink, &err);
   zc->policy_horizon = saved;
   if (rc) goto error;

@@ -377,6 +377,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       }
       if (m.day - first < 64) r->days |= (uint64_t)1 << (m.day - first);
     }
+    sink->day_facts = &md.any;
     if (sink->xMeal && (rc = sink->xMeal(sink->p, &m, rec, r->site, v, &res, pzErr))) goto done;
     continue;
   skip:
@@ -640,7 +641,7 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
-  ZcMonthSink sink = {c, stl_meal, NULL, stl_item, 0};
+  ZcMonthSink sink = {c, stl_meal, NULL, stl_item, 0, NULL};
   if ((rc = zc_month_compute(c->zc, "settlement", region, first, next, &sink, &err))) goto error;
   /* quantities of meal rows: subsidised meals at the site (the count on
   ** its co-payment row); drop 0 fen */

@@ -29,6 +29,9 @@ typedef struct ZcMonthSink {
   ** rule error, a malformed time) is skipped, not the end of the pass; the
   ** caller prices it again alone to get its error (subsidy_for) */
   int soft;
+  /* set by zc_month_compute during each xMeal: the elder's facts on the
+  ** meal's day (agreement with any site), as eligible() saw them */
+  const ZcElderFacts *day_facts;
 } ZcMonthSink;
 
 /* Version choice honours zc->policy_horizon (replay sets it).  region NULL:
@@ -59,6 +62,7 @@ typedef struct ZcPackW {
   int nstr;          /* the pack's strings so far, where they are in z */
   size_t off[ZC_PACK_STRINGS];
   int len[ZC_PACK_STRINGS];
+  int hint[5];       /* per string field: the string it had last */
 } ZcPackW;
 void zc_pack_begin(ZcPackW *w);
 void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m);
