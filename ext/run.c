@@ -166,6 +166,30 @@ static inline unsigned char *put_str(unsigned char *t, const char *s, size_t n) 
   memcpy(t, s, n);
   return t + n;
 }
+/* A string of a meal record that may repeat the same field of the elder's
+** previous meal: 0 NULL, 1 the same as that meal's (strings of up to 64
+** bytes are remembered), else varint(length + 2) then the bytes. */
+typedef struct RepStr {
+  char z[64];
+  int n;             /* -1: nothing remembered */
+} RepStr;
+static inline unsigned char *put_rep(unsigned char *t, RepStr *r, const char *s, size_t n) {
+  if (s == NULL) {
+    r->n = -1;
+    return put_u64(t, 0);
+  }
+  if (r->n == (int)n && memcmp(r->z, s, n) == 0) return put_u64(t, 1);
+  t = put_u64(t, (uint64_t)n + 2);
+  memcpy(t, s, n);
+  if (n <= sizeof r->z) {
+    memcpy(r->z, s, n);
+    r->n = (int)n;
+  } else {
+    r->n = -1;
+  }
+  return t + n;
+}
+
 /* room for k integers and strings of n bytes in all */
 #define PUT_ROOM(k, n) ((size_t)(k) * 10 + (n))
 
@@ -316,13 +340,13 @@ static int query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out) {
 ** joined by ';'. */
 typedef struct ElderSnap {
   char sex[2];
-  char *birth, *region, *died_on, *status, *agreement, *bed; /* sqlite3_malloc'd or NULL */
+  const char *birth, *died_on;       /* in the buffers below, or NULL */
+  const char *region;                /* the record's (valid while it is) */
+  char *status, *agreement, *bed;    /* sqlite3_malloc'd or NULL */
+  char birth_buf[11], died_buf[11];
 } ElderSnap;
 
 static void elder_snap_free(ElderSnap *s) {
-  sqlite3_free(s->birth);
-  sqlite3_free(s->region);
-  sqlite3_free(s->died_on);
   sqlite3_free(s->status);
   sqlite3_free(s->agreement);
   sqlite3_free(s->bed);
@@ -330,13 +354,6 @@ static void elder_snap_free(ElderSnap *s) {
 }
 
 static char *dup_text(const char *z) { return z ? sqlite3_mprintf("%s", z) : NULL; }
-
-static char *day_text(int day) {
-  char t[11];
-  if (day == ZC_NONE) return NULL;
-  zc_day_format(day, t);
-  return sqlite3_mprintf("%s", t);
-}
 
 typedef struct IvText {
   char *z;
@@ -388,14 +405,13 @@ static int elder_snap_make(ZcConn *zc, const ZcElderRec *e, int first, int next,
   int oom = 0;
   memset(s, 0, sizeof *s);
   s->sex[0] = e->sex;
-  s->birth = day_text(e->birth);
-  s->region = dup_text(e->region_code);
-  s->died_on = day_text(e->died_on);
+  if (e->birth != ZC_NONE) zc_day_format(e->birth, s->birth_buf), s->birth = s->birth_buf;
+  s->region = e->region_code;
+  if (e->died_on != ZC_NONE) zc_day_format(e->died_on, s->died_buf), s->died_on = s->died_buf;
   s->status = intervals_text(zc, e->status, e->nstatus, 0, first, next, &oom);
   s->agreement = intervals_text(zc, e->agree, e->nagree, 1, first, next, &oom);
   s->bed = intervals_text(zc, e->bed, e->nbed, 1, first, next, &oom);
-  if (oom || (e->birth != ZC_NONE && !s->birth) || (e->region_code && !s->region) ||
-      (e->died_on != ZC_NONE && !s->died_on)) {
+  if (oom) {
     elder_snap_free(s);
     return SQLITE_NOMEM;
   }
@@ -437,6 +453,7 @@ typedef struct Settle {
   } pj[4];
   int pj_next;
   const ZcMonthSink *sink;
+  RepStr rep[4];           /* slot, method, device, token of the elder's last meal */
   const void *fact_elder;  /* the elder and day of the last meal */
   int fact_day;
   int fact_age, fact_agree;  /* the elder facts last written */
@@ -545,6 +562,8 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     ** (the rest of an elder's facts do not change within the month) */
     int same = e == s->fact_elder && f.age == s->fact_age && f.status == s->fact_status &&
                f.agreement == s->fact_agree && f.bed == s->fact_bed;
+    if (e != s->fact_elder)
+      for (int i = 0; i < 4; i++) s->rep[i].n = -1;
     s->fact_elder = e;
     s->fact_day = m->day;
     if (same) goto meal;
@@ -577,10 +596,10 @@ meal:;
   t = put_i64(t, e->id);
   t = put_i64(t, m->site_id);
   t = put_i64(t, m->served_at);
-  t = put_str(t, m->slot, nslot);
-  t = put_str(t, m->method, nmethod);
-  t = put_str(t, m->device, ndevice);
-  t = put_str(t, m->token, ntoken);
+  t = put_rep(t, &s->rep[0], m->slot, nslot);
+  t = put_rep(t, &s->rep[1], m->method, nmethod);
+  t = put_rep(t, &s->rep[2], m->device, ndevice);
+  t = put_rep(t, &s->rep[3], m->token, ntoken);
   t = put_i64(t, m->price_fen);
   t = put_i64(t, m->nth_slot);
   t = put_i64(t, m->nth_day);
