@@ -57,19 +57,19 @@ static int pw_need(ZcPackW *w, size_t extra) {
   return 1;
 }
 
-static void pw_u64(ZcPackW *w, uint64_t v) {
-  if (!pw_need(w, 10)) return;
-  unsigned char *t = w->z + w->n;
-  int n = 0;
+/* Writers onto a cursor into room already reserved (pw_need per meal). */
+static inline unsigned char *pw_u64(unsigned char *t, uint64_t v) {
   while (v >= 0x80) {
-    t[n++] = (unsigned char)(v | 0x80);
+    *t++ = (unsigned char)(v | 0x80);
     v >>= 7;
   }
-  t[n++] = (unsigned char)v;
-  w->n += (size_t)n;
+  *t++ = (unsigned char)v;
+  return t;
 }
 
-static void pw_i64(ZcPackW *w, sqlite3_int64 v) { pw_u64(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
+static inline unsigned char *pw_i64(unsigned char *t, sqlite3_int64 v) {
+  return pw_u64(t, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
 
 /* short strings: a loop beats a call to memcmp */
 static inline int eq_bytes(const unsigned char *a, const char *b, int n) {
@@ -78,33 +78,25 @@ static inline int eq_bytes(const unsigned char *a, const char *b, int n) {
   return 1;
 }
 
-static void pw_str(ZcPackW *w, int field, const char *s, int n) {
-  if (s == NULL) {
-    pw_u64(w, 0);
-    return;
-  }
+static inline unsigned char *pw_str(ZcPackW *w, unsigned char *t, int field, const char *s, int n) {
+  if (s == NULL) return pw_u64(t, 0);
   /* the string this field had last time first, then the others */
   int h = w->hint[field];
-  if (h < w->nstr && w->len[h] == n && eq_bytes(w->z + w->off[h], s, n)) {
-    pw_u64(w, 2 + (uint64_t)h);
-    return;
-  }
+  if (h < w->nstr && w->len[h] == n && eq_bytes(w->z + w->off[h], s, n)) return pw_u64(t, 2 + (uint64_t)h);
   for (int k = 0; k < w->nstr; k++)
     if (k != h && w->len[k] == n && eq_bytes(w->z + w->off[k], s, n)) {
       w->hint[field] = k;
-      pw_u64(w, 2 + (uint64_t)k);
-      return;
+      return pw_u64(t, 2 + (uint64_t)k);
     }
-  pw_u64(w, 1);
-  pw_u64(w, (uint64_t)n);
-  if (!pw_need(w, (size_t)n)) return;
-  memcpy(w->z + w->n, s, (size_t)n);
+  t = pw_u64(t, 1);
+  t = pw_u64(t, (uint64_t)n);
+  memcpy(t, s, (size_t)n);
   if (w->nstr < ZC_PACK_STRINGS) {
-    w->off[w->nstr] = w->n;
+    w->off[w->nstr] = (size_t)(t - w->z);
     w->hint[field] = w->nstr;
     w->len[w->nstr++] = n;
   }
-  w->n += (size_t)n;
+  return t + n;
 }
 
 void zc_pack_begin(ZcPackW *w) {
@@ -120,23 +112,27 @@ void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m) {
   const ZcPackMeal *p = &w->prev;
   int first = w->count == 0;
   unsigned flags = 0;
-  if (w->oom) return;
+  size_t room = 16 * 10;
+  for (int i = 0; i < 5; i++) room += m->s[i] ? (size_t)m->n[i] + 20 : 0;
+  if (!pw_need(w, room)) return;
+  unsigned char *t = w->z + w->n;
   if (!first) {
     if (m->site == p->site) flags |= 1u;
     if (m->version == p->version) flags |= 2u;
   }
-  pw_u64(w, flags);
-  pw_i64(w, (sqlite3_int64)((uint64_t)m->id - (uint64_t)(first ? 0 : p->id)));
-  pw_i64(w, (sqlite3_int64)((uint64_t)m->served_at - (uint64_t)(first ? 0 : p->served_at)));
-  if (!(flags & 1u)) pw_i64(w, m->site);
-  for (int i = 0; i < 4; i++) pw_str(w, i, m->s[i], m->n[i]);
-  pw_i64(w, m->price);
-  pw_u64(w, (uint64_t)m->nth[0]);
-  pw_u64(w, (uint64_t)m->nth[1]);
-  pw_u64(w, (uint64_t)m->nth[2]);
-  if (!(flags & 2u)) pw_i64(w, m->version);
-  pw_i64(w, m->subsidy);
-  pw_str(w, 4, m->s[4], m->n[4]);
+  t = pw_u64(t, flags);
+  t = pw_i64(t, (sqlite3_int64)((uint64_t)m->id - (uint64_t)(first ? 0 : p->id)));
+  t = pw_i64(t, (sqlite3_int64)((uint64_t)m->served_at - (uint64_t)(first ? 0 : p->served_at)));
+  if (!(flags & 1u)) t = pw_i64(t, m->site);
+  for (int i = 0; i < 4; i++) t = pw_str(w, t, i, m->s[i], m->n[i]);
+  t = pw_i64(t, m->price);
+  t = pw_u64(t, (uint64_t)m->nth[0]);
+  t = pw_u64(t, (uint64_t)m->nth[1]);
+  t = pw_u64(t, (uint64_t)m->nth[2]);
+  if (!(flags & 2u)) t = pw_i64(t, m->version);
+  t = pw_i64(t, m->subsidy);
+  t = pw_str(w, t, 4, m->s[4], m->n[4]);
+  w->n = (size_t)(t - w->z);
   w->prev = *m;
   for (int i = 0; i < 5; i++) w->prev.s[i] = NULL; /* not kept */
   w->count++;
