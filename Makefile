@@ -4,11 +4,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # The extension never links libsqlite3: it calls SQLite through the loader's
 # routine table (sqlite3ext.h).  Lua is linked dynamically (Debian's
 # liblua5.4.a is not position-independent).
-EXT_LIBS   := $(shell pkg-config --libs libpcre2-8 lua5.4 nettle 2>/dev/null) -lm
+EXT_LIBS   := $(shell pkg-config --libs libpcre2-8 lua5.4 nettle 2>/dev/null) -lm -pthread
 OPT        ?= -O2 -g
 WARN       := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 DEFS       := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
-CFLAGS_EXT := $(WARN) $(OPT) $(DEFS) -fPIC -fvisibility=hidden $(PKG_CFLAGS) -Iext
+CFLAGS_EXT := $(WARN) $(OPT) $(DEFS) -pthread -fPIC -fvisibility=hidden $(PKG_CFLAGS) -Iext
 
 SRCS  := $(sort $(wildcard ext/*.c))
 HDRS  := $(wildcard ext/*.h)

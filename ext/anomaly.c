@@ -65,6 +65,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 
 /* ------------------------------------------------------------ findings */
 
@@ -740,65 +741,83 @@ static int pending_check(Scan *s, Pending *p) {
 ** the token is checked against the cards and the window against the
 ** policy here (revoked_card, out_of_hours), the device becomes a dense
 ** index.  Meals before keep_from (the lookback beyond the two_sites
-** margin) are kept only for elders who live alone at some time. */
-static int load_meals(Scan *s) {
-  sqlite3_stmt *st = NULL;
-  char a[11], b[11];
-  int rc = prepare(s,
-                   &st,
-                   "SELECT id, elder_id, site_id, served_at, slot, method, device, token FROM meal "
-                   "WHERE served_at >= ?1 AND served_at < ?2 ORDER BY served_at, id");
-  if (rc) return rc;
-  zc_day_format(s->lo, a);
-  zc_day_format(s->next, b);
-  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
-  s->last_data_day = ZC_NONE;
-  DayMemo memo;
-  memo.day = ZC_NONE;
+** margin) are kept only for elders who live alone at some time.
+**
+** Two stages on two threads: this thread steps SQLite and copies each row
+** (numbers, codes, the device and token bytes) into chunks; a worker
+** thread turns chunks into meals (keys, indexes, counters, the checks).
+** The worker touches only the scan's own structures, never SQLite, Lua
+** or the connection's caches: everything it could ask them (the
+** thresholds of every governing region on every day read, the interned
+** slot words) is looked up before or by this thread.  Without a thread
+** (pthread_create fails) the chunks are turned into meals here, one after
+** another, by the same code. */
+/* ZHUCAN_NO_THREADS set (to anything): every stage on the calling thread,
+** as when a thread cannot be started (tests compare both). */
+static int threads_allowed(void) { return getenv("ZHUCAN_NO_THREADS") == NULL; }
+
+typedef struct RawRow {
+  sqlite3_int64 id, elder, site, t;
+  const char *odd;          /* slot < 0: the interned slot word */
+  signed char slot;
+  unsigned char method, has_dev;
+  int ndev, ntok;           /* bytes at dev, tok (ntok -1: NULL token) */
+  size_t dev, tok;          /* offsets in the chunk's bytes */
+} RawRow;
+
+#define CHUNK_ROWS 4096
+typedef struct Chunk {
+  RawRow rows[CHUNK_ROWS];
+  int n;
+  char *bytes;
+  size_t nb, cap;
+} Chunk;
+
+typedef struct Pipe {
+  Scan *s;
+  Chunk *c[3];
+  int full[3];              /* chunk i waits for the worker */
+  int head, tail;           /* producer fills c[head]; worker takes c[tail] */
+  int done, rc;             /* producer finished; the worker's result */
   Pending pend;
-  pend.meal = -1;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
-    /* the elder's key is a cache miss: start loading it while the row is parsed */
-    if (elder >= 0 && elder < s->nquiet) __builtin_prefetch(&s->ekey[elder]);
-    if (!served_at_parse(&memo, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
-      continue; /* not a time: cannot be placed in any order */
-    if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
-      s->last_data_day = (int)(t / ZC_DAY_SECONDS);
-    if (t < s->keep_from && !quiet_flagged(s, elder)) continue;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} Pipe;
+
+/* Turns one chunk into meals (the worker's stage). */
+static int consume(Scan *s, Pending *pend, const Chunk *ch) {
+  int rc = SQLITE_OK;
+  for (int r = 0; r < ch->n; r++) {
+    const RawRow *w = &ch->rows[r];
+    sqlite3_int64 t = w->t, elder = w->elder;
     if (s->nm == s->capm) {
       int ncap = s->capm ? s->capm * 2 : 4096;
       Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);
-      if (!nm) { rc = SQLITE_NOMEM; break; }
+      if (!nm) return SQLITE_NOMEM;
       s->m = nm;
       s->capm = ncap;
     }
-    if (t < s->t0 || t - s->t0 > INT_MAX) continue; /* cannot happen: served_at is in [lo, next) */
+    /* the elder's key is a cache miss: start loading the next row's */
+    if (r + 1 < ch->n) {
+      sqlite3_int64 ne = ch->rows[r + 1].elder;
+      if (ne >= 0 && ne < s->nquiet) __builtin_prefetch(&s->ekey[ne]);
+    }
     Meal *m = &s->m[s->nm];
-    m->id = sqlite3_column_int64(st, 0);
-    if ((rc = elder_key(s, elder, &m->ek))) break;
+    m->id = w->id;
+    if ((rc = elder_key(s, elder, &m->ek))) return rc;
     m->rt = (int)(t - s->t0);
     m->day = (int)(t / ZC_DAY_SECONDS);
-    const char *z = (const char *)sqlite3_column_text(st, 4);
-    int n = sqlite3_column_bytes(st, 4);
-    m->slot = z ? slot_code(z, n) : -1;
+    m->slot = w->slot;
     if (m->slot < 0) {
       /* a rare other word, kept by meal id */
-      const char *w = zc_intern(s->zc, z ? z : "", z ? n : 0);
-      sqlite3_int64 *v = w ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
-      if (!v) { rc = SQLITE_NOMEM; break; }
-      *v = (sqlite3_int64)(intptr_t)w;
+      sqlite3_int64 *v = w->odd ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
+      if (!v) return SQLITE_NOMEM;
+      *v = (sqlite3_int64)(intptr_t)w->odd;
     }
-    z = (const char *)sqlite3_column_text(st, 5);
-    m->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
+    m->method = w->method;
     m->dev = -1;
-    if (m->method == M_CARD || m->method == M_FACE) {
-      z = (const char *)sqlite3_column_text(st, 6);
-      n = sqlite3_column_bytes(st, 6);
-      if (z && n > 0 && (rc = device_index(s, z, n, &m->dev))) break;
-    }
-    if ((rc = site_index(s, sqlite3_column_int64(st, 2), &m->site_ix))) break;
+    if (w->has_dev && (rc = device_index(s, ch->bytes + w->dev, w->ndev, &m->dev))) return rc;
+    if ((rc = site_index(s, w->site, &m->site_ix))) return rc;
     m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
     if (m->in_scope) {
       ScanSite *p = &s->sites[m->site_ix];
@@ -806,31 +825,204 @@ static int load_meals(Scan *s) {
       if (m->method == M_MANUAL) p->manual++;
       if (m->slot >= 0) p->rec[(m->day - s->first) * ZC_NSLOT + m->slot]++;
       const Thr *th = site_thr(s, m, &rc);
-      if (rc) break;
-      z = (const char *)sqlite3_column_text(st, 7);
-      n = z ? sqlite3_column_bytes(st, 7) : 0;
+      if (rc) return rc;
+      const char *z = w->ntok >= 0 ? ch->bytes + w->tok : NULL;
+      int n = z ? w->ntok : 0;
       /* The card lookup is a cache miss: the check waits a row (its
       ** findings are sorted later like all others) while its line loads.
       ** A long token is checked at once. */
-      if (pend.meal >= 0 && (rc = pending_check(s, &pend))) break;
-      if (n > 0 && n <= (int)sizeof pend.tok) {
-        pend.meal = s->nm;
-        pend.elder = elder;
-        pend.t = th;
-        pend.n = n;
-        memcpy(pend.tok, z, (size_t)n);
-        pend.h = text_hash(z, n);
-        textmap_prefetch(&s->card_ix, pend.h);
+      if (pend->meal >= 0 && (rc = pending_check(s, pend))) return rc;
+      if (n > 0 && n <= (int)sizeof pend->tok) {
+        pend->meal = s->nm;
+        pend->elder = elder;
+        pend->t = th;
+        pend->n = n;
+        memcpy(pend->tok, z, (size_t)n);
+        pend->h = text_hash(z, n);
+        textmap_prefetch(&s->card_ix, pend->h);
       } else if ((rc = check_meal(s, m, elder, th, z, n, n > 0 ? text_hash(z, n) : 0))) {
-        break;
+        return rc;
       }
     }
     s->nm++;
   }
-  if (rc == SQLITE_DONE && pend.meal >= 0) {
-    int rc2 = pending_check(s, &pend);
+  return rc;
+}
+
+static void *pipe_worker(void *arg) {
+  Pipe *p = arg;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->full[p->tail] && !p->done) pthread_cond_wait(&p->cv, &p->mu);
+    if (!p->full[p->tail]) break; /* done, and nothing left */
+    Chunk *c = p->c[p->tail];
+    int rc = p->rc;
+    pthread_mutex_unlock(&p->mu);
+    if (rc == SQLITE_OK) rc = consume(p->s, &p->pend, c);
+    pthread_mutex_lock(&p->mu);
+    if (rc != SQLITE_OK && p->rc == SQLITE_OK) p->rc = rc;
+    p->full[p->tail] = 0;
+    p->tail = (p->tail + 1) % 3;
+    pthread_cond_broadcast(&p->cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+static int chunk_bytes(Chunk *c, const char *z, int n, size_t *off) {
+  if (c->nb + (size_t)n > c->cap) {
+    size_t ncap = c->cap ? c->cap * 2 : 65536;
+    while (ncap < c->nb + (size_t)n) ncap *= 2;
+    char *nb = sqlite3_realloc64(c->bytes, ncap);
+    if (!nb) return SQLITE_NOMEM;
+    c->bytes = nb;
+    c->cap = ncap;
+  }
+  memcpy(c->bytes + c->nb, z, (size_t)n);
+  *off = c->nb;
+  c->nb += (size_t)n;
+  return SQLITE_OK;
+}
+
+/* Every threshold the worker may ask for: each governing row on each day
+** of [lo, next), so that site_thr never reaches the policy runtime. */
+static int thr_prefill(Scan *s) {
+  for (int i = 0; i < s->nsite; i++) {
+    const ScanSite *p = &s->sites[i];
+    if (p->thr_row < 0) continue;
+    for (int d = s->lo; d < s->next; d++) {
+      const Thr *t;
+      if (d < s->tc.lo || d >= s->tc.lo + s->tc.ndays) continue;
+      if (s->tc.rows[p->thr_row][d - s->tc.lo]) continue;
+      int rc = thr_get(&s->tc, p->thr_row, p->f->region, d, &t, s->pzErr);
+      if (rc) return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+static int load_meals(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11];
+  Pipe p;
+  int rc, threaded = 0;
+  memset(&p, 0, sizeof p);
+  p.s = s;
+  p.pend.meal = -1;
+  if ((rc = thr_prefill(s))) return rc;
+  rc = prepare(s,
+               &st,
+               "SELECT id, elder_id, site_id, served_at, slot, method, device, token FROM meal "
+               "WHERE served_at >= ?1 AND served_at < ?2 ORDER BY served_at, id");
+  if (rc) return rc;
+  for (int i = 0; i < 3; i++) {
+    if (!(p.c[i] = sqlite3_malloc64(sizeof *p.c[i]))) { rc = SQLITE_NOMEM; goto done; }
+    memset(p.c[i], 0, sizeof *p.c[i]);
+  }
+  zc_day_format(s->lo, a);
+  zc_day_format(s->next, b);
+  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  s->last_data_day = ZC_NONE;
+  pthread_t th;
+  if (threads_allowed() && pthread_mutex_init(&p.mu, NULL) == 0) {
+    if (pthread_cond_init(&p.cv, NULL) == 0) {
+      if (pthread_create(&th, NULL, pipe_worker, &p) == 0) threaded = 1;
+      else pthread_cond_destroy(&p.cv);
+    }
+    if (!threaded) pthread_mutex_destroy(&p.mu);
+  }
+  DayMemo memo;
+  memo.day = ZC_NONE;
+  Chunk *c = p.c[0];
+  for (;;) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
+      if (!served_at_parse(&memo, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
+        continue; /* not a time: cannot be placed in any order */
+      if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
+        s->last_data_day = (int)(t / ZC_DAY_SECONDS);
+      if (t < s->keep_from && !quiet_flagged(s, elder)) continue;
+      if (t < s->t0 || t - s->t0 > INT_MAX) continue; /* cannot happen: served_at is in [lo, next) */
+      RawRow *w = &c->rows[c->n];
+      w->id = sqlite3_column_int64(st, 0);
+      w->elder = elder;
+      w->site = sqlite3_column_int64(st, 2);
+      w->t = t;
+      const char *z = (const char *)sqlite3_column_text(st, 4);
+      int n = sqlite3_column_bytes(st, 4);
+      w->slot = z ? slot_code(z, n) : -1;
+      w->odd = NULL;
+      if (w->slot < 0 && !(w->odd = zc_intern(s->zc, z ? z : "", z ? n : 0))) { rc = SQLITE_NOMEM; break; }
+      z = (const char *)sqlite3_column_text(st, 5);
+      w->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
+      w->has_dev = 0;
+      if (w->method == M_CARD || w->method == M_FACE) {
+        z = (const char *)sqlite3_column_text(st, 6);
+        n = sqlite3_column_bytes(st, 6);
+        if (z && n > 0) {
+          if ((rc = chunk_bytes(c, z, n, &w->dev))) break;
+          w->ndev = n;
+          w->has_dev = 1;
+        }
+      }
+      z = (const char *)sqlite3_column_text(st, 7);
+      w->ntok = -1;
+      if (z) {
+        n = sqlite3_column_bytes(st, 7);
+        if ((rc = chunk_bytes(c, z, n, &w->tok))) break;
+        w->ntok = n;
+      }
+      if (++c->n < CHUNK_ROWS) continue;
+    } else if (rc != SQLITE_DONE) {
+      break;
+    }
+    /* a full chunk, or the last one: to the worker */
+    int last = rc == SQLITE_DONE;
+    if (!threaded) {
+      int crc = consume(s, &p.pend, c);
+      c->n = 0;
+      c->nb = 0;
+      if (crc != SQLITE_OK) {
+        rc = crc;
+        break;
+      }
+    } else {
+      pthread_mutex_lock(&p.mu);
+      p.full[p.head] = 1;
+      p.head = (p.head + 1) % 3;
+      pthread_cond_broadcast(&p.cv);
+      while (p.full[p.head] && p.rc == SQLITE_OK) pthread_cond_wait(&p.cv, &p.mu);
+      int wrc = p.rc;
+      pthread_mutex_unlock(&p.mu);
+      if (wrc != SQLITE_OK) break;
+      c = p.c[p.head];
+      c->n = 0;
+      c->nb = 0;
+    }
+    if (last) break;
+  }
+  if (threaded) {
+    pthread_mutex_lock(&p.mu);
+    p.done = 1;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    if (p.rc != SQLITE_OK && (rc == SQLITE_DONE || rc == SQLITE_ROW)) rc = p.rc;
+  }
+  if (rc == SQLITE_DONE && p.pend.meal >= 0) {
+    int rc2 = pending_check(s, &p.pend);
     if (rc2) rc = rc2;
   }
+done:
+  for (int i = 0; i < 3; i++)
+    if (p.c[i]) {
+      sqlite3_free(p.c[i]->bytes);
+      sqlite3_free(p.c[i]);
+    }
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
   if (!*s->pzErr && rc != SQLITE_NOMEM)
@@ -1059,7 +1251,21 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
   return rc;
 }
 
-static int elder_pass(Scan *s) {
+/* The second thread's work (run_scan): first the meals sorted by elder
+** into s->buf (estarts, erc, then esorted set), then the device pass into
+** dm and out. */
+typedef struct DevJob {
+  Scan *s;
+  Meal *dm;
+  FindingList out;
+  int rc;
+  int threaded, esorted, erc;
+  int *estarts;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} DevJob;
+
+static int elder_pass(Scan *s, DevJob *job) {
   int rc = SQLITE_OK, *starts = NULL, nkey = s->neld;
   unsigned char *ate = NULL;
   Meal *em = s->buf;  /* the meals in (elder, served_at, id) order */
@@ -1068,9 +1274,17 @@ static int elder_pass(Scan *s) {
   /* most elders are asked for: their records in one read of each table
   ** (facts.c), not four point queries per elder */
   if ((rc = zc_elder_preload(s->zc, s->pzErr))) goto done;
-  if ((rc = sort_meals(s, 0, nkey, em, &starts))) goto done;
-  sqlite3_free(s->m);  /* every meal is in em now */
-  s->m = NULL;
+  if (job->threaded) {
+    /* sorted on the other thread meanwhile */
+    pthread_mutex_lock(&job->mu);
+    while (!job->esorted) pthread_cond_wait(&job->cv, &job->mu);
+    pthread_mutex_unlock(&job->mu);
+    starts = job->estarts;
+    job->estarts = NULL;
+    if ((rc = job->erc)) goto done;
+  } else if ((rc = sort_meals(s, 0, nkey, em, &starts))) {
+    goto done;
+  }
   for (int k = 0; k < nkey; k++) {
     int a = starts[k], b = starts[k + 1], any = 0;
     for (int i = a; i < b && !any; i++) any = em[i].in_scope;
@@ -1155,10 +1369,13 @@ done:
   return rc;
 }
 
-static int device_pass(Scan *s) {
+/* On its own thread while elder_pass runs (run_scan): it reads the meals
+** and the scan's maps, writes only dm, s->dev_name and out, and asks
+** thresholds that thr_prefill looked up before. */
+static int device_pass(Scan *s, Meal *dm, FindingList *out) {
   int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
   unsigned char *mark = NULL;
-  Meal *dm = s->buf;   /* card/face meals in (device, served_at, id) order */
+  /* dm: card/face meals in (device, served_at, id) order */
   /* names by index (entries no longer move: the map is complete) */
   s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
   if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
@@ -1198,7 +1415,7 @@ static int device_pass(Scan *s) {
       for (int x = i; x < j; x++) {
         const Meal *m = &dm[x];
         if (!m->in_scope) continue;
-        if ((rc = finding_add(&s->out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
+        if ((rc = finding_add(out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
                               sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
                                               j - i, s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2))))
           goto done;
@@ -1210,6 +1427,36 @@ done:
   sqlite3_free(starts);
   sqlite3_free(mark);
   return rc;
+}
+
+static void *device_worker(void *arg) {
+  DevJob *j = arg;
+  int *starts = NULL;
+  int rc = sort_meals(j->s, 0, j->s->neld, j->s->buf, &starts);
+  pthread_mutex_lock(&j->mu);
+  j->erc = rc;
+  j->estarts = starts;
+  j->esorted = 1;
+  pthread_cond_broadcast(&j->cv);
+  pthread_mutex_unlock(&j->mu);
+  j->rc = device_pass(j->s, j->dm, &j->out);
+  return NULL;
+}
+
+/* Appends every finding of from to to (from keeps none). */
+static int findings_move(FindingList *to, FindingList *from) {
+  if (from->n == 0) return SQLITE_OK;
+  if (to->n + from->n > to->cap) {
+    int ncap = to->n + from->n;
+    Finding *na = sqlite3_realloc64(to->a, (sqlite3_uint64)ncap * sizeof *na);
+    if (!na) return SQLITE_NOMEM;
+    to->a = na;
+    to->cap = ncap;
+  }
+  memcpy(to->a + to->n, from->a, (size_t)from->n * sizeof *from->a);
+  to->n += from->n;
+  from->n = 0;
+  return SQLITE_OK;
 }
 
 static int site_checks(Scan *s) {
@@ -1329,10 +1576,38 @@ static int run_scan(Scan *s) {
   if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = load_cards(s))) return rc;
   if ((rc = load_meals(s))) return rc;
+  /* the device pass on a second thread, the elder pass (which asks the
+  ** facts and the policy runtime) here; each sorts the meals into its
+  ** own buffer */
   s->buf = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *s->buf);
   if (!s->buf) return SQLITE_NOMEM;
-  if ((rc = device_pass(s))) return rc;
-  if ((rc = elder_pass(s))) return rc;  /* last: it frees s->m */
+  DevJob j;
+  memset(&j, 0, sizeof j);
+  j.s = s;
+  if (!(j.dm = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *j.dm))) return SQLITE_NOMEM;
+  pthread_t th;
+  if (threads_allowed() && pthread_mutex_init(&j.mu, NULL) == 0) {
+    if (pthread_cond_init(&j.cv, NULL) == 0) {
+      j.threaded = pthread_create(&th, NULL, device_worker, &j) == 0;
+      if (!j.threaded) pthread_cond_destroy(&j.cv);
+    }
+    if (!j.threaded) pthread_mutex_destroy(&j.mu);
+  }
+  if (!j.threaded) j.rc = device_pass(s, j.dm, &j.out);
+  rc = elder_pass(s, &j);
+  if (j.threaded) {
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&j.mu);
+    pthread_cond_destroy(&j.cv);
+    sqlite3_free(j.estarts); /* elder_pass failed before taking them */
+  }
+  sqlite3_free(j.dm);
+  sqlite3_free(s->m);  /* both passes have their copies */
+  s->m = NULL;
+  if (rc == SQLITE_OK) rc = j.rc;
+  if (rc == SQLITE_OK) rc = findings_move(&s->out, &j.out);
+  findings_clear(&j.out);
+  if (rc) return rc;
   if ((rc = site_checks(s))) return rc;
   if (s->out.n > 1) qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
   return SQLITE_OK;
