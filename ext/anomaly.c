@@ -455,7 +455,9 @@ typedef struct Scan {
   sqlite3_int64 *xsite;   /* site ids of meals that are not in table site */
   int nxsite, capxsite;
   ZcMap xsite_ix;         /* such an id -> index in xsite */
-  ZcMap odd_slot;         /* meal id -> interned slot word, for a slot not breakfast, lunch or dinner */
+  ZcMap odd_slot;         /* meal id -> slot word (in odd_words), for a slot not breakfast, lunch or dinner */
+  char **odd_words;       /* the distinct such words (bad data: few) */
+  int nodd;
   const char *slot_words[ZC_NSLOT];
   FindingList out;
   char **pzErr;
@@ -480,6 +482,8 @@ static void scan_clear(Scan *s) {
   sqlite3_free(s->xsite);
   zc_map_clear(&s->xsite_ix);
   zc_map_clear(&s->odd_slot);
+  for (int i = 0; i < s->nodd; i++) sqlite3_free(s->odd_words[i]);
+  sqlite3_free(s->odd_words);
   findings_clear(&s->out);
 }
 
@@ -744,12 +748,12 @@ static int pending_check(Scan *s, Pending *p) {
 ** margin) are kept only for elders who live alone at some time.
 **
 ** Two stages on two threads: this thread steps SQLite and copies each row
-** (numbers, codes, the device and token bytes) into chunks; a worker
-** thread turns chunks into meals (keys, indexes, counters, the checks).
-** The worker touches only the scan's own structures, never SQLite, Lua
-** or the connection's caches: everything it could ask them (the
-** thresholds of every governing region on every day read, the interned
-** slot words) is looked up before or by this thread.  Without a thread
+** (numbers, the method's code, the served_at, slot, device and token
+** bytes) into chunks; a worker thread turns chunks into meals (times,
+** slots, keys, indexes, counters, the checks).  The worker touches only
+** the scan's own structures, never SQLite, Lua or the connection's caches:
+** the thresholds of every governing region on every day read are looked up
+** before, and odd slot words are copies owned by the scan.  Without a thread
 ** (pthread_create fails) the chunks are turned into meals here, one after
 ** another, by the same code. */
 /* ZHUCAN_NO_THREADS set (to anything): every stage on the calling thread,
@@ -757,13 +761,27 @@ static int pending_check(Scan *s, Pending *p) {
 static int threads_allowed(void) { return getenv("ZHUCAN_NO_THREADS") == NULL; }
 
 typedef struct RawRow {
-  sqlite3_int64 id, elder, site, t;
-  const char *odd;          /* slot < 0: the interned slot word */
-  signed char slot;
+  sqlite3_int64 id, elder, site;
   unsigned char method, has_dev;
+  int nat, nslot;           /* bytes of served_at, slot (-1: NULL) */
   int ndev, ntok;           /* bytes at dev, tok (ntok -1: NULL token) */
-  size_t dev, tok;          /* offsets in the chunk's bytes */
+  size_t at, slot, dev, tok; /* offsets in the chunk's bytes */
 } RawRow;
+
+/* The scan's own copy of an odd slot word (one per distinct word). */
+static const char *odd_word(Scan *s, const char *z, int n) {
+  for (int i = 0; i < s->nodd; i++)
+    if ((int)strlen(s->odd_words[i]) == n && memcmp(s->odd_words[i], z, (size_t)n) == 0) return s->odd_words[i];
+  char **nw = sqlite3_realloc64(s->odd_words, ((sqlite3_uint64)s->nodd + 1) * sizeof *nw);
+  if (!nw) return NULL;
+  s->odd_words = nw;
+  char *w = sqlite3_malloc(n + 1);
+  if (!w) return NULL;
+  memcpy(w, z, (size_t)n);
+  w[n] = 0;
+  s->odd_words[s->nodd++] = w;
+  return w;
+}
 
 #define CHUNK_ROWS 4096
 typedef struct Chunk {
@@ -780,16 +798,23 @@ typedef struct Pipe {
   int head, tail;           /* producer fills c[head]; worker takes c[tail] */
   int done, rc;             /* producer finished; the worker's result */
   Pending pend;
+  DayMemo memo;             /* the worker's served_at parsing */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } Pipe;
 
 /* Turns one chunk into meals (the worker's stage). */
-static int consume(Scan *s, Pending *pend, const Chunk *ch) {
+static int consume(Scan *s, Pending *pend, DayMemo *memo, const Chunk *ch) {
   int rc = SQLITE_OK;
   for (int r = 0; r < ch->n; r++) {
     const RawRow *w = &ch->rows[r];
-    sqlite3_int64 t = w->t, elder = w->elder;
+    sqlite3_int64 t, elder = w->elder;
+    if (w->nat < 0 || !served_at_parse(memo, ch->bytes + w->at, w->nat, &t))
+      continue; /* not a time: cannot be placed in any order */
+    if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
+      s->last_data_day = (int)(t / ZC_DAY_SECONDS);
+    if (t < s->keep_from && !quiet_flagged(s, elder)) continue;
+    if (t < s->t0 || t - s->t0 > INT_MAX) continue; /* cannot happen: served_at is in [lo, next) */
     if (s->nm == s->capm) {
       int ncap = s->capm ? s->capm * 2 : 4096;
       Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);
@@ -807,12 +832,14 @@ static int consume(Scan *s, Pending *pend, const Chunk *ch) {
     if ((rc = elder_key(s, elder, &m->ek))) return rc;
     m->rt = (int)(t - s->t0);
     m->day = (int)(t / ZC_DAY_SECONDS);
-    m->slot = w->slot;
+    const char *z = w->nslot >= 0 ? ch->bytes + w->slot : NULL;
+    m->slot = z ? slot_code(z, w->nslot) : -1;
     if (m->slot < 0) {
       /* a rare other word, kept by meal id */
-      sqlite3_int64 *v = w->odd ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
+      const char *word = odd_word(s, z ? z : "", z ? w->nslot : 0);
+      sqlite3_int64 *v = word ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
       if (!v) return SQLITE_NOMEM;
-      *v = (sqlite3_int64)(intptr_t)w->odd;
+      *v = (sqlite3_int64)(intptr_t)word;
     }
     m->method = w->method;
     m->dev = -1;
@@ -826,7 +853,7 @@ static int consume(Scan *s, Pending *pend, const Chunk *ch) {
       if (m->slot >= 0) p->rec[(m->day - s->first) * ZC_NSLOT + m->slot]++;
       const Thr *th = site_thr(s, m, &rc);
       if (rc) return rc;
-      const char *z = w->ntok >= 0 ? ch->bytes + w->tok : NULL;
+      z = w->ntok >= 0 ? ch->bytes + w->tok : NULL;
       int n = z ? w->ntok : 0;
       /* The card lookup is a cache miss: the check waits a row (its
       ** findings are sorted later like all others) while its line loads.
@@ -858,7 +885,7 @@ static void *pipe_worker(void *arg) {
     Chunk *c = p->c[p->tail];
     int rc = p->rc;
     pthread_mutex_unlock(&p->mu);
-    if (rc == SQLITE_OK) rc = consume(p->s, &p->pend, c);
+    if (rc == SQLITE_OK) rc = consume(p->s, &p->pend, &p->memo, c);
     pthread_mutex_lock(&p->mu);
     if (rc != SQLITE_OK && p->rc == SQLITE_OK) p->rc = rc;
     p->full[p->tail] = 0;
@@ -932,29 +959,24 @@ static int load_meals(Scan *s) {
     }
     if (!threaded) pthread_mutex_destroy(&p.mu);
   }
-  DayMemo memo;
-  memo.day = ZC_NONE;
+  p.memo.day = ZC_NONE;
   Chunk *c = p.c[0];
   for (;;) {
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-      sqlite3_int64 t, elder = sqlite3_column_int64(st, 1);
-      if (!served_at_parse(&memo, (const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3), &t))
-        continue; /* not a time: cannot be placed in any order */
-      if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
-        s->last_data_day = (int)(t / ZC_DAY_SECONDS);
-      if (t < s->keep_from && !quiet_flagged(s, elder)) continue;
-      if (t < s->t0 || t - s->t0 > INT_MAX) continue; /* cannot happen: served_at is in [lo, next) */
+      /* copied as they are: the worker parses them */
       RawRow *w = &c->rows[c->n];
       w->id = sqlite3_column_int64(st, 0);
-      w->elder = elder;
+      w->elder = sqlite3_column_int64(st, 1);
       w->site = sqlite3_column_int64(st, 2);
-      w->t = t;
-      const char *z = (const char *)sqlite3_column_text(st, 4);
-      int n = sqlite3_column_bytes(st, 4);
-      w->slot = z ? slot_code(z, n) : -1;
-      w->odd = NULL;
-      if (w->slot < 0 && !(w->odd = zc_intern(s->zc, z ? z : "", z ? n : 0))) { rc = SQLITE_NOMEM; break; }
+      const char *z = (const char *)sqlite3_column_text(st, 3);
+      int n = sqlite3_column_bytes(st, 3);
+      w->nat = z ? n : -1;
+      if (z && (rc = chunk_bytes(c, z, n, &w->at))) break;
+      z = (const char *)sqlite3_column_text(st, 4);
+      n = sqlite3_column_bytes(st, 4);
+      w->nslot = z ? n : -1;
+      if (z && (rc = chunk_bytes(c, z, n, &w->slot))) break;
       z = (const char *)sqlite3_column_text(st, 5);
       w->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
       w->has_dev = 0;
@@ -981,7 +1003,7 @@ static int load_meals(Scan *s) {
     /* a full chunk, or the last one: to the worker */
     int last = rc == SQLITE_DONE;
     if (!threaded) {
-      int crc = consume(s, &p.pend, c);
+      int crc = consume(s, &p.pend, &p.memo, c);
       c->n = 0;
       c->nb = 0;
       if (crc != SQLITE_OK) {
