@@ -964,35 +964,44 @@ static int load_meals(Scan *s) {
   for (;;) {
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-      /* copied as they are: the worker parses them */
+      /* copied as they are: the worker parses them.  Each column is taken
+      ** once with sqlite3_column_value and read with sqlite3_value_*: the
+      ** connection's mutex, which this thread holds (the query calling
+      ** anomaly_scan is stepping), is entered once per column, not twice
+      ** (a host in serialized mode pays a lock for every column call) */
       RawRow *w = &c->rows[c->n];
-      w->id = sqlite3_column_int64(st, 0);
-      w->elder = sqlite3_column_int64(st, 1);
-      w->site = sqlite3_column_int64(st, 2);
-      const char *z = (const char *)sqlite3_column_text(st, 3);
-      int n = sqlite3_column_bytes(st, 3);
+      w->id = sqlite3_value_int64(sqlite3_column_value(st, 0));
+      w->elder = sqlite3_value_int64(sqlite3_column_value(st, 1));
+      w->site = sqlite3_value_int64(sqlite3_column_value(st, 2));
+      sqlite3_value *v = sqlite3_column_value(st, 3);
+      const char *z = (const char *)sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
       w->nat = z ? n : -1;
       if (z && (rc = chunk_bytes(c, z, n, &w->at))) break;
-      z = (const char *)sqlite3_column_text(st, 4);
-      n = sqlite3_column_bytes(st, 4);
+      v = sqlite3_column_value(st, 4);
+      z = (const char *)sqlite3_value_text(v);
+      n = sqlite3_value_bytes(v);
       w->nslot = z ? n : -1;
       if (z && (rc = chunk_bytes(c, z, n, &w->slot))) break;
-      z = (const char *)sqlite3_column_text(st, 5);
-      w->method = z ? method_code(z, sqlite3_column_bytes(st, 5)) : M_OTHER;
+      v = sqlite3_column_value(st, 5);
+      z = (const char *)sqlite3_value_text(v);
+      w->method = z ? method_code(z, sqlite3_value_bytes(v)) : M_OTHER;
       w->has_dev = 0;
       if (w->method == M_CARD || w->method == M_FACE) {
-        z = (const char *)sqlite3_column_text(st, 6);
-        n = sqlite3_column_bytes(st, 6);
+        v = sqlite3_column_value(st, 6);
+        z = (const char *)sqlite3_value_text(v);
+        n = sqlite3_value_bytes(v);
         if (z && n > 0) {
           if ((rc = chunk_bytes(c, z, n, &w->dev))) break;
           w->ndev = n;
           w->has_dev = 1;
         }
       }
-      z = (const char *)sqlite3_column_text(st, 7);
+      v = sqlite3_column_value(st, 7);
+      z = (const char *)sqlite3_value_text(v);
       w->ntok = -1;
       if (z) {
-        n = sqlite3_column_bytes(st, 7);
+        n = sqlite3_value_bytes(v);
         if ((rc = chunk_bytes(c, z, n, &w->tok))) break;
         w->ntok = n;
       }

@@ -861,14 +861,19 @@ void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_da
 
 /* ----------------------------------------------------------- month scan */
 
+/* Columns are read as sqlite3_column_value then sqlite3_value_*: one entry
+** into the connection's mutex per column instead of one per call (hosts in
+** serialized mode, such as Python's sqlite3 or the ODBC driver, pay a lock
+** for each).  The statements are stepped by the thread that holds it. */
 int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
-  if (sqlite3_column_type(st, col) != SQLITE_INTEGER) {
+  sqlite3_value *v = sqlite3_column_value(st, col);
+  if (sqlite3_value_type(v) != SQLITE_INTEGER) {
     if (pzErr)
       *pzErr = sqlite3_mprintf("%s: a meal of the month has elder_id %Q, expected an integer elder id", fn,
-                               (const char *)sqlite3_column_text(st, col));
+                               (const char *)sqlite3_value_text(v));
     return SQLITE_ERROR;
   }
-  *out = sqlite3_column_int64(st, col);
+  *out = sqlite3_value_int64(v);
   return SQLITE_OK;
 }
 
@@ -921,8 +926,9 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
       if (s->open) {
         rc = sqlite3_step(s->st);
         if (rc == SQLITE_ROW) {
-          s->at = (const char *)sqlite3_column_text(s->st, 3);
-          s->at_n = sqlite3_column_bytes(s->st, 3);
+          sqlite3_value *v = sqlite3_column_value(s->st, 3);
+          s->at = (const char *)sqlite3_value_text(v);
+          s->at_n = sqlite3_value_bytes(v);
         }
         if (rc != SQLITE_DONE) return rc;
         sqlite3_reset(s->st);
@@ -938,10 +944,11 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
     if (rc != SQLITE_ROW) return rc;
     /* the index orders an elder's served_at as NULL, numbers, text, blobs:
     ** only text between the bounds is of the month, as in served_at>=?2 */
-    int ty = sqlite3_column_type(s->st, 3), early, late;
+    sqlite3_value *v = sqlite3_column_value(s->st, 3);
+    int ty = sqlite3_value_type(v), early, late;
     if (ty == SQLITE_TEXT) {
-      const char *t = (const char *)sqlite3_column_text(s->st, 3);
-      int n = sqlite3_column_bytes(s->st, 3);
+      const char *t = (const char *)sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
       early = text_cmp10(t, n, s->a) < 0;
       late = !early && text_cmp10(t, n, s->b) >= 0;
       if (!early && !late) {

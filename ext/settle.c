@@ -314,8 +314,9 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
       rec = NULL;
       zc_ord_reset(&ord);
     }
-    m.id = sqlite3_column_int64(st, 1);
-    m.site_id = sqlite3_column_int64(st, 2);
+    /* one mutex entry per column (see zc_elder_col, facts.c) */
+    m.id = sqlite3_value_int64(sqlite3_column_value(st, 1));
+    m.site_id = sqlite3_value_int64(sqlite3_column_value(st, 2));
     if (!zc_time_parse_memo(&dm, c.src.at, c.src.at_n, &m.served_at)) {
       if (sink->soft) continue;
       *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", fn, m.id,
@@ -327,8 +328,9 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     {
       /* slots are a handful of words: compare with the last ones seen
       ** before interning */
-      const char *t = (const char *)sqlite3_column_text(st, 4);
-      int n = sqlite3_column_bytes(st, 4), k = 0;
+      sqlite3_value *sv = sqlite3_column_value(st, 4);
+      const char *t = (const char *)sqlite3_value_text(sv);
+      int n = sqlite3_value_bytes(sv), k = 0;
       while (k < 4 && !(slot_p[k] && t && slot_n[k] == n && memcmp(slot_p[k], t, (size_t)n) == 0)) k++;
       if (k == 4) {
         k = 3;
@@ -347,10 +349,10 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
     SiteRef *r = site_ref(&c, m.site_id);
     if (r == NULL) continue; /* a site outside the region: counted for ordinals only */
     /* valid until the next step: the rules read them during this call only */
-    m.method = (const char *)sqlite3_column_text(st, 5);
-    m.device = (const char *)sqlite3_column_text(st, 6);
-    m.token = (const char *)sqlite3_column_text(st, 7);
-    m.price_fen = sqlite3_column_int64(st, 8);
+    m.method = (const char *)sqlite3_value_text(sqlite3_column_value(st, 5));
+    m.device = (const char *)sqlite3_value_text(sqlite3_column_value(st, 6));
+    m.token = (const char *)sqlite3_value_text(sqlite3_column_value(st, 7));
+    m.price_fen = sqlite3_value_int64(sqlite3_column_value(st, 8));
     if (rec == NULL && (rc = zc_elder_rec(zc, elder_id, &rec, pzErr))) {
       if (sink->soft && rc != SQLITE_NOMEM) goto skip;
       *pzErr = prefix_err(fn, "meal", m.id, *pzErr);
