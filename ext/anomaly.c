@@ -697,33 +697,6 @@ static int device_index(Scan *s, const char *z, int n, int *out) {
 /* served_at -> seconds, exactly as zc_time_parse, but the day of the last
 ** date part is remembered: meals come in time order, so the date rarely
 ** changes from one row to the next and is then not parsed again. */
-typedef struct DayMemo {
-  char ymd[10];
-  int day;        /* ZC_NONE: nothing remembered */
-} DayMemo;
-
-static int two_digits(const char *z, int *v) {
-  if (z[0] < '0' || z[0] > '9' || z[1] < '0' || z[1] > '9') return 0;
-  *v = (z[0] - '0') * 10 + (z[1] - '0');
-  return 1;
-}
-
-static int served_at_parse(DayMemo *dm, const char *z, int n, sqlite3_int64 *t) {
-  int day, hh, mm, ss;
-  if (z == NULL || n != 19 || z[10] != ' ' || z[13] != ':' || z[16] != ':') return 0;
-  if (dm->day != ZC_NONE && memcmp(z, dm->ymd, 10) == 0) {
-    day = dm->day;
-  } else {
-    if ((day = zc_day_parse(z, 10)) == ZC_NONE) return 0;
-    memcpy(dm->ymd, z, 10);
-    dm->day = day;
-  }
-  if (!two_digits(z + 11, &hh) || !two_digits(z + 14, &mm) || !two_digits(z + 17, &ss)) return 0;
-  if (hh > 23 || mm > 59 || ss > 59) return 0;
-  *t = (sqlite3_int64)day * ZC_DAY_SECONDS + hh * 3600 + mm * 60 + ss;
-  return 1;
-}
-
 /* A meal whose token check waits for the next row. */
 typedef struct Pending {
   int meal;          /* index in s->m; -1: none */
@@ -798,18 +771,18 @@ typedef struct Pipe {
   int head, tail;           /* producer fills c[head]; worker takes c[tail] */
   int done, rc;             /* producer finished; the worker's result */
   Pending pend;
-  DayMemo memo;             /* the worker's served_at parsing */
+  ZcDayMemo memo;           /* the worker's served_at parsing (common.c) */
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } Pipe;
 
 /* Turns one chunk into meals (the worker's stage). */
-static int consume(Scan *s, Pending *pend, DayMemo *memo, const Chunk *ch) {
+static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
   int rc = SQLITE_OK;
   for (int r = 0; r < ch->n; r++) {
     const RawRow *w = &ch->rows[r];
     sqlite3_int64 t, elder = w->elder;
-    if (w->nat < 0 || !served_at_parse(memo, ch->bytes + w->at, w->nat, &t))
+    if (w->nat < 0 || !zc_time_parse_memo(memo, ch->bytes + w->at, w->nat, &t))
       continue; /* not a time: cannot be placed in any order */
     if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
       s->last_data_day = (int)(t / ZC_DAY_SECONDS);
@@ -959,7 +932,6 @@ static int load_meals(Scan *s) {
     }
     if (!threaded) pthread_mutex_destroy(&p.mu);
   }
-  p.memo.day = ZC_NONE;
   Chunk *c = p.c[0];
   for (;;) {
     rc = sqlite3_step(st);

@@ -1236,6 +1236,13 @@ done:
   sqlite3_free(err);
 }
 
+/* year * 12 + month - 1 of a day: months counted one by one */
+static int month_index(int day) {
+  int y, m, d;
+  zc_civil_from_days(day, &y, &m, &d);
+  return y * 12 + m - 1;
+}
+
 static int get_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, char **pzErr) {
   struct ZcFacts *f = zc->facts;
   sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 0, NULL);
@@ -1244,9 +1251,7 @@ static int get_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, c
     return SQLITE_OK;
   }
   /* many elder-months of one month loaded one by one: read the month */
-  int y, m, d;
-  zc_civil_from_days(day, &y, &m, &d);
-  int mi = y * 12 + m - 1;
+  int mi = month_index(day);
   if (f->miss_month != mi) {
     f->miss_month = mi;
     f->miss_count = 0;
@@ -1399,9 +1404,7 @@ void zc_money_store(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 fen) {
 int zc_money_miss(ZcConn *zc, int day) {
   struct ZcFacts *f = facts_get(zc);
   if (!f) return 0;
-  int y, m, d;
-  zc_civil_from_days(day, &y, &m, &d);
-  int mi = y * 12 + m - 1;
+  int mi = month_index(day);
   if (f->money_month != mi) {
     f->money_month = mi;
     f->money_misses = 0;
