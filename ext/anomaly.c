@@ -60,7 +60,8 @@
 ** not_eligible asks the policy runtime (zc_policy_eligible on the facts of
 ** zc_elder_facts) — the same path the money takes.
 */
-#include "zhucan.h"
+#include "modules.h"
+#include "policy.h"
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -283,14 +284,14 @@ static int thr_get(ThrCache *c, int row, const char *code, int day, const Thr **
       return SQLITE_OK;
     }
     const ZcPolicyVersion *v = NULL;
-    int rc = zc_policy_for_region(c->zc, code, day, &v, pzErr);
+    int rc = zc_policy_for_region(c->zc, NULL, code, day, &v, pzErr);
     if (rc) return rc;
     return thr_for_version(c, v, out);
   }
   const Thr **p = &c->rows[row][day - c->lo];
   if (*p == NULL) {
     const ZcPolicyVersion *v = NULL;
-    int rc = zc_policy_for_region(c->zc, code, day, &v, pzErr);
+    int rc = zc_policy_for_region(c->zc, NULL, code, day, &v, pzErr);
     if (rc) return rc;
     if ((rc = thr_for_version(c, v, p))) return rc;
   }
@@ -1558,7 +1559,7 @@ static int run_scan(Scan *s) {
       for (int d = s->first; d < s->next && rc == SQLITE_ROW; d++) {
         const ZcPolicyVersion *v = NULL;
         const Thr *t;
-        if (zc_policy_for_name(s->zc, name, d, &v, s->pzErr) != SQLITE_OK) { rc = SQLITE_ERROR; break; }
+        if (zc_policy_for_name(s->zc, NULL, name, d, &v, s->pzErr) != SQLITE_OK) { rc = SQLITE_ERROR; break; }
         if (thr_for_version(&s->tc, v, &t)) rc = SQLITE_NOMEM;
       }
     }

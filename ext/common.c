@@ -3,7 +3,7 @@
 ** name the function, the value and what was expected; day/time/month
 ** parsing and formatting; an int64 hash map.  No SQL of its own.
 */
-#include "zhucan.h"
+#include "common.h"
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,11 +253,6 @@ void zc_map_clear(ZcMap *m) {
   memset(m, 0, sizeof *m);
 }
 
-void zc_map_reset(ZcMap *m) {
-  for (size_t i = 0; i < m->cap; i++) m->keys[i] = ZC_EMPTY;
-  m->n = 0;
-}
-
 static int map_grow(ZcMap *m) {
   size_t ncap = m->cap ? m->cap * 2 : 64;
   sqlite3_int64 *nk = sqlite3_malloc64(ncap * sizeof *nk);
@@ -348,4 +343,185 @@ void zc_json_str(sqlite3_str *s, const char *z) {
     }
   }
   sqlite3_str_appendchar(s, 1, '"');
+}
+
+/* ------------------------------------------------------------------ UTF-8 */
+
+int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad) {
+  size_t i = 0;
+  while (i < n) {
+    if (n - i >= 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if ((w & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      goto bad;
+    }
+    if (n - i < len) goto bad;
+    for (size_t k = 1; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) goto bad;
+      cp = cp << 6 | (s[i + k] & 0x3F);
+    }
+    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) goto bad;
+    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) goto bad;
+    i += len;
+  }
+  return 1;
+bad:
+  if (pBad) *pBad = i;
+  return 0;
+}
+
+/* A short printable quote of n bytes for messages: 'text' (cut at about 60
+** bytes on a character boundary) or x'hex' when not valid UTF-8. */
+char *zc_utf8_repr(const char *s, size_t n) {
+  if (!zc_utf8_valid((const unsigned char *)s, n, NULL)) {
+    sqlite3_str *str = sqlite3_str_new(NULL);
+    sqlite3_str_appendall(str, "x'");
+    for (size_t i = 0; i < n && i < 16; i++)
+      sqlite3_str_appendf(str, "%02x", (unsigned char)s[i]);
+    sqlite3_str_appendall(str, n > 16 ? "...'" : "'");
+    return sqlite3_str_finish(str);
+  }
+  if (n <= 60) return sqlite3_mprintf("'%.*q'", (int)n, s);
+  int cut = 57;
+  while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+  return sqlite3_mprintf("'%.*q...'", cut, s);
+}
+
+/* ------------------------------------------------------------ registration */
+
+int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp) {
+  for (int i = 0; i < nFunc; i++) {
+    int rc = sqlite3_create_function_v2(db, aFunc[i].name, aFunc[i].nArg, aFunc[i].flags,
+                                        pApp, aFunc[i].xFunc, NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* ------------------------------------------------------------ text map */
+
+uint64_t zc_text_hash(const char *z, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, z, 8);
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    z += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  memcpy(&w, z, n);
+  h = zc_hash64(h ^ w);
+  return h ? h : 1;
+}
+
+void zc_textmap_init(ZcTextMap *m, size_t esz, int stable) {
+  memset(m, 0, sizeof *m);
+  m->esz = (esz + 7) & ~(size_t)7;
+  m->stable = stable;
+}
+
+static ZcTextKey *tm_at(const ZcTextMap *m, size_t i) { return (ZcTextKey *)(m->a + i * m->esz); }
+
+void *zc_textmap_at(const ZcTextMap *m, size_t i) {
+  ZcTextKey *k = tm_at(m, i);
+  return k->h ? k : NULL;
+}
+
+const char *zc_textmap_key(const void *entry) {
+  const ZcTextKey *k = entry;
+  return k->inl ? k->u.k : k->u.z;
+}
+
+void zc_textmap_clear(ZcTextMap *m) {
+  for (size_t i = 0; i < m->cap; i++) {
+    ZcTextKey *k = tm_at(m, i);
+    if (k->h && !k->inl) sqlite3_free(k->u.z);
+  }
+  sqlite3_free(m->raw);
+  zc_textmap_init(m, m->esz, m->stable);
+}
+
+void zc_textmap_prefetch(const ZcTextMap *m, uint64_t h) {
+  if (m->cap) __builtin_prefetch(tm_at(m, h & (m->cap - 1)));
+}
+
+void *zc_textmap_find(const ZcTextMap *m, const char *z, size_t n, uint64_t h) {
+  if (m->cap == 0) return NULL;
+  for (size_t j = h & (m->cap - 1);; j = (j + 1) & (m->cap - 1)) {
+    ZcTextKey *k = tm_at(m, j);
+    if (!k->h) return NULL;
+    if (k->h == h && k->n == n && memcmp(zc_textmap_key(k), z, n) == 0) return k;
+  }
+}
+
+/* Doubles the table (entries are 64-byte aligned: a map whose entries are
+** 64 bytes touches one cache line per probe). */
+static int tm_grow(ZcTextMap *m) {
+  size_t ncap = m->cap ? m->cap * 2 : 64;
+  void *raw = sqlite3_malloc64((sqlite3_uint64)(ncap * m->esz + 64));
+  if (!raw) return 0;
+  unsigned char *na = (unsigned char *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+  memset(na, 0, ncap * m->esz);
+  for (size_t i = 0; i < m->cap; i++) {
+    ZcTextKey *k = tm_at(m, i);
+    if (!k->h) continue;
+    size_t j = k->h & (ncap - 1);
+    while (((ZcTextKey *)(na + j * m->esz))->h) j = (j + 1) & (ncap - 1);
+    memcpy(na + j * m->esz, k, m->esz);
+  }
+  sqlite3_free(m->raw);
+  m->raw = raw;
+  m->a = na;
+  m->cap = ncap;
+  return 1;
+}
+
+void *zc_textmap_add(ZcTextMap *m, const char *z, size_t n, uint64_t h) {
+  if (4 * (m->n + 1) > 3 * m->cap && !tm_grow(m)) return NULL;
+  size_t j = h & (m->cap - 1);
+  while (tm_at(m, j)->h) j = (j + 1) & (m->cap - 1);
+  ZcTextKey *k = tm_at(m, j);
+  memset(k, 0, m->esz);
+  if (!m->stable && n < ZC_TEXT_INLINE) {
+    memcpy(k->u.k, z, n);
+    k->inl = 1;
+  } else {
+    if (!(k->u.z = sqlite3_malloc64(n + 1))) return NULL;
+    memcpy(k->u.z, z, n);
+    k->u.z[n] = 0;
+  }
+  k->h = h;
+  k->n = n;
+  m->n++;
+  return k;
+}
+
+void *zc_textmap_get(ZcTextMap *m, const char *z, size_t n, uint64_t h, int *pIsNew) {
+  void *e = zc_textmap_find(m, z, n, h);
+  if (pIsNew) *pIsNew = e == NULL;
+  return e ? e : zc_textmap_add(m, z, n, h);
 }

@@ -19,7 +19,8 @@
 ** SQLITE_FCNTL_DATA_VERSION and sqlite3_total_changes64), so a cached fact
 ** is never older than the data.
 */
-#include "zhucan.h"
+#include "modules.h"
+#include "facts.h"
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -141,6 +142,9 @@ struct ZcFacts {
   int money_month, money_misses; /* meals of month money_month priced one by one */
   int money_bulk_month;          /* the month last priced whole (-1: none) */
   sqlite3_stmt *st_elder, *st_status, *st_agree, *st_bed, *st_meal, *st_month;
+  /* civil dates of recent days ages were computed on, by day % 64 (age_y
+  ** 0: empty) */
+  int age_day[64], age_y[64], age_md[64];
 };
 
 static const char *const fixed_status[ZC_ST_NFIXED] = {
@@ -289,6 +293,20 @@ static int prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr) {
 static int day_or_none(sqlite3_stmt *st, int col) {
   if (sqlite3_column_type(st, col) == SQLITE_NULL) return ZC_NONE;
   return zc_day_parse((const char *)sqlite3_column_text(st, col), sqlite3_column_bytes(st, col));
+}
+
+/* ---------------------------------------------------------- slot words */
+
+const char *zc_slot_name(int slot) {
+  static const char *const names[] = {"breakfast", "lunch", "dinner"};
+  return slot >= 0 && slot < ZC_NSLOT ? names[slot] : NULL;
+}
+
+int zc_slot_index(const char *name) {
+  if (name == NULL) return -1;
+  for (int i = 0; i < ZC_NSLOT; i++)
+    if (strcmp(name, zc_slot_name(i)) == 0) return i;
+  return -1;
 }
 
 /* ------------------------------------------------------------- statuses */
@@ -790,18 +808,18 @@ static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && d
 
 /* zc_age_years with the birth split once per elder and the day once per
 ** day (ages are asked for every meal) */
-static int age_on_day(ZcConn *zc, const ZcElderRec *rec, int day) {
+static int age_on_day(struct ZcFacts *f, const ZcElderRec *rec, int day) {
   if (rec->birth == ZC_NONE) return ZC_NONE;
   int k = day & 63;
-  if (zc->age_day[k] != day || zc->age_y[k] == 0) {
+  if (f->age_day[k] != day || f->age_y[k] == 0) {
     int y, m, d;
     zc_civil_from_days(day, &y, &m, &d);
-    zc->age_day[k] = day;
-    zc->age_y[k] = y;
-    zc->age_md[k] = m * 100 + d;
+    f->age_day[k] = day;
+    f->age_y[k] = y;
+    f->age_md[k] = m * 100 + d;
   }
   /* 29 February is reached on 1 March in other years: 229 < 301 */
-  return zc->age_y[k] - rec->birth_y - (zc->age_md[k] < rec->birth_md);
+  return f->age_y[k] - rec->birth_y - (f->age_md[k] < rec->birth_md);
 }
 
 void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id, ZcElderFacts *o) {
@@ -809,7 +827,7 @@ void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 si
   o->id = rec->id;
   o->sex = rec->sex;
   o->birth = rec->birth;
-  o->age = age_on_day(zc, rec, day);
+  o->age = age_on_day(zc->facts, rec, day); /* records live in zc->facts */
   o->region = rec->region_code;
   if (rec->region) {
     o->village = rec->region->village;

@@ -33,7 +33,8 @@
 **   mask_id: 18 or 15 characters -> first 6 and last 4 kept; any other
 **   length -> every character hidden (not an ID: show nothing of it).
 */
-#include "regex.h" /* zc_utf8_valid */
+#include "modules.h"
+#include "common.h"
 #include <string.h>
 
 #define ID_LEN 18

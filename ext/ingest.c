@@ -35,8 +35,9 @@
 ** xBestIndex: both hidden columns must be constrained by '='; argv[0] of
 ** xFilter is path, argv[1] is format.  idxNum is always 1.
 */
-#include "zhucan.h"
-#define PCRE2_CODE_UNIT_WIDTH 8
+#include "modules.h"
+#include "policy.h"
+#include "regex.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <pcre2.h>
@@ -738,7 +739,7 @@ static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
   if (dev->pday != day) {
     const ZcPolicyVersion *v = NULL;
     char *zErr = NULL;
-    int rc = zc_policy_for_region(c->vt->zc, dev->region, day, &v, &zErr);
+    int rc = zc_policy_for_region(c->vt->zc, NULL, dev->region, day, &v, &zErr);
     if (rc != SQLITE_OK) {
       sqlite3_free(c->base.pVtab->zErrMsg);
       c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: policy for region '%s': %s",

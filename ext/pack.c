@@ -37,7 +37,8 @@
 ** Integers are LEB128 varints (7 bits a byte, low first); zigzag maps
 ** 0, -1, 1, -2 ... to 0, 1, 2, 3 ...
 */
-#include "settle.h"
+#include "modules.h"
+#include "pack.h"
 #include <string.h>
 
 /* ---------------------------------------------------------------- write */
@@ -390,6 +391,7 @@ static sqlite3_module unpack_module = {
     up_filter, up_next, up_eof,     up_column,     up_rowid,      NULL, NULL,    NULL,
     NULL,      NULL,    NULL,       NULL,          NULL,          NULL, NULL,    NULL};
 
-int zc_pack_register(sqlite3 *db, ZcConn *zc) {
+int zc_pack_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
+  (void)pzErr;
   return sqlite3_create_module(db, "zhucan_run_unpack", &unpack_module, zc);
 }

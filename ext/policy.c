@@ -58,7 +58,8 @@
 ** is cleared.  ZHUCAN_NO_MEMO=1 in the environment at load time turns it
 ** off (tests compare both).
 */
-#include "zhucan.h"
+#include "modules.h"
+#include "policy.h"
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -186,7 +187,7 @@ struct ZcPolicyRt {
   /* last for_name answer */
   char *last_name;
   int last_day;
-  sqlite3_int64 last_horizon;     /* zc->policy_horizon of the cached answer */
+  sqlite3_int64 last_horizon;     /* the pick's horizon of the cached answer */
   const ZcPolicyVersion *last_v;
   /* scratch */
   unsigned char *kbuf;
@@ -1160,18 +1161,6 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
 static const ZcWindow default_windows[ZC_NSLOT] = {
     {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 30 * 60}, {17 * 3600, 19 * 3600 + 30 * 60}};
 
-const char *zc_slot_name(int slot) {
-  static const char *const names[] = {"breakfast", "lunch", "dinner"};
-  return slot >= 0 && slot < ZC_NSLOT ? names[slot] : NULL;
-}
-
-int zc_slot_index(const char *name) {
-  if (name == NULL) return -1;
-  for (int i = 0; i < ZC_NSLOT; i++)
-    if (strcmp(name, zc_slot_name(i)) == 0) return i;
-  return -1;
-}
-
 /* 'HH:MM' or 'HH:MM:SS' -> seconds of day, -1 if not */
 static int clock_parse(const char *s, size_t n) {
   if (n != 5 && n != 8) return -1;
@@ -1904,13 +1893,13 @@ static void rows_free(Rt *rt) {
 }
 
 /* Re-reads the version index if the database may have changed. */
-static int idx_sync(Rt *rt, char **pzErr) {
+static int idx_sync(Rt *rt, int pinned, char **pzErr) {
   sqlite3 *db = rt->zc->db;
   unsigned int dv = 0;
   sqlite3_file_control(db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
   sqlite3_int64 tc = sqlite3_total_changes64(db);
   int ac = sqlite3_get_autocommit(db);
-  if (rt->idx_valid && (rt->zc->pinned || (!rt->txn_dirty && dv == rt->idx_dv && tc == rt->idx_tc &&
+  if (rt->idx_valid && (pinned || (!rt->txn_dirty && dv == rt->idx_dv && tc == rt->idx_tc &&
                                             ac == rt->idx_autocommit)))
     return SQLITE_OK;
   sqlite3_stmt *st = NULL;
@@ -2061,14 +2050,14 @@ done:
   return rc;
 }
 
-int zc_policy_for_name(ZcConn *zc, const char *name, int day, const ZcPolicyVersion **out,
-                       char **pzErr) {
+int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, int day,
+                       const ZcPolicyVersion **out, char **pzErr) {
   *out = NULL;
   Rt *rt = rt_get(zc, pzErr);
   if (!rt) return SQLITE_ERROR;
-  int rc = idx_sync(rt, pzErr);
+  int rc = idx_sync(rt, pick && pick->pinned, pzErr);
   if (rc != SQLITE_OK) return rc;
-  sqlite3_int64 horizon = zc->policy_horizon;
+  sqlite3_int64 horizon = pick ? pick->horizon : 0;
   if (rt->last_name && rt->last_day == day && rt->last_horizon == horizon &&
       strcmp(rt->last_name, name) == 0) {
     *out = rt->last_v;
@@ -2106,37 +2095,20 @@ int zc_policy_for_name(ZcConn *zc, const char *name, int day, const ZcPolicyVers
   return SQLITE_OK;
 }
 
-int zc_policy_for_region(ZcConn *zc, const char *code, int day, const ZcPolicyVersion **out,
-                         char **pzErr) {
+int zc_policy_for_region(ZcConn *zc, const ZcPolicyPick *pick, const char *code, int day,
+                         const ZcPolicyVersion **out, char **pzErr) {
   *out = NULL;
   const ZcRegion *r = zc_region_governing(zc, code);
   if (r == NULL || r->policy == NULL) return SQLITE_OK;
-  return zc_policy_for_name(zc, r->policy, day, out, pzErr);
+  return zc_policy_for_name(zc, pick, r->policy, day, out, pzErr);
 }
 
-int zc_policy_for_site(ZcConn *zc, const ZcSiteFacts *site, int day, const ZcPolicyVersion **out,
-                       char **pzErr) {
+int zc_policy_for_site(ZcConn *zc, const ZcPolicyPick *pick, const ZcSiteFacts *site, int day,
+                       const ZcPolicyVersion **out, char **pzErr) {
   *out = NULL;
   const ZcRegion *r = site->reg ? site->reg->gov : NULL;
   if (r == NULL || r->policy == NULL) return SQLITE_OK;
-  return zc_policy_for_name(zc, r->policy, day, out, pzErr);
-}
-
-int zc_policy_by_id(ZcConn *zc, sqlite3_int64 id, const ZcPolicyVersion **out, char **pzErr) {
-  *out = NULL;
-  Rt *rt = rt_get(zc, pzErr);
-  if (!rt) return SQLITE_ERROR;
-  int rc = idx_sync(rt, pzErr);
-  if (rc != SQLITE_OK) return rc;
-  int lo = 0, hi = rt->nrows - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    if (rt->rows[mid].id == id) return version_of_row(rt, &rt->rows[mid], out, pzErr);
-    if (rt->rows[mid].id < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  *pzErr = sqlite3_mprintf("policy version %lld does not exist", id);
-  return SQLITE_ERROR;
+  return zc_policy_for_name(zc, pick, r->policy, day, out, pzErr);
 }
 
 /* ------------------------------------------------------- runtime lifetime */
@@ -2768,7 +2740,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     return;
   }
   Rt *rt = rt_get(zc, &err);
-  if (!rt || idx_sync(rt, &err) != SQLITE_OK) goto error;
+  if (!rt || idx_sync(rt, 0, &err) != SQLITE_OK) goto error;
   fails = sqlite3_str_new(NULL);
   int nver = 0, ncase = 0, nfail = 0;
   for (int i = 0; i < rt->nrows; i++) {

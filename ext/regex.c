@@ -38,6 +38,7 @@
 ** Internal API for other modules: regex.h (zc_regex_get, zc_regex_match,
 ** zc_utf8_valid).
 */
+#include "modules.h"
 #include "regex.h"
 #include <string.h>
 /* PCRE2's JIT code scans ahead with wide loads past the end of the subject
@@ -86,69 +87,6 @@ struct ZcRegexCache {
   int nPinned, nPinnedAlloc;
 };
 
-/* ------------------------------------------------------------------ UTF-8 */
-
-int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad) {
-  size_t i = 0;
-  while (i < n) {
-    if (n - i >= 8) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      if ((w & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned c = s[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      goto bad;
-    }
-    if (n - i < len) goto bad;
-    for (size_t k = 1; k < len; k++) {
-      if ((s[i + k] & 0xC0) != 0x80) goto bad;
-      cp = cp << 6 | (s[i + k] & 0x3F);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) goto bad;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) goto bad;
-    i += len;
-  }
-  return 1;
-bad:
-  if (pBad) *pBad = i;
-  return 0;
-}
-
-/* A short printable quote of n bytes for messages: 'text' (cut at about 60
-** bytes on a character boundary) or x'hex' when not valid UTF-8. */
-char *zc_utf8_repr(const char *s, size_t n) {
-  if (!zc_utf8_valid((const unsigned char *)s, n, NULL)) {
-    sqlite3_str *str = sqlite3_str_new(NULL);
-    sqlite3_str_appendall(str, "x'");
-    for (size_t i = 0; i < n && i < 16; i++)
-      sqlite3_str_appendf(str, "%02x", (unsigned char)s[i]);
-    sqlite3_str_appendall(str, n > 16 ? "...'" : "'");
-    return sqlite3_str_finish(str);
-  }
-  if (n <= 60) return sqlite3_mprintf("'%.*q'", (int)n, s);
-  int cut = 57;
-  while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
-  return sqlite3_mprintf("'%.*q...'", cut, s);
-}
 
 static char *pcre2_message(int code) {
   PCRE2_UCHAR buf[256];

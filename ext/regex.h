@@ -20,7 +20,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #endif
 #include <pcre2.h>
-#include "zhucan.h"
+#include "common.h"
 
 /* Compiled pattern pat (n bytes, n < 0 means NUL-terminated), cached for the
 ** connection: *out stays valid until the connection closes (the caller does
@@ -36,16 +36,5 @@ int zc_regex_get(ZcConn *zc, const char *pat, int n, pcre2_code **out, char **pz
 ** pcre2_match_data_create_from_pattern(re, NULL) or be large enough. */
 int zc_regex_match(ZcConn *zc, const pcre2_code *re, const char *subj, size_t n,
                    size_t start, pcre2_match_data *md, char **pzErr);
-
-/* 1 if s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
-** surrogates, nothing above U+10FFFF); else 0 with *pBad (if not NULL) the
-** byte offset of the first bad sequence. */
-int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad);
-
-/* A short printable quote of s[0..n) for error messages: 'text' (cut near
-** 60 bytes on a character boundary, with ...) or x'hex' (first 16 bytes)
-** when it is not valid UTF-8, so a message never carries invalid UTF-8.
-** sqlite3_malloc'd; NULL on OOM. */
-char *zc_utf8_repr(const char *s, size_t n);
 
 #endif /* ZC_REGEX_H */

@@ -53,13 +53,15 @@
 ** co-payment, then the site items).  See docs/auditing.md.
 **
 ** replay(run_id) recomputes the run's month from today's data with
-** zc->policy_horizon set to the run's horizon (versions installed later are
+** the run's policy horizon (ZcMonthSink.horizon: versions installed later are
 ** invisible), merges the recomputed meals with the stored ones in
 ** (elder_id, served_at, id) order (a meal whose elder or time changed is
 ** matched by id afterwards), and answers one row per line whose amount differs,
 ** with the cause found by comparing the stored snapshot with today's data.
 */
-#include "settle.h"
+#include "modules.h"
+#include "month.h"
+#include "pack.h"
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1037,7 +1039,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_bind_int64(s.ins_item, 8, s.run);
   sha256_init(&s.in_meals);
   sha256_init(&s.out);
-  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0, NULL};
+  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0, 0, NULL};
   s.sink = &sink;
   if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
   if ((rc = pack_flush(&s))) goto error;
@@ -1992,7 +1994,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   sqlite3_stmt *st = NULL;
   char *err = NULL, *region = NULL;
   int rc = SQLITE_OK;
-  sqlite3_int64 horizon = 0, saved = zc->policy_horizon;
+  sqlite3_int64 horizon = 0;
   replay_reset(c);
   if (argc != 1 || idxNum != 1) {
     err = sqlite3_mprintf("replay: needs a run id, replay(run_id): the id settle() answered "
@@ -2114,10 +2116,8 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   sqlite3_bind_int64(c->settled, 2, (c->run + 1) << 32);
   if ((rc = settled_next(c))) goto error;
 
-  zc->policy_horizon = horizon;
-  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0, NULL};
+  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0, horizon, NULL};
   rc = zc_month_compute(zc, "replay", reg->code, c->first, c->next, &sink, &err);
-  zc->policy_horizon = saved;
   if (rc) goto error;
   while (c->has_s) {
     if ((rc = pending_add(&c->ps, &c->s)) || (rc = settled_next(c))) goto error;
@@ -2148,7 +2148,6 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   }
   return SQLITE_OK;
 error:
-  zc->policy_horizon = saved;
   if (!err && c->damaged)
     err = sqlite3_mprintf("replay: run %lld: the pack of elder %lld in zhucan_run_pack is damaged", c->run,
                           c->pack_elder);
@@ -2216,6 +2215,5 @@ int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   (void)pzErr;
   int rc = zc_register_funcs(db, aFunc, (int)(sizeof aFunc / sizeof aFunc[0]), zc);
   if (rc == SQLITE_OK) rc = sqlite3_create_module(db, "replay", &replay_module, zc);
-  if (rc == SQLITE_OK) rc = zc_pack_register(db, zc);
   return rc;
 }

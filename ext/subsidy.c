@@ -14,7 +14,8 @@
 ** elder is eligible.  A quote's ordinals count the elder's recorded meals at
 ** or before served_at, plus the quoted one; its price_fen is unknown (nil).
 */
-#include "settle.h"
+#include "modules.h"
+#include "month.h"
 #include <math.h>
 #include <string.h>
 
@@ -80,59 +81,6 @@ static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
   sqlite3_free(err);
 }
 
-/* ----------------------------------------------------------- the path */
-
-int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec *elder,
-             const ZcSiteFacts *site, const ZcPolicyVersion **pv, ZcMealResult *out, char **pzErr) {
-  const ZcPolicyVersion *v = NULL;
-  int rc = zc_policy_for_site(zc, site, m->day, &v, pzErr);
-  if (rc) return rc;
-  if (v == NULL) {
-    char day[11];
-    zc_day_format(m->day, day);
-    const ZcRegion *g = zc_region_governing(zc, site->region);
-    if (g)
-      *pzErr = sqlite3_mprintf("%s: no version of policy '%s' (set on region %s) is in force on %s", fn,
-                               g->policy, g->code, day);
-    else
-      *pzErr = sqlite3_mprintf("%s: no policy governs site %lld (region %s): set region.policy on it "
-                               "or a region above it",
-                               fn, site->id, site->region ? site->region : "NULL");
-    return SQLITE_ERROR;
-  }
-  *pv = v;
-  return zc_money_with(zc, v, m, elder, site, out, pzErr);
-}
-
-int zc_money_with(ZcConn *zc, const ZcPolicyVersion *v, const ZcMealFacts *m, const ZcElderRec *elder,
-                  const ZcSiteFacts *site, ZcMealResult *out, char **pzErr) {
-  ZcElderFacts any, at_site;
-  zc_elder_facts(zc, elder, m->day, 0, &any);
-  at_site = any;
-  at_site.agreement = zc_elder_agreement(elder, m->day, site->id);
-  return zc_policy_subsidy(zc, v, m, &any, &at_site, site, NULL, out, pzErr);
-}
-
-int zc_money_day(ZcConn *zc, ZcMoneyDay *md, const ZcPolicyVersion *v, const ZcMealFacts *m,
-                 const ZcElderRec *elder, const ZcSiteFacts *site, ZcMealResult *out, char **pzErr) {
-  if (md->rec != elder || md->elder_id != elder->id || md->day != m->day) {
-    zc_elder_facts(zc, elder, m->day, 0, &md->any);
-    md->rec = elder;
-    md->elder_id = elder->id;
-    md->day = m->day;
-    md->v = NULL;
-  }
-  if (md->v != v) {
-    int rc = zc_policy_eligible(zc, v, &md->any, m->day, "meal", &md->elig.eligible, &md->elig.eligible_reason,
-                                pzErr);
-    if (rc) return rc;
-    md->v = v;
-  }
-  ZcElderFacts at_site = md->any;
-  at_site.agreement = zc_elder_agreement(elder, m->day, site->id);
-  return zc_policy_subsidy(zc, v, m, &md->any, &at_site, site, &md->elig, out, pzErr);
-}
-
 /* ----------------------------------------------------------- eligible */
 
 static void eligible_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -158,7 +106,7 @@ static void eligible_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   const ZcElderRec *rec;
   if ((rc = zc_elder_rec(zc, id, &rec, &err))) goto error;
   const ZcPolicyVersion *v = NULL;
-  if ((rc = zc_policy_for_region(zc, rec->region_code, day, &v, &err))) goto error;
+  if ((rc = zc_policy_for_region(zc, NULL, rec->region_code, day, &v, &err))) goto error;
   if (v == NULL) {
     char d[11];
     zc_day_format(day, d);
@@ -221,7 +169,7 @@ static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     int a = arg_id(ctx, "subsidy_for", "meal_id", argv[0], &id);
     if (a <= 0) return;
     sqlite3_int64 fen;
-    if (zc->policy_horizon == 0 && zc_money_cached(zc, id, &fen)) {
+    if (zc_money_cached(zc, id, &fen)) {
       sqlite3_result_int64(ctx, fen);
       return;
     }
@@ -229,7 +177,7 @@ static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     if ((rc = zc_money(zc, "subsidy_for", &m, elder, site, &v, &res, &err))) goto error;
     /* many meals of one month asked one by one (a scan of meal): price the
     ** whole month in one pass, elder by elder, and answer from that */
-    if (zc->policy_horizon == 0 && zc_money_miss(zc, m.day)) month_money(zc, m.day);
+    if (zc_money_miss(zc, m.day)) month_money(zc, m.day);
     sqlite3_result_int64(ctx, res.total);
     return;
   } else {

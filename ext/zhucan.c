@@ -12,26 +12,12 @@
 ** below; the per-connection state (ZcConn) is freed when the connection
 ** closes, through the destructor of zhucan_version().
 */
-#include "zhucan.h"
+#include "modules.h"
 SQLITE_EXTENSION_INIT1
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <lua.h>
 #include <pcre2.h>
 #include <string.h>
-
-/* Modules are linked when their source exists in ext/; a weak reference
-** lets the build include any subset while work is in progress. */
-#define ZC_WEAK __attribute__((weak))
-ZC_WEAK int zc_identity_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK int zc_regex_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK int zc_policy_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK int zc_subsidy_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK int zc_settle_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK int zc_anomaly_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK int zc_ingest_register(sqlite3 *, ZcConn *, char **);
-ZC_WEAK void zc_regex_free(ZcConn *);
-ZC_WEAK void zc_policy_free(ZcConn *);
-ZC_WEAK void zc_facts_free(ZcConn *);
 
 static const struct {
   const char *name;
@@ -39,25 +25,22 @@ static const struct {
 } aModule[] = {
     {"identity", zc_identity_register}, {"regex", zc_regex_register},
     {"policy", zc_policy_register},     {"subsidy", zc_subsidy_register},
-    {"settle", zc_settle_register},     {"anomaly", zc_anomaly_register},
+    {"settle", zc_settle_register},     {"run", zc_run_register},
+    {"pack", zc_pack_register},         {"anomaly", zc_anomaly_register},
     {"ingest", zc_ingest_register},
 };
 
-int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp) {
-  for (int i = 0; i < nFunc; i++) {
-    int rc = sqlite3_create_function_v2(db, aFunc[i].name, aFunc[i].nArg, aFunc[i].flags,
-                                        pApp, aFunc[i].xFunc, NULL, NULL, NULL);
-    if (rc != SQLITE_OK) return rc;
-  }
-  return SQLITE_OK;
+/* Every module's per-connection state, released in one place. */
+static void modules_free(ZcConn *zc) {
+  zc_regex_free(zc);
+  zc_policy_free(zc);
+  zc_facts_free(zc);
 }
 
 static void conn_free(void *p) {
   ZcConn *zc = p;
   if (zc == NULL) return;
-  if (zc_regex_free) zc_regex_free(zc);
-  if (zc_policy_free) zc_policy_free(zc);
-  if (zc_facts_free) zc_facts_free(zc);
+  modules_free(zc);
   sqlite3_free(zc);
 }
 
@@ -72,9 +55,7 @@ static int trace_close(unsigned type, void *pCtx, void *p, void *x) {
   (void)x;
   if (type == SQLITE_TRACE_CLOSE) {
     ZcConn *zc = pCtx;
-    if (zc_regex_free) zc_regex_free(zc);
-    if (zc_policy_free) zc_policy_free(zc);
-    if (zc_facts_free) zc_facts_free(zc);
+    modules_free(zc);
   }
   return 0;
 }
@@ -110,7 +91,6 @@ static int zhucan_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
   rc = sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, trace_close, zc);
   if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < sizeof aModule / sizeof aModule[0]; i++) {
-    if (aModule[i].xRegister == NULL) continue;
     rc = aModule[i].xRegister(db, zc, pzErrMsg);
     if (rc != SQLITE_OK) {
       if (pzErrMsg && *pzErrMsg == NULL)

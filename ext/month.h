@@ -1,6 +1,7 @@
 /*
-** settle.h — the month computation shared by settlement(), settle() and
-** replay() (settle.c, run.c).
+** month.h — the month pass (month.c) shared by settlement() (settle.c),
+** settle() (run.c), replay() (replay.c) and subsidy_for's month pricing
+** (subsidy.c).
 **
 ** zc_month_compute streams the month's meals of every elder who ate at a
 ** site at or under the region, in (elder_id, served_at, id) order across
@@ -10,9 +11,9 @@
 ** Afterwards it runs each region site's site() under the version in force
 ** on the month's first day and calls xItem for every item.
 */
-#ifndef ZC_SETTLE_H
-#define ZC_SETTLE_H
-#include "zhucan.h"
+#ifndef ZC_MONTH_H
+#define ZC_MONTH_H
+#include "money.h"
 
 typedef struct ZcMonthSink {
   void *p;
@@ -29,13 +30,16 @@ typedef struct ZcMonthSink {
   ** rule error, a malformed time) is skipped, not the end of the pass; the
   ** caller prices it again alone to get its error (subsidy_for) */
   int soft;
+  /* > 0: only policy versions with id <= horizon are seen (replay()
+  ** recomputes a run with the versions installed when it ran) */
+  sqlite3_int64 horizon;
   /* set by zc_month_compute during each xMeal: the elder's facts on the
   ** meal's day (agreement with any site), as eligible() saw them */
   const ZcElderFacts *day_facts;
 } ZcMonthSink;
 
-/* Version choice honours zc->policy_horizon (replay sets it).  region NULL:
-** every site.  With neither xSite nor xItem, site() is not run. */
+/* region NULL: every site.  With neither xSite nor xItem, site() is not
+** run. */
 int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, int next,
                      ZcMonthSink *sink, char **pzErr);
 
@@ -44,43 +48,4 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
 int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
                   const char **pRegion, int *first, int *next, char **pzErr);
 
-/* pack.c: a run's meals, one blob per elder (zhucan_run_pack.data); the
-** layout is described there.  Strings are (pointer, length); s[] holds
-** slot, method, device, token and parts, NULL for SQL NULL. */
-typedef struct ZcPackMeal {
-  sqlite3_int64 id, site, served_at, price, version, subsidy;
-  int nth[3];
-  const char *s[5];
-  int n[5];
-} ZcPackMeal;
-#define ZC_PACK_STRINGS 64
-typedef struct ZcPackW {
-  unsigned char *z;
-  size_t n, cap;
-  int oom, count;
-  ZcPackMeal prev;   /* the previous meal's numbers */
-  int nstr;          /* the pack's strings so far, where they are in z */
-  size_t off[ZC_PACK_STRINGS];
-  int len[ZC_PACK_STRINGS];
-  int hint[5];       /* per string field: the string it had last */
-} ZcPackW;
-void zc_pack_begin(ZcPackW *w);
-void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m);
-void zc_pack_free(ZcPackW *w);
-typedef struct ZcPackR {
-  const unsigned char *p, *end;
-  int count, nstr;
-  ZcPackMeal prev;
-  const char *str[ZC_PACK_STRINGS];
-  int len[ZC_PACK_STRINGS];
-} ZcPackR;
-/* 0 if data is not a pack */
-int zc_pack_open(ZcPackR *r, const void *data, int n);
-/* 1: *m is the next meal (strings point into data); 0: the end; -1: damaged */
-int zc_pack_next(ZcPackR *r, ZcPackMeal *m);
-int zc_pack_register(sqlite3 *db, ZcConn *zc);
-
-/* run.c: settle() and replay(); called by zc_settle_register. */
-int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);
-
-#endif
+#endif /* ZC_MONTH_H */

@@ -1,0 +1,172 @@
+/*
+** common.h — what every module shares: the per-connection state, error
+** messages, days and times, ID numbers, hash maps, UTF-8 and JSON helpers
+** (all in common.c), and the function-table registration.
+**
+** Nothing here is public: the SQL surface is in ../shared/SPEC.md and docs/.
+** Each module has its own header for what it offers the modules above it;
+** docs/design.md draws which module uses which (checked by
+** tests/modules.sh, so it cannot go stale).
+*/
+#ifndef ZC_COMMON_H
+#define ZC_COMMON_H
+
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+#include <stdint.h>
+#include <stddef.h>
+
+#define ZC_VERSION "0.1.0"
+
+/* A NULL day or NULL integer fact. */
+#define ZC_NONE INT32_MIN
+/* price_fen of a quote (subsidy_for with 4 arguments): unknown. */
+#define ZC_NO_PRICE INT64_MIN
+
+/* ------------------------------------------------------------------ */
+/* Per-connection state.  Each module owns its slot and frees it in its
+** zc_<module>_free(), called from zc_conn_free(). */
+typedef struct ZcConn ZcConn;
+struct ZcConn {
+  sqlite3 *db;
+  struct ZcRegexCache *regex;   /* regex.c */
+  struct ZcPolicyRt *policy;    /* policy_rt.c: the Lua runtime and the version index */
+  struct ZcFacts *facts;        /* facts.c */
+};
+
+/* Module registration: each module with SQL provides one of these, named
+** in its header; zhucan.c keeps the table.  Returns an SQLite code; on
+** error *pzErr may be set (sqlite3_malloc'd).  Modules with per-connection
+** state also provide zc_<module>_free(ZcConn *), called when the
+** connection closes. */
+typedef int (*ZcRegisterFn)(sqlite3 *db, ZcConn *zc, char **pzErr);
+
+/* Flags for pure functions and for anything touching files or writing. */
+#define ZC_PURE   (SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS)
+#define ZC_DIRECT (SQLITE_UTF8 | SQLITE_DIRECTONLY)
+
+/* A row of a module's function table. */
+typedef struct ZcFunc {
+  const char *name;
+  int nArg;
+  int flags;
+  void (*xFunc)(sqlite3_context *, int, sqlite3_value **);
+} ZcFunc;
+/* Registers every row of aFunc (nFunc rows) with pApp as user data. */
+int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp);
+
+/* ------------------------------------------------------------------ */
+/* common.c — errors */
+
+/* sqlite3_result_error with a printf-style message (sqlite3_mprintf
+** formats, so %q/%Q work). */
+void zc_errorf(sqlite3_context *ctx, const char *fmt, ...);
+/* Replace pVtab->zErrMsg with a formatted message; returns SQLITE_ERROR. */
+int zc_vtab_errorf(sqlite3_vtab *pVtab, const char *fmt, ...);
+/* A short printable quote of a value for error messages: 'text', 12, NULL,
+** x'..' (at most ~60 chars, sqlite3_malloc'd). */
+char *zc_value_repr(sqlite3_value *v);
+
+/* ------------------------------------------------------------------ */
+/* common.c — days, times, months.
+** A day number is days since 1970-01-01 (proleptic Gregorian); a time is
+** seconds since 1970-01-01 00:00:00, China Standard Time taken as naive. */
+int zc_days_from_civil(int y, int m, int d);
+void zc_civil_from_days(int z, int *y, int *m, int *d);
+int zc_valid_ymd(int y, int m, int d);
+/* 'YYYY-MM-DD' exactly (n bytes, n<0 means strlen) -> day, or ZC_NONE. */
+int zc_day_parse(const char *s, int n);
+/* 'YYYY-MM-DD HH:MM:SS' exactly -> 1 and *t, else 0. */
+int zc_time_parse(const char *s, int n, sqlite3_int64 *t);
+/* The same, remembering the month of the last date parsed: a scan within a
+** month parses only the day of the month.  Zero-initialise before the
+** first call. */
+typedef struct ZcDayMemo { char ym[7]; int first, ndays, valid; } ZcDayMemo;
+int zc_time_parse_memo(ZcDayMemo *dm, const char *s, int n, sqlite3_int64 *t);
+/* 'YYYY-MM' exactly -> 1 with first day and first day of next month. */
+int zc_month_parse(const char *s, int n, int *first, int *next);
+/* The month containing day: its first day and the first day after it. */
+void zc_month_of(int day, int *first, int *next);
+/* qsort comparator for sqlite3_int64. */
+int zc_i64_cmp(const void *a, const void *b);
+/* Formatting into caller buffers (11, 20, 9 and 8 bytes). */
+void zc_day_format(int day, char out[11]);
+void zc_time_format(sqlite3_int64 t, char out[20]);
+void zc_clock_format(int secs_of_day, char out[9]); /* HH:MM:SS */
+void zc_month_format(int day, char out[8]);
+/* Full years from birth day to day (29 Feb birthdays turn on 1 March in
+** non-leap years). */
+int zc_age_years(int birth, int day);
+#define ZC_DAY_SECONDS 86400
+
+/* GB 11643 resident ID: 1 and birth day / sex ('M','F') when x (n bytes) is
+** a well-formed 18-character ID with a real birth date and a correct check
+** character (X or x); else 0.  The one parser every module uses. */
+int zc_idcard_parse(const char *x, int n, int *birth, char *sex);
+
+/* ------------------------------------------------------------------ */
+/* common.c — an open-addressing hash map from int64 keys to int64 values.
+** Keys may be any value except INT64_MIN (the empty marker). */
+typedef struct ZcMap {
+  sqlite3_int64 *keys;
+  sqlite3_int64 *vals;
+  size_t cap, n;      /* cap is a power of two */
+} ZcMap;
+void zc_map_init(ZcMap *m);
+void zc_map_clear(ZcMap *m);             /* frees storage */
+/* Returns pointer to the value slot, inserting 0 when absent if create;
+** NULL when absent and !create, or on OOM. *pIsNew set when inserted. */
+sqlite3_int64 *zc_map_slot(ZcMap *m, sqlite3_int64 key, int create, int *pIsNew);
+uint64_t zc_hash64(uint64_t x);
+uint64_t zc_hash_bytes(const void *p, size_t n, uint64_t seed);
+
+/* ------------------------------------------------------------------ */
+/* common.c — text keys: a hash map from text to entries of a caller's
+** size.  An entry begins with a ZcTextKey; the caller's fields follow and
+** are zeroed when the entry is added.  Keys shorter than ZC_TEXT_INLINE
+** bytes live in the entry unless the map was made with stable = 1, which
+** copies every key out of line so its pointer survives the map's growth
+** (interning).  Entries move when the map grows: do not keep pointers to
+** them across an add. */
+#define ZC_TEXT_INLINE 24
+typedef struct ZcTextKey {
+  uint64_t h;                 /* zc_text_hash of the key; 0: an empty slot */
+  uint32_t n;                 /* key bytes */
+  int inl;                    /* 1: the key is in u.k */
+  union { char *z; char k[ZC_TEXT_INLINE]; } u;  /* NUL-terminated */
+} ZcTextKey;
+typedef struct ZcTextMap {
+  unsigned char *a;           /* cap entries of esz bytes, 64-byte aligned in raw */
+  void *raw;
+  size_t esz, cap, n;
+  int stable;
+} ZcTextMap;
+void zc_textmap_init(ZcTextMap *m, size_t esz, int stable);
+void zc_textmap_clear(ZcTextMap *m);            /* frees keys and storage */
+uint64_t zc_text_hash(const char *z, size_t n); /* never 0 */
+void *zc_textmap_find(const ZcTextMap *m, const char *z, size_t n, uint64_t h);
+/* A new zeroed entry for a key known to be absent; NULL on OOM. */
+void *zc_textmap_add(ZcTextMap *m, const char *z, size_t n, uint64_t h);
+/* find, else add (*pIsNew tells which); NULL on OOM. */
+void *zc_textmap_get(ZcTextMap *m, const char *z, size_t n, uint64_t h, int *pIsNew);
+const char *zc_textmap_key(const void *entry);
+/* Slot i of 0..cap-1 when it holds an entry, else NULL (to visit them all). */
+void *zc_textmap_at(const ZcTextMap *m, size_t i);
+void zc_textmap_prefetch(const ZcTextMap *m, uint64_t h);
+
+/* ------------------------------------------------------------------ */
+/* common.c — UTF-8 and JSON */
+
+/* 1 if s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+** surrogates, nothing above U+10FFFF); else 0 with *pBad (if not NULL) the
+** byte offset of the first bad sequence. */
+int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad);
+/* A short printable quote of s[0..n) for error messages: 'text' (cut near
+** 60 bytes on a character boundary, with ...) or x'hex' (first 16 bytes)
+** when it is not valid UTF-8, so a message never carries invalid UTF-8.
+** sqlite3_malloc'd; NULL on OOM. */
+char *zc_utf8_repr(const char *s, size_t n);
+/* A JSON string literal of z, or null for NULL. */
+void zc_json_str(sqlite3_str *s, const char *z);
+
+#endif /* ZC_COMMON_H */

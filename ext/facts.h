@@ -1,0 +1,192 @@
+/*
+** facts.h — what the rules see, built from the tables: the region tree,
+** status words, sites, elder records and facts, slot words, ordinals, the
+** month scan and meal facts (facts.c).
+*/
+#ifndef ZC_FACTS_H
+#define ZC_FACTS_H
+#include "common.h"
+
+/* facts.c — regions, elders, sites, meals.
+** Strings in facts point into per-connection caches and stay valid until
+** the caches are dropped (a data change, see zc_facts_sync). */
+
+typedef struct ZcRegion {
+  const char *code, *parent, *level, *name, *policy, *exempt;
+  const struct ZcRegion *up;        /* parent, NULL at the top */
+  /* codes of the chain at each level (NULL if none in the chain) */
+  const char *village, *township, *county;
+  const struct ZcRegion *gov;       /* the nearest region up the chain with a policy */
+} ZcRegion;
+
+/* Drop every data cache if the database changed since the last call
+** (SQLITE_FCNTL_DATA_VERSION + sqlite3_total_changes64).  Cheap; call at
+** the start of each function call / xFilter. */
+int zc_facts_sync(ZcConn *zc);
+/* The region row, from a cache of the whole region table; NULL if absent. */
+const ZcRegion *zc_region(ZcConn *zc, const char *code);
+/* Nearest region at or above code with policy set; NULL if none. */
+const ZcRegion *zc_region_governing(ZcConn *zc, const char *code);
+/* 1 if code is region or below it. */
+int zc_region_under(ZcConn *zc, const char *code, const char *region);
+
+/* Status words: bit i of ZcElderFacts.status is zc_status_name(zc, i). The
+** twelve SPEC words have fixed bits; other words get the next free bit. */
+#define ZC_MAX_STATUS 64
+int zc_status_bit(ZcConn *zc, const char *word, int create); /* -1 if none */
+const char *zc_status_name(ZcConn *zc, int bit);
+enum { ZC_ST_DIBAO, ZC_ST_TEKUN, ZC_ST_LOW_INCOME, ZC_ST_LIVES_ALONE,
+       ZC_ST_EMPTY_NEST, ZC_ST_LEFT_BEHIND, ZC_ST_DISABLED_FULL,
+       ZC_ST_DISABLED_SEMI, ZC_ST_DISABILITY, ZC_ST_VETERAN,
+       ZC_ST_FAMILY_SPECIAL, ZC_ST_HOSPITALIZED, ZC_ST_NFIXED };
+
+typedef struct ZcElderFacts {
+  sqlite3_int64 id;
+  char sex;                 /* 'M' or 'F'; 0 when the ID number is invalid */
+  int birth;                /* day number; ZC_NONE when unknown */
+  int age;                  /* full years on the day; ZC_NONE when unknown */
+  const char *region, *village, *township, *county;  /* codes or NULL */
+  int died_on;              /* day number or ZC_NONE */
+  uint64_t status;          /* statuses in force on the day */
+  int agreement;            /* 1/0: see SPEC (this site for meal(), any for eligible()) */
+  sqlite3_int64 bed;        /* lowest site id of a bed stay in force; 0 = none */
+} ZcElderFacts;
+
+typedef struct ZcMealFacts {
+  sqlite3_int64 id;         /* 0 for a quote (subsidy_for with 4 arguments) */
+  const char *slot;         /* 'breakfast' | 'lunch' | 'dinner' */
+  int day;                  /* day number */
+  sqlite3_int64 served_at;  /* seconds */
+  const char *method;       /* card | face | manual | delivery */
+  const char *device, *token;  /* may be NULL */
+  sqlite3_int64 price_fen;  /* ZC_NO_PRICE for a quote (Lua sees nil) */
+  sqlite3_int64 site_id;
+  int nth_slot, nth_day, nth_month;
+} ZcMealFacts;
+
+/* Slot words: the one place they are named (the rules, ingest and the
+** scans all use these). */
+enum { ZC_BREAKFAST = 0, ZC_LUNCH = 1, ZC_DINNER = 2, ZC_NSLOT = 3 };
+const char *zc_slot_name(int slot);    /* NULL if not ZC_BREAKFAST..ZC_DINNER */
+int zc_slot_index(const char *name);   /* -1 if not a slot word */
+
+#define ZC_SLOT_BREAKFAST 1u
+#define ZC_SLOT_LUNCH     2u
+#define ZC_SLOT_DINNER    4u
+typedef struct ZcSiteFacts {
+  sqlite3_int64 id;
+  const char *name, *kind;
+  int grade;                /* ZC_NONE when NULL */
+  int beds;
+  double area_m2;           /* NAN when NULL */
+  int opened_on, closed_on; /* day numbers; closed_on ZC_NONE when open */
+  unsigned slots;           /* ZC_SLOT_* bits */
+  const char *region, *village, *township, *county;
+  const ZcRegion *reg;      /* the region row of region, NULL if absent */
+} ZcSiteFacts;
+
+typedef struct ZcSiteStats {
+  sqlite3_int64 meals, subsidised_meals, diners, days_served;
+  sqlite3_int64 residents_full, residents_semi;
+} ZcSiteStats;
+
+/* Interned strings (connection lifetime; pointer equality = string
+** equality). NULL in, NULL out. */
+const char *zc_intern(ZcConn *zc, const char *s, int n);
+
+/* An elder's record: identity, region, death, and the validity intervals of
+** statuses, agreements and bed stays.  Cached until the data changes. */
+typedef struct ZcInterval { sqlite3_int64 key; int from, to; } ZcInterval; /* [from,to) days; to = INT32_MAX when open */
+typedef struct ZcElderRec {
+  sqlite3_int64 id;
+  char sex;
+  int birth, died_on;
+  int birth_y, birth_md;             /* birth as year and month*100+day */
+  const char *region_code;           /* elder.region as stored */
+  const ZcRegion *region;            /* NULL if the code is not in region */
+  int nstatus, nagree, nbed;
+  ZcInterval *status;                /* key = status bit */
+  ZcInterval *agree;                 /* key = site id  */
+  ZcInterval *bed;                   /* key = site id  */
+} ZcElderRec;
+/* The record of elder id; an unknown id is an error ("elder 42 does not
+** exist"). */
+int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
+/* A month's meals in (elder_id, served_at, id) order, the order the money
+** pass and the month cache count ordinals in.  All elders: one scan of the
+** covering meal_elder_time index from (elder, month start) that re-seeks
+** past each elder's other months (a one-month database is read straight
+** through); listed elders (ascending ids): each one's month range.  After
+** zc_month_scan_next answers SQLITE_ROW, st holds the row, columns as
+** ZC_SCAN_COLS (only text served_at within the month, as served_at>=?
+** AND served_at<? selects); the row is valid until the next call. */
+#define ZC_SCAN_COLS "elder_id, id, site_id, served_at, slot, method, device, token, price_fen"
+typedef struct ZcMonthScan {
+  sqlite3_stmt *st;
+  const char *fn;                   /* names errors */
+  const sqlite3_int64 *elders;      /* NULL: every elder */
+  size_t nelder, ielder;
+  int open;
+  char a[11], b[11];
+  const char *at;                   /* the row's served_at text (valid until the next step) */
+  int at_n;
+} ZcMonthScan;
+int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sqlite3_int64 *elders,
+                       size_t nelder, ZcMonthScan *s, char **pzErr);
+int zc_month_scan_next(ZcMonthScan *s, char **pzErr);
+void zc_month_scan_close(ZcMonthScan *s);
+/* Column col of st as an elder id: an integer, or an error naming fn and the
+** value. */
+int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr);
+
+/* Caches every elder's record with four ordered scans (elder, then the
+** status, agreement and bed-stay tables by elder_id) instead of four point
+** queries per elder: for passes that will ask for most elders.  Records
+** already cached are kept.  The same records zc_elder_rec builds. */
+int zc_elder_preload(ZcConn *zc, char **pzErr);
+/* How many elders asked for one by one make a bulk read worth it (1/64 of
+** the elders, at least 256): the facts cache switches at this count. */
+int zc_bulk_threshold(ZcConn *zc);
+/* The facts the rules see for elder rec on day; site_id 0 = agreement with
+** any site (eligible()), else agreement with that site (meal()). */
+void zc_elder_facts(ZcConn *zc, const ZcElderRec *rec, int day, sqlite3_int64 site_id,
+                    ZcElderFacts *out);
+/* 1 if an agreement of rec with site_id (0 = any site) is in force on day. */
+int zc_elder_agreement(const ZcElderRec *rec, int day, sqlite3_int64 site_id);
+/* Site facts (all sites cached); unknown id is an error. */
+int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **pzErr);
+
+/* Ordinals: the one way nth_slot/nth_day/nth_month are counted.  Feed one
+** elder's meals of one month in (served_at, id) order; slot must be
+** interned. */
+typedef struct ZcOrd {       /* 24 bytes: a city's elders stay in cache */
+  int day;                   /* ZC_NONE before the first meal */
+  int nmonth;
+  unsigned short nday;
+  unsigned short count[4];   /* breakfast, lunch, dinner, another word */
+  const char *other;         /* the other slot word counted in count[3] */
+} ZcOrd;
+void zc_ord_reset(ZcOrd *o);
+void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month);
+
+/* Facts of a recorded meal (ordinals included). Unknown id is an error. */
+int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m,
+                  const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
+/* Facts of a meal that would be served at served_at (a quote): ordinals
+** count the elder's recorded meals at or before served_at, plus this one. */
+int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id,
+                   sqlite3_int64 served_at, const char *slot, ZcMealFacts *m,
+                   const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
+
+/* Money of recorded meals, computed a month at a time (subsidy_for over a
+** table): a cache by meal id, dropped with the other facts on any change.
+** zc_money_cached: 1 and *fen when meal_id's subsidy is known.
+** zc_money_store: remembers it (ignored when it cannot be kept).
+** zc_money_miss: counts a meal priced one by one on day; 1 when so many of
+** that month were that the caller should price the whole month now (once
+** per month and data version). */
+int zc_money_cached(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 *fen);
+void zc_money_store(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 fen);
+int zc_money_miss(ZcConn *zc, int day);
+
+#endif /* ZC_FACTS_H */

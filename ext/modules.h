@@ -1,0 +1,26 @@
+/*
+** modules.h — the registration and clean-up entry of every module, the
+** rows of zhucan.c's module table.  A module includes it to have its own
+** entry checked against this declaration; only zhucan.c calls them.
+*/
+#ifndef ZC_MODULES_H
+#define ZC_MODULES_H
+#include "common.h"
+
+/* SQL functions and table-valued functions, in registration order */
+int zc_identity_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* identity.c */
+int zc_regex_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* regex.c    */
+int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* policy.c   */
+int zc_subsidy_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* subsidy.c  */
+int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* settle.c   */
+int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);      /* run.c      */
+int zc_pack_register(sqlite3 *db, ZcConn *zc, char **pzErr);     /* pack.c     */
+int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* anomaly.c  */
+int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   */
+
+/* per-connection state, released when the connection closes */
+void zc_regex_free(ZcConn *zc);   /* regex.c  */
+void zc_policy_free(ZcConn *zc);  /* policy.c */
+void zc_facts_free(ZcConn *zc);   /* facts.c  */
+
+#endif /* ZC_MODULES_H */

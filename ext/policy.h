@@ -1,0 +1,91 @@
+/*
+** policy.h — policy versions and the sandboxed runtime that runs them
+** (policy_*.c): choosing the version in force, eligible(), meal(), site().
+*/
+#ifndef ZC_POLICY_H
+#define ZC_POLICY_H
+#include "facts.h"
+
+/* A ZcPolicyVersion is loaded once per connection and stays valid for the
+** connection's life (versions are immutable). */
+
+typedef struct ZcWindow { int from, to; } ZcWindow;  /* seconds of day, inclusive */
+
+typedef struct ZcPolicyVersion {
+  sqlite3_int64 id;
+  const char *name;
+  int effective_from;            /* day number */
+  char effective_text[11];       /* 'YYYY-MM-DD' */
+  char sha256[65];
+  ZcWindow windows[ZC_NSLOT];    /* policy windows or the SPEC defaults */
+  int has_site;                  /* site() present */
+} ZcPolicyVersion;
+
+/* How a caller chooses versions; NULL means { 0, 0 }: every installed
+** version, the index re-checked against zhucan_policy whenever the data may
+** have changed.  A pass builds its own and hands it down. */
+typedef struct ZcPolicyPick {
+  sqlite3_int64 horizon;  /* > 0: only versions with id <= horizon (replay) */
+  int pinned;             /* 1: the pass changes no version: skip the re-check */
+} ZcPolicyPick;
+
+/* The version of the policy governing region code on day (walks the region
+** tree).  *out = NULL and SQLITE_OK when no policy governs or no version is
+** effective yet. On error returns an SQLite code and sets *pzErr. */
+int zc_policy_for_region(ZcConn *zc, const ZcPolicyPick *pick, const char *code, int day,
+                         const ZcPolicyVersion **out, char **pzErr);
+/* The same for a site's region, through the site's region row. */
+int zc_policy_for_site(ZcConn *zc, const ZcPolicyPick *pick, const ZcSiteFacts *site, int day,
+                       const ZcPolicyVersion **out, char **pzErr);
+/* The version of a named policy on day (same NULL convention). */
+int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, int day,
+                       const ZcPolicyVersion **out, char **pzErr);
+/* Number from the version's params or anomaly table: 1 if present (and a
+** number), 0 if absent. */
+int zc_policy_number(const ZcPolicyVersion *v, const char *table,
+                     const char *key, double *out);
+/* The version's params table as JSON text (sqlite3_malloc'd). */
+char *zc_policy_params_json(ZcConn *zc, const ZcPolicyVersion *v);
+/* Slot whose window contains secs_of_day (ZC_BREAKFAST..), -1 if none. */
+int zc_policy_slot_at(const ZcPolicyVersion *v, int secs_of_day);
+
+#define ZC_MAX_PARTS 16
+typedef struct ZcPart { const char *payer; sqlite3_int64 fen; } ZcPart;
+typedef struct ZcMealResult {
+  int eligible;                 /* eligible(elder, day, 'meal') */
+  const char *eligible_reason;
+  const char *reason;           /* meal()'s reason (NULL when not eligible) */
+  int nparts;                   /* parts with fen > 0, sorted by payer */
+  ZcPart parts[ZC_MAX_PARTS];
+  sqlite3_int64 total;          /* sum of parts */
+} ZcMealResult;
+/* Strings in results (payer, reasons) are interned for the connection's
+** life. */
+
+/* eligible(elder, day, service). elder->agreement must be the any-site
+** value. */
+int zc_policy_eligible(ZcConn *zc, const ZcPolicyVersion *v,
+                       const ZcElderFacts *elder, int day, const char *service,
+                       int *ok, const char **reason, char **pzErr);
+/* The money path for one meal: eligible(elder_any, day, 'meal'); if true,
+** meal(meal, elder_site, site).  elder_any and elder_site differ only in
+** .agreement.  Results are memoised on what the rules observed.  elig:
+** NULL, or the answer of eligible(elder_any, day, 'meal') under v already
+** asked (its .eligible and .eligible_reason). */
+int zc_policy_subsidy(ZcConn *zc, const ZcPolicyVersion *v,
+                      const ZcMealFacts *meal, const ZcElderFacts *elder_any,
+                      const ZcElderFacts *elder_site, const ZcSiteFacts *site,
+                      const ZcMealResult *elig, ZcMealResult *out, char **pzErr);
+
+typedef struct ZcSiteItem {
+  const char *item, *payer;     /* interned */
+  sqlite3_int64 fen, quantity;  /* quantity defaults to 1 */
+} ZcSiteItem;
+/* site(site, month, stats): *pItems is an array owned by the runtime, valid
+** until the next call. No site() -> *pn = 0. */
+int zc_policy_site(ZcConn *zc, const ZcPolicyVersion *v,
+                   const ZcSiteFacts *site, const char *month,
+                   const ZcSiteStats *stats, const ZcSiteItem **pItems,
+                   int *pn, char **pzErr);
+
+#endif /* ZC_POLICY_H */
