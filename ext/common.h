@@ -98,6 +98,11 @@ void zc_month_format(int day, char out[8]);
 ** non-leap years). */
 int zc_age_years(int birth, int day);
 #define ZC_DAY_SECONDS 86400
+/* Seconds since midnight of time t. */
+static inline int zc_secs_of_day(sqlite3_int64 t) {
+  sqlite3_int64 r = t % ZC_DAY_SECONDS;
+  return (int)(r < 0 ? r + ZC_DAY_SECONDS : r);
+}
 
 /* GB 11643 resident ID: 1 and birth day / sex ('M','F') when x (n bytes) is
 ** a well-formed 18-character ID with a real birth date and a correct check

@@ -295,6 +295,13 @@ static int day_or_none(sqlite3_stmt *st, int col) {
   return zc_day_parse((const char *)sqlite3_column_text(st, col), sqlite3_column_bytes(st, col));
 }
 
+/* --------------------------------------------------------- field names */
+
+#define ZF_NAME_(K, N, name, T, expr) name,
+const char *const zc_field_name[ZF_COUNT] = {ZC_ALL_FIELDS(ZF_NAME_)};
+#undef ZF_NAME_
+const char *const zc_field_kind_name[ZF_NKIND] = {"elder", "meal", "site", "stats"};
+
 /* ---------------------------------------------------------- slot words */
 
 const char *zc_slot_name(int slot) {

@@ -90,6 +90,9 @@ typedef struct ZcSiteStats {
   sqlite3_int64 residents_full, residents_semi;
 } ZcSiteStats;
 
+/* The fields of these facts the rules can read: fields.h. */
+#include "fields.h"
+
 /* Interned strings (connection lifetime; pointer equality = string
 ** equality). NULL in, NULL out. */
 const char *zc_intern(ZcConn *zc, const char *s, int n);

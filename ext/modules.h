@@ -10,7 +10,8 @@
 /* SQL functions and table-valued functions, in registration order */
 int zc_identity_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* identity.c */
 int zc_regex_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* regex.c    */
-int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* policy.c   */
+int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* policy_store.c */
+int zc_policy_test_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* policy_test.c */
 int zc_subsidy_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* subsidy.c  */
 int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* settle.c   */
 int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);      /* run.c      */
@@ -20,7 +21,7 @@ int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   *
 
 /* per-connection state, released when the connection closes */
 void zc_regex_free(ZcConn *zc);   /* regex.c  */
-void zc_policy_free(ZcConn *zc);  /* policy.c */
+void zc_policy_free(ZcConn *zc);  /* policy_rt.c */
 void zc_facts_free(ZcConn *zc);   /* facts.c  */
 
 #endif /* ZC_MODULES_H */

@@ -458,9 +458,7 @@ typedef struct Settle {
   RepStr rep[4];           /* slot, method, device, token of the elder's last meal */
   const void *fact_elder;  /* the elder and day of the last meal */
   int fact_day;
-  int fact_age, fact_agree;  /* the elder facts last written */
-  sqlite3_int64 fact_bed;
-  uint64_t fact_status;
+  ZcElderFacts fact_last;     /* the elder facts last written */
   ZcMap elders;     /* elder id -> (intptr) ZcElderRec* */
   ZcMap sites;      /* site id -> (intptr) ZcSiteFacts* */
   ZcMap stats;      /* site id -> (intptr) char* JSON of the stats site() saw */
@@ -532,6 +530,46 @@ static int pack_flush(Settle *s) {
 
 static int str_len(const char *z) { return z ? (int)strlen(z) : 0; }
 
+/* The elder facts record of the input digest: every elder field of
+** fields.h, in its order (x: the field's value in f). */
+#define ZF_SER_I64(x) ser_i64(b, (x))
+#define ZF_SER_INTN(x) ser_i64(b, (x))
+#define ZF_SER_ID0(x) ser_i64(b, (x))
+#define ZF_SER_SEX(x) ser_i64(b, (x))
+#define ZF_SER_DAY(x) ser_i64(b, (x))
+#define ZF_SER_BOOL(x) ser_i64(b, (x))
+#define ZF_SER_STR(x) ser_str(b, (x))
+#define ZF_SER_STATUS(x) ser_status(zc, b, (x))
+static void ser_facts(ZcConn *zc, Buf *b, const ZcElderFacts *e) {
+#define ZF_SER_FIELD_(K, N, name, T, expr) ZF_SER_##T(expr);
+  ZC_ELDER_FIELDS(ZF_SER_FIELD_)
+#undef ZF_SER_FIELD_
+}
+
+static int str_eq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+#define ZF_EQ_I64(x, y) ((x) == (y))
+#define ZF_EQ_INTN(x, y) ((x) == (y))
+#define ZF_EQ_ID0(x, y) ((x) == (y))
+#define ZF_EQ_SEX(x, y) ((x) == (y))
+#define ZF_EQ_DAY(x, y) ((x) == (y))
+#define ZF_EQ_BOOL(x, y) (((x) != 0) == ((y) != 0))
+#define ZF_EQ_STR(x, y) str_eq((x), (y))
+#define ZF_EQ_STATUS(x, y) ((x) == (y))
+/* 1 if a and b agree on every elder field of fields.h */
+static int facts_equal(const ZcElderFacts *a, const ZcElderFacts *b) {
+  const ZcElderFacts *e;
+#define ZF_EQ_FIELD_(K, N, name, T, expr) \
+  {                                       \
+    e = a;                                \
+    __typeof__(expr) x_ = (expr);         \
+    e = b;                                \
+    if (!ZF_EQ_##T(x_, (expr))) return 0; \
+  }
+  ZC_ELDER_FIELDS(ZF_EQ_FIELD_)
+#undef ZF_EQ_FIELD_
+  return 1;
+}
+
 static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
                        const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
   Settle *s = p;
@@ -561,32 +599,17 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     }
     const ZcElderFacts f = *fp;
     /* a record when the elder's facts differ from the last one written
-    ** (the rest of an elder's facts do not change within the month) */
-    int same = e == s->fact_elder && f.age == s->fact_age && f.status == s->fact_status &&
-               f.agreement == s->fact_agree && f.bed == s->fact_bed;
+    ** (most of an elder's facts do not change within the month) */
+    int same = e == s->fact_elder && facts_equal(&f, &s->fact_last);
     if (e != s->fact_elder)
       for (int i = 0; i < 4; i++) s->rep[i].n = -1;
     s->fact_elder = e;
     s->fact_day = m->day;
     if (same) goto meal;
-    s->fact_age = f.age;
-    s->fact_status = f.status;
-    s->fact_agree = f.agreement;
-    s->fact_bed = f.bed;
+    s->fact_last = f;
     ser_str(b, "F");
     ser_i64(b, m->day);
-    ser_i64(b, f.id);
-    ser_i64(b, f.sex);
-    ser_i64(b, f.birth);
-    ser_i64(b, f.age);
-    ser_str(b, f.region);
-    ser_str(b, f.village);
-    ser_str(b, f.township);
-    ser_str(b, f.county);
-    ser_i64(b, f.died_on);
-    ser_status(zc, b, f.status);
-    ser_i64(b, f.agreement);
-    ser_i64(b, f.bed);
+    ser_facts(zc, b, &f);
   }
 meal:;
   size_t nslot = (size_t)str_len(m->slot), nmethod = (size_t)str_len(m->method),

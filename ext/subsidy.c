@@ -221,94 +221,74 @@ static void json_day(sqlite3_str *s, int day) {
   zc_json_str(s, b);
 }
 
-/* ,"region":..,"village":..,"township":..,"county":.. */
-static void json_chain(sqlite3_str *s, const char *region, const char *village, const char *township,
-                       const char *county) {
-  const char *names[4] = {"region", "village", "township", "county"};
-  const char *vals[4] = {region, village, township, county};
-  for (int i = 0; i < 4; i++) {
-    sqlite3_str_appendf(s, ",\"%s\":", names[i]);
-    zc_json_str(s, vals[i]);
-  }
-}
-
-static void json_elder(ZcConn *zc, sqlite3_str *s, const ZcElderFacts *e) {
-  sqlite3_str_appendf(s, "{\"id\":%lld,\"sex\":", e->id);
-  char sex[2] = {e->sex, 0};
-  zc_json_str(s, e->sex ? sex : NULL);
-  sqlite3_str_appendall(s, ",\"birth_date\":");
-  json_day(s, e->birth);
-  if (e->age == ZC_NONE) sqlite3_str_appendall(s, ",\"age\":null");
-  else sqlite3_str_appendf(s, ",\"age\":%d", e->age);
-  json_chain(s, e->region, e->village, e->township, e->county);
-  sqlite3_str_appendall(s, ",\"died_on\":");
-  json_day(s, e->died_on);
-  sqlite3_str_appendall(s, ",\"status\":{");
+static void json_status(ZcConn *zc, sqlite3_str *s, uint64_t status) {
+  sqlite3_str_appendchar(s, 1, '{');
   int first = 1;
   for (int b = 0; b < ZC_MAX_STATUS; b++) {
-    if (!(e->status & ((uint64_t)1 << b))) continue;
+    if (!(status & ((uint64_t)1 << b))) continue;
     if (!first) sqlite3_str_appendchar(s, 1, ',');
     first = 0;
     zc_json_str(s, zc_status_name(zc, b));
     sqlite3_str_appendall(s, ":true");
   }
-  sqlite3_str_appendf(s, "},\"agreement\":%s,\"bed\":", e->agreement ? "true" : "false");
-  if (e->bed) sqlite3_str_appendf(s, "%lld}", e->bed);
-  else sqlite3_str_appendall(s, "null}");
+  sqlite3_str_appendchar(s, 1, '}');
 }
 
-static void json_meal(sqlite3_str *s, const ZcMealFacts *m) {
-  char t[20], c[9];
-  sqlite3_str_appendall(s, "{\"id\":");
-  if (m->id) sqlite3_str_appendf(s, "%lld", m->id);
-  else sqlite3_str_appendall(s, "null");
-  sqlite3_str_appendall(s, ",\"slot\":");
-  zc_json_str(s, m->slot);
-  sqlite3_str_appendall(s, ",\"day\":");
-  json_day(s, m->day);
-  zc_time_format(m->served_at, t);
-  zc_clock_format((int)(m->served_at - (sqlite3_int64)m->day * ZC_DAY_SECONDS), c);
-  sqlite3_str_appendall(s, ",\"served_at\":");
-  zc_json_str(s, t);
-  sqlite3_str_appendall(s, ",\"time\":");
-  zc_json_str(s, c);
-  sqlite3_str_appendall(s, ",\"method\":");
-  zc_json_str(s, m->method);
-  sqlite3_str_appendall(s, ",\"device\":");
-  zc_json_str(s, m->device);
-  sqlite3_str_appendall(s, ",\"token\":");
-  zc_json_str(s, m->token);
-  if (m->price_fen == ZC_NO_PRICE) sqlite3_str_appendall(s, ",\"price_fen\":null");
-  else sqlite3_str_appendf(s, ",\"price_fen\":%lld", m->price_fen);
-  sqlite3_str_appendf(s, ",\"site_id\":%lld,\"nth_slot\":%d,\"nth_day\":%d,\"nth_month\":%d}", m->site_id,
-                      m->nth_slot, m->nth_day, m->nth_month);
-}
-
-static void json_site(sqlite3_str *s, const ZcSiteFacts *x) {
-  sqlite3_str_appendf(s, "{\"id\":%lld,\"name\":", x->id);
-  zc_json_str(s, x->name);
-  sqlite3_str_appendall(s, ",\"kind\":");
-  zc_json_str(s, x->kind);
-  if (x->grade == ZC_NONE) sqlite3_str_appendall(s, ",\"grade\":null");
-  else sqlite3_str_appendf(s, ",\"grade\":%d", x->grade);
-  sqlite3_str_appendf(s, ",\"beds\":%d", x->beds);
-  if (isnan(x->area_m2)) sqlite3_str_appendall(s, ",\"area_m2\":null");
-  else sqlite3_str_appendf(s, ",\"area_m2\":%!.15g", x->area_m2);
-  sqlite3_str_appendall(s, ",\"opened_on\":");
-  json_day(s, x->opened_on);
-  sqlite3_str_appendall(s, ",\"closed_on\":");
-  json_day(s, x->closed_on);
-  sqlite3_str_appendall(s, ",\"slots\":{");
-  const char *sl[3] = {"breakfast", "lunch", "dinner"};
+static void json_slots(sqlite3_str *s, unsigned slots) {
+  sqlite3_str_appendchar(s, 1, '{');
   int first = 1;
-  for (int i = 0; i < 3; i++) {
-    if (!(x->slots & (1u << i))) continue;
-    sqlite3_str_appendf(s, "%s\"%s\":true", first ? "" : ",", sl[i]);
+  for (int i = 0; i < ZC_NSLOT; i++) {
+    if (!(slots & (1u << i))) continue;
+    sqlite3_str_appendf(s, "%s\"%s\":true", first ? "" : ",", zc_slot_name(i));
     first = 0;
   }
-  sqlite3_str_appendall(s, "}");
-  json_chain(s, x->region, x->village, x->township, x->county);
-  sqlite3_str_appendall(s, "}");
+  sqlite3_str_appendchar(s, 1, '}');
+}
+
+static void json_text(sqlite3_str *s, const char *fmt, sqlite3_int64 t) {
+  char b[20];
+  if (fmt[0] == 'T') zc_time_format(t, b);
+  else zc_clock_format((int)t, b);
+  zc_json_str(s, b);
+}
+
+/* How each TYPE of fields.h is written to out (x: the field's C value). */
+#define ZF_JSON_I64(x) sqlite3_str_appendf(out, "%lld", (sqlite3_int64)(x))
+#define ZF_JSON_INTN(x) ((x) == ZC_NONE ? sqlite3_str_appendall(out, "null") : sqlite3_str_appendf(out, "%d", (x)))
+#define ZF_JSON_ID0(x) ((x) ? sqlite3_str_appendf(out, "%lld", (sqlite3_int64)(x)) : sqlite3_str_appendall(out, "null"))
+#define ZF_JSON_PRICE(x) \
+  ((x) == ZC_NO_PRICE ? sqlite3_str_appendall(out, "null") : sqlite3_str_appendf(out, "%lld", (sqlite3_int64)(x)))
+#define ZF_JSON_SEX(x) zc_json_str(out, (x) == 'M' ? "M" : (x) == 'F' ? "F" : NULL)
+#define ZF_JSON_DAY(x) json_day(out, (x))
+#define ZF_JSON_TIME(x) json_text(out, "T", (x))
+#define ZF_JSON_CLOCK(x) json_text(out, "C", (x))
+#define ZF_JSON_STR(x) zc_json_str(out, (x))
+#define ZF_JSON_BOOL(x) sqlite3_str_appendall(out, (x) ? "true" : "false")
+#define ZF_JSON_REAL(x) (isnan(x) ? sqlite3_str_appendall(out, "null") : sqlite3_str_appendf(out, "%!.15g", (x)))
+#define ZF_JSON_STATUS(x) json_status(zc, out, (x))
+#define ZF_JSON_SLOTS(x) json_slots(out, (x))
+
+/* "field":value, in fields.h order, "," before all but the first. */
+#define ZF_JSON_FIELD_(K, N, name, T, expr)                                                     \
+  sqlite3_str_appendf(out, "%s\"%s\":", ZF_##K##_##N == ZF_BEGIN(ZF_K_##K) ? "" : ",", name); \
+  ZF_JSON_##T(expr);
+
+static void json_elder(ZcConn *zc, sqlite3_str *out, const ZcElderFacts *e) {
+  sqlite3_str_appendchar(out, 1, '{');
+  ZC_ELDER_FIELDS(ZF_JSON_FIELD_)
+  sqlite3_str_appendchar(out, 1, '}');
+}
+
+static void json_meal(sqlite3_str *out, const ZcMealFacts *m) {
+  sqlite3_str_appendchar(out, 1, '{');
+  ZC_MEAL_FIELDS(ZF_JSON_FIELD_)
+  sqlite3_str_appendchar(out, 1, '}');
+}
+
+static void json_site(sqlite3_str *out, const ZcSiteFacts *s) {
+  sqlite3_str_appendchar(out, 1, '{');
+  ZC_SITE_FIELDS(ZF_JSON_FIELD_)
+  sqlite3_str_appendchar(out, 1, '}');
 }
 
 static void explain_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

@@ -24,7 +24,8 @@ static const struct {
   ZcRegisterFn xRegister;
 } aModule[] = {
     {"identity", zc_identity_register}, {"regex", zc_regex_register},
-    {"policy", zc_policy_register},     {"subsidy", zc_subsidy_register},
+    {"policy", zc_policy_register},     {"policy_test", zc_policy_test_register},
+    {"subsidy", zc_subsidy_register},
     {"settle", zc_settle_register},     {"run", zc_run_register},
     {"pack", zc_pack_register},         {"anomaly", zc_anomaly_register},
     {"ingest", zc_ingest_register},

@@ -1,0 +1,482 @@
+/*
+** policy_call.c — calling a version's eligible(), meal() and site() on
+** facts, and checking what they return.  No SQL of its own.
+**
+** A call runs under the sandbox's budget (zc_sb_run), with the facts set
+** in the runtime for the proxies to read (policy_facts.c) and the memo
+** probed first (memo.c).  What a rule returns is checked strictly: a
+** boolean from eligible(), whole non-negative fen under non-empty payer
+** names from meal() (parts of 0 dropped, sorted by payer), a list of
+** {item, payer, fen, quantity} from site(); reasons are nil or strings.
+** After each call the version's upvalues are compared with the snapshot
+** taken at load, so a rule cannot keep state between calls.
+*/
+#include "policy_int.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const zc_policy_fn_name[3] = {"eligible", "meal", "site"};
+
+/* ------------------------------------------------------- result checks */
+
+/* A whole number of fen at idx: 1 and *out, 0 not a number, -1 fractional,
+** -2 negative or too large. */
+static int whole_fen(lua_State *L, int idx, sqlite3_int64 *out) {
+  if (lua_isinteger(L, idx)) {
+    *out = (sqlite3_int64)lua_tointeger(L, idx);
+  } else if (lua_type(L, idx) == LUA_TNUMBER) {
+    double d = lua_tonumber(L, idx);
+    if (!isfinite(d) || d != floor(d)) return -1;
+    if (d < 0 || d >= 9.2e18) return -2;
+    *out = (sqlite3_int64)d;
+  } else {
+    return 0;
+  }
+  return *out < 0 ? -2 : 1;
+}
+
+int zc_payer_cmp(const void *a, const void *b) {
+  return strcmp(((const ZcPart *)a)->payer, ((const ZcPart *)b)->payer);
+}
+
+typedef struct CallCtx {
+  Rt *rt;
+  PVersion *v;
+  int fn;
+  const char *day, *service, *month;
+  int ok;
+  const char *reason;
+  int nparts, nitems;
+  ZcPart parts[ZC_MAX_PARTS];
+} CallCtx;
+
+static const char *intern_top(lua_State *L, Rt *rt, int idx) {
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  const char *r = zc_intern(rt->zc, s, (int)n);
+  if (!r) luaL_error(L, "out of memory");
+  return r;
+}
+
+/* the reason at idx: nil or a string */
+static const char *reason_at(lua_State *L, CallCtx *c, int idx) {
+  if (lua_isnil(L, idx)) return NULL;
+  if (lua_type(L, idx) != LUA_TSTRING) {
+    lua_pushfstring(L, "%s@%s: %s() returned a %s as its reason; expected a string or nil",
+                    VNAME(c->v), zc_policy_fn_name[c->fn], luaL_typename(L, idx));
+    lua_error(L);
+  }
+  return intern_top(L, c->rt, idx);
+}
+
+/* a payer name at idx (a key or an item's payer) */
+static const char *payer_at(lua_State *L, CallCtx *c, int idx, const char *what) {
+  size_t n = 0;
+  if (lua_type(L, idx) != LUA_TSTRING || (lua_tolstring(L, idx, &n), n == 0) || n > MAX_NAME) {
+    lua_pushfstring(L, "%s@%s: %s() returned %s %s; expected a payer name (a non-empty string)",
+                    VNAME(c->v), zc_policy_fn_name[c->fn], what,
+                    lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : luaL_typename(L, idx));
+    lua_error(L);
+  }
+  if (strcmp(lua_tostring(L, idx), "elder") == 0) {
+    lua_pushfstring(L, "%s@%s: %s() returned payer 'elder', which is reserved for the co-payment",
+                    VNAME(c->v), zc_policy_fn_name[c->fn]);
+    lua_error(L);
+  }
+  return intern_top(L, c->rt, idx);
+}
+
+static sqlite3_int64 fen_at(lua_State *L, CallCtx *c, int idx, const char *payer, const char *what) {
+  sqlite3_int64 f = 0;
+  int r = whole_fen(L, idx, &f);
+  if (r == 1) return f;
+  if (r == 0)
+    lua_pushfstring(L, "%s@%s: %s() returned a %s as the %s of '%s'; expected whole fen",
+                    VNAME(c->v), zc_policy_fn_name[c->fn], luaL_typename(L, idx), what, payer);
+  else if (r == -1)
+    lua_pushfstring(L, "%s@%s: %s() returned %f as the %s of '%s'; amounts must be whole fen",
+                    VNAME(c->v), zc_policy_fn_name[c->fn], lua_tonumber(L, idx), what, payer);
+  else
+    lua_pushfstring(L, "%s@%s: %s() returned %f as the %s of '%s'; expected 0 or more fen",
+                    VNAME(c->v), zc_policy_fn_name[c->fn], lua_tonumber(L, idx), what, payer);
+  return lua_error(L);
+}
+
+/* Compares the version's functions' upvalues with the snapshot taken at
+** load; restores every changed one and raises for the first. */
+static void check_upvalues(lua_State *L, CallCtx *c) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->v->ref_snap);
+  int snap = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, snap);
+  const char *bad = NULL;
+  int line = 0;
+  for (lua_Integer k = 1; k + 2 <= n; k += 3) {
+    lua_rawgeti(L, snap, k);
+    lua_rawgeti(L, snap, k + 1);
+    int i = (int)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    const char *name = lua_getupvalue(L, -1, i);
+    lua_rawgeti(L, snap, k + 2);
+    if (!lua_rawequal(L, -1, -2)) {
+      if (!bad) {
+        lua_Debug ar;
+        lua_pushvalue(L, -3);
+        lua_getinfo(L, ">S", &ar);
+        bad = name && *name ? name : "?";
+        line = ar.linedefined;
+      }
+      lua_setupvalue(L, -3, i);   /* restore the snapshot value */
+      lua_pop(L, 2);
+    } else {
+      lua_pop(L, 3);
+    }
+  }
+  lua_pop(L, 1);
+  if (bad) {
+    lua_pushfstring(L, "%s@%s:%d: %s() assigned to the chunk-level local '%s'; "
+                       "rules must not keep state between calls",
+                    VNAME(c->v), line, zc_policy_fn_name[c->fn], bad);
+    lua_error(L);
+  }
+}
+
+static int restore_protected(lua_State *L) {
+  check_upvalues(L, lua_touserdata(L, 1));
+  return 0;
+}
+
+/* eligible(): true or false, and a reason */
+static int eligible_result(lua_State *L, CallCtx *c, int r1, int r2) {
+  if (!lua_isboolean(L, r1)) {
+    lua_pushfstring(L, "%s@%s: eligible() returned a %s; expected true or false", VNAME(c->v),
+                    luaL_typename(L, r1));
+    return lua_error(L);
+  }
+  c->ok = lua_toboolean(L, r1);
+  c->reason = reason_at(L, c, r2);
+  return 0;
+}
+
+/* meal(): {payer = fen, ...} or nil, and a reason; parts sorted by payer */
+static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
+  c->reason = reason_at(L, c, r2);
+  if (lua_isnil(L, r1)) return 0;
+  if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0) {
+    lua_pushfstring(L, "%s@%s: meal() returned a %s as its parts; expected a plain table "
+                       "{payer = fen, ...} or nil", VNAME(c->v),
+                    lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
+    return lua_error(L);
+  }
+  int t = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    const char *payer = payer_at(L, c, -2, "the key");
+    sqlite3_int64 fen = fen_at(L, c, -1, payer, "amount");
+    lua_pop(L, 1);
+    if (fen == 0) continue;
+    if (c->nparts == ZC_MAX_PARTS) {
+      lua_pushfstring(L, "%s@%s: meal() returned more than %d payers", VNAME(c->v), ZC_MAX_PARTS);
+      return lua_error(L);
+    }
+    c->parts[c->nparts].payer = payer;
+    c->parts[c->nparts].fen = fen;
+    c->nparts++;
+  }
+  qsort(c->parts, (size_t)c->nparts, sizeof c->parts[0], zc_payer_cmp);
+  return 0;
+}
+
+/* site() item i at the top of the stack: checked and appended to rt->items */
+static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
+  Rt *rt = c->rt;
+  if (!lua_istable(L, -1) || zc_sb_contents(L, -1) < 0) {
+    lua_pushfstring(L, "%s@%s: site() item %I is a %s; expected a table "
+                       "{item=, payer=, fen=, quantity=}", VNAME(c->v), i, luaL_typename(L, -1));
+    lua_error(L);
+  }
+  int it = lua_gettop(L);
+  lua_getfield(L, it, "item");
+  size_t ilen = 0;
+  if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &ilen), ilen == 0)) {
+    lua_pushfstring(L, "%s@%s: site() item %I has no item name (a non-empty string)", VNAME(c->v), i);
+    lua_error(L);
+  }
+  const char *item = intern_top(L, rt, -1);
+  lua_getfield(L, it, "payer");
+  const char *payer = payer_at(L, c, -1, "the payer");
+  lua_getfield(L, it, "fen");
+  sqlite3_int64 fen = fen_at(L, c, -1, item, "fen");
+  lua_getfield(L, it, "quantity");
+  sqlite3_int64 q = 1;
+  if (!lua_isnil(L, -1)) q = fen_at(L, c, -1, item, "quantity");
+  if (fen == 0) return;
+  if (c->nitems == rt->items_cap) {
+    int ncap = rt->items_cap ? rt->items_cap * 2 : 16;
+    ZcSiteItem *ni = sqlite3_realloc64(rt->items, (sqlite3_uint64)ncap * sizeof *ni);
+    if (!ni) luaL_error(L, "out of memory");
+    rt->items = ni;
+    rt->items_cap = ncap;
+  }
+  ZcSiteItem *x = &rt->items[c->nitems++];
+  x->item = item;
+  x->payer = payer;
+  x->fen = fen;
+  x->quantity = q;
+}
+
+/* site(): a list of items or nil */
+static int site_result(lua_State *L, CallCtx *c, int r1) {
+  if (lua_isnil(L, r1)) return 0;
+  if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0) {
+    lua_pushfstring(L, "%s@%s: site() returned a %s; expected a list of "
+                       "{item=, payer=, fen=, quantity=} or nil", VNAME(c->v),
+                    lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
+    return lua_error(L);
+  }
+  int t = lua_gettop(L);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, t, i);
+    site_item(L, c, i);
+    lua_settop(L, t);
+  }
+  return 0;
+}
+
+/* Protected: calls the function with the proxies of its kind of call, then
+** checks what it returned. */
+static int call_protected(lua_State *L) {
+  CallCtx *c = lua_touserdata(L, 1);
+  Rt *rt = c->rt;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->v->ref_fn[c->fn]);
+  int base = lua_gettop(L);
+  switch (c->fn) {
+    case FN_ELIGIBLE:
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_proxy[ZF_K_ELDER]);
+      lua_pushstring(L, c->day);
+      lua_pushstring(L, c->service);
+      break;
+    case FN_MEAL:
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_proxy[ZF_K_MEAL]);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_proxy[ZF_K_ELDER]);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_proxy[ZF_K_SITE]);
+      break;
+    default:
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_proxy[ZF_K_SITE]);
+      lua_pushstring(L, c->month);
+      lua_rawgeti(L, LUA_REGISTRYINDEX, rt->ref_proxy[ZF_K_STATS]);
+      break;
+  }
+  lua_call(L, 3, 2);
+  if (rt->budget_hit || rt->mem_hit) return 0;
+  check_upvalues(L, c);
+  c->reason = NULL;
+  c->nparts = c->nitems = 0;
+  if (c->fn == FN_ELIGIBLE) return eligible_result(L, c, base, base + 1);
+  if (c->fn == FN_MEAL) return meal_result(L, c, base, base + 1);
+  return site_result(L, c, base);
+}
+
+/* Calls fn of version v on the facts set in rt; fills c. */
+static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
+  char *msg = NULL;
+  int kind = zc_sb_run(rt, call_protected, c, &msg);
+  rt->cur_elder = NULL;
+  rt->cur_meal = NULL;
+  rt->cur_site = NULL;
+  rt->cur_stats = NULL;
+  PVersion *v = c->v;
+  if (kind != RUN_OK) {
+    /* a failed call may have assigned an upvalue before failing */
+    char *m2 = NULL;
+    zc_sb_run(rt, restore_protected, c, &m2);
+    sqlite3_free(m2);
+  }
+  switch (kind) {
+    case RUN_OK: return SQLITE_OK;
+    case RUN_BUDGET:
+      *pzErr = sqlite3_mprintf("%s@%s: %s() exceeded its budget of %ld instructions (version %lld)",
+                               VNAME(v), zc_policy_fn_name[c->fn], ZC_POLICY_BUDGET, v->pub.id);
+      break;
+    case RUN_MEM:
+      *pzErr = sqlite3_mprintf("%s@%s: %s() exceeded the policy memory cap of %u MiB (version %lld)",
+                               VNAME(v), zc_policy_fn_name[c->fn], ZC_POLICY_MEM_CAP >> 20, v->pub.id);
+      break;
+    default:
+      if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
+        *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v),
+                                 zc_policy_fn_name[c->fn], msg, v->pub.id);
+      } else {
+        /* errors raised inside library functions carry no position: name
+        ** the policy anyway */
+        size_t nl = strlen(v->pub.name);
+        int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
+        *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name,
+                                 named ? "" : "@", named ? "" : v->pub.effective_text,
+                                 named ? "" : ": ", msg, zc_policy_fn_name[c->fn], v->pub.id);
+      }
+      break;
+  }
+  sqlite3_free(msg);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+
+/* ---------------------------------------------------------------- calls */
+
+int zc_pc_eligible(Rt *rt, PVersion *v, const ZcElderFacts *elder, int day, const char *service, int *ok,
+                   const char **reason, char **pzErr) {
+  Memo *mo = &v->memo[FN_ELIGIBLE];
+  if (rt->memo_on) {
+    const MemoEntry *x = zc_memo_find(rt, mo, day, service, elder, NULL, NULL);
+    if (x) {
+      *ok = x->ok;
+      *reason = x->reason;
+      return SQLITE_OK;
+    }
+  }
+  char dbuf[11];
+  zc_day_format(day, dbuf);
+  CallCtx c;
+  memset(&c, 0, sizeof c);
+  c.rt = rt;
+  c.v = v;
+  c.fn = FN_ELIGIBLE;
+  c.day = dbuf;
+  c.service = service;
+  memset(&rt->seen, 0, sizeof rt->seen);
+  rt->cur_elder = elder;
+  int rc = call_version(rt, &c, pzErr);
+  if (rc != SQLITE_OK) return rc;
+  if (rt->memo_on) zc_memo_add(rt, mo, &rt->seen, day, service, elder, NULL, NULL, c.ok, c.reason, NULL, 0);
+  *ok = c.ok;
+  *reason = c.reason;
+  return SQLITE_OK;
+}
+
+int zc_policy_eligible(ZcConn *zc, const ZcPolicyVersion *v, const ZcElderFacts *elder, int day,
+                       const char *service, int *ok, const char **reason, char **pzErr) {
+  Rt *rt = zc_rt_get(zc, pzErr);
+  if (!rt) return SQLITE_ERROR;
+  if (!service) service = "meal";
+  return zc_pc_eligible(rt, (PVersion *)v, elder, day, service, ok, reason, pzErr);
+}
+
+int zc_pc_meal(Rt *rt, PVersion *v, const ZcMealFacts *meal, const ZcElderFacts *elder, const ZcSiteFacts *site,
+               const char **reason, const ZcPart **pparts, int *pn, char **pzErr) {
+  Memo *mo = &v->memo[FN_MEAL];
+  const MemoEntry *x = rt->memo_on ? zc_memo_find(rt, mo, 0, NULL, elder, meal, site) : NULL;
+  if (x) {
+    *reason = x->reason;
+    *pparts = x->parts;
+    *pn = x->nparts;
+    return SQLITE_OK;
+  }
+  CallCtx c;
+  memset(&c, 0, sizeof c);
+  c.rt = rt;
+  c.v = v;
+  c.fn = FN_MEAL;
+  memset(&rt->seen, 0, sizeof rt->seen);
+  rt->cur_elder = elder;
+  rt->cur_meal = meal;
+  rt->cur_site = site;
+  int rc = call_version(rt, &c, pzErr);
+  if (rc != SQLITE_OK) return rc;
+  if (rt->memo_on) zc_memo_add(rt, mo, &rt->seen, 0, NULL, elder, meal, site, c.ok, c.reason, c.parts, c.nparts);
+  memcpy(rt->meal_parts, c.parts, sizeof c.parts);
+  *reason = c.reason;
+  *pparts = rt->meal_parts;
+  *pn = c.nparts;
+  return SQLITE_OK;
+}
+
+int zc_policy_subsidy(ZcConn *zc, const ZcPolicyVersion *pv, const ZcMealFacts *meal,
+                      const ZcElderFacts *elder_any, const ZcElderFacts *elder_site,
+                      const ZcSiteFacts *site, const ZcMealResult *elig, ZcMealResult *out,
+                      char **pzErr) {
+  Rt *rt = zc_rt_get(zc, pzErr);
+  if (!rt) return SQLITE_ERROR;
+  PVersion *v = (PVersion *)pv;
+  int rc = SQLITE_OK;
+  out->reason = NULL;
+  out->nparts = 0;
+  out->total = 0;
+  if (elig) {
+    out->eligible = elig->eligible;
+    out->eligible_reason = elig->eligible_reason;
+  } else {
+    rc = zc_pc_eligible(rt, v, elder_any, meal->day, "meal", &out->eligible, &out->eligible_reason, pzErr);
+  }
+  if (rc != SQLITE_OK || !out->eligible) return rc;
+  const ZcPart *parts;
+  int nparts;
+  rc = zc_pc_meal(rt, v, meal, elder_site, site, &out->reason, &parts, &nparts, pzErr);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_int64 total = 0;
+  for (int i = 0; i < nparts; i++) {
+    if (parts[i].fen > INT64_MAX - total) {
+      *pzErr = sqlite3_mprintf("%s@%s: meal() parts add up to more than 2^63 fen (version %lld)",
+                               VNAME(v), v->pub.id);
+      return SQLITE_ERROR;
+    }
+    total += parts[i].fen;
+    out->parts[i] = parts[i];
+  }
+  out->nparts = nparts;
+  out->total = total;
+  return SQLITE_OK;
+}
+
+int zc_policy_site(ZcConn *zc, const ZcPolicyVersion *pv, const ZcSiteFacts *site,
+                   const char *month, const ZcSiteStats *stats, const ZcSiteItem **pItems, int *pn,
+                   char **pzErr) {
+  *pItems = NULL;
+  *pn = 0;
+  if (!pv->has_site) return SQLITE_OK;
+  Rt *rt = zc_rt_get(zc, pzErr);
+  if (!rt) return SQLITE_ERROR;
+  CallCtx c;
+  memset(&c, 0, sizeof c);
+  c.rt = rt;
+  c.v = (PVersion *)pv;
+  c.fn = FN_SITE;
+  c.month = month;
+  memset(&rt->seen, 0, sizeof rt->seen);
+  rt->cur_site = site;
+  rt->cur_stats = stats;
+  int rc = call_version(rt, &c, pzErr);
+  if (rc != SQLITE_OK) return rc;
+  *pItems = rt->items;
+  *pn = c.nitems;
+  return SQLITE_OK;
+}
+
+int zc_policy_number(const ZcPolicyVersion *pv, const char *table, const char *key, double *out) {
+  const PVersion *v = (const PVersion *)pv;
+  const PNum *a = NULL;
+  int n = 0;
+  if (strcmp(table, "params") == 0) a = v->params, n = v->nparams;
+  else if (strcmp(table, "anomaly") == 0) a = v->anomaly, n = v->nanomaly;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(a[i].key, key) == 0) {
+      *out = a[i].val;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+char *zc_policy_params_json(ZcConn *zc, const ZcPolicyVersion *pv) {
+  (void)zc;
+  const PVersion *v = (const PVersion *)pv;
+  return sqlite3_mprintf("%s", v->params_json ? v->params_json : "{}");
+}
+
+int zc_policy_slot_at(const ZcPolicyVersion *v, int secs) {
+  for (int i = 0; i < ZC_NSLOT; i++)
+    if (secs >= v->windows[i].from && secs <= v->windows[i].to) return i;
+  return -1;
+}
+

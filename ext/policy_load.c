@@ -1,0 +1,416 @@
+/*
+** policy_load.c — a version's Lua source made into a loaded version: run
+** in its own _ENV on the sandbox's base, its policy table checked field by
+** field (name, effective_from, eligible/meal/site, windows, params, anomaly,
+** tests, description; nothing else), params kept as canonical JSON and
+** numbers, then everything frozen (sandbox.c).  No SQL of its own: the
+** store (policy_store.c) loads installed versions through it.
+*/
+#include "policy_int.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const ZcWindow zc_default_windows[ZC_NSLOT] = {
+    {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 30 * 60}, {17 * 3600, 19 * 3600 + 30 * 60}};
+
+int zc_clock_parse(const char *s, size_t n) {
+  if (n != 5 && n != 8) return -1;
+  for (size_t i = 0; i < n; i++) {
+    if (i == 2 || i == 5) {
+      if (s[i] != ':') return -1;
+    } else if (s[i] < '0' || s[i] > '9') {
+      return -1;
+    }
+  }
+  int hh = (s[0] - '0') * 10 + s[1] - '0', mm = (s[3] - '0') * 10 + s[4] - '0', ss = 0;
+  if (n == 8) ss = (s[6] - '0') * 10 + s[7] - '0';
+  if (hh > 23 || mm > 59 || ss > 59) return -1;
+  return hh * 3600 + mm * 60 + ss;
+}
+
+typedef struct LoadCtx {
+  Rt *rt;
+  const char *src;
+  size_t len;
+  const char *chunk;
+  PVersion *v;
+  sqlite3_str *js;   /* params JSON under construction (freed on error) */
+} LoadCtx;
+
+static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path);
+
+static void json_string(sqlite3_str *s, const char *z, size_t n) {
+  sqlite3_str_appendchar(s, 1, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char ch = (unsigned char)z[i];
+    if (ch == '"' || ch == '\\') sqlite3_str_appendf(s, "\\%c", ch);
+    else if (ch < 0x20) sqlite3_str_appendf(s, "\\u%04x", ch);
+    else sqlite3_str_appendchar(s, 1, (char)ch);
+  }
+  sqlite3_str_appendchar(s, 1, '"');
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const char *path) {
+  lua_Integer n = (lua_Integer)lua_rawlen(L, t), count = 0, nstr = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    count++;
+    if (lua_type(L, -1) == LUA_TSTRING) nstr++;
+    else if (!lua_isinteger(L, -1))
+      luaL_error(L, "params%s: keys must be strings (or a list 1..n)", path);
+  }
+  if (count > 0 && nstr == 0 && count == n) {
+    sqlite3_str_appendchar(s, 1, '[');
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (i > 1) sqlite3_str_appendchar(s, 1, ',');
+      lua_rawgeti(L, t, i);
+      json_value(L, lua_gettop(L), s, depth + 1, path);
+      lua_pop(L, 1);
+    }
+    sqlite3_str_appendchar(s, 1, ']');
+    return;
+  }
+  if (nstr != count) luaL_error(L, "params%s: a table mixes list and named entries", path);
+  const char **keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
+  lua_Integer k = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    keys[k++] = lua_tostring(L, -1);
+  }
+  qsort(keys, (size_t)count, sizeof *keys, cmp_str);
+  sqlite3_str_appendchar(s, 1, '{');
+  for (lua_Integer i = 0; i < count; i++) {
+    if (i) sqlite3_str_appendchar(s, 1, ',');
+    json_string(s, keys[i], strlen(keys[i]));
+    sqlite3_str_appendchar(s, 1, ':');
+    lua_getfield(L, t, keys[i]);
+    const char *sub = lua_pushfstring(L, "%s.%s", path, keys[i]);
+    json_value(L, lua_gettop(L) - 1, s, depth + 1, sub);
+    lua_pop(L, 2);
+  }
+  sqlite3_str_appendchar(s, 1, '}');
+  lua_pop(L, 1);
+}
+
+static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path) {
+  if (depth > MAX_DEPTH) luaL_error(L, "params%s: nested more than %d deep", path, MAX_DEPTH);
+  luaL_checkstack(L, 8, "params");
+  switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN: sqlite3_str_appendall(s, lua_toboolean(L, idx) ? "true" : "false"); break;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) {
+        sqlite3_str_appendf(s, "%lld", (long long)lua_tointeger(L, idx));
+      } else {
+        double d = lua_tonumber(L, idx);
+        if (!isfinite(d)) luaL_error(L, "params%s: %f is not a finite number", path, d);
+        sqlite3_str_appendf(s, "%!.15g", d);
+      }
+      break;
+    case LUA_TSTRING: {
+      size_t n;
+      const char *z = lua_tolstring(L, idx, &n);
+      json_string(s, z, n);
+      break;
+    }
+    case LUA_TTABLE:
+      if (lua_getmetatable(L, idx)) luaL_error(L, "params%s: tables must not have metatables", path);
+      json_table(L, idx, s, depth, path);
+      break;
+    default:
+      luaL_error(L, "params%s: a %s; params may hold numbers, strings, booleans and tables",
+                 path, luaL_typename(L, idx));
+  }
+}
+
+/* Copies the number entries of table t into *out (string keys). */
+static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) n++;
+    else if (all && lua_type(L, -2) == LUA_TSTRING)
+      luaL_error(L, "anomaly.%s must be a number (got %s)", lua_tostring(L, -2),
+                 luaL_typename(L, -1));
+    else if (all)
+      luaL_error(L, "anomaly: keys must be threshold names (got a %s)", luaL_typename(L, -2));
+    lua_pop(L, 1);
+  }
+  PNum *a = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof *a);
+  if (!a) luaL_error(L, "out of memory");
+  memset(a, 0, (size_t)(n ? n : 1) * sizeof *a);
+  *out = a;
+  *pn = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) {
+      a[*pn].key = sqlite3_mprintf("%s", lua_tostring(L, -2));
+      if (!a[*pn].key) luaL_error(L, "out of memory");
+      a[*pn].val = lua_tonumber(L, -1);
+      (*pn)++;
+    }
+    lua_pop(L, 1);
+  }
+}
+
+static const char *const policy_keys[] = {"name", "effective_from", "params", "eligible",
+                                          "meal", "site", "windows", "anomaly", "tests",
+                                          "description", NULL};
+
+/* The chunk, run in a fresh _ENV: an empty proxy over envdata, whose misses
+** go to the base table, whose misses are errors.  Writes go to envdata
+** while the chunk runs.  Leaves env, its metatable, envdata and the
+** returned value on the stack; *pEnv etc. are their indexes. */
+static void run_chunk(lua_State *L, LoadCtx *c, int *pEnv, int *pEnvmt, int *pEnvdata) {
+  if (luaL_loadbufferx(L, c->src, c->len, c->chunk, "t") != LUA_OK) lua_error(L);
+  int fn = lua_gettop(L);
+  lua_newtable(L);
+  int envdata = lua_gettop(L);
+  lua_createtable(L, 0, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->rt->ref_base);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, envdata);
+  lua_newtable(L);
+  int env = lua_gettop(L);
+  lua_createtable(L, 0, 3);
+  int envmt = lua_gettop(L);
+  lua_pushvalue(L, envdata);
+  lua_setfield(L, envmt, "__index");
+  lua_pushvalue(L, envdata);
+  lua_setfield(L, envmt, "__newindex");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, envmt, "__metatable");
+  lua_pushvalue(L, envmt);
+  lua_setmetatable(L, env);
+  lua_pushvalue(L, env);
+  lua_setfield(L, envdata, "_G");
+  lua_pushvalue(L, env);
+  lua_setupvalue(L, fn, 1);
+  lua_pushvalue(L, fn);
+  lua_call(L, 0, 1);
+  *pEnv = env;
+  *pEnvmt = envmt;
+  *pEnvdata = envdata;
+}
+
+/* The policy table's keys are all known ones: unknown fields are mistakes. */
+static void check_keys(lua_State *L, int P) {
+  if (!lua_istable(L, P))
+    luaL_error(L, "the chunk must return the policy table, not a %s", luaL_typename(L, P));
+  if (lua_getmetatable(L, P)) luaL_error(L, "the policy table must not have a metatable");
+  lua_pushnil(L);
+  while (lua_next(L, P)) {
+    lua_pop(L, 1);
+    int known = 0;
+    if (lua_type(L, -1) == LUA_TSTRING)
+      for (int i = 0; policy_keys[i]; i++) known |= strcmp(lua_tostring(L, -1), policy_keys[i]) == 0;
+    if (!known) {
+      lua_pushvalue(L, -1);
+      luaL_error(L, "unknown field %s in the policy table (expected name, effective_from, "
+                    "eligible, meal, site, params, windows, anomaly, tests, description)",
+                 luaL_tolstring(L, -1, NULL));
+    }
+  }
+}
+
+/* name and effective_from */
+static void read_identity(lua_State *L, int P, PVersion *v) {
+  lua_getfield(L, P, "name");
+  size_t nlen = 0;
+  const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &nlen) : NULL;
+  int okname = name && nlen > 0 && nlen <= MAX_NAME;
+  for (size_t i = 0; okname && i < nlen; i++) {
+    char ch = name[i];
+    okname = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '_' || ch == '-';
+  }
+  if (!okname)
+    luaL_error(L, "policy field 'name' must be 1 to %d letters, digits, '_' or '-' (got %s)", MAX_NAME,
+               name ? lua_pushfstring(L, "'%s'", name) : luaL_typename(L, -1));
+  v->name = sqlite3_mprintf("%s", name);
+  if (!v->name) luaL_error(L, "out of memory");
+  v->pub.name = v->name;
+  lua_pop(L, 1);
+  lua_getfield(L, P, "effective_from");
+  const char *eff = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  int effday = eff ? zc_day_parse(eff, (int)lua_rawlen(L, -1)) : ZC_NONE;
+  if (effday == ZC_NONE)
+    luaL_error(L, "policy field 'effective_from' must be a date 'YYYY-MM-DD' (got %s)",
+               eff ? lua_pushfstring(L, "'%s'", eff) : luaL_typename(L, -1));
+  v->pub.effective_from = effday;
+  zc_day_format(effday, v->pub.effective_text);
+  lua_pop(L, 1);
+}
+
+static const char *const fns[] = {"eligible", "meal", "site"};
+
+/* The type of every other field: functions, tables, a description. */
+static void check_types(lua_State *L, int P, PVersion *v) {
+  for (int i = 0; i < 3; i++) {
+    int t = lua_getfield(L, P, fns[i]);
+    if (t != LUA_TFUNCTION && !(i == FN_SITE && t == LUA_TNIL))
+      luaL_error(L, "policy field '%s' must be a function%s (got %s)", fns[i], i == FN_SITE ? " or absent" : "",
+                 luaL_typename(L, -1));
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, P, "site");
+  v->pub.has_site = !lua_isnil(L, -1);
+  lua_pop(L, 1);
+  static const char *const tabs[] = {"windows", "anomaly", "params", "tests"};
+  for (int i = 0; i < 4; i++) {
+    int t = lua_getfield(L, P, tabs[i]);
+    if (t != LUA_TNIL && t != LUA_TTABLE)
+      luaL_error(L, "policy field '%s' must be a table or absent (got %s)", tabs[i], luaL_typename(L, -1));
+    if (t == LUA_TTABLE && lua_getmetatable(L, -1))
+      luaL_error(L, "policy field '%s' must not have a metatable", tabs[i]);
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, P, "description");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "policy field 'description' must be a string or absent");
+  lua_pop(L, 1);
+}
+
+/* windows: the SPEC defaults unless the policy sets a slot's */
+static void read_windows(lua_State *L, int P, PVersion *v) {
+  memcpy(v->pub.windows, zc_default_windows, sizeof zc_default_windows);
+  if (lua_getfield(L, P, "windows") == LUA_TTABLE) {
+    int w = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, w)) {
+      int slot = lua_type(L, -2) == LUA_TSTRING ? zc_slot_index(lua_tostring(L, -2)) : -1;
+      if (slot < 0) {
+        lua_pushvalue(L, -2);
+        luaL_error(L, "windows: unknown slot %s (expected breakfast, lunch, dinner)", luaL_tolstring(L, -1, NULL));
+      }
+      int ft[2] = {-1, -1};
+      if (lua_istable(L, -1) && lua_rawlen(L, -1) == 2) {
+        for (int k = 0; k < 2; k++) {
+          lua_rawgeti(L, -1, k + 1);
+          if (lua_type(L, -1) == LUA_TSTRING) ft[k] = zc_clock_parse(lua_tostring(L, -1), lua_rawlen(L, -1));
+          lua_pop(L, 1);
+        }
+      }
+      if (ft[0] < 0 || ft[1] < 0 || ft[0] > ft[1])
+        luaL_error(L, "windows.%s must be {\"HH:MM\", \"HH:MM\"} with from <= to", zc_slot_name(slot));
+      v->pub.windows[slot].from = ft[0];
+      v->pub.windows[slot].to = ft[1];
+      lua_pop(L, 1);
+    }
+    for (int a = 0; a < ZC_NSLOT; a++)
+      for (int b = a + 1; b < ZC_NSLOT; b++)
+        if (v->pub.windows[a].from <= v->pub.windows[b].to && v->pub.windows[b].from <= v->pub.windows[a].to)
+          luaL_error(L, "windows: %s and %s overlap", zc_slot_name(a), zc_slot_name(b));
+  }
+  lua_pop(L, 1);
+}
+
+/* params: JSON and top-level numbers; anomaly: numbers */
+static void read_tables(lua_State *L, int P, LoadCtx *c) {
+  PVersion *v = c->v;
+  if (lua_getfield(L, P, "params") == LUA_TTABLE) {
+    c->js = sqlite3_str_new(NULL);
+    json_value(L, lua_gettop(L), c->js, 0, "");
+    v->params_json = sqlite3_str_finish(c->js);
+    c->js = NULL;
+    if (!v->params_json) luaL_error(L, "out of memory");
+    numbers_of(L, lua_gettop(L), &v->params, &v->nparams, 0);
+  }
+  lua_pop(L, 1);
+  if (lua_getfield(L, P, "anomaly") == LUA_TTABLE) numbers_of(L, lua_gettop(L), &v->anomaly, &v->nanomaly, 1);
+  lua_pop(L, 1);
+}
+
+/* Globals become read-only, tables read-only in place; the functions, the
+** upvalue snapshot and the tests are kept in the registry. */
+static void freeze_version(lua_State *L, int P, int env, int envmt, int envdata, PVersion *v) {
+  lua_pushcfunction(L, zc_sb_global_assign);
+  lua_setfield(L, envmt, "__newindex");
+  lua_newtable(L);
+  int vis = lua_gettop(L);
+  lua_newtable(L);
+  int snap = lua_gettop(L);
+  lua_pushvalue(L, env);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, vis);
+  zc_sb_freeze(L, P, vis, snap, 0);
+  lua_pushnil(L);
+  while (lua_next(L, envdata)) {
+    zc_sb_freeze(L, -1, vis, snap, 1);
+    lua_pop(L, 1);
+  }
+  for (int i = 0; i < 3; i++) {
+    lua_getfield(L, P, fns[i]);
+    v->ref_fn[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_pushvalue(L, snap);
+  v->ref_snap = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_getfield(L, P, "tests");
+  v->ref_tests = luaL_ref(L, LUA_REGISTRYINDEX);   /* LUA_REFNIL when absent */
+}
+
+/* Protected (zc_sb_run): the whole load. */
+static int load_protected(lua_State *L) {
+  LoadCtx *c = lua_touserdata(L, 1);
+  int env, envmt, envdata;
+  run_chunk(L, c, &env, &envmt, &envdata);
+  if (c->rt->budget_hit || c->rt->mem_hit) return 0;
+  int P = lua_gettop(L);
+  check_keys(L, P);
+  read_identity(L, P, c->v);
+  check_types(L, P, c->v);
+  read_windows(L, P, c->v);
+  read_tables(L, P, c);
+  freeze_version(L, P, env, envmt, envdata, c->v);
+  return 0;
+}
+
+int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion **out, char **pmsg) {
+  PVersion *v = sqlite3_malloc(sizeof *v);
+  if (!v) return SQLITE_NOMEM;
+  memset(v, 0, sizeof *v);
+  v->ref_fn[0] = v->ref_fn[1] = v->ref_fn[2] = v->ref_snap = v->ref_tests = LUA_NOREF;
+  LoadCtx c = {rt, src, len, chunk, v, NULL};
+  char *msg = NULL;
+  int kind = zc_sb_run(rt, load_protected, &c, &msg);
+  if (c.js) sqlite3_free(sqlite3_str_finish(c.js));
+  if (kind != RUN_OK) {
+    if (kind == RUN_BUDGET)
+      *pmsg = sqlite3_mprintf("running the chunk exceeded the budget of %ld instructions",
+                              ZC_POLICY_BUDGET);
+    else if (kind == RUN_MEM)
+      *pmsg = sqlite3_mprintf("running the chunk exceeded the policy memory cap of %u MiB",
+                              ZC_POLICY_MEM_CAP >> 20);
+    else
+      *pmsg = msg, msg = NULL;
+    sqlite3_free(msg);
+    zc_pl_free(rt, v);
+    return *pmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  *out = v;
+  return SQLITE_OK;
+}
+
+void zc_pl_free(Rt *rt, PVersion *v) {
+  if (!v) return;
+  if (rt->L) {
+    for (int i = 0; i < 3; i++) luaL_unref(rt->L, LUA_REGISTRYINDEX, v->ref_fn[i]);
+    luaL_unref(rt->L, LUA_REGISTRYINDEX, v->ref_snap);
+    luaL_unref(rt->L, LUA_REGISTRYINDEX, v->ref_tests);
+  }
+  for (int i = 0; i < v->nparams; i++) sqlite3_free(v->params[i].key);
+  for (int i = 0; i < v->nanomaly; i++) sqlite3_free(v->anomaly[i].key);
+  sqlite3_free(v->params);
+  sqlite3_free(v->anomaly);
+  sqlite3_free(v->params_json);
+  sqlite3_free(v->name);
+  zc_memo_clear(&v->memo[0]);
+  zc_memo_clear(&v->memo[1]);
+  sqlite3_free(v);
+}
