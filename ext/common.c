@@ -5,6 +5,7 @@
 */
 #include "common.h"
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -524,4 +525,67 @@ void *zc_textmap_get(ZcTextMap *m, const char *z, size_t n, uint64_t h, int *pIs
   void *e = zc_textmap_find(m, z, n, h);
   if (pIsNew) *pIsNew = e == NULL;
   return e ? e : zc_textmap_add(m, z, n, h);
+}
+
+/* ------------------------------------------------------------ buffers */
+
+
+void zc_buf_free(ZcBuf *b) {
+  sqlite3_free(b->z);
+  memset(b, 0, sizeof *b);
+}
+
+int zc_buf_grow(ZcBuf *b, size_t extra) {
+  if (b->oom) return 0;
+  size_t ncap = b->cap ? b->cap * 2 : 256;
+  while (ncap < b->n + extra + 1) ncap *= 2;
+  char *nz = sqlite3_realloc64(b->z, ncap);
+  if (!nz) {
+    b->oom = 1;
+    return 0;
+  }
+  b->z = nz;
+  b->cap = ncap;
+  return 1;
+}
+
+void zc_buf_add(ZcBuf *b, const void *p, size_t n) {
+  if (!zc_buf_need(b, n)) return;
+  memcpy(b->z + b->n, p, n);
+  b->n += n;
+  b->z[b->n] = 0;
+}
+
+void zc_buf_str(ZcBuf *b, const char *s) { zc_buf_add(b, s, strlen(s)); }
+
+void zc_buf_int(ZcBuf *b, sqlite3_int64 v) {
+  char t[24];
+  int n = 24;
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    t[--n] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) t[--n] = '-';
+  zc_buf_add(b, t + n, (size_t)(24 - n));
+}
+
+/* A JSON string literal (the same escaping as zc_json_str). */
+void zc_buf_json_str(ZcBuf *b, const char *z) {
+  const char *p = z;
+  zc_buf_add(b, "\"", 1);
+  for (; *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"' || c == '\\') {
+      char e[2] = {'\\', (char)c};
+      zc_buf_add(b, e, 2);
+    } else if (c < 0x20) {
+      char e[8];
+      int n = snprintf(e, sizeof e, "\\u%04x", c);
+      zc_buf_add(b, e, (size_t)n);
+    } else {
+      zc_buf_add(b, p, 1);
+    }
+  }
+  zc_buf_add(b, "\"", 1);
 }

@@ -174,4 +174,25 @@ char *zc_utf8_repr(const char *s, size_t n);
 /* A JSON string literal of z, or null for NULL. */
 void zc_json_str(sqlite3_str *s, const char *z);
 
+/* ------------------------------------------------------------------ */
+/* common.c — a growable byte buffer, NUL-terminated after every add; oom
+** is set (and sticks) when memory runs out, so a writer checks once at the
+** end.  Zero-initialise. */
+typedef struct ZcBuf {
+  char *z;
+  size_t n, cap;
+  int oom;
+} ZcBuf;
+int zc_buf_grow(ZcBuf *b, size_t extra);
+/* 1 if extra more bytes (and the NUL) fit, growing if need be; 0 on OOM. */
+static inline int zc_buf_need(ZcBuf *b, size_t extra) {
+  return b->n + extra + 1 <= b->cap ? !b->oom : zc_buf_grow(b, extra);
+}
+void zc_buf_free(ZcBuf *b);
+void zc_buf_add(ZcBuf *b, const void *p, size_t n);
+void zc_buf_str(ZcBuf *b, const char *s);
+void zc_buf_int(ZcBuf *b, sqlite3_int64 v);
+/* A JSON string literal (the same escaping as zc_json_str; z not NULL). */
+void zc_buf_json_str(ZcBuf *b, const char *z);
+
 #endif /* ZC_COMMON_H */

@@ -15,6 +15,7 @@ int zc_policy_test_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* policy_te
 int zc_subsidy_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* subsidy.c  */
 int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* settle.c   */
 int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);      /* run.c      */
+int zc_replay_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* replay.c   */
 int zc_pack_register(sqlite3 *db, ZcConn *zc, char **pzErr);     /* pack.c     */
 int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* anomaly.c  */
 int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   */

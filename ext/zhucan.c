@@ -27,6 +27,7 @@ static const struct {
     {"policy", zc_policy_register},     {"policy_test", zc_policy_test_register},
     {"subsidy", zc_subsidy_register},
     {"settle", zc_settle_register},     {"run", zc_run_register},
+    {"replay", zc_replay_register},
     {"pack", zc_pack_register},         {"anomaly", zc_anomaly_register},
     {"ingest", zc_ingest_register},
 };
