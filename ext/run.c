@@ -754,193 +754,233 @@ static int run_schema(sqlite3 *db, char **pzErr) {
   return rc;
 }
 
-static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  ZcConn *zc = sqlite3_user_data(ctx);
-  sqlite3 *db = zc->db;
-  char *err = NULL, *vjson = NULL, *region_copy = NULL;
+/* What one settle() call works with besides the pass's state. */
+typedef struct SettleCall {
+  const char *region;          /* our own copy: the facts caches own the code */
+  char month[8];
+  int supersede;
+  sqlite3_int64 prior;         /* the current run of (region, month), 0 if none */
+  sqlite3_int64 horizon;       /* the highest policy version id installed */
+  char *vjson;                 /* the versions used, JSON */
+  char in_hex[65], out_hex[65];
+} SettleCall;
+
+/* settle(region, month [, 'supersede']) */
+static int settle_args(Settle *s, SettleCall *k, int argc, sqlite3_value **argv, char **pzErr) {
   const char *region = NULL;
-  int rc, supersede = 0, open = 0;
-  sqlite3_int64 prior = 0;
-  sqlite3_stmt *st = NULL;
-  Settle s;
-  memset(&s, 0, sizeof s);
-  for (int k = 0; k < 4; k++) s.pj[k].n = -1;
-  s.zc = zc;
+  int rc;
   if (argc == 3) {
     const char *mode = (const char *)sqlite3_value_text(argv[2]);
     if (sqlite3_value_type(argv[2]) != SQLITE_TEXT || strcmp(mode, "supersede") != 0) {
       char *r = zc_value_repr(argv[2]);
-      err = sqlite3_mprintf("settle: third argument %s is not 'supersede'", r ? r : "?");
+      *pzErr = sqlite3_mprintf("settle: third argument %s is not 'supersede'", r ? r : "?");
       sqlite3_free(r);
-      rc = SQLITE_ERROR;
-      goto error;
+      return SQLITE_ERROR;
     }
-    supersede = 1;
+    k->supersede = 1;
   }
-  if ((rc = zc_facts_sync(zc))) goto error;
-  if ((rc = zc_month_args(zc, "settle", argv[0], argv[1], &region, &s.first, &s.next, &err))) goto error;
-  /* our own copy: the facts caches (which own the code) may be dropped */
-  if ((region_copy = sqlite3_mprintf("%s", region)) == NULL) { rc = SQLITE_NOMEM; goto error; }
-  region = region_copy;
-  if ((rc = exec_sql(db, "SAVEPOINT zhucan_settle", &err))) goto error;
-  open = 1;
-  if (!zc_table_exists(db, "zhucan_run_pack") && (rc = run_schema(db, &err))) goto error;
-  {
-    /* runs stored before zhucan_run_site had stats: add the column (NULL
-    ** in the old rows: their stats were not recorded) */
-    sqlite3_int64 has = 0;
-    if ((rc = zc_query_int(db, "SELECT count(*) FROM pragma_table_info('zhucan_run_site') WHERE name = 'stats'",
-                        &has)))
-      goto error;
-    if (!has && (rc = exec_sql(db, "ALTER TABLE zhucan_run_site ADD COLUMN stats TEXT", &err))) goto error;
-  }
+  if ((rc = zc_facts_sync(s->zc))) return rc;
+  if ((rc = zc_month_args(s->zc, "settle", argv[0], argv[1], &region, &s->first, &s->next, pzErr))) return rc;
+  if ((k->region = sqlite3_mprintf("%s", region)) == NULL) return SQLITE_NOMEM;
+  zc_month_format(s->first, k->month);
+  return SQLITE_OK;
+}
 
-  char month[8];
-  zc_month_format(s.first, month);
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT id, created_at FROM zhucan_run WHERE region=?1 AND month=?2 AND superseded_by "
-                          "IS NULL ORDER BY id DESC LIMIT 1",
-                          -1, &st, NULL);
-  if (rc) goto error;
-  sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, month, -1, SQLITE_STATIC);
+/* The run tables exist, with every column this version writes: runs
+** stored before zhucan_run_site had stats get the column (NULL in the old
+** rows: their stats were not recorded). */
+static int schema_upgrade(sqlite3 *db, char **pzErr) {
+  int rc;
+  sqlite3_int64 has = 0;
+  if (!zc_table_exists(db, "zhucan_run_pack") && (rc = run_schema(db, pzErr))) return rc;
+  if ((rc = zc_query_int(db, "SELECT count(*) FROM pragma_table_info('zhucan_run_site') WHERE name = 'stats'",
+                         &has)))
+    return rc;
+  if (!has && (rc = exec_sql(db, "ALTER TABLE zhucan_run_site ADD COLUMN stats TEXT", pzErr))) return rc;
+  return SQLITE_OK;
+}
+
+/* The current run of the region and month: an error unless superseding. */
+static int prior_run(sqlite3 *db, SettleCall *k, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db,
+                              "SELECT id, created_at FROM zhucan_run WHERE region=?1 AND month=?2 AND superseded_by "
+                              "IS NULL ORDER BY id DESC LIMIT 1",
+                              -1, &st, NULL);
+  if (rc) return rc;
+  sqlite3_bind_text(st, 1, k->region, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, k->month, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    prior = sqlite3_column_int64(st, 0);
-    if (!supersede) {
-      err = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld; "
-                            "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
-                            "marks run %lld superseded",
-                            region, month, prior, region, month, prior);
+    k->prior = sqlite3_column_int64(st, 0);
+    rc = SQLITE_OK;
+    if (!k->supersede) {
+      *pzErr = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld; "
+                               "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
+                               "marks run %lld superseded",
+                               k->region, k->month, k->prior, k->region, k->month, k->prior);
       rc = SQLITE_ERROR;
-      goto error;
     }
-  } else if (rc != SQLITE_DONE) {
-    goto error;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
   }
   sqlite3_finalize(st);
-  st = NULL;
+  return rc;
+}
 
-  sqlite3_int64 horizon = 0;
+/* The new run's id and horizon, and the statements its rows go through. */
+static int settle_prepare(Settle *s, SettleCall *k) {
+  sqlite3 *db = s->zc->db;
+  int rc;
   if (zc_table_exists(db, "zhucan_policy") &&
-      (rc = zc_query_int(db, "SELECT max(id) FROM zhucan_policy", &horizon)))
-    goto error;
-  if ((rc = zc_query_int(db, "SELECT coalesce(max(id), 0) + 1 FROM zhucan_run", &s.run))) goto error;
-
+      (rc = zc_query_int(db, "SELECT max(id) FROM zhucan_policy", &k->horizon)))
+    return rc;
+  if ((rc = zc_query_int(db, "SELECT coalesce(max(id), 0) + 1 FROM zhucan_run", &s->run))) return rc;
   rc = sqlite3_prepare_v2(db, "INSERT INTO zhucan_run_pack(seq, run_id, elder_id, meals, data) VALUES(?1,?5,?2,?3,?4)",
-                          -1, &s.ins_pack, NULL);
-  if (rc) goto error;
-  sqlite3_bind_int64(s.ins_pack, 5, s.run);
+                          -1, &s->ins_pack, NULL);
+  if (rc) return rc;
+  sqlite3_bind_int64(s->ins_pack, 5, s->run);
   rc = sqlite3_prepare_v2(db,
                           "INSERT INTO zhucan_run_item(seq, run_id, site_id, item, payer, quantity, amount_fen, "
                           "version_id) VALUES(?1,?8,?2,?3,?4,?5,?6,?7)",
-                          -1, &s.ins_item, NULL);
-  if (rc) goto error;
-  sqlite3_bind_int64(s.ins_item, 8, s.run);
-  sha256_init(&s.in_meals);
-  sha256_init(&s.out);
-  ZcMonthSink sink = {&s, settle_meal, settle_site, settle_item, 0, 0, NULL};
-  s.sink = &sink;
-  if ((rc = zc_month_compute(zc, "settle", region, s.first, s.next, &sink, &err))) goto error;
-  if ((rc = pack_flush(&s))) goto error;
-
-  struct sha256_ctx in;
-  uint8_t d[SHA256_DIGEST_SIZE];
-  char in_hex[65], out_hex[65];
-  sha256_init(&in);
-  ZcBuf *b = &s.row;
-  b->n = 0;
-  ser_str(b, "zhucan input 2");
-  ser_str(b, region);
-  ser_str(b, month);
-  if (b->oom) { rc = SQLITE_NOMEM; goto error; }
-  sha256_update(&in, b->n, (const uint8_t *)b->z);
-  if ((rc = versions_json(&s, &in, &vjson))) goto error;
-  if ((rc = settle_snapshots(&s, &in, &err))) goto error;
-  hash_some(&s.in_meals, &s.hin, 1);
-  hash_some(&s.out, &s.hout, 1);
-  if (s.hin.oom || s.hout.oom) { rc = SQLITE_NOMEM; goto error; }
-  sha256_digest(&s.in_meals, SHA256_DIGEST_SIZE, d);
-  sha256_update(&in, SHA256_DIGEST_SIZE, d);
-  sha256_digest(&in, SHA256_DIGEST_SIZE, d);
-  hex32(d, in_hex);
-  sha256_digest(&s.out, SHA256_DIGEST_SIZE, d);
-  hex32(d, out_hex);
-
-  rc = sqlite3_prepare_v2(db,
-                          "INSERT INTO zhucan_run(id, region, month, created_at, policy_versions, policy_horizon, "
-                          "input_digest, output_digest, superseded_by, meals, subsidised_meals, total_fen) "
-                          "VALUES(?1,?2,?3,datetime('now','+8 hours'),?4,?5,?6,?7,NULL,?8,?9,?10)",
-                          -1, &st, NULL);
-  if (rc) goto error;
-  sqlite3_bind_int64(st, 1, s.run);
-  sqlite3_bind_text(st, 2, region, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, month, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, vjson, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, horizon);
-  sqlite3_bind_text(st, 6, in_hex, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 7, out_hex, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 8, s.nmeal);
-  sqlite3_bind_int64(st, 9, s.subsidised);
-  sqlite3_bind_int64(st, 10, s.total);
-  rc = sqlite3_step(st);
-  if (rc != SQLITE_DONE) goto error;
-  sqlite3_finalize(st);
-  st = NULL;
-  if (prior) {
-    rc = sqlite3_prepare_v2(db, "UPDATE zhucan_run SET superseded_by=?1 WHERE id=?2", -1, &st, NULL);
-    if (rc) goto error;
-    sqlite3_bind_int64(st, 1, s.run);
-    sqlite3_bind_int64(st, 2, prior);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE) goto error;
-    sqlite3_finalize(st);
-    st = NULL;
-  }
-  sqlite3_finalize(s.ins_pack);
-  sqlite3_finalize(s.ins_item);
-  s.ins_pack = s.ins_item = NULL;
-  open = 0;
-  if ((rc = exec_sql(db, "RELEASE zhucan_settle", &err))) {
-    exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
-    exec_sql(db, "RELEASE zhucan_settle", NULL);
-    goto error;
-  }
-  sqlite3_result_int64(ctx, s.run);
-  goto done;
-
-error:
-  if (!err) {
-    const char *m = sqlite3_errmsg(db);
-    err = sqlite3_mprintf("settle: %s", rc == SQLITE_NOMEM ? "out of memory" : (m ? m : sqlite3_errstr(rc)));
-  }
-  sqlite3_finalize(st);
-  st = NULL;
-  sqlite3_finalize(s.ins_pack);
-  sqlite3_finalize(s.ins_item);
-  s.ins_pack = s.ins_item = NULL;
-  if (open) {
-    exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
-    exec_sql(db, "RELEASE zhucan_settle", NULL);
-  }
-  if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
-  else if (strncmp(err, "settle:", 7) == 0) sqlite3_result_error(ctx, err, -1);
-  else zc_errorf(ctx, "settle: %s", err);
-done:
-  sqlite3_free(err);
-  sqlite3_free(vjson);
-  sqlite3_free(region_copy);
-  zc_buf_free(&s.row);
-  zc_pack_free(&s.pack);
-  for (int k = 0; k < 4; k++) zc_buf_free(&s.pj[k].json);
-  zc_buf_free(&s.hin);
-  zc_buf_free(&s.hout);
-  zc_map_clear(&s.elders);
-  zc_map_clear(&s.sites);
-  zc_map_clear(&s.vers);
-  zc_stats_map_clear(&s.stats);
+                          -1, &s->ins_item, NULL);
+  if (rc) return rc;
+  sqlite3_bind_int64(s->ins_item, 8, s->run);
+  return SQLITE_OK;
 }
 
+/* The input digest: header, versions, snapshots, then the meal stream
+** hashed during the pass; the output digest: the lines' stream. */
+static int settle_digests(Settle *s, SettleCall *k, char **pzErr) {
+  struct sha256_ctx in;
+  uint8_t d[SHA256_DIGEST_SIZE];
+  int rc;
+  sha256_init(&in);
+  ZcBuf *b = &s->row;
+  b->n = 0;
+  ser_str(b, "zhucan input 2");
+  ser_str(b, k->region);
+  ser_str(b, k->month);
+  if (b->oom) return SQLITE_NOMEM;
+  sha256_update(&in, b->n, (const uint8_t *)b->z);
+  if ((rc = versions_json(s, &in, &k->vjson))) return rc;
+  if ((rc = settle_snapshots(s, &in, pzErr))) return rc;
+  hash_some(&s->in_meals, &s->hin, 1);
+  hash_some(&s->out, &s->hout, 1);
+  if (s->hin.oom || s->hout.oom) return SQLITE_NOMEM;
+  sha256_digest(&s->in_meals, SHA256_DIGEST_SIZE, d);
+  sha256_update(&in, SHA256_DIGEST_SIZE, d);
+  sha256_digest(&in, SHA256_DIGEST_SIZE, d);
+  hex32(d, k->in_hex);
+  sha256_digest(&s->out, SHA256_DIGEST_SIZE, d);
+  hex32(d, k->out_hex);
+  return SQLITE_OK;
+}
+
+/* The run's row, and the prior run marked superseded by it. */
+static int settle_insert(Settle *s, SettleCall *k) {
+  sqlite3 *db = s->zc->db;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db,
+                              "INSERT INTO zhucan_run(id, region, month, created_at, policy_versions, policy_horizon, "
+                              "input_digest, output_digest, superseded_by, meals, subsidised_meals, total_fen) "
+                              "VALUES(?1,?2,?3,datetime('now','+8 hours'),?4,?5,?6,?7,NULL,?8,?9,?10)",
+                              -1, &st, NULL);
+  if (rc) return rc;
+  sqlite3_bind_int64(st, 1, s->run);
+  sqlite3_bind_text(st, 2, k->region, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, k->month, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, k->vjson, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, k->horizon);
+  sqlite3_bind_text(st, 6, k->in_hex, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 7, k->out_hex, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 8, s->nmeal);
+  sqlite3_bind_int64(st, 9, s->subsidised);
+  sqlite3_bind_int64(st, 10, s->total);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return rc;
+  if (!k->prior) return SQLITE_OK;
+  if ((rc = sqlite3_prepare_v2(db, "UPDATE zhucan_run SET superseded_by=?1 WHERE id=?2", -1, &st, NULL))) return rc;
+  sqlite3_bind_int64(st, 1, s->run);
+  sqlite3_bind_int64(st, 2, k->prior);
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Inside the savepoint: everything that writes the run. */
+static int settle_write(Settle *s, SettleCall *k, char **pzErr) {
+  sqlite3 *db = s->zc->db;
+  int rc;
+  if ((rc = schema_upgrade(db, pzErr))) return rc;
+  if ((rc = prior_run(db, k, pzErr))) return rc;
+  if ((rc = settle_prepare(s, k))) return rc;
+  sha256_init(&s->in_meals);
+  sha256_init(&s->out);
+  ZcMonthSink sink = {s, settle_meal, settle_site, settle_item, 0, 0, NULL};
+  s->sink = &sink;
+  if ((rc = zc_month_compute(s->zc, "settle", k->region, s->first, s->next, &sink, pzErr))) return rc;
+  if ((rc = pack_flush(s))) return rc;
+  if ((rc = settle_digests(s, k, pzErr))) return rc;
+  return settle_insert(s, k);
+}
+
+static void settle_free(Settle *s, SettleCall *k) {
+  sqlite3_finalize(s->ins_pack);
+  sqlite3_finalize(s->ins_item);
+  s->ins_pack = s->ins_item = NULL;
+  sqlite3_free(k->vjson);
+  sqlite3_free((char *)k->region);
+  zc_buf_free(&s->row);
+  zc_pack_free(&s->pack);
+  for (int i = 0; i < 4; i++) zc_buf_free(&s->pj[i].json);
+  zc_buf_free(&s->hin);
+  zc_buf_free(&s->hout);
+  zc_map_clear(&s->elders);
+  zc_map_clear(&s->sites);
+  zc_map_clear(&s->vers);
+  zc_stats_map_clear(&s->stats);
+}
+
+static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3 *db = zc->db;
+  char *err = NULL;
+  Settle s;
+  SettleCall k;
+  memset(&s, 0, sizeof s);
+  memset(&k, 0, sizeof k);
+  for (int i = 0; i < 4; i++) s.pj[i].n = -1;
+  s.zc = zc;
+  int rc = settle_args(&s, &k, argc, argv, &err);
+  if (rc == SQLITE_OK && (rc = exec_sql(db, "SAVEPOINT zhucan_settle", &err)) == SQLITE_OK) {
+    rc = settle_write(&s, &k, &err);
+    sqlite3_finalize(s.ins_pack);
+    sqlite3_finalize(s.ins_item);
+    s.ins_pack = s.ins_item = NULL;
+    if (rc == SQLITE_OK) rc = exec_sql(db, "RELEASE zhucan_settle", &err);
+    if (rc != SQLITE_OK) {
+      /* the message of the failure, before the rollback replaces it */
+      if (!err && rc != SQLITE_NOMEM) err = sqlite3_mprintf("settle: %s", sqlite3_errmsg(db));
+      exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
+      exec_sql(db, "RELEASE zhucan_settle", NULL);
+    }
+  }
+  if (rc == SQLITE_OK) {
+    sqlite3_result_int64(ctx, s.run);
+  } else if (rc == SQLITE_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+  } else if (!err) {
+    zc_errorf(ctx, "settle: %s", sqlite3_errmsg(db));
+  } else if (strncmp(err, "settle:", 7) == 0) {
+    sqlite3_result_error(ctx, err, -1);
+  } else {
+    zc_errorf(ctx, "settle: %s", err);
+  }
+  sqlite3_free(err);
+  settle_free(&s, &k);
+}
 
 static const ZcFunc aFunc[] = {
     /* DIRECTONLY: settle writes tables; a view or trigger must not call it. */
