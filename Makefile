@@ -18,6 +18,11 @@ SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-
 
 GEN_SRCS := $(wildcard fixtures/*.c)
 
+# T=NAME runs only the tests whose file name contains NAME (tests/run.sh's
+# filter).  Taken from the command line only, so a stray T in the environment
+# never narrows `make test` unnoticed.
+TESTS_FILTER := $(if $(filter command line,$(origin T)),$(T))
+
 .PHONY: all deps demo test test-plain test-asan test-valgrind bench clean help fixtures asan
 all: zhucan.so build/zcgen
 
@@ -26,6 +31,9 @@ help:
 	@echo "make deps       install Debian packages (non-interactive apt-get)"
 	@echo "make demo       deps + build + county fixture + sql/demo.sql"
 	@echo "make test       every test: plain, ASan+UBSan, valgrind; ends 'N passed, M failed'"
+	@echo "make test-plain T=regex   one test: those whose file name contains 'regex', plain build"
+	@echo "make test-asan T=regex    the same under ASan+UBSan; test-valgrind T=.. under valgrind;"
+	@echo "                          make test T=.. in all three; without T: every test"
 	@echo "make bench      benchmarks (not part of make test)"
 
 zhucan.so: $(OBJS)
@@ -64,14 +72,14 @@ demo: deps all data/county.db
 	sh tools/demo.sh
 
 test: all asan data/small.db data/county.db
-	sh tests/run.sh all
+	sh tests/run.sh all "$(TESTS_FILTER)"
 
 test-plain: all data/small.db data/county.db
-	sh tests/run.sh plain
+	sh tests/run.sh plain "$(TESTS_FILTER)"
 test-asan: all asan data/small.db data/county.db
-	sh tests/run.sh asan
+	sh tests/run.sh asan "$(TESTS_FILTER)"
 test-valgrind: all data/small.db
-	sh tests/run.sh valgrind
+	sh tests/run.sh valgrind "$(TESTS_FILTER)"
 
 bench: all data/county.db data/city.db
 	sh bench/run.sh

@@ -107,5 +107,8 @@ case $MODE in
   *) echo "usage: tests/run.sh plain|asan|valgrind|all [filter]"; exit 2 ;;
 esac
 [ -n "$failed" ] && echo "failed:$failed"
+if [ -n "$FILTER" ] && [ $((pass + fail + skip)) -eq 0 ]; then
+  echo "no test in $MODE mode has '$FILTER' in its name"; exit 2
+fi
 if [ $skip -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
 [ $fail -eq 0 ]
