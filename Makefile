@@ -1,10 +1,17 @@
 # zhucan — build, test, demo, bench.  `make help` lists the targets.
+#
+# The pkg-config flags below are read when make parses this file.  On a fresh
+# machine the -dev packages are not there yet, so `demo` and `test` first run
+# tools/deps.sh and then build in a sub-make, which parses this file again
+# once the packages exist.  Other build targets stop with a one-line hint
+# (pkgcheck) when the packages are missing.
+PKG_CONFIG ?= pkg-config
 PKGS       := sqlite3 libpcre2-8 lua5.4 nettle
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # The extension never links libsqlite3: it calls SQLite through the loader's
 # routine table (sqlite3ext.h).  Lua is linked dynamically (Debian's
 # liblua5.4.a is not position-independent).
-EXT_LIBS   := $(shell pkg-config --libs libpcre2-8 lua5.4 nettle 2>/dev/null) -lm -pthread
+EXT_LIBS   := $(shell $(PKG_CONFIG) --libs libpcre2-8 lua5.4 nettle 2>/dev/null) -lm -pthread
 OPT        ?= -O2 -g
 WARN       := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 DEFS       := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
@@ -18,38 +25,52 @@ SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-
 
 GEN_SRCS := $(wildcard fixtures/*.c)
 
-.PHONY: all deps demo test test-plain test-asan test-valgrind bench clean help fixtures asan
+# T=NAME runs only the tests whose file name contains NAME (tests/run.sh's
+# filter).  Taken from the command line only, so a stray T in the environment
+# never narrows `make test` unnoticed.
+TESTS_FILTER := $(if $(filter command line,$(origin T)),$(T))
+
+.PHONY: all deps pkgcheck demo demo-build test test-build test-plain test-asan test-valgrind bench clean help fixtures asan
 all: zhucan.so build/zcgen
 
 help:
 	@echo "make            build zhucan.so and the fixture generator"
 	@echo "make deps       install Debian packages (non-interactive apt-get)"
 	@echo "make demo       deps + build + county fixture + sql/demo.sql"
-	@echo "make test       every test: plain, ASan+UBSan, valgrind; ends 'N passed, M failed'"
+	@echo "make test       deps + every test: plain, ASan+UBSan, valgrind; ends 'N passed, M failed'"
+	@echo "make test-plain T=regex   one test: those whose file name contains 'regex', plain build"
+	@echo "make test-asan T=regex    the same under ASan+UBSan; test-valgrind T=.. under valgrind;"
+	@echo "                          make test T=.. in all three; without T: every test"
 	@echo "make bench      benchmarks (not part of make test)"
 
 zhucan.so: $(OBJS)
-	$(CC) -shared -o $@ $(OBJS) $(EXT_LIBS) -Wl,--no-undefined -Wl,-z,defs $(shell pkg-config --libs sqlite3 | sed 's/-lsqlite3//')
+	$(CC) -shared -o $@ $(OBJS) $(EXT_LIBS) -Wl,--no-undefined -Wl,-z,defs $(shell $(PKG_CONFIG) --libs sqlite3 | sed 's/-lsqlite3//')
 
-build/obj/%.o: ext/%.c $(HDRS) | build/obj
+build/obj/%.o: ext/%.c $(HDRS) | build/obj pkgcheck
 	$(CC) $(CFLAGS_EXT) -c -o $@ $<
 
 build/asan/zhucan.so: $(AOBJS)
 	$(CC) -shared $(SAN) -o $@ $(AOBJS) $(EXT_LIBS)
 
-build/asan/%.o: ext/%.c $(HDRS) | build/asan
+build/asan/%.o: ext/%.c $(HDRS) | build/asan pkgcheck
 	$(CC) $(WARN) -O1 -g $(DEFS) -fPIC -fvisibility=hidden $(SAN) $(PKG_CFLAGS) -Iext -c -o $@ $<
 
 asan: build/asan/zhucan.so
 
-build/zcgen: $(GEN_SRCS) | build
-	$(CC) $(WARN) -O2 -g $(DEFS) -o $@ $(GEN_SRCS) $(shell pkg-config --cflags --libs sqlite3) -lm
+build/zcgen: $(GEN_SRCS) | build pkgcheck
+	$(CC) $(WARN) -O2 -g $(DEFS) -o $@ $(GEN_SRCS) $(shell $(PKG_CONFIG) --cflags --libs sqlite3) -lm
 
 build build/obj build/asan:
 	mkdir -p $@
 
 deps:
 	sh tools/deps.sh
+
+# Order-only prerequisite of every compile: one line instead of a missing
+# header when the -dev packages are not installed.
+pkgcheck:
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || \
+	  { echo "zhucan: packages missing ($(PKGS) via $(PKG_CONFIG)): run 'make deps' (or 'make demo') first"; exit 2; }
 
 # Fixtures are deterministic: same seed and scale, same content.
 data/small.db: build/zcgen sql/schema.sql
@@ -60,18 +81,29 @@ data/city.db: build/zcgen sql/schema.sql
 	mkdir -p data && rm -f $@ && build/zcgen --scale city --out $@
 fixtures: data/small.db data/county.db
 
-demo: deps all data/county.db
+# deps first, then the build in a sub-make that reads the pkg-config flags
+# after the packages exist (a prerequisite list would be parsed too early, and
+# run in parallel under -j).
+demo:
+	sh tools/deps.sh
+	$(MAKE) --no-print-directory demo-build
 	sh tools/demo.sh
+demo-build: all data/county.db
+	@:
 
-test: all asan data/small.db data/county.db
-	sh tests/run.sh all
+test:
+	sh tools/deps.sh
+	$(MAKE) --no-print-directory test-build
+	sh tests/run.sh all "$(TESTS_FILTER)"
+test-build: all asan data/small.db data/county.db
+	@:
 
 test-plain: all data/small.db data/county.db
-	sh tests/run.sh plain
+	sh tests/run.sh plain "$(TESTS_FILTER)"
 test-asan: all asan data/small.db data/county.db
-	sh tests/run.sh asan
+	sh tests/run.sh asan "$(TESTS_FILTER)"
 test-valgrind: all data/small.db
-	sh tests/run.sh valgrind
+	sh tests/run.sh valgrind "$(TESTS_FILTER)"
 
 bench: all data/county.db data/city.db
 	sh bench/run.sh

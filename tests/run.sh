@@ -7,6 +7,9 @@
 #       and a fresh copy of the small fixture open as test.db, in a scratch
 #       directory holding ./zhucan.so, ./lua and ./fixtures; the output must
 #       equal NAME.out, whose values were worked out by hand or independently.
+#       The shell's error prefix 'Runtime error near line 12:' (or 'Parse
+#       error near line 12:') is compared as 'Runtime error:' -- NAME.out holds
+#       no script line numbers, so adding a line to NAME.sql shifts nothing.
 #   tests/NAME.sh   a shell test; exit 0 = pass, 77 = skipped.  Environment:
 #       ZC_ROOT, ZC_SO (the .so under test), ZC_MODE, SQLITE3 (the shell,
 #       wrapped by valgrind or with the sanitizer runtime preloaded),
@@ -18,6 +21,15 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-plain}
 FILTER=${2:-}
 pass=0; fail=0; skip=0; failed=""
+
+# Drop the script line number from the sqlite3 shell's error prefixes:
+#   'Runtime error near line 12: X' -> 'Runtime error: X'   (also 'Parse error')
+#   'Error: near line 12: X'        -> 'Error: X'           (older shells)
+no_line_numbers() {
+  sed -e 's/^\([A-Z][a-z]* error\) near line [0-9][0-9]*:/\1:/' \
+      -e 's/^Error: near line [0-9][0-9]*:/Error:/' "$@"
+}
+
 SMALL="$ROOT/data/small.db"
 [ -f "$SMALL" ] || { echo "missing $SMALL: run 'make data/small.db'"; exit 2; }
 
@@ -55,8 +67,9 @@ run_mode() {
       *.sql)
         exp="${t%.sql}.out"
         out="$dir/actual.out"
-        ( cd "$dir" && $sq -batch -cmd ".load ./zhucan" test.db < "$t" > "$out" 2>&1 )
+        ( cd "$dir" && $sq -batch -cmd ".load ./zhucan" test.db < "$t" > "$dir/raw.out" 2>&1 )
         rc=$?
+        no_line_numbers "$dir/raw.out" > "$out"
         if [ $rc -eq 97 ] || [ $rc -eq 98 ] || [ $rc -ge 128 ]; then
           ok=0; why="exit $rc (memory error, sanitizer or signal)"
         elif [ -f "$exp" ] && diff -u "$exp" "$out" > "$dir/diff" 2>&1; then
@@ -94,5 +107,8 @@ case $MODE in
   *) echo "usage: tests/run.sh plain|asan|valgrind|all [filter]"; exit 2 ;;
 esac
 [ -n "$failed" ] && echo "failed:$failed"
+if [ -n "$FILTER" ] && [ $((pass + fail + skip)) -eq 0 ]; then
+  echo "no test in $MODE mode has '$FILTER' in its name"; exit 2
+fi
 if [ $skip -gt 0 ]; then echo "$pass passed, $fail failed, $skip skipped"; else echo "$pass passed, $fail failed"; fi
 [ $fail -eq 0 ]
