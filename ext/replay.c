@@ -95,11 +95,11 @@ typedef struct ReplayCur {
   ZcPackR rd;
   ZcBuf sbuf;          /* the current settled meal's strings */
   int damaged;       /* settled_next met a damaged pack */
-  int has_s;
-  Snap s;
-  Pending ps, pr;
-  Item *items_s, *items_r;
-  size_t nis, cis, nir, cir;
+  int has_settled;   /* settled holds the next settled meal */
+  Snap settled_meal;
+  Pending pending_settled, pending_replayed;  /* meals matched by id at the end */
+  Item *settled_items, *replayed_items;
+  size_t n_settled_items, cap_settled_items, n_replayed_items, cap_replayed_items;
   ZcBuf parts;
   ZcMap stats;  /* site id -> (intptr) char* JSON of the replayed stats */
 } ReplayCur;
@@ -168,13 +168,13 @@ static void replay_reset(ReplayCur *c) {
   zc_buf_free(&c->sbuf);
   c->v1 = 0;
   c->damaged = 0;
-  c->has_s = 0;
-  pending_clear(&c->ps);
-  pending_clear(&c->pr);
-  items_free(c->items_s, c->nis);
-  items_free(c->items_r, c->nir);
-  c->items_s = c->items_r = NULL;
-  c->nis = c->cis = c->nir = c->cir = 0;
+  c->has_settled = 0;
+  pending_clear(&c->pending_settled);
+  pending_clear(&c->pending_replayed);
+  items_free(c->settled_items, c->n_settled_items);
+  items_free(c->replayed_items, c->n_replayed_items);
+  c->settled_items = c->replayed_items = NULL;
+  c->n_settled_items = c->cap_settled_items = c->n_replayed_items = c->cap_replayed_items = 0;
   zc_buf_free(&c->parts);
   zc_stats_map_clear(&c->stats);
 }
@@ -207,10 +207,10 @@ static int diff_add(ReplayCur *c, sqlite3_int64 site, sqlite3_int64 meal, const 
 }
 
 /* Reads the current row of the settled cursor (zhucan_run_meal_v1) into
-** c->s (borrowed). */
+** c->settled_meal (borrowed). */
 static void settled_row(ReplayCur *c) {
   sqlite3_stmt *st = c->settled;
-  Snap *s = &c->s;
+  Snap *s = &c->settled_meal;
   memset(s, 0, sizeof *s);
   s->id = sqlite3_column_int64(st, 0);
   s->elder = sqlite3_column_int64(st, 1);
@@ -228,12 +228,12 @@ static void settled_row(ReplayCur *c) {
   s->parts = (const char *)sqlite3_column_text(st, 14);
 }
 
-/* The next meal of the current pack into c->s: 1, or 0 at its end. */
+/* The next meal of the current pack into c->settled_meal: 1, or 0 at its end. */
 static int pack_meal(ReplayCur *c) {
   ZcPackMeal m;
   int k = zc_pack_next(&c->rd, &m);
   if (k <= 0) return k;
-  Snap *s = &c->s;
+  Snap *s = &c->settled_meal;
   memset(s, 0, sizeof *s);
   s->id = m.id;
   s->elder = c->pack_elder;
@@ -261,18 +261,18 @@ static int settled_next(ReplayCur *c) {
   if (c->v1) {
     rc = sqlite3_step(c->settled);
     if (rc == SQLITE_ROW) {
-      c->has_s = 1;
+      c->has_settled = 1;
       settled_row(c);
       return SQLITE_OK;
     }
-    c->has_s = 0;
+    c->has_settled = 0;
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
   for (;;) {
     if (c->pack) {
       int k = pack_meal(c);
       if (k == 1) {
-        c->has_s = 1;
+        c->has_settled = 1;
         return SQLITE_OK;
       }
       if (k == -2) return SQLITE_NOMEM;
@@ -285,7 +285,7 @@ static int settled_next(ReplayCur *c) {
     }
     rc = sqlite3_step(c->settled);
     if (rc != SQLITE_ROW) {
-      c->has_s = 0;
+      c->has_settled = 0;
       return rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
     c->pack_elder = sqlite3_column_int64(c->settled, 0);
@@ -548,44 +548,44 @@ static int site_cause(ReplayCur *c, sqlite3_int64 site, ZcBuf *b, const char *he
   return SQLITE_OK;
 }
 
-/* Why settled meal s and replayed meal r differ: "meal added", "meal
+/* Why the settled and the replayed meal differ: "meal added", "meal
 ** removed", or groups "meal changed: ...", "facts changed: ...", "policy
 ** changed: ..." joined by "; ". */
-static int meal_cause(ReplayCur *c, const Snap *s, const Snap *r, ZcBuf *b) {
+static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, ZcBuf *b) {
   int any = 0, first = 1, rc;
   char x[20], y[20];
   b->n = 0;
-  if (s == NULL || r == NULL) {
-    zc_buf_str(b, s ? "meal removed" : "meal added");
+  if (settled == NULL || replayed == NULL) {
+    zc_buf_str(b, settled ? "meal removed" : "meal added");
     return b->oom ? SQLITE_NOMEM : SQLITE_OK;
   }
   const char *head = "meal changed: ";
-  cause_int(b, head, &first, "elder_id", s->elder, r->elder);
-  cause_int(b, head, &first, "site_id", s->site, r->site);
-  zc_time_format(s->served_at, x);
-  zc_time_format(r->served_at, y);
+  cause_int(b, head, &first, "elder_id", settled->elder, replayed->elder);
+  cause_int(b, head, &first, "site_id", settled->site, replayed->site);
+  zc_time_format(settled->served_at, x);
+  zc_time_format(replayed->served_at, y);
   cause_field(b, head, &first, "served_at", x, y);
-  cause_field(b, head, &first, "slot", s->slot, r->slot);
-  cause_field(b, head, &first, "method", s->method, r->method);
-  cause_field(b, head, &first, "device", s->device, r->device);
-  cause_field(b, head, &first, "token", s->token, r->token);
-  cause_int(b, head, &first, "price_fen", s->price, r->price);
+  cause_field(b, head, &first, "slot", settled->slot, replayed->slot);
+  cause_field(b, head, &first, "method", settled->method, replayed->method);
+  cause_field(b, head, &first, "device", settled->device, replayed->device);
+  cause_field(b, head, &first, "token", settled->token, replayed->token);
+  cause_int(b, head, &first, "price_fen", settled->price, replayed->price);
   if (!first) any = 1;
   first = 1;
   head = any ? "; facts changed: " : "facts changed: ";
-  cause_int(b, head, &first, "nth_slot", s->nth[0], r->nth[0]);
-  cause_int(b, head, &first, "nth_day", s->nth[1], r->nth[1]);
-  cause_int(b, head, &first, "nth_month", s->nth[2], r->nth[2]);
-  int day = (int)(r->served_at / ZC_DAY_SECONDS);
-  if ((rc = elder_cause(c, r->elder, day, b, head, &first))) return rc;
-  if ((rc = site_cause(c, r->site, b, first ? head : "", &first, 0))) return rc;
+  cause_int(b, head, &first, "nth_slot", settled->nth[0], replayed->nth[0]);
+  cause_int(b, head, &first, "nth_day", settled->nth[1], replayed->nth[1]);
+  cause_int(b, head, &first, "nth_month", settled->nth[2], replayed->nth[2]);
+  int day = (int)(replayed->served_at / ZC_DAY_SECONDS);
+  if ((rc = elder_cause(c, replayed->elder, day, b, head, &first))) return rc;
+  if ((rc = site_cause(c, replayed->site, b, first ? head : "", &first, 0))) return rc;
   if (first && !any) { /* nothing bears on the day: show every change of the elder */
-    if ((rc = elder_cause(c, r->elder, ZC_NONE, b, head, &first))) return rc;
+    if ((rc = elder_cause(c, replayed->elder, ZC_NONE, b, head, &first))) return rc;
   }
   if (!first) any = 1;
-  if (s->version != r->version) {
+  if (settled->version != replayed->version) {
     first = 1;
-    cause_int(b, any ? "; policy changed: " : "policy changed: ", &first, "version", s->version, r->version);
+    cause_int(b, any ? "; policy changed: " : "policy changed: ", &first, "version", settled->version, replayed->version);
     any = 1;
   }
   if (!any) zc_buf_str(b, "unexplained: same inputs, different money");
@@ -593,41 +593,41 @@ static int meal_cause(ReplayCur *c, const Snap *s, const Snap *r, ZcBuf *b) {
 }
 
 /* Compares a settled meal with its recomputation (either may be NULL). */
-static int meal_compare(ReplayCur *c, const Snap *s, const Snap *r) {
-  if (s && r && s->site == r->site && s->subsidy == r->subsidy && s->price == r->price &&
-      same_str(s->parts, r->parts))
+static int meal_compare(ReplayCur *c, const Snap *settled, const Snap *replayed) {
+  if (settled && replayed && settled->site == replayed->site && settled->subsidy == replayed->subsidy && settled->price == replayed->price &&
+      same_str(settled->parts, replayed->parts))
     return SQLITE_OK;
-  Line *ls = NULL, *lr = NULL;
-  int ns = 0, nr = 0, rc;
+  Line *settled_lines = NULL, *replayed_lines = NULL;
+  int n_settled = 0, n_replayed = 0, rc;
   ZcBuf cause;
   memset(&cause, 0, sizeof cause);
-  if ((rc = meal_lines(c, s, &ls, &ns)) || (rc = meal_lines(c, r, &lr, &nr))) goto done;
+  if ((rc = meal_lines(c, settled, &settled_lines, &n_settled)) || (rc = meal_lines(c, replayed, &replayed_lines, &n_replayed))) goto done;
   int differs = 0;
-  for (int i = 0; i < ns && !differs; i++) {
+  for (int i = 0; i < n_settled && !differs; i++) {
     int j = 0;
-    while (j < nr && !(lr[j].site == ls[i].site && !strcmp(lr[j].payer, ls[i].payer))) j++;
-    if (j == nr || lr[j].fen != ls[i].fen) differs = 1;
+    while (j < n_replayed && !(replayed_lines[j].site == settled_lines[i].site && !strcmp(replayed_lines[j].payer, settled_lines[i].payer))) j++;
+    if (j == n_replayed || replayed_lines[j].fen != settled_lines[i].fen) differs = 1;
   }
-  if (ns != nr) differs = 1;
+  if (n_settled != n_replayed) differs = 1;
   if (!differs) goto done;
-  if ((rc = meal_cause(c, s, r, &cause))) goto done;
-  sqlite3_int64 id = s ? s->id : r->id;
-  for (int i = 0; i < ns; i++) {
+  if ((rc = meal_cause(c, settled, replayed, &cause))) goto done;
+  sqlite3_int64 id = settled ? settled->id : replayed->id;
+  for (int i = 0; i < n_settled; i++) {
     int j = 0;
-    while (j < nr && !(lr[j].site == ls[i].site && !strcmp(lr[j].payer, ls[i].payer))) j++;
-    sqlite3_int64 rf = j < nr ? lr[j].fen : 0;
-    if (rf != ls[i].fen && (rc = diff_add(c, ls[i].site, id, "meal", ls[i].payer, ls[i].fen, rf, cause.z))) goto done;
+    while (j < n_replayed && !(replayed_lines[j].site == settled_lines[i].site && !strcmp(replayed_lines[j].payer, settled_lines[i].payer))) j++;
+    sqlite3_int64 rf = j < n_replayed ? replayed_lines[j].fen : 0;
+    if (rf != settled_lines[i].fen && (rc = diff_add(c, settled_lines[i].site, id, "meal", settled_lines[i].payer, settled_lines[i].fen, rf, cause.z))) goto done;
   }
-  for (int j = 0; j < nr; j++) {
+  for (int j = 0; j < n_replayed; j++) {
     int i = 0;
-    while (i < ns && !(lr[j].site == ls[i].site && !strcmp(lr[j].payer, ls[i].payer))) i++;
-    if (i == ns && (rc = diff_add(c, lr[j].site, id, "meal", lr[j].payer, 0, lr[j].fen, cause.z))) goto done;
+    while (i < n_settled && !(replayed_lines[j].site == settled_lines[i].site && !strcmp(replayed_lines[j].payer, settled_lines[i].payer))) i++;
+    if (i == n_settled && (rc = diff_add(c, replayed_lines[j].site, id, "meal", replayed_lines[j].payer, 0, replayed_lines[j].fen, cause.z))) goto done;
   }
 done:
-  for (int i = 0; i < ns; i++) sqlite3_free(ls[i].payer);
-  for (int i = 0; i < nr; i++) sqlite3_free(lr[i].payer);
-  sqlite3_free(ls);
-  sqlite3_free(lr);
+  for (int i = 0; i < n_settled; i++) sqlite3_free(settled_lines[i].payer);
+  for (int i = 0; i < n_replayed; i++) sqlite3_free(replayed_lines[i].payer);
+  sqlite3_free(settled_lines);
+  sqlite3_free(replayed_lines);
   zc_buf_free(&cause);
   return rc;
 }
@@ -667,14 +667,14 @@ static int replay_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, c
     if (c->parts.oom) return SQLITE_NOMEM;
     r.parts = c->parts.z;
   }
-  while (c->has_s && snap_key_cmp(&c->s, &r) < 0) {
-    if ((rc = pending_add(&c->ps, &c->s)) || (rc = settled_next(c))) return rc;
+  while (c->has_settled && snap_key_cmp(&c->settled_meal, &r) < 0) {
+    if ((rc = pending_add(&c->pending_settled, &c->settled_meal)) || (rc = settled_next(c))) return rc;
   }
-  if (c->has_s && snap_key_cmp(&c->s, &r) == 0) {
-    if ((rc = meal_compare(c, &c->s, &r))) return rc;
+  if (c->has_settled && snap_key_cmp(&c->settled_meal, &r) == 0) {
+    if ((rc = meal_compare(c, &c->settled_meal, &r))) return rc;
     return settled_next(c);
   }
-  return pending_add(&c->pr, &r);
+  return pending_add(&c->pending_replayed, &r);
 }
 
 static int replay_site(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteStats *t,
@@ -696,14 +696,14 @@ static int replay_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   ReplayCur *c = p;
   (void)v;
   (void)pzErr;
-  if (c->nir == c->cir) {
-    size_t ncap = c->cir ? c->cir * 2 : 16;
-    Item *na = sqlite3_realloc64(c->items_r, ncap * sizeof *na);
+  if (c->n_replayed_items == c->cap_replayed_items) {
+    size_t ncap = c->cap_replayed_items ? c->cap_replayed_items * 2 : 16;
+    Item *na = sqlite3_realloc64(c->replayed_items, ncap * sizeof *na);
     if (!na) return SQLITE_NOMEM;
-    c->items_r = na;
-    c->cir = ncap;
+    c->replayed_items = na;
+    c->cap_replayed_items = ncap;
   }
-  Item *x = &c->items_r[c->nir];
+  Item *x = &c->replayed_items[c->n_replayed_items];
   x->site = site->id;
   x->quantity = it->quantity;
   x->fen = it->fen;
@@ -714,7 +714,7 @@ static int replay_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
     sqlite3_free(x->payer);
     return SQLITE_NOMEM;
   }
-  c->nir++;
+  c->n_replayed_items++;
   return SQLITE_OK;
 }
 
@@ -744,16 +744,16 @@ static size_t items_fold(Item *a, size_t n) {
 }
 
 static int items_compare(ReplayCur *c) {
-  size_t ns = items_fold(c->items_s, c->nis), nr = items_fold(c->items_r, c->nir);
+  size_t ns = items_fold(c->settled_items, c->n_settled_items), nr = items_fold(c->replayed_items, c->n_replayed_items);
   size_t i = 0, j = 0;
   int rc = SQLITE_OK;
   ZcBuf b;
   memset(&b, 0, sizeof b);
-  c->nis = ns;
-  c->nir = nr;
+  c->n_settled_items = ns;
+  c->n_replayed_items = nr;
   while (rc == SQLITE_OK && (i < ns || j < nr)) {
-    int k = i == ns ? 1 : j == nr ? -1 : item_cmp(&c->items_s[i], &c->items_r[j]);
-    const Item *s = k <= 0 ? &c->items_s[i] : NULL, *r = k >= 0 ? &c->items_r[j] : NULL;
+    int k = i == ns ? 1 : j == nr ? -1 : item_cmp(&c->settled_items[i], &c->replayed_items[j]);
+    const Item *s = k <= 0 ? &c->settled_items[i] : NULL, *r = k >= 0 ? &c->replayed_items[j] : NULL;
     if (s && r && s->fen == r->fen && s->quantity == r->quantity) {
       /* same */
     } else {
@@ -866,84 +866,63 @@ static int rp_prepare(ReplayCur *c, const char *sql, sqlite3_stmt **pp) {
   return sqlite3_prepare_v2(c->zc->db, sql, -1, pp, NULL);
 }
 
-static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
-  (void)idxStr;
-  ReplayCur *c = (ReplayCur *)cur;
-  ZcConn *zc = c->zc;
-  sqlite3 *db = zc->db;
+/* The run's row: its region (checked against today's tree), month and
+** policy horizon. */
+static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizon, char **pzErr) {
   sqlite3_stmt *st = NULL;
-  char *err = NULL, *region = NULL;
-  int rc = SQLITE_OK;
-  sqlite3_int64 horizon = 0;
-  replay_reset(c);
-  if (argc != 1 || idxNum != 1) {
-    err = sqlite3_mprintf("replay: needs a run id, replay(run_id): the id settle() answered "
-                          "(SELECT id FROM zhucan_run)");
-    rc = SQLITE_ERROR;
-    goto error;
+  char *region = NULL;
+  int rc;
+  if (!zc_table_exists(c->zc->db, "zhucan_run")) {
+    *pzErr = sqlite3_mprintf("replay: run %lld does not exist (no run has been settled yet)", c->run);
+    return SQLITE_ERROR;
   }
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return SQLITE_OK;
-  sqlite3_value *n = sqlite3_value_dup(argv[0]);
-  int ok = n && sqlite3_value_numeric_type(n) == SQLITE_INTEGER;
-  if (ok) c->run = sqlite3_value_int64(n);
-  sqlite3_value_free(n);
-  if (!ok) {
-    char *r = zc_value_repr(argv[0]);
-    err = sqlite3_mprintf("replay: run id %s is not an integer run id", r ? r : "?");
-    sqlite3_free(r);
-    rc = SQLITE_ERROR;
-    goto error;
-  }
-  if ((rc = zc_facts_sync(zc))) goto error;
-  if (!zc_table_exists(db, "zhucan_run")) {
-    err = sqlite3_mprintf("replay: run %lld does not exist (no run has been settled yet)", c->run);
-    rc = SQLITE_ERROR;
-    goto error;
-  }
-  if ((rc = rp_prepare(c, "SELECT region, month, policy_horizon FROM zhucan_run WHERE id=?1", &st))) goto error;
+  if ((rc = rp_prepare(c, "SELECT region, month, policy_horizon FROM zhucan_run WHERE id=?1", &st))) return rc;
   sqlite3_bind_int64(st, 1, c->run);
   rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
-    if (rc == SQLITE_DONE) {
-      err = sqlite3_mprintf("replay: run %lld does not exist", c->run);
-      rc = SQLITE_ERROR;
-    }
-    goto error;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return rc;
+    *pzErr = sqlite3_mprintf("replay: run %lld does not exist", c->run);
+    return SQLITE_ERROR;
   }
   region = zc_dup_text((const char *)sqlite3_column_text(st, 0));
   const char *month = (const char *)sqlite3_column_text(st, 1);
+  rc = SQLITE_OK;
   if (!month || !zc_month_parse(month, -1, &c->first, &c->next)) {
-    err = sqlite3_mprintf("replay: run %lld has a malformed month", c->run);
+    *pzErr = sqlite3_mprintf("replay: run %lld has a malformed month", c->run);
     rc = SQLITE_ERROR;
-    goto error;
   }
-  horizon = sqlite3_column_int64(st, 2);
+  *horizon = sqlite3_column_int64(st, 2);
   sqlite3_finalize(st);
-  st = NULL;
-  const ZcRegion *reg = region ? zc_region(zc, region) : NULL;
-  if (reg == NULL) {
-    err = sqlite3_mprintf("replay: run %lld: region %Q is no longer in table region", c->run, region);
+  *preg = region ? zc_region(c->zc, region) : NULL;
+  if (rc == SQLITE_OK && *preg == NULL) {
+    *pzErr = sqlite3_mprintf("replay: run %lld: region %Q is no longer in table region", c->run, region);
     rc = SQLITE_ERROR;
-    goto error;
   }
-  /* the run's meals: packs, or rows of a run stored before packs */
+  sqlite3_free(region);
+  return rc;
+}
+
+/* c->settled reads the run's meals: its packs, or, for a run stored before
+** packs, rows of zhucan_run_meal_v1 (or of the table zhucan_run_meal when
+** no settle() has moved it aside yet). */
+static int rp_open_settled(ReplayCur *c) {
+  sqlite3 *db = c->zc->db;
   sqlite3_int64 npack = 0;
   char qbuf[128];
-  if (zc_table_exists(zc->db, "zhucan_run_pack") &&
-      (rc = zc_query_int(zc->db, sqlite3_snprintf(sizeof qbuf, qbuf,
-                                               "SELECT count(*) FROM zhucan_run_pack WHERE seq>=%lld AND seq<%lld",
-                                               c->run << 32, (c->run + 1) << 32),
-                      &npack)))
-    goto error;
-  /* runs from before packs: rows of zhucan_run_meal_v1, or of the table
-  ** zhucan_run_meal when no settle() has moved it aside yet */
+  int rc;
+  if (zc_table_exists(db, "zhucan_run_pack") &&
+      (rc = zc_query_int(db, sqlite3_snprintf(sizeof qbuf, qbuf,
+                                              "SELECT count(*) FROM zhucan_run_pack WHERE seq>=%lld AND seq<%lld",
+                                              c->run << 32, (c->run + 1) << 32),
+                         &npack)))
+    return rc;
   const char *v1 = NULL;
   if (npack == 0) {
-    if (zc_table_exists(zc->db, "zhucan_run_meal_v1")) v1 = "zhucan_run_meal_v1";
-    else if ((rc = zc_query_int(zc->db,
-                             "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'zhucan_run_meal'",
-                             &npack)))
-      goto error;
+    if (zc_table_exists(db, "zhucan_run_meal_v1")) v1 = "zhucan_run_meal_v1";
+    else if ((rc = zc_query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'zhucan_run_meal'",
+                                &npack)))
+      return rc;
     else if (npack) v1 = "zhucan_run_meal";
   }
   c->v1 = v1 != NULL;
@@ -951,71 +930,126 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                                      "price_fen, nth_slot, nth_day, nth_month, version_id, subsidy_fen, parts "
                                      "FROM %s WHERE seq>=?1 AND seq<?2 ORDER BY seq", v1)
                    : NULL;
-  if (v1 && !v1sql) { rc = SQLITE_NOMEM; goto error; }
+  if (v1 && !v1sql) return SQLITE_NOMEM;
   rc = rp_prepare(c, v1 ? v1sql : "SELECT elder_id, data FROM zhucan_run_pack WHERE seq>=?1 AND seq<?2 ORDER BY seq",
                   &c->settled);
   sqlite3_free(v1sql);
-  if (rc) goto error;
-  if ((rc = rp_prepare(c, "SELECT key, value FROM json_each(?1)", &c->parts_of)) ||
-      (rc = rp_prepare(c,
+  if (rc) return rc;
+  sqlite3_bind_int64(c->settled, 1, c->run << 32);
+  sqlite3_bind_int64(c->settled, 2, (c->run + 1) << 32);
+  return SQLITE_OK;
+}
+
+/* The statements that read the run's snapshots, for the causes. */
+static int rp_open_snapshots(ReplayCur *c) {
+  int rc;
+  if ((rc = rp_prepare(c, "SELECT key, value FROM json_each(?1)", &c->parts_of))) return rc;
+  if ((rc = rp_prepare(c,
                        "SELECT sex, birth, region, died_on, status, agreement, bed FROM zhucan_run_elder "
                        "WHERE run_id=?1 AND elder_id=?2",
-                       &c->elder_of)) ||
-      (rc = rp_prepare(c,
-                       "SELECT name, kind, grade, beds, area_m2, opened_on, closed_on, slots, region, stats "
-                       "FROM zhucan_run_site WHERE run_id=?1 AND site_id=?2",
-                       &c->site_of)) ||
-      (rc = rp_prepare(c,
-                       "SELECT site_id, item, payer, quantity, amount_fen FROM zhucan_run_item "
-                       "WHERE seq>=?1 AND seq<?2 ORDER BY seq",
-                       &st)))
-    goto error;
+                       &c->elder_of)))
+    return rc;
+  return rp_prepare(c,
+                    "SELECT name, kind, grade, beds, area_m2, opened_on, closed_on, slots, region, stats "
+                    "FROM zhucan_run_site WHERE run_id=?1 AND site_id=?2",
+                    &c->site_of);
+}
+
+/* The run's site() items, in the order they were stored. */
+static int rp_settled_items(ReplayCur *c) {
+  sqlite3_stmt *st = NULL;
+  int rc = rp_prepare(c,
+                      "SELECT site_id, item, payer, quantity, amount_fen FROM zhucan_run_item "
+                      "WHERE seq>=?1 AND seq<?2 ORDER BY seq",
+                      &st);
+  if (rc) return rc;
   sqlite3_bind_int64(st, 1, c->run << 32);
   sqlite3_bind_int64(st, 2, (c->run + 1) << 32);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (c->nis == c->cis) {
-      size_t ncap = c->cis ? c->cis * 2 : 16;
-      Item *na = sqlite3_realloc64(c->items_s, ncap * sizeof *na);
-      if (!na) { rc = SQLITE_NOMEM; goto error; }
-      c->items_s = na;
-      c->cis = ncap;
+    if (c->n_settled_items == c->cap_settled_items) {
+      size_t ncap = c->cap_settled_items ? c->cap_settled_items * 2 : 16;
+      Item *na = sqlite3_realloc64(c->settled_items, ncap * sizeof *na);
+      if (!na) { rc = SQLITE_NOMEM; break; }
+      c->settled_items = na;
+      c->cap_settled_items = ncap;
     }
-    Item *x = &c->items_s[c->nis];
+    Item *x = &c->settled_items[c->n_settled_items];
     x->site = sqlite3_column_int64(st, 0);
     x->item = zc_dup_text((const char *)sqlite3_column_text(st, 1));
     x->payer = zc_dup_text((const char *)sqlite3_column_text(st, 2));
     x->quantity = sqlite3_column_int64(st, 3);
     x->fen = sqlite3_column_int64(st, 4);
-    c->nis++;
-    if (!x->item || !x->payer) { rc = SQLITE_NOMEM; goto error; }
+    c->n_settled_items++;
+    if (!x->item || !x->payer) { rc = SQLITE_NOMEM; break; }
   }
-  if (rc != SQLITE_DONE) goto error;
   sqlite3_finalize(st);
-  st = NULL;
-  sqlite3_bind_int64(c->settled, 1, c->run << 32);
-  sqlite3_bind_int64(c->settled, 2, (c->run + 1) << 32);
-  if ((rc = settled_next(c))) goto error;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
 
+/* The month again, merged meal by meal with the settled stream (a meal
+** whose elder or time changed is matched by id at the end), then the
+** items; the differences sorted. */
+static int rp_compare(ReplayCur *c, const ZcRegion *reg, sqlite3_int64 horizon, char **pzErr) {
+  int rc;
+  if ((rc = settled_next(c))) return rc;
   ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0, horizon, NULL};
-  rc = zc_month_compute(zc, "replay", reg->code, c->first, c->next, &sink, &err);
-  if (rc) goto error;
-  while (c->has_s) {
-    if ((rc = pending_add(&c->ps, &c->s)) || (rc = settled_next(c))) goto error;
+  if ((rc = zc_month_compute(c->zc, "replay", reg->code, c->first, c->next, &sink, pzErr))) return rc;
+  while (c->has_settled) {
+    if ((rc = pending_add(&c->pending_settled, &c->settled_meal)) || (rc = settled_next(c))) return rc;
   }
-  for (size_t i = 0; i < c->pr.n; i++) {
-    Snap *r = c->pr.a[i];
-    Snap *s = pending_take(&c->ps, r->id);
-    rc = meal_compare(c, s, r);
-    snap_free(s);
-    if (rc) goto error;
+  for (size_t i = 0; i < c->pending_replayed.n; i++) {
+    Snap *replayed = c->pending_replayed.a[i];
+    Snap *settled = pending_take(&c->pending_settled, replayed->id);
+    rc = meal_compare(c, settled, replayed);
+    snap_free(settled);
+    if (rc) return rc;
   }
-  for (size_t i = 0; i < c->ps.n; i++)
-    if (c->ps.a[i] && (rc = meal_compare(c, c->ps.a[i], NULL))) goto error;
-  if ((rc = items_compare(c))) goto error;
+  for (size_t i = 0; i < c->pending_settled.n; i++)
+    if (c->pending_settled.a[i] && (rc = meal_compare(c, c->pending_settled.a[i], NULL))) return rc;
+  if ((rc = items_compare(c))) return rc;
   if (c->n > 1) qsort(c->rows, c->n, sizeof *c->rows, diff_cmp);
-  c->i = 0;
-  sqlite3_free(region);
-  {
+  return SQLITE_OK;
+}
+
+/* The run id argument: 1 and c->run, 0 for NULL (no rows), or an error. */
+static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char **pzErr) {
+  if (argc != 1 || idxNum != 1) {
+    *pzErr = sqlite3_mprintf("replay: needs a run id, replay(run_id): the id settle() answered "
+                             "(SELECT id FROM zhucan_run)");
+    return -1;
+  }
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return 0;
+  sqlite3_value *n = sqlite3_value_dup(argv[0]);
+  int ok = n && sqlite3_value_numeric_type(n) == SQLITE_INTEGER;
+  if (ok) c->run = sqlite3_value_int64(n);
+  sqlite3_value_free(n);
+  if (!ok) {
+    char *r = zc_value_repr(argv[0]);
+    *pzErr = sqlite3_mprintf("replay: run id %s is not an integer run id", r ? r : "?");
+    sqlite3_free(r);
+    return -1;
+  }
+  return 1;
+}
+
+static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  (void)idxStr;
+  ReplayCur *c = (ReplayCur *)cur;
+  char *err = NULL;
+  const ZcRegion *reg = NULL;
+  sqlite3_int64 horizon = 0;
+  int rc = SQLITE_OK;
+  replay_reset(c);
+  int a = rp_arg(c, idxNum, argc, argv, &err);
+  if (a == 0) return SQLITE_OK;
+  if (a < 0) rc = SQLITE_ERROR;
+  if (rc == SQLITE_OK) rc = zc_facts_sync(c->zc);
+  if (rc == SQLITE_OK) rc = rp_run_row(c, &reg, &horizon, &err);
+  if (rc == SQLITE_OK) rc = rp_open_settled(c);
+  if (rc == SQLITE_OK) rc = rp_open_snapshots(c);
+  if (rc == SQLITE_OK) rc = rp_settled_items(c);
+  if (rc == SQLITE_OK) rc = rp_compare(c, reg, horizon, &err);
+  if (rc == SQLITE_OK) {
     /* keep the rows, drop the pass state */
     Diff *rows = c->rows;
     size_t nrows = c->n, cap = c->cap;
@@ -1025,20 +1059,20 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     c->rows = rows;
     c->n = nrows;
     c->cap = cap;
+    c->i = 0;
+    return SQLITE_OK;
   }
-  return SQLITE_OK;
-error:
   if (!err && c->damaged)
     err = sqlite3_mprintf("replay: run %lld: the pack of elder %lld in zhucan_run_pack is damaged", c->run,
                           c->pack_elder);
-  if (!err) err = sqlite3_mprintf("replay: run %lld: %s", c->run, rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+  if (!err)
+    err = sqlite3_mprintf("replay: run %lld: %s", c->run,
+                          rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(c->zc->db));
   else if (strncmp(err, "replay:", 7) != 0) {
     char *w = sqlite3_mprintf("replay: %s", err);
     sqlite3_free(err);
     err = w;
   }
-  sqlite3_finalize(st);
-  sqlite3_free(region);
   replay_reset(c);
   sqlite3_free(cur->pVtab->zErrMsg);
   cur->pVtab->zErrMsg = err;
