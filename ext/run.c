@@ -361,12 +361,10 @@ static int facts_equal(const ZcElderFacts *a, const ZcElderFacts *b) {
   return 1;
 }
 
-static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
-                       const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
-  Settle *s = p;
-  ZcConn *zc = s->zc;
+/* The elder, site and version of a meal are in the run's maps (for the
+** snapshots and the versions list); repeats are skipped cheaply. */
+static int note_refs(Settle *s, const ZcElderRec *e, const ZcSiteFacts *site, const ZcPolicyVersion *v) {
   int rc;
-  (void)pzErr;
   if (e != s->last_elder && (rc = seen(&s->elders, e->id, e))) return rc;
   if (site != s->last_site && s->site_seen[site->id & 255] != site) {
     if ((rc = seen(&s->sites, site->id, site))) return rc;
@@ -376,46 +374,52 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   s->last_elder = e;
   s->last_site = site;
   s->last_v = v;
-  /* input: the elder facts of the day, once per elder and day (meals come
-  ** elder by elder, in time order), then the meal, its ordinals, version
-  ** and agreement with its site */
-  ZcBuf *b = &s->hin;
-  if (e != s->fact_elder || m->day != s->fact_day) {
-    /* the facts eligible() saw (the month pass's), else built here */
-    ZcElderFacts fb;
-    const ZcElderFacts *fp = s->sink ? s->sink->day_facts : NULL;
-    if (!fp || fp->id != e->id) {
-      zc_elder_facts(zc, e, m->day, 0, &fb);
-      fp = &fb;
-    }
-    const ZcElderFacts f = *fp;
-    /* a record when the elder's facts differ from the last one written
-    ** (most of an elder's facts do not change within the month) */
-    int same = e == s->fact_elder && facts_equal(&f, &s->fact_last);
-    if (e != s->fact_elder)
-      for (int i = 0; i < 4; i++) s->rep[i].n = -1;
-    s->fact_elder = e;
-    s->fact_day = m->day;
-    if (same) goto meal;
-    s->fact_last = f;
-    ser_str(b, "F");
-    ser_i64(b, m->day);
-    ser_facts(zc, b, &f);
+  return SQLITE_OK;
+}
+
+/* Input: the elder facts of the day (record "F"), once per elder and day
+** (meals come elder by elder, in time order), and only when they differ
+** from the last record written (most of an elder's facts do not change
+** within the month). */
+static void input_facts(Settle *s, const ZcMealFacts *m, const ZcElderRec *e) {
+  if (e == s->fact_elder && m->day == s->fact_day) return;
+  /* the facts eligible() saw (the month pass's), else built here */
+  ZcElderFacts fb;
+  const ZcElderFacts *fp = s->sink ? s->sink->day_facts : NULL;
+  if (!fp || fp->id != e->id) {
+    zc_elder_facts(s->zc, e, m->day, 0, &fb);
+    fp = &fb;
   }
-meal:;
-  size_t nslot = (size_t)str_len(m->slot), nmethod = (size_t)str_len(m->method),
-         ndevice = (size_t)str_len(m->device), ntoken = (size_t)str_len(m->token);
-  if (!zc_buf_need(b, PUT_ROOM(16, 1 + nslot + nmethod + ndevice + ntoken))) return SQLITE_NOMEM;
+  const ZcElderFacts f = *fp;
+  int same = e == s->fact_elder && facts_equal(&f, &s->fact_last);
+  if (e != s->fact_elder)
+    for (int i = 0; i < 4; i++) s->rep[i].n = -1;
+  s->fact_elder = e;
+  s->fact_day = m->day;
+  if (same) return;
+  s->fact_last = f;
+  ser_str(&s->hin, "F");
+  ser_i64(&s->hin, m->day);
+  ser_facts(s->zc, &s->hin, &f);
+}
+
+/* Input: the meal (record "M"): its columns, ordinals, version and
+** agreement with its site; strings repeated from the elder's last meal are
+** written as a reference (put_rep). */
+static int input_meal(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
+                      const ZcPolicyVersion *v, const size_t len[4]) {
+  ZcBuf *b = &s->hin;
+  if (!zc_buf_need(b, PUT_ROOM(16, 1 + len[0] + len[1] + len[2] + len[3]))) return SQLITE_NOMEM;
   unsigned char *t = (unsigned char *)b->z + b->n;
   t = put_str(t, "M", 1);
   t = put_i64(t, m->id);
   t = put_i64(t, e->id);
   t = put_i64(t, m->site_id);
   t = put_i64(t, m->served_at);
-  t = put_rep(t, &s->rep[0], m->slot, nslot);
-  t = put_rep(t, &s->rep[1], m->method, nmethod);
-  t = put_rep(t, &s->rep[2], m->device, ndevice);
-  t = put_rep(t, &s->rep[3], m->token, ntoken);
+  t = put_rep(t, &s->rep[0], m->slot, len[0]);
+  t = put_rep(t, &s->rep[1], m->method, len[1]);
+  t = put_rep(t, &s->rep[2], m->device, len[2]);
+  t = put_rep(t, &s->rep[3], m->token, len[3]);
   t = put_i64(t, m->price_fen);
   t = put_i64(t, m->nth_slot);
   t = put_i64(t, m->nth_day);
@@ -424,7 +428,69 @@ meal:;
   t = put_i64(t, zc_elder_agreement(e, m->day, site->id));
   b->n = (size_t)(t - (unsigned char *)b->z);
   hash_some(&s->in_meals, b, 0);
+  return SQLITE_OK;
+}
 
+/* The JSON of r's parts: most meals repeat a recent meal's parts, whose
+** JSON is reused (payer words are interned: equal words are equal
+** pointers).  NULL on OOM. */
+static const ZcBuf *parts_text(Settle *s, const ZcMealResult *r) {
+  int k = 0;
+  for (; k < 4; k++) {
+    if (s->pj[k].n != r->nparts) continue;
+    int i = 0;
+    while (i < r->nparts && s->pj[k].parts[i].payer == r->parts[i].payer && s->pj[k].parts[i].fen == r->parts[i].fen)
+      i++;
+    if (i == r->nparts) return &s->pj[k].json;
+  }
+  k = s->pj_next;
+  s->pj_next = (k + 1) % 4;
+  zc_parts_json(&s->pj[k].json, r);
+  if (s->pj[k].json.oom) return NULL;
+  s->pj[k].n = r->nparts;
+  memcpy(s->pj[k].parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
+  return &s->pj[k].json;
+}
+
+/* Output: one line per payer, then the co-payment. */
+static int output_lines(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, const ZcMealResult *r) {
+  ZcBuf *b = &s->hout;
+  size_t room = PUT_ROOM(5 * (r->nparts + 1), 2 * (r->nparts + 1) + 5);
+  for (int i = 0; i < r->nparts; i++) room += strlen(r->parts[i].payer);
+  if (!zc_buf_need(b, room)) return SQLITE_NOMEM;
+  unsigned char *t = (unsigned char *)b->z + b->n;
+  for (int i = 0; i < r->nparts; i++) {
+    t = put_str(t, "L", 1);
+    t = put_i64(t, m->id);
+    t = put_i64(t, e->id);
+    t = put_i64(t, m->site_id);
+    t = put_str(t, r->parts[i].payer, strlen(r->parts[i].payer));
+    t = put_i64(t, r->parts[i].fen);
+  }
+  if (m->price_fen != r->total) {
+    t = put_str(t, "L", 1);
+    t = put_i64(t, m->id);
+    t = put_i64(t, e->id);
+    t = put_i64(t, m->site_id);
+    t = put_str(t, "elder", 5);
+    t = put_i64(t, m->price_fen - r->total);
+  }
+  b->n = (size_t)(t - (unsigned char *)b->z);
+  hash_some(&s->out, b, 0);
+  return SQLITE_OK;
+}
+
+/* The month pass's xMeal: the meal into both digests and its elder's pack. */
+static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
+                       const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
+  Settle *s = p;
+  int rc;
+  (void)pzErr;
+  if ((rc = note_refs(s, e, site, v))) return rc;
+  input_facts(s, m, e);
+  size_t len[4] = {(size_t)str_len(m->slot), (size_t)str_len(m->method), (size_t)str_len(m->device),
+                   (size_t)str_len(m->token)};
+  if ((rc = input_meal(s, m, e, site, v, len))) return rc;
   /* stored: the meal in its elder's pack */
   if (s->pack.count == 0 || e->id != s->pack_elder) {
     if ((rc = pack_flush(s))) return rc;
@@ -443,56 +509,17 @@ meal:;
   x.nth[0] = m->nth_slot;
   x.nth[1] = m->nth_day;
   x.nth[2] = m->nth_month;
-  x.s[0] = m->slot, x.n[0] = (int)nslot;
-  x.s[1] = m->method, x.n[1] = (int)nmethod;
-  x.s[2] = m->device, x.n[2] = (int)ndevice;
-  x.s[3] = m->token, x.n[3] = (int)ntoken;
+  x.s[0] = m->slot, x.n[0] = (int)len[0];
+  x.s[1] = m->method, x.n[1] = (int)len[1];
+  x.s[2] = m->device, x.n[2] = (int)len[2];
+  x.s[3] = m->token, x.n[3] = (int)len[3];
   x.s[4] = NULL, x.n[4] = 0;
   if (r->total > 0) {
-    /* most meals repeat a recent meal's parts: reuse its JSON (payer
-    ** words are interned: equal words are equal pointers) */
-    int k = 0;
-    for (; k < 4; k++) {
-      if (s->pj[k].n != r->nparts) continue;
-      int i = 0;
-      while (i < r->nparts && s->pj[k].parts[i].payer == r->parts[i].payer && s->pj[k].parts[i].fen == r->parts[i].fen)
-        i++;
-      if (i == r->nparts) break;
-    }
-    if (k == 4) {
-      k = s->pj_next;
-      s->pj_next = (k + 1) % 4;
-      zc_parts_json(&s->pj[k].json, r);
-      if (s->pj[k].json.oom) return SQLITE_NOMEM;
-      s->pj[k].n = r->nparts;
-      memcpy(s->pj[k].parts, r->parts, (size_t)r->nparts * sizeof(ZcPart));
-    }
-    x.s[4] = s->pj[k].json.z;
-    x.n[4] = (int)s->pj[k].json.n;
-    /* output: one line per payer, then the co-payment */
-    b = &s->hout;
-    size_t room = PUT_ROOM(5 * (r->nparts + 1), 2 * (r->nparts + 1) + 5);
-    for (int i = 0; i < r->nparts; i++) room += strlen(r->parts[i].payer);
-    if (!zc_buf_need(b, room)) return SQLITE_NOMEM;
-    t = (unsigned char *)b->z + b->n;
-    for (int i = 0; i < r->nparts; i++) {
-      t = put_str(t, "L", 1);
-      t = put_i64(t, m->id);
-      t = put_i64(t, e->id);
-      t = put_i64(t, m->site_id);
-      t = put_str(t, r->parts[i].payer, strlen(r->parts[i].payer));
-      t = put_i64(t, r->parts[i].fen);
-    }
-    if (m->price_fen != r->total) {
-      t = put_str(t, "L", 1);
-      t = put_i64(t, m->id);
-      t = put_i64(t, e->id);
-      t = put_i64(t, m->site_id);
-      t = put_str(t, "elder", 5);
-      t = put_i64(t, m->price_fen - r->total);
-    }
-    b->n = (size_t)(t - (unsigned char *)b->z);
-    hash_some(&s->out, b, 0);
+    const ZcBuf *pj = parts_text(s, r);
+    if (!pj) return SQLITE_NOMEM;
+    x.s[4] = pj->z;
+    x.n[4] = (int)pj->n;
+    if ((rc = output_lines(s, m, e, r))) return rc;
     s->subsidised++;
     s->total += r->total;
   }
