@@ -589,3 +589,17 @@ void zc_buf_json_str(ZcBuf *b, const char *z) {
   }
   zc_buf_add(b, "\"", 1);
 }
+
+/* ------------------------------------------------------------ statements */
+
+int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr) {
+  if (*pp) {
+    sqlite3_reset(*pp);
+    return SQLITE_OK;
+  }
+  int rc = sqlite3_prepare_v3(zc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, pp, NULL);
+  if (rc != SQLITE_OK && pzErr)
+    *pzErr = sqlite3_mprintf("zhucan: cannot read the schema's tables (%s); load sql/schema.sql",
+                             sqlite3_errmsg(zc->db));
+  return rc;
+}

@@ -32,6 +32,7 @@ struct ZcConn {
   struct ZcRegexCache *regex;   /* regex.c */
   struct ZcPolicyRt *policy;    /* policy_rt.c: the Lua runtime and the version index */
   struct ZcFacts *facts;        /* facts.c */
+  struct ZcMeals *meals;        /* meals.c */
 };
 
 /* Module registration: each module with SQL provides one of these, named
@@ -52,6 +53,10 @@ typedef struct ZcFunc {
   int flags;
   void (*xFunc)(sqlite3_context *, int, sqlite3_value **);
 } ZcFunc;
+/* Prepares sql once per connection into *pp (SQLITE_PREPARE_PERSISTENT)
+** and resets it on later calls; an error names the schema as the likely
+** cause. */
+int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr);
 /* Registers every row of aFunc (nFunc rows) with pApp as user data. */
 int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp);
 

@@ -1,13 +1,13 @@
 /*
 ** facts.h — what the rules see, built from the tables: the region tree,
-** status words, sites, elder records and facts, slot words, ordinals, the
-** month scan and meal facts (facts.c).
+** status words, sites, elder records and facts, slot words, ordinals
+** (facts.c).  Meal facts and the month scan: meals.h.
 */
 #ifndef ZC_FACTS_H
 #define ZC_FACTS_H
 #include "common.h"
 
-/* facts.c — regions, elders, sites, meals.
+/* Regions, elders, sites.
 ** Strings in facts point into per-connection caches and stay valid until
 ** the caches are dropped (a data change, see zc_facts_sync). */
 
@@ -23,6 +23,9 @@ typedef struct ZcRegion {
 ** (SQLITE_FCNTL_DATA_VERSION + sqlite3_total_changes64).  Cheap; call at
 ** the start of each function call / xFilter. */
 int zc_facts_sync(ZcConn *zc);
+/* Counts the times the caches were dropped: a module keeping things that
+** point into the facts drops them when this changes (meals.c). */
+unsigned zc_facts_generation(ZcConn *zc);
 /* The region row, from a cache of the whole region table; NULL if absent. */
 const ZcRegion *zc_region(ZcConn *zc, const char *code);
 /* Nearest region at or above code with policy set; NULL if none. */
@@ -115,33 +118,8 @@ typedef struct ZcElderRec {
 /* The record of elder id; an unknown id is an error ("elder 42 does not
 ** exist"). */
 int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
-/* A month's meals in (elder_id, served_at, id) order, the order the money
-** pass and the month cache count ordinals in.  All elders: one scan of the
-** covering meal_elder_time index from (elder, month start) that re-seeks
-** past each elder's other months (a one-month database is read straight
-** through); listed elders (ascending ids): each one's month range.  After
-** zc_month_scan_next answers SQLITE_ROW, st holds the row, columns as
-** ZC_SCAN_COLS (only text served_at within the month, as served_at>=?
-** AND served_at<? selects); the row is valid until the next call. */
-#define ZC_SCAN_COLS "elder_id, id, site_id, served_at, slot, method, device, token, price_fen"
-typedef struct ZcMonthScan {
-  sqlite3_stmt *st;
-  const char *fn;                   /* names errors */
-  const sqlite3_int64 *elders;      /* NULL: every elder */
-  size_t nelder, ielder;
-  int open;
-  char a[11], b[11];
-  const char *at;                   /* the row's served_at text (valid until the next step) */
-  int at_n;
-} ZcMonthScan;
-int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sqlite3_int64 *elders,
-                       size_t nelder, ZcMonthScan *s, char **pzErr);
-int zc_month_scan_next(ZcMonthScan *s, char **pzErr);
-void zc_month_scan_close(ZcMonthScan *s);
-/* Column col of st as an elder id: an integer, or an error naming fn and the
-** value. */
-int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr);
-
+/* The record of elder id if it is cached, else NULL (nothing is read). */
+const ZcElderRec *zc_elder_cached(ZcConn *zc, sqlite3_int64 id);
 /* Caches every elder's record with four ordered scans (elder, then the
 ** status, agreement and bed-stay tables by elder_id) instead of four point
 ** queries per elder: for passes that will ask for most elders.  Records
@@ -171,25 +149,5 @@ typedef struct ZcOrd {       /* 24 bytes: a city's elders stay in cache */
 } ZcOrd;
 void zc_ord_reset(ZcOrd *o);
 void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_day, int *nth_month);
-
-/* Facts of a recorded meal (ordinals included). Unknown id is an error. */
-int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m,
-                  const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
-/* Facts of a meal that would be served at served_at (a quote): ordinals
-** count the elder's recorded meals at or before served_at, plus this one. */
-int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id,
-                   sqlite3_int64 served_at, const char *slot, ZcMealFacts *m,
-                   const ZcElderRec **elder, const ZcSiteFacts **site, char **pzErr);
-
-/* Money of recorded meals, computed a month at a time (subsidy_for over a
-** table): a cache by meal id, dropped with the other facts on any change.
-** zc_money_cached: 1 and *fen when meal_id's subsidy is known.
-** zc_money_store: remembers it (ignored when it cannot be kept).
-** zc_money_miss: counts a meal priced one by one on day; 1 when so many of
-** that month were that the caller should price the whole month now (once
-** per month and data version). */
-int zc_money_cached(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 *fen);
-void zc_money_store(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 fen);
-int zc_money_miss(ZcConn *zc, int day);
 
 #endif /* ZC_FACTS_H */

@@ -24,5 +24,6 @@ int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   *
 void zc_regex_free(ZcConn *zc);   /* regex.c  */
 void zc_policy_free(ZcConn *zc);  /* policy_rt.c */
 void zc_facts_free(ZcConn *zc);   /* facts.c  */
+void zc_meals_free(ZcConn *zc);   /* meals.c  */
 
 #endif /* ZC_MODULES_H */

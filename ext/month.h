@@ -13,6 +13,7 @@
 */
 #ifndef ZC_MONTH_H
 #define ZC_MONTH_H
+#include "meals.h"
 #include "money.h"
 
 typedef struct ZcMonthSink {

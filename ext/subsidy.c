@@ -15,6 +15,7 @@
 ** or before served_at, plus the quoted one; its price_fen is unknown (nil).
 */
 #include "modules.h"
+#include "meals.h"
 #include "month.h"
 #include <math.h>
 #include <string.h>

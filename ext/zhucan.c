@@ -36,6 +36,7 @@ static const struct {
 static void modules_free(ZcConn *zc) {
   zc_regex_free(zc);
   zc_policy_free(zc);
+  zc_meals_free(zc);
   zc_facts_free(zc);
 }
 
