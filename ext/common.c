@@ -4,6 +4,7 @@
 ** parsing and formatting; an int64 hash map.  No SQL of its own.
 */
 #include "common.h"
+#include "modules.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -602,4 +603,24 @@ int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr) {
     *pzErr = sqlite3_mprintf("zhucan: cannot read the schema's tables (%s); load sql/schema.sql",
                              sqlite3_errmsg(zc->db));
   return rc;
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+int zc_interrupted(ZcConn *zc) {
+  /* 64 rows of a recursive CTE: enough VM steps that a host's progress
+  ** handler (called every N steps) is reached within a few polls */
+  int rc = zc_prep(zc, &zc->poll,
+                   "WITH RECURSIVE c(x) AS (VALUES(0) UNION ALL SELECT x + 1 FROM c WHERE x < 63) "
+                   "SELECT count(*) FROM c",
+                   NULL);
+  if (rc != SQLITE_OK) return rc == SQLITE_INTERRUPT;
+  rc = sqlite3_step(zc->poll);
+  sqlite3_reset(zc->poll);
+  return rc == SQLITE_INTERRUPT;
+}
+
+void zc_common_finalize(ZcConn *zc) {
+  sqlite3_finalize(zc->poll);
+  zc->poll = NULL;
 }

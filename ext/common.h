@@ -33,6 +33,7 @@ struct ZcConn {
   struct ZcPolicyRt *policy;    /* policy_rt.c: the Lua runtime and the version index */
   struct ZcFacts *facts;        /* facts.c */
   struct ZcMeals *meals;        /* meals.c */
+  sqlite3_stmt *poll;           /* common.c: zc_interrupted's statement */
 };
 
 /* Module registration: each module with SQL provides one of these, named
@@ -57,6 +58,16 @@ typedef struct ZcFunc {
 ** and resets it on later calls; an error names the schema as the likely
 ** cause. */
 int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr);
+/* 1 when the statement this call runs in should stop: sqlite3_interrupt()
+** was called, or the host's progress handler asked to stop (SQLite 3.40
+** has no sqlite3_is_interrupted: a tiny statement of a few hundred VM steps
+** is stepped, and answers SQLITE_INTERRUPT in either case).  About 10 us:
+** call it every few milliseconds of work in loops that run no SQL. */
+int zc_interrupted(ZcConn *zc);
+/* The same, at most once per 2^k calls (*tick counts them). */
+static inline int zc_interrupted_every(ZcConn *zc, unsigned *tick, unsigned k) {
+  return (++*tick & ((1u << k) - 1)) == 0 && zc_interrupted(zc);
+}
 /* Registers every row of aFunc (nFunc rows) with pApp as user data. */
 int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp);
 

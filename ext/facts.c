@@ -120,7 +120,9 @@ static void drop_data(struct ZcFacts *f) {
   f->bulk_at = 0;
 }
 
-static void finalize_all(struct ZcFacts *f) {
+void zc_facts_finalize(ZcConn *zc) {
+  struct ZcFacts *f = zc->facts;
+  if (!f) return;
   sqlite3_finalize(f->st_elder);
   sqlite3_finalize(f->st_status);
   sqlite3_finalize(f->st_agree);
@@ -132,7 +134,7 @@ void zc_facts_free(ZcConn *zc) {
   struct ZcFacts *f = zc->facts;
   if (!f) return;
   drop_data(f);
-  finalize_all(f);
+  zc_facts_finalize(zc);
   zc_textmap_clear(&f->strings);
   sqlite3_free(f);
   zc->facts = NULL;

@@ -135,12 +135,19 @@ static struct ZcMeals *meals_get(ZcConn *zc) {
   return f;
 }
 
+void zc_meals_finalize(ZcConn *zc) {
+  struct ZcMeals *f = zc->meals;
+  if (!f) return;
+  sqlite3_finalize(f->st_meal);
+  sqlite3_finalize(f->st_month);
+  f->st_meal = f->st_month = NULL;
+}
+
 void zc_meals_free(ZcConn *zc) {
   struct ZcMeals *f = zc->meals;
   if (!f) return;
   meals_drop(f);
-  sqlite3_finalize(f->st_meal);
-  sqlite3_finalize(f->st_month);
+  zc_meals_finalize(zc);
   sqlite3_free(f);
   zc->meals = NULL;
 }

@@ -169,7 +169,7 @@ void zc_memo_add(Rt *rt, Memo *mo, const Mask *seen, int day, const char *servic
   x->ok = ok;
   x->reason = reason;
   x->nparts = nparts;
-  memcpy(x->parts, parts, (size_t)nparts * sizeof(ZcPart));
+  if (nparts) memcpy(x->parts, parts, (size_t)nparts * sizeof(ZcPart));
   memcpy((unsigned char *)(x->parts + x->nparts), rt->kbuf, rt->klen);
   x->next = (MemoEntry *)(intptr_t)*slot;
   *slot = (sqlite3_int64)(intptr_t)x;

@@ -20,6 +20,12 @@ int zc_pack_register(sqlite3 *db, ZcConn *zc, char **pzErr);     /* pack.c     *
 int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* anomaly.c  */
 int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   */
 
+/* prepared statements kept between calls, finalized when the connection
+** is asked to close (prepared again if it stays open) */
+void zc_facts_finalize(ZcConn *zc);   /* facts.c  */
+void zc_meals_finalize(ZcConn *zc);   /* meals.c  */
+void zc_common_finalize(ZcConn *zc);  /* common.c */
+
 /* per-connection state, released when the connection closes */
 void zc_regex_free(ZcConn *zc);   /* regex.c  */
 void zc_policy_free(ZcConn *zc);  /* policy_rt.c */

@@ -32,14 +32,25 @@ static const struct {
     {"ingest", zc_ingest_register},
 };
 
+/* The prepared statements modules keep between calls, finalized (each is
+** prepared again on its next use). */
+static void modules_finalize(ZcConn *zc) {
+  zc_facts_finalize(zc);
+  zc_meals_finalize(zc);
+  zc_common_finalize(zc);
+}
+
 /* Every module's per-connection state, released in one place. */
 static void modules_free(ZcConn *zc) {
+  modules_finalize(zc);
   zc_regex_free(zc);
   zc_policy_free(zc);
   zc_meals_free(zc);
   zc_facts_free(zc);
 }
 
+/* The destructor of zhucan_version(): runs when the connection really
+** closes (or the extension is loaded again), never before. */
 static void conn_free(void *p) {
   ZcConn *zc = p;
   if (zc == NULL) return;
@@ -50,16 +61,16 @@ static void conn_free(void *p) {
 /* Modules keep prepared statements between calls (SQLITE_PREPARE_PERSISTENT)
 ** for speed; sqlite3_close() refuses to close a connection with unfinalized
 ** statements, and function destructors run only after that check.  The
-** SQLITE_TRACE_CLOSE callback runs before it, so module state is released
-** there.  (A host that installs its own trace callback replaces this one;
-** sqlite3_close_v2 hosts are unaffected either way.) */
+** SQLITE_TRACE_CLOSE callback runs before it, so our statements are
+** finalized there — and nothing else: when sqlite3_close() still answers
+** SQLITE_BUSY (a statement of the host's is open) the connection stays
+** open, and so does all of zhucan's state; the statements are prepared
+** again on their next use.  (A host that installs its own trace callback
+** replaces this one; sqlite3_close_v2 hosts are unaffected either way.) */
 static int trace_close(unsigned type, void *pCtx, void *p, void *x) {
   (void)p;
   (void)x;
-  if (type == SQLITE_TRACE_CLOSE) {
-    ZcConn *zc = pCtx;
-    modules_free(zc);
-  }
+  if (type == SQLITE_TRACE_CLOSE) modules_finalize(pCtx);
   return 0;
 }
 
