@@ -624,3 +624,89 @@ void zc_common_finalize(ZcConn *zc) {
   sqlite3_finalize(zc->poll);
   zc->poll = NULL;
 }
+
+/* ------------------------------------------------------ all-or-nothing units
+
+** SQLite undoes a savepoint only with a statement (ROLLBACK TO), and once
+** sqlite3_interrupt() was called every new statement fails at once until
+** the calling statement ends: a function that wrote with many statements
+** could not undo them.  But SQLite rolls back the transaction of a write
+** statement that is interrupted while it runs.  So a unit keeps a write
+** statement of its own running for the unit's whole length, the guard
+** (INSERT ... RETURNING into a TEMP table, stepped once: it stays
+** mid-execution until stepped again):
+**   - outside a transaction, the guard's implicit transaction holds all the
+**     unit's writes: stepping the guard to its end commits them; to abort,
+**     the unit interrupts the connection and steps the guard, whose
+**     interrupted halt rolls everything back;
+**   - inside the caller's transaction, a savepoint holds the writes:
+**     ROLLBACK TO works while the guard runs (RELEASE does not, so the
+**     guard ends first); when ROLLBACK TO cannot run (the interrupt flag is
+**     set), the guard's interrupted step rolls back the whole transaction. */
+
+int zc_unit_begin(ZcConn *zc, ZcUnit *u, char **pzErr) {
+  sqlite3 *db = zc->db;
+  char *e = NULL;
+  memset(u, 0, sizeof *u);
+  u->db = db;
+  int rc = sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS zhucan_unit_guard(id INTEGER PRIMARY KEY)", NULL,
+                        NULL, &e);
+  if (rc == SQLITE_OK && !sqlite3_get_autocommit(db)) {
+    rc = sqlite3_exec(db, "SAVEPOINT zhucan_unit", NULL, NULL, &e);
+    u->savepoint = rc == SQLITE_OK;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO temp.zhucan_unit_guard(id) VALUES(1), (2) RETURNING id",
+                            -1, &u->guard, NULL);
+  if (rc == SQLITE_OK && (rc = sqlite3_step(u->guard)) == SQLITE_ROW) return SQLITE_OK;
+  if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("%s", e ? e : sqlite3_errmsg(db));
+  sqlite3_free(e);
+  zc_unit_abort(u);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+}
+
+/* Steps the guard to its end; SQLITE_OK when it ended normally. */
+static int unit_guard_end(ZcUnit *u) {
+  int rc;
+  if (!u->guard) return SQLITE_OK;
+  while ((rc = sqlite3_step(u->guard)) == SQLITE_ROW) {
+  }
+  sqlite3_finalize(u->guard);
+  u->guard = NULL;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int zc_unit_commit(ZcUnit *u, char **pzErr) {
+  /* outside a transaction this commits; an interrupt that arrives first
+  ** makes it roll everything back instead */
+  int rc = unit_guard_end(u);
+  if (rc != SQLITE_OK) {
+    if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("%s: nothing was stored", sqlite3_errstr(rc));
+    if (u->savepoint && !sqlite3_get_autocommit(u->db)) {
+      sqlite3_exec(u->db, "ROLLBACK TO zhucan_unit", NULL, NULL, NULL);
+      sqlite3_exec(u->db, "RELEASE zhucan_unit", NULL, NULL, NULL);
+    }
+    u->savepoint = 0;
+    return rc;
+  }
+  /* Inside the caller's transaction the writes are all there now; if an
+  ** interrupt keeps RELEASE from running, the savepoint stays open inside
+  ** that transaction, which commits or rolls back as a whole. */
+  if (u->savepoint) sqlite3_exec(u->db, "RELEASE zhucan_unit", NULL, NULL, NULL);
+  u->savepoint = 0;
+  return SQLITE_OK;
+}
+
+void zc_unit_abort(ZcUnit *u) {
+  if (u->savepoint && sqlite3_exec(u->db, "ROLLBACK TO zhucan_unit", NULL, NULL, NULL) == SQLITE_OK) {
+    unit_guard_end(u);
+    sqlite3_exec(u->db, "RELEASE zhucan_unit", NULL, NULL, NULL);
+  } else if (u->guard) {
+    /* no statement can undo the writes: make the guard's own halt do it */
+    sqlite3_interrupt(u->db);
+    unit_guard_end(u);
+  }
+  sqlite3_finalize(u->guard);
+  u->guard = NULL;
+  u->savepoint = 0;
+}

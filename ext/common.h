@@ -68,6 +68,25 @@ int zc_interrupted(ZcConn *zc);
 static inline int zc_interrupted_every(ZcConn *zc, unsigned *tick, unsigned k) {
   return (++*tick & ((1u << k) - 1)) == 0 && zc_interrupted(zc);
 }
+/* A unit of writes done with many statements that is all or nothing, even
+** when sqlite3_interrupt() is called in the middle (common.c explains how:
+** a guard statement kept running for the unit's length).  Begin, write,
+** then end with zc_unit_commit or zc_unit_abort (either always ends it).
+** Outside a transaction the unit is a transaction of its own; inside the
+** caller's, a savepoint — and an interrupt that leaves no other way rolls
+** back the caller's whole transaction, as SQLite does to any write
+** interrupted inside one. */
+typedef struct ZcUnit {
+  sqlite3 *db;
+  sqlite3_stmt *guard;   /* the running guard statement */
+  int savepoint;         /* 1: inside the caller's transaction */
+} ZcUnit;
+int zc_unit_begin(ZcConn *zc, ZcUnit *u, char **pzErr);
+/* SQLITE_OK: the writes are kept.  Else nothing of them is, and *pzErr
+** says why when it can. */
+int zc_unit_commit(ZcUnit *u, char **pzErr);
+void zc_unit_abort(ZcUnit *u);
+
 /* Registers every row of aFunc (nFunc rows) with pApp as user data. */
 int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp);
 

@@ -980,18 +980,20 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   memset(&k, 0, sizeof k);
   for (int i = 0; i < 4; i++) s.pj[i].n = -1;
   s.zc = zc;
+  ZcUnit unit;
+  /* all or nothing, even when interrupted (common.c: zc_unit_*) */
   int rc = settle_args(&s, &k, argc, argv, &err);
-  if (rc == SQLITE_OK && (rc = exec_sql(db, "SAVEPOINT zhucan_settle", &err)) == SQLITE_OK) {
+  if (rc == SQLITE_OK && (rc = zc_unit_begin(zc, &unit, &err)) == SQLITE_OK) {
     rc = settle_write(&s, &k, &err);
     sqlite3_finalize(s.ins_pack);
     sqlite3_finalize(s.ins_item);
     s.ins_pack = s.ins_item = NULL;
-    if (rc == SQLITE_OK) rc = exec_sql(db, "RELEASE zhucan_settle", &err);
     if (rc != SQLITE_OK) {
       /* the message of the failure, before the rollback replaces it */
       if (!err && rc != SQLITE_NOMEM) err = sqlite3_mprintf("settle: %s", sqlite3_errmsg(db));
-      exec_sql(db, "ROLLBACK TO zhucan_settle", NULL);
-      exec_sql(db, "RELEASE zhucan_settle", NULL);
+      zc_unit_abort(&unit);
+    } else {
+      rc = zc_unit_commit(&unit, &err);
     }
   }
   if (rc == SQLITE_OK) {
