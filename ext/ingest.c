@@ -29,8 +29,8 @@
 ** device -> site (device table, site table), token -> elder (card table,
 ** valid on the day), time -> slot (windows of the policy governing the
 ** site's region on that day, or the SPEC defaults when none governs).
-** Lookups are cached per cursor (one statement) in small string maps, so a
-** million lines cost one query per distinct device and token.
+** Lookups are cached per cursor (one statement) in text maps (common.c),
+** so a million lines cost one query per distinct device and token.
 **
 ** xBestIndex: both hidden columns must be constrained by '='; argv[0] of
 ** xFilter is path, argv[1] is format.  idxNum is always 1.
@@ -69,13 +69,12 @@ static const char *const sl_usage =
     "swipe_log(path, format) with format 'csv', 'terminal' or a PCRE2 pattern with "
     "named groups at, device, method, token (optionally site, slot, price)";
 
-/* ------------------------------------------------------------ string map */
+/* ------------------------------------------------------------ lookup caches */
 
-/* An entry of a lookup cache: a device or a card token. */
+/* An entry of a lookup cache (a ZcTextMap keyed on the text): a device or
+** a card token. */
 typedef struct SlEntry {
-  char *key;                 /* NULL = empty slot */
-  int n;
-  uint64_t h;
+  ZcTextKey key;             /* the device id or the token */
   int found;                 /* the device / card row exists */
   sqlite3_int64 id;          /* device: site_id; card: elder_id */
   int site_found;            /* device: the site row exists */
@@ -86,62 +85,12 @@ typedef struct SlEntry {
   const ZcPolicyVersion *pv; /* device: policy version on pday (NULL = none) */
 } SlEntry;
 
-typedef struct SlMap {
-  SlEntry *a;
-  size_t cap, n;
-} SlMap;
-
-static void slmap_clear(SlMap *m) {
+static void sl_cache_clear(ZcTextMap *m) {
   for (size_t i = 0; i < m->cap; i++) {
-    sqlite3_free(m->a[i].key);
-    sqlite3_free(m->a[i].region);
+    SlEntry *e = zc_textmap_at(m, i);
+    if (e) sqlite3_free(e->region);
   }
-  sqlite3_free(m->a);
-  memset(m, 0, sizeof *m);
-}
-
-static SlEntry *slmap_find(SlMap *m, const char *k, int n, uint64_t h) {
-  if (m->cap == 0) return NULL;
-  size_t j = h & (m->cap - 1);
-  while (m->a[j].key) {
-    if (m->a[j].h == h && m->a[j].n == n && memcmp(m->a[j].key, k, (size_t)n) == 0)
-      return &m->a[j];
-    j = (j + 1) & (m->cap - 1);
-  }
-  return NULL;
-}
-
-/* Inserts a new zeroed entry for k (known absent); NULL on OOM. */
-static SlEntry *slmap_add(SlMap *m, const char *k, int n, uint64_t h) {
-  if ((m->n + 1) * 4 > m->cap * 3) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    SlEntry *na = sqlite3_malloc64(ncap * sizeof *na);
-    if (na == NULL) return NULL;
-    memset(na, 0, ncap * sizeof *na);
-    for (size_t i = 0; i < m->cap; i++) {
-      if (m->a[i].key == NULL) continue;
-      size_t j = m->a[i].h & (ncap - 1);
-      while (na[j].key) j = (j + 1) & (ncap - 1);
-      na[j] = m->a[i];
-    }
-    sqlite3_free(m->a);
-    m->a = na;
-    m->cap = ncap;
-  }
-  char *key = sqlite3_malloc(n + 1);
-  if (key == NULL) return NULL;
-  memcpy(key, k, (size_t)n);
-  key[n] = 0;
-  size_t j = h & (m->cap - 1);
-  while (m->a[j].key) j = (j + 1) & (m->cap - 1);
-  SlEntry *e = &m->a[j];
-  memset(e, 0, sizeof *e);
-  e->key = key;
-  e->n = n;
-  e->h = h;
-  e->pday = ZC_NONE;
-  m->n++;
-  return e;
+  zc_textmap_clear(m);
 }
 
 /* ------------------------------------------------------------ the vtab */
@@ -191,7 +140,7 @@ typedef struct SlCursor {
   char *err;                  /* sqlite3_malloc'd, NULL = good row */
   int fatal;                  /* an SQLite error stopped the scan */
   /* lookups */
-  SlMap devices, cards;
+  ZcTextMap devices, cards;   /* of SlEntry */
   sqlite3_stmt *q_device, *q_site, *q_card;
 } SlCursor;
 
@@ -261,6 +210,8 @@ static int sl_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
   if (c == NULL) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->vt = (SlVtab *)pVtab;
+  zc_textmap_init(&c->devices, sizeof(SlEntry), 0);
+  zc_textmap_init(&c->cards, sizeof(SlEntry), 0);
   c->done = 1;
   c->slot = -1;
   *ppCur = &c->base;
@@ -309,8 +260,8 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
   sqlite3_free(c->buf);
   sqlite3_free(c->rawcopy);
   sqlite3_free(c->work);
-  slmap_clear(&c->devices);
-  slmap_clear(&c->cards);
+  sl_cache_clear(&c->devices);
+  sl_cache_clear(&c->cards);
   sqlite3_finalize(c->q_device);
   sqlite3_finalize(c->q_site);
   sqlite3_finalize(c->q_card);
@@ -645,17 +596,18 @@ static int sl_prepare(SlCursor *c, sqlite3_stmt **pq, const char *sql) {
 /* The cache entry for a device (looked up once); NULL with c->fatal set on
 ** an SQLite error. */
 static SlEntry *sl_device(SlCursor *c, SlStr k) {
-  uint64_t h = zc_hash_bytes(k.p, (size_t)k.n, 1);
-  SlEntry *e = slmap_find(&c->devices, k.p, k.n, h);
+  uint64_t h = zc_text_hash(k.p, (size_t)k.n);
+  SlEntry *e = zc_textmap_find(&c->devices, k.p, (size_t)k.n, h);
   if (e) return e;
   int rc = sl_prepare(c, &c->q_device, "SELECT site_id FROM device WHERE id = ?1");
   if (rc == SQLITE_OK) rc = sl_prepare(c, &c->q_site, "SELECT region FROM site WHERE id = ?1");
   if (rc != SQLITE_OK) goto device_error;
-  e = slmap_add(&c->devices, k.p, k.n, h);
+  e = zc_textmap_add(&c->devices, k.p, (size_t)k.n, h);
   if (e == NULL) {
     rc = SQLITE_NOMEM;
     goto device_error;
   }
+  e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_device, 1, k.p, k.n, SQLITE_STATIC);
   rc = sqlite3_step(c->q_device);
   if (rc == SQLITE_ROW) {
@@ -693,17 +645,18 @@ device_error:
 }
 
 static SlEntry *sl_card(SlCursor *c, SlStr k) {
-  uint64_t h = zc_hash_bytes(k.p, (size_t)k.n, 2);
-  SlEntry *e = slmap_find(&c->cards, k.p, k.n, h);
+  uint64_t h = zc_text_hash(k.p, (size_t)k.n);
+  SlEntry *e = zc_textmap_find(&c->cards, k.p, (size_t)k.n, h);
   if (e) return e;
   int rc = sl_prepare(c, &c->q_card,
                       "SELECT elder_id, issued_on, revoked_on FROM card WHERE token = ?1");
   if (rc != SQLITE_OK) goto card_error;
-  e = slmap_add(&c->cards, k.p, k.n, h);
+  e = zc_textmap_add(&c->cards, k.p, (size_t)k.n, h);
   if (e == NULL) {
     rc = SQLITE_NOMEM;
     goto card_error;
   }
+  e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_card, 1, k.p, k.n, SQLITE_STATIC);
   rc = sqlite3_step(c->q_card);
   if (rc == SQLITE_ROW) {
@@ -823,10 +776,10 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
     } else {
       c->site_id = dev->id;
       c->has_site = 1;
-      if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, dev->key);
+      if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, zc_textmap_key(dev));
       if (has_line_site && line_site != dev->id)
         sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", line_site,
-                dev->key, dev->id);
+                zc_textmap_key(dev), dev->id);
     }
   }
   if (c->token.n > 0) {
@@ -839,13 +792,13 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
       c->elder_id = card->id;
       c->has_elder = 1;
       if (card->bad_dates) {
-        sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", card->key);
+        sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", zc_textmap_key(card));
       } else if (c->has_at && day < card->issued) {
         zc_day_format(card->issued, d);
-        sl_errf(c, "token not issued yet: %s issued on %s", card->key, d);
+        sl_errf(c, "token not issued yet: %s issued on %s", zc_textmap_key(card), d);
       } else if (c->has_at && card->revoked != ZC_NONE && day >= card->revoked) {
         zc_day_format(card->revoked, d);
-        sl_errf(c, "revoked token: %s revoked on %s", card->key, d);
+        sl_errf(c, "revoked token: %s revoked on %s", zc_textmap_key(card), d);
       }
     }
   }
