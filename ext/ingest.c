@@ -399,50 +399,13 @@ static int sl_utf8_cut(const char *p, int m) {
   return m;
 }
 
-/* Offset of the first byte that is not valid UTF-8 or is NUL, or -1. */
+/* Offset of the first byte that is not valid UTF-8 or is NUL, or -1.
+** zc_utf8_valid accepts U+0000; a line must not hold it. */
 static int sl_utf8_bad(const unsigned char *s, int n) {
-  int i = 0;
-  while (i < n) {
-    if (i + 8 <= n) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      /* all ASCII and no NUL byte */
-      if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned b = s[i];
-    if (b == 0) return i;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    int k;
-    unsigned cp;
-    if (b >= 0xC2 && b <= 0xDF) {
-      k = 1;
-      cp = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      k = 2;
-      cp = b & 0x0F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      k = 3;
-      cp = b & 0x07;
-    } else {
-      return i;
-    }
-    if (i + k >= n) return i;
-    for (int j = 1; j <= k; j++) {
-      if ((s[i + j] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + j] & 0x3F);
-    }
-    if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return i;
-    i += k + 1;
-  }
-  return -1;
+  const unsigned char *nul = memchr(s, 0, (size_t)n);
+  size_t m = nul ? (size_t)(nul - s) : (size_t)n, bad;
+  if (!zc_utf8_valid(s, m, &bad)) return (int)bad;
+  return nul ? (int)m : -1;
 }
 
 /* ------------------------------------------------------------ values */
