@@ -301,6 +301,24 @@ static void sl_errf(SlCursor *c, const char *fmt, ...) {
 
 /* ------------------------------------------------------------ reading */
 
+/* Reads from the file into c->buf[at..SL_BUF); at the end of the file sets
+** c->feof.  The bytes read, or -1 on a read error (c->fatal set). */
+static sqlite3_int64 sl_fill(SlCursor *c, size_t at) {
+  size_t got = fread(c->buf + at, 1, SL_BUF - at, c->f);
+  if (got == 0) {
+    if (ferror(c->f)) {
+      int e = errno;
+      sqlite3_free(c->base.pVtab->zErrMsg);
+      c->base.pVtab->zErrMsg =
+          sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
+      c->fatal = SQLITE_ERROR;
+      return -1;
+    }
+    c->feof = 1;
+  }
+  return (sqlite3_int64)got;
+}
+
 /* Reads the next line into *pp, *pn (terminator excluded, CR kept).  *plen is
 ** the line's full length.  Returns 1 with a line, 2 with a line too long
 ** for the buffer (only its first SL_LINE_MAX+1 bytes are in *pp, the rest
@@ -332,19 +350,9 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
       c->pos = 0;
     }
     scan = c->end;
-    size_t got = fread(c->buf + c->end, 1, SL_BUF - c->end, c->f);
-    c->end += got;
-    if (got == 0) {
-      if (ferror(c->f)) {
-        int e = errno;
-        sqlite3_free(c->base.pVtab->zErrMsg);
-        c->base.pVtab->zErrMsg =
-            sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-        c->fatal = SQLITE_ERROR;
-        return -1;
-      }
-      c->feof = 1;
-    }
+    sqlite3_int64 got = sl_fill(c, c->end);
+    if (got < 0) return -1;
+    c->end += (size_t)got;
   }
   /* Over-long: keep the first SL_LINE_MAX+1 bytes, skip to the newline. */
   if (c->rawcopy == NULL) {
@@ -366,19 +374,9 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
     len += (sqlite3_int64)(c->end - c->pos);
     c->pos = c->end = 0;
     if (c->feof) break;
-    size_t got = fread(c->buf, 1, SL_BUF, c->f);
-    c->end = got;
-    if (got == 0) {
-      if (ferror(c->f)) {
-        int e = errno;
-        sqlite3_free(c->base.pVtab->zErrMsg);
-        c->base.pVtab->zErrMsg =
-            sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-        c->fatal = SQLITE_ERROR;
-        return -1;
-      }
-      c->feof = 1;
-    }
+    sqlite3_int64 got = sl_fill(c, 0);
+    if (got < 0) return -1;
+    c->end = (size_t)got;
   }
   *pp = c->rawcopy;
   *pn = SL_LINE_MAX + 1;
@@ -493,7 +491,6 @@ static const struct {
     {"午", ZC_LUNCH},            {"dinner", ZC_DINNER},  {"晚餐", ZC_DINNER},
     {"晚", ZC_DINNER},
 };
-static const char *const sl_slot_names[ZC_NSLOT] = {"breakfast", "lunch", "dinner"};
 
 /* ASCII-lowercased copy of s into b (cap bytes); 0 if too long. */
 static int sl_lower(SlStr s, char *b, int cap) {
@@ -681,24 +678,24 @@ typedef struct SlFields {
   SlStr at, device, method, token, site, slot, price;
 } SlFields;
 
-/* Turns the fields into the row: values, lookups and the first error. */
-static void sl_resolve(SlCursor *c, SlFields *F) {
-  sqlite3_int64 t = 0;
-  int day = 0, secs = 0, line_slot = -1;
-  sqlite3_int64 line_site = 0;
-  int has_line_site = 0;
+/* What a line says besides the row's own columns. */
+typedef struct SlLine {
+  int day, secs;             /* of the time, when c->has_at */
+  int slot;                  /* the line's slot word, -1 = none or bad */
+  int has_site;              /* the line names a site ... */
+  sqlite3_int64 site;        /* ... this one */
+} SlLine;
 
-  F->at = sl_trim(F->at);
-  F->device = sl_trim(F->device);
-  F->method = sl_trim(F->method);
-  F->token = sl_trim(F->token);
-  F->site = sl_trim(F->site);
-  F->slot = sl_trim(F->slot);
-  F->price = sl_trim(F->price);
+/* The fields' own values: time, method, slot, price, site, device, token
+** (trimmed; the first error wins, in this order). */
+static void sl_values(SlCursor *c, SlFields *F, SlLine *L) {
+  sqlite3_int64 t = 0;
+  SlStr *all[] = {&F->at, &F->device, &F->method, &F->token, &F->site, &F->slot, &F->price};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) *all[i] = sl_trim(*all[i]);
   if (F->at.n > 0 && sl_parse_at(F->at, c->at, &t)) {
     c->has_at = 1;
-    day = (int)(t / ZC_DAY_SECONDS);
-    secs = (int)(t - (sqlite3_int64)day * ZC_DAY_SECONDS);
+    L->day = (int)(t / ZC_DAY_SECONDS);
+    L->secs = (int)(t - (sqlite3_int64)L->day * ZC_DAY_SECONDS);
   } else if (F->at.n > 0) {
     sl_err(c, "bad time", F->at.p, F->at.n);
   } else {
@@ -711,8 +708,8 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
     sl_err(c, "missing method", NULL, 0);
   }
   if (F->slot.n > 0) {
-    line_slot = sl_slot_word(F->slot);
-    if (line_slot < 0) sl_err(c, "bad slot", F->slot.p, F->slot.n);
+    L->slot = sl_slot_word(F->slot);
+    if (L->slot < 0) sl_err(c, "bad slot", F->slot.p, F->slot.n);
   }
   if (F->price.n > 0) {
     if (sl_price(F->price, &c->price)) c->has_price = 1;
@@ -721,54 +718,73 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
   if (F->site.n > 0) {
     int i = 0;
     for (; i < F->site.n && i < 18 && F->site.p[i] >= '0' && F->site.p[i] <= '9'; i++)
-      line_site = line_site * 10 + (F->site.p[i] - '0');
-    if (i == F->site.n) has_line_site = 1;
+      L->site = L->site * 10 + (F->site.p[i] - '0');
+    if (i == F->site.n) L->has_site = 1;
     else sl_err(c, "bad site", F->site.p, F->site.n);
   }
   if (F->device.n > 0) c->device = F->device;
   else sl_err(c, "missing device", NULL, 0);
   if (F->token.n > 0) c->token = F->token;
   else sl_err(c, "missing token", NULL, 0);
+}
 
-  SlEntry *dev = NULL;
-  if (c->device.n > 0) {
-    dev = sl_device(c, c->device);
-    if (dev == NULL) return;
-    if (!dev->found) {
-      sl_err(c, "unknown device", c->device.p, c->device.n);
-    } else {
-      c->site_id = dev->id;
-      c->has_site = 1;
-      if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, zc_textmap_key(dev));
-      if (has_line_site && line_site != dev->id)
-        sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", line_site,
-                zc_textmap_key(dev), dev->id);
-    }
+/* The device's site (and whether the line agrees); 0 with c->fatal set on
+** an SQLite error.  *pdev: the device's cache entry, NULL without one. */
+static int sl_check_device(SlCursor *c, const SlLine *L, SlEntry **pdev) {
+  *pdev = NULL;
+  if (c->device.n <= 0) return 1;
+  SlEntry *dev = *pdev = sl_device(c, c->device);
+  if (dev == NULL) return 0;
+  if (!dev->found) {
+    sl_err(c, "unknown device", c->device.p, c->device.n);
+    return 1;
   }
-  if (c->token.n > 0) {
-    SlEntry *card = sl_card(c, c->token);
-    if (card == NULL) return;
-    if (!card->found) {
-      sl_err(c, "unknown token", c->token.p, c->token.n);
-    } else {
-      char d[11];
-      c->elder_id = card->id;
-      c->has_elder = 1;
-      if (card->bad_dates) {
-        sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", zc_textmap_key(card));
-      } else if (c->has_at && day < card->issued) {
-        zc_day_format(card->issued, d);
-        sl_errf(c, "token not issued yet: %s issued on %s", zc_textmap_key(card), d);
-      } else if (c->has_at && card->revoked != ZC_NONE && day >= card->revoked) {
-        zc_day_format(card->revoked, d);
-        sl_errf(c, "revoked token: %s revoked on %s", zc_textmap_key(card), d);
-      }
-    }
+  c->site_id = dev->id;
+  c->has_site = 1;
+  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, zc_textmap_key(dev));
+  if (L->has_site && L->site != dev->id)
+    sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site,
+            zc_textmap_key(dev), dev->id);
+  return 1;
+}
+
+/* The token's elder, and whether the card is valid on the day; 0 with
+** c->fatal set on an SQLite error. */
+static int sl_check_card(SlCursor *c, const SlLine *L) {
+  if (c->token.n <= 0) return 1;
+  SlEntry *card = sl_card(c, c->token);
+  if (card == NULL) return 0;
+  if (!card->found) {
+    sl_err(c, "unknown token", c->token.p, c->token.n);
+    return 1;
   }
-  if (line_slot >= 0) {
-    c->slot = line_slot;
+  char d[11];
+  c->elder_id = card->id;
+  c->has_elder = 1;
+  if (card->bad_dates) {
+    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", zc_textmap_key(card));
+  } else if (c->has_at && L->day < card->issued) {
+    zc_day_format(card->issued, d);
+    sl_errf(c, "token not issued yet: %s issued on %s", zc_textmap_key(card), d);
+  } else if (c->has_at && card->revoked != ZC_NONE && L->day >= card->revoked) {
+    zc_day_format(card->revoked, d);
+    sl_errf(c, "revoked token: %s revoked on %s", zc_textmap_key(card), d);
+  }
+  return 1;
+}
+
+/* Turns the fields into the row: values, lookups and the first error. */
+static void sl_resolve(SlCursor *c, SlFields *F) {
+  SlLine L = {0, 0, -1, 0, 0};
+  SlEntry *dev;
+  sl_values(c, F, &L);
+  if (!sl_check_device(c, &L, &dev)) return;
+  if (!sl_check_card(c, &L)) return;
+  if (L.slot >= 0) {
+    c->slot = L.slot;
   } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
-    c->slot = sl_slot_at(c, dev, day, secs);
+    /* no slot word: the slot whose window holds the time */
+    c->slot = sl_slot_at(c, dev, L.day, L.secs);
     if (c->slot == -2) {
       c->slot = -1;
       return;
@@ -1137,7 +1153,7 @@ static int sl_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
       if (c->has_elder) sqlite3_result_int64(ctx, c->elder_id);
       break;
     case SL_SLOT:
-      if (c->slot >= 0) sqlite3_result_text(ctx, sl_slot_names[c->slot], -1, SQLITE_STATIC);
+      if (c->slot >= 0) sqlite3_result_text(ctx, zc_slot_name(c->slot), -1, SQLITE_STATIC);
       break;
     case SL_ERROR: sl_text(ctx, c->err, c->err ? (int)strlen(c->err) : -1); break;
     case SL_RAW:
