@@ -318,106 +318,26 @@ typedef struct Meal {
   unsigned char method, in_scope;
 } Meal;
 
-/* A per-scan hash table keyed on text (device ids, card tokens): the text
-** is copied once per distinct key, never per meal, and nothing is interned
-** on the connection.  An entry is one 64-byte line (aligned): hash, key and
-** card together, so a probe costs one cache miss, and the reader can
-** prefetch that line a row ahead (a city's quarter million cards do not
-** stay in cache). */
-#define TEXT_INLINE 24
+/* The scan's text maps (common.c's ZcTextMap), keyed on card tokens and
+** device ids: the text is copied once per distinct key, never per meal,
+** and nothing is interned on the connection.  A card entry is one 64-byte
+** line (aligned): hash, key and card together, so a probe costs one cache
+** miss, and the reader can prefetch that line a row ahead (a city's
+** quarter million cards do not stay in cache). */
 typedef struct Card {
   sqlite3_int64 elder;
   int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
 } Card;
-typedef struct TextEnt {
-  uint64_t h;     /* 0: empty slot */
-  Card card;      /* card_ix: the card itself, so a token check is one probe */
-  int n, val;
-  char *z;        /* a key of TEXT_INLINE bytes or more: a NUL-terminated copy */
-  char k[TEXT_INLINE];  /* a shorter key lives here, NUL-terminated */
-} TextEnt;
-_Static_assert(sizeof(TextEnt) == 64, "a TextEnt is one cache line");
-typedef struct TextMap {
-  TextEnt *a;     /* cap entries, 64-byte aligned inside raw */
-  void *raw;
-  int cap, n;     /* cap a power of two */
-} TextMap;
-
-static const char *text_key(const TextEnt *e) { return e->n < TEXT_INLINE ? e->k : e->z; }
-
-/* Eight bytes at a time; never 0 (0 marks an empty slot). */
-static uint64_t text_hash(const char *z, int n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
-  while (n >= 8) {
-    uint64_t w;
-    memcpy(&w, z, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 29;
-    z += 8;
-    n -= 8;
-  }
-  uint64_t w = 0;
-  memcpy(&w, z, (size_t)n);
-  h = zc_hash64(h ^ w);
-  return h ? h : 1;
-}
-
-static void textmap_clear(TextMap *m) {
-  for (int i = 0; i < m->cap; i++)
-    if (m->a[i].h && m->a[i].n >= TEXT_INLINE) sqlite3_free(m->a[i].z);
-  sqlite3_free(m->raw);
-  memset(m, 0, sizeof *m);
-}
-
-/* Start loading the line where the probe for hash h begins. */
-static void textmap_prefetch(const TextMap *m, uint64_t h) {
-  if (m->cap) __builtin_prefetch(&m->a[h & (uint64_t)(m->cap - 1)]);
-}
-
-/* The entry for text z[0..n) of hash h (text_hash); with create, a new
-** entry gets val -1.  NULL: absent (create 0) or out of memory (create 1). */
-static TextEnt *textmap_get_h(TextMap *m, const char *z, int n, uint64_t h, int create) {
-  if (m->cap == 0 && !create) return NULL;
-  if (create && 4 * (sqlite3_int64)(m->n + 1) > 3 * (sqlite3_int64)m->cap) {
-    int ncap = m->cap ? m->cap * 2 : 64;
-    void *raw = sqlite3_malloc64((sqlite3_uint64)ncap * sizeof(TextEnt) + 64);
-    if (!raw) return NULL;
-    TextEnt *na = (TextEnt *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
-    memset(na, 0, (size_t)ncap * sizeof *na);
-    for (int i = 0; i < m->cap; i++) {
-      if (!m->a[i].h) continue;
-      int j = (int)(m->a[i].h & (uint64_t)(ncap - 1));
-      while (na[j].h) j = (j + 1) & (ncap - 1);
-      na[j] = m->a[i];
-    }
-    sqlite3_free(m->raw);
-    m->raw = raw;
-    m->a = na;
-    m->cap = ncap;
-  }
-  int j = (int)(h & (uint64_t)(m->cap - 1));
-  for (; m->a[j].h; j = (j + 1) & (m->cap - 1))
-    if (m->a[j].h == h && m->a[j].n == n && memcmp(text_key(&m->a[j]), z, (size_t)n) == 0) return &m->a[j];
-  if (!create) return NULL;
-  TextEnt *e = &m->a[j];
-  if (n >= TEXT_INLINE) {
-    if (!(e->z = sqlite3_malloc(n + 1))) return NULL;
-    memcpy(e->z, z, (size_t)n);
-    e->z[n] = 0;
-  } else {
-    memcpy(e->k, z, (size_t)n);
-    e->k[n] = 0;
-  }
-  e->h = h;
-  e->n = n;
-  e->val = -1;
-  m->n++;
-  return e;
-}
-
-static TextEnt *textmap_get(TextMap *m, const char *z, int n, int create) {
-  return textmap_get_h(m, z, n, text_hash(z, n), create);
-}
+typedef struct CardEnt {
+  ZcTextKey key;         /* the token */
+  Card card;             /* the card itself, so a token check is one probe */
+} CardEnt;
+#define CARD_ENT_SIZE 64 /* a card entry's room in the map: one cache line */
+_Static_assert(sizeof(CardEnt) <= CARD_ENT_SIZE, "a card entry fits a cache line");
+typedef struct DeviceEnt {
+  ZcTextKey key;         /* the device id */
+  int ix;                /* its dense per-scan index */
+} DeviceEnt;
 
 typedef struct ScanSite {
   const ZcSiteFacts *f;
@@ -437,8 +357,8 @@ typedef struct Scan {
   ZcMap site_ix;          /* site id -> index */
   int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
   sqlite3_int64 nsite_dense;
-  TextMap card_ix;        /* token text -> index into cards */
-  TextMap dev_ix;         /* device text -> dense device index */
+  ZcTextMap card_ix;      /* token text -> CardEnt */
+  ZcTextMap dev_ix;       /* device text -> DeviceEnt: its dense index */
   const char **dev_name;  /* dense device index -> its text (in dev_ix), once loaded */
   int ndev;
   unsigned char *quiet_flag;  /* by elder id (0..nquiet-1): has lives_alone at some time */
@@ -470,8 +390,8 @@ static void scan_clear(Scan *s) {
   sqlite3_free(s->sites);
   sqlite3_free(s->site_dense);
   zc_map_clear(&s->site_ix);
-  textmap_clear(&s->card_ix);
-  textmap_clear(&s->dev_ix);
+  zc_textmap_clear(&s->card_ix);
+  zc_textmap_clear(&s->dev_ix);
   sqlite3_free((void *)s->dev_name);
   sqlite3_free(s->quiet_flag);
   zc_map_clear(&s->quiet_big);
@@ -567,14 +487,14 @@ static int load_cards(Scan *s) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *tok = (const char *)sqlite3_column_text(st, 0);
     if (!tok) continue; /* NULL token: no meal can name it */
-    TextEnt *e = textmap_get(&s->card_ix, tok, sqlite3_column_bytes(st, 0), 1);
+    int n = sqlite3_column_bytes(st, 0);
+    CardEnt *e = zc_textmap_get(&s->card_ix, tok, (size_t)n, zc_text_hash(tok, (size_t)n), NULL);
     if (!e) { rc = SQLITE_NOMEM; break; }
     Card *c = &e->card;
     c->elder = sqlite3_column_int64(st, 1);
     c->issued = day_col(st, 2);
     c->revoked = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT_MAX : day_col(st, 3);
     if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
-    e->val = 0;
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -688,10 +608,11 @@ static int site_index(Scan *s, sqlite3_int64 id, int *out) {
 
 /* The dense index of a device (text), numbering new ones. */
 static int device_index(Scan *s, const char *z, int n, int *out) {
-  TextEnt *e = textmap_get(&s->dev_ix, z, n, 1);
+  int isnew;
+  DeviceEnt *e = zc_textmap_get(&s->dev_ix, z, (size_t)n, zc_text_hash(z, (size_t)n), &isnew);
   if (!e) return SQLITE_NOMEM;
-  if (e->val < 0) e->val = s->ndev++;
-  *out = e->val;
+  if (isnew) e->ix = s->ndev++;
+  *out = e->ix;
   return SQLITE_OK;
 }
 
@@ -839,9 +760,9 @@ static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
         pend->t = th;
         pend->n = n;
         memcpy(pend->tok, z, (size_t)n);
-        pend->h = text_hash(z, n);
-        textmap_prefetch(&s->card_ix, pend->h);
-      } else if ((rc = check_meal(s, m, elder, th, z, n, n > 0 ? text_hash(z, n) : 0))) {
+        pend->h = zc_text_hash(z, (size_t)n);
+        zc_textmap_prefetch(&s->card_ix, pend->h);
+      } else if ((rc = check_meal(s, m, elder, th, z, n, n > 0 ? zc_text_hash(z, (size_t)n) : 0))) {
         return rc;
       }
     }
@@ -1161,7 +1082,7 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
 }
 
 /* Checks that need no elder record: the token (its text, h its
-** text_hash) and the window.  Runs while the meals are read; elder is
+** zc_text_hash) and the window.  Runs while the meals are read; elder is
 ** meal_elder(s, m). */
 static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
                       uint64_t h) {
@@ -1169,7 +1090,7 @@ static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t,
   sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
   const char *word = meal_slot_word(s, m);
   if (tok && ntok > 0) {
-    TextEnt *e = textmap_get_h(&s->card_ix, tok, ntok, h, 0);
+    const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)ntok, h);
     char *why = NULL;
     const Card *c = e ? &e->card : NULL;
     if (!c || c->elder != elder || c->issued == ZC_NONE || m->day < c->issued || m->day >= c->revoked) {
@@ -1383,8 +1304,10 @@ static int device_pass(Scan *s, Meal *dm, FindingList *out) {
   /* names by index (entries no longer move: the map is complete) */
   s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
   if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
-  for (int i = 0; i < s->dev_ix.cap; i++)
-    if (s->dev_ix.a[i].h) s->dev_name[s->dev_ix.a[i].val] = text_key(&s->dev_ix.a[i]);
+  for (size_t i = 0; i < s->dev_ix.cap; i++) {
+    const DeviceEnt *e = zc_textmap_at(&s->dev_ix, i);
+    if (e) s->dev_name[e->ix] = zc_textmap_key(e);
+  }
   if ((rc = sort_meals(s, 1, nkey, dm, &starts))) goto done;
   int n = starts[nkey];
   mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
@@ -1540,6 +1463,8 @@ static int lookback(Scan *s, int *out) {
 
 static int run_scan(Scan *s) {
   int rc;
+  zc_textmap_init(&s->card_ix, CARD_ENT_SIZE, 0);
+  zc_textmap_init(&s->dev_ix, sizeof(DeviceEnt), 0);
   if ((rc = zc_facts_sync(s->zc))) return rc;
   for (int i = 0; i < ZC_NSLOT; i++) {
     s->slot_words[i] = zc_intern(s->zc, zc_slot_name(i), -1);
