@@ -921,7 +921,10 @@ static int load_meals(Scan *s) {
       while (p.full[p.head] && p.rc == SQLITE_OK) pthread_cond_wait(&p.cv, &p.mu);
       int wrc = p.rc;
       pthread_mutex_unlock(&p.mu);
-      if (wrc != SQLITE_OK) break;
+      if (wrc != SQLITE_OK) {
+        rc = wrc; /* rc was SQLITE_OK here (the row's copies), not the worker's error */
+        break;
+      }
       c = p.c[p.head];
       c->n = 0;
       c->nb = 0;
