@@ -53,7 +53,7 @@
 #define CG_ELDERS 3
 #define CG_REASON 4
 
-/* Column kind and severity of each kind, in the order of the enum
+/* The kind and severity columns of each kind, in the enum's order
 ** (anomaly.h). */
 static const struct {
   const char *name, *severity;

@@ -127,10 +127,10 @@ typedef struct Meal {
 
 /* The scan's text maps (common.c's ZcTextMap), keyed on card tokens and
 ** device ids: the text is copied once per distinct key, never per meal,
-** and nothing is interned on the connection.  A card entry is one 64-byte
-** line (aligned): hash, key and card together, so a probe costs one cache
-** miss, and the reader can prefetch that line a row ahead (a city's
-** quarter million cards do not stay in cache). */
+** and nothing is interned on the connection.  An entry is one 64-byte line
+** (aligned): hash, key and card together, so a probe costs one cache miss,
+** and the reader can prefetch that line a row ahead (a city's quarter
+** million cards do not stay in cache). */
 typedef struct Card {
   sqlite3_int64 elder;
   int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
@@ -139,12 +139,13 @@ typedef struct CardEnt {
   ZcTextKey key;         /* the token */
   Card card;             /* the card itself, so a token check is one probe */
 } CardEnt;
-#define CARD_ENT_SIZE 64 /* a card entry's room in the map: one cache line */
-_Static_assert(sizeof(CardEnt) <= CARD_ENT_SIZE, "a card entry fits a cache line");
 typedef struct DeviceEnt {
   ZcTextKey key;         /* the device id */
   int ix;                /* its dense per-scan index */
 } DeviceEnt;
+#define SCAN_ENT_SIZE 64 /* an entry's room in the scan's maps: one cache line */
+_Static_assert(sizeof(CardEnt) <= SCAN_ENT_SIZE && sizeof(DeviceEnt) <= SCAN_ENT_SIZE,
+               "an entry fits a cache line");
 
 typedef struct ScanSite {
   const ZcSiteFacts *f;

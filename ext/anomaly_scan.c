@@ -110,8 +110,8 @@ void scan_init(Scan *s, ZcConn *zc, const char *region, int first, int next, cha
   s->first = first;
   s->next = next;
   s->pzErr = pzErr;
-  zc_textmap_init(&s->card_ix, CARD_ENT_SIZE, 0);
-  zc_textmap_init(&s->dev_ix, sizeof(DeviceEnt), 0);
+  zc_textmap_init(&s->card_ix, SCAN_ENT_SIZE, 0);
+  zc_textmap_init(&s->dev_ix, SCAN_ENT_SIZE, 0);
 }
 
 void scan_clear(Scan *s) {
