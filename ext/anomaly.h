@@ -2,21 +2,24 @@
 ** anomaly.h — private to anomaly_scan and coverage_gaps: what their files
 ** share.  Not a module interface (modules.h declares the registration).
 **
-**   anomaly.c       the two table-valued functions (the SQL), registration
-**   anomaly_scan.c  anomaly_scan's steps: set-up, site checks, findings
-**   anomaly_read.c  the read of the meals on two threads, with the checks
-**                   made while reading (revoked_card, out_of_hours)
-**   anomaly_pass.c  the elder pass and the device pass, on two threads
-**   anomaly_thr.c   thresholds: the policy's `anomaly` and `params`
-**                   entries by governing region and day
-**   coverage.c      coverage_gaps
+**   anomaly.c           the two table-valued functions (the SQL), registration
+**   anomaly_scan.c      anomaly_scan's steps: set-up, site checks
+**   anomaly_read.c      the read of the meals on two threads, with the checks
+**                       made while reading (revoked_card, out_of_hours)
+**   anomaly_pass.c      the elder pass and the device pass, on two threads
+**   coverage.c          coverage_gaps
+**   anomaly_findings.c  the list of findings, their order and wording
+**   anomaly_thr.c       thresholds: the policy's `anomaly` and `params`
+**                       entries by governing region and day
 **
+** Each uses only files listed after it, so no two use each other.
 ** docs/anomalies.md explains the findings and how the scan runs.
 */
 #ifndef ZC_ANOMALY_H
 #define ZC_ANOMALY_H
 #include "common.h"
 #include "policy.h"
+#include <stdlib.h>
 
 /* ------------------------------------------------------------ findings */
 
@@ -43,15 +46,17 @@ typedef struct FindingList {
   int n, cap;
 } FindingList;
 
-/* anomaly_scan.c */
+/* anomaly_findings.c */
 void findings_clear(FindingList *l);
 /* Takes ownership of detail (sqlite3_mprintf'd; NULL = out of memory). */
 int finding_add(FindingList *l, int kind, sqlite3_int64 site, sqlite3_int64 elder, sqlite3_int64 meal,
                 sqlite3_int64 at, int day_level, int seq, char *detail);
 /* Appends every finding of from to to (from keeps none). */
 int findings_move(FindingList *to, FindingList *from);
+/* In the output order: kind, site_id, at, meal_id, elder_id, then seq. */
+void findings_sort(FindingList *l);
 
-/* Wording of findings (anomaly_scan.c). */
+/* Wording of findings (anomaly_findings.c). */
 char *fmt_duration(sqlite3_int64 secs);  /* "18 min" / "18 min 20 s" / "40 s" */
 char *fmt_number(double x);              /* 30, or 0.25 */
 static inline void fmt_clock(sqlite3_int64 t, char out[9]) {
@@ -197,11 +202,6 @@ void scan_init(Scan *s, ZcConn *zc, const char *region, int first, int next, cha
 void scan_clear(Scan *s);
 /* Every finding of the month into s->out, sorted. */
 int scan_run(Scan *s);
-/* Prepares sql; on error sets the scan's message. */
-int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql);
-/* ZHUCAN_NO_THREADS set (to anything): every stage on the calling thread,
-** as when a thread cannot be started (tests compare both). */
-int scan_threads_allowed(void);
 
 /* anomaly_read.c: one read of the meals of [lo, next) into s->m, with the
 ** token and window checks. */
@@ -212,6 +212,17 @@ signed char slot_code(const char *z, int n);
 ** s->out.  Frees s->m. */
 int scan_passes(Scan *s);
 
+/* Prepares sql; on error sets the scan's message. */
+static inline int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
+  int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
+  if (rc != SQLITE_OK)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql",
+                                sqlite3_errmsg(s->zc->db));
+  return rc;
+}
+/* ZHUCAN_NO_THREADS set (to anything): every stage on the calling thread,
+** as when a thread cannot be started (tests compare both). */
+static inline int scan_threads_allowed(void) { return getenv("ZHUCAN_NO_THREADS") == NULL; }
 /* The index of site id in s->sites; -1 for an id not in table site. */
 static inline int scan_site_lookup(Scan *s, sqlite3_int64 id) {
   if (s->site_dense) return id >= 0 && id < s->nsite_dense ? s->site_dense[id] : -1;

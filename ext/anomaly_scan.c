@@ -1,6 +1,6 @@
 /*
-** anomaly_scan.c — anomaly_scan's steps (scan_run), its set-up reads, the
-** site checks and the list of findings.
+** anomaly_scan.c — anomaly_scan's steps (scan_run), its set-up reads and
+** the site checks.
 **
 ** Everything is computed when the cursor is filtered, into an array of
 ** findings (they are few) which is sorted by (kind, site_id, at, meal_id or
@@ -25,81 +25,7 @@
 #include "anomaly.h"
 #include <limits.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ findings */
-
-void findings_clear(FindingList *l) {
-  for (int i = 0; i < l->n; i++) sqlite3_free(l->a[i].detail);
-  sqlite3_free(l->a);
-  memset(l, 0, sizeof *l);
-}
-
-int finding_add(FindingList *l, int kind, sqlite3_int64 site, sqlite3_int64 elder, sqlite3_int64 meal,
-                sqlite3_int64 at, int day_level, int seq, char *detail) {
-  if (detail == NULL) return SQLITE_NOMEM;
-  if (l->n == l->cap) {
-    int ncap = l->cap ? l->cap * 2 : 64;
-    Finding *na = sqlite3_realloc64(l->a, (sqlite3_uint64)ncap * sizeof *na);
-    if (!na) {
-      sqlite3_free(detail);
-      return SQLITE_NOMEM;
-    }
-    l->a = na;
-    l->cap = ncap;
-  }
-  Finding *f = &l->a[l->n++];
-  f->kind = kind;
-  f->day_level = day_level;
-  f->site_id = site;
-  f->elder_id = elder;
-  f->meal_id = meal;
-  f->at = day_level ? at * ZC_DAY_SECONDS : at;
-  f->seq = seq;
-  f->detail = detail;
-  return SQLITE_OK;
-}
-
-int findings_move(FindingList *to, FindingList *from) {
-  if (from->n == 0) return SQLITE_OK;
-  if (to->n + from->n > to->cap) {
-    int ncap = to->n + from->n;
-    Finding *na = sqlite3_realloc64(to->a, (sqlite3_uint64)ncap * sizeof *na);
-    if (!na) return SQLITE_NOMEM;
-    to->a = na;
-    to->cap = ncap;
-  }
-  memcpy(to->a + to->n, from->a, (size_t)from->n * sizeof *from->a);
-  to->n += from->n;
-  from->n = 0;
-  return SQLITE_OK;
-}
-
-static int cmp_i64(sqlite3_int64 a, sqlite3_int64 b) { return a < b ? -1 : a > b; }
-
-/* The output order: kind, site_id, at, meal_id, elder_id, then seq. */
-static int finding_cmp(const void *pa, const void *pb) {
-  const Finding *a = pa, *b = pb;
-  int c;
-  if ((c = (a->kind > b->kind) - (a->kind < b->kind))) return c;
-  if ((c = cmp_i64(a->site_id, b->site_id))) return c;
-  if ((c = cmp_i64(a->at, b->at))) return c;
-  if ((c = cmp_i64(a->meal_id, b->meal_id))) return c;
-  if ((c = cmp_i64(a->elder_id, b->elder_id))) return c;
-  return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-char *fmt_duration(sqlite3_int64 secs) {
-  if (secs < 60) return sqlite3_mprintf("%lld s", secs);
-  if (secs % 60 == 0) return sqlite3_mprintf("%lld min", secs / 60);
-  return sqlite3_mprintf("%lld min %lld s", secs / 60, secs % 60);
-}
-
-char *fmt_number(double x) {
-  if (x == floor(x) && fabs(x) < 1e15) return sqlite3_mprintf("%lld", (sqlite3_int64)x);
-  return sqlite3_mprintf("%g", x);
-}
 
 /* ------------------------------------------------------ the scan's life */
 
@@ -137,16 +63,6 @@ void scan_clear(Scan *s) {
   sqlite3_free(s->odd_words);
   findings_clear(&s->out);
 }
-
-int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
-  int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
-  if (rc != SQLITE_OK)
-    *s->pzErr = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql",
-                                sqlite3_errmsg(s->zc->db));
-  return rc;
-}
-
-int scan_threads_allowed(void) { return getenv("ZHUCAN_NO_THREADS") == NULL; }
 
 /* ------------------------------------------------------------- set-up */
 
@@ -385,6 +301,6 @@ int scan_run(Scan *s) {
   if ((rc = scan_passes(s))) return rc;
   if ((rc = check_manual_heavy(s))) return rc;
   if ((rc = check_over_report(s))) return rc;
-  if (s->out.n > 1) qsort(s->out.a, (size_t)s->out.n, sizeof *s->out.a, finding_cmp);
+  findings_sort(&s->out);
   return SQLITE_OK;
 }
