@@ -29,8 +29,8 @@
 ** device -> site (device table, site table), token -> elder (card table,
 ** valid on the day), time -> slot (windows of the policy governing the
 ** site's region on that day, or the SPEC defaults when none governs).
-** Lookups are cached per cursor (one statement) in small string maps, so a
-** million lines cost one query per distinct device and token.
+** Lookups are cached per cursor (one statement) in text maps (common.c),
+** so a million lines cost one query per distinct device and token.
 **
 ** xBestIndex: both hidden columns must be constrained by '='; argv[0] of
 ** xFilter is path, argv[1] is format.  idxNum is always 1.
@@ -69,13 +69,12 @@ static const char *const sl_usage =
     "swipe_log(path, format) with format 'csv', 'terminal' or a PCRE2 pattern with "
     "named groups at, device, method, token (optionally site, slot, price)";
 
-/* ------------------------------------------------------------ string map */
+/* ------------------------------------------------------------ lookup caches */
 
-/* An entry of a lookup cache: a device or a card token. */
+/* An entry of a lookup cache (a ZcTextMap keyed on the text): a device or
+** a card token. */
 typedef struct SlEntry {
-  char *key;                 /* NULL = empty slot */
-  int n;
-  uint64_t h;
+  ZcTextKey key;             /* the device id or the token */
   int found;                 /* the device / card row exists */
   sqlite3_int64 id;          /* device: site_id; card: elder_id */
   int site_found;            /* device: the site row exists */
@@ -86,62 +85,12 @@ typedef struct SlEntry {
   const ZcPolicyVersion *pv; /* device: policy version on pday (NULL = none) */
 } SlEntry;
 
-typedef struct SlMap {
-  SlEntry *a;
-  size_t cap, n;
-} SlMap;
-
-static void slmap_clear(SlMap *m) {
+static void sl_cache_clear(ZcTextMap *m) {
   for (size_t i = 0; i < m->cap; i++) {
-    sqlite3_free(m->a[i].key);
-    sqlite3_free(m->a[i].region);
+    SlEntry *e = zc_textmap_at(m, i);
+    if (e) sqlite3_free(e->region);
   }
-  sqlite3_free(m->a);
-  memset(m, 0, sizeof *m);
-}
-
-static SlEntry *slmap_find(SlMap *m, const char *k, int n, uint64_t h) {
-  if (m->cap == 0) return NULL;
-  size_t j = h & (m->cap - 1);
-  while (m->a[j].key) {
-    if (m->a[j].h == h && m->a[j].n == n && memcmp(m->a[j].key, k, (size_t)n) == 0)
-      return &m->a[j];
-    j = (j + 1) & (m->cap - 1);
-  }
-  return NULL;
-}
-
-/* Inserts a new zeroed entry for k (known absent); NULL on OOM. */
-static SlEntry *slmap_add(SlMap *m, const char *k, int n, uint64_t h) {
-  if ((m->n + 1) * 4 > m->cap * 3) {
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    SlEntry *na = sqlite3_malloc64(ncap * sizeof *na);
-    if (na == NULL) return NULL;
-    memset(na, 0, ncap * sizeof *na);
-    for (size_t i = 0; i < m->cap; i++) {
-      if (m->a[i].key == NULL) continue;
-      size_t j = m->a[i].h & (ncap - 1);
-      while (na[j].key) j = (j + 1) & (ncap - 1);
-      na[j] = m->a[i];
-    }
-    sqlite3_free(m->a);
-    m->a = na;
-    m->cap = ncap;
-  }
-  char *key = sqlite3_malloc(n + 1);
-  if (key == NULL) return NULL;
-  memcpy(key, k, (size_t)n);
-  key[n] = 0;
-  size_t j = h & (m->cap - 1);
-  while (m->a[j].key) j = (j + 1) & (m->cap - 1);
-  SlEntry *e = &m->a[j];
-  memset(e, 0, sizeof *e);
-  e->key = key;
-  e->n = n;
-  e->h = h;
-  e->pday = ZC_NONE;
-  m->n++;
-  return e;
+  zc_textmap_clear(m);
 }
 
 /* ------------------------------------------------------------ the vtab */
@@ -191,7 +140,7 @@ typedef struct SlCursor {
   char *err;                  /* sqlite3_malloc'd, NULL = good row */
   int fatal;                  /* an SQLite error stopped the scan */
   /* lookups */
-  SlMap devices, cards;
+  ZcTextMap devices, cards;   /* of SlEntry */
   sqlite3_stmt *q_device, *q_site, *q_card;
 } SlCursor;
 
@@ -261,6 +210,8 @@ static int sl_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
   if (c == NULL) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->vt = (SlVtab *)pVtab;
+  zc_textmap_init(&c->devices, sizeof(SlEntry), 0);
+  zc_textmap_init(&c->cards, sizeof(SlEntry), 0);
   c->done = 1;
   c->slot = -1;
   *ppCur = &c->base;
@@ -309,8 +260,8 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
   sqlite3_free(c->buf);
   sqlite3_free(c->rawcopy);
   sqlite3_free(c->work);
-  slmap_clear(&c->devices);
-  slmap_clear(&c->cards);
+  sl_cache_clear(&c->devices);
+  sl_cache_clear(&c->cards);
   sqlite3_finalize(c->q_device);
   sqlite3_finalize(c->q_site);
   sqlite3_finalize(c->q_card);
@@ -350,6 +301,24 @@ static void sl_errf(SlCursor *c, const char *fmt, ...) {
 
 /* ------------------------------------------------------------ reading */
 
+/* Reads from the file into c->buf[at..SL_BUF); at the end of the file sets
+** c->feof.  The bytes read, or -1 on a read error (c->fatal set). */
+static sqlite3_int64 sl_fill(SlCursor *c, size_t at) {
+  size_t got = fread(c->buf + at, 1, SL_BUF - at, c->f);
+  if (got == 0) {
+    if (ferror(c->f)) {
+      int e = errno;
+      sqlite3_free(c->base.pVtab->zErrMsg);
+      c->base.pVtab->zErrMsg =
+          sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
+      c->fatal = SQLITE_ERROR;
+      return -1;
+    }
+    c->feof = 1;
+  }
+  return (sqlite3_int64)got;
+}
+
 /* Reads the next line into *pp, *pn (terminator excluded, CR kept).  *plen is
 ** the line's full length.  Returns 1 with a line, 2 with a line too long
 ** for the buffer (only its first SL_LINE_MAX+1 bytes are in *pp, the rest
@@ -381,19 +350,9 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
       c->pos = 0;
     }
     scan = c->end;
-    size_t got = fread(c->buf + c->end, 1, SL_BUF - c->end, c->f);
-    c->end += got;
-    if (got == 0) {
-      if (ferror(c->f)) {
-        int e = errno;
-        sqlite3_free(c->base.pVtab->zErrMsg);
-        c->base.pVtab->zErrMsg =
-            sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-        c->fatal = SQLITE_ERROR;
-        return -1;
-      }
-      c->feof = 1;
-    }
+    sqlite3_int64 got = sl_fill(c, c->end);
+    if (got < 0) return -1;
+    c->end += (size_t)got;
   }
   /* Over-long: keep the first SL_LINE_MAX+1 bytes, skip to the newline. */
   if (c->rawcopy == NULL) {
@@ -415,19 +374,9 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
     len += (sqlite3_int64)(c->end - c->pos);
     c->pos = c->end = 0;
     if (c->feof) break;
-    size_t got = fread(c->buf, 1, SL_BUF, c->f);
-    c->end = got;
-    if (got == 0) {
-      if (ferror(c->f)) {
-        int e = errno;
-        sqlite3_free(c->base.pVtab->zErrMsg);
-        c->base.pVtab->zErrMsg =
-            sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-        c->fatal = SQLITE_ERROR;
-        return -1;
-      }
-      c->feof = 1;
-    }
+    sqlite3_int64 got = sl_fill(c, 0);
+    if (got < 0) return -1;
+    c->end = (size_t)got;
   }
   *pp = c->rawcopy;
   *pn = SL_LINE_MAX + 1;
@@ -448,50 +397,13 @@ static int sl_utf8_cut(const char *p, int m) {
   return m;
 }
 
-/* Offset of the first byte that is not valid UTF-8 or is NUL, or -1. */
+/* Offset of the first byte that is not valid UTF-8 or is NUL, or -1.
+** zc_utf8_valid accepts U+0000; a line must not hold it. */
 static int sl_utf8_bad(const unsigned char *s, int n) {
-  int i = 0;
-  while (i < n) {
-    if (i + 8 <= n) {
-      uint64_t w;
-      memcpy(&w, s + i, 8);
-      /* all ASCII and no NUL byte */
-      if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    unsigned b = s[i];
-    if (b == 0) return i;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    int k;
-    unsigned cp;
-    if (b >= 0xC2 && b <= 0xDF) {
-      k = 1;
-      cp = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      k = 2;
-      cp = b & 0x0F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      k = 3;
-      cp = b & 0x07;
-    } else {
-      return i;
-    }
-    if (i + k >= n) return i;
-    for (int j = 1; j <= k; j++) {
-      if ((s[i + j] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + j] & 0x3F);
-    }
-    if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-      return i;
-    i += k + 1;
-  }
-  return -1;
+  const unsigned char *nul = memchr(s, 0, (size_t)n);
+  size_t m = nul ? (size_t)(nul - s) : (size_t)n, bad;
+  if (!zc_utf8_valid(s, m, &bad)) return (int)bad;
+  return nul ? (int)m : -1;
 }
 
 /* ------------------------------------------------------------ values */
@@ -579,7 +491,6 @@ static const struct {
     {"午", ZC_LUNCH},            {"dinner", ZC_DINNER},  {"晚餐", ZC_DINNER},
     {"晚", ZC_DINNER},
 };
-static const char *const sl_slot_names[ZC_NSLOT] = {"breakfast", "lunch", "dinner"};
 
 /* ASCII-lowercased copy of s into b (cap bytes); 0 if too long. */
 static int sl_lower(SlStr s, char *b, int cap) {
@@ -645,17 +556,18 @@ static int sl_prepare(SlCursor *c, sqlite3_stmt **pq, const char *sql) {
 /* The cache entry for a device (looked up once); NULL with c->fatal set on
 ** an SQLite error. */
 static SlEntry *sl_device(SlCursor *c, SlStr k) {
-  uint64_t h = zc_hash_bytes(k.p, (size_t)k.n, 1);
-  SlEntry *e = slmap_find(&c->devices, k.p, k.n, h);
+  uint64_t h = zc_text_hash(k.p, (size_t)k.n);
+  SlEntry *e = zc_textmap_find(&c->devices, k.p, (size_t)k.n, h);
   if (e) return e;
   int rc = sl_prepare(c, &c->q_device, "SELECT site_id FROM device WHERE id = ?1");
   if (rc == SQLITE_OK) rc = sl_prepare(c, &c->q_site, "SELECT region FROM site WHERE id = ?1");
   if (rc != SQLITE_OK) goto device_error;
-  e = slmap_add(&c->devices, k.p, k.n, h);
+  e = zc_textmap_add(&c->devices, k.p, (size_t)k.n, h);
   if (e == NULL) {
     rc = SQLITE_NOMEM;
     goto device_error;
   }
+  e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_device, 1, k.p, k.n, SQLITE_STATIC);
   rc = sqlite3_step(c->q_device);
   if (rc == SQLITE_ROW) {
@@ -693,17 +605,18 @@ device_error:
 }
 
 static SlEntry *sl_card(SlCursor *c, SlStr k) {
-  uint64_t h = zc_hash_bytes(k.p, (size_t)k.n, 2);
-  SlEntry *e = slmap_find(&c->cards, k.p, k.n, h);
+  uint64_t h = zc_text_hash(k.p, (size_t)k.n);
+  SlEntry *e = zc_textmap_find(&c->cards, k.p, (size_t)k.n, h);
   if (e) return e;
   int rc = sl_prepare(c, &c->q_card,
                       "SELECT elder_id, issued_on, revoked_on FROM card WHERE token = ?1");
   if (rc != SQLITE_OK) goto card_error;
-  e = slmap_add(&c->cards, k.p, k.n, h);
+  e = zc_textmap_add(&c->cards, k.p, (size_t)k.n, h);
   if (e == NULL) {
     rc = SQLITE_NOMEM;
     goto card_error;
   }
+  e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_card, 1, k.p, k.n, SQLITE_STATIC);
   rc = sqlite3_step(c->q_card);
   if (rc == SQLITE_ROW) {
@@ -765,24 +678,24 @@ typedef struct SlFields {
   SlStr at, device, method, token, site, slot, price;
 } SlFields;
 
-/* Turns the fields into the row: values, lookups and the first error. */
-static void sl_resolve(SlCursor *c, SlFields *F) {
-  sqlite3_int64 t = 0;
-  int day = 0, secs = 0, line_slot = -1;
-  sqlite3_int64 line_site = 0;
-  int has_line_site = 0;
+/* What a line says besides the row's own columns. */
+typedef struct SlLine {
+  int day, secs;             /* of the time, when c->has_at */
+  int slot;                  /* the line's slot word, -1 = none or bad */
+  int has_site;              /* the line names a site ... */
+  sqlite3_int64 site;        /* ... this one */
+} SlLine;
 
-  F->at = sl_trim(F->at);
-  F->device = sl_trim(F->device);
-  F->method = sl_trim(F->method);
-  F->token = sl_trim(F->token);
-  F->site = sl_trim(F->site);
-  F->slot = sl_trim(F->slot);
-  F->price = sl_trim(F->price);
+/* The fields' own values: time, method, slot, price, site, device, token
+** (trimmed; the first error wins, in this order). */
+static void sl_values(SlCursor *c, SlFields *F, SlLine *L) {
+  sqlite3_int64 t = 0;
+  SlStr *all[] = {&F->at, &F->device, &F->method, &F->token, &F->site, &F->slot, &F->price};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) *all[i] = sl_trim(*all[i]);
   if (F->at.n > 0 && sl_parse_at(F->at, c->at, &t)) {
     c->has_at = 1;
-    day = (int)(t / ZC_DAY_SECONDS);
-    secs = (int)(t - (sqlite3_int64)day * ZC_DAY_SECONDS);
+    L->day = (int)(t / ZC_DAY_SECONDS);
+    L->secs = (int)(t - (sqlite3_int64)L->day * ZC_DAY_SECONDS);
   } else if (F->at.n > 0) {
     sl_err(c, "bad time", F->at.p, F->at.n);
   } else {
@@ -795,8 +708,8 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
     sl_err(c, "missing method", NULL, 0);
   }
   if (F->slot.n > 0) {
-    line_slot = sl_slot_word(F->slot);
-    if (line_slot < 0) sl_err(c, "bad slot", F->slot.p, F->slot.n);
+    L->slot = sl_slot_word(F->slot);
+    if (L->slot < 0) sl_err(c, "bad slot", F->slot.p, F->slot.n);
   }
   if (F->price.n > 0) {
     if (sl_price(F->price, &c->price)) c->has_price = 1;
@@ -805,54 +718,73 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
   if (F->site.n > 0) {
     int i = 0;
     for (; i < F->site.n && i < 18 && F->site.p[i] >= '0' && F->site.p[i] <= '9'; i++)
-      line_site = line_site * 10 + (F->site.p[i] - '0');
-    if (i == F->site.n) has_line_site = 1;
+      L->site = L->site * 10 + (F->site.p[i] - '0');
+    if (i == F->site.n) L->has_site = 1;
     else sl_err(c, "bad site", F->site.p, F->site.n);
   }
   if (F->device.n > 0) c->device = F->device;
   else sl_err(c, "missing device", NULL, 0);
   if (F->token.n > 0) c->token = F->token;
   else sl_err(c, "missing token", NULL, 0);
+}
 
-  SlEntry *dev = NULL;
-  if (c->device.n > 0) {
-    dev = sl_device(c, c->device);
-    if (dev == NULL) return;
-    if (!dev->found) {
-      sl_err(c, "unknown device", c->device.p, c->device.n);
-    } else {
-      c->site_id = dev->id;
-      c->has_site = 1;
-      if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, dev->key);
-      if (has_line_site && line_site != dev->id)
-        sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", line_site,
-                dev->key, dev->id);
-    }
+/* The device's site (and whether the line agrees); 0 with c->fatal set on
+** an SQLite error.  *pdev: the device's cache entry, NULL without one. */
+static int sl_check_device(SlCursor *c, const SlLine *L, SlEntry **pdev) {
+  *pdev = NULL;
+  if (c->device.n <= 0) return 1;
+  SlEntry *dev = *pdev = sl_device(c, c->device);
+  if (dev == NULL) return 0;
+  if (!dev->found) {
+    sl_err(c, "unknown device", c->device.p, c->device.n);
+    return 1;
   }
-  if (c->token.n > 0) {
-    SlEntry *card = sl_card(c, c->token);
-    if (card == NULL) return;
-    if (!card->found) {
-      sl_err(c, "unknown token", c->token.p, c->token.n);
-    } else {
-      char d[11];
-      c->elder_id = card->id;
-      c->has_elder = 1;
-      if (card->bad_dates) {
-        sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", card->key);
-      } else if (c->has_at && day < card->issued) {
-        zc_day_format(card->issued, d);
-        sl_errf(c, "token not issued yet: %s issued on %s", card->key, d);
-      } else if (c->has_at && card->revoked != ZC_NONE && day >= card->revoked) {
-        zc_day_format(card->revoked, d);
-        sl_errf(c, "revoked token: %s revoked on %s", card->key, d);
-      }
-    }
+  c->site_id = dev->id;
+  c->has_site = 1;
+  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, zc_textmap_key(dev));
+  if (L->has_site && L->site != dev->id)
+    sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site,
+            zc_textmap_key(dev), dev->id);
+  return 1;
+}
+
+/* The token's elder, and whether the card is valid on the day; 0 with
+** c->fatal set on an SQLite error. */
+static int sl_check_card(SlCursor *c, const SlLine *L) {
+  if (c->token.n <= 0) return 1;
+  SlEntry *card = sl_card(c, c->token);
+  if (card == NULL) return 0;
+  if (!card->found) {
+    sl_err(c, "unknown token", c->token.p, c->token.n);
+    return 1;
   }
-  if (line_slot >= 0) {
-    c->slot = line_slot;
+  char d[11];
+  c->elder_id = card->id;
+  c->has_elder = 1;
+  if (card->bad_dates) {
+    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", zc_textmap_key(card));
+  } else if (c->has_at && L->day < card->issued) {
+    zc_day_format(card->issued, d);
+    sl_errf(c, "token not issued yet: %s issued on %s", zc_textmap_key(card), d);
+  } else if (c->has_at && card->revoked != ZC_NONE && L->day >= card->revoked) {
+    zc_day_format(card->revoked, d);
+    sl_errf(c, "revoked token: %s revoked on %s", zc_textmap_key(card), d);
+  }
+  return 1;
+}
+
+/* Turns the fields into the row: values, lookups and the first error. */
+static void sl_resolve(SlCursor *c, SlFields *F) {
+  SlLine L = {0, 0, -1, 0, 0};
+  SlEntry *dev;
+  sl_values(c, F, &L);
+  if (!sl_check_device(c, &L, &dev)) return;
+  if (!sl_check_card(c, &L)) return;
+  if (L.slot >= 0) {
+    c->slot = L.slot;
   } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
-    c->slot = sl_slot_at(c, dev, day, secs);
+    /* no slot word: the slot whose window holds the time */
+    c->slot = sl_slot_at(c, dev, L.day, L.secs);
     if (c->slot == -2) {
       c->slot = -1;
       return;
@@ -1221,7 +1153,7 @@ static int sl_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
       if (c->has_elder) sqlite3_result_int64(ctx, c->elder_id);
       break;
     case SL_SLOT:
-      if (c->slot >= 0) sqlite3_result_text(ctx, sl_slot_names[c->slot], -1, SQLITE_STATIC);
+      if (c->slot >= 0) sqlite3_result_text(ctx, zc_slot_name(c->slot), -1, SQLITE_STATIC);
       break;
     case SL_ERROR: sl_text(ctx, c->err, c->err ? (int)strlen(c->err) : -1); break;
     case SL_RAW:

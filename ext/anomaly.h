@@ -1,0 +1,271 @@
+/*
+** anomaly.h — private to anomaly_scan and coverage_gaps: what their files
+** share.  Not a module interface (modules.h declares the registration).
+**
+**   anomaly.c           the two table-valued functions (the SQL), registration
+**   anomaly_scan.c      anomaly_scan's steps: set-up, site checks
+**   anomaly_read.c      the read of the meals on two threads, with the checks
+**                       made while reading (revoked_card, out_of_hours)
+**   anomaly_pass.c      the elder pass and the device pass, on two threads
+**   coverage.c          coverage_gaps
+**   anomaly_findings.c  the list of findings, their order and wording
+**   anomaly_thr.c       thresholds: the policy's `anomaly` and `params`
+**                       entries by governing region and day
+**
+** Each uses only files listed after it, so no two use each other.
+** docs/anomalies.md explains the findings and how the scan runs.
+*/
+#ifndef ZC_ANOMALY_H
+#define ZC_ANOMALY_H
+#include "common.h"
+#include "policy.h"
+#include <stdlib.h>
+
+/* ------------------------------------------------------------ findings */
+
+/* Alphabetical: the enum order is the output order (anomaly_kind_name). */
+enum {
+  K_AFTER_DEATH, K_CARD_BURST, K_GONE_QUIET, K_IN_HOSPITAL, K_MANUAL_HEAVY, K_NO_AGREEMENT,
+  K_NOT_ELIGIBLE, K_OUT_OF_HOURS, K_OVER_REPORT, K_REPEAT_MEAL, K_REVOKED_CARD, K_TWO_SITES,
+  K_UNKNOWN_ELDER, K_N
+};
+
+typedef struct Finding {
+  int kind;
+  int day_level;             /* at is a day (else a time) */
+  sqlite3_int64 site_id;     /* 0 = NULL */
+  sqlite3_int64 elder_id;    /* 0 = NULL */
+  sqlite3_int64 meal_id;     /* 0 = NULL */
+  sqlite3_int64 at;          /* seconds, or day * 86400 for day-level */
+  int seq;                   /* tie-break: slot of over_report */
+  char *detail;
+} Finding;
+
+typedef struct FindingList {
+  Finding *a;
+  int n, cap;
+} FindingList;
+
+/* anomaly_findings.c */
+void findings_clear(FindingList *l);
+/* Takes ownership of detail (sqlite3_mprintf'd; NULL = out of memory). */
+int finding_add(FindingList *l, int kind, sqlite3_int64 site, sqlite3_int64 elder, sqlite3_int64 meal,
+                sqlite3_int64 at, int day_level, int seq, char *detail);
+/* Appends every finding of from to to (from keeps none). */
+int findings_move(FindingList *to, FindingList *from);
+/* In the output order: kind, site_id, at, meal_id, elder_id, then seq. */
+void findings_sort(FindingList *l);
+
+/* Wording of findings (anomaly_findings.c). */
+char *fmt_duration(sqlite3_int64 secs);  /* "18 min" / "18 min 20 s" / "40 s" */
+char *fmt_number(double x);              /* 30, or 0.25 */
+static inline void fmt_clock(sqlite3_int64 t, char out[9]) {
+  zc_clock_format((int)(t % ZC_DAY_SECONDS), out);
+}
+
+/* A day column: its day number, ZC_NONE when NULL or not a day. */
+static inline int day_col(sqlite3_stmt *st, int c) {
+  if (sqlite3_column_type(st, c) == SQLITE_NULL) return ZC_NONE;
+  return zc_day_parse((const char *)sqlite3_column_text(st, c), sqlite3_column_bytes(st, c));
+}
+
+/* ---------------------------------------------------------- thresholds */
+
+/* A policy version's thresholds, SPEC defaults for absent entries. */
+typedef struct Thr {
+  const ZcPolicyVersion *v;  /* NULL: no policy governs; SPEC defaults */
+  double travel_minutes, burst_count, burst_seconds, report_tolerance, manual_share;
+  double quiet_days, quiet_active, quiet_window;
+  double coverage_min_age, coverage_min_elders;
+  ZcWindow win[ZC_NSLOT];
+} Thr;
+
+/* Per governing region: the thresholds in force on each day of a range.
+** Thr structs are shared between days and regions through their version. */
+typedef struct ThrCache {
+  ZcConn *zc;
+  int lo, ndays;             /* days [lo, lo + ndays) */
+  ZcMap by_region;           /* interned governing code -> row index + 1 */
+  const Thr ***rows;         /* rows[i][day - lo]; NULL = not looked up */
+  int nrows, caprows;
+  Thr **thr;                 /* distinct versions */
+  int nthr, capthr;
+  Thr none;                  /* no governing policy */
+} ThrCache;
+
+/* anomaly_thr.c */
+void thr_cache_init(ThrCache *c, ZcConn *zc, int lo, int ndays);
+void thr_cache_clear(ThrCache *c);
+/* The thresholds of version v (NULL: c->none), made once per version. */
+int thr_for_version(ThrCache *c, const ZcPolicyVersion *v, const Thr **out);
+/* A row handle for the region governing code (interned); -1 = none governs. */
+int thr_row(ThrCache *c, const char *code, int *row);
+/* Thresholds of governing row (of region code) on day. */
+int thr_get(ThrCache *c, int row, const char *code, int day, const Thr **out, char **pzErr);
+/* thr_get, answered inline when the day is in the range and looked up. */
+static inline int thr_at(ThrCache *c, int row, const char *code, int day, const Thr **out, char **pzErr) {
+  if (row >= 0 && day >= c->lo && day < c->lo + c->ndays && c->rows[row][day - c->lo]) {
+    *out = c->rows[row][day - c->lo];
+    return SQLITE_OK;
+  }
+  return thr_get(c, row, code, day, out, pzErr);
+}
+
+/* ------------------------------------------------------------ the scan */
+
+enum { M_CARD, M_FACE, M_MANUAL, M_DELIVERY, M_OTHER };
+
+/* 32 bytes a meal (a city month is five million): times are seconds from
+** the start of the first day read, elders, sites and slot words are per-scan
+** numbers or looked up by meal id (meal_t, meal_elder, meal_site,
+** meal_slot_word). */
+typedef struct Meal {
+  sqlite3_int64 id;
+  int rt;                  /* served_at: seconds since day lo began */
+  int day;
+  int ek;                  /* elder key: s->eid[ek] is the elder id */
+  int site_ix;             /* index in s->sites; < 0: site id s->xsite[-1 - site_ix], not in table site */
+  int dev;                 /* per-scan device index; -1: none, or not a card/face meal */
+  signed char slot;        /* ZC_BREAKFAST.. or -1 (the word: s->odd_slot by meal id) */
+  unsigned char method, in_scope;
+} Meal;
+
+/* The scan's text maps (common.c's ZcTextMap), keyed on card tokens and
+** device ids: the text is copied once per distinct key, never per meal,
+** and nothing is interned on the connection.  An entry is one 64-byte line
+** (aligned): hash, key and card together, so a probe costs one cache miss,
+** and the reader can prefetch that line a row ahead (a city's quarter
+** million cards do not stay in cache). */
+typedef struct Card {
+  sqlite3_int64 elder;
+  int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
+} Card;
+typedef struct CardEnt {
+  ZcTextKey key;         /* the token */
+  Card card;             /* the card itself, so a token check is one probe */
+} CardEnt;
+typedef struct DeviceEnt {
+  ZcTextKey key;         /* the device id */
+  int ix;                /* its dense per-scan index */
+} DeviceEnt;
+#define SCAN_ENT_SIZE 64 /* an entry's room in the scan's maps: one cache line */
+_Static_assert(sizeof(CardEnt) <= SCAN_ENT_SIZE && sizeof(DeviceEnt) <= SCAN_ENT_SIZE,
+               "an entry fits a cache line");
+
+typedef struct ScanSite {
+  const ZcSiteFacts *f;
+  int in_region, thr_row;
+  sqlite3_int64 meals, manual;
+  int *rec;                 /* in-region sites: recorded meals by (day - first) * ZC_NSLOT + slot */
+} ScanSite;
+
+typedef struct Scan {
+  ZcConn *zc;
+  const char *region;
+  int first, next, lo;    /* month [first, next), read from lo */
+  int last_data_day;      /* latest day of any meal read */
+  ThrCache tc;
+  ScanSite *sites;
+  int nsite;
+  ZcMap site_ix;          /* site id -> index */
+  int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
+  sqlite3_int64 nsite_dense;
+  ZcTextMap card_ix;      /* token text -> CardEnt */
+  ZcTextMap dev_ix;       /* device text -> DeviceEnt: its dense index */
+  const char **dev_name;  /* dense device index -> its text (in dev_ix), once loaded */
+  int ndev;
+  unsigned char *quiet_flag;  /* by elder id (0..nquiet-1): has lives_alone at some time */
+  sqlite3_int64 nquiet;
+  ZcMap quiet_big;        /* elder ids beyond the dense range with lives_alone */
+  sqlite3_int64 keep_from;    /* lookback meals before this second are kept only for gone_quiet */
+  Meal *m;
+  int nm, capm;
+  Meal *buf;              /* nm meals: in device order, then in elder order */
+  sqlite3_int64 t0;       /* lo * ZC_DAY_SECONDS: Meal.rt is from here */
+  int *ekey;              /* elder id (0..nquiet-1) -> elder key, -1 none yet */
+  ZcMap ekey_big;         /* other elder ids -> key */
+  sqlite3_int64 *eid;     /* elder key -> id */
+  int neld, capeld;
+  sqlite3_int64 *xsite;   /* site ids of meals that are not in table site */
+  int nxsite, capxsite;
+  ZcMap xsite_ix;         /* such an id -> index in xsite */
+  ZcMap odd_slot;         /* meal id -> slot word (in odd_words), for a slot not breakfast, lunch or dinner */
+  char **odd_words;       /* the distinct such words (bad data: few) */
+  int nodd;
+  const char *slot_words[ZC_NSLOT];
+  FindingList out;
+  char **pzErr;
+} Scan;
+
+/* anomaly_scan.c */
+void scan_init(Scan *s, ZcConn *zc, const char *region, int first, int next, char **pzErr);
+void scan_clear(Scan *s);
+/* Every finding of the month into s->out, sorted. */
+int scan_run(Scan *s);
+
+/* anomaly_read.c: one read of the meals of [lo, next) into s->m, with the
+** token and window checks. */
+int scan_load_meals(Scan *s);
+/* ZC_BREAKFAST.. for the words breakfast, lunch, dinner, else -1. */
+signed char slot_code(const char *z, int n);
+/* anomaly_pass.c: the elder pass and the device pass, their findings into
+** s->out.  Frees s->m. */
+int scan_passes(Scan *s);
+
+/* Prepares sql; on error sets the scan's message. */
+static inline int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
+  int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
+  if (rc != SQLITE_OK)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql",
+                                sqlite3_errmsg(s->zc->db));
+  return rc;
+}
+/* ZHUCAN_NO_THREADS set (to anything): every stage on the calling thread,
+** as when a thread cannot be started (tests compare both). */
+static inline int scan_threads_allowed(void) { return getenv("ZHUCAN_NO_THREADS") == NULL; }
+/* The index of site id in s->sites; -1 for an id not in table site. */
+static inline int scan_site_lookup(Scan *s, sqlite3_int64 id) {
+  if (s->site_dense) return id >= 0 && id < s->nsite_dense ? s->site_dense[id] : -1;
+  sqlite3_int64 *v = zc_map_slot(&s->site_ix, id, 0, NULL);
+  return v ? (int)*v : -1;
+}
+static inline sqlite3_int64 meal_t(const Scan *s, const Meal *m) { return s->t0 + m->rt; }
+static inline sqlite3_int64 meal_elder(const Scan *s, const Meal *m) { return s->eid[m->ek]; }
+static inline sqlite3_int64 meal_site(const Scan *s, const Meal *m) {
+  return m->site_ix >= 0 ? s->sites[m->site_ix].f->id : s->xsite[-1 - m->site_ix];
+}
+static inline const char *meal_slot_word(Scan *s, const Meal *m) {
+  if (m->slot >= 0) return s->slot_words[m->slot];
+  sqlite3_int64 *v = zc_map_slot(&s->odd_slot, m->id, 0, NULL);
+  return v ? (const char *)(intptr_t)*v : "";
+}
+/* The thresholds of the meal's site on the meal's day (no policy for a
+** site not in table site); *rc set on error. */
+static inline const Thr *site_thr(Scan *s, const Meal *m, int *rc) {
+  const Thr *t = &s->tc.none;
+  if (m->site_ix >= 0) {
+    const ScanSite *p = &s->sites[m->site_ix];
+    *rc = thr_at(&s->tc, p->thr_row, p->f->region, m->day, &t, s->pzErr);
+  }
+  return t;
+}
+
+/* ------------------------------------------------------- coverage_gaps */
+
+typedef struct Gap {
+  const ZcRegion *r;
+  sqlite3_int64 elders;
+  char *reason;
+} Gap;
+
+typedef struct GapList {
+  Gap *a;
+  int n;
+} GapList;
+
+/* coverage.c */
+void gaps_clear(GapList *g);
+/* The villages and hamlets at or under region short of the duty on day. */
+int coverage_run(ZcConn *zc, const char *region, int day, GapList *out, char **pzErr);
+
+#endif /* ZC_ANOMALY_H */

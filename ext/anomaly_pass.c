@@ -1,0 +1,430 @@
+/*
+** anomaly_pass.c — anomaly_scan's two passes over the meals read
+** (scan_passes), on two threads.
+**
+** Two stable counting sorts scatter the meals into buffers: in (device,
+** served_at, id) order for the device pass (card_burst), in (elder,
+** served_at, id) order for the elder pass (repeat_meal, two_sites,
+** after_death, in_hospital, no_agreement, not_eligible, unknown_elder and
+** gone_quiet).  A worker thread sorts by elder, then sorts by device and
+** runs the device pass, while the calling thread has facts.c cache every
+** elder's record (zc_elder_preload: one scan each of elder, elder_status,
+** agreement and bed_stay, not four point queries per elder) and then runs
+** the elder pass, which takes the records from zc_elder_rec and asks the
+** policy runtime (not_eligible: zc_policy_eligible on the facts of
+** zc_elder_facts, the path the money takes).  The worker never touches
+** SQLite, Lua or the connection's caches; without a thread the device pass
+** runs first on the calling thread.
+*/
+#include "anomaly.h"
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+/* Stable counting sort of the meals by a dense key, the device (by_dev;
+** -1: not a card/face meal on a device, left out) or the elder, scattered
+** into out in one pass over s->m: each key's run keeps the input order
+** (served_at, id).  Key k's run is out[starts[k]..starts[k+1]). */
+static int sort_meals(const Scan *s, int by_dev, int nkey, Meal *out, int **pstarts) {
+  int *starts = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *starts);
+  int *fill = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *fill);
+  if (!starts || !fill) {
+    sqlite3_free(starts);
+    sqlite3_free(fill);
+    return SQLITE_NOMEM;
+  }
+  const Meal *m = s->m;
+  int n = s->nm;
+  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
+  for (int i = 0; i < n; i++) {
+    int k = by_dev ? m[i].dev : m[i].ek;
+    if (k >= 0) starts[k + 1]++;
+  }
+  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
+  memcpy(fill, starts, ((size_t)nkey + 1) * sizeof *fill);
+  for (int i = 0; i < n; i++) {
+    int k = by_dev ? m[i].dev : m[i].ek;
+    if (k >= 0) out[fill[k]++] = m[i];
+  }
+  sqlite3_free(fill);
+  *pstarts = starts;
+  return SQLITE_OK;
+}
+
+/* ---------------------------------------------------- the elder pass */
+
+static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && day < iv->to; }
+
+static const ZcInterval *status_at(const ZcElderRec *r, int bit, int day) {
+  for (int i = 0; i < r->nstatus; i++)
+    if (r->status[i].key == bit && in_force(&r->status[i], day)) return &r->status[i];
+  return NULL;
+}
+
+static int has_status(const ZcElderRec *r, int bit) {
+  for (int i = 0; i < r->nstatus; i++)
+    if (r->status[i].key == bit) return 1;
+  return 0;
+}
+
+/* d, formatted once (d[0] == 0: not yet): a day is formatted only for a finding. */
+static const char *day_text(char d[11], int day) {
+  if (!d[0]) zc_day_format(day, d);
+  return d;
+}
+
+/* The policy's eligible() answer for the elder, asked once per day and
+** version. */
+typedef struct Elig {
+  int day;                     /* ZC_NONE: not asked yet */
+  const ZcPolicyVersion *v;
+  int ok;
+  const char *reason;
+} Elig;
+
+/* Meal-level checks of one in-scope meal that need the elder's record. */
+static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const Thr *t, Elig *el) {
+  int rc = SQLITE_OK;
+  sqlite3_int64 site = meal_site(s, m), elder = meal_elder(s, m), at = meal_t(s, m);
+  char d[11];   /* the day, formatted for a finding (most meals have none) */
+  d[0] = 0;
+  if (r->died_on != ZC_NONE && m->day >= r->died_on) {
+    char dd[11];
+    zc_day_format(r->died_on, dd);
+    rc = finding_add(&s->out, K_AFTER_DEATH, site, elder, m->id, at, 0, 0,
+                     m->day == r->died_on
+                         ? sqlite3_mprintf("meal on %s, the day the elder died", day_text(d, m->day))
+                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", day_text(d, m->day),
+                                           m->day - r->died_on, dd));
+    if (rc) return rc;
+  }
+  const ZcInterval *h = status_at(r, ZC_ST_HOSPITALIZED, m->day);
+  if (h) {
+    char from[11];
+    zc_day_format(h->from, from);
+    rc = finding_add(&s->out, K_IN_HOSPITAL, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", day_text(d, m->day), from));
+    if (rc) return rc;
+  }
+  if (!zc_elder_agreement(r, m->day, site)) {
+    rc = finding_add(&s->out, K_NO_AGREEMENT, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("no three-party meal agreement with site %lld in force on %s",
+                                     site, day_text(d, m->day)));
+    if (rc) return rc;
+  }
+  if (t->v) {
+    if (el->day != m->day || el->v != t->v) {
+      ZcElderFacts ef;
+      zc_elder_facts(s->zc, r, m->day, 0, &ef);
+      rc = zc_policy_eligible(s->zc, t->v, &ef, m->day, "meal", &el->ok, &el->reason, s->pzErr);
+      if (rc) return rc;
+      el->day = m->day;
+      el->v = t->v;
+    }
+    if (!el->ok) {
+      rc = finding_add(&s->out, K_NOT_ELIGIBLE, site, elder, m->id, at, 0, 0,
+                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", day_text(d, m->day),
+                                       t->v->name, el->reason ? el->reason : "no reason given"));
+      if (rc) return rc;
+    }
+  }
+  return rc;
+}
+
+/* repeat_meal: m is meal ns of its slot (word) that day; f the first. */
+static int check_repeat(Scan *s, sqlite3_int64 elder, const Meal *m, const Meal *f, int ns, const char *word) {
+  char hm[9];
+  fmt_clock(meal_t(s, f), hm);
+  return finding_add(&s->out, K_REPEAT_MEAL, meal_site(s, m), elder, m->id, meal_t(s, m), 0, 0,
+                     sqlite3_mprintf("%s already eaten at %s at site %lld (meal %lld); this is "
+                                     "meal %d of that %s",
+                                     word, hm, meal_site(s, f), f->id, ns, word));
+}
+
+/* two_sites: the nearest earlier meal of the elder (em[a..i)) at another
+** site within the travel time of meal em[i]. */
+static int check_two_sites(Scan *s, sqlite3_int64 elder, const Meal *em, int a, int i, const Thr *t) {
+  const Meal *m = &em[i];
+  sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
+  double travel = t->travel_minutes * 60;
+  for (int j = i - 1; j >= a; j--) {
+    const Meal *p = &em[j];
+    if ((double)(m->rt - p->rt) >= travel) break;
+    if (p->site_ix == m->site_ix) continue;
+    char hm[9];
+    fmt_clock(meal_t(s, p), hm);
+    char *gap = fmt_duration(m->rt - p->rt), *lim = fmt_number(t->travel_minutes);
+    int rc = finding_add(&s->out, K_TWO_SITES, site, elder, m->id, at, 0, 0,
+                         gap && lim ? sqlite3_mprintf("meal at site %lld only %s after a meal at site "
+                                                      "%lld at %s (meal %lld); travel between sites takes %s min",
+                                                      site, gap, meal_site(s, p), hm, p->id, lim)
+                                    : NULL);
+    sqlite3_free(gap);
+    sqlite3_free(lim);
+    return rc;
+  }
+  return SQLITE_OK;
+}
+
+/* The meal checks of one elder (r: the record, NULL when the elder is not
+** in table elder) over its meals em[a..b), in time order: the ordinals of
+** each slot for repeat_meal, then for each in-scope meal two_sites and the
+** record's checks (or unknown_elder). */
+static int check_elder_meals(Scan *s, sqlite3_int64 elder, const ZcElderRec *r, const Meal *em, int a, int b) {
+  int rc = SQLITE_OK, first_of[8];
+  Elig el = {ZC_NONE, NULL, 1, NULL};
+  ZcOrd o;
+  zc_ord_reset(&o);
+  for (int i = a; i < b; i++) {
+    const Meal *m = &em[i];
+    const char *word = meal_slot_word(s, m);
+    int ns, nd, nmo;
+    if (i == a || m->day != em[i - 1].day) for (int j = 0; j < 8; j++) first_of[j] = -1;
+    zc_ord_next(&o, m->day, word, &ns, &nd, &nmo);
+    int si = m->slot >= 0 ? m->slot : zc_slot_index(word); /* the same counter zc_ord_next uses */
+    if (si < 0) si = 3;
+    if (first_of[si] < 0) first_of[si] = i;
+    if (!m->in_scope) continue;
+    const Thr *t = site_thr(s, m, &rc);
+    if (rc) return rc;
+    if (ns > 1 && (rc = check_repeat(s, elder, m, &em[first_of[si]], ns, word))) return rc;
+    if ((rc = check_two_sites(s, elder, em, a, i, t))) return rc;
+    if (r) rc = check_elder_meal(s, m, r, t, &el);
+    else
+      rc = finding_add(&s->out, K_UNKNOWN_ELDER, meal_site(s, m), elder, m->id, meal_t(s, m), 0, 0,
+                       sqlite3_mprintf("meal for elder %lld, who is not in the elder table", elder));
+    if (rc) return rc;
+  }
+  return rc;
+}
+
+/* gone_quiet for one elder whose meals em[a..b) are in time order (ate:
+** room for a flag per day read). */
+static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int b, unsigned char *ate) {
+  int rc = SQLITE_OK, row;
+  int span = s->next - s->lo;
+  memset(ate, 0, (size_t)span);
+  for (int i = a; i < b; i++) ate[em[i].day - s->lo] = 1;
+  if ((rc = thr_row(&s->tc, r->region_code, &row))) return rc;
+  int last = s->last_data_day < s->next - 1 ? s->last_data_day : s->next - 1;
+  for (int e = s->first; e <= last; e++) {
+    const Thr *t;
+    if ((rc = thr_get(&s->tc, row, r->region_code, e, &t, s->pzErr))) return rc;
+    int qd = (int)t->quiet_days, qw = (int)t->quiet_window;
+    int d0 = e - qd + 1;
+    if (d0 - qw - 1 < s->lo) continue; /* not enough history read (cannot happen: lo covers it) */
+    if (!status_at(r, ZC_ST_LIVES_ALONE, d0)) continue;
+    int ok = 1;
+    for (int d = d0 - 1; d <= e && ok; d++) {
+      int missed = !ate[d - s->lo] && !(r->died_on != ZC_NONE && d >= r->died_on) &&
+                   !status_at(r, ZC_ST_HOSPITALIZED, d);
+      /* d0 - 1 must not be a missed day (the gap starts at d0) */
+      ok = d == d0 - 1 ? !missed : missed;
+    }
+    if (!ok) continue;
+    int active = 0;
+    for (int d = d0 - qw; d < d0; d++) active += ate[d - s->lo];
+    if (active < t->quiet_active) continue;
+    char x[11], y[11];
+    zc_day_format(d0, x);
+    zc_day_format(e, y);
+    rc = finding_add(&s->out, K_GONE_QUIET, 0, r->id, 0, d0, 1, 0,
+                     sqlite3_mprintf("lives alone; ate on %d of the %d days before %s, then no meal for "
+                                     "%d days (%s to %s)",
+                                     active, qw, x, qd, x, y));
+    if (rc) return rc;
+  }
+  return rc;
+}
+
+/* Every check of elder key k, whose meals are em[a..b) in time order.  An
+** elder with no meal in scope is checked only for gone_quiet. */
+static int check_elder(Scan *s, int k, const Meal *em, int a, int b, unsigned char *ate) {
+  int rc, any = 0;
+  for (int i = a; i < b && !any; i++) any = em[i].in_scope;
+  sqlite3_int64 elder = s->eid[k];
+  const ZcElderRec *r = NULL;
+  char *err = NULL;
+  if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR) {
+    /* an elder id that is not in table elder */
+    sqlite3_free(err);
+    r = NULL;
+  } else if (rc) {
+    *s->pzErr = err;
+    return rc;
+  }
+  int alone = r && has_status(r, ZC_ST_LIVES_ALONE);
+  if (!any && !alone) return SQLITE_OK;
+  if ((rc = check_elder_meals(s, elder, r, em, a, b))) return rc;
+  if (alone && r->region_code && zc_region_under(s->zc, r->region_code, s->region))
+    return check_quiet(s, r, em, a, b, ate);
+  return SQLITE_OK;
+}
+
+/* The second thread's work (scan_passes): first the meals sorted by elder
+** into s->buf (estarts, erc, then esorted set), then the device pass into
+** dm and out. */
+typedef struct DevJob {
+  Scan *s;
+  Meal *dm;
+  FindingList out;
+  int rc;
+  int threaded, esorted, erc;
+  int *estarts;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} DevJob;
+
+/* The meals in (elder, served_at, id) order in s->buf: sorted on the other
+** thread meanwhile, or here.  *pstarts: each elder key's run. */
+static int elder_order(Scan *s, DevJob *job, int **pstarts) {
+  if (!job->threaded) return sort_meals(s, 0, s->neld, s->buf, pstarts);
+  pthread_mutex_lock(&job->mu);
+  while (!job->esorted) pthread_cond_wait(&job->cv, &job->mu);
+  pthread_mutex_unlock(&job->mu);
+  *pstarts = job->estarts;
+  job->estarts = NULL;
+  return job->erc;
+}
+
+static int elder_pass(Scan *s, DevJob *job) {
+  int rc = SQLITE_OK, *starts = NULL;
+  unsigned char *ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
+  if (!ate) { rc = SQLITE_NOMEM; goto done; }
+  /* most elders are asked for: their records in one read of each table
+  ** (facts.c), not four point queries per elder */
+  if ((rc = zc_elder_preload(s->zc, s->pzErr))) goto done;
+  if ((rc = elder_order(s, job, &starts))) goto done;
+  for (int k = 0; k < s->neld; k++)
+    if ((rc = check_elder(s, k, s->buf, starts[k], starts[k + 1], ate))) goto done;
+done:
+  sqlite3_free(starts);
+  sqlite3_free(ate);
+  return rc;
+}
+
+/* --------------------------------------------------- the device pass */
+
+/* Every window of burst_count meals of one device (dm[a..b)) whose first
+** and last are at most burst_seconds apart marks its meals (thresholds of
+** its first meal). */
+static int mark_bursts(Scan *s, const Meal *dm, int a, int b, unsigned char *mark) {
+  int rc = SQLITE_OK;
+  for (int i = a; i < b; i++) {
+    const Meal *m = &dm[i];
+    const Thr *t = site_thr(s, m, &rc);
+    if (rc) return rc;
+    int need = (int)ceil(t->burst_count);
+    int j = i + need - 1;
+    if (j >= b) continue;
+    if ((double)(dm[j].rt - m->rt) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
+  }
+  return rc;
+}
+
+/* card_burst: each marked meal in scope, with the run of marked meals
+** around it; a run ends where the next marked meal is more than
+** burst_seconds later (it belongs to another burst, perhaps another day). */
+static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned char *mark, FindingList *out) {
+  int rc = SQLITE_OK;
+  for (int i = a; i < b;) {
+    if (!mark[i]) { i++; continue; }
+    const Thr *t = site_thr(s, &dm[i], &rc);
+    if (rc) return rc;
+    int j = i + 1;
+    while (j < b && mark[j] && (double)(dm[j].rt - dm[j - 1].rt) <= t->burst_seconds) j++;
+    const Meal *f = &dm[i], *l = &dm[j - 1];
+    char c1[9], c2[9];
+    fmt_clock(meal_t(s, f), c1);
+    fmt_clock(meal_t(s, l), c2);
+    for (int x = i; x < j; x++) {
+      const Meal *m = &dm[x];
+      if (!m->in_scope) continue;
+      if ((rc = finding_add(out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
+                            sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
+                                            j - i, s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2))))
+        return rc;
+    }
+    i = j;
+  }
+  return rc;
+}
+
+/* On its own thread while elder_pass runs (scan_passes): it reads the
+** meals and the scan's maps, writes only dm, s->dev_name and out, and asks
+** thresholds that thr_prefill looked up before. */
+static int device_pass(Scan *s, Meal *dm, FindingList *out) {
+  int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
+  unsigned char *mark = NULL;
+  /* names by index (entries no longer move: the map is complete) */
+  s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
+  if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
+  for (size_t i = 0; i < s->dev_ix.cap; i++) {
+    const DeviceEnt *e = zc_textmap_at(&s->dev_ix, i);
+    if (e) s->dev_name[e->ix] = zc_textmap_key(e);
+  }
+  /* dm: card/face meals in (device, served_at, id) order */
+  if ((rc = sort_meals(s, 1, nkey, dm, &starts))) goto done;
+  int n = starts[nkey];
+  mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
+  if (!mark) { rc = SQLITE_NOMEM; goto done; }
+  memset(mark, 0, (size_t)n + 1);
+  for (int k = 0; k < nkey; k++) {
+    if ((rc = mark_bursts(s, dm, starts[k], starts[k + 1], mark))) goto done;
+    if ((rc = report_bursts(s, dm, starts[k], starts[k + 1], mark, out))) goto done;
+  }
+done:
+  sqlite3_free(starts);
+  sqlite3_free(mark);
+  return rc;
+}
+
+static void *device_worker(void *arg) {
+  DevJob *j = arg;
+  int *starts = NULL;
+  int rc = sort_meals(j->s, 0, j->s->neld, j->s->buf, &starts);
+  pthread_mutex_lock(&j->mu);
+  j->erc = rc;
+  j->estarts = starts;
+  j->esorted = 1;
+  pthread_cond_broadcast(&j->cv);
+  pthread_mutex_unlock(&j->mu);
+  j->rc = device_pass(j->s, j->dm, &j->out);
+  return NULL;
+}
+
+/* ---------------------------------------------------------- both */
+
+int scan_passes(Scan *s) {
+  int rc;
+  /* each pass sorts the meals into its own buffer */
+  s->buf = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *s->buf);
+  if (!s->buf) return SQLITE_NOMEM;
+  DevJob j;
+  memset(&j, 0, sizeof j);
+  j.s = s;
+  if (!(j.dm = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *j.dm))) return SQLITE_NOMEM;
+  pthread_t th;
+  if (scan_threads_allowed() && pthread_mutex_init(&j.mu, NULL) == 0) {
+    if (pthread_cond_init(&j.cv, NULL) == 0) {
+      j.threaded = pthread_create(&th, NULL, device_worker, &j) == 0;
+      if (!j.threaded) pthread_cond_destroy(&j.cv);
+    }
+    if (!j.threaded) pthread_mutex_destroy(&j.mu);
+  }
+  if (!j.threaded) j.rc = device_pass(s, j.dm, &j.out);
+  rc = elder_pass(s, &j);
+  if (j.threaded) {
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&j.mu);
+    pthread_cond_destroy(&j.cv);
+    sqlite3_free(j.estarts); /* elder_pass failed before taking them */
+  }
+  sqlite3_free(j.dm);
+  sqlite3_free(s->m);  /* both passes have their copies */
+  s->m = NULL;
+  if (rc == SQLITE_OK) rc = j.rc;
+  if (rc == SQLITE_OK) rc = findings_move(&s->out, &j.out);
+  findings_clear(&j.out);
+  return rc;
+}

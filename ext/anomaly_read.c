@@ -1,0 +1,549 @@
+/*
+** anomaly_read.c — anomaly_scan's one read of the meals (scan_load_meals),
+** on two threads, and the checks made while reading: revoked_card and
+** out_of_hours.
+**
+** One read of [lo, next) through the covering index meal_time, in
+** (served_at, id) order (no SQL sort).  Every site's meals are read: a
+** repeat or a second site may be at a site outside the region; findings are
+** kept only for meals in the month at sites at or under the region.  The
+** text columns are used during the read only (nothing interned per meal):
+** the token is checked against a per-scan hash of the cards (the check
+** waits one row behind a prefetch of its hash line), the time against the
+** window, the device becomes a dense per-scan index, the elder a per-scan
+** key in order of first appearance (prefetched a row ahead).  Meals before
+** keep_from (the lookback beyond the two_sites margin) are kept only for
+** elders who live alone at some time.  A meal is 32 bytes (anomaly.h).
+**
+** Two stages on two threads: the calling thread steps SQLite and copies
+** each row (numbers, the method's code, the served_at, slot, device and
+** token bytes) into chunks; a worker thread turns chunks into meals
+** (times, slots, keys, indexes, counters, the checks).  The worker touches
+** only the scan's own structures, never SQLite, Lua or the connection's
+** caches: the thresholds of every governing region on every day read are
+** looked up before (thr_prefill), and odd slot words are copies owned by
+** the scan.  Without a thread (pthread_create fails, or ZHUCAN_NO_THREADS)
+** the chunks are turned into meals on the calling thread, one after
+** another, by the same code.
+*/
+#include "anomaly.h"
+#include <limits.h>
+#include <pthread.h>
+#include <string.h>
+
+/* ------------------------------------------------ per-scan numbering */
+
+static unsigned char method_code(const char *z, int n) {
+  if (n == 4 && memcmp(z, "card", 4) == 0) return M_CARD;
+  if (n == 4 && memcmp(z, "face", 4) == 0) return M_FACE;
+  if (n == 6 && memcmp(z, "manual", 6) == 0) return M_MANUAL;
+  if (n == 8 && memcmp(z, "delivery", 8) == 0) return M_DELIVERY;
+  return M_OTHER;
+}
+
+signed char slot_code(const char *z, int n) {
+  if (n == 5 && memcmp(z, "lunch", 5) == 0) return ZC_LUNCH;
+  if (n == 9 && memcmp(z, "breakfast", 9) == 0) return ZC_BREAKFAST;
+  if (n == 6 && memcmp(z, "dinner", 6) == 0) return ZC_DINNER;
+  return -1;
+}
+
+static int quiet_flagged(Scan *s, sqlite3_int64 id) {
+  if (id >= 0 && id < s->nquiet) return s->quiet_flag[id];
+  return zc_map_slot(&s->quiet_big, id, 0, NULL) != NULL;
+}
+
+/* The per-scan key of an elder id, numbering new ones in order of first
+** appearance (the order of the elder pass). */
+static int elder_key(Scan *s, sqlite3_int64 id, int *out) {
+  int *slot = NULL;
+  sqlite3_int64 *v = NULL;
+  if (id >= 0 && id < s->nquiet) {
+    slot = &s->ekey[id];
+    if (*slot >= 0) { *out = *slot; return SQLITE_OK; }
+  } else {
+    int isnew = 0;
+    if (!(v = zc_map_slot(&s->ekey_big, id, 1, &isnew))) return SQLITE_NOMEM;
+    if (!isnew) { *out = (int)*v; return SQLITE_OK; }
+  }
+  if (s->neld == s->capeld) {
+    int ncap = s->capeld ? s->capeld * 2 : 1024;
+    sqlite3_int64 *ne = sqlite3_realloc64(s->eid, (sqlite3_uint64)ncap * sizeof *ne);
+    if (!ne) return SQLITE_NOMEM;
+    s->eid = ne;
+    s->capeld = ncap;
+  }
+  s->eid[s->neld] = id;
+  if (slot) *slot = s->neld;
+  else *v = s->neld;
+  *out = s->neld++;
+  return SQLITE_OK;
+}
+
+/* The site index of a meal's site id: its index in s->sites, or for an id
+** not in table site, -1 - its index in s->xsite. */
+static int site_index(Scan *s, sqlite3_int64 id, int *out) {
+  int ix = scan_site_lookup(s, id);
+  if (ix < 0) {
+    int isnew = 0;
+    sqlite3_int64 *v = zc_map_slot(&s->xsite_ix, id, 1, &isnew);
+    if (!v) return SQLITE_NOMEM;
+    if (isnew) {
+      if (s->nxsite == s->capxsite) {
+        int ncap = s->capxsite ? s->capxsite * 2 : 16;
+        sqlite3_int64 *nx = sqlite3_realloc64(s->xsite, (sqlite3_uint64)ncap * sizeof *nx);
+        if (!nx) return SQLITE_NOMEM;
+        s->xsite = nx;
+        s->capxsite = ncap;
+      }
+      s->xsite[s->nxsite] = id;
+      *v = s->nxsite++;
+    }
+    ix = -1 - (int)*v;
+  }
+  *out = ix;
+  return SQLITE_OK;
+}
+
+/* The dense index of a device (text), numbering new ones. */
+static int device_index(Scan *s, const char *z, int n, int *out) {
+  int isnew;
+  DeviceEnt *e = zc_textmap_get(&s->dev_ix, z, (size_t)n, zc_text_hash(z, (size_t)n), &isnew);
+  if (!e) return SQLITE_NOMEM;
+  if (isnew) e->ix = s->ndev++;
+  *out = e->ix;
+  return SQLITE_OK;
+}
+
+/* The scan's own copy of an odd slot word (one per distinct word). */
+static const char *odd_word(Scan *s, const char *z, int n) {
+  for (int i = 0; i < s->nodd; i++)
+    if ((int)strlen(s->odd_words[i]) == n && memcmp(s->odd_words[i], z, (size_t)n) == 0) return s->odd_words[i];
+  char **nw = sqlite3_realloc64(s->odd_words, ((sqlite3_uint64)s->nodd + 1) * sizeof *nw);
+  if (!nw) return NULL;
+  s->odd_words = nw;
+  char *w = sqlite3_malloc(n + 1);
+  if (!w) return NULL;
+  memcpy(w, z, (size_t)n);
+  w[n] = 0;
+  s->odd_words[s->nodd++] = w;
+  return w;
+}
+
+/* ------------------------------------------ checks made while reading */
+
+/* What is wrong with a meal's token (tok, ntok bytes; c its card, NULL if
+** none), sqlite3_mprintf'd; NULL when nothing is (or out of memory). */
+static char *token_problem(const Card *c, sqlite3_int64 elder, int day, const char *tok, int ntok) {
+  if (c && c->elder == elder && c->issued != ZC_NONE && day >= c->issued && day < c->revoked) return NULL;
+  char d[11], x[11];
+  zc_day_format(day, d);
+  if (!c) return sqlite3_mprintf("token %.*s is not a registered card or face id", ntok, tok);
+  if (c->elder != elder)
+    return sqlite3_mprintf("token %.*s belongs to elder %lld, not to elder %lld", ntok, tok, c->elder, elder);
+  if (c->issued == ZC_NONE) return sqlite3_mprintf("token %.*s has no valid issue date", ntok, tok);
+  if (day < c->issued) {
+    zc_day_format(c->issued, x);
+    return sqlite3_mprintf("token %.*s used on %s, before it was issued on %s", ntok, tok, d, x);
+  }
+  if (c->revoked < 0) return sqlite3_mprintf("token %.*s has a malformed revocation date", ntok, tok);
+  zc_day_format(c->revoked, x);
+  return sqlite3_mprintf("token %.*s used on %s, revoked on %s", ntok, tok, d, x);
+}
+
+/* Checks that need no elder record: the token (its text, h its
+** zc_text_hash) and the window.  Runs while the meals are read; elder is
+** meal_elder(s, m). */
+static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
+                      uint64_t h) {
+  int rc = SQLITE_OK;
+  sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
+  const char *word = meal_slot_word(s, m);
+  if (tok && ntok > 0) {
+    const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)ntok, h);
+    char *why = token_problem(e ? &e->card : NULL, elder, m->day, tok, ntok);
+    if (why) {
+      rc = finding_add(&s->out, K_REVOKED_CARD, site, elder, m->id, at, 0, 0, why);
+      if (rc) return rc;
+    }
+  }
+  int secs = (int)(at % ZC_DAY_SECONDS);
+  if (m->slot >= 0 && secs >= t->win[m->slot].from && secs <= t->win[m->slot].to) return rc;
+  char hm[9];
+  fmt_clock(at, hm);
+  if (m->slot < 0) {
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("meal at %s with slot '%q', which is not breakfast, lunch or dinner",
+                                     hm, word));
+  } else if (secs < t->win[m->slot].from || secs > t->win[m->slot].to) {
+    char a[9], b[9];
+    zc_clock_format(t->win[m->slot].from, a);
+    zc_clock_format(t->win[m->slot].to, b);
+    rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
+                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", word, hm,
+                                     word, a, b));
+  }
+  return rc;
+}
+
+/* A meal whose token check waits for the next row. */
+typedef struct Pending {
+  int meal;          /* index in s->m; -1: none */
+  int n;
+  sqlite3_int64 elder;
+  const Thr *t;
+  uint64_t h;
+  char tok[48];
+} Pending;
+
+static int pending_check(Scan *s, Pending *p) {
+  int rc = check_meal(s, &s->m[p->meal], p->elder, p->t, p->tok, p->n, p->h);
+  p->meal = -1;
+  return rc;
+}
+
+/* ------------------------------------------- rows, chunks and meals */
+
+/* A row as read: the text columns are bytes in its chunk. */
+typedef struct RawRow {
+  sqlite3_int64 id, elder, site;
+  unsigned char method, has_dev;
+  int nat, nslot;           /* bytes of served_at, slot (-1: NULL) */
+  int ndev, ntok;           /* bytes at dev, tok (ntok -1: NULL token) */
+  size_t at, slot, dev, tok; /* offsets in the chunk's bytes */
+} RawRow;
+
+#define CHUNK_ROWS 4096
+typedef struct Chunk {
+  RawRow rows[CHUNK_ROWS];
+  int n;
+  char *bytes;
+  size_t nb, cap;
+} Chunk;
+
+/* The meal's time, or 0 for a row that is not kept: served_at is not a
+** time, or the meal is a lookback meal (before keep_from) of an elder who
+** never lives alone.  Notes the latest day of any meal read. */
+static int row_time(Scan *s, ZcDayMemo *memo, const Chunk *ch, const RawRow *w, sqlite3_int64 *pt) {
+  sqlite3_int64 t;
+  if (w->nat < 0 || !zc_time_parse_memo(memo, ch->bytes + w->at, w->nat, &t))
+    return 0; /* not a time: cannot be placed in any order */
+  if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
+    s->last_data_day = (int)(t / ZC_DAY_SECONDS);
+  if (t < s->keep_from && !quiet_flagged(s, w->elder)) return 0;
+  if (t < s->t0 || t - s->t0 > INT_MAX) return 0; /* cannot happen: served_at is in [lo, next) */
+  *pt = t;
+  return 1;
+}
+
+/* m from row w served at t: its elder, device and site numbered, an odd
+** slot word kept by meal id. */
+static int meal_from_row(Scan *s, const Chunk *ch, const RawRow *w, sqlite3_int64 t, Meal *m) {
+  int rc;
+  m->id = w->id;
+  if ((rc = elder_key(s, w->elder, &m->ek))) return rc;
+  m->rt = (int)(t - s->t0);
+  m->day = (int)(t / ZC_DAY_SECONDS);
+  const char *z = w->nslot >= 0 ? ch->bytes + w->slot : NULL;
+  m->slot = z ? slot_code(z, w->nslot) : -1;
+  if (m->slot < 0) {
+    /* a rare other word, kept by meal id */
+    const char *word = odd_word(s, z ? z : "", z ? w->nslot : 0);
+    sqlite3_int64 *v = word ? zc_map_slot(&s->odd_slot, m->id, 1, NULL) : NULL;
+    if (!v) return SQLITE_NOMEM;
+    *v = (sqlite3_int64)(intptr_t)word;
+  }
+  m->method = w->method;
+  m->dev = -1;
+  if (w->has_dev && (rc = device_index(s, ch->bytes + w->dev, w->ndev, &m->dev))) return rc;
+  if ((rc = site_index(s, w->site, &m->site_ix))) return rc;
+  m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
+  return SQLITE_OK;
+}
+
+/* A meal in scope (s->m[s->nm]): its site's counters, then the token and
+** window checks. */
+static int count_and_check(Scan *s, Pending *pend, const Chunk *ch, const RawRow *w, const Meal *m) {
+  int rc = SQLITE_OK;
+  ScanSite *p = &s->sites[m->site_ix];
+  p->meals++;
+  if (m->method == M_MANUAL) p->manual++;
+  if (m->slot >= 0) p->rec[(m->day - s->first) * ZC_NSLOT + m->slot]++;
+  const Thr *th = site_thr(s, m, &rc);
+  if (rc) return rc;
+  const char *z = w->ntok >= 0 ? ch->bytes + w->tok : NULL;
+  int n = z ? w->ntok : 0;
+  /* The card lookup is a cache miss: the check waits a row (its
+  ** findings are sorted later like all others) while its line loads.
+  ** A long token is checked at once. */
+  if (pend->meal >= 0 && (rc = pending_check(s, pend))) return rc;
+  if (n > 0 && n <= (int)sizeof pend->tok) {
+    pend->meal = s->nm;
+    pend->elder = w->elder;
+    pend->t = th;
+    pend->n = n;
+    memcpy(pend->tok, z, (size_t)n);
+    pend->h = zc_text_hash(z, (size_t)n);
+    zc_textmap_prefetch(&s->card_ix, pend->h);
+    return SQLITE_OK;
+  }
+  return check_meal(s, m, w->elder, th, z, n, n > 0 ? zc_text_hash(z, (size_t)n) : 0);
+}
+
+/* Turns one chunk into meals (the worker's stage). */
+static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
+  int rc = SQLITE_OK;
+  for (int r = 0; r < ch->n; r++) {
+    const RawRow *w = &ch->rows[r];
+    sqlite3_int64 t;
+    if (!row_time(s, memo, ch, w, &t)) continue;
+    if (s->nm == s->capm) {
+      int ncap = s->capm ? s->capm * 2 : 4096;
+      Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);
+      if (!nm) return SQLITE_NOMEM;
+      s->m = nm;
+      s->capm = ncap;
+    }
+    /* the elder's key is a cache miss: start loading the next row's */
+    if (r + 1 < ch->n) {
+      sqlite3_int64 ne = ch->rows[r + 1].elder;
+      if (ne >= 0 && ne < s->nquiet) __builtin_prefetch(&s->ekey[ne]);
+    }
+    Meal *m = &s->m[s->nm];
+    if ((rc = meal_from_row(s, ch, w, t, m))) return rc;
+    if (m->in_scope && (rc = count_and_check(s, pend, ch, w, m))) return rc;
+    s->nm++;
+  }
+  return rc;
+}
+
+/* ------------------------------------------------------- the reader */
+
+static int chunk_bytes(Chunk *c, const char *z, int n, size_t *off) {
+  if (c->nb + (size_t)n > c->cap) {
+    size_t ncap = c->cap ? c->cap * 2 : 65536;
+    while (ncap < c->nb + (size_t)n) ncap *= 2;
+    char *nb = sqlite3_realloc64(c->bytes, ncap);
+    if (!nb) return SQLITE_NOMEM;
+    c->bytes = nb;
+    c->cap = ncap;
+  }
+  memcpy(c->bytes + c->nb, z, (size_t)n);
+  *off = c->nb;
+  c->nb += (size_t)n;
+  return SQLITE_OK;
+}
+
+/* A text value's bytes into the chunk: *pn its length, -1 when NULL (then
+** nothing is copied). */
+static int copy_text(Chunk *c, sqlite3_value *v, size_t *off, int *pn) {
+  const char *z = (const char *)sqlite3_value_text(v);
+  int n = sqlite3_value_bytes(v);
+  *pn = z ? n : -1;
+  return z ? chunk_bytes(c, z, n, off) : SQLITE_OK;
+}
+
+/* The row st is on, copied as it is into the chunk: the worker parses it.
+** Each column is taken once with sqlite3_column_value and read with
+** sqlite3_value_*: the connection's mutex, which this thread holds (the
+** query calling anomaly_scan is stepping), is entered once per column, not
+** twice (a host in serialized mode pays a lock for every column call). */
+static int copy_row(Chunk *c, sqlite3_stmt *st) {
+  RawRow *w = &c->rows[c->n];
+  int rc;
+  w->id = sqlite3_value_int64(sqlite3_column_value(st, 0));
+  w->elder = sqlite3_value_int64(sqlite3_column_value(st, 1));
+  w->site = sqlite3_value_int64(sqlite3_column_value(st, 2));
+  if ((rc = copy_text(c, sqlite3_column_value(st, 3), &w->at, &w->nat))) return rc;
+  if ((rc = copy_text(c, sqlite3_column_value(st, 4), &w->slot, &w->nslot))) return rc;
+  sqlite3_value *v = sqlite3_column_value(st, 5);
+  const char *z = (const char *)sqlite3_value_text(v);
+  w->method = z ? method_code(z, sqlite3_value_bytes(v)) : M_OTHER;
+  w->has_dev = 0;
+  if (w->method == M_CARD || w->method == M_FACE) {
+    v = sqlite3_column_value(st, 6);
+    z = (const char *)sqlite3_value_text(v);
+    int n = sqlite3_value_bytes(v);
+    if (z && n > 0) {
+      if ((rc = chunk_bytes(c, z, n, &w->dev))) return rc;
+      w->ndev = n;
+      w->has_dev = 1;
+    }
+  }
+  return copy_text(c, sqlite3_column_value(st, 7), &w->tok, &w->ntok);
+}
+
+/* The two stages: the reader fills chunk c[head] while the worker turns
+** c[tail] into meals. */
+typedef struct Pipe {
+  Scan *s;
+  Chunk *c[3];
+  int full[3];              /* chunk i waits for the worker */
+  int head, tail;           /* producer fills c[head]; worker takes c[tail] */
+  int done, rc;             /* producer finished; the worker's result */
+  Pending pend;
+  ZcDayMemo memo;           /* the worker's served_at parsing (common.c) */
+  int threaded;             /* the worker runs on its own thread */
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+} Pipe;
+
+static void *pipe_worker(void *arg) {
+  Pipe *p = arg;
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    while (!p->full[p->tail] && !p->done) pthread_cond_wait(&p->cv, &p->mu);
+    if (!p->full[p->tail]) break; /* done, and nothing left */
+    Chunk *c = p->c[p->tail];
+    int rc = p->rc;
+    pthread_mutex_unlock(&p->mu);
+    if (rc == SQLITE_OK) rc = consume(p->s, &p->pend, &p->memo, c);
+    pthread_mutex_lock(&p->mu);
+    if (rc != SQLITE_OK && p->rc == SQLITE_OK) p->rc = rc;
+    p->full[p->tail] = 0;
+    p->tail = (p->tail + 1) % 3;
+    pthread_cond_broadcast(&p->cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+/* The chunks, and the worker's thread when threads are allowed and one
+** can be started. */
+static int pipe_open(Pipe *p, Scan *s) {
+  memset(p, 0, sizeof *p);
+  p->s = s;
+  p->pend.meal = -1;
+  for (int i = 0; i < 3; i++) {
+    if (!(p->c[i] = sqlite3_malloc64(sizeof *p->c[i]))) return SQLITE_NOMEM;
+    memset(p->c[i], 0, sizeof *p->c[i]);
+  }
+  if (scan_threads_allowed() && pthread_mutex_init(&p->mu, NULL) == 0) {
+    if (pthread_cond_init(&p->cv, NULL) == 0) {
+      if (pthread_create(&p->th, NULL, pipe_worker, p) == 0) p->threaded = 1;
+      else pthread_cond_destroy(&p->cv);
+    }
+    if (!p->threaded) pthread_mutex_destroy(&p->mu);
+  }
+  return SQLITE_OK;
+}
+
+/* Hands the chunk *pc over: without a worker, turns it into meals here;
+** with one, queues it and waits until the next chunk is free.  *pc is
+** then the (empty) chunk to fill.  The worker's error, if any. */
+static int pipe_hand_over(Pipe *p, Chunk **pc) {
+  Chunk *c = *pc;
+  if (!p->threaded) {
+    int rc = consume(p->s, &p->pend, &p->memo, c);
+    c->n = 0;
+    c->nb = 0;
+    return rc;
+  }
+  pthread_mutex_lock(&p->mu);
+  p->full[p->head] = 1;
+  p->head = (p->head + 1) % 3;
+  pthread_cond_broadcast(&p->cv);
+  while (p->full[p->head] && p->rc == SQLITE_OK) pthread_cond_wait(&p->cv, &p->mu);
+  int wrc = p->rc;
+  pthread_mutex_unlock(&p->mu);
+  if (wrc != SQLITE_OK) return wrc;
+  c = *pc = p->c[p->head];
+  c->n = 0;
+  c->nb = 0;
+  return SQLITE_OK;
+}
+
+/* Steps through the meals, copying rows into chunks and handing each full
+** chunk, and the last, over.  SQLITE_DONE when every row is in. */
+static int read_rows(Pipe *p, sqlite3_stmt *st) {
+  Chunk *c = p->c[0];
+  int rc;
+  for (;;) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      if ((rc = copy_row(c, st))) break;
+      if (++c->n < CHUNK_ROWS) continue;
+    } else if (rc != SQLITE_DONE) {
+      break;
+    }
+    /* a full chunk, or the last one: to the worker */
+    int last = rc == SQLITE_DONE;
+    int hrc = pipe_hand_over(p, &c);
+    if (hrc != SQLITE_OK) {
+      rc = hrc;
+      break;
+    }
+    if (last) break;
+  }
+  return rc;
+}
+
+/* Lets the worker finish the chunks handed over and joins it; rc (the
+** read's result) becomes the worker's error if the read went well; the
+** last token check waiting.  Frees the chunks. */
+static int pipe_close(Pipe *p, int rc) {
+  if (p->threaded) {
+    pthread_mutex_lock(&p->mu);
+    p->done = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->th, NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    if (p->rc != SQLITE_OK && (rc == SQLITE_DONE || rc == SQLITE_ROW)) rc = p->rc;
+  }
+  if (rc == SQLITE_DONE && p->pend.meal >= 0) {
+    int rc2 = pending_check(p->s, &p->pend);
+    if (rc2) rc = rc2;
+  }
+  for (int i = 0; i < 3; i++)
+    if (p->c[i]) {
+      sqlite3_free(p->c[i]->bytes);
+      sqlite3_free(p->c[i]);
+    }
+  return rc;
+}
+
+/* Every threshold the worker may ask for: each governing row on each day
+** of [lo, next), so that site_thr never reaches the policy runtime. */
+static int thr_prefill(Scan *s) {
+  for (int i = 0; i < s->nsite; i++) {
+    const ScanSite *p = &s->sites[i];
+    if (p->thr_row < 0) continue;
+    for (int d = s->lo; d < s->next; d++) {
+      const Thr *t;
+      if (d < s->tc.lo || d >= s->tc.lo + s->tc.ndays) continue;
+      if (s->tc.rows[p->thr_row][d - s->tc.lo]) continue;
+      int rc = thr_get(&s->tc, p->thr_row, p->f->region, d, &t, s->pzErr);
+      if (rc) return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+int scan_load_meals(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11];
+  Pipe p;
+  int rc;
+  if ((rc = thr_prefill(s))) return rc;
+  rc = scan_prepare(s,
+                    &st,
+                    "SELECT id, elder_id, site_id, served_at, slot, method, device, token FROM meal "
+                    "WHERE served_at >= ?1 AND served_at < ?2 ORDER BY served_at, id");
+  if (rc) return rc;
+  zc_day_format(s->lo, a);
+  zc_day_format(s->next, b);
+  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  s->last_data_day = ZC_NONE;
+  rc = pipe_open(&p, s);
+  if (rc == SQLITE_OK) rc = read_rows(&p, st);
+  rc = pipe_close(&p, rc);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE) return SQLITE_OK;
+  if (!*s->pzErr && rc != SQLITE_NOMEM)
+    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading meals: %s", sqlite3_errmsg(s->zc->db));
+  return rc;
+}
