@@ -599,7 +599,9 @@ int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr) {
     return SQLITE_OK;
   }
   int rc = sqlite3_prepare_v3(zc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, pp, NULL);
-  if (rc != SQLITE_OK && pzErr)
+  if (rc == SQLITE_INTERRUPT && pzErr)
+    *pzErr = sqlite3_mprintf("interrupted");
+  else if (rc != SQLITE_OK && pzErr)
     *pzErr = sqlite3_mprintf("zhucan: cannot read the schema's tables (%s); load sql/schema.sql",
                              sqlite3_errmsg(zc->db));
   return rc;

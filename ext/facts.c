@@ -303,6 +303,12 @@ static const ZcRegion *region_lookup(ZcConn *zc, const char *code) {
 
 const ZcRegion *zc_region(ZcConn *zc, const char *code) { return region_lookup(zc, code); }
 
+int zc_regions_load(ZcConn *zc, char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  return f->regions_loaded ? SQLITE_OK : load_regions(zc, pzErr);
+}
+
 const ZcRegion *zc_region_governing(ZcConn *zc, const char *code) {
   const ZcRegion *r = region_lookup(zc, code);
   return r ? r->gov : NULL;

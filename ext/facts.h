@@ -26,6 +26,10 @@ int zc_facts_sync(ZcConn *zc);
 /* Counts the times the caches were dropped: a module keeping things that
 ** point into the facts drops them when this changes (meals.c). */
 unsigned zc_facts_generation(ZcConn *zc);
+/* Reads the region table into the cache if it is not there: an error
+** (an interrupt, a missing table) is reported here, where zc_region would
+** only answer NULL. */
+int zc_regions_load(ZcConn *zc, char **pzErr);
 /* The region row, from a cache of the whole region table; NULL if absent. */
 const ZcRegion *zc_region(ZcConn *zc, const char *code);
 /* Nearest region at or above code with policy set; NULL if none. */

@@ -39,6 +39,8 @@ int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_val
     return SQLITE_ERROR;
   }
   const ZcRegion *reg = NULL;
+  int rc = zc_regions_load(zc, pzErr);
+  if (rc != SQLITE_OK) return rc;
   if (sqlite3_value_type(region) == SQLITE_TEXT || sqlite3_value_type(region) == SQLITE_INTEGER)
     reg = zc_region(zc, (const char *)sqlite3_value_text(region));
   if (reg == NULL) {
