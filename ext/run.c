@@ -149,12 +149,14 @@ static void hex32(const uint8_t d[SHA256_DIGEST_SIZE], char out[65]) {
 
 #define RUN_ERR_IMMUTABLE "runs are immutable: settle a new run with settle(region, month, ''supersede'')"
 
+#define RUN_TABLE                                                                              \
+  "CREATE TABLE IF NOT EXISTS zhucan_run(\n"                                                   \
+  "  id INTEGER PRIMARY KEY, region TEXT NOT NULL, month TEXT NOT NULL,\n"                    \
+  "  created_at TEXT NOT NULL, policy_versions TEXT NOT NULL, policy_horizon INTEGER NOT NULL,\n" \
+  "  input_digest TEXT NOT NULL, output_digest TEXT NOT NULL, superseded_by INTEGER,\n"       \
+  "  meals INTEGER NOT NULL, subsidised_meals INTEGER NOT NULL, total_fen INTEGER NOT NULL);\n"
 static const char *zRunSchema =
-    "CREATE TABLE IF NOT EXISTS zhucan_run(\n"
-    "  id INTEGER PRIMARY KEY, region TEXT NOT NULL, month TEXT NOT NULL,\n"
-    "  created_at TEXT NOT NULL, policy_versions TEXT NOT NULL, policy_horizon INTEGER NOT NULL,\n"
-    "  input_digest TEXT NOT NULL, output_digest TEXT NOT NULL, superseded_by INTEGER,\n"
-    "  meals INTEGER NOT NULL, subsidised_meals INTEGER NOT NULL, total_fen INTEGER NOT NULL);\n"
+    RUN_TABLE
     "CREATE INDEX IF NOT EXISTS zhucan_run_month ON zhucan_run(region, month);\n"
     "CREATE TABLE IF NOT EXISTS zhucan_run_pack(\n"
     "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, elder_id INTEGER NOT NULL,\n"
@@ -792,10 +794,8 @@ typedef struct SettleCall {
   char in_hex[65], out_hex[65];
 } SettleCall;
 
-/* settle(region, month [, 'supersede']) */
-static int settle_args(Settle *s, SettleCall *k, int argc, sqlite3_value **argv, char **pzErr) {
-  const char *region = NULL;
-  int rc;
+/* settle's third argument: 'supersede' or absent. */
+static int settle_mode(SettleCall *k, int argc, sqlite3_value **argv, char **pzErr) {
   if (argc == 3) {
     const char *mode = (const char *)sqlite3_value_text(argv[2]);
     if (sqlite3_value_type(argv[2]) != SQLITE_TEXT || strcmp(mode, "supersede") != 0) {
@@ -806,6 +806,31 @@ static int settle_args(Settle *s, SettleCall *k, int argc, sqlite3_value **argv,
     }
     k->supersede = 1;
   }
+  return SQLITE_OK;
+}
+
+/* Takes the database's write lock before anything of it is read.  A
+** connection that has read cannot wait for another writer to finish (each
+** would wait for the other), so SQLite fails its first write at once,
+** whatever the busy timeout; one that writes first waits its turn.  The
+** write changes nothing: an empty DELETE from zhucan_run, or, in a
+** database without runs yet, creating that table. */
+static int settle_lock(sqlite3 *db, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "DELETE FROM main.zhucan_run WHERE 0", -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return exec_sql(db, RUN_TABLE, pzErr);
+  }
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* settle(region, month, ...): the region must exist, the month be
+** 'YYYY-MM'. */
+static int settle_args(Settle *s, SettleCall *k, sqlite3_value **argv, char **pzErr) {
+  const char *region = NULL;
+  int rc;
   if ((rc = zc_facts_sync(s->zc))) return rc;
   if ((rc = zc_month_args(s->zc, "settle", argv[0], argv[1], &region, &s->first, &s->next, pzErr))) return rc;
   if ((k->region = sqlite3_mprintf("%s", region)) == NULL) return SQLITE_NOMEM;
@@ -981,10 +1006,12 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   for (int i = 0; i < 4; i++) s.pj[i].n = -1;
   s.zc = zc;
   ZcUnit unit;
-  /* all or nothing, even when interrupted (common.c: zc_unit_*) */
-  int rc = settle_args(&s, &k, argc, argv, &err);
+  /* all or nothing, even when interrupted (common.c: zc_unit_*), and the
+  ** write lock taken first */
+  int rc = settle_mode(&k, argc, argv, &err);
   if (rc == SQLITE_OK && (rc = zc_unit_begin(zc, &unit, &err)) == SQLITE_OK) {
-    rc = settle_write(&s, &k, &err);
+    if ((rc = settle_lock(db, &err)) == SQLITE_OK && (rc = settle_args(&s, &k, argv, &err)) == SQLITE_OK)
+      rc = settle_write(&s, &k, &err);
     sqlite3_finalize(s.ins_pack);
     sqlite3_finalize(s.ins_item);
     s.ins_pack = s.ins_item = NULL;
