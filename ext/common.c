@@ -712,3 +712,70 @@ void zc_unit_abort(ZcUnit *u) {
   u->guard = NULL;
   u->savepoint = 0;
 }
+
+/* ---------------------------------------------------------------- callers */
+
+void zc_stmt_started(ZcConn *zc, sqlite3_stmt *st) {
+  for (int i = 0; i < 32; i++)
+    if (zc->watch[i].st == st) zc->watch[i].serial = ++zc->serial;
+}
+
+/* The serial of st's current run, watching st from now on if it was not. */
+static sqlite3_uint64 watch_serial(ZcConn *zc, sqlite3_stmt *st) {
+  for (int i = 0; i < 32; i++)
+    if (zc->watch[i].st == st) return zc->watch[i].serial;
+  int k = zc->watch_next;
+  zc->watch_next = (k + 1) % 32;
+  zc->watch[k].st = st;
+  return zc->watch[k].serial = ++zc->serial;
+}
+
+void zc_caller_now(ZcConn *zc, ZcCaller *c) {
+  c->n = 0;
+  for (sqlite3_stmt *st = sqlite3_next_stmt(zc->db, NULL); st && c->n < ZC_CALLER_MAX;
+       st = sqlite3_next_stmt(zc->db, st)) {
+    if (!sqlite3_stmt_busy(st)) continue;
+    c->a[c->n].st = st;
+    c->a[c->n].serial = watch_serial(zc, st);
+    c->n++;
+  }
+}
+
+int zc_caller_same(ZcConn *zc, const ZcCaller *c) {
+  for (int i = 0; i < c->n; i++) {
+    if (!sqlite3_stmt_busy(c->a[i].st)) continue;
+    for (int k = 0; k < 32; k++)
+      if (zc->watch[k].st == c->a[i].st && zc->watch[k].serial == c->a[i].serial) return 1;
+  }
+  return 0;
+}
+
+#define MINE_KEPT 32
+struct ZcMine {
+  int kind[MINE_KEPT];
+  sqlite3_uint64 key[MINE_KEPT];
+  ZcCaller caller[MINE_KEPT];
+  int next;
+};
+
+void zc_mine_note(ZcConn *zc, int kind, sqlite3_uint64 key, const ZcCaller *c) {
+  if (!zc->mine && (zc->mine = sqlite3_malloc(sizeof *zc->mine)) != NULL) memset(zc->mine, 0, sizeof *zc->mine);
+  if (!zc->mine) return;
+  struct ZcMine *m = zc->mine;
+  m->kind[m->next] = kind;
+  m->key[m->next] = key;
+  m->caller[m->next] = *c;
+  m->next = (m->next + 1) % MINE_KEPT;
+}
+
+int zc_mine_same(ZcConn *zc, int kind, sqlite3_uint64 key) {
+  for (int i = 0; zc->mine && i < MINE_KEPT; i++)
+    if (zc->mine->kind[i] == kind && zc->mine->key[i] == key && zc_caller_same(zc, &zc->mine->caller[i])) return 1;
+  return 0;
+}
+
+void zc_common_free(ZcConn *zc) {
+  zc_common_finalize(zc);
+  sqlite3_free(zc->mine);
+  zc->mine = NULL;
+}

@@ -33,7 +33,15 @@ struct ZcConn {
   struct ZcPolicyRt *policy;    /* policy_rt.c: the Lua runtime and the version index */
   struct ZcFacts *facts;        /* facts.c */
   struct ZcMeals *meals;        /* meals.c */
+  struct ZcMine *mine;          /* common.c: rows written, by caller (zc_mine_*) */
   sqlite3_stmt *poll;           /* common.c: zc_interrupted's statement */
+  /* common.c: the host statements zc_caller_now saw busy, each with the
+  ** serial of its current run: SQLITE_TRACE_STMT gives a watched pointer
+  ** a new serial when it starts again (reset, or reused by a new
+  ** statement) */
+  struct { sqlite3_stmt *st; sqlite3_uint64 serial; } watch[32];
+  int watch_next;
+  sqlite3_uint64 serial;
 };
 
 /* Module registration: each module with SQL provides one of these, named
@@ -86,6 +94,30 @@ int zc_unit_begin(ZcConn *zc, ZcUnit *u, char **pzErr);
 ** says why when it can. */
 int zc_unit_commit(ZcUnit *u, char **pzErr);
 void zc_unit_abort(ZcUnit *u);
+
+/* One execution of the host's statements running a call: each busy
+** statement with its run count (sqlite3_stmt_status RUN).  A function that
+** writes rows its own calling statement may read back (settle() in a
+** SELECT ... FROM zhucan_run) remembers the caller it wrote for, and
+** refuses to act again on those rows from that same execution. */
+#define ZC_CALLER_MAX 8
+typedef struct ZcCaller {
+  int n;
+  struct { sqlite3_stmt *st; sqlite3_uint64 serial; } a[ZC_CALLER_MAX];
+} ZcCaller;
+/* Rows a function wrote, remembered with the execution that called it:
+** zc_mine_note after writing (kind: a module's own number; key: the row's
+** id or a hash), zc_mine_same to ask whether the statement calling now is
+** the one that wrote it. */
+void zc_mine_note(ZcConn *zc, int kind, sqlite3_uint64 key, const ZcCaller *c);
+int zc_mine_same(ZcConn *zc, int kind, sqlite3_uint64 key);
+enum { ZC_MINE_RUN = 1, ZC_MINE_POLICY = 2 };
+/* From the connection's SQLITE_TRACE_STMT callback: st starts a run. */
+void zc_stmt_started(ZcConn *zc, sqlite3_stmt *st);
+/* The statements busy now (call it before preparing statements of one's own). */
+void zc_caller_now(ZcConn *zc, ZcCaller *c);
+/* 1 if a statement of c is still in the same execution. */
+int zc_caller_same(ZcConn *zc, const ZcCaller *c);
 
 /* Registers every row of aFunc (nFunc rows) with pApp as user data. */
 int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp);

@@ -30,6 +30,7 @@ void zc_common_finalize(ZcConn *zc);  /* common.c */
 void zc_regex_free(ZcConn *zc);   /* regex.c  */
 void zc_policy_free(ZcConn *zc);  /* policy_rt.c */
 void zc_facts_free(ZcConn *zc);   /* facts.c  */
+void zc_common_free(ZcConn *zc);  /* common.c */
 void zc_meals_free(ZcConn *zc);   /* meals.c  */
 
 #endif /* ZC_MODULES_H */

@@ -280,6 +280,26 @@ int zc_policy_for_site(ZcConn *zc, const ZcPolicyPick *pick, const ZcSiteFacts *
 
 /* -------------------------------------------------------- SQL: install */
 
+/* The id of the newest version of name when its source is sha (installing
+** it again would change nothing), else 0. */
+static sqlite3_int64 latest_same(sqlite3 *db, const char *name, const char *sha) {
+  sqlite3_stmt *st = NULL;
+  sqlite3_int64 id = 0;
+  if (sqlite3_prepare_v2(db, "SELECT id, sha256 FROM zhucan_policy WHERE name = ?1 ORDER BY id DESC LIMIT 1", -1,
+                         &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0)
+      id = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  return id;
+}
+
+/* The sha256 of a source as a key for zc_mine_*. */
+static sqlite3_uint64 sha_key(const char *sha) {
+  return zc_hash_bytes(sha, 64, 0);
+}
+
 static void install_source(sqlite3_context *ctx, const char *fn, const char *src, size_t len,
                            const char *chunk) {
   ZcConn *zc = sqlite3_user_data(ctx);
@@ -287,6 +307,8 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   char *err = NULL, *msg = NULL;
   PVersion *v = NULL;
   sqlite3_stmt *st = NULL;
+  ZcCaller caller;
+  zc_caller_now(zc, &caller);
   Rt *rt = zc_rt_get(zc, &err);
   if (!rt) goto error;
   if (zc_pl_load(rt, src, len, chunk, &v, &msg) != SQLITE_OK) {
@@ -304,6 +326,20 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   if (sqlite3_exec(db, store_sql, NULL, NULL, NULL) != SQLITE_OK) {
     err = sqlite3_mprintf("cannot create zhucan_policy: %s", sqlite3_errmsg(db));
     goto error;
+  }
+  /* a statement that reads zhucan_policy while it installs would install
+  ** its own new rows for ever */
+  if (zc_mine_same(zc, ZC_MINE_POLICY, sha_key(sha))) {
+    err = sqlite3_mprintf("this statement already installed this source (%s@%s); a statement installs a "
+                          "source once (does it read zhucan_policy while it installs?)",
+                          v->pub.name, v->pub.effective_text);
+    goto error;
+  }
+  /* the same source as the newest version of its policy: nothing to do */
+  sqlite3_int64 same = latest_same(db, v->pub.name, sha);
+  if (same) {
+    sqlite3_result_int64(ctx, same);
+    goto done;
   }
   sqlite3_int64 before = sqlite3_last_insert_rowid(db);
   if (sqlite3_prepare_v2(db, "INSERT INTO zhucan_policy(name, effective_from, sha256, source,"
@@ -324,6 +360,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   sqlite3_set_last_insert_rowid(db, before);   /* no side effect on the caller's rowid */
   if (!sqlite3_get_autocommit(db)) rt->txn_dirty = 1;
   rt->idx_valid = 0;
+  zc_mine_note(zc, ZC_MINE_POLICY, sha_key(sha), &caller);
   sqlite3_result_int64(ctx, id);
   goto done;
 error:

@@ -785,6 +785,8 @@ static int run_schema(sqlite3 *db, char **pzErr) {
 
 /* What one settle() call works with besides the pass's state. */
 typedef struct SettleCall {
+  ZcConn *zc;
+  ZcCaller caller;             /* the statement execution settle() runs in */
   const char *region;          /* our own copy: the facts caches own the code */
   char month[8];
   int supersede;
@@ -866,7 +868,16 @@ static int prior_run(sqlite3 *db, SettleCall *k, char **pzErr) {
   if (rc == SQLITE_ROW) {
     k->prior = sqlite3_column_int64(st, 0);
     rc = SQLITE_OK;
-    if (!k->supersede) {
+    /* a statement that reads zhucan_run while it settles (SELECT
+    ** settle(region, month, 'supersede') FROM zhucan_run) would otherwise
+    ** supersede its own new runs for ever */
+    if (zc_mine_same(k->zc, ZC_MINE_RUN, (sqlite3_uint64)k->prior)) {
+      *pzErr = sqlite3_mprintf("settle: region %s month %s was settled as run %lld by this same statement; "
+                               "a statement settles a region and month once (does it read zhucan_run while "
+                               "it settles?)",
+                               k->region, k->month, k->prior);
+      rc = SQLITE_ERROR;
+    } else if (!k->supersede) {
       *pzErr = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld; "
                                "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
                                "marks run %lld superseded",
@@ -1005,6 +1016,8 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   memset(&k, 0, sizeof k);
   for (int i = 0; i < 4; i++) s.pj[i].n = -1;
   s.zc = zc;
+  k.zc = zc;
+  zc_caller_now(zc, &k.caller);
   ZcUnit unit;
   /* all or nothing, even when interrupted (common.c: zc_unit_*), and the
   ** write lock taken first */
@@ -1024,6 +1037,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     }
   }
   if (rc == SQLITE_OK) {
+    zc_mine_note(zc, ZC_MINE_RUN, (sqlite3_uint64)s.run, &k.caller);
     sqlite3_result_int64(ctx, s.run);
   } else if (rc == SQLITE_NOMEM) {
     sqlite3_result_error_nomem(ctx);

@@ -47,6 +47,7 @@ static void modules_free(ZcConn *zc) {
   zc_policy_free(zc);
   zc_meals_free(zc);
   zc_facts_free(zc);
+  zc_common_free(zc);
 }
 
 /* The destructor of zhucan_version(): runs when the connection really
@@ -68,9 +69,11 @@ static void conn_free(void *p) {
 ** again on their next use.  (A host that installs its own trace callback
 ** replaces this one; sqlite3_close_v2 hosts are unaffected either way.) */
 static int trace_close(unsigned type, void *pCtx, void *p, void *x) {
-  (void)p;
   (void)x;
   if (type == SQLITE_TRACE_CLOSE) modules_finalize(pCtx);
+  /* each run of a statement starts: the callers settle() remembers
+  ** (common.c, zc_caller_*) tell a reused statement pointer apart */
+  if (type == SQLITE_TRACE_STMT) zc_stmt_started(pCtx, p);
   return 0;
 }
 
@@ -102,7 +105,7 @@ static int zhucan_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
     conn_free(zc);
     return rc;
   }
-  rc = sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE, trace_close, zc);
+  rc = sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE | SQLITE_TRACE_STMT, trace_close, zc);
   if (rc != SQLITE_OK) return rc;
   for (size_t i = 0; i < sizeof aModule / sizeof aModule[0]; i++) {
     rc = aModule[i].xRegister(db, zc, pzErrMsg);

@@ -8,9 +8,18 @@ SELECT policy_test('zhongyang');
 SELECT policy_test('taiyuan');
 SELECT policy_test('gujiao');
 SELECT id, name, effective_from FROM zhucan_policy ORDER BY id;
--- loading the same file again is a new version of the same text (same sha256)
+-- loading the same file again changes nothing: the same version id, no new row
 SELECT policy_load('lua/zhongyang.lua');
 SELECT count(DISTINCT sha256), count(*) FROM zhucan_policy WHERE name = 'zhongyang';
+-- a statement that reads zhucan_policy while it installs stops at the first
+-- source it installed itself (it used to run for ever)
+-- (two versions A, B: reinstalling A makes it the newest, then B, then A...)
+SELECT policy_install('return { name = "loop", effective_from = "2024-01-01",
+  eligible = function(e, day) return true end, meal = function(m, e, s) return {} end }');
+SELECT policy_install('return { name = "loop", effective_from = "2024-01-01",
+  eligible = function(e, day) return false end, meal = function(m, e, s) return {} end }');
+SELECT policy_install(source) FROM zhucan_policy WHERE name = 'loop';
+SELECT count(*) FROM zhucan_policy WHERE name = 'loop';
 SELECT policy_test('zhongyang');
 -- a failing self-test is reported with its name, version and both values
 SELECT policy_install('return { name = "zhongyang", effective_from = "2025-01-01",

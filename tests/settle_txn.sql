@@ -31,3 +31,7 @@ SELECT settle('141129', '2024-02');
 SELECT count(*) AS reports_kept FROM site_report;
 COMMIT;
 SELECT count(*) AS runs FROM zhucan_run;
+-- a statement that reads zhucan_run while it settles supersedes once, then
+-- stops at the run it stored itself (it used to run for ever)
+SELECT count(*) FROM (SELECT settle(region, month, 'supersede') FROM zhucan_run WHERE superseded_by IS NULL);
+SELECT count(*) AS runs, count(superseded_by) AS superseded FROM zhucan_run;
