@@ -239,7 +239,7 @@ static atomic_flag g_live_lock = ATOMIC_FLAG_INIT;
 /* The census: callers of malloc while open (return address into the
 ** caller, i.e. frame 1 of the allocation stack), counted per call site. */
 #define CEN_SIZE 4096u
-typedef struct CenSlot { uintptr_t pc; long n; } CenSlot;
+typedef struct CenSlot { uintptr_t pc, pc2; long n; } CenSlot;   /* caller, its caller */
 static CenSlot g_cen[CEN_SIZE];
 static atomic_int g_census;
 
@@ -289,10 +289,10 @@ static void census_add(const volatile void *ptr) {
   void *tr[3];
   int tid;
   size_t n = __asan_get_alloc_stack((void *)ptr, tr, 3, &tid);
-  uintptr_t pc = n >= 2 ? (uintptr_t)tr[1] : 0;
+  uintptr_t pc = n >= 2 ? (uintptr_t)tr[1] : 0, pc2 = n >= 3 ? (uintptr_t)tr[2] : 0;
   unsigned i = (unsigned)((pc >> 2) * 0x9E3779B97F4A7C15ull >> 52) & (CEN_SIZE - 1);
   for (unsigned k = 0; k < CEN_SIZE; k++, i = (i + 1) & (CEN_SIZE - 1)) {
-    if (g_cen[i].n == 0) g_cen[i].pc = pc;
+    if (g_cen[i].n == 0) g_cen[i].pc = pc, g_cen[i].pc2 = pc2;
     if (g_cen[i].pc == pc) {
       g_cen[i].n++;
       return;
@@ -1127,6 +1127,13 @@ static long worker_attempt(Worker *w, long n, int persist) {
   return injected;
 }
 
+/* Whether pc is in the Lua library: a zhucan function called from Lua that
+** calls malloc is the state's allocator (lua_Alloc). */
+static int lua_caller(uintptr_t pc) {
+  Dl_info di;
+  return pc && dladdr((void *)(pc - 1), &di) && di.dli_fname && strstr(di.dli_fname, "liblua");
+}
+
 /* The undisturbed call: its outcome, post query and allocation count, and
 ** with census the allocations made outside sqlite3_malloc. */
 static int worker_baseline(Worker *w, int census) {
@@ -1167,7 +1174,7 @@ static int worker_baseline(Worker *w, int census) {
     size_t ol = strlen(other);
     if (strncmp(base, "libpcre2", 8) == 0) by[1] += g_cen[i].n;
     else if (strncmp(base, "libc.", 5) == 0) by[2] += g_cen[i].n;
-    else if (strstr(base, "zhucan") && strstr(sym, "rt_alloc")) by[0] += g_cen[i].n;
+    else if (strstr(base, "zhucan") && lua_caller(g_cen[i].pc2)) by[0] += g_cen[i].n;   /* the lua_Alloc */
     else if (strstr(base, "zhucan")) {
       by[3] += g_cen[i].n;
       if (ol < 200) snprintf(other + ol, sizeof other - ol, " %s", sym);
@@ -1301,7 +1308,7 @@ static int debug_at(const Case *c, long n) {
 
 typedef struct Anom {
   char mode[12], kind[24], where[512], detail[2000];
-  char sites[700];     /* where the failures that led to it were injected */
+  char sites[1000];    /* where the failures that led to it were injected */
   int nsites, more_sites;
   long count;
   char ns[96];         /* the first few attempt numbers */
@@ -1411,7 +1418,7 @@ static void strip_locations(const char *s, char *out, size_t n) {
 }
 
 static int known_match(const char *caseid, const Anom *a) {
-  char w[600], st[800];
+  char w[600], st[1100];
   strip_locations(a->where, w, sizeof w);
   strip_locations(a->sites, st, sizeof st);
   for (int i = 0; i < g_nknown; i++) {
@@ -1444,10 +1451,11 @@ static const char *pc_symbol(uintptr_t pc) {
   }
   return "?";
 }
-static void fail_site(const char *pcs, char *out, size_t n) {
+static void fail_site(const char *pcs, char *out, size_t n) {  /* out: 300+ bytes */
   out[0] = 0;
   if (!pcs) return;
   char api[80] = "";
+  int depth = 0;
   const char *p = pcs;
   while (*p) {
     uintptr_t pc = (uintptr_t)strtoull(p, (char **)&p, 16);
@@ -1456,11 +1464,14 @@ static void fail_site(const char *pcs, char *out, size_t n) {
     char fr[200];
     if (ext_frame(sym, fr, sizeof fr)) {
       size_t l = strlen(out);
-      if (l) {   /* the caller of the first zhucan frame: enough to place it */
+      if (l) {   /* four callers of the first zhucan frame: enough to place it
+                 ** when the first ones are helpers (zc_textmap_get) */
         snprintf(out + l, n - l, " <- %s", fr);
-        return;
+        if (++depth == 5) return;
+        continue;
       }
       snprintf(out, n, "%s%s%s%s", fr, api[0] ? " (" : "", api, api[0] ? ")" : "");
+      depth = 1;
       if (!*p || *p == '\n') return;
       continue;
     }
@@ -1487,7 +1498,7 @@ static const char *site_key(const char *sites, char *out, size_t n) {
 static void add_anom(CaseRun *r, const char *mode, long n, const char *kind, const char *where, const char *detail,
                      const char *site) {
   /* a wrong answer says nothing by itself: its failure site tells them apart */
-  char fn[300] = "", afn[300];
+  char fn[400] = "", afn[1000];
   if (strcmp(kind, "wrong") == 0) site_key(site, fn, sizeof fn);
   for (int i = 0; i < r->nanom; i++) {
     Anom *a = &r->anoms[i];
@@ -1544,6 +1555,7 @@ static void crash_where(CaseRun *r, char *where, size_t nw, char *detail, size_t
   }
   z[got] = 0;
   char summary[400] = "", first[300] = "";
+  int nframes = 0;
   char *save = NULL;
   for (char *line = strtok_r(z, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
     if (!first[0] && (strstr(line, "ERROR: AddressSanitizer") || strstr(line, "runtime error:") ||
@@ -1551,7 +1563,17 @@ static void crash_where(CaseRun *r, char *where, size_t nw, char *detail, size_t
       snprintf(first, sizeof first, "%s", strstr(line, "ERROR:") ? strstr(line, "ERROR:") : line);
     if (!summary[0] && strncmp(line, "SUMMARY:", 8) == 0) snprintf(summary, sizeof summary, "%s", line);
     const char *in = strstr(line, " in ");
-    if (!where[0] && in && ext_path(in + 4)) ext_frame(in + 4, where, nw);
+    /* the zhucan frames of the report's first stack, up to five */
+    if (nframes >= 0 && (strstr(line, "freed by") || strstr(line, "previously allocated") || line[0] == 'S'))
+      nframes = -1;   /* the first stack ended */
+    if (nframes >= 0 && nframes < 5 && in && strstr(line, "    #") && ext_path(in + 4)) {
+      char fr[200];
+      if (ext_frame(in + 4, fr, sizeof fr)) {
+        size_t l = strlen(where);
+        snprintf(where + l, nw - l, "%s%s", l ? " <- " : "", fr);
+        nframes++;
+      }
+    }
     if (!where[0] && strstr(line, "runtime error:") && ext_path(line) && ext_path(line) < strstr(line, "runtime error:")) {
       /* UBSan: "[/path/]ext/run.c:1125:12: runtime error: ..." */
       const char *e = ext_path(line);
@@ -1623,7 +1645,7 @@ static int collect(CaseRun *r, int *crash_mode, long *crash_n) {
         break;
       case 'A':
         if (nf >= 6) {
-          char site[300];
+          char site[400];
           fail_site(fn_[m] == atol(f[2]) ? fpcs[m] : NULL, site, sizeof site);
           add_anom(r, f[1], atol(f[2]), f[3], f[4], f[5], site);
         }
