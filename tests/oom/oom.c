@@ -560,6 +560,7 @@ typedef struct Case {
   const char *post;   /* after a success: must equal the undisturbed run's */
   const char *state;  /* after a failure: must equal its value before the call */
   int flags;
+  int weight;         /* budget multiplier (0: 1): settle/refused is swept whole */
 } Case;
 
 /* What a failed settle must leave as it was: the row count of every run
@@ -608,103 +609,103 @@ static const char *kInline =
 static const Case kCases[] = {
     /* load: sqlite3_load_extension itself (zhucan_init registering every module) */
     {"load/load_extension", "zy", NULL, "SELECT load_extension('@SO')", "SELECT zhucan_version() IS NOT NULL",
-     NULL, C_NOLOAD},
-    {"load/zhucan_version", "empty", NULL, "SELECT zhucan_version() LIKE 'zhucan %'", NULL, NULL, 0},
+     NULL, C_NOLOAD, 0},
+    {"load/zhucan_version", "empty", NULL, "SELECT zhucan_version() LIKE 'zhucan %'", NULL, NULL, 0, 0},
 
     /* identity */
     {"identity/idcard_valid", "empty", NULL,
      "SELECT idcard_valid('141129194401050016'), idcard_valid('11010519491231002X'), idcard_valid('x')", NULL,
-     NULL, 0},
+     NULL, 0, 0},
     {"identity/idcard_birth", "empty", NULL, "SELECT idcard_birth('141129194401050016'), idcard_birth('x')", NULL,
-     NULL, 0},
-    {"identity/idcard_sex", "empty", NULL, "SELECT idcard_sex('141129194808200127')", NULL, NULL, 0},
-    {"identity/idcard_region", "empty", NULL, "SELECT idcard_region('141129194808200127')", NULL, NULL, 0},
+     NULL, 0, 0},
+    {"identity/idcard_sex", "empty", NULL, "SELECT idcard_sex('141129194808200127')", NULL, NULL, 0, 0},
+    {"identity/idcard_region", "empty", NULL, "SELECT idcard_region('141129194808200127')", NULL, NULL, 0, 0},
     {"identity/age_on", "empty", NULL,
-     "SELECT age_on('141129194401050016', '2024-03-15'), age_on('1944-01-05', '2024-01-04')", NULL, NULL, 0},
-    {"identity/age_on_error", "empty", NULL, "SELECT age_on('nobody', '2024-03-15')", NULL, NULL, 0},
+     "SELECT age_on('141129194401050016', '2024-03-15'), age_on('1944-01-05', '2024-01-04')", NULL, NULL, 0, 0},
+    {"identity/age_on_error", "empty", NULL, "SELECT age_on('nobody', '2024-03-15')", NULL, NULL, 0, 0},
     {"identity/mask_name", "empty", NULL, "SELECT mask_name('欧阳修'), mask_name('张三丰'), mask_name('李')", NULL,
-     NULL, 0},
-    {"identity/mask_id", "empty", NULL, "SELECT mask_id('141129194401050016')", NULL, NULL, 0},
+     NULL, 0, 0},
+    {"identity/mask_id", "empty", NULL, "SELECT mask_id('141129194401050016')", NULL, NULL, 0, 0},
     {"identity/over_rows", "zy", NULL,
      "SELECT id, idcard_birth(id_number), idcard_sex(id_number), age_on(id_number, '2024-03-15'),"
      " mask_name(name), mask_id(id_number) FROM elder ORDER BY id",
-     NULL, NULL, 0},
+     NULL, NULL, 0, 0},
 
     /* regex (PCRE2) */
     {"regex/regexp_like", "empty", NULL, "SELECT regexp_like('张三丰 2024', '\\d{4}'), regexp_like('abc', '^b')", NULL,
-     NULL, 0},
+     NULL, 0, 0},
     {"regex/regexp_substr", "empty", NULL,
      "SELECT regexp_substr('-- 张三丰 --', '\\b\\w+\\b'), regexp_substr('the year is 2021', '\\d{1,2}')", NULL, NULL,
-     0},
+     0, 0},
     {"regex/regexp_capture", "empty", NULL,
      "SELECT regexp_capture('2024-03-05', '(\\d+)-(\\d+)', 2),"
      " regexp_capture('2024-03-05', '(?<y>\\d+)-(?<m>\\d+)', 'm'), regexp_capture('abc', '(x)?b', 1)",
-     NULL, NULL, 0},
+     NULL, NULL, 0, 0},
     {"regex/regexp_replace", "empty", NULL,
      "SELECT regexp_replace('2024-03-05', '(\\d+)-(\\d+)-(\\d+)', '$3/$2/${1}'),"
      " regexp_replace('张三 李四', '\\w+', '<$0>')",
-     NULL, NULL, 0},
+     NULL, NULL, 0, 0},
     {"regex/regexp_operator", "zy", NULL, "SELECT id FROM elder WHERE name REGEXP '^[张李]' ORDER BY id", NULL, NULL,
-     0},
-    {"regex/bad_pattern", "empty", NULL, "SELECT regexp_like('x', 'a(b')", NULL, NULL, 0},
+     0, 0},
+    {"regex/bad_pattern", "empty", NULL, "SELECT regexp_like('x', 'a(b')", NULL, NULL, 0, 0},
 
     /* policies */
-    {"policy/policy_install", "zy0", NULL, "@INLINE", POLICY_POST, POLICY_STATE, 0},
-    {"policy/policy_load", "zy0", NULL, "SELECT policy_load('lua/zhongyang.lua')", POLICY_POST, POLICY_STATE, 0},
-    {"policy/policy_load_second", "zy", PRIME_ZY, "SELECT policy_load('lua/taiyuan.lua')", POLICY_POST, POLICY_STATE, 0},
-    {"policy/policy_test", "ty", NULL, "SELECT policy_test('taiyuan')", NULL, NULL, 0},
+    {"policy/policy_install", "zy0", NULL, "@INLINE", POLICY_POST, POLICY_STATE, 0, 0},
+    {"policy/policy_load", "zy0", NULL, "SELECT policy_load('lua/zhongyang.lua')", POLICY_POST, POLICY_STATE, 0, 0},
+    {"policy/policy_load_second", "zy", PRIME_ZY, "SELECT policy_load('lua/taiyuan.lua')", POLICY_POST, POLICY_STATE, 0, 0},
+    {"policy/policy_test", "ty", NULL, "SELECT policy_test('taiyuan')", NULL, NULL, 0, 0},
     {"policy/policy_install_bad", "zy0", NULL, "SELECT policy_install('return { name = 1 }')", POLICY_POST,
-     POLICY_STATE, 0},
+     POLICY_STATE, 0, 0},
 
     /* eligible, subsidy_for, subsidy_explain */
     {"subsidy/eligible", "zy", NULL, "SELECT eligible(1, '2024-03-15'), eligible(3, '2024-03-15', 'laundry')", NULL,
-     NULL, 0},
-    {"subsidy/subsidy_for", "zy", PRIME_ZY, "SELECT subsidy_for(2), subsidy_for(3)", NULL, NULL, 0},
+     NULL, 0, 0},
+    {"subsidy/subsidy_for", "zy", PRIME_ZY, "SELECT subsidy_for(2), subsidy_for(3)", NULL, NULL, 0, 0},
     {"subsidy/subsidy_for_quote", "zy", PRIME_ZY, "SELECT subsidy_for(1, 1, '2024-03-02 12:00:00', 'lunch')", NULL, NULL,
-     0},
-    {"subsidy/subsidy_for_month", "zy", PRIME_ZY, "SELECT id, subsidy_for(id) FROM meal ORDER BY id", NULL, NULL, 0},
-    {"subsidy/subsidy_explain", "zy", PRIME_ZY, "SELECT subsidy_explain(2)", NULL, NULL, 0},
-    {"subsidy/unknown_meal", "zy", PRIME_ZY, "SELECT subsidy_for(999)", NULL, NULL, 0},
-    {"subsidy/site_items", "ty", PRIME_TY, "SELECT subsidy_explain(1)", NULL, NULL, 0},
+     0, 0},
+    {"subsidy/subsidy_for_month", "zy", PRIME_ZY, "SELECT id, subsidy_for(id) FROM meal ORDER BY id", NULL, NULL, 0, 0},
+    {"subsidy/subsidy_explain", "zy", PRIME_ZY, "SELECT subsidy_explain(2)", NULL, NULL, 0, 0},
+    {"subsidy/unknown_meal", "zy", PRIME_ZY, "SELECT subsidy_for(999)", NULL, NULL, 0, 0},
+    {"subsidy/site_items", "ty", PRIME_TY, "SELECT subsidy_explain(1)", NULL, NULL, 0, 0},
 
     /* settlement (computed) */
-    {"settlement/zhongyang", "zy", PRIME_ZY, "SELECT * FROM settlement('141129', '2024-03')", NULL, NULL, 0},
-    {"settlement/taiyuan", "ty", PRIME_TY, "SELECT * FROM settlement('140100', '2024-05')", NULL, NULL, 0},
+    {"settlement/zhongyang", "zy", PRIME_ZY, "SELECT * FROM settlement('141129', '2024-03')", NULL, NULL, 0, 0},
+    {"settlement/taiyuan", "ty", PRIME_TY, "SELECT * FROM settlement('140100', '2024-05')", NULL, NULL, 0, 0},
 
     /* settle (stored): the run tables exactly as before after a failure */
-    {"settle/first", "zy", NULL, "SELECT settle('141129', '2024-03')", RUN_POST, RUN_STATE, 0},
-    {"settle/site_items", "tyrun0", PRIME_TY, "SELECT settle('140100', '2024-05')", RUN_POST, RUN_STATE, 0},
-    {"settle/supersede", "zyrun", PRIME_ZY, "SELECT settle('141129', '2024-03', 'supersede')", RUN_POST, RUN_STATE, 0},
-    {"settle/refused", "zyrun", PRIME_ZY, "SELECT settle('141129', '2024-03')", RUN_POST, RUN_STATE, 0},
+    {"settle/first", "zy", NULL, "SELECT settle('141129', '2024-03')", RUN_POST, RUN_STATE, 0, 0},
+    {"settle/site_items", "tyrun0", PRIME_TY, "SELECT settle('140100', '2024-05')", RUN_POST, RUN_STATE, 0, 0},
+    {"settle/supersede", "zyrun", PRIME_ZY, "SELECT settle('141129', '2024-03', 'supersede')", RUN_POST, RUN_STATE, 0, 0},
+    {"settle/refused", "zyrun", PRIME_ZY, "SELECT settle('141129', '2024-03')", RUN_POST, RUN_STATE, 0, 2},
 
     /* replay */
-    {"replay/same", "tyrun", PRIME_TY, "SELECT * FROM replay(1)", NULL, NULL, 0},
+    {"replay/same", "tyrun", PRIME_TY, "SELECT * FROM replay(1)", NULL, NULL, 0, 0},
     {"replay/changed", "zyrun", PRIME_ZY "; UPDATE elder SET died_on = '2024-03-10' WHERE id = 1; UPDATE meal SET price_fen = 1500 WHERE id = 4",
-     "SELECT * FROM replay(1)", NULL, NULL, 0},
+     "SELECT * FROM replay(1)", NULL, NULL, 0, 0},
 
     /* zhucan_run_unpack and the views over it */
     {"unpack/packs", "zyrun", NULL,
      "SELECT p.elder_id, u.* FROM zhucan_run_pack p, zhucan_run_unpack(p.data) u WHERE p.run_id = 1", NULL, NULL,
-     0},
+     0, 0},
     {"unpack/run_line", "zyrun", NULL, "SELECT * FROM zhucan_run_line ORDER BY site_id, meal_id, payer", NULL, NULL,
-     0},
-    {"unpack/not_a_pack", "empty", NULL, "SELECT * FROM zhucan_run_unpack(x'0203')", NULL, NULL, 0},
+     0, 0},
+    {"unpack/not_a_pack", "empty", NULL, "SELECT * FROM zhucan_run_unpack(x'0203')", NULL, NULL, 0, 0},
 
     /* anomaly_scan: on one thread (deterministic) and on two */
-    {"anomaly/one_thread", "zy", PRIME_ZY, "SELECT * FROM anomaly_scan('141129', '2024-03')", NULL, NULL, C_NOTHREADS},
-    {"anomaly/two_threads", "zy", PRIME_ZY, "SELECT * FROM anomaly_scan('141129', '2024-03')", NULL, NULL, 0},
+    {"anomaly/one_thread", "zy", PRIME_ZY, "SELECT * FROM anomaly_scan('141129', '2024-03')", NULL, NULL, C_NOTHREADS, 0},
+    {"anomaly/two_threads", "zy", PRIME_ZY, "SELECT * FROM anomaly_scan('141129', '2024-03')", NULL, NULL, 0, 0},
 
     /* coverage_gaps */
-    {"coverage/gaps", "zy", PRIME_ZY, "SELECT * FROM coverage_gaps('141129', '2024-03-15')", NULL, NULL, 0},
+    {"coverage/gaps", "zy", PRIME_ZY, "SELECT * FROM coverage_gaps('141129', '2024-03-15')", NULL, NULL, 0, 0},
 
     /* swipe_log */
-    {"swipe_log/csv", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/good.csv', 'csv')", NULL, NULL, 0},
+    {"swipe_log/csv", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/good.csv', 'csv')", NULL, NULL, 0, 0},
     {"swipe_log/terminal", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/terminal.log', 'terminal')", NULL,
-     NULL, 0},
+     NULL, 0, 0},
     {"swipe_log/pattern", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/custom.txt', " SWIPE_PATTERN ")",
-     NULL, NULL, 0},
+     NULL, NULL, 0, 0},
     {"swipe_log/missing_file", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/none.csv', 'csv')", NULL, NULL,
-     0},
+     0, 0},
 };
 #define NCASES (int)(sizeof kCases / sizeof kCases[0])
 
@@ -1190,9 +1191,10 @@ static int worker_baseline(Worker *w, int census) {
 /* The sweep plan of a case: every allocation up to opt.full, then a stride
 ** that keeps the mode within opt.budget attempts; half of both for the
 ** persistent mode, whose later attempts mostly exercise the same cleanup. */
-static void plan(long T, int persist, long *full, long *stride) {
-  long budget = persist ? opt.budget / 2 : opt.budget;
-  *full = persist ? opt.full / 2 : opt.full;
+static void plan(long T, int persist, int weight, long *full, long *stride) {
+  if (weight < 1) weight = 1;
+  long budget = (persist ? opt.budget / 2 : opt.budget) * weight;
+  *full = (persist ? opt.full / 2 : opt.full) * weight;
   if (*full < 1) *full = 1;
   *stride = 1;
   if (T > *full) {
@@ -1209,7 +1211,7 @@ static void plan(long T, int persist, long *full, long *stride) {
 ** attempt that injects nothing (the call completed). */
 static void worker_sweep(Worker *w, int persist, long from) {
   long full, stride;
-  plan(w->T, persist, &full, &stride);
+  plan(w->T, persist, w->c->weight, &full, &stride);
   rec("P\t%s\t%ld\t%ld\t%ld\n", mode_name(persist), full, stride, w->T);
   long n = from;
   for (int guard = 0; guard < 100000; guard++) {
