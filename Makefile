@@ -110,3 +110,4 @@ bench: all data/county.db data/city.db
 
 clean:
 	rm -rf build zhucan.so
+include tests/oom/oom.mk
