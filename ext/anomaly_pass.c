@@ -245,8 +245,8 @@ static int check_elder(Scan *s, int k, const Meal *em, int a, int b, unsigned ch
   sqlite3_int64 elder = s->eid[k];
   const ZcElderRec *r = NULL;
   char *err = NULL;
-  if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR) {
-    /* an elder id that is not in table elder */
+  if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR && r == NULL) {
+    /* an elder id that is not in table elder (a malformed one is an error) */
     sqlite3_free(err);
     r = NULL;
   } else if (rc) {

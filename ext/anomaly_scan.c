@@ -23,6 +23,7 @@
 **      with one read of site_report, over_report.
 */
 #include "anomaly.h"
+#include "meals.h"
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -92,8 +93,14 @@ static int load_sites(Scan *s) {
     }
     ScanSite *p = &s->sites[s->nsite++];   /* counted at once: scan_clear frees its rec */
     memset(p, 0, sizeof *p);
-    if ((rc = zc_site_facts(s->zc, sqlite3_column_int64(st, 0), &p->f, s->pzErr))) break;
-    p->in_region = p->f->region && zc_region_under(s->zc, p->f->region, s->region);
+    rc = zc_site_facts(s->zc, sqlite3_column_int64(st, 0), &p->f, s->pzErr);
+    p->in_region = p->f && p->f->region && zc_region_under(s->zc, p->f->region, s->region);
+    if (rc == SQLITE_ERROR && p->f && !p->in_region) {   /* malformed, outside the scan */
+      sqlite3_free(*s->pzErr);
+      *s->pzErr = NULL;
+      rc = SQLITE_OK;
+    }
+    if (rc) break;
     if (p->in_region) {
       size_t nrec = (size_t)(s->next - s->first) * ZC_NSLOT;
       p->rec = sqlite3_malloc64(nrec * sizeof *p->rec);
@@ -287,6 +294,8 @@ static int check_over_report(Scan *s) {
 int scan_run(Scan *s) {
   int rc;
   if ((rc = zc_facts_sync(s->zc))) return rc;
+  /* a meal whose served_at no month holds must not vanish from the scan */
+  if ((rc = zc_meal_times_check(s->zc, "anomaly_scan", s->pzErr))) return rc;
   if ((rc = intern_slot_words(s))) return rc;
   /* Thresholds of every policy version governing any region on a day of
   ** the month decide the lookback.  (The cache keys days from first - 400,

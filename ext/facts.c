@@ -54,6 +54,7 @@ struct ZcFacts {
   /* sites */
   int sites_loaded;
   ZcSiteFacts *sites;
+  char **site_bad;             /* per site: what is malformed about it (sqlite3_malloc'd), or NULL */
   int nsite;
   ZcMap site_by_id;            /* id -> index */
   /* elders, months, meals */
@@ -97,8 +98,18 @@ const char *zc_intern(ZcConn *zc, const char *s, int n) {
   return f ? strset_get(&f->strings, s, n) : NULL;
 }
 
-static void drop_data(struct ZcFacts *f) {
-  f->generation++;
+static void sites_drop(struct ZcFacts *f) {
+  for (int i = 0; f->site_bad && i < f->nsite; i++) sqlite3_free(f->site_bad[i]);
+  sqlite3_free(f->site_bad);
+  f->site_bad = NULL;
+  sqlite3_free(f->sites);
+  f->sites = NULL;
+  f->nsite = 0;
+  zc_map_clear(&f->site_by_id);
+  f->sites_loaded = 0;
+}
+
+static void regions_drop(struct ZcFacts *f) {
   sqlite3_free(f->reg);
   sqlite3_free(f->reg_next);
   f->reg = NULL;
@@ -107,11 +118,12 @@ static void drop_data(struct ZcFacts *f) {
   zc_map_clear(&f->reg_by_code);
   memset(f->rcache, 0, sizeof f->rcache);
   f->regions_loaded = 0;
-  sqlite3_free(f->sites);
-  f->sites = NULL;
-  f->nsite = 0;
-  zc_map_clear(&f->site_by_id);
-  f->sites_loaded = 0;
+}
+
+static void drop_data(struct ZcFacts *f) {
+  f->generation++;
+  regions_drop(f);
+  sites_drop(f);
   for (size_t i = 0; i < f->elders.cap; i++)
     if (f->elders.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->elders.vals[i]);
   zc_map_clear(&f->elders);
@@ -194,11 +206,18 @@ int zc_slot_index(const char *name) {
 
 int zc_status_bit(ZcConn *zc, const char *word, int create) {
   struct ZcFacts *f = facts_get(zc);
-  if (!f || !word) return -1;
-  const char *w = strset_get(&f->strings, word, -1);
+  if (!f) return ZC_STATUS_NOMEM;
+  if (!word) return ZC_STATUS_NONE;
+  /* a word only looked up is not interned: rules may ask for any text */
+  size_t n = strlen(word);
+  uint64_t h = zc_text_hash(word, n);
+  void *e = create ? zc_textmap_get(&f->strings, word, n, h, NULL) : zc_textmap_find(&f->strings, word, n, h);
+  if (!e) return create ? ZC_STATUS_NOMEM : ZC_STATUS_NONE;
+  const char *w = zc_textmap_key(e);
   for (int i = 0; i < f->nstatus; i++)
     if (f->status_word[i] == w) return i;
-  if (!create || f->nstatus >= ZC_MAX_STATUS) return -1;
+  if (!create) return ZC_STATUS_NONE;
+  if (f->nstatus >= ZC_MAX_STATUS) return ZC_STATUS_FULL;
   f->status_word[f->nstatus] = w;
   return f->nstatus++;
 }
@@ -232,10 +251,12 @@ static int load_regions(ZcConn *zc, char **pzErr) {
     ZcRegion *r = &f->reg[f->nreg++];
     memset(r, 0, sizeof *r);
     const char **dst[6] = {&r->code, &r->parent, &r->level, &r->name, &r->policy, &r->exempt};
-    for (int c = 0; c < 6; c++) {
+    for (int c = 0; c < 6 && rc == SQLITE_ROW; c++) {
       const char *t = (const char *)sqlite3_column_text(st, c);
       *dst[c] = t ? strset_get(&f->strings, t, sqlite3_column_bytes(st, c)) : NULL;
+      if (t && !*dst[c]) rc = SQLITE_NOMEM;   /* never a region with a field lost */
     }
+    if (rc != SQLITE_ROW) goto done;
     if (!r->code) f->nreg--;   /* a NULL code is not a region */
   }
   if (rc != SQLITE_DONE) goto done;
@@ -273,7 +294,13 @@ static int load_regions(ZcConn *zc, char **pzErr) {
   f->regions_loaded = 1;
 done:
   sqlite3_finalize(st);
-  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: loading regions: %s", sqlite3_errstr(rc));
+  if (rc != SQLITE_OK) {
+    /* nothing half-built stays: the next call loads from scratch */
+    regions_drop(f);
+    if (pzErr && !*pzErr)
+      *pzErr = sqlite3_mprintf("zhucan: loading regions: %s",
+                               rc == SQLITE_INTERRUPT ? "interrupted" : sqlite3_errstr(rc));
+  }
   return rc;
 }
 
@@ -291,8 +318,12 @@ static const ZcRegion *region_lookup(ZcConn *zc, const char *code) {
   ** mostly interned: the same few pointers again and again) */
   unsigned h = (unsigned)(((uintptr_t)code >> 3) ^ ((uintptr_t)code >> 11)) & (ZC_RCACHE - 1);
   if (f->rcache[h].code && strcmp(f->rcache[h].code, code) == 0) return f->rcache[h].r;
-  const char *c = strset_get(&f->strings, code, -1);
-  sqlite3_int64 *v = zc_map_slot(&f->reg_by_code, (sqlite3_int64)(intptr_t)c, 0, NULL);
+  /* every region code is interned: a text that is not is no region (and
+  ** is not interned now: any text may be asked for) */
+  size_t n = strlen(code);
+  void *e = zc_textmap_find(&f->strings, code, n, zc_text_hash(code, n));
+  const char *c = e ? zc_textmap_key(e) : NULL;
+  sqlite3_int64 *v = c ? zc_map_slot(&f->reg_by_code, (sqlite3_int64)(intptr_t)c, 0, NULL) : NULL;
   const ZcRegion *r = v ? &f->reg[*v - 1] : NULL;
   if (c) {
     f->rcache[h].code = c; /* interned: lives as long as the connection */
@@ -341,10 +372,55 @@ static unsigned parse_slots(const char *s) {
   return bits;
 }
 
+/* A date column of a site: the day, ZC_NONE for NULL; a malformed one
+** sets *bad (once). */
+static int site_day(sqlite3_stmt *st, int col, sqlite3_int64 id, const char *name, char **bad) {
+  int d = day_or_none(st, col);
+  if (d == ZC_NONE && sqlite3_column_type(st, col) != SQLITE_NULL && !*bad)
+    *bad = sqlite3_mprintf("site %lld has %s %Q, expected a date 'YYYY-MM-DD'", id, name,
+                           (const char *)sqlite3_column_text(st, col));
+  return d;
+}
+
+/* Text column col interned into *out: 0 when memory ran out. */
+static int col_intern(ZcConn *zc, sqlite3_stmt *st, int col, const char **out) {
+  const char *t = (const char *)sqlite3_column_text(st, col);
+  *out = zc_intern(zc, t, -1);
+  return !t || *out;
+}
+
+/* Row st of table site into s (and *bad). */
+static int site_row(ZcConn *zc, sqlite3_stmt *st, ZcSiteFacts *s, char **bad) {
+  memset(s, 0, sizeof *s);
+  *bad = NULL;
+  s->id = sqlite3_column_int64(st, 0);
+  if (!col_intern(zc, st, 1, &s->name) || !col_intern(zc, st, 2, &s->kind) || !col_intern(zc, st, 9, &s->region))
+    return SQLITE_NOMEM;
+  s->grade = sqlite3_column_type(st, 3) == SQLITE_NULL ? ZC_NONE : sqlite3_column_int(st, 3);
+  s->beds = sqlite3_column_int(st, 4);
+  s->area_m2 = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
+  s->opened_on = site_day(st, 6, s->id, "opened_on", bad);
+  s->closed_on = site_day(st, 7, s->id, "closed_on", bad);
+  if (!*bad && ((s->opened_on == ZC_NONE && sqlite3_column_type(st, 6) != SQLITE_NULL) ||
+                (s->closed_on == ZC_NONE && sqlite3_column_type(st, 7) != SQLITE_NULL)))
+    return SQLITE_NOMEM;   /* the message could not be made */
+  s->slots = parse_slots((const char *)sqlite3_column_text(st, 8));
+  const ZcRegion *r = region_lookup(zc, s->region);
+  s->reg = r;
+  if (r) {
+    s->village = r->village;
+    s->township = r->township;
+    s->county = r->county;
+  }
+  return SQLITE_OK;
+}
+
 static int load_sites(ZcConn *zc, char **pzErr) {
   struct ZcFacts *f = zc->facts;
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(zc->db,
+  int rc = zc_regions_load(zc, pzErr);
+  if (rc) return rc;
+  rc = sqlite3_prepare_v2(zc->db,
                               "SELECT id, name, kind, grade, beds, area_m2, opened_on, closed_on, "
                               "slots, region FROM site",
                               -1, &st, NULL);
@@ -359,26 +435,13 @@ static int load_sites(ZcConn *zc, char **pzErr) {
       ZcSiteFacts *ns = sqlite3_realloc64(f->sites, (sqlite3_uint64)cap * sizeof *ns);
       if (!ns) { rc = SQLITE_NOMEM; goto done; }
       f->sites = ns;
+      char **nb = sqlite3_realloc64(f->site_bad, (sqlite3_uint64)cap * sizeof *nb);
+      if (!nb) { rc = SQLITE_NOMEM; goto done; }
+      f->site_bad = nb;
     }
-    ZcSiteFacts *s = &f->sites[f->nsite++];
-    memset(s, 0, sizeof *s);
-    s->id = sqlite3_column_int64(st, 0);
-    s->name = zc_intern(zc, (const char *)sqlite3_column_text(st, 1), -1);
-    s->kind = zc_intern(zc, (const char *)sqlite3_column_text(st, 2), -1);
-    s->grade = sqlite3_column_type(st, 3) == SQLITE_NULL ? ZC_NONE : sqlite3_column_int(st, 3);
-    s->beds = sqlite3_column_int(st, 4);
-    s->area_m2 = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
-    s->opened_on = day_or_none(st, 6);
-    s->closed_on = day_or_none(st, 7);
-    s->slots = parse_slots((const char *)sqlite3_column_text(st, 8));
-    s->region = zc_intern(zc, (const char *)sqlite3_column_text(st, 9), -1);
-    const ZcRegion *r = region_lookup(zc, s->region);
-    s->reg = r;
-    if (r) {
-      s->village = r->village;
-      s->township = r->township;
-      s->county = r->county;
-    }
+    char *bad = NULL;
+    if ((rc = site_row(zc, st, &f->sites[f->nsite], &bad))) goto done;
+    f->site_bad[f->nsite++] = bad;
   }
   if (rc != SQLITE_DONE) goto done;
   rc = SQLITE_OK;
@@ -390,17 +453,17 @@ static int load_sites(ZcConn *zc, char **pzErr) {
   f->sites_loaded = 1;
 done:
   sqlite3_finalize(st);
-  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: loading sites: %s", sqlite3_errstr(rc));
+  if (rc != SQLITE_OK) {
+    sites_drop(f);   /* nothing half-built stays */
+    if (pzErr && !*pzErr)
+      *pzErr = sqlite3_mprintf("zhucan: loading sites: %s", rc == SQLITE_INTERRUPT ? "interrupted" : sqlite3_errstr(rc));
+  }
   return rc;
 }
 
 int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **pzErr) {
   struct ZcFacts *f = facts_get(zc);
   if (!f) return SQLITE_NOMEM;
-  if (!f->regions_loaded) {
-    int rc = load_regions(zc, pzErr);
-    if (rc) return rc;
-  }
   if (!f->sites_loaded) {
     int rc = load_sites(zc, pzErr);
     if (rc) return rc;
@@ -408,10 +471,12 @@ int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **
   sqlite3_int64 *v = zc_map_slot(&f->site_by_id, id, 0, NULL);
   if (!v) {
     if (pzErr) *pzErr = sqlite3_mprintf("site %lld does not exist", id);
-    return SQLITE_ERROR;
+    return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
   }
   *out = &f->sites[*v];
-  return SQLITE_OK;
+  if (!f->site_bad[*v]) return SQLITE_OK;
+  if (pzErr) *pzErr = sqlite3_mprintf("%s", f->site_bad[*v]);
+  return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
 }
 
 /* --------------------------------------------------------------- elders */
@@ -421,13 +486,38 @@ int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **
 /* One row of a status / agreement / bed-stay query as an interval: columns
 ** c0 (status word or site id), c0 + 1 (from), c0 + 2 (to, NULL = open).
 ** 0 when the row is never in force (a malformed date, no status bit left). */
-static int row_interval(ZcConn *zc, sqlite3_stmt *st, int c0, int status_words, ZcInterval *iv) {
+/* What an interval row's table and columns are called, for messages. */
+static const char *const iv_table[3] = {"elder_status", "agreement", "bed_stay"};
+static const char *const iv_cols[3][2] = {{"valid_from", "valid_to"}, {"signed_on", "ended_on"},
+                                          {"admitted_on", "left_on"}};
+
+/* One interval row of kind x (0 status, 1 agreement, 2 bed stay) from
+** column c0: 1 and *iv; -1 when the row is malformed (*bad describes it,
+** the first time); SQLITE_NOMEM as -2.  Malformed data is never skipped:
+** the elder's record carries the message, and asking for the record is
+** an error. */
+static int row_interval(ZcConn *zc, sqlite3_stmt *st, int c0, int x, sqlite3_int64 id, ZcInterval *iv,
+                        char **bad) {
   int from = day_or_none(st, c0 + 1);
   int to = sqlite3_column_type(st, c0 + 2) == SQLITE_NULL ? OPEN_END : day_or_none(st, c0 + 2);
-  if (from == ZC_NONE || to == ZC_NONE) return 0; /* malformed dates are never in force */
-  if (status_words) {
-    int bit = zc_status_bit(zc, (const char *)sqlite3_column_text(st, c0), 1);
-    if (bit < 0) return 0;
+  if (from == ZC_NONE || to == ZC_NONE) {
+    int k = from == ZC_NONE ? 1 : 2;
+    if (!*bad)
+      *bad = sqlite3_mprintf("elder %lld: %s has %s %Q, expected a date 'YYYY-MM-DD'", id, iv_table[x],
+                             iv_cols[x][k - 1], (const char *)sqlite3_column_text(st, c0 + k));
+    return *bad ? -1 : -2;
+  }
+  if (x == 0) {
+    const char *w = (const char *)sqlite3_column_text(st, c0);
+    int bit = zc_status_bit(zc, w, 1);
+    if (bit == ZC_STATUS_NOMEM) return -2;
+    if (bit < 0) {
+      if (!*bad)
+        *bad = w ? sqlite3_mprintf("elder %lld: status %Q would be distinct status word number %d; zhucan "
+                                   "keeps %d", id, w, ZC_MAX_STATUS + 1, ZC_MAX_STATUS)
+                 : sqlite3_mprintf("elder %lld: elder_status has a NULL status", id);
+      return *bad ? -1 : -2;
+    }
     iv->key = bit;
   } else {
     iv->key = sqlite3_column_int64(st, c0);
@@ -437,15 +527,18 @@ static int row_interval(ZcConn *zc, sqlite3_stmt *st, int c0, int status_words, 
   return 1;
 }
 
-static int read_intervals(ZcConn *zc, sqlite3_stmt *st, int status_words, ZcInterval **out, int *pn) {
+static int read_intervals(ZcConn *zc, sqlite3_stmt *st, int x, sqlite3_int64 id, ZcInterval **out, int *pn,
+                          char **bad) {
   int n = 0, cap = 0, rc;
   ZcInterval *a = NULL, iv;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (!row_interval(zc, st, 0, status_words, &iv)) continue;
+    int k = row_interval(zc, st, 0, x, id, &iv, bad);
+    if (k == -1) continue;
+    if (k == -2) { rc = SQLITE_NOMEM; break; }
     if (n == cap) {
       cap = cap ? cap * 2 : 4;
       ZcInterval *na = sqlite3_realloc64(a, (sqlite3_uint64)cap * sizeof *na);
-      if (!na) { sqlite3_free(a); return SQLITE_NOMEM; }
+      if (!na) { rc = SQLITE_NOMEM; break; }
       a = na;
     }
     a[n++] = iv;
@@ -462,21 +555,35 @@ typedef struct ElderHead {
   int birth, died;
   char sex;
   const char *region;   /* interned */
+  char *bad;            /* what is malformed about the elder (sqlite3_malloc'd), or NULL */
 } ElderHead;
 
-static void elder_head(ZcConn *zc, sqlite3_stmt *st, int c0, sqlite3_int64 id, ElderHead *h) {
+/* SQLITE_NOMEM, or SQLITE_OK with h filled (h->bad set for malformed data). */
+static int elder_head(ZcConn *zc, sqlite3_stmt *st, int c0, sqlite3_int64 id, ElderHead *h) {
   h->id = id;
   h->birth = ZC_NONE;
   h->sex = 0;
+  h->bad = NULL;
   zc_idcard_parse((const char *)sqlite3_column_text(st, c0), sqlite3_column_bytes(st, c0), &h->birth, &h->sex);
-  h->region = zc_intern(zc, (const char *)sqlite3_column_text(st, c0 + 1), -1);
+  const char *region = (const char *)sqlite3_column_text(st, c0 + 1);
+  h->region = zc_intern(zc, region, -1);
+  if (region && !h->region) return SQLITE_NOMEM;
   h->died = day_or_none(st, c0 + 2);
+  if (h->died == ZC_NONE && sqlite3_column_type(st, c0 + 2) != SQLITE_NULL) {
+    h->bad = sqlite3_mprintf("elder %lld has died_on %Q, expected a date 'YYYY-MM-DD'", id,
+                             (const char *)sqlite3_column_text(st, c0 + 2));
+    if (!h->bad) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
 }
 
-/* One block: the record, then its status, agreement and bed intervals. */
+/* One block: the record, then its status, agreement and bed intervals, then
+** the text of bad (what is malformed about the elder) if any.  The regions
+** must be loaded (zc_regions_load). */
 static ZcElderRec *rec_build(ZcConn *zc, const ElderHead *h, const ZcInterval *st, int nst, const ZcInterval *ag,
-                             int nag, const ZcInterval *bd, int nbd) {
-  size_t sz = sizeof(ZcElderRec) + (size_t)(nst + nag + nbd) * sizeof(ZcInterval);
+                             int nag, const ZcInterval *bd, int nbd, const char *bad) {
+  size_t nbad = bad ? strlen(bad) + 1 : 0;
+  size_t sz = sizeof(ZcElderRec) + (size_t)(nst + nag + nbd) * sizeof(ZcInterval) + nbad;
   ZcElderRec *rec = sqlite3_malloc64(sz);
   if (!rec) return NULL;
   memset(rec, 0, sizeof *rec);
@@ -495,7 +602,8 @@ static ZcElderRec *rec_build(ZcConn *zc, const ElderHead *h, const ZcInterval *s
   ZcInterval *p = (ZcInterval *)(rec + 1);
   rec->status = p; rec->nstatus = nst; if (nst) memcpy(p, st, (size_t)nst * sizeof *p); p += nst;
   rec->agree = p;  rec->nagree = nag;  if (nag) memcpy(p, ag, (size_t)nag * sizeof *p); p += nag;
-  rec->bed = p;    rec->nbed = nbd;    if (nbd) memcpy(p, bd, (size_t)nbd * sizeof *p);
+  rec->bed = p;    rec->nbed = nbd;    if (nbd) memcpy(p, bd, (size_t)nbd * sizeof *p); p += nbd;
+  if (bad) rec->bad = memcpy(p, bad, nbad);
   return rec;
 }
 
@@ -519,7 +627,8 @@ static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzE
   ZcInterval *iv[3] = {NULL, NULL, NULL};
   int niv[3] = {0, 0, 0}, rc;
   sqlite3_stmt **pst[3] = {&f->st_status, &f->st_agree, &f->st_bed};
-  if ((rc = zc_prep(zc, &f->st_elder, "SELECT id_number, region, died_on FROM elder WHERE id=?1", pzErr)) ||
+  if ((rc = zc_regions_load(zc, pzErr)) ||
+      (rc = zc_prep(zc, &f->st_elder, "SELECT id_number, region, died_on FROM elder WHERE id=?1", pzErr)) ||
       (rc = zc_prep(zc, pst[0], aIvOne[0], pzErr)) || (rc = zc_prep(zc, pst[1], aIvOne[1], pzErr)) ||
       (rc = zc_prep(zc, pst[2], aIvOne[2], pzErr)))
     return rc;
@@ -529,24 +638,27 @@ static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzE
     sqlite3_reset(f->st_elder);
     if (rc == SQLITE_DONE) {
       if (pzErr) *pzErr = sqlite3_mprintf("elder %lld does not exist", id);
-      return SQLITE_ERROR;
+      return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     return rc;
   }
   ElderHead h;
-  elder_head(zc, f->st_elder, 0, id, &h);
+  rc = elder_head(zc, f->st_elder, 0, id, &h);
   sqlite3_reset(f->st_elder);
-  for (int x = 0; x < 3 && rc != SQLITE_NOMEM; x++) {
+  if (rc) return rc;
+  for (int x = 0; x < 3; x++) {
     sqlite3_bind_int64(*pst[x], 1, id);
-    rc = read_intervals(zc, *pst[x], x == 0, &iv[x], &niv[x]);
+    rc = read_intervals(zc, *pst[x], x, id, &iv[x], &niv[x], &h.bad);
     sqlite3_reset(*pst[x]);
     if (rc) goto fail;
   }
-  *out = rec_build(zc, &h, iv[0], niv[0], iv[1], niv[1], iv[2], niv[2]);
+  *out = rec_build(zc, &h, iv[0], niv[0], iv[1], niv[1], iv[2], niv[2], h.bad);
   rc = *out ? SQLITE_OK : SQLITE_NOMEM;
 fail:
   for (int x = 0; x < 3; x++) sqlite3_free(iv[x]);
-  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading elder %lld: %s", id, sqlite3_errmsg(zc->db));
+  sqlite3_free(h.bad);
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM && pzErr && !*pzErr)
+    *pzErr = sqlite3_mprintf("zhucan: reading elder %lld: %s", id, sqlite3_errmsg(zc->db));
   return rc;
 }
 
@@ -584,7 +696,9 @@ int zc_elder_preload(ZcConn *zc, char **pzErr) {
   size_t niv[3] = {0, 0, 0}, civ[3] = {0, 0, 0};
   size_t *off[3] = {NULL, NULL, NULL};
   int *cnt[3] = {NULL, NULL, NULL};
-  int rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder ORDER BY id", -1, &st, NULL);
+  int rc = zc_regions_load(zc, pzErr);
+  if (rc) return rc;
+  rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder ORDER BY id", -1, &st, NULL);
   if (rc) goto sqlerr;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == cap) {
@@ -593,7 +707,8 @@ int zc_elder_preload(ZcConn *zc, char **pzErr) {
       if (!nh) { rc = SQLITE_NOMEM; goto done; }
       head = nh;
     }
-    elder_head(zc, st, 1, sqlite3_column_int64(st, 0), &head[n++]);
+    if ((rc = elder_head(zc, st, 1, sqlite3_column_int64(st, 0), &head[n]))) goto done;
+    n++;
   }
   sqlite3_finalize(st);
   st = NULL;
@@ -614,7 +729,9 @@ int zc_elder_preload(ZcConn *zc, char **pzErr) {
       if (j == n) break;
       if (head[j].id != e) continue;
       ZcInterval one;
-      if (!row_interval(zc, st, 1, x == 0, &one)) continue;
+      int k = row_interval(zc, st, 1, x, e, &one, &head[j].bad);
+      if (k == -1) continue;
+      if (k == -2) { rc = SQLITE_NOMEM; goto done; }
       if (niv[x] == civ[x]) {
         size_t ncap = civ[x] ? civ[x] * 2 : 4096;
         ZcInterval *na = sqlite3_realloc64(iv[x], ncap * sizeof *na);
@@ -635,7 +752,7 @@ int zc_elder_preload(ZcConn *zc, char **pzErr) {
     if (zc_map_slot(&f->elders, head[j].id, 0, NULL)) continue;
     ZcElderRec *rec = rec_build(zc, &head[j], cnt[0][j] ? iv[0] + off[0][j] : NULL, cnt[0][j],
                                 cnt[1][j] ? iv[1] + off[1][j] : NULL, cnt[1][j],
-                                cnt[2][j] ? iv[2] + off[2][j] : NULL, cnt[2][j]);
+                                cnt[2][j] ? iv[2] + off[2][j] : NULL, cnt[2][j], head[j].bad);
     sqlite3_int64 *v = rec ? zc_map_slot(&f->elders, head[j].id, 1, NULL) : NULL;
     if (!v) {
       sqlite3_free(rec);
@@ -651,6 +768,7 @@ sqlerr:
   if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading the elders: %s", sqlite3_errmsg(zc->db));
 done:
   sqlite3_finalize(st);
+  for (size_t j = 0; j < n; j++) sqlite3_free(head[j].bad);
   sqlite3_free(head);
   for (int x = 0; x < 3; x++) {
     sqlite3_free(iv[x]);
@@ -660,23 +778,25 @@ done:
   return rc;
 }
 
+/* A record read: malformed rows make asking for it an error. */
+static int rec_answer(const ZcElderRec *rec, const ZcElderRec **out, char **pzErr) {
+  *out = rec;
+  if (!rec->bad) return SQLITE_OK;
+  if (pzErr) *pzErr = sqlite3_mprintf("%s", rec->bad);
+  return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
+}
+
 int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr) {
   struct ZcFacts *f = facts_get(zc);
   if (!f) return SQLITE_NOMEM;
   sqlite3_int64 *v = zc_map_slot(&f->elders, id, 0, NULL);
-  if (v) {
-    *out = (const ZcElderRec *)(intptr_t)*v;
-    return SQLITE_OK;
-  }
+  if (v) return rec_answer((const ZcElderRec *)(intptr_t)*v, out, pzErr);
   /* many elders asked for one by one (a scan calling subsidy_for): read
   ** them all at once instead */
   if (!f->elders_preloaded && ++f->elder_misses == bulk_threshold(zc, f)) {
     int rc = zc_elder_preload(zc, pzErr);
     if (rc) return rc;
-    if ((v = zc_map_slot(&f->elders, id, 0, NULL))) {
-      *out = (const ZcElderRec *)(intptr_t)*v;
-      return SQLITE_OK;
-    }
+    if ((v = zc_map_slot(&f->elders, id, 0, NULL))) return rec_answer((const ZcElderRec *)(intptr_t)*v, out, pzErr);
   }
   ZcElderRec *rec = NULL;
   int rc = load_elder(zc, id, &rec, pzErr);
@@ -687,8 +807,7 @@ int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pz
     return SQLITE_NOMEM;
   }
   *v = (sqlite3_int64)(intptr_t)rec;
-  *out = rec;
-  return SQLITE_OK;
+  return rec_answer(rec, out, pzErr);
 }
 
 static int in_force(const ZcInterval *iv, int day) { return iv->from <= day && day < iv->to; }

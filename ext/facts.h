@@ -40,7 +40,11 @@ int zc_region_under(ZcConn *zc, const char *code, const char *region);
 /* Status words: bit i of ZcElderFacts.status is zc_status_name(zc, i). The
 ** twelve SPEC words have fixed bits; other words get the next free bit. */
 #define ZC_MAX_STATUS 64
-int zc_status_bit(ZcConn *zc, const char *word, int create); /* -1 if none */
+/* The bit of word (create: giving it the next bit if it has none); else
+** ZC_STATUS_NONE (not a word yet, or NULL), ZC_STATUS_FULL (64 words
+** already) or ZC_STATUS_NOMEM.  Looking up without create interns nothing. */
+int zc_status_bit(ZcConn *zc, const char *word, int create);
+enum { ZC_STATUS_NONE = -1, ZC_STATUS_FULL = -2, ZC_STATUS_NOMEM = -3 };
 const char *zc_status_name(ZcConn *zc, int bit);
 enum { ZC_ST_DIBAO, ZC_ST_TEKUN, ZC_ST_LOW_INCOME, ZC_ST_LIVES_ALONE,
        ZC_ST_EMPTY_NEST, ZC_ST_LEFT_BEHIND, ZC_ST_DISABLED_FULL,
@@ -118,9 +122,11 @@ typedef struct ZcElderRec {
   ZcInterval *status;                /* key = status bit */
   ZcInterval *agree;                 /* key = site id  */
   ZcInterval *bed;                   /* key = site id  */
+  const char *bad;                   /* what is malformed about the elder, or NULL */
 } ZcElderRec;
 /* The record of elder id; an unknown id is an error ("elder 42 does not
-** exist"). */
+** exist"), and so is an elder whose rows are malformed (a died_on that is
+** not a date, an interval with a bad date, ...): rec->bad says what. */
 int zc_elder_rec(ZcConn *zc, sqlite3_int64 id, const ZcElderRec **out, char **pzErr);
 /* The record of elder id if it is cached, else NULL (nothing is read). */
 const ZcElderRec *zc_elder_cached(ZcConn *zc, sqlite3_int64 id);

@@ -62,6 +62,7 @@ struct ZcMeals {
   char *sbytes;
   size_t sbytes_len, sbytes_cap;
   size_t cached_rows;
+  int times_checked;           /* zc_meal_times_check passed for this generation */
   /* subsidy per meal id (zc_money_*): pages of MONEY_PAGE, MONEY_UNKNOWN
   ** where not computed; ids 0..nmeal_dense-1 only */
   int32_t **money;
@@ -116,6 +117,7 @@ static void meals_drop(struct ZcMeals *f) {
   f->nmeal_dense = 0;
   f->meal_dense_tried = 0;
   f->cached_rows = 0;
+  f->times_checked = 0;
 }
 
 /* The connection's meal caches, dropped whenever the facts were (their
@@ -629,6 +631,7 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
   }
   /* the records live until the data changes, as the row does */
   if (!row->rec && (rc = zc_elder_rec(zc, row->elder, &row->rec, pzErr))) return rc;
+  if (row->rec->bad) return zc_elder_rec(zc, row->elder, &row->rec, pzErr); /* its error */
   if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;
   *elder = row->rec;
   return SQLITE_OK;
@@ -709,4 +712,49 @@ int zc_money_miss(ZcConn *zc, int day) {
   if (++f->money_misses != at || f->money_bulk_month == mi) return 0;
   f->money_bulk_month = mi;
   return 1;
+}
+
+/* -------------------------------------------------------- time checks */
+
+int zc_meal_times_check(ZcConn *zc, const char *fn, char **pzErr) {
+  struct ZcMeals *f = meals_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  if (f->times_checked) return SQLITE_OK;
+  sqlite3_stmt *st = NULL;
+  /* a table made from sql/schema.sql refuses malformed times itself */
+  int rc = sqlite3_prepare_v2(zc->db, "SELECT sql LIKE '%served_at GLOB%' FROM sqlite_schema WHERE name = 'meal'", -1,
+                              &st, NULL);
+  int guarded = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (!guarded) {
+    rc = sqlite3_prepare_v2(zc->db, "SELECT id, served_at FROM meal", -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+      *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
+      return rc;
+    }
+    ZcDayMemo dm;
+    memset(&dm, 0, sizeof dm);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      sqlite3_value *v = sqlite3_column_value(st, 1);
+      sqlite3_int64 t;
+      if (sqlite3_value_type(v) == SQLITE_TEXT &&
+          zc_time_parse_memo(&dm, (const char *)sqlite3_value_text(v), sqlite3_value_bytes(v), &t))
+        continue;
+      char *r = zc_value_repr(v);
+      *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %s, expected 'YYYY-MM-DD HH:MM:SS' (a meal whose "
+                               "time no month holds would be left out of every month)",
+                               fn, sqlite3_column_int64(st, 0), r ? r : "?");
+      sqlite3_free(r);
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      break;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    else if (rc != SQLITE_ERROR && rc != SQLITE_NOMEM && !*pzErr)
+      *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
+    if (rc) return rc;
+  }
+  f->times_checked = 1;
+  return SQLITE_OK;
 }

@@ -54,4 +54,11 @@ int zc_money_cached(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 *fen);
 void zc_money_store(ZcConn *zc, sqlite3_int64 meal_id, sqlite3_int64 fen);
 int zc_money_miss(ZcConn *zc, int day);
 
+/* Every served_at of table meal is a time 'YYYY-MM-DD HH:MM:SS' (a
+** malformed one falls outside every month's range: the month passes would
+** leave it out without a word).  Free when the table's own CHECK (from
+** sql/schema.sql) refuses them; else one read of the meal_time index per
+** data version.  An error names the first malformed meal. */
+int zc_meal_times_check(ZcConn *zc, const char *fn, char **pzErr);
+
 #endif /* ZC_MEALS_H */

@@ -97,6 +97,13 @@ static void compute_free(Compute *c) {
   sqlite3_free(c->elders);
 }
 
+/* "fn: what id: err" (or "fn: err" without what); err is freed. */
+static char *prefix_err(const char *fn, const char *what, sqlite3_int64 id, char *err) {
+  char *w = what ? sqlite3_mprintf("%s: %s %lld: %s", fn, what, id, err) : sqlite3_mprintf("%s: %s", fn, err);
+  sqlite3_free(err);
+  return w;
+}
+
 static SiteRef *site_ref(Compute *c, sqlite3_int64 id) {
   if (id >= 0 && id < c->nsite_dense) return c->site_dense[id] ? &c->refs[c->site_dense[id] - 1] : NULL;
   sqlite3_int64 *v = zc_map_slot(&c->site_idx, id, 0, NULL);
@@ -113,11 +120,19 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
   int cap = 0;
   sqlite3_int64 maxid = -1;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const ZcSiteFacts *s;
+    const ZcSiteFacts *s = NULL;
     rc = zc_site_facts(c->zc, sqlite3_column_int64(st, 0), &s, pzErr);
+    /* a malformed site outside the region does not stop this pass */
+    int outside = s && region && !zc_region_under(c->zc, s->region, region);
+    if (rc == SQLITE_ERROR && outside) {
+      sqlite3_free(*pzErr);
+      *pzErr = NULL;
+      rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_ERROR && *pzErr) *pzErr = prefix_err(c->fn, NULL, 0, *pzErr);
     if (rc) break;
     c->nsite++;
-    if (region && !zc_region_under(c->zc, s->region, region)) continue;
+    if (outside) continue;
     if (c->nref == cap) {
       cap = cap ? cap * 2 : 64;
       SiteRef *nr = sqlite3_realloc64(c->refs, (sqlite3_uint64)cap * sizeof *nr);
@@ -253,11 +268,6 @@ static int site_version(Compute *c, const ZcPolicyPick *pick, SiteRef *r, const 
   return SQLITE_OK;
 }
 
-static char *prefix_err(const char *fn, const char *what, sqlite3_int64 id, char *err) {
-  char *w = sqlite3_mprintf("%s: %s %lld: %s", fn, what, id, err);
-  sqlite3_free(err);
-  return w;
-}
 
 /* The pass's state beyond the month's sites: the current elder, the
 ** ordinal counter, the day's facts and eligibility, the last slot words. */
@@ -279,6 +289,9 @@ typedef struct Pass {
 static int pass_open(Compute *c, Pass *p, const char *region, char **pzErr) {
   int rc;
   if ((rc = zc_facts_sync(c->zc))) return rc;
+  /* a meal no month holds must not vanish (subsidy_for, soft, prices and
+  ** reports each meal itself) */
+  if (!p->sink->soft && (rc = zc_meal_times_check(c->zc, c->fn, pzErr))) return rc;
   if ((rc = load_sites(c, region, pzErr))) return rc;
   for (int i = 0; p->with_items && i < c->nref; i++) {
     const ZcPolicyVersion *v = NULL;
@@ -335,7 +348,7 @@ static int pass_price(Compute *c, Pass *p, SiteRef *r, ZcMealFacts *m, sqlite3_i
   const ZcPolicyVersion *v;
   ZcMealResult res;
   int rc;
-  if (p->rec == NULL && (rc = zc_elder_rec(c->zc, elder_id, &p->rec, pzErr))) {
+  if ((p->rec == NULL || p->rec->bad) && (rc = zc_elder_rec(c->zc, elder_id, &p->rec, pzErr))) {
     if (sink->soft && rc != SQLITE_NOMEM) goto skip;
     *pzErr = prefix_err(c->fn, "meal", m->id, *pzErr);
     return rc;

@@ -149,6 +149,7 @@ static void add_slot(lua_State *L, TestCtx *t, const char *w) {
 static void add_status(lua_State *L, TestCtx *t, const char *w) {
   if (!w) return;
   int bit = zc_status_bit(t->rt->zc, w, 1);
+  if (bit == ZC_STATUS_NOMEM) luaL_error(L, "out of memory");
   if (bit < 0) luaL_error(L, "elder.status: too many status words");
   t->elder.status |= 1ull << bit;
 }

@@ -248,7 +248,9 @@ static int pack_meal(ReplayCur *c) {
   c->sbuf.n = 0;
   for (int i = 0; i < 5; i++) {
     off[i] = c->sbuf.n;
-    if (m.s[i]) zc_buf_add(&c->sbuf, m.s[i], (size_t)m.n[i] + 1), c->sbuf.z[c->sbuf.n - 1] = 0;
+    if (!m.s[i]) continue;
+    zc_buf_add(&c->sbuf, m.s[i], (size_t)m.n[i] + 1);
+    if (!c->sbuf.oom) c->sbuf.z[c->sbuf.n - 1] = 0;
   }
   if (c->sbuf.oom) return -2;
   const char **dst[5] = {&s->slot, &s->method, &s->device, &s->token, &s->parts};

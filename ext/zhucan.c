@@ -94,7 +94,10 @@ static void version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 static int zhucan_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   ZcConn *zc = sqlite3_malloc(sizeof *zc);
-  if (zc == NULL) return SQLITE_NOMEM;
+  if (zc == NULL) {
+    if (pzErrMsg) *pzErrMsg = sqlite3_mprintf("zhucan: out of memory");
+    return SQLITE_NOMEM;
+  }
   memset(zc, 0, sizeof *zc);
   zc->db = db;
   /* zhucan_version owns the connection state: its destructor runs when the
@@ -102,7 +105,10 @@ static int zhucan_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
   int rc = sqlite3_create_function_v2(db, "zhucan_version", 0, ZC_PURE, zc, version_func,
                                       NULL, NULL, conn_free);
   if (rc != SQLITE_OK) {
-    conn_free(zc);
+    /* SQLite has called the destructor already (conn_free): zc is gone.
+    ** (Loading zhucan again while a statement runs ends here: BUSY.) */
+    if (pzErrMsg && !*pzErrMsg)
+      *pzErrMsg = sqlite3_mprintf("zhucan: cannot register its functions: %s", sqlite3_errstr(rc));
     return rc;
   }
   rc = sqlite3_trace_v2(db, SQLITE_TRACE_CLOSE | SQLITE_TRACE_STMT, trace_close, zc);

@@ -81,7 +81,11 @@ CREATE TABLE IF NOT EXISTS meal(
   id        INTEGER PRIMARY KEY,
   elder_id  INTEGER NOT NULL,
   site_id   INTEGER NOT NULL,
-  served_at TEXT NOT NULL,
+  -- 'YYYY-MM-DD HH:MM:SS' (SPEC): a malformed time would fall outside
+  -- every month's range and be left out of the month without a word, so it
+  -- is refused here; zhucan checks tables made without this (meals.c)
+  served_at TEXT NOT NULL CHECK (length(served_at) = 19 AND
+    served_at GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]'),
   slot      TEXT NOT NULL,   -- breakfast|lunch|dinner
   method    TEXT NOT NULL,   -- card|face|manual|delivery
   device    TEXT,
