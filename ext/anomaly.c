@@ -241,6 +241,12 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && sqlite3_value_type(argv[0]) != SQLITE_INTEGER)
     return bad_argument(cur->pVtab, 0, argv[0]);
   if ((rc = zc_facts_sync(t->zc))) return rc;
+  char *lerr = NULL;
+  if ((rc = zc_regions_load(t->zc, &lerr))) {
+    sqlite3_free(cur->pVtab->zErrMsg);
+    cur->pVtab->zErrMsg = lerr;
+    return rc;
+  }
   const char *code = (const char *)sqlite3_value_text(argv[0]);
   const ZcRegion *r = code ? zc_region(t->zc, code) : NULL;
   if (!r) return bad_argument(cur->pVtab, 0, argv[0]);

@@ -132,10 +132,14 @@ static const char *odd_word(Scan *s, const char *z, int n) {
 
 /* ------------------------------------------ checks made while reading */
 
+/* 1 when the token is fine: its card is the elder's, in force on day. */
+static int token_ok(const Card *c, sqlite3_int64 elder, int day) {
+  return c && c->elder == elder && c->issued != ZC_NONE && day >= c->issued && day < c->revoked;
+}
+
 /* What is wrong with a meal's token (tok, ntok bytes; c its card, NULL if
-** none), sqlite3_mprintf'd; NULL when nothing is (or out of memory). */
+** none), sqlite3_mprintf'd (NULL: out of memory); only when !token_ok. */
 static char *token_problem(const Card *c, sqlite3_int64 elder, int day, const char *tok, int ntok) {
-  if (c && c->elder == elder && c->issued != ZC_NONE && day >= c->issued && day < c->revoked) return NULL;
   char d[11], x[11];
   zc_day_format(day, d);
   if (!c) return sqlite3_mprintf("token %.*s is not a registered card or face id", ntok, tok);
@@ -161,8 +165,9 @@ static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t,
   const char *word = meal_slot_word(s, m);
   if (tok && ntok > 0) {
     const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)ntok, h);
-    char *why = token_problem(e ? &e->card : NULL, elder, m->day, tok, ntok);
-    if (why) {
+    if (!token_ok(e ? &e->card : NULL, elder, m->day)) {
+      char *why = token_problem(e ? &e->card : NULL, elder, m->day, tok, ntok);
+      if (!why) return SQLITE_NOMEM;   /* never a finding dropped */
       rc = finding_add(&s->out, K_REVOKED_CARD, site, elder, m->id, at, 0, 0, why);
       if (rc) return rc;
     }

@@ -25,6 +25,13 @@ void zc_errorf(sqlite3_context *ctx, const char *fmt, ...) {
   sqlite3_free(z);
 }
 
+int zc_lost_to_nomem(sqlite3 *db, int rc, const char *err) {
+  if (rc == SQLITE_NOMEM) return 1;
+  if (err || rc != SQLITE_ERROR) return 0;
+  int e = sqlite3_errcode(db);
+  return e == SQLITE_OK || e == SQLITE_ROW || e == SQLITE_DONE || e == SQLITE_NOMEM;
+}
+
 int zc_vtab_errorf(sqlite3_vtab *pVtab, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

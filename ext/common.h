@@ -128,6 +128,10 @@ int zc_register_funcs(sqlite3 *db, const ZcFunc *aFunc, int nFunc, void *pApp);
 /* sqlite3_result_error with a printf-style message (sqlite3_mprintf
 ** formats, so %q/%Q work). */
 void zc_errorf(sqlite3_context *ctx, const char *fmt, ...);
+/* 1 when a failure (rc) came without a message although every error of
+** ours has one, and SQLite reports none: the message itself could not be
+** allocated, so the failure is SQLITE_NOMEM. */
+int zc_lost_to_nomem(sqlite3 *db, int rc, const char *err);
 /* Replace pVtab->zErrMsg with a formatted message; returns SQLITE_ERROR. */
 int zc_vtab_errorf(sqlite3_vtab *pVtab, const char *fmt, ...);
 /* A short printable quote of a value for error messages: 'text', 12, NULL,

@@ -96,6 +96,17 @@ static void money_free(struct ZcMeals *f) {
   f->money = NULL;
 }
 
+/* Forgets every cached elder-month and meal row (the dense pages stay
+** allocated, emptied). */
+static void meals_forget(struct ZcMeals *f) {
+  for (size_t i = 0; i < f->months.cap; i++)
+    if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
+  zc_map_clear(&f->months);
+  zc_map_clear(&f->meals);
+  meal_dense_zero(f);
+  f->cached_rows = 0;
+}
+
 /* Forgets every cached meal and price (statements are kept). */
 static void meals_drop(struct ZcMeals *f) {
   money_free(f);
@@ -392,6 +403,9 @@ static int gather_row(ZcConn *zc, struct ZcMeals *f, Gather *g, sqlite3_stmt *st
   int day = row_day(r), ns, nd;
   r->slot = word(zc, &g->last_slot, (const char *)sqlite3_column_text(st, 4), sqlite3_column_bytes(st, 4));
   r->method = word(zc, &g->last_method, (const char *)sqlite3_column_text(st, 5), sqlite3_column_bytes(st, 5));
+  if ((!r->slot && sqlite3_column_type(st, 4) != SQLITE_NULL) ||
+      (!r->method && sqlite3_column_type(st, 5) != SQLITE_NULL))
+    return SQLITE_NOMEM;   /* never a meal with its slot or method lost */
   /* device and token: offsets into the scratch bytes until the block is built */
   sqlite3_int64 dv = arena_put(f, st, 6), tk = arena_put(f, st, 7);
   if (dv == -2 || tk == -2) return SQLITE_NOMEM;
@@ -424,21 +438,17 @@ static int month_commit(struct ZcMeals *f, Gather *g, sqlite3_int64 elder, int d
   if (arena_len) memcpy(str, f->sbytes, arena_len);
   /* Bound the cache: beyond a few million rows start over (correct, only
   ** slower). */
-  if (f->cached_rows + (size_t)n > ZC_FACTS_MAX_ROWS) {
-    for (size_t i = 0; i < f->months.cap; i++)
-      if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
-    zc_map_clear(&f->months);
-    zc_map_clear(&f->meals);
-    meal_dense_zero(f);
-    f->cached_rows = 0;
-  }
+  if (f->cached_rows + (size_t)n > ZC_FACTS_MAX_ROWS) meals_forget(f);
   sqlite3_int64 *v = zc_map_slot(&f->months, month_key(elder, day), 1, NULL);
   if (!v) { sqlite3_free(mr); return SQLITE_NOMEM; }
   *v = (sqlite3_int64)(intptr_t)mr;
   MealRow *spare = mr->extra;
   for (int i = 0; i < n; i++) {
     MealRow *r = meal_place(f, rows[i].id, dense, &spare);
-    if (!r) return SQLITE_NOMEM;
+    if (!r) {
+      meals_forget(f);   /* never a month marked loaded without its meals */
+      return SQLITE_NOMEM;
+    }
     /* rows land all over the pages (by id): ask for the next ones' lines */
     if (dense && i + 4 < n) {
       sqlite3_int64 nid = rows[i + 4].id;

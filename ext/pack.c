@@ -336,12 +336,12 @@ static int up_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     int nomem = sqlite3_value_type(argv[0]) == SQLITE_BLOB && c->data == NULL;
     if (nomem) return SQLITE_NOMEM;
     char *r = zc_value_repr(argv[0]);
+    if (!r) return SQLITE_NOMEM;
     sqlite3_free(cur->pVtab->zErrMsg);
     cur->pVtab->zErrMsg =
-        sqlite3_mprintf("zhucan_run_unpack: %s is not a meal pack, expected a data blob of zhucan_run_pack",
-                        r ? r : "the argument");
+        sqlite3_mprintf("zhucan_run_unpack: %s is not a meal pack, expected a data blob of zhucan_run_pack", r);
     sqlite3_free(r);
-    return SQLITE_ERROR;
+    return cur->pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   return up_next(cur);
 }

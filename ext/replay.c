@@ -888,6 +888,10 @@ static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizo
     return SQLITE_ERROR;
   }
   region = zc_dup_text((const char *)sqlite3_column_text(st, 0));
+  if (!region && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    sqlite3_finalize(st);
+    return SQLITE_NOMEM;
+  }
   const char *month = (const char *)sqlite3_column_text(st, 1);
   rc = SQLITE_OK;
   if (!month || !zc_month_parse(month, -1, &c->first, &c->next)) {
@@ -896,6 +900,10 @@ static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizo
   }
   *horizon = sqlite3_column_int64(st, 2);
   sqlite3_finalize(st);
+  if (rc == SQLITE_OK && (rc = zc_regions_load(c->zc, pzErr)) != SQLITE_OK) {
+    sqlite3_free(region);
+    return rc;
+  }
   *preg = region ? zc_region(c->zc, region) : NULL;
   if (rc == SQLITE_OK && *preg == NULL) {
     *pzErr = sqlite3_mprintf("replay: run %lld: region %Q is no longer in table region", c->run, region);
@@ -1022,7 +1030,8 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return 0;
   sqlite3_value *n = sqlite3_value_dup(argv[0]);
-  int ok = n && sqlite3_value_numeric_type(n) == SQLITE_INTEGER;
+  if (!n) return -2;
+  int ok = sqlite3_value_numeric_type(n) == SQLITE_INTEGER;
   if (ok) c->run = sqlite3_value_int64(n);
   sqlite3_value_free(n);
   if (!ok) {
@@ -1044,6 +1053,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   replay_reset(c);
   int a = rp_arg(c, idxNum, argc, argv, &err);
   if (a == 0) return SQLITE_OK;
+  if (a == -2) return SQLITE_NOMEM;
   if (a < 0) rc = SQLITE_ERROR;
   if (rc == SQLITE_OK) rc = zc_facts_sync(c->zc);
   if (rc == SQLITE_OK) rc = rp_run_row(c, &reg, &horizon, &err);
@@ -1067,9 +1077,13 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if (!err && c->damaged)
     err = sqlite3_mprintf("replay: run %lld: the pack of elder %lld in zhucan_run_pack is damaged", c->run,
                           c->pack_elder);
+  if (zc_lost_to_nomem(c->zc->db, rc, err)) {
+    sqlite3_free(err);
+    replay_reset(c);
+    return SQLITE_NOMEM;
+  }
   if (!err)
-    err = sqlite3_mprintf("replay: run %lld: %s", c->run,
-                          rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(c->zc->db));
+    err = sqlite3_mprintf("replay: run %lld: %s", c->run, sqlite3_errmsg(c->zc->db));
   else if (strncmp(err, "replay:", 7) != 0) {
     char *w = sqlite3_mprintf("replay: %s", err);
     sqlite3_free(err);

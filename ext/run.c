@@ -882,7 +882,7 @@ static int prior_run(sqlite3 *db, SettleCall *k, char **pzErr) {
                                "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
                                "marks run %lld superseded",
                                k->region, k->month, k->prior, k->region, k->month, k->prior);
-      rc = SQLITE_ERROR;
+      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_OK;
@@ -1030,7 +1030,8 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     s.ins_pack = s.ins_item = NULL;
     if (rc != SQLITE_OK) {
       /* the message of the failure, before the rollback replaces it */
-      if (!err && rc != SQLITE_NOMEM) err = sqlite3_mprintf("settle: %s", sqlite3_errmsg(db));
+      if (zc_lost_to_nomem(db, rc, err)) rc = SQLITE_NOMEM;
+      else if (!err) err = sqlite3_mprintf("settle: %s", sqlite3_errmsg(db));
       zc_unit_abort(&unit);
     } else {
       rc = zc_unit_commit(&unit, &err);
@@ -1039,7 +1040,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (rc == SQLITE_OK) {
     zc_mine_note(zc, ZC_MINE_RUN, (sqlite3_uint64)s.run, &k.caller);
     sqlite3_result_int64(ctx, s.run);
-  } else if (rc == SQLITE_NOMEM) {
+  } else if (zc_lost_to_nomem(db, rc, err)) {
     sqlite3_result_error_nomem(ctx);
   } else if (!err) {
     zc_errorf(ctx, "settle: %s", sqlite3_errmsg(db));

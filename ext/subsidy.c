@@ -72,7 +72,7 @@ static int arg_day(sqlite3_context *ctx, const char *fn, sqlite3_value *v, int *
 }
 
 static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
-  if (rc == SQLITE_NOMEM) {
+  if (zc_lost_to_nomem(sqlite3_context_db_handle(ctx), rc, err)) {
     sqlite3_result_error_nomem(ctx);
   } else if (err && strncmp(err, fn, strlen(fn)) == 0 && err[strlen(fn)] == ':') {
     sqlite3_result_error(ctx, err, -1);
