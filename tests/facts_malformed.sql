@@ -30,6 +30,11 @@ SELECT settle('141129', '2024-03');
 SELECT sum(amount_fen) FROM settlement('141129', '2024-03');
 SELECT count(*) FROM anomaly_scan('141129', '2024-03');
 SELECT subsidy_for(900);
+--    a time stored as an integer or a blob is no time either
+UPDATE meal SET served_at = 20240315 WHERE id = 900;
+SELECT sum(amount_fen) FROM settlement('141129', '2024-03');
+UPDATE meal SET served_at = x'32303234' WHERE id = 900;
+SELECT sum(amount_fen) FROM settlement('141129', '2024-03');
 DELETE FROM meal WHERE id = 900;
 SELECT sum(amount_fen) AS march_again FROM settlement('141129', '2024-03');
 -- 4. a site's opening date that is not a date: an error for the sites'
