@@ -188,16 +188,28 @@ static void put4(char *p, int v) {
 
 void zc_day_format(int day, char out[11]) {
   int y, m, d;
+  if (day < ZC_DAY_MIN || day > ZC_DAY_MAX) {
+    memcpy(out, "?\?\?\?-?\?-?\?", 11); /* escaped: no trigraphs */
+    return;
+  }
   zc_civil_from_days(day, &y, &m, &d);
   put4(out, y); out[4] = '-'; put2(out + 5, m); out[7] = '-'; put2(out + 8, d); out[10] = 0;
 }
 
 void zc_clock_format(int s, char out[9]) {
+  if (s < 0 || s >= ZC_DAY_SECONDS) {
+    memcpy(out, "?\?:?\?:?\?", 9);
+    return;
+  }
   put2(out, s / 3600); out[2] = ':'; put2(out + 3, s / 60 % 60); out[5] = ':'; put2(out + 6, s % 60);
   out[8] = 0;
 }
 
 void zc_time_format(sqlite3_int64 t, char out[20]) {
+  if (t < ZC_TIME_MIN || t > ZC_TIME_MAX) {
+    memcpy(out, "?\?\?\?-?\?-?\? ?\?:?\?:?\?", 20);
+    return;
+  }
   sqlite3_int64 day = t >= 0 ? t / ZC_DAY_SECONDS : -((-t + ZC_DAY_SECONDS - 1) / ZC_DAY_SECONDS);
   zc_day_format((int)day, out);
   out[10] = ' ';

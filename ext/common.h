@@ -18,6 +18,18 @@ SQLITE_EXTENSION_INIT3
 
 #define ZC_VERSION "0.1.0"
 
+/* The most fen one amount may be: a meal's price, a part of its subsidy,
+** a site() item (10,000,000,000 fen = 100 million yuan).  Sums of amounts
+** are checked with zc_add_fen: no total wraps round. */
+#define ZC_MAX_FEN 10000000000LL
+/* *acc += x; 0 (and *acc unchanged) when the sum would pass 2^63. */
+static inline int zc_add_fen(sqlite3_int64 *acc, sqlite3_int64 x) {
+  sqlite3_int64 r;
+  if (__builtin_add_overflow(*acc, x, &r)) return 0;
+  *acc = r;
+  return 1;
+}
+
 /* A NULL day or NULL integer fact. */
 #define ZC_NONE INT32_MIN
 /* price_fen of a quote (subsidy_for with 4 arguments): unknown. */
@@ -169,6 +181,12 @@ void zc_month_format(int day, char out[8]);
 ** non-leap years). */
 int zc_age_years(int birth, int day);
 #define ZC_DAY_SECONDS 86400
+/* The days and times zhucan can write: 0001-01-01 .. 9999-12-31 23:59:59.
+** Formatting anything outside writes '?' in every digit. */
+#define ZC_DAY_MIN (-719162)
+#define ZC_DAY_MAX 2932896
+#define ZC_TIME_MIN ((sqlite3_int64)ZC_DAY_MIN * ZC_DAY_SECONDS)
+#define ZC_TIME_MAX ((sqlite3_int64)ZC_DAY_MAX * ZC_DAY_SECONDS + ZC_DAY_SECONDS - 1)
 /* Seconds since midnight of time t. */
 static inline int zc_secs_of_day(sqlite3_int64 t) {
   sqlite3_int64 r = t % ZC_DAY_SECONDS;

@@ -412,6 +412,8 @@ static int gather_row(ZcConn *zc, struct ZcMeals *f, Gather *g, sqlite3_stmt *st
   r->device = (const char *)(intptr_t)dv;
   r->token = (const char *)(intptr_t)tk;
   r->price = sqlite3_column_int64(st, 8);
+  if (sqlite3_column_type(st, 8) != SQLITE_INTEGER || r->price < 0 || r->price > ZC_MAX_FEN)
+    r->price = -1;   /* malformed: an error when the meal is asked for */
   zc_ord_next(&g->ord, day, r->slot, &ns, &nd, &r->nth_month);
   r->nth_slot = (uint16_t)ns;
   r->nth_day = (uint16_t)nd;
@@ -643,6 +645,11 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
   if (!row->rec && (rc = zc_elder_rec(zc, row->elder, &row->rec, pzErr))) return rc;
   if (row->rec->bad) return zc_elder_rec(zc, row->elder, &row->rec, pzErr); /* its error */
   if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;
+  if (row->price < 0) {
+    if (pzErr)
+      *pzErr = sqlite3_mprintf("meal %lld has a price_fen that is not whole fen from 0 to %lld", meal_id, ZC_MAX_FEN);
+    return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
+  }
   *elder = row->rec;
   return SQLITE_OK;
 }

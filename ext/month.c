@@ -405,7 +405,16 @@ static int pass_row(Compute *c, Pass *p, char **pzErr) {
   m.method = (const char *)sqlite3_value_text(sqlite3_column_value(st, 5));
   m.device = (const char *)sqlite3_value_text(sqlite3_column_value(st, 6));
   m.token = (const char *)sqlite3_value_text(sqlite3_column_value(st, 7));
-  m.price_fen = sqlite3_value_int64(sqlite3_column_value(st, 8));
+  sqlite3_value *pv = sqlite3_column_value(st, 8);
+  m.price_fen = sqlite3_value_int64(pv);
+  if (sqlite3_value_type(pv) != SQLITE_INTEGER || m.price_fen < 0 || m.price_fen > ZC_MAX_FEN) {
+    if (p->sink->soft) return SQLITE_OK;   /* subsidy_for reports it meal by meal */
+    char *shown = zc_value_repr(pv);
+    *pzErr = sqlite3_mprintf("%s: meal %lld has price_fen %s, expected whole fen from 0 to %lld", c->fn, m.id,
+                             shown ? shown : "?", ZC_MAX_FEN);
+    sqlite3_free(shown);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   return pass_price(c, p, r, &m, elder_id, pzErr);
 }
 

@@ -212,6 +212,7 @@ int zc_pack_next(ZcPackR *r, ZcPackMeal *m) {
   m->id = (sqlite3_int64)((uint64_t)(r->count ? p->id : 0) + (uint64_t)d);
   if (!pr_i64(r, &d)) return -1;
   m->served_at = (sqlite3_int64)((uint64_t)(r->count ? p->served_at : 0) + (uint64_t)d);
+  if (m->served_at < ZC_TIME_MIN || m->served_at > ZC_TIME_MAX) return -1;   /* no time of a meal */
   if (!(flags & 1u) && !pr_i64(r, &m->site)) return -1;
   for (int i = 0; i < 4; i++)
     if (!pr_str(r, &m->s[i], &m->n[i])) return -1;

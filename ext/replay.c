@@ -734,8 +734,9 @@ static size_t items_fold(Item *a, size_t n) {
   qsort(a, n, sizeof *a, item_cmp);
   for (size_t i = 1; i < n; i++) {
     if (item_cmp(&a[k], &a[i]) == 0) {
-      a[k].fen += a[i].fen;
-      a[k].quantity += a[i].quantity;
+      /* sums past 2^63 saturate: the difference shows either way */
+      if (!zc_add_fen(&a[k].fen, a[i].fen)) a[k].fen = a[i].fen < 0 ? INT64_MIN : INT64_MAX;
+      if (!zc_add_fen(&a[k].quantity, a[i].quantity)) a[k].quantity = a[i].quantity < 0 ? INT64_MIN : INT64_MAX;
       sqlite3_free(a[i].item);
       sqlite3_free(a[i].payer);
     } else {

@@ -482,6 +482,12 @@ static int output_lines(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, co
   return SQLITE_OK;
 }
 
+/* The run's total past 2^63 fen: an error, never a wrap. */
+static int settle_overflow(char **pzErr) {
+  *pzErr = sqlite3_mprintf("settle: the run's amounts add up to more than 2^63 fen");
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 /* The month pass's xMeal: the meal into both digests and its elder's pack. */
 static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const ZcSiteFacts *site,
                        const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
@@ -523,7 +529,7 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     x.n[4] = (int)pj->n;
     if ((rc = output_lines(s, m, e, r))) return rc;
     s->subsidised++;
-    s->total += r->total;
+    if (!zc_add_fen(&s->total, r->total)) return settle_overflow(pzErr);
   }
   zc_pack_meal(&s->pack, &x);
   return s->pack.oom ? SQLITE_NOMEM : SQLITE_OK;
@@ -559,7 +565,7 @@ static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   ser_i64(b, it->fen);
   if (b->oom) return SQLITE_NOMEM;
   hash_some(&s->out, b, 0);
-  s->total += it->fen;
+  if (!zc_add_fen(&s->total, it->fen)) return settle_overflow(pzErr);
   sqlite3_bind_int64(st, 1, (s->run << 32) | s->nitem);
   s->nitem++;
   sqlite3_bind_int64(st, 2, site->id);

@@ -197,11 +197,16 @@ static Row *stl_meal_row(StlCursor *c, sqlite3_int64 site, const char *meal, con
   return r;
 }
 
+/* A site's amounts that add up past 2^63 fen: an error, never a wrap. */
+static int stl_overflow(const ZcSiteFacts *site, char **pzErr) {
+  *pzErr = sqlite3_mprintf("settlement: site %lld: the amounts add up to more than 2^63 fen", site->id);
+  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
 static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
                     const ZcPolicyVersion *v, const ZcMealResult *res, char **pzErr) {
   (void)elder;
   (void)v;
-  (void)pzErr;
   StlCursor *c = p;
   if (res->total <= 0) return SQLITE_OK;
   if (!c->w_meal) {
@@ -213,12 +218,12 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   for (int i = 0; i < res->nparts; i++) {
     Row *r = stl_meal_row(c, site->id, meal, res->parts[i].payer, 0);
     if (!r) return SQLITE_NOMEM;
-    r->amount += res->parts[i].fen;
+    if (!zc_add_fen(&r->amount, res->parts[i].fen)) return stl_overflow(site, pzErr);
   }
   /* the co-payment row exists for every subsidised meal: it counts them */
   Row *r = stl_meal_row(c, site->id, meal, el, 1);
   if (!r) return SQLITE_NOMEM;
-  r->amount += m->price_fen - res->total;
+  if (!zc_add_fen(&r->amount, m->price_fen - res->total)) return stl_overflow(site, pzErr);
   r->quantity++;
   return SQLITE_OK;
 }
@@ -230,8 +235,7 @@ static int stl_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, 
   StlCursor *c = p;
   Row *r = stl_row(c, site->id, it->item, it->payer, 2 + c->nitem++);
   if (!r) return SQLITE_NOMEM;
-  r->amount += it->fen;
-  r->quantity += it->quantity;
+  if (!zc_add_fen(&r->amount, it->fen) || !zc_add_fen(&r->quantity, it->quantity)) return stl_overflow(site, pzErr);
   return SQLITE_OK;
 }
 
