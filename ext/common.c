@@ -5,10 +5,14 @@
 */
 #include "common.h"
 #include "modules.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ errors */
 
@@ -797,4 +801,62 @@ void zc_common_free(ZcConn *zc) {
   zc_common_finalize(zc);
   sqlite3_free(zc->mine);
   zc->mine = NULL;
+}
+
+/* ------------------------------------------------------------------ files */
+
+int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr) {
+  /* O_NONBLOCK: opening a FIFO does not wait for a writer */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    *pzErr = sqlite3_mprintf("cannot open '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    *pzErr = sqlite3_mprintf("'%s' is not a regular file", path);
+    close(fd);
+    return -1;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  if (size) *size = (sqlite3_int64)sb.st_size;
+  return fd;
+}
+
+int zc_read_file(const char *path, size_t max, char **out, size_t *n, char **pzErr) {
+  sqlite3_int64 size = 0;
+  *out = NULL;
+  *n = 0;
+  int fd = zc_open_regular(path, &size, pzErr);
+  if (fd < 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  if (size < 0 || (sqlite3_uint64)size > max) {
+    close(fd);
+    *pzErr = sqlite3_mprintf("'%s' is %lld bytes; expected at most %lld", path, size, (sqlite3_int64)max);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  char *buf = sqlite3_malloc64((sqlite3_uint64)size + 1);
+  if (!buf) {
+    close(fd);
+    return SQLITE_NOMEM;
+  }
+  size_t got = 0;
+  while (got < (size_t)size) {
+    ssize_t k = read(fd, buf + got, (size_t)size - got);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      if (k < 0) *pzErr = sqlite3_mprintf("cannot read '%s': %s", path, strerror(errno));
+      break;
+    }
+    got += (size_t)k;
+  }
+  close(fd);
+  if (*pzErr) {
+    sqlite3_free(buf);
+    return SQLITE_ERROR;
+  }
+  buf[got] = 0;   /* a file that shrank while read: what was there */
+  *out = buf;
+  *n = got;
+  return SQLITE_OK;
 }

@@ -395,32 +395,23 @@ static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **
 static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   const char *path = (const char *)sqlite3_value_text(argv[0]);
-  char *buf = NULL, *chunk = NULL;
-  FILE *f = NULL;
+  char *buf = NULL, *chunk = NULL, *err = NULL;
+  size_t n = 0;
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !path || !*path) {
     char *r = zc_value_repr(argv[0]);
     zc_errorf(ctx, "policy_load: path %s is not a file name", r ? r : "?");
     sqlite3_free(r);
     goto done;
   }
-  f = fopen(path, "rb");
-  if (!f) {
-    zc_errorf(ctx, "policy_load: cannot open '%s': %s", path, strerror(errno));
+  /* a regular file only: a FIFO or /dev/zero is refused, never waited on */
+  int rc = zc_read_file(path, ZC_POLICY_MAX_SRC, &buf, &n, &err);
+  if (rc != SQLITE_OK) {
+    if (err) zc_errorf(ctx, "policy_load: %s; expected a file of 1 to %d bytes of Lua", err, ZC_POLICY_MAX_SRC);
+    else sqlite3_result_error_nomem(ctx);
     goto done;
   }
-  buf = sqlite3_malloc(ZC_POLICY_MAX_SRC + 1);
-  if (!buf) {
-    sqlite3_result_error_nomem(ctx);
-    goto done;
-  }
-  size_t n = fread(buf, 1, ZC_POLICY_MAX_SRC + 1, f);
-  if (ferror(f)) {
-    zc_errorf(ctx, "policy_load: cannot read '%s': %s", path, strerror(errno));
-    goto done;
-  }
-  if (n == 0 || n > ZC_POLICY_MAX_SRC) {
-    zc_errorf(ctx, "policy_load: '%s' is %s; expected 1 to %d bytes of Lua", path,
-              n ? "too large" : "empty", ZC_POLICY_MAX_SRC);
+  if (n == 0) {
+    zc_errorf(ctx, "policy_load: '%s' is empty; expected 1 to %d bytes of Lua", path, ZC_POLICY_MAX_SRC);
     goto done;
   }
   const char *base = strrchr(path, '/');
@@ -431,7 +422,7 @@ static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   }
   install_source(ctx, "policy_load", buf, n, chunk);
 done:
-  if (f) fclose(f);
+  sqlite3_free(err);
   sqlite3_free(buf);
   sqlite3_free(chunk);
 }
