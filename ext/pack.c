@@ -270,8 +270,10 @@ static int up_disconnect(sqlite3_vtab *v) {
 ** supplies it). */
 static int up_best_index(sqlite3_vtab *tab, sqlite3_index_info *info) {
   (void)tab;
+  int seen = 0;
   for (int i = 0; i < info->nConstraint; i++) {
     if (info->aConstraint[i].iColumn != UP_DATA) continue;
+    seen = 1;
     if (info->aConstraint[i].op != SQLITE_INDEX_CONSTRAINT_EQ || !info->aConstraint[i].usable) continue;
     info->aConstraintUsage[i].argvIndex = 1;
     info->aConstraintUsage[i].omit = 1;
@@ -283,7 +285,12 @@ static int up_best_index(sqlite3_vtab *tab, sqlite3_index_info *info) {
     info->estimatedRows = 1000;
     return SQLITE_OK;
   }
-  return SQLITE_CONSTRAINT;
+  /* no argument at all: a plan whose xFilter says what is missing (an
+  ** argument not usable in this join order: ask for another order) */
+  if (seen) return SQLITE_CONSTRAINT;
+  info->idxNum = 0;
+  info->estimatedCost = 1e300;
+  return SQLITE_OK;
 }
 
 static int up_open(sqlite3_vtab *v, sqlite3_vtab_cursor **pp) {

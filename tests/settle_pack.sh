@@ -49,7 +49,7 @@ echo "packs | meals | elders: $packs"
 [ "${packs#*|}" = "$month|${packs%%|*}" ] || { echo "FAIL: one pack per elder holding every meal"; exit 1; }
 
 # 2. not a pack
-for arg in "x'0203'" "'text'" "x'01ff'"; do
+for arg in "x'0203'" "'text'" "x'01ff'" ""; do  # "": no argument (it said 'no query solution')
   err=$(Q "SELECT count(*) FROM zhucan_run_unpack($arg)" 2>&1 || true)
   echo "zhucan_run_unpack($arg): $err"
   case "$err" in *"zhucan_run_unpack:"*) ;; *) echo "FAIL: expected an error"; exit 1 ;; esac
