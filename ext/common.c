@@ -66,11 +66,9 @@ char *zc_value_repr(sqlite3_value *v) {
       const unsigned char *t = sqlite3_value_text(v);
       int n = sqlite3_value_bytes(v);
       if (t == NULL) return sqlite3_mprintf("NULL");
-      if (n <= 60) return sqlite3_mprintf("'%q'", (const char *)t);
-      /* cut on a UTF-8 boundary */
-      int cut = 57;
-      while (cut > 0 && (t[cut] & 0xC0) == 0x80) cut--;
-      return sqlite3_mprintf("'%.*q...'", cut, (const char *)t);
+      /* cut near 60 bytes on a character boundary; x'..' when not UTF-8,
+      ** so a message never carries invalid UTF-8 */
+      return zc_utf8_repr((const char *)t, (size_t)n);
     }
   }
 }
