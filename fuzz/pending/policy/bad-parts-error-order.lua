@@ -1,0 +1,1 @@
+return { name = "frac", effective_from = "2024-03-01", eligible = function() return true, "all" end, meal = function(m, e, s) return { county = 0.5, elder = 1, [""] = 2 }, "bad" end }
