@@ -111,3 +111,4 @@ bench: all data/county.db data/city.db
 clean:
 	rm -rf build zhucan.so
 include tests/oom/oom.mk
+include fuzz/fuzz.mk

@@ -2,7 +2,7 @@
 # Install the Debian packages zhucan needs (non-interactive). Skips apt when
 # everything is present already.
 set -e
-PKGS="build-essential pkg-config sqlite3 libsqlite3-dev libpcre2-dev liblua5.4-dev nettle-dev
+PKGS="build-essential pkg-config sqlite3 libsqlite3-dev libpcre2-dev liblua5.4-dev nettle-dev clang libclang-rt-14-dev
       valgrind unixodbc odbcinst libsqliteodbc python3-pyodbc python3 pcre2-utils time"
 missing=""
 for p in $PKGS; do
