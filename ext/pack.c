@@ -148,9 +148,10 @@ void zc_pack_free(ZcPackW *w) {
 
 int zc_pack_open(ZcPackR *r, const void *data, int n) {
   memset(r, 0, sizeof *r);
+  if (data == NULL || n < 1) return 0;   /* an empty blob's pointer is NULL */
   r->p = data;
-  r->end = r->p + (n > 0 ? n : 0);
-  if (n < 1 || r->p[0] != 1) return 0;
+  r->end = r->p + n;
+  if (r->p[0] != 1) return 0;
   r->p++;
   return 1;
 }

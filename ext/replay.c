@@ -330,6 +330,11 @@ static int meal_lines(ReplayCur *c, const Snap *m, Line **out, int *pn) {
         payer = (const char *)sqlite3_column_text(c->parts_of, 0);
         fen = sqlite3_column_int64(c->parts_of, 1);
         rc = SQLITE_OK;
+        if (!payer) {   /* parts that are not an object {payer: fen}: a damaged run */
+          c->damaged = 1;
+          rc = SQLITE_CORRUPT;
+          break;
+        }
       }
     } else {
       break;
@@ -1076,7 +1081,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     return SQLITE_OK;
   }
   if (!err && c->damaged)
-    err = sqlite3_mprintf("replay: run %lld: the pack of elder %lld in zhucan_run_pack is damaged", c->run,
+    err = sqlite3_mprintf("replay: run %lld: the meal pack of elder %lld in zhucan_run_pack is damaged", c->run,
                           c->pack_elder);
   if (zc_lost_to_nomem(c->zc->db, rc, err)) {
     sqlite3_free(err);
