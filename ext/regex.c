@@ -88,6 +88,18 @@ struct ZcRegexCache {
 };
 
 
+/* A quote of s[0..n) for an error message: zc_utf8_repr (cut near 60 bytes
+** on a character boundary; hex when not UTF-8), or hex when s holds a NUL,
+** which a quote would silently end at. */
+static char *text_repr(const char *s, size_t n) {
+  if (memchr(s, 0, n) == NULL) return zc_utf8_repr(s, n);
+  sqlite3_str *str = sqlite3_str_new(NULL);
+  sqlite3_str_appendall(str, "x'");
+  for (size_t i = 0; i < n && i < 16; i++) sqlite3_str_appendf(str, "%02x", (unsigned char)s[i]);
+  sqlite3_str_appendall(str, n > 16 ? "...'" : "'");
+  return sqlite3_str_finish(str);
+}
+
 static char *pcre2_message(int code) {
   PCRE2_UCHAR buf[256];
   if (pcre2_get_error_message(code, buf, sizeof buf) < 0)
@@ -124,7 +136,7 @@ static int re_compile(const char *pat, size_t n, uint64_t hash, ZcRe **out, char
   re->code = pcre2_compile((PCRE2_SPTR)pat, n, ZC_RE_COMPILE_FLAGS, &errcode, &erroff, NULL);
   if (re->code == NULL) {
     if (errcode == PCRE2_ERROR_NOMEMORY) goto re_compile_error;
-    char *q = zc_utf8_repr(pat, n);
+    char *q = text_repr(pat, n);
     char *m = pcre2_message(errcode);
     *pzErr = sqlite3_mprintf("pattern %s is not a valid regular expression: %s at offset %llu",
                              q ? q : "?", m ? m : "?", (unsigned long long)erroff);
@@ -259,6 +271,26 @@ static const ZcRe *pinned_of(struct ZcRegexCache *c, const pcre2_code *code) {
   return NULL;
 }
 
+int zc_regex_groups(const pcre2_code *code, const char *name, uint32_t *groups, int max) {
+  PCRE2_SPTR first = NULL, last = NULL;
+  int esz = pcre2_substring_nametable_scan(code, (PCRE2_SPTR)name, &first, &last);
+  if (esz <= 0) return 0; /* PCRE2_ERROR_NOSUBSTRING: no such name */
+  int count = 0;
+  for (PCRE2_SPTR e = first; e <= last; e += esz) {
+    if (count < max) groups[count] = (uint32_t)((e[0] << 8) | e[1]);
+    count++;
+  }
+  return count;
+}
+
+uint32_t zc_regex_first_set(pcre2_match_data *md, const uint32_t *groups, int n) {
+  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+  uint32_t pairs = pcre2_get_ovector_count(md);
+  for (int i = 0; i < n; i++)
+    if (groups[i] < pairs && ov[2 * groups[i]] != PCRE2_UNSET) return groups[i];
+  return n > 0 ? groups[0] : 0;
+}
+
 int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t n,
                    size_t start, pcre2_match_data *md, char **pzErr) {
   int rc = cache_init(zc);
@@ -268,7 +300,7 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   }
   size_t bad = 0;
   if (!zc_utf8_valid((const unsigned char *)subj, n, &bad)) {
-    char *q = zc_utf8_repr(subj, n);
+    char *q = text_repr(subj, n);
     *pzErr = sqlite3_mprintf("text %s is not valid UTF-8 (bad byte at offset %llu)",
                              q ? q : "?", (unsigned long long)bad);
     sqlite3_free(q);
@@ -280,7 +312,7 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc < 0) {
     char *m = pcre2_message(rc);
-    char *q = zc_utf8_repr(subj, n);
+    char *q = text_repr(subj, n);
     *pzErr = sqlite3_mprintf("matching text %s failed: %s", q ? q : "?", m ? m : "?");
     sqlite3_free(q);
     sqlite3_free(m);
@@ -313,7 +345,7 @@ static int arg_text(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   size_t n = (size_t)sqlite3_value_bytes(v);
   size_t bad = 0;
   if (checkUtf8 && !zc_utf8_valid((const unsigned char *)z, n, &bad)) {
-    char *q = zc_utf8_repr(z, n);
+    char *q = text_repr(z, n);
     zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what,
               q ? q : "?", (unsigned long long)bad);
     sqlite3_free(q);
@@ -355,8 +387,8 @@ static void match_error(sqlite3_context *ctx, const char *fn, const ZcRe *re, co
     return;
   }
   char *m = pcre2_message(rc);
-  char *qp = zc_utf8_repr(re->pat, re->n);
-  char *qs = zc_utf8_repr(s, n);
+  char *qp = text_repr(re->pat, re->n);
+  char *qs = text_repr(s, n);
   const char *hint = "";
   if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
       rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
@@ -442,68 +474,75 @@ static void regexp_substr_func(sqlite3_context *ctx, int argc, sqlite3_value **a
   result_group(ctx, re, s, 0);
 }
 
+/* A quote of a group argument for messages: text through zc_utf8_repr (cut,
+** and hex when not UTF-8), anything else through zc_value_repr. */
+static char *group_repr(sqlite3_value *v) {
+  if (sqlite3_value_type(v) != SQLITE_TEXT) return zc_value_repr(v);
+  const char *z = (const char *)sqlite3_value_text(v);
+  return z ? text_repr(z, (size_t)sqlite3_value_bytes(v)) : NULL;
+}
+
+/* The group argument of regexp_capture, resolved against re: 1 with the
+** candidate groups in g[0..*ng) (several for a name used twice with (?J));
+** 0 for a NULL result (NULL argument, or a number the pattern has no group
+** for); -1 after setting an error. */
+static int capture_group(sqlite3_context *ctx, const ZcRe *re, sqlite3_value *v,
+                         uint32_t *g, int max, int *ng) {
+  const char *fn = "regexp_capture";
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL) return 0;
+  /* Text SQLite reads as a number ('1', ' 2', '1.0') is a group number: a
+  ** group name cannot start with a digit, a sign or a space. */
+  if (t == SQLITE_TEXT) t = sqlite3_value_numeric_type(v);
+  if (t == SQLITE_INTEGER ||
+      (t == SQLITE_FLOAT && sqlite3_value_double(v) == (double)sqlite3_value_int64(v))) {
+    sqlite3_int64 n = sqlite3_value_int64(v);
+    if (n < 0 || n > (sqlite3_int64)re->ncap) return 0; /* as sqlean: no such group, NULL */
+    g[0] = (uint32_t)n;
+    *ng = 1;
+    return 1;
+  }
+  char *q = group_repr(v);
+  if (t == SQLITE_TEXT) {
+    const char *name = (const char *)sqlite3_value_text(v);
+    int bytes = sqlite3_value_bytes(v);
+    int n = -1;
+    /* a name with a NUL in it is no name of the pattern */
+    if (name && (int)strlen(name) == bytes) n = zc_regex_groups(re->code, name, g, max);
+    if (n > 0) {
+      sqlite3_free(q);
+      *ng = n < max ? n : max;
+      return 1;
+    }
+    char *qp = text_repr(re->pat, re->n);
+    if (name == NULL || (q == NULL && bytes > 0) || qp == NULL) sqlite3_result_error_nomem(ctx);
+    else zc_errorf(ctx, "%s: pattern %s has no group named %s", fn, qp, q);
+    sqlite3_free(qp);
+  } else if (q == NULL) {
+    sqlite3_result_error_nomem(ctx);
+  } else {
+    zc_errorf(ctx, "%s: group %s is neither a group number nor a group name", fn, q);
+  }
+  sqlite3_free(q);
+  return -1;
+}
+
 /* regexp_capture(text, pattern [, n | name]) */
 static void regexp_capture_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  const char *fn = "regexp_capture";
   ZcRe *re;
   const char *s;
   size_t n;
   int rc;
-  if (!match_args(ctx, argv, 0, 1, fn, &re, &s, &n, &rc)) return;
-  /* Resolve the group before looking at the result, so a wrong group is an
+  if (!match_args(ctx, argv, 0, 1, "regexp_capture", &re, &s, &n, &rc)) return;
+  /* Resolve the group before looking at the result, so a wrong name is an
   ** error whether or not this row matched. */
-  int64_t g = 0;
+  uint32_t g[ZC_REGEX_MAX_DUPS] = {0};
+  int ng = 1;
   if (argc == 3) {
-    sqlite3_value *v = argv[2];
-    int t = sqlite3_value_type(v);
-    char *q = NULL;
-    if (t == SQLITE_NULL) {
+    int a = capture_group(ctx, re, argv[2], g, ZC_REGEX_MAX_DUPS, &ng);
+    if (a < 0) return;
+    if (a == 0) {
       sqlite3_result_null(ctx);
-      return;
-    }
-    if (t == SQLITE_INTEGER ||
-        (t == SQLITE_FLOAT && sqlite3_value_double(v) == (double)sqlite3_value_int64(v))) {
-      g = sqlite3_value_int64(v);
-      if (g < 0 || g > re->ncap) {
-        q = zc_value_repr(v);
-        char *qp = zc_utf8_repr(re->pat, re->n);
-        zc_errorf(ctx, "%s: group %s is not in 0..%u for pattern %s", fn, q ? q : "?",
-                  (unsigned)re->ncap, qp ? qp : "?");
-        sqlite3_free(qp);
-        sqlite3_free(q);
-        return;
-      }
-    } else if (t == SQLITE_TEXT) {
-      const char *name = (const char *)sqlite3_value_text(v);
-      int num = name ? pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name) : -1;
-      if (num == PCRE2_ERROR_NOUNIQUESUBSTRING) {
-        /* duplicate names ((?J)): the first one that is set */
-        if (rc < 0) {
-          sqlite3_result_null(ctx);
-          return;
-        }
-        PCRE2_UCHAR *buf = NULL;
-        PCRE2_SIZE len = 0;
-        int r = pcre2_substring_get_byname(re->md, (PCRE2_SPTR)name, &buf, &len);
-        if (r == 0) sqlite3_result_text64(ctx, (const char *)buf, len, SQLITE_TRANSIENT, SQLITE_UTF8);
-        else if (r == PCRE2_ERROR_NOMEMORY) sqlite3_result_error_nomem(ctx);
-        else sqlite3_result_null(ctx);
-        pcre2_substring_free(buf);
-        return;
-      }
-      if (num < 0) {
-        q = zc_value_repr(v);
-        char *qp = zc_utf8_repr(re->pat, re->n);
-        zc_errorf(ctx, "%s: pattern %s has no group named %s", fn, qp ? qp : "?", q ? q : "?");
-        sqlite3_free(qp);
-        sqlite3_free(q);
-        return;
-      }
-      g = num;
-    } else {
-      q = zc_value_repr(v);
-      zc_errorf(ctx, "%s: group %s is neither a group number nor a group name", fn, q ? q : "?");
-      sqlite3_free(q);
       return;
     }
   }
@@ -511,7 +550,7 @@ static void regexp_capture_func(sqlite3_context *ctx, int argc, sqlite3_value **
     sqlite3_result_null(ctx);
     return;
   }
-  result_group(ctx, re, s, (uint32_t)g);
+  result_group(ctx, re, s, zc_regex_first_set(re->md, g, ng));
 }
 
 /* regexp_replace(text, pattern, replacement): every match replaced. */
@@ -561,8 +600,8 @@ static void regexp_replace_func(sqlite3_context *ctx, int argc, sqlite3_value **
       /* everything else is about the replacement string: $9 with no such
       ** group, an unterminated ${, ... */
       char *m = pcre2_message(rc);
-      char *q = zc_utf8_repr(r, nr);
-      char *qp = zc_utf8_repr(re->pat, re->n);
+      char *q = text_repr(r, nr);
+      char *qp = text_repr(re->pat, re->n);
       zc_errorf(ctx, "%s: replacement %s for pattern %s: %s at offset %llu", fn, q ? q : "?",
                 qp ? qp : "?", m ? m : "?", (unsigned long long)len);
       sqlite3_free(qp);

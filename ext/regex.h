@@ -37,4 +37,20 @@ int zc_regex_get(ZcConn *zc, const char *pat, int n, pcre2_code **out, char **pz
 int zc_regex_match(ZcConn *zc, const pcre2_code *re, const char *subj, size_t n,
                    size_t start, pcre2_match_data *md, char **pzErr);
 
+/* Named groups.  With duplicate names ((?J), or the same name in
+** alternatives of (?|...)) one name has several groups; the one a match
+** means is the first of them that took part in it (as PCRE2's
+** pcre2_substring_get_byname and ${name} in a replacement).
+**   uint32_t g[ZC_REGEX_MAX_DUPS];
+**   int ng = zc_regex_groups(code, "at", g, ZC_REGEX_MAX_DUPS);  // 0: no group "at"
+**   ... after a match in md:  uint32_t k = zc_regex_first_set(md, g, ng);
+**   ov[2k] == PCRE2_UNSET when none of them took part.
+** zc_regex_groups answers how many groups have that name (0: none) and
+** writes the first max of them, in pattern order, to groups.
+** zc_regex_first_set answers the first of groups[0..n) set in md's last
+** match, else groups[0] (unset), or 0 when n is 0. */
+#define ZC_REGEX_MAX_DUPS 16
+int zc_regex_groups(const pcre2_code *code, const char *name, uint32_t *groups, int max);
+uint32_t zc_regex_first_set(pcre2_match_data *md, const uint32_t *groups, int n);
+
 #endif /* ZC_REGEX_H */

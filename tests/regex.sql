@@ -50,6 +50,18 @@ SELECT 'capture n 1.5', regexp_capture('abc', '(a)', 1.5);
 SELECT 'capture no such name', regexp_capture('abc', '(?<u>a)', 'v');
 SELECT 'capture wrong group on a non-matching row', regexp_capture('zzz', '(a)', 5);
 SELECT 'capture n blob', regexp_capture('abc', '(a)', x'01');
+-- a group number given as text is a number (no name starts with a digit,
+-- a sign or a space); a number the pattern has no group for is NULL, as
+-- in sqlean, whether or not the row matches
+SELECT 'capture n text', regexp_capture('abc', '(a)(b)', '2'), regexp_capture('abc', '(a)(b)', '1');
+SELECT 'capture n text 01 and 1.0', regexp_capture('abc', '(a)(b)', '01'),
+       regexp_capture('abc', '(a)(b)', '1.0'), regexp_capture('abc', '(a)(b)', ' 2');
+SELECT 'capture n text too big', regexp_capture('abc', '(a)', '7');
+SELECT 'capture n text with (?J)', regexp_capture('b', '(?J)(?<n>a)|(?<n>b)', '2');
+SELECT 'capture n text 1.5', regexp_capture('abc', '(a)', '1.5');
+-- a name that is not valid UTF-8, or holds a NUL, is shown as hex
+SELECT 'capture name bad UTF-8', regexp_capture('abc', '(?<u>a)', CAST(x'75ff' AS TEXT));
+SELECT 'capture name with NUL', regexp_capture('abc', '(?<u>a)', 'u' || char(0) || 'x');
 
 -- regexp_replace: every match; $n, ${name}, $$; unset groups are empty
 SELECT 'replace empty matches', regexp_replace('abc', 'x*', '-');
