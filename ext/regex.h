@@ -8,10 +8,13 @@
 **   pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
 **   int rc = zc_regex_match(zc, re, line, n, 0, md, &err);  // >0 match, 0 none, <0 err
 **
-** Patterns are compiled with PCRE2_UTF | PCRE2_UCP and JIT-compiled when the
-** platform allows; matching uses the connection's match limits (the same
-** ones the SQL functions use), so a catastrophic pattern fails fast with an
-** error instead of hanging.
+** Patterns are compiled with PCRE2_UTF | PCRE2_UCP (and
+** PCRE2_USE_OFFSET_LIMIT, which the search uses) and JIT-compiled when the
+** platform allows; matching uses the same search as the SQL functions: the
+** connection's match limit per starting position, so a catastrophic
+** pattern fails fast with an error instead of hanging, a time budget for
+** the whole search, and sqlite3_interrupt() / the host's progress handler
+** noticed within milliseconds (regex.c's header comment says how).
 */
 #ifndef ZC_REGEX_H
 #define ZC_REGEX_H
@@ -30,12 +33,20 @@ int zc_regex_get(ZcConn *zc, const char *pat, int n, pcre2_code **out, char **pz
 
 /* Match re against subj[0..n) from byte offset start with the connection's
 ** limits.  The subject is checked for valid UTF-8 first.  Answers the PCRE2
-** match count (> 0) on a match, 0 for no match, and a negative PCRE2 error
-** code with *pzErr set (sqlite3_malloc'd) on invalid UTF-8, an exceeded
-** limit or any other failure.  md must come from
-** pcre2_match_data_create_from_pattern(re, NULL) or be large enough. */
+** match count (> 0) on a match, 0 for no match, and a negative code with
+** *pzErr set (sqlite3_malloc'd) on invalid UTF-8, an exceeded limit or any
+** other failure: a PCRE2 error code, or one of the two below.  md must come
+** from pcre2_match_data_create_from_pattern(re, NULL) or be large enough.
+** A code that zc_regex_get did not make is matched by one plain
+** pcre2_match (per-position limit only, no budget, no polling). */
 int zc_regex_match(ZcConn *zc, const pcre2_code *re, const char *subj, size_t n,
                    size_t start, pcre2_match_data *md, char **pzErr);
+/* zc_regex_match's own failures, beside PCRE2's negative codes: the
+** statement was interrupted (sqlite3_interrupt or the progress handler;
+** an SQL caller should answer SQLITE_INTERRUPT), or the search ran past its
+** time budget (1 s + 1 us per byte of subject).  Far below PCRE2's codes. */
+#define ZC_REGEX_INTERRUPTED (-1001)
+#define ZC_REGEX_OVER_BUDGET (-1002)
 
 /* Named groups.  With duplicate names ((?J), or the same name in
 ** alternatives of (?|...)) one name has several groups; the one a match
