@@ -220,10 +220,13 @@ static int re_compile(const char *pat, size_t n, uint64_t hash, ZcRe **out, char
   re->code = pcre2_compile((PCRE2_SPTR)pat, n, ZC_RE_COMPILE_FLAGS, &errcode, &erroff, NULL);
   if (re->code == NULL) {
     if (errcode == PCRE2_ERROR_NOMEMORY) goto re_compile_error;
+    /* a message that cannot be made whole is SQLITE_NOMEM, not a message
+    ** with holes */
     char *q = text_repr(pat, n);
     char *m = pcre2_message(errcode);
-    *pzErr = sqlite3_mprintf("pattern %s is not a valid regular expression: %s at offset %llu",
-                             q ? q : "?", m ? m : "?", (unsigned long long)erroff);
+    if (q && m)
+      *pzErr = sqlite3_mprintf("pattern %s is not a valid regular expression: %s at offset %llu",
+                               q, m, (unsigned long long)erroff);
     sqlite3_free(q);
     sqlite3_free(m);
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -569,17 +572,15 @@ static char *search_message(const char *pat, size_t np, const char *s, size_t n,
 int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t n,
                    size_t start, pcre2_match_data *md, char **pzErr) {
   int rc = cache_init(zc);
-  if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("out of memory");
-    return PCRE2_ERROR_NOMEMORY;
-  }
+  if (rc != SQLITE_OK) return PCRE2_ERROR_NOMEMORY;
   size_t bad = 0;
   if (!zc_utf8_valid((const unsigned char *)subj, n, &bad)) {
     char *q = text_repr(subj, n);
-    *pzErr = sqlite3_mprintf("text %s is not valid UTF-8 (bad byte at offset %llu)",
-                             q ? q : "?", (unsigned long long)bad);
+    if (q)
+      *pzErr = sqlite3_mprintf("text %s is not valid UTF-8 (bad byte at offset %llu)", q,
+                               (unsigned long long)bad);
     sqlite3_free(q);
-    return PCRE2_ERROR_BADDATA;
+    return *pzErr ? PCRE2_ERROR_BADDATA : PCRE2_ERROR_NOMEMORY;
   }
   /* A code zc_regex_get did not make has no PCRE2_USE_OFFSET_LIMIT: one
   ** plain run, with the per-position limit only. */
@@ -589,9 +590,10 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   rc = re_search(&k, start, 0);
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc < 0) {
+    if (rc == PCRE2_ERROR_NOMEMORY) return rc;
     if (rc == ZC_REGEX_INTERRUPTED) *pzErr = sqlite3_mprintf("interrupted");
     else *pzErr = search_message(re ? re->pat : NULL, re ? re->n : 0, subj, n, rc);
-    return rc;
+    return *pzErr ? rc : PCRE2_ERROR_NOMEMORY;
   }
   return rc == 0 ? 1 : rc; /* 0 would mean the ovector was too small */
 }
@@ -608,7 +610,8 @@ static int arg_text(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   if (t == SQLITE_NULL) return 0;
   if (t == SQLITE_BLOB) {
     char *q = zc_value_repr(v);
-    zc_errorf(ctx, "%s: %s %s is a blob, expected text", fn, what, q ? q : "?");
+    if (q) zc_errorf(ctx, "%s: %s %s is a blob, expected text", fn, what, q);
+    else sqlite3_result_error_nomem(ctx);
     sqlite3_free(q);
     return -1;
   }
@@ -621,8 +624,11 @@ static int arg_text(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   size_t bad = 0;
   if (checkUtf8 && !zc_utf8_valid((const unsigned char *)z, n, &bad)) {
     char *q = text_repr(z, n);
-    zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what,
-              q ? q : "?", (unsigned long long)bad);
+    if (q)
+      zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what, q,
+                (unsigned long long)bad);
+    else
+      sqlite3_result_error_nomem(ctx);
     sqlite3_free(q);
     return -1;
   }
@@ -643,6 +649,7 @@ static ZcRe *pattern_arg(sqlite3_context *ctx, int iArg, const char *pat, size_t
   int rc = cache_get(zc, pat, n, &re, &err);
   if (rc != SQLITE_OK) {
     if (err) zc_errorf(ctx, "%s: %s", fn, err);
+    else if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
     else sqlite3_result_error_code(ctx, rc);
     sqlite3_free(err);
     return NULL;

@@ -38,7 +38,8 @@ int zc_regex_get(ZcConn *zc, const char *pat, int n, pcre2_code **out, char **pz
 ** other failure: a PCRE2 error code, or one of the two below.  md must come
 ** from pcre2_match_data_create_from_pattern(re, NULL) or be large enough.
 ** A code that zc_regex_get did not make is matched by one plain
-** pcre2_match (per-position limit only, no budget, no polling). */
+** pcre2_match (per-position limit only, no budget, no polling).  Out of
+** memory is PCRE2_ERROR_NOMEMORY with *pzErr left NULL. */
 int zc_regex_match(ZcConn *zc, const pcre2_code *re, const char *subj, size_t n,
                    size_t start, pcre2_match_data *md, char **pzErr);
 /* zc_regex_match's own failures, beside PCRE2's negative codes: the

@@ -106,6 +106,12 @@ SELECT 'blob pattern', regexp_like('abc', x'61');
 SELECT 'catastrophic', regexp_like('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', '(a+)+$');
 SELECT 'catastrophic replace', regexp_replace('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', '(a+)+$', '');
 SELECT 'still fine after errors', regexp_like('abc', 'b');
+-- values echoed in messages are cut near 60 bytes on a character boundary
+-- (500 KB never comes back whole), and hex when not UTF-8
+SELECT 'huge bad pattern', regexp_like('abc', '(' || printf('%.*c', 500000, 'a'));
+SELECT 'huge bad replacement', regexp_replace('abc', 'a', printf('%.*c', 500000, 'a') || '$9');
+SELECT 'cut between characters', regexp_like('abc', replace(printf('%.*c', 100, 'a'), 'a', '张') || '(');
+SELECT 'huge catastrophic text', regexp_like(printf('%.*c', 500000, 'a') || '!', '^(a+)+$');
 
 -- many rows: a constant pattern (statement cache) and per-row patterns (LRU
 -- of 16, cycled through 25 patterns so entries are evicted and recompiled)
