@@ -98,3 +98,19 @@ SUB="SELECT count(regexp_substr(line, '\\bE\\d{4}7\\b')) FROM t"
 read -r sub_rows sub_s < <(timed 1 "$SUB")
 echo "regexp_substr(line, '\\bE\\d{4}7\\b') on every line: $sub_rows found, $sub_s s CPU"
 vs_base "$SUB" "$sub_rows" "$sub_s"
+
+# Long texts, one call each (the shapes of issue #12): empty matches, where
+# every match is followed by a retry at the same place (in the interpreter
+# before, in the JIT now), and a million matches in one call.
+echo "-- long texts, one call each"
+long() { # label sql
+  local rows s; read -r rows s < <(timed 1 "$2")
+  echo "$1: $rows, $s s CPU"
+  vs_base "$2" "$rows" "$s"
+}
+long "regexp_replace(1 MB of 'a', 'x*', '-') (an empty match at every character)" \
+     "SELECT length(regexp_replace(printf('%.*c', 1000000, 'a'), 'x*', '-'))"
+long "regexp_replace(1 MB of 'a', 'a', 'bb') (a million matches)" \
+     "SELECT length(regexp_replace(printf('%.*c', 1000000, 'a'), 'a', 'bb'))"
+long "regexp_replace(5 KB of 'a', '(?:a|b)*?c|', '-') (each retry rescans the rest)" \
+     "SELECT length(regexp_replace(printf('%.*c', 5000, 'a'), '(?:a|b)*?c|', '-'))"

@@ -37,8 +37,10 @@
 ** count a simple repeat such as [ab]*? at all: one pcre2_match over a long
 ** text may run for minutes (`[ab]*?c|a` rescans the rest of the text from
 ** every position), and nothing can stop it from outside.  So a search is
-** cut into runs over windows of starting positions (pcre2_set_offset_limit;
-** patterns are compiled with PCRE2_USE_OFFSET_LIMIT), each small enough to
+** cut into runs over windows of starting positions (pcre2_set_offset_limit,
+** on a copy of the pattern compiled with PCRE2_USE_OFFSET_LIMIT the first
+** time a text is long enough; the flag slows the JIT code by a few per
+** cent, so short texts keep the plain code), each small enough to
 ** finish in milliseconds: a window of W positions with a per-position limit
 ** of G steps, where W * (G + bytes to the end) stays under RE_RUN_WORK.  G
 ** starts small; a window that exceeds it is run again with a smaller W and
@@ -51,7 +53,8 @@
 ** one pcre2_match's: runs resume at the next character as PCRE2's own
 ** bumpalong would (CRLF included); patterns whose result depends on where a
 ** search began — \G not at the start, (*COMMIT), (*SKIP),
-** (*NOTEMPTY_ATSTART) — are searched in one run (re->whole).
+** (*NOTEMPTY_ATSTART) — are searched in one run (re->whole), and so is
+** every search without the JIT (see re_search).
 **
 ** regexp_replace is our own loop over matches with pcre2_substitute's rules
 ** (empty matches: a retry at the same place with PCRE2_NOTEMPTY_ATSTART,
@@ -91,7 +94,10 @@
 #define ZC_RE_HEAP_LIMIT 65536u        /* KiB of backtracking heap (interpreter) */
 #define ZC_RE_JIT_STACK_MIN (32 * 1024)
 #define ZC_RE_JIT_STACK_MAX (1024 * 1024)
-#define ZC_RE_COMPILE_FLAGS (PCRE2_UTF | PCRE2_UCP | PCRE2_USE_OFFSET_LIMIT)
+#define ZC_RE_COMPILE_FLAGS (PCRE2_UTF | PCRE2_UCP)
+/* the windowed copy (ZcRe.code_win): PCRE2_USE_OFFSET_LIMIT costs the JIT
+** code a few per cent, so short texts run the plain one */
+#define ZC_RE_WINDOW_FLAGS (ZC_RE_COMPILE_FLAGS | PCRE2_USE_OFFSET_LIMIT)
 
 /* The search's windows and clock (see the header comment).  Work units:
 ** one step of PCRE2's match limit or one byte a start position may scan,
@@ -121,6 +127,8 @@ typedef struct ZcRe {
   size_t n;
   char *pat;               /* n bytes + NUL */
   pcre2_code *code;
+  pcre2_code *code_win;    /* the same with PCRE2_USE_OFFSET_LIMIT, made when first needed */
+  int jit_win;             /* code_win is JIT-compiled */
   pcre2_match_data *md;    /* shared: a call finishes with it before returning */
 } ZcRe;
 
@@ -132,6 +140,8 @@ struct ZcRegexCache {
   uint64_t used[ZC_RE_LRU];
   ZcRe **pinned;           /* from zc_regex_get: kept until the connection closes */
   int nPinned, nPinnedAlloc;
+  uint32_t limit_set;      /* mctx's match limit and offset limit as last set */
+  PCRE2_SIZE offset_set;
 };
 
 /* A quote of s[0..n) for an error message: zc_utf8_repr (cut near 60 bytes
@@ -160,6 +170,7 @@ static void re_release(void *p) {
   if (re == NULL || --re->nRef > 0) return;
   pcre2_match_data_free(re->md);
   pcre2_code_free(re->code);
+  pcre2_code_free(re->code_win);
   sqlite3_free(re->pat);
   sqlite3_free(re);
 }
@@ -248,6 +259,17 @@ re_compile_error:
   return rc;
 }
 
+/* re->code_win: the pattern again with PCRE2_USE_OFFSET_LIMIT (it compiled
+** once, so only memory can fail: nonzero). */
+static int re_compile_windowed(ZcRe *re) {
+  int errcode = 0;
+  PCRE2_SIZE erroff = 0;
+  re->code_win = pcre2_compile((PCRE2_SPTR)re->pat, re->n, ZC_RE_WINDOW_FLAGS, &errcode, &erroff, NULL);
+  if (re->code_win == NULL) return 1;
+  re->jit_win = re->jit && pcre2_jit_compile(re->code_win, PCRE2_JIT_COMPLETE) == 0;
+  return 0;
+}
+
 static int cache_init(ZcConn *zc) {
   if (zc->regex) return SQLITE_OK;
   struct ZcRegexCache *c = sqlite3_malloc(sizeof *c);
@@ -255,6 +277,8 @@ static int cache_init(ZcConn *zc) {
   memset(c, 0, sizeof *c);
   c->mctx = pcre2_match_context_create(NULL);
   if (c->mctx == NULL) goto cache_init_error;
+  c->limit_set = ZC_RE_MATCH_LIMIT;
+  c->offset_set = PCRE2_UNSET;
   if (pcre2_set_match_limit(c->mctx, ZC_RE_MATCH_LIMIT) != 0 ||
       pcre2_set_depth_limit(c->mctx, ZC_RE_DEPTH_LIMIT) != 0 ||
       pcre2_set_heap_limit(c->mctx, ZC_RE_HEAP_LIMIT) != 0)
@@ -320,7 +344,7 @@ static int cache_get(ZcConn *zc, const char *pat, size_t n, ZcRe **out, char **p
 typedef struct ReCall {
   ZcConn *zc;
   pcre2_match_context *mctx;
-  const ZcRe *re;           /* NULL: a code zc_regex_get did not make (one plain run) */
+  ZcRe *re;                 /* NULL: a code zc_regex_get did not make (one plain run) */
   const pcre2_code *code;
   pcre2_match_data *md;
   const char *s;
@@ -333,7 +357,7 @@ typedef struct ReCall {
   long long deadline;       /* ns */
 } ReCall;
 
-static void call_init(ReCall *k, ZcConn *zc, const ZcRe *re, const pcre2_code *code,
+static void call_init(ReCall *k, ZcConn *zc, ZcRe *re, const pcre2_code *code,
                       pcre2_match_data *md, const char *s, size_t n) {
   memset(k, 0, sizeof *k);
   k->zc = zc;
@@ -402,13 +426,24 @@ static size_t next_start(const ReCall *k, size_t x) {
 ** limit steps each.  Counts its worst-case work and looks at the clock when
 ** due; answers PCRE2's result or ZC_REGEX_INTERRUPTED/OVER_BUDGET. */
 static int re_run(ReCall *k, size_t start, size_t last, uint32_t limit, uint32_t opts) {
-  pcre2_set_match_limit(k->mctx, limit);
-  pcre2_set_offset_limit(k->mctx, last >= k->n ? PCRE2_UNSET : last);
+  struct ZcRegexCache *cache = k->zc->regex;
+  const pcre2_code *code = k->code;
+  int jit = k->re && k->re->jit;
+  PCRE2_SIZE offset_limit = PCRE2_UNSET;
+  if (last < k->n) { /* a window: the copy that takes an offset limit */
+    if (k->re->code_win == NULL && re_compile_windowed(k->re) != 0) return PCRE2_ERROR_NOMEMORY;
+    code = k->re->code_win;
+    jit = k->re->jit_win;
+    offset_limit = last;
+  }
+  if (cache->limit_set != limit) pcre2_set_match_limit(k->mctx, cache->limit_set = limit);
+  if (cache->offset_set != offset_limit)
+    pcre2_set_offset_limit(k->mctx, cache->offset_set = offset_limit);
   int rc;
-  if (k->re && k->re->jit)
-    rc = pcre2_jit_match(k->code, (PCRE2_SPTR)k->s, k->n, start, opts, k->md, k->mctx);
+  if (jit)
+    rc = pcre2_jit_match(code, (PCRE2_SPTR)k->s, k->n, start, opts, k->md, k->mctx);
   else
-    rc = pcre2_match(k->code, (PCRE2_SPTR)k->s, k->n, start, opts | PCRE2_NO_UTF_CHECK, k->md,
+    rc = pcre2_match(code, (PCRE2_SPTR)k->s, k->n, start, opts | PCRE2_NO_UTF_CHECK, k->md,
                      k->mctx);
   if (k->re == NULL) return rc; /* a foreign code: one run, nothing to count */
   size_t end = last < k->n ? last : k->n;
@@ -429,6 +464,7 @@ static int re_run(ReCall *k, size_t start, size_t last, uint32_t limit, uint32_t
 ** limit, times k->grow. */
 static size_t window_last(const ReCall *k, size_t pos) {
   uint64_t per = (uint64_t)k->g + (k->n - pos) + 1;
+  if ((uint64_t)(k->n - pos + 1) * per <= RE_RUN_WORK) return k->n; /* the usual short text */
   uint64_t w = RE_RUN_WORK / per;
   if (w < 1) w = 1;
   if (k->g < k->re->limit) w *= k->grow; /* one position at the full limit stays one */
@@ -465,9 +501,16 @@ static int re_search_whole(ReCall *k, size_t start) {
 ** ZC_REGEX_OVER_BUDGET. */
 static int re_search(ReCall *k, size_t start, int notempty) {
   if (k->re == NULL) return re_run(k, start, k->n, ZC_RE_MATCH_LIMIT, 0);
-  if (notempty || k->re->anchored)
-    return re_run_ladder(k, start, start, RE_FREE_STEPS, notempty ? PCRE2_NOTEMPTY_ATSTART : 0);
+  /* an anchored pattern tries start only, whatever the offset limit */
+  if (k->re->anchored)
+    return re_run_ladder(k, start, k->n, RE_FREE_STEPS, notempty ? PCRE2_NOTEMPTY_ATSTART : 0);
+  if (notempty) return re_run_ladder(k, start, start, RE_FREE_STEPS, PCRE2_NOTEMPTY_ATSTART);
   if (k->re->whole) return re_search_whole(k, start);
+  /* The interpreter looks for a possible start up to the end of the text
+  ** whatever the offset limit, so windows would read a long text once per
+  ** window: without the JIT (valgrind; a platform PCRE2 cannot JIT for) a
+  ** search is one run, stopped only between matches. */
+  if (!k->re->jit) return re_run(k, start, k->n, k->re->limit, 0);
   size_t pos = start;
   for (;;) {
     size_t last = window_last(k, pos);
@@ -516,7 +559,7 @@ int zc_regex_get(ZcConn *zc, const char *pat, int n, pcre2_code **out, char **pz
 }
 
 /* The pinned ZcRe of a code from zc_regex_get. */
-static const ZcRe *pinned_of(struct ZcRegexCache *c, const pcre2_code *code) {
+static ZcRe *pinned_of(struct ZcRegexCache *c, const pcre2_code *code) {
   for (int i = 0; i < c->nPinned; i++)
     if (c->pinned[i]->code == code) return c->pinned[i];
   return NULL;
@@ -585,7 +628,7 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   /* A code zc_regex_get did not make has no PCRE2_USE_OFFSET_LIMIT: one
   ** plain run, with the per-position limit only. */
   ReCall k;
-  const ZcRe *re = pinned_of(zc->regex, code);
+  ZcRe *re = pinned_of(zc->regex, code);
   call_init(&k, zc, re, code, md, subj, n);
   rc = re_search(&k, start, 0);
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
@@ -680,6 +723,19 @@ static void search_error(sqlite3_context *ctx, const char *fn, const ZcRe *re, c
   sqlite3_free(m);
 }
 
+/* The usual single search, on a short text: one run of the plain JIT code
+** at RE_FREE_STEPS per position, with nothing to count, since its worst
+** case is below the first look at the clock.  PCRE2_ERROR_MATCHLIMIT also
+** when it does not apply: then re_search does the search. */
+static int search_short(ZcConn *zc, const ZcRe *re, const char *s, size_t n) {
+  if (!re->jit || re->whole || (uint64_t)(n + 1) * (RE_FREE_STEPS + n + 1) > RE_CHECK_WORK)
+    return PCRE2_ERROR_MATCHLIMIT;
+  struct ZcRegexCache *c = zc->regex;
+  if (c->limit_set != RE_FREE_STEPS) pcre2_set_match_limit(c->mctx, c->limit_set = RE_FREE_STEPS);
+  if (c->offset_set != PCRE2_UNSET) pcre2_set_offset_limit(c->mctx, c->offset_set = PCRE2_UNSET);
+  return pcre2_jit_match(re->code, (PCRE2_SPTR)s, n, 0, 0, re->md, c->mctx);
+}
+
 /* Shared front half: text argument iText, pattern argument iPat.  Answers
 ** 1 with the search done (*prc = PCRE2 result >= 0 or NOMATCH), 0 when the
 ** result is NULL or an error was set. */
@@ -693,9 +749,13 @@ static int match_args(sqlite3_context *ctx, sqlite3_value **argv, int iText, int
   if (b <= 0) return 0;
   ZcRe *re = pattern_arg(ctx, iPat, p, np, fn);
   if (re == NULL) return 0;
-  ReCall k;
-  call_init(&k, sqlite3_user_data(ctx), re, re->code, re->md, s, n);
-  int rc = re_search(&k, 0, 0);
+  ZcConn *zc = sqlite3_user_data(ctx);
+  int rc = search_short(zc, re, s, n);
+  if (rc == PCRE2_ERROR_MATCHLIMIT) {
+    ReCall k;
+    call_init(&k, zc, re, re->code, re->md, s, n);
+    rc = re_search(&k, 0, 0);
+  }
   if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
     search_error(ctx, fn, re, s, n, rc);
     return 0;
@@ -772,9 +832,12 @@ static int capture_group(sqlite3_context *ctx, const ZcRe *re, sqlite3_value *v,
   const char *fn = "regexp_capture";
   int t = sqlite3_value_type(v);
   if (t == SQLITE_NULL) return 0;
+  const unsigned char *z = t == SQLITE_TEXT ? sqlite3_value_text(v) : NULL;
+  int bytes = sqlite3_value_bytes(v);
   /* Text SQLite reads as a number ('1', ' 2', '1.0') is a group number: a
-  ** group name cannot start with a digit, a sign or a space. */
-  if (t == SQLITE_TEXT) t = sqlite3_value_numeric_type(v);
+  ** group name starts with a letter or '_', never a digit, sign or space. */
+  if (z && !((z[0] | 0x20) >= 'a' && (z[0] | 0x20) <= 'z') && z[0] != '_' && z[0] < 0x80)
+    t = sqlite3_value_numeric_type(v);
   if (t == SQLITE_INTEGER ||
       (t == SQLITE_FLOAT && sqlite3_value_double(v) == (double)sqlite3_value_int64(v))) {
     sqlite3_int64 n = sqlite3_value_int64(v);
@@ -783,28 +846,25 @@ static int capture_group(sqlite3_context *ctx, const ZcRe *re, sqlite3_value *v,
     *ng = 1;
     return 1;
   }
-  char *q = group_repr(v);
   if (t == SQLITE_TEXT) {
-    const char *name = (const char *)sqlite3_value_text(v);
-    int bytes = sqlite3_value_bytes(v);
-    int n = -1;
+    if (z == NULL) {
+      sqlite3_result_error_nomem(ctx);
+      return -1;
+    }
     /* a name with a NUL in it is no name of the pattern */
-    if (name && (int)strlen(name) == bytes) n = zc_regex_groups(re->code, name, g, max);
+    int n = (int)strlen((const char *)z) == bytes ? zc_regex_groups(re->code, (const char *)z, g, max) : 0;
     if (n > 0) {
-      sqlite3_free(q);
       *ng = n < max ? n : max;
       return 1;
     }
-    char *qp = text_repr(re->pat, re->n);
-    if (name == NULL || (q == NULL && bytes > 0) || qp == NULL) sqlite3_result_error_nomem(ctx);
-    else zc_errorf(ctx, "%s: pattern %s has no group named %s", fn, qp, q);
-    sqlite3_free(qp);
-  } else if (q == NULL) {
-    sqlite3_result_error_nomem(ctx);
-  } else {
-    zc_errorf(ctx, "%s: group %s is neither a group number nor a group name", fn, q);
   }
+  char *q = group_repr(v);
+  char *qp = text_repr(re->pat, re->n);
+  if (q == NULL || qp == NULL) sqlite3_result_error_nomem(ctx);
+  else if (t == SQLITE_TEXT) zc_errorf(ctx, "%s: pattern %s has no group named %s", fn, qp, q);
+  else zc_errorf(ctx, "%s: group %s is neither a group number nor a group name", fn, q);
   sqlite3_free(q);
+  sqlite3_free(qp);
   return -1;
 }
 

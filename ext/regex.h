@@ -8,9 +8,8 @@
 **   pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
 **   int rc = zc_regex_match(zc, re, line, n, 0, md, &err);  // >0 match, 0 none, <0 err
 **
-** Patterns are compiled with PCRE2_UTF | PCRE2_UCP (and
-** PCRE2_USE_OFFSET_LIMIT, which the search uses) and JIT-compiled when the
-** platform allows; matching uses the same search as the SQL functions: the
+** Patterns are compiled with PCRE2_UTF | PCRE2_UCP and JIT-compiled when
+** the platform allows; matching uses the same search as the SQL functions: the
 ** connection's match limit per starting position, so a catastrophic
 ** pattern fails fast with an error instead of hanging, a time budget for
 ** the whole search, and sqlite3_interrupt() / the host's progress handler
