@@ -79,6 +79,16 @@ SELECT 'replace to empty', '[' || regexp_replace('aaa', 'a', '') || ']';
 SELECT 'replace no match', regexp_replace('abc', 'x', '-');
 SELECT 'replace NULLs', regexp_replace(NULL, 'a', 'b'), regexp_replace('a', NULL, 'b'),
        regexp_replace('a', 'a', NULL);
+-- names used twice ((?J), or alternatives of a branch reset): the first
+-- group of that name that took part; none: empty
+SELECT 'replace (?J) names', regexp_replace('ab', '(?J)(?<n>a)|(?<n>b)', '[${n}]'),
+       regexp_replace('ab', '(?J)(?<n>a)|(?<n>b)', '<$n>'),
+       regexp_replace('abc', '(?J)(?<n>a)|(?<n>b)|c', '[${n}]');
+SELECT 'replace branch reset name', regexp_replace('ab', '(?|(?<n>a)|(?<n>b))', '<$n>');
+-- forms the parsed replacement leaves to pcre2_substitute: ${*MARK}, and
+-- more than 32 pieces (40 times $0 is 80 characters for 'ab')
+SELECT 'replace ${*MARK}', regexp_replace('ab', '(*MARK:M)a', '${*MARK}');
+SELECT 'replace 40 pieces', length(regexp_replace('ab', '[ab]', replace(printf('%.*c', 40, 'x'), 'x', '$0')));
 SELECT 'replace bad $9', regexp_replace('abc', 'a', '$9');
 SELECT 'replace bad ${', regexp_replace('abc', '(?<u>a)', '${u');
 SELECT 'replace bad UTF-8 replacement', regexp_replace('abc', 'a', CAST(x'ff' AS TEXT));
