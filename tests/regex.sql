@@ -50,6 +50,18 @@ SELECT 'capture n 1.5', regexp_capture('abc', '(a)', 1.5);
 SELECT 'capture no such name', regexp_capture('abc', '(?<u>a)', 'v');
 SELECT 'capture wrong group on a non-matching row', regexp_capture('zzz', '(a)', 5);
 SELECT 'capture n blob', regexp_capture('abc', '(a)', x'01');
+-- a group number given as text is a number (no name starts with a digit,
+-- a sign or a space); a number the pattern has no group for is NULL, as
+-- in sqlean, whether or not the row matches
+SELECT 'capture n text', regexp_capture('abc', '(a)(b)', '2'), regexp_capture('abc', '(a)(b)', '1');
+SELECT 'capture n text 01 and 1.0', regexp_capture('abc', '(a)(b)', '01'),
+       regexp_capture('abc', '(a)(b)', '1.0'), regexp_capture('abc', '(a)(b)', ' 2');
+SELECT 'capture n text too big', regexp_capture('abc', '(a)', '7');
+SELECT 'capture n text with (?J)', regexp_capture('b', '(?J)(?<n>a)|(?<n>b)', '2');
+SELECT 'capture n text 1.5', regexp_capture('abc', '(a)', '1.5');
+-- a name that is not valid UTF-8, or holds a NUL, is shown as hex
+SELECT 'capture name bad UTF-8', regexp_capture('abc', '(?<u>a)', CAST(x'75ff' AS TEXT));
+SELECT 'capture name with NUL', regexp_capture('abc', '(?<u>a)', 'u' || char(0) || 'x');
 
 -- regexp_replace: every match; $n, ${name}, $$; unset groups are empty
 SELECT 'replace empty matches', regexp_replace('abc', 'x*', '-');
@@ -67,6 +79,16 @@ SELECT 'replace to empty', '[' || regexp_replace('aaa', 'a', '') || ']';
 SELECT 'replace no match', regexp_replace('abc', 'x', '-');
 SELECT 'replace NULLs', regexp_replace(NULL, 'a', 'b'), regexp_replace('a', NULL, 'b'),
        regexp_replace('a', 'a', NULL);
+-- names used twice ((?J), or alternatives of a branch reset): the first
+-- group of that name that took part; none: empty
+SELECT 'replace (?J) names', regexp_replace('ab', '(?J)(?<n>a)|(?<n>b)', '[${n}]'),
+       regexp_replace('ab', '(?J)(?<n>a)|(?<n>b)', '<$n>'),
+       regexp_replace('abc', '(?J)(?<n>a)|(?<n>b)|c', '[${n}]');
+SELECT 'replace branch reset name', regexp_replace('ab', '(?|(?<n>a)|(?<n>b))', '<$n>');
+-- forms the parsed replacement leaves to pcre2_substitute: ${*MARK}, and
+-- more than 32 pieces (40 times $0 is 80 characters for 'ab')
+SELECT 'replace ${*MARK}', regexp_replace('ab', '(*MARK:M)a', '${*MARK}');
+SELECT 'replace 40 pieces', length(regexp_replace('ab', '[ab]', replace(printf('%.*c', 40, 'x'), 'x', '$0')));
 SELECT 'replace bad $9', regexp_replace('abc', 'a', '$9');
 SELECT 'replace bad ${', regexp_replace('abc', '(?<u>a)', '${u');
 SELECT 'replace bad UTF-8 replacement', regexp_replace('abc', 'a', CAST(x'ff' AS TEXT));
@@ -94,6 +116,12 @@ SELECT 'blob pattern', regexp_like('abc', x'61');
 SELECT 'catastrophic', regexp_like('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', '(a+)+$');
 SELECT 'catastrophic replace', regexp_replace('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', '(a+)+$', '');
 SELECT 'still fine after errors', regexp_like('abc', 'b');
+-- values echoed in messages are cut near 60 bytes on a character boundary
+-- (500 KB never comes back whole), and hex when not UTF-8
+SELECT 'huge bad pattern', regexp_like('abc', '(' || printf('%.*c', 500000, 'a'));
+SELECT 'huge bad replacement', regexp_replace('abc', 'a', printf('%.*c', 500000, 'a') || '$9');
+SELECT 'cut between characters', regexp_like('abc', replace(printf('%.*c', 100, 'a'), 'a', '张') || '(');
+SELECT 'huge catastrophic text', regexp_like(printf('%.*c', 500000, 'a') || '!', '^(a+)+$');
 
 -- many rows: a constant pattern (statement cache) and per-row patterns (LRU
 -- of 16, cycled through 25 patterns so entries are evicted and recompiled)
