@@ -858,3 +858,12 @@ int zc_read_file(const char *path, size_t max, char **out, size_t *n, char **pzE
   *n = got;
   return SQLITE_OK;
 }
+
+int zc_writable(sqlite3 *db, const char *fn, char **pzErr) {
+  if (sqlite3_db_readonly(db, "main") != 1) return SQLITE_OK;
+  *pzErr = sqlite3_mprintf("%s: the database is open read-only (a mode=ro or read-only connection, as BI tools "
+                           "should use, or a file this user cannot write); %s writes to it: run it from a "
+                           "connection that can write",
+                           fn, fn);
+  return *pzErr ? SQLITE_READONLY : SQLITE_NOMEM;
+}

@@ -54,6 +54,7 @@ struct ZcConn {
   struct { sqlite3_stmt *st; sqlite3_uint64 serial; } watch[32];
   int watch_next;
   sqlite3_uint64 serial;
+  int run_writing;              /* run.c: settle() is writing a run (zhucan_run_guard) */
 };
 
 /* Module registration: each module with SQL provides one of these, named
@@ -112,6 +113,10 @@ typedef struct ZcUnit {
   int savepoint;         /* 1: inside the caller's transaction */
 } ZcUnit;
 int zc_unit_begin(ZcConn *zc, ZcUnit *u, char **pzErr);
+/* SQLITE_OK when fn may write the main database; else SQLITE_READONLY
+** with *pzErr saying the connection is read-only (URI mode=ro, a
+** read-only file, or the host opened it so) and what to do. */
+int zc_writable(sqlite3 *db, const char *fn, char **pzErr);
 /* SQLITE_OK: the writes are kept.  Else nothing of them is, and *pzErr
 ** says why when it can. */
 int zc_unit_commit(ZcUnit *u, char **pzErr);

@@ -19,6 +19,7 @@
 #include "month.h"
 #include "pack.h"
 #include "runrec.h"
+#include "verify.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1034,7 +1035,11 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
                              "(SELECT id FROM zhucan_run)");
     return -1;
   }
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return 0;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    *pzErr = sqlite3_mprintf("replay: run_id is NULL; expected a run id, the id settle() answered "
+                             "(SELECT id FROM zhucan_run)");
+    return -1;
+  }
   sqlite3_value *n = sqlite3_value_dup(argv[0]);
   if (!n) return -2;
   int ok = sqlite3_value_numeric_type(n) == SQLITE_INTEGER;
@@ -1049,6 +1054,37 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
   return 1;
 }
 
+/* The run as stored passes run_verify's check (verify.c): a replay of
+** rows changed after settle would compare against forged money. */
+typedef struct RpProblems {
+  sqlite3_int64 n;
+  char *first;
+} RpProblems;
+
+static int rp_problem(void *p, sqlite3_int64 run, const char *what, const char *expected, const char *found) {
+  RpProblems *x = p;
+  (void)run;
+  if (x->n++ == 0) {
+    x->first = sqlite3_mprintf("%s: expected %s, found %s", what, expected, found);
+    if (!x->first) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
+}
+
+static int rp_verified(ReplayCur *c, char **pzErr) {
+  RpProblems x = {0, NULL};
+  int rc = zc_run_check(c->zc, c->run, rp_problem, &x, pzErr);
+  if (rc == SQLITE_OK && x.n > 0) {
+    *pzErr = sqlite3_mprintf("replay: run %lld fails its check against what settle() stored (%lld problem%s; "
+                             "first: %s): its rows were changed after it was settled, and a replay would compare "
+                             "against them.  SELECT * FROM run_verify(%lld) lists the problems",
+                             c->run, x.n, x.n == 1 ? "" : "s", x.first, c->run);
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  sqlite3_free(x.first);
+  return rc;
+}
+
 static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr;
   ReplayCur *c = (ReplayCur *)cur;
@@ -1058,11 +1094,11 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   int rc = SQLITE_OK;
   replay_reset(c);
   int a = rp_arg(c, idxNum, argc, argv, &err);
-  if (a == 0) return SQLITE_OK;
   if (a == -2) return SQLITE_NOMEM;
   if (a < 0) rc = SQLITE_ERROR;
   if (rc == SQLITE_OK) rc = zc_facts_sync(c->zc);
   if (rc == SQLITE_OK) rc = rp_run_row(c, &reg, &horizon, &err);
+  if (rc == SQLITE_OK) rc = rp_verified(c, &err);
   if (rc == SQLITE_OK) rc = rp_open_settled(c);
   if (rc == SQLITE_OK) rc = rp_open_snapshots(c);
   if (rc == SQLITE_OK) rc = rp_settled_items(c);

@@ -51,186 +51,14 @@
 #include "modules.h"
 #include "month.h"
 #include "pack.h"
+#include "digest.h"
+#include "precond.h"
 #include "runrec.h"
+#include "runschema.h"
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Canonical binary serialisation for digests, the same bytes on every
-** host: unsigned integers as LEB128 varints, signed ones zigzag-encoded
-** first, strings as varint(length + 1) then the bytes (0 = NULL). */
-static inline void ser_u64(ZcBuf *b, uint64_t v) {
-  if (b->n + 11 > b->cap && !zc_buf_need(b, 10)) return;
-  unsigned char *t = (unsigned char *)b->z + b->n;
-  while (v >= 0x80) {
-    *t++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *t++ = (unsigned char)v;
-  b->n = (size_t)(t - (unsigned char *)b->z);
-}
-/* The same encodings onto a cursor into room already reserved (the meal
-** records, written per meal: no checks per field). */
-static inline unsigned char *put_u64(unsigned char *t, uint64_t v) {
-  while (v >= 0x80) {
-    *t++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *t++ = (unsigned char)v;
-  return t;
-}
-static inline unsigned char *put_i64(unsigned char *t, sqlite3_int64 v) {
-  return put_u64(t, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-static inline unsigned char *put_str(unsigned char *t, const char *s, size_t n) {
-  if (s == NULL) return put_u64(t, 0);
-  t = put_u64(t, (uint64_t)n + 1);
-  memcpy(t, s, n);
-  return t + n;
-}
-/* A string of a meal record that may repeat the same field of the elder's
-** previous meal: 0 NULL, 1 the same as that meal's (strings of up to 64
-** bytes are remembered), else varint(length + 2) then the bytes. */
-typedef struct RepStr {
-  char z[64];
-  int n;             /* -1: nothing remembered */
-} RepStr;
-static inline unsigned char *put_rep(unsigned char *t, RepStr *r, const char *s, size_t n) {
-  if (s == NULL) {
-    r->n = -1;
-    return put_u64(t, 0);
-  }
-  if (r->n == (int)n && memcmp(r->z, s, n) == 0) return put_u64(t, 1);
-  t = put_u64(t, (uint64_t)n + 2);
-  memcpy(t, s, n);
-  if (n <= sizeof r->z) {
-    memcpy(r->z, s, n);
-    r->n = (int)n;
-  } else {
-    r->n = -1;
-  }
-  return t + n;
-}
-
-/* room for k integers and strings of n bytes in all */
-#define PUT_ROOM(k, n) ((size_t)(k) * 10 + (n))
-
-static inline void ser_i64(ZcBuf *b, sqlite3_int64 v) { ser_u64(b, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63)); }
-static void ser_str(ZcBuf *b, const char *s) {
-  if (s == NULL) {
-    ser_u64(b, 0);
-    return;
-  }
-  size_t n = strlen(s);
-  ser_u64(b, (uint64_t)n + 1);
-  zc_buf_add(b, s, n);
-}
-static void ser_double(ZcBuf *b, double d) {
-  uint64_t u = 0; /* IEEE 754 binary64 bits as an integer */
-  if (d != d) {
-    u = 0x7ff8000000000000ULL; /* one NaN */
-  } else {
-    memcpy(&u, &d, sizeof u); /* IEEE 754 binary64 bits, serialised LE */
-  }
-  ser_u64(b, u);
-}
-
-static void hex32(const uint8_t d[SHA256_DIGEST_SIZE], char out[65]) {
-  static const char hx[] = "0123456789abcdef";
-  for (int i = 0; i < SHA256_DIGEST_SIZE; i++) {
-    out[2 * i] = hx[d[i] >> 4];
-    out[2 * i + 1] = hx[d[i] & 15];
-  }
-  out[64] = 0;
-}
-
-/* ------------------------------------------------------------- tables */
-
-#define RUN_ERR_IMMUTABLE "runs are immutable: settle a new run with settle(region, month, ''supersede'')"
-
-#define RUN_TABLE                                                                              \
-  "CREATE TABLE IF NOT EXISTS zhucan_run(\n"                                                   \
-  "  id INTEGER PRIMARY KEY, region TEXT NOT NULL, month TEXT NOT NULL,\n"                    \
-  "  created_at TEXT NOT NULL, policy_versions TEXT NOT NULL, policy_horizon INTEGER NOT NULL,\n" \
-  "  input_digest TEXT NOT NULL, output_digest TEXT NOT NULL, superseded_by INTEGER,\n"       \
-  "  meals INTEGER NOT NULL, subsidised_meals INTEGER NOT NULL, total_fen INTEGER NOT NULL);\n"
-static const char *zRunSchema =
-    RUN_TABLE
-    "CREATE INDEX IF NOT EXISTS zhucan_run_month ON zhucan_run(region, month);\n"
-    "CREATE TABLE IF NOT EXISTS zhucan_run_pack(\n"
-    "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, elder_id INTEGER NOT NULL,\n"
-    "  meals INTEGER NOT NULL, data BLOB NOT NULL);\n"
-    "CREATE INDEX IF NOT EXISTS zhucan_run_pack_run ON zhucan_run_pack(run_id);\n"
-    "CREATE TABLE IF NOT EXISTS zhucan_run_elder(\n"
-    "  run_id INTEGER NOT NULL, elder_id INTEGER NOT NULL, sex TEXT, birth TEXT, region TEXT,\n"
-    "  died_on TEXT, status TEXT, agreement TEXT, bed TEXT,\n"
-    "  PRIMARY KEY(run_id, elder_id)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS zhucan_run_site(\n"
-    "  run_id INTEGER NOT NULL, site_id INTEGER NOT NULL, name TEXT, kind TEXT, grade INTEGER,\n"
-    "  beds INTEGER, area_m2 REAL, opened_on TEXT, closed_on TEXT, slots TEXT, region TEXT,\n"
-    "  stats TEXT,\n"
-    "  PRIMARY KEY(run_id, site_id)) WITHOUT ROWID;\n"
-    "CREATE TABLE IF NOT EXISTS zhucan_run_item(\n"
-    "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, site_id INTEGER NOT NULL, item TEXT NOT NULL,\n"
-    "  payer TEXT NOT NULL, quantity INTEGER NOT NULL, amount_fen INTEGER NOT NULL,\n"
-    "  version_id INTEGER NOT NULL);\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_no_update BEFORE UPDATE ON zhucan_run\n"
-    "  WHEN NOT (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL\n"
-    "    AND NEW.id IS OLD.id AND NEW.region IS OLD.region AND NEW.month IS OLD.month\n"
-    "    AND NEW.created_at IS OLD.created_at AND NEW.policy_versions IS OLD.policy_versions\n"
-    "    AND NEW.policy_horizon IS OLD.policy_horizon AND NEW.input_digest IS OLD.input_digest\n"
-    "    AND NEW.output_digest IS OLD.output_digest AND NEW.meals IS OLD.meals\n"
-    "    AND NEW.subsidised_meals IS OLD.subsidised_meals AND NEW.total_fen IS OLD.total_fen\n"
-    "    AND EXISTS(SELECT 1 FROM zhucan_run r WHERE r.id = NEW.superseded_by AND r.id > OLD.id\n"
-    "               AND r.region = OLD.region AND r.month = OLD.month))\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_no_delete BEFORE DELETE ON zhucan_run\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_pack_no_update BEFORE UPDATE ON zhucan_run_pack\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_pack: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_pack_no_delete BEFORE DELETE ON zhucan_run_pack\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_pack: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_elder_no_update BEFORE UPDATE ON zhucan_run_elder\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_elder: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_elder_no_delete BEFORE DELETE ON zhucan_run_elder\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_elder: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_site_no_update BEFORE UPDATE ON zhucan_run_site\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_site: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_site_no_delete BEFORE DELETE ON zhucan_run_site\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_site: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_item_no_update BEFORE UPDATE ON zhucan_run_item\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_item: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_item_no_delete BEFORE DELETE ON zhucan_run_item\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_item: " RUN_ERR_IMMUTABLE "'); END;\n";
-
-/* The views over the stored meals: zhucan_run_meal, one row per meal
-** (the packs opened by zhucan_run_unpack, pack.c; and the rows of runs
-** stored before packs, when the database has them), and zhucan_run_line. */
-#define RUN_MEAL_COLS \
-  "seq, run_id, meal_id, elder_id, site_id, served_at, slot, method, device, token, price_fen, " \
-  "nth_slot, nth_day, nth_month, version_id, subsidy_fen, parts"
-static const char *zRunViews =
-    "CREATE VIEW IF NOT EXISTS zhucan_run_meal(" RUN_MEAL_COLS ") AS\n"
-    "  SELECT p.seq + u.k, p.run_id, u.meal_id, p.elder_id, u.site_id, u.served_at, u.slot, u.method,\n"
-    "         u.device, u.token, u.price_fen, u.nth_slot, u.nth_day, u.nth_month, u.version_id,\n"
-    "         u.subsidy_fen, u.parts\n"
-    "    FROM zhucan_run_pack p, zhucan_run_unpack(p.data) u%s;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_view_no_insert INSTEAD OF INSERT ON zhucan_run_meal\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_view_no_update INSTEAD OF UPDATE ON zhucan_run_meal\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_run_meal_view_no_delete INSTEAD OF DELETE ON zhucan_run_meal\n"
-    "  BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: " RUN_ERR_IMMUTABLE "'); END;\n"
-    "CREATE VIEW IF NOT EXISTS zhucan_run_line(run_id, site_id, meal_id, elder_id, item, payer,\n"
-    "  quantity, amount_fen) AS\n"
-    "  SELECT m.run_id, m.site_id, m.meal_id, m.elder_id, 'meal', p.key, 1, p.value\n"
-    "    FROM zhucan_run_meal m, json_each(m.parts) p WHERE m.parts IS NOT NULL\n"
-    "  UNION ALL\n"
-    "  SELECT run_id, site_id, meal_id, elder_id, 'meal', 'elder', 1, price_fen - subsidy_fen\n"
-    "    FROM zhucan_run_meal WHERE subsidy_fen > 0 AND price_fen <> subsidy_fen\n"
-    "  UNION ALL\n"
-    "  SELECT run_id, site_id, NULL, NULL, item, payer, quantity, amount_fen FROM zhucan_run_item;\n";
 
 /* ---------------------------------------------------------- settle() */
 
@@ -269,6 +97,7 @@ typedef struct Settle {
   ZcMap stats;      /* site id -> (intptr) char* JSON of the stats site() saw */
   ZcMap vers;       /* version id -> (intptr) ZcPolicyVersion* */
   const void *last_elder, *last_site, *last_v;  /* skip repeated lookups */
+  ZcRowHash rh[ZC_RT_N];     /* the stored rows, table by table (digest.h) */
 } Settle;
 
 static int seen(ZcMap *m, sqlite3_int64 key, const void *p) {
@@ -280,12 +109,6 @@ static int seen(ZcMap *m, sqlite3_int64 key, const void *p) {
 }
 
 /* Hashes what waits in b once there is enough of it (or all, at the end). */
-static void hash_some(struct sha256_ctx *c, ZcBuf *b, int all) {
-  if (b->n >= 65536 || (all && b->n)) {
-    sha256_update(c, b->n, (const uint8_t *)b->z);
-    b->n = 0;
-  }
-}
 
 static void ser_status(ZcConn *zc, ZcBuf *b, uint64_t status) {
   /* fixed words by their fixed bit; other words by name, in name order */
@@ -315,6 +138,14 @@ static int pack_flush(Settle *s) {
   sqlite3_bind_int64(st, 2, s->pack_elder);
   sqlite3_bind_int(st, 3, s->pack.count);
   sqlite3_bind_blob64(st, 4, s->pack.z, s->pack.n, SQLITE_STATIC);
+  /* the row as stored: seq, run_id, elder_id, meals, data */
+  ZcRowHash *h = &s->rh[ZC_RT_PACK];
+  zc_rh_int(h, s->pack_seq);
+  zc_rh_int(h, s->run);
+  zc_rh_int(h, s->pack_elder);
+  zc_rh_int(h, s->pack.count);
+  zc_rh_blob(h, s->pack.z, s->pack.n);
+  zc_rh_row(h);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   s->pack.count = 0;
@@ -566,7 +397,8 @@ static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   if (b->oom) return SQLITE_NOMEM;
   hash_some(&s->out, b, 0);
   if (!zc_add_fen(&s->total, it->fen)) return settle_overflow(pzErr);
-  sqlite3_bind_int64(st, 1, (s->run << 32) | s->nitem);
+  sqlite3_int64 seq = (s->run << 32) | s->nitem;
+  sqlite3_bind_int64(st, 1, seq);
   s->nitem++;
   sqlite3_bind_int64(st, 2, site->id);
   sqlite3_bind_text(st, 3, it->item, -1, SQLITE_STATIC);
@@ -574,6 +406,17 @@ static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   sqlite3_bind_int64(st, 5, it->quantity);
   sqlite3_bind_int64(st, 6, it->fen);
   sqlite3_bind_int64(st, 7, v->id);
+  /* as stored: seq, run_id, site_id, item, payer, quantity, amount_fen, version_id */
+  ZcRowHash *h = &s->rh[ZC_RT_ITEM];
+  zc_rh_int(h, seq);
+  zc_rh_int(h, s->run);
+  zc_rh_int(h, site->id);
+  zc_rh_text(h, it->item, strlen(it->item));
+  zc_rh_text(h, it->payer, strlen(it->payer));
+  zc_rh_int(h, it->quantity);
+  zc_rh_int(h, it->fen);
+  zc_rh_int(h, v->id);
+  zc_rh_row(h);
   rc = sqlite3_step(st);
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
@@ -602,12 +445,28 @@ static sqlite3_int64 map_get(ZcMap *m, sqlite3_int64 key) {
   return v ? *v : 0;
 }
 
-static int bind_text_or_null(sqlite3_stmt *st, int i, const char *z) {
-  return z ? sqlite3_bind_text(st, i, z, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+/* Binding a stored row's values, each also fed to the table's row hash
+** in column order (what run_verify will read back). */
+static void bt(sqlite3_stmt *st, int i, ZcRowHash *h, const char *z) {
+  if (z) sqlite3_bind_text(st, i, z, -1, SQLITE_TRANSIENT);
+  else sqlite3_bind_null(st, i);
+  zc_rh_text(h, z, z ? strlen(z) : 0);
+}
+static void bi(sqlite3_stmt *st, int i, ZcRowHash *h, sqlite3_int64 v) {
+  sqlite3_bind_int64(st, i, v);
+  zc_rh_int(h, v);
+}
+static void bn(sqlite3_stmt *st, int i, ZcRowHash *h) {
+  sqlite3_bind_null(st, i);
+  zc_rh_null(h);
+}
+static void br(sqlite3_stmt *st, int i, ZcRowHash *h, double v) {
+  sqlite3_bind_double(st, i, v);
+  zc_rh_real(h, v);
 }
 
-/* Elders and sites of the run: snapshot rows and the digest sections. */
-static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
+/* The elders of the run: their snapshot rows. */
+static int settle_elders(Settle *s) {
   ZcConn *zc = s->zc;
   sqlite3_stmt *st = NULL;
   sqlite3_int64 *keys = NULL;
@@ -624,25 +483,38 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
   for (size_t i = 0; i < n; i++) {
     const ZcElderRec *e = (const ZcElderRec *)(intptr_t)map_get(&s->elders, keys[i]);
     if ((rc = zc_elder_snap_make(zc, e, s->first, s->next, &es))) goto error;
-    sqlite3_bind_int64(st, 1, s->run);
-    sqlite3_bind_int64(st, 2, e->id);
-    bind_text_or_null(st, 3, es.sex[0] ? es.sex : NULL);
-    bind_text_or_null(st, 4, es.birth);
-    bind_text_or_null(st, 5, es.region);
-    bind_text_or_null(st, 6, es.died_on);
-    bind_text_or_null(st, 7, es.status);
-    bind_text_or_null(st, 8, es.agreement);
-    bind_text_or_null(st, 9, es.bed);
+    ZcRowHash *h = &s->rh[ZC_RT_ELDER];
+    bi(st, 1, h, s->run);
+    bi(st, 2, h, e->id);
+    bt(st, 3, h, es.sex[0] ? es.sex : NULL);
+    bt(st, 4, h, es.birth);
+    bt(st, 5, h, es.region);
+    bt(st, 6, h, es.died_on);
+    bt(st, 7, h, es.status);
+    bt(st, 8, h, es.agreement);
+    bt(st, 9, h, es.bed);
+    zc_rh_row(h);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     zc_elder_snap_free(&es);
     if (rc != SQLITE_DONE) goto error;
   }
-  sqlite3_finalize(st);
-  st = NULL;
+  rc = SQLITE_OK;
+error:
+  zc_elder_snap_free(&es);
   sqlite3_free(keys);
-  keys = NULL;
+  sqlite3_finalize(st);
+  return rc;
+}
 
+/* The sites of the run: snapshot rows and the digest section. */
+static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
+  ZcConn *zc = s->zc;
+  sqlite3_stmt *st = NULL;
+  sqlite3_int64 *keys = NULL;
+  size_t n = 0;
+  int rc;
+  if ((rc = settle_elders(s))) goto error;
   rc = sqlite3_prepare_v2(zc->db,
                           "INSERT INTO zhucan_run_site(run_id, site_id, name, kind, grade, beds, area_m2, "
                           "opened_on, closed_on, slots, region, stats) "
@@ -677,20 +549,22 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
     ser_str(b, stats);
     if (b->oom) { rc = SQLITE_NOMEM; goto error; }
     sha256_update(in, b->n, (const uint8_t *)b->z);
-    sqlite3_bind_int64(st, 1, s->run);
-    sqlite3_bind_int64(st, 2, f->id);
-    bind_text_or_null(st, 3, f->name);
-    bind_text_or_null(st, 4, f->kind);
-    if (f->grade == ZC_NONE) sqlite3_bind_null(st, 5);
-    else sqlite3_bind_int(st, 5, f->grade);
-    sqlite3_bind_int(st, 6, f->beds);
-    if (f->area_m2 != f->area_m2) sqlite3_bind_null(st, 7);
-    else sqlite3_bind_double(st, 7, f->area_m2);
-    bind_text_or_null(st, 8, f->opened_on == ZC_NONE ? NULL : op);
-    bind_text_or_null(st, 9, f->closed_on == ZC_NONE ? NULL : cl);
-    sqlite3_bind_text(st, 10, sl, -1, SQLITE_TRANSIENT);
-    bind_text_or_null(st, 11, f->region);
-    bind_text_or_null(st, 12, stats);
+    ZcRowHash *h = &s->rh[ZC_RT_SITE];
+    bi(st, 1, h, s->run);
+    bi(st, 2, h, f->id);
+    bt(st, 3, h, f->name);
+    bt(st, 4, h, f->kind);
+    if (f->grade == ZC_NONE) bn(st, 5, h);
+    else bi(st, 5, h, f->grade);
+    bi(st, 6, h, f->beds);
+    if (f->area_m2 != f->area_m2) bn(st, 7, h);
+    else br(st, 7, h, f->area_m2);
+    bt(st, 8, h, f->opened_on == ZC_NONE ? NULL : op);
+    bt(st, 9, h, f->closed_on == ZC_NONE ? NULL : cl);
+    bt(st, 10, h, sl);
+    bt(st, 11, h, f->region);
+    bt(st, 12, h, stats);
+    zc_rh_row(h);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) goto error;
@@ -699,7 +573,6 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
 error:
   if (rc != SQLITE_OK && !*pzErr)
     *pzErr = sqlite3_mprintf("settle: storing the run's facts: %s", sqlite3_errmsg(zc->db));
-  zc_elder_snap_free(&es);
   sqlite3_free(keys);
   sqlite3_finalize(st);
   return rc;
@@ -755,40 +628,6 @@ static int versions_json(Settle *s, struct sha256_ctx *in, char **out) {
   return SQLITE_OK;
 }
 
-static int exec_sql(sqlite3 *db, const char *sql, char **pzErr) {
-  char *e = NULL;
-  int rc = sqlite3_exec(db, sql, NULL, NULL, &e);
-  if (rc != SQLITE_OK && pzErr && !*pzErr) *pzErr = sqlite3_mprintf("settle: %s", e ? e : sqlite3_errstr(rc));
-  sqlite3_free(e);
-  return rc;
-}
-
-/* Creates the run tables and views.  A database with runs from before
-** packs has zhucan_run_meal as a table: it is kept, renamed
-** zhucan_run_meal_v1 (its rows and triggers unchanged), and the view
-** zhucan_run_meal reads its rows with the packs'. */
-static int run_schema(sqlite3 *db, char **pzErr) {
-  int rc, v1 = 0;
-  sqlite3_stmt *st = NULL;
-  if ((rc = sqlite3_prepare_v2(db, "SELECT type FROM sqlite_schema WHERE name = 'zhucan_run_meal'", -1, &st,
-                               NULL)))
-    return rc;
-  if (sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "table") == 0) v1 = 1;
-  sqlite3_finalize(st);
-  if (v1 && (rc = exec_sql(db,
-                           "DROP VIEW IF EXISTS zhucan_run_line;"
-                           "ALTER TABLE zhucan_run_meal RENAME TO zhucan_run_meal_v1;",
-                           pzErr)))
-    return rc;
-  if (!v1) v1 = zc_table_exists(db, "zhucan_run_meal_v1");
-  if ((rc = exec_sql(db, zRunSchema, pzErr))) return rc;
-  char *views = sqlite3_mprintf(zRunViews, v1 ? "\n  UNION ALL SELECT " RUN_MEAL_COLS " FROM zhucan_run_meal_v1" : "");
-  if (!views) return SQLITE_NOMEM;
-  rc = exec_sql(db, views, pzErr);
-  sqlite3_free(views);
-  return rc;
-}
-
 /* What one settle() call works with besides the pass's state. */
 typedef struct SettleCall {
   ZcConn *zc;
@@ -796,10 +635,14 @@ typedef struct SettleCall {
   const char *region;          /* our own copy: the facts caches own the code */
   char month[8];
   int supersede;
-  sqlite3_int64 prior;         /* the current run of (region, month), 0 if none */
+  ZcCover cover;               /* the sites the run pays (precond.h) */
+  ZcOverlap *ov;               /* the current runs it overlaps (superseded by it) */
+  int nov;
+  char *supersedes;            /* their ids, JSON; NULL if none */
   sqlite3_int64 horizon;       /* the highest policy version id installed */
   char *vjson;                 /* the versions used, JSON */
-  char in_hex[65], out_hex[65];
+  char created_at[20];
+  char in_hex[65], out_hex[65], rows_hex[65], chain_hex[65];
 } SettleCall;
 
 /* settle's third argument: 'supersede' or absent. */
@@ -817,23 +660,6 @@ static int settle_mode(SettleCall *k, int argc, sqlite3_value **argv, char **pzE
   return SQLITE_OK;
 }
 
-/* Takes the database's write lock before anything of it is read.  A
-** connection that has read cannot wait for another writer to finish (each
-** would wait for the other), so SQLite fails its first write at once,
-** whatever the busy timeout; one that writes first waits its turn.  The
-** write changes nothing: an empty DELETE from zhucan_run, or, in a
-** database without runs yet, creating that table. */
-static int settle_lock(sqlite3 *db, char **pzErr) {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, "DELETE FROM main.zhucan_run WHERE 0", -1, &st, NULL) != SQLITE_OK) {
-    sqlite3_finalize(st);
-    return exec_sql(db, RUN_TABLE, pzErr);
-  }
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* settle(region, month, ...): the region must exist, the month be
 ** 'YYYY-MM'. */
 static int settle_args(Settle *s, SettleCall *k, sqlite3_value **argv, char **pzErr) {
@@ -846,55 +672,32 @@ static int settle_args(Settle *s, SettleCall *k, sqlite3_value **argv, char **pz
   return SQLITE_OK;
 }
 
-/* The run tables exist, with every column this version writes: runs
-** stored before zhucan_run_site had stats get the column (NULL in the old
-** rows: their stats were not recorded). */
-static int schema_upgrade(sqlite3 *db, char **pzErr) {
+/* What must hold before anything is computed (precond.c): the month
+** has ended, no other current run pays its sites (unless superseding),
+** every open site-day has a policy in force. */
+static int settle_checks(Settle *s, SettleCall *k, char **pzErr) {
+  ZcConn *zc = s->zc;
   int rc;
-  sqlite3_int64 has = 0;
-  if (!zc_table_exists(db, "zhucan_run_pack") && (rc = run_schema(db, pzErr))) return rc;
-  if ((rc = zc_query_int(db, "SELECT count(*) FROM pragma_table_info('zhucan_run_site') WHERE name = 'stats'",
-                         &has)))
-    return rc;
-  if (!has && (rc = exec_sql(db, "ALTER TABLE zhucan_run_site ADD COLUMN stats TEXT", pzErr))) return rc;
-  return SQLITE_OK;
-}
-
-/* The current run of the region and month: an error unless superseding. */
-static int prior_run(sqlite3 *db, SettleCall *k, char **pzErr) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db,
-                              "SELECT id, created_at FROM zhucan_run WHERE region=?1 AND month=?2 AND superseded_by "
-                              "IS NULL ORDER BY id DESC LIMIT 1",
-                              -1, &st, NULL);
-  if (rc) return rc;
-  sqlite3_bind_text(st, 1, k->region, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, k->month, -1, SQLITE_STATIC);
-  rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    k->prior = sqlite3_column_int64(st, 0);
-    rc = SQLITE_OK;
-    /* a statement that reads zhucan_run while it settles (SELECT
-    ** settle(region, month, 'supersede') FROM zhucan_run) would otherwise
-    ** supersede its own new runs for ever */
-    if (zc_mine_same(k->zc, ZC_MINE_RUN, (sqlite3_uint64)k->prior)) {
-      *pzErr = sqlite3_mprintf("settle: region %s month %s was settled as run %lld by this same statement; "
-                               "a statement settles a region and month once (does it read zhucan_run while "
-                               "it settles?)",
-                               k->region, k->month, k->prior);
-      rc = SQLITE_ERROR;
-    } else if (!k->supersede) {
-      *pzErr = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld; "
-                               "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
-                               "marks run %lld superseded",
-                               k->region, k->month, k->prior, k->region, k->month, k->prior);
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  if ((rc = zc_month_ended("settle", k->month, s->next, pzErr))) return rc;
+  if ((rc = zc_cover_of(zc, "settle", k->region, &k->cover, pzErr))) return rc;
+  if ((rc = zc_overlaps(zc, k->region, k->month, &k->cover, &k->ov, &k->nov, pzErr))) return rc;
+  if ((rc = zc_overlap_check(zc, k->region, k->month, k->supersede, k->ov, k->nov, pzErr))) return rc;
+  if (k->nov > 0) {
+    ZcBuf j;
+    memset(&j, 0, sizeof j);
+    zc_buf_add(&j, "[", 1);
+    for (int i = 0; i < k->nov; i++) {
+      if (i) zc_buf_add(&j, ",", 1);
+      zc_buf_int(&j, k->ov[i].run);
     }
-  } else if (rc == SQLITE_DONE) {
-    rc = SQLITE_OK;
+    zc_buf_add(&j, "]", 2);   /* with the NUL */
+    if (j.oom) {
+      zc_buf_free(&j);
+      return SQLITE_NOMEM;
+    }
+    k->supersedes = j.z;
   }
-  sqlite3_finalize(st);
-  return rc;
+  return zc_policy_gaps(zc, "settle", &k->cover, s->first, s->next, pzErr);
 }
 
 /* The new run's id and horizon, and the statements its rows go through. */
@@ -905,6 +708,27 @@ static int settle_prepare(Settle *s, SettleCall *k) {
       (rc = zc_query_int(db, "SELECT max(id) FROM zhucan_policy", &k->horizon)))
     return rc;
   if ((rc = zc_query_int(db, "SELECT coalesce(max(id), 0) + 1 FROM zhucan_run", &s->run))) return rc;
+  for (int t = 0; t < ZC_RT_N; t++) zc_rh_init(&s->rh[t], t, s->run);
+  sqlite3_stmt *st = NULL;
+  if ((rc = sqlite3_prepare_v2(db, "SELECT datetime('now', '+8 hours')", -1, &st, NULL))) return rc;
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 19)
+    memcpy(k->created_at, sqlite3_column_text(st, 0), 20);
+  sqlite3_finalize(st);
+  if (!k->created_at[0]) return SQLITE_NOMEM;
+  /* the sites it pays */
+  if ((rc = sqlite3_prepare_v2(db, "INSERT INTO zhucan_run_cover(run_id, site_id) VALUES(?1, ?2)", -1, &st, NULL)))
+    return rc;
+  ZcRowHash *h = &s->rh[ZC_RT_COVER];
+  for (size_t i = 0; i < k->cover.n && rc == SQLITE_OK; i++) {
+    bi(st, 1, h, s->run);
+    bi(st, 2, h, k->cover.ids[i]);
+    zc_rh_row(h);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_finalize(st);
+  if (rc) return rc;
   rc = sqlite3_prepare_v2(db, "INSERT INTO zhucan_run_pack(seq, run_id, elder_id, meals, data) VALUES(?1,?5,?2,?3,?4)",
                           -1, &s->ins_pack, NULL);
   if (rc) return rc;
@@ -943,17 +767,38 @@ static int settle_digests(Settle *s, SettleCall *k, char **pzErr) {
   hex32(d, k->in_hex);
   sha256_digest(&s->out, SHA256_DIGEST_SIZE, d);
   hex32(d, k->out_hex);
-  return SQLITE_OK;
+  /* the stored rows, and the link from the run before */
+  char tables[ZC_RT_N][65];
+  for (int t = 0; t < ZC_RT_N; t++)
+    if ((rc = zc_rh_end(&s->rh[t], tables[t]))) return rc;
+  zc_rows_digest(s->run, tables, k->rows_hex);
+  char prev[65];
+  memset(prev, '0', 64);
+  prev[64] = 0;
+  sqlite3_stmt *st = NULL;
+  if ((rc = sqlite3_prepare_v2(s->zc->db, "SELECT chain FROM zhucan_run WHERE id < ?1 ORDER BY id DESC LIMIT 1", -1,
+                               &st, NULL)))
+    return rc;
+  sqlite3_bind_int64(st, 1, s->run);
+  if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64)
+    memcpy(prev, sqlite3_column_text(st, 0), 64);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+  ZcRunHead r = {s->run,      k->horizon,   s->nmeal,     s->subsidised, s->total,  (sqlite3_int64)k->cover.n,
+                 k->region,   k->month,     k->created_at, k->vjson,     k->in_hex, k->out_hex,
+                 k->rows_hex, k->supersedes};
+  return zc_chain(prev, &r, k->chain_hex);
 }
 
-/* The run's row, and the prior run marked superseded by it. */
+/* The run's row, and the runs it overlaps marked superseded by it. */
 static int settle_insert(Settle *s, SettleCall *k) {
   sqlite3 *db = s->zc->db;
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db,
                               "INSERT INTO zhucan_run(id, region, month, created_at, policy_versions, policy_horizon, "
-                              "input_digest, output_digest, superseded_by, meals, subsidised_meals, total_fen) "
-                              "VALUES(?1,?2,?3,datetime('now','+8 hours'),?4,?5,?6,?7,NULL,?8,?9,?10)",
+                              "input_digest, output_digest, superseded_by, meals, subsidised_meals, total_fen, "
+                              "sites, supersedes, rows_digest, chain) "
+                              "VALUES(?1,?2,?3,?11,?4,?5,?6,?7,NULL,?8,?9,?10,?12,?13,?14,?15)",
                               -1, &st, NULL);
   if (rc) return rc;
   sqlite3_bind_int64(st, 1, s->run);
@@ -966,24 +811,32 @@ static int settle_insert(Settle *s, SettleCall *k) {
   sqlite3_bind_int64(st, 8, s->nmeal);
   sqlite3_bind_int64(st, 9, s->subsidised);
   sqlite3_bind_int64(st, 10, s->total);
+  sqlite3_bind_text(st, 11, k->created_at, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 12, (sqlite3_int64)k->cover.n);
+  if (k->supersedes) sqlite3_bind_text(st, 13, k->supersedes, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 14, k->rows_hex, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 15, k->chain_hex, -1, SQLITE_STATIC);
   rc = sqlite3_step(st);
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE) return rc;
-  if (!k->prior) return SQLITE_OK;
+  if (k->nov == 0) return SQLITE_OK;
   if ((rc = sqlite3_prepare_v2(db, "UPDATE zhucan_run SET superseded_by=?1 WHERE id=?2", -1, &st, NULL))) return rc;
-  sqlite3_bind_int64(st, 1, s->run);
-  sqlite3_bind_int64(st, 2, k->prior);
-  rc = sqlite3_step(st);
+  for (int i = 0; i < k->nov; i++) {
+    sqlite3_bind_int64(st, 1, s->run);
+    sqlite3_bind_int64(st, 2, k->ov[i].run);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) break;
+  }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* Inside the savepoint: everything that writes the run. */
 static int settle_write(Settle *s, SettleCall *k, char **pzErr) {
-  sqlite3 *db = s->zc->db;
   int rc;
-  if ((rc = schema_upgrade(db, pzErr))) return rc;
-  if ((rc = prior_run(db, k, pzErr))) return rc;
+  if ((rc = zc_run_schema(s->zc, pzErr))) return rc;
+  if ((rc = settle_checks(s, k, pzErr))) return rc;
   if ((rc = settle_prepare(s, k))) return rc;
   sha256_init(&s->in_meals);
   sha256_init(&s->out);
@@ -1001,6 +854,10 @@ static void settle_free(Settle *s, SettleCall *k) {
   s->ins_pack = s->ins_item = NULL;
   sqlite3_free(k->vjson);
   sqlite3_free((char *)k->region);
+  sqlite3_free(k->supersedes);
+  zc_cover_free(&k->cover);
+  zc_overlaps_free(k->ov, k->nov);
+  for (int t = 0; t < ZC_RT_N; t++) zc_rh_free(&s->rh[t]);
   zc_buf_free(&s->row);
   zc_pack_free(&s->pack);
   for (int i = 0; i < 4; i++) zc_buf_free(&s->pj[i].json);
@@ -1028,9 +885,13 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   /* all or nothing, even when interrupted (common.c: zc_unit_*), and the
   ** write lock taken first */
   int rc = settle_mode(&k, argc, argv, &err);
+  if (rc == SQLITE_OK) rc = zc_writable(db, "settle", &err);
   if (rc == SQLITE_OK && (rc = zc_unit_begin(zc, &unit, &err)) == SQLITE_OK) {
-    if ((rc = settle_lock(db, &err)) == SQLITE_OK && (rc = settle_args(&s, &k, argv, &err)) == SQLITE_OK)
+    /* the run tables' triggers let settle's own writes through */
+    zc->run_writing = 1;
+    if ((rc = zc_run_lock(db, &err)) == SQLITE_OK && (rc = settle_args(&s, &k, argv, &err)) == SQLITE_OK)
       rc = settle_write(&s, &k, &err);
+    zc->run_writing = 0;
     sqlite3_finalize(s.ins_pack);
     sqlite3_finalize(s.ins_item);
     s.ins_pack = s.ins_item = NULL;
@@ -1059,7 +920,17 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   settle_free(&s, &k);
 }
 
+/* zhucan_run_guard(): 1 while settle() writes a run on this connection,
+** else 0.  The run tables' triggers refuse every other write with it. */
+static void guard_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc, (void)argv;
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3_result_int(ctx, zc->run_writing ? 1 : 0);
+}
+
 static const ZcFunc aFunc[] = {
+    /* INNOCUOUS: the run tables' triggers call it (even when trusted_schema is off) */
+    {"zhucan_run_guard", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, guard_func},
     /* DIRECTONLY: settle writes tables; a view or trigger must not call it. */
     {"settle", 2, ZC_DIRECT, settle_func},
     {"settle", 3, ZC_DIRECT, settle_func},

@@ -6,7 +6,7 @@
 #define ZC_RUNREC_H
 #include "policy.h"
 
-/* 1 if the schema has a table or view of this name. */
+/* 1 if the schema has a table, view, index or trigger of this name. */
 int zc_table_exists(sqlite3 *db, const char *name);
 /* One integer from a query (0 when no row or NULL). */
 int zc_query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out);

@@ -29,7 +29,7 @@ static const struct {
     {"settle", zc_settle_register},     {"run", zc_run_register},
     {"replay", zc_replay_register},
     {"pack", zc_pack_register},         {"anomaly", zc_anomaly_register},
-    {"ingest", zc_ingest_register},
+    {"ingest", zc_ingest_register},     {"verify", zc_verify_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is

@@ -75,10 +75,14 @@ SELECT settle('141129', '2024-03', 'supersede') AS run;
 SELECT (SELECT input_digest FROM zhucan_run WHERE id = 2) <> (SELECT input_digest FROM zhucan_run WHERE id = 3) AS input_differs,
        (SELECT output_digest FROM zhucan_run WHERE id = 2) <> (SELECT output_digest FROM zhucan_run WHERE id = 3) AS output_differs;
 SELECT amount_fen FROM zhucan_run_line WHERE run_id = 3 AND meal_id = 2 AND payer = 'elder';
--- a region above: the city settles site 3 too; meal 10 (elder 6, no
--- agreement with site 3) is not subsidised: 13 meals, 7 subsidised, 2800
+-- a region above: the city's sites 1 and 2 are the county's, paid by run
+-- 3: refused, naming run 3; with 'supersede' the city run replaces it and
+-- settles site 3 too; meal 10 (elder 6, no agreement with site 3) is not
+-- subsidised: 13 meals, 7 subsidised, 2800
 SELECT settle('141100', '2024-03') AS run;
-SELECT meals, subsidised_meals, total_fen FROM zhucan_run WHERE id = 4;
+SELECT settle('141100', '2024-03', 'supersede') AS run;
+SELECT meals, subsidised_meals, total_fen, sites, supersedes FROM zhucan_run WHERE id = 4;
+SELECT id, superseded_by FROM zhucan_run WHERE id = 3;
 -- arguments
 SELECT settle('141129', '2024-3');
 SELECT settle('999999', '2024-03');

@@ -68,6 +68,9 @@ Q "
   INSERT INTO old_meal SELECT * FROM zhucan_run_meal;"
 $SQLITE3 county.db "
   DROP VIEW zhucan_run_line; DROP VIEW zhucan_run_meal; DROP TABLE zhucan_run_pack;
+  DROP TABLE zhucan_run_cover; DROP TRIGGER zhucan_run_guard_insert; DROP TRIGGER zhucan_run_guard_update;
+  ALTER TABLE zhucan_run DROP COLUMN sites; ALTER TABLE zhucan_run DROP COLUMN supersedes;
+  ALTER TABLE zhucan_run DROP COLUMN rows_digest; ALTER TABLE zhucan_run DROP COLUMN chain;
   ALTER TABLE old_meal RENAME TO zhucan_run_meal;
   CREATE TRIGGER zhucan_run_meal_no_delete BEFORE DELETE ON zhucan_run_meal
     BEGIN SELECT RAISE(ABORT, 'zhucan_run_meal: runs are immutable'); END;
@@ -88,6 +91,19 @@ echo "after settle run $run: $kinds; run:meals:fen $both"
 [ "$both" = "1:$month:$total1 2:$month:$total1" ] || { echo "FAIL: runs"; exit 1; }
 rr=$(Q "SELECT (SELECT count(*) FROM replay(1)) || ' ' || (SELECT count(*) FROM replay(2))")
 [ "$rr" = "0 0" ] || { echo "FAIL: replays $rr"; exit 1; }
+# run 1 (rows in zhucan_run_meal_v1) was sealed by run 2's settle: both
+# verify clean, and a changed v1 row is found
+sealed=$(Q "SELECT count(*) FROM zhucan_run WHERE chain IS NOT NULL AND rows_digest IS NOT NULL")
+ver=$(Q "SELECT count(*) FROM run_verify()")
+echo "sealed runs: $sealed; run_verify problems: $ver"
+[ "$sealed $ver" = "2 0" ] || { echo "FAIL: sealing the old run"; exit 1; }
+cp county.db forged.db
+$SQLITE3 forged.db "DROP TRIGGER zhucan_run_meal_v1_guard_update;
+  UPDATE zhucan_run_meal_v1 SET subsidy_fen = subsidy_fen + 100, parts = json_object('county', subsidy_fen + 100)
+   WHERE seq = (SELECT min(seq) FROM zhucan_run_meal_v1 WHERE subsidy_fen > 0)"
+what=$($SQLITE3 -cmd ".load $ZC_SO" forged.db "SELECT group_concat(coalesce(run_id, '') || ':' || what, ' ') FROM run_verify()")
+echo "a v1 meal paid 100 fen more: $what"
+case "$what" in *"1:output_digest"*"1:total_fen"*"1:rows_digest"*"missing trigger"*) ;; *) echo "FAIL"; exit 1 ;; esac
 st=$($SQLITE3 -cmd ".load $ZC_SO" -cmd ".parameter set @run 1" county.db < "$ZC_ROOT/sql/statement.sql" |
      awk -F'|' '$5 == "" && $9 == "total" && $10 == "meal" && $11 == "county" {print $13}')
 echo "statement of run 1, county meal total: $st"

@@ -24,10 +24,14 @@ SELECT id, meals, subsidised_meals, total_fen FROM zhucan_run;
 SELECT CASE x WHEN 1 THEN settle('141129', '2024-03', 'supersede') ELSE settle('141129', '2024-03') END AS run
   FROM (SELECT 1 AS x UNION ALL SELECT 2);
 SELECT id, superseded_by FROM zhucan_run ORDER BY id;
--- a failure inside a user's transaction rolls back only settle's work
+-- a failure inside a user's transaction rolls back only settle's work:
+-- April's last meal (of the highest elder id, so after every other
+-- elder's pack is written) names an elder who does not exist
 BEGIN;
 INSERT INTO site_report VALUES(1, '2024-03-01', 'lunch', 3);
-SELECT settle('141129', '2024-02');
+INSERT INTO meal(id, elder_id, site_id, served_at, slot, method, price_fen)
+  VALUES(90000, 9999, 1, '2024-04-02 12:00:00', 'lunch', 'card', 1000);
+SELECT settle('141129', '2024-04');
 SELECT count(*) AS reports_kept FROM site_report;
 COMMIT;
 SELECT count(*) AS runs FROM zhucan_run;
