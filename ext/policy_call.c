@@ -269,7 +269,7 @@ static int call_protected(lua_State *L) {
       break;
   }
   lua_call(L, 3, 2);
-  if (rt->budget_hit || rt->mem_hit) return 0;
+  if (rt->fatal) return 0;
   check_upvalues(L, c);
   c->reason = NULL;
   c->nparts = c->nitems = 0;
@@ -293,33 +293,24 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
     zc_sb_run(rt, restore_protected, c, &m2);
     sqlite3_free(m2);
   }
-  switch (kind) {
-    case RUN_OK: return SQLITE_OK;
-    case RUN_BUDGET:
-      *pzErr = sqlite3_mprintf("%s@%s: %s() exceeded its budget of %ld instructions (version %lld)",
-                               VNAME(v), zc_policy_fn_name[c->fn], ZC_POLICY_BUDGET, v->pub.id);
-      break;
-    case RUN_MEM:
-      *pzErr = sqlite3_mprintf("%s@%s: %s() exceeded the policy memory cap of %u MiB (version %lld)",
-                               VNAME(v), zc_policy_fn_name[c->fn], ZC_POLICY_MEM_CAP >> 20, v->pub.id);
-      break;
-    default:
-      if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
-        *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v),
-                                 zc_policy_fn_name[c->fn], msg, v->pub.id);
-      } else {
-        /* errors raised inside library functions carry no position: name
-        ** the policy anyway */
-        size_t nl = strlen(v->pub.name);
-        int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
-        *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name,
-                                 named ? "" : "@", named ? "" : v->pub.effective_text,
-                                 named ? "" : ": ", msg, zc_policy_fn_name[c->fn], v->pub.id);
-      }
-      break;
+  if (kind == RUN_OK) return SQLITE_OK;
+  if (kind != RUN_ERR) {
+    *pzErr = sqlite3_mprintf("%s@%s: %s() %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn],
+                             zc_sb_fatal_text(kind), v->pub.id);
+  } else if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
+    *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn], msg,
+                             v->pub.id);
+  } else {
+    /* errors raised inside library functions carry no position: name
+    ** the policy anyway */
+    size_t nl = strlen(v->pub.name);
+    int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
+    *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name, named ? "" : "@",
+                             named ? "" : v->pub.effective_text, named ? "" : ": ", msg ? msg : "?",
+                             zc_policy_fn_name[c->fn], v->pub.id);
   }
   sqlite3_free(msg);
-  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  return !*pzErr ? SQLITE_NOMEM : zc_sb_rc(kind);
 }
 
 
@@ -328,7 +319,7 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
 int zc_pc_eligible(Rt *rt, PVersion *v, const ZcElderFacts *elder, int day, const char *service, int *ok,
                    const char **reason, char **pzErr) {
   Memo *mo = &v->memo[FN_ELIGIBLE];
-  if (rt->memo_on) {
+  if (rt->memo_on && !rt->nxwords) {
     const MemoEntry *x = zc_memo_find(rt, mo, day, service, elder, NULL, NULL);
     if (x) {
       *ok = x->ok;
@@ -349,7 +340,8 @@ int zc_pc_eligible(Rt *rt, PVersion *v, const ZcElderFacts *elder, int day, cons
   rt->cur_elder = elder;
   int rc = call_version(rt, &c, pzErr);
   if (rc != SQLITE_OK) return rc;
-  if (rt->memo_on) zc_memo_add(rt, mo, &rt->seen, day, service, elder, NULL, NULL, c.ok, c.reason, NULL, 0);
+  if (rt->memo_on && !rt->nxwords)
+    zc_memo_add(rt, mo, &rt->seen, day, service, elder, NULL, NULL, c.ok, c.reason, NULL, 0);
   *ok = c.ok;
   *reason = c.reason;
   return SQLITE_OK;
@@ -366,7 +358,7 @@ int zc_policy_eligible(ZcConn *zc, const ZcPolicyVersion *v, const ZcElderFacts 
 int zc_pc_meal(Rt *rt, PVersion *v, const ZcMealFacts *meal, const ZcElderFacts *elder, const ZcSiteFacts *site,
                const char **reason, const ZcPart **pparts, int *pn, char **pzErr) {
   Memo *mo = &v->memo[FN_MEAL];
-  const MemoEntry *x = rt->memo_on ? zc_memo_find(rt, mo, 0, NULL, elder, meal, site) : NULL;
+  const MemoEntry *x = rt->memo_on && !rt->nxwords ? zc_memo_find(rt, mo, 0, NULL, elder, meal, site) : NULL;
   if (x) {
     *reason = x->reason;
     *pparts = x->parts;
@@ -384,7 +376,8 @@ int zc_pc_meal(Rt *rt, PVersion *v, const ZcMealFacts *meal, const ZcElderFacts 
   rt->cur_site = site;
   int rc = call_version(rt, &c, pzErr);
   if (rc != SQLITE_OK) return rc;
-  if (rt->memo_on) zc_memo_add(rt, mo, &rt->seen, 0, NULL, elder, meal, site, c.ok, c.reason, c.parts, c.nparts);
+  if (rt->memo_on && !rt->nxwords)
+    zc_memo_add(rt, mo, &rt->seen, 0, NULL, elder, meal, site, c.ok, c.reason, c.parts, c.nparts);
   memcpy(rt->meal_parts, c.parts, sizeof c.parts);
   *reason = c.reason;
   *pparts = rt->meal_parts;
