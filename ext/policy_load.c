@@ -162,7 +162,11 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
     else if (all)
       luaL_error(L, "anomaly: keys must be threshold names (got a %s)", luaL_typename(L, -2));
     lua_pop(L, 1);
+    zc_sb_charge(L, ZC_ELEM_STEPS);
   }
+  /* kept in C memory for the version's life: params is bounded by its
+  ** JSON, anomaly here */
+  if (all && n > 256) luaL_error(L, "anomaly: %d thresholds; at most 256", n);
   PNum *a = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof *a);
   if (!a) luaL_error(L, "out of memory");
   memset(a, 0, (size_t)(n ? n : 1) * sizeof *a);
