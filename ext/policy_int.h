@@ -26,7 +26,7 @@
 #define ZC_ELEM_STEPS      4                /* steps per element a library call visits */
 #define ZC_POLICY_MEM_CAP  ((size_t)64 << 20)   /* live bytes one call (or load) may add */
 #define ZC_POLICY_KEEP_CAP ((size_t)256 << 20)  /* bytes the loaded versions may keep in all */
-#define ZC_MAX_STRING      (16 << 10)       /* bytes of any string a policy makes */
+#define ZC_MAX_STRING      (4 << 10)        /* bytes of any string a policy makes */
 #define ZC_MAX_STACK       (1 << 16)        /* Lua stack slots */
 #define ZC_POLL_NS         10000000L        /* interrupt polls at least this often (ns) */
 #define ZC_POLICY_MAX_SRC  (1 << 20)        /* bytes of source text */

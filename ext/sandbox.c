@@ -66,7 +66,7 @@ const char *zc_sb_fatal_text(int kind) {
   switch (kind) {
     case RUN_BUDGET: return "exceeded its budget of 10000000 instructions";
     case RUN_MEM: return "exceeded the policy memory cap of 64 MiB";
-    case RUN_STRING: return "made a string longer than 16384 bytes (the most a policy may make)";
+    case RUN_STRING: return "made a string longer than 4096 bytes (the most a policy may make)";
     case RUN_STACK: return "overflowed the stack of 65536 slots (recursion too deep?)";
     case RUN_INTR: return "was interrupted";
     case RUN_BUSY: return "was called while another policy call was running";

@@ -66,7 +66,7 @@ WITH RECURSIVE s(i) AS (VALUES(1) UNION ALL SELECT i + 1 FROM s WHERE i < 300)
 SELECT count(*) FROM s WHERE eligible(1, '2024-03-05', 'w' || i) IS NOT NULL;
 SQL
 run reasons reasons.sql
-if echo "$out" | grep -q "string longer than 16384 bytes\|a reason may be at most 256 bytes" && [ "$rss" -lt 150000 ]; then
+if echo "$out" | grep -q "string longer than 4096 bytes\|a reason may be at most 256 bytes" && [ "$rss" -lt 150000 ]; then
   echo "ok   1 MB reasons refused (peak RSS ${rss} KiB)"
 else echo "FAIL 1 MB reasons (peak RSS ${rss} KiB):"; echo "$out" | head -n 3 | cut -c1-200; fail=1; fi
 

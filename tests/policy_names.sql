@@ -40,7 +40,7 @@ return { name = "names", effective_from = "2024-03-01",
     if d == "reason_nul" then return { county = 1 }, "a\0b" end
     if d == "err_long" then error(string.rep("错", 200)) end
     if d == "err_utf8" then error("bad \xff\xfe byte\r\nand a line") end
-    if d == "err_value" then local t = {} t[string.rep("k", 5000)] = 1 local x = t.nope.deeper end
+    if d == "err_value" then local t = {} t[string.rep("k", 3000)] = 1 local x = t.nope.deeper end
     return bad[d], d
   end,
   site = function(s, month, stats)

@@ -40,16 +40,16 @@ attack insert 'local t = {} for i = 1, 200000 do t[i] = i end
 attack remove 'local t = {} for i = 1, 200000 do t[i] = i end
       for i = 1, 1e6 do table.remove(t, 1) table.insert(t, i) end return true, "x"' 'budget'
 attack concat 'local t = {} for i = 1, 100000 do t[i] = "x" end
-      for i = 1, 1e6 do local s = table.concat(t, "", 1, 10000) end return true, "x"' 'budget'
-attack concat_big 'local s = string.rep("x", 10000) local t = { s, s, s }
+      for i = 1, 1e6 do local s = table.concat(t, "", 1, 4000) end return true, "x"' 'budget'
+attack concat_big 'local s = string.rep("x", 3000) local t = { s, s, s }
       return #table.concat(t) > 0, "x"' 'string longer'
-attack format 'local s = string.rep("x", 8000)
+attack format 'local s = string.rep("x", 2000)
       for i = 1, 1e7 do local r = string.format("%s%s", s, s) end return true, "x"' 'budget'
-attack find 'local s = string.rep("a", 16000) local p = string.rep("a", 8000) .. "b"
+attack find 'local s = string.rep("a", 4000) local p = string.rep("a", 2000) .. "b"
       for i = 1, 1e7 do local r = s:find(p, 1, true) end return true, "x"' 'budget'
-attack tostring 'local s = string.rep("x", 16000)
+attack tostring 'local s = string.rep("x", 4000)
       for i = 1, 1e7 do local r = tostring(s) .. "" end return true, "x"' 'budget'
-attack byte 'local s = string.rep("x", 16000)
+attack byte 'local s = string.rep("x", 4000)
       for i = 1, 1e7 do local r = select("#", s:byte(1, -1)) end return true, "x"' 'budget'
 attack sort 'local t = {} for i = 1, 200000 do t[i] = i % 7 end
       for i = 1, 1000 do table.sort(t, rawequal) end return true, "x"' 'budget'
@@ -57,7 +57,7 @@ attack sort_lua 'local t = {} for i = 1, 3000 do t[i] = i end
       for i = 1, 1000 do table.sort(t, function(a, b) return (a * 7919) % 3001 < (b * 7919) % 3001 end) end
       return true, "x"' 'budget'
 attack xpcall 'xpcall(function() while true do end end, function() while true do end end) return true, "x"' 'budget'
-attack utf8 'local s = string.rep("\u{4e2d}", 5000)
+attack utf8 'local s = string.rep("\u{4e2d}", 1300)
       for i = 1, 1e7 do local n = utf8.len(s) + utf8.offset(s, -1) end return true, "x"' 'budget'
 attack varargs 'local function f(n, ...) if n == 0 then return select("#", ...) end return f(n - 1, n, ...) end
       return f(400000) > 0, "x"' 'budget'
@@ -69,15 +69,15 @@ attack rehash 'local t = {} for i = 1, 1000000 do t[i] = i end
       for i = 1, 1e6 do t["k" .. (i % 2)] = nil t["k" .. ((i + 1) % 2)] = 1 end return true, "x"' 'budget'
 attack compare 'local a = string.rep("x", 1e6) .. "a" local b = string.rep("x", 1e6) .. "a"
       for i = 1, 1e7 do local r = a < b end return true, "x"' 'string longer'
-attack concat_op 'local s = string.rep("x", 16000)
+attack concat_op 'local s = string.rep("x", 4000)
       for i = 1, 1e7 do local r = s .. "y" end return true, "x"' 'budget'
-attack concat_long 'local s = string.rep("x", 16000) return #(s .. s) > 0, "x"' 'string longer'
+attack concat_long 'local s = string.rep("x", 4000) return #(s .. s) > 0, "x"' 'string longer'
 attack deep 'local function f(n) return f(n + 1) + 1 end return f(1) > 0, "x"' 'overflowed the stack'
 attack pairs_big 'local t = {} for i = 1, 100000 do t["k" .. i] = i end
       for i = 1, 1e6 do for k in pairs(t) do break end end return true, "x"' 'budget'
 attack next_big 'local t = {} for i = 1, 100000 do t["k" .. i] = i end
       for i = 1, 1e6 do local k = next(t) end return true, "x"' 'budget'
-attack tonumber 'local s = string.rep(" ", 16000) .. "1"
+attack tonumber 'local s = string.rep(" ", 4000) .. "1"
       for i = 1, 1e7 do local n = tonumber(s) end return true, "x"' 'budget'
 
 cat > bounds.lua <<LUA

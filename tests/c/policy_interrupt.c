@@ -95,16 +95,22 @@ static void check(sqlite3 *db, const char *sql, const char *want) {
   }
 }
 
-/* A rule that spins ('spin'), heavy policy_test cases, a chunk that spins. */
+/* A rule that spins ('spin'), heavy policy_test cases, a chunk that spins;
+** each step heavy (comparing two 4 KiB strings), so the budget would take
+** about a second: the stop must come first. */
+#define SPIN_CHUNK \
+  "local a, b = string.rep(\"x\", 4000) .. \"a\", string.rep(\"x\", 4000) .. \"a\" while true do local _ = a < b end"
 static const char *const setup =
-    "SELECT policy_install('return { name = \"zhongyang\", effective_from = \"2024-03-01\","
+    "SELECT policy_install('local A, B = string.rep(\"x\", 4000) .. \"a\", string.rep(\"x\", 4000) .. \"a\""
+    " return { name = \"zhongyang\", effective_from = \"2024-03-01\","
     "  eligible = function(e, day, service)"
-    "    if service == \"spin\" then local n = 0 while true do n = n + 1 end end"
+    "    if service == \"spin\" then while true do local _ = A < B end end"
     "    return true, \"normal\""
     "  end,"
     "  meal = function() return { county = 100 }, \"flat\" end }');"
     "SELECT policy_install('return { name = \"many\", effective_from = \"2024-03-01\","
-    "  eligible = function(e, day, service) while true do end end, meal = function() return nil end,"
+    "  eligible = function(e, day, service) local a, b = (\"x\"):rep(4000) .. \"a\", (\"x\"):rep(4000) .. \"a\""
+    "    while true do local _ = a < b end end, meal = function() return nil end,"
     "  tests = (function() local t = {} for i = 1, 20000 do"
     "    t[i] = { name = \"c\" .. i, call = \"eligible\", elder = {}, day = \"2024-03-05\", service = \"s\" .. i,"
     "             expect = true } end return t end)() }');";
@@ -126,7 +132,7 @@ int main(int argc, char **argv) {
   }
   FILE *f = fopen("spin.lua", "w");
   if (!f) return 2;
-  fputs("local n = 0 while true do n = n + 1 end\nreturn {}\n", f);
+  fputs(SPIN_CHUNK "\nreturn {}\n", f);
   fclose(f);
   for (int p = 0; p < 2; p++) {
     stopped(db, "a rule call", "SELECT eligible(1, '2024-03-05', 'spin')", 30, p);
@@ -134,7 +140,7 @@ int main(int argc, char **argv) {
     stopped(db, "policy_test of 20000 heavy cases", "SELECT policy_test('many')", 50, p);
     check(db, "SELECT eligible(1, '2024-03-06', 'after')", "1");
     stopped(db, "policy_install of a chunk that spins",
-            "SELECT policy_install('local n = 0 while true do n = n + 1 end return {}')", 30, p);
+            "SELECT policy_install('" SPIN_CHUNK " return {}')", 30, p);
     stopped(db, "policy_load of a chunk that spins", "SELECT policy_load('spin.lua')", 30, p);
     check(db, "SELECT eligible(1, '2024-03-07', 'after')", "1");
   }
