@@ -131,19 +131,28 @@ static const char *reason_at(lua_State *L, CallCtx *c, int idx) {
   return reason_keep(L, c, s, n);
 }
 
-/* a payer (what = "payer") or item name at idx: checked (docs/rules.md,
-** "Payer and item names"), interned for the connection, and counted among
-** the version's words */
-static const char *word_at(lua_State *L, CallCtx *c, int idx, const char *what) {
+/* 1 if s[0..n) may be a payer (payer = 1) or item name: docs/rules.md,
+** "Payer and item names" */
+static int word_ok(const char *s, size_t n, int payer) {
+  return zc_sb_word_ok(s, n) && strcmp(s, payer ? "elder" : "meal") != 0;
+}
+
+/* Raises for the name at idx unless word_ok. */
+static void word_check(lua_State *L, CallCtx *c, int idx, const char *what) {
   size_t n = 0;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
   if (!s || !zc_sb_word_ok(s, n))
     call_error(L, c, "returned %s as %s %s name; expected 1 to %d bytes of UTF-8 text without "
                      "control characters", zc_sb_repr(L, idx), what[0] == 'i' ? "an" : "a", what, MAX_NAME);
   int payer = what[0] == 'p';
-  if (strcmp(s, payer ? "elder" : "meal") == 0)
+  if (!word_ok(s, n, payer))
     call_error(L, c, "returned %s '%s', which is reserved for %s", what, s,
                payer ? "the co-payment" : "the meal rows of settlement");
+}
+
+/* A checked name, interned for the connection and counted among the
+** version's words (at most ZC_MAX_WORDS). */
+static const char *word_keep(lua_State *L, CallCtx *c, const char *s, size_t n) {
   const char *r = zc_intern(c->rt->zc, s, (int)n);
   if (!r) luaL_error(L, "out of memory");
   int isnew = 0;
@@ -154,6 +163,14 @@ static const char *word_at(lua_State *L, CallCtx *c, int idx, const char *what) 
     call_error(L, c, "used more than %d different payer and item names (version %I)", ZC_MAX_WORDS,
                (LUAI_UACINT)c->v->pub.id);
   return r;
+}
+
+/* the payer or item name at idx, checked and kept */
+static const char *word_at(lua_State *L, CallCtx *c, int idx, const char *what) {
+  word_check(L, c, idx, what);
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  return word_keep(L, c, s, n);
 }
 
 static sqlite3_int64 fen_at(lua_State *L, CallCtx *c, int idx, const char *name, const char *what) {
@@ -223,7 +240,24 @@ static int eligible_result(lua_State *L, CallCtx *c, int r1, int r2) {
   return 0;
 }
 
-/* meal(): {payer = fen, ...} or nil, and a reason; parts sorted by payer */
+/* A part of meal()'s table, checked. */
+typedef struct PartIn {
+  const char *z;           /* the payer (a key of the table: alive while it is) */
+  size_t n;
+  sqlite3_int64 fen;
+} PartIn;
+
+static int part_cmp(const void *a, const void *b) {
+  const PartIn *x = a, *y = b;
+  int r = memcmp(x->z, y->z, x->n < y->n ? x->n : y->n);
+  return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+/* meal(): {payer = fen, ...} or nil, and a reason; parts sorted by payer.
+** Every entry is checked before anything is kept: when several are wrong,
+** the first in key order (zc_sb_key_cmp) is reported, whatever order the
+** table's hash gives, and names are kept in byte order; parts of 0 fen are
+** checked and dropped, never kept. */
 static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
   c->reason = reason_at(L, c, r2);
   if (lua_isnil(L, r1)) return 0;
@@ -232,18 +266,44 @@ static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
                lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
   int t = lua_gettop(L);
   lua_pushnil(L);
+  int worst = lua_gettop(L), bad = 0, nin = 0, over = 0;
+  PartIn in[ZC_MAX_PARTS];
+  lua_Integer count = 0;
+  lua_pushnil(L);
   while (lua_next(L, t)) {
-    zc_sb_charge(L, 1);
-    const char *payer = word_at(L, c, -2, "payer");
-    sqlite3_int64 fen = fen_at(L, c, -1, payer, "amount");
+    if ((++count & 255) == 0) zc_sb_charge(L, 256 * ZC_ELEM_STEPS);
+    size_t n = 0;
+    const char *z = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
+    sqlite3_int64 fen = 0;
+    if (!z || !word_ok(z, n, 1) || whole_fen(L, -1, &fen) != 1) {
+      if (!bad || zc_sb_key_cmp(L, -2, worst) < 0) {
+        lua_pushvalue(L, -2);
+        lua_replace(L, worst);
+      }
+      bad = 1;
+    } else if (fen && nin == ZC_MAX_PARTS) {
+      over = 1;
+    } else if (fen) {
+      in[nin].z = z;
+      in[nin].n = n;
+      in[nin++].fen = fen;
+    }
     lua_pop(L, 1);
-    if (fen == 0) continue;
-    if (c->nparts == ZC_MAX_PARTS) call_error(L, c, "returned more than %d payers", ZC_MAX_PARTS);
-    c->parts[c->nparts].payer = payer;
-    c->parts[c->nparts].fen = fen;
-    c->nparts++;
   }
-  qsort(c->parts, (size_t)c->nparts, sizeof c->parts[0], zc_payer_cmp);
+  if (bad) {   /* raises */
+    lua_pushvalue(L, worst);
+    lua_pushvalue(L, worst);
+    lua_rawget(L, t);
+    word_check(L, c, -2, "payer");
+    fen_at(L, c, -1, lua_tostring(L, -2), "amount");
+  }
+  if (over) call_error(L, c, "returned more than %d payers", ZC_MAX_PARTS);
+  qsort(in, (size_t)nin, sizeof in[0], part_cmp);
+  for (int i = 0; i < nin; i++) {
+    c->parts[i].payer = word_keep(L, c, in[i].z, in[i].n);
+    c->parts[i].fen = in[i].fen;
+  }
+  c->nparts = nin;
   return 0;
 }
 
@@ -255,15 +315,18 @@ static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
                luaL_typename(L, -1));
   int it = lua_gettop(L);
   lua_getfield(L, it, "item");
-  const char *item = word_at(L, c, -1, "item");
+  word_check(L, c, it + 1, "item");
   lua_getfield(L, it, "payer");
-  const char *payer = word_at(L, c, -1, "payer");
+  word_check(L, c, it + 2, "payer");
+  const char *iname = lua_tostring(L, it + 1);
   lua_getfield(L, it, "fen");
-  sqlite3_int64 fen = fen_at(L, c, -1, item, "fen");
+  sqlite3_int64 fen = fen_at(L, c, -1, iname, "fen");
   lua_getfield(L, it, "quantity");
   sqlite3_int64 q = 1;
-  if (!lua_isnil(L, -1)) q = fen_at(L, c, -1, item, "quantity");
-  if (fen == 0) return;
+  if (!lua_isnil(L, -1)) q = fen_at(L, c, -1, iname, "quantity");
+  if (fen == 0) return;   /* checked, dropped: its names are not kept */
+  const char *item = word_at(L, c, it + 1, "item");
+  const char *payer = word_at(L, c, it + 2, "payer");
   if (c->nitems == rt->items_cap) {
     int ncap = rt->items_cap ? rt->items_cap * 2 : 16;
     ZcSiteItem *ni = sqlite3_realloc64(rt->items, (sqlite3_uint64)ncap * sizeof *ni);

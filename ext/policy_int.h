@@ -204,6 +204,9 @@ int zc_sb_contents(lua_State *L, int idx);
 ** order: numbers, strings byte-wise, false, true; raises for keys of
 ** other types. */
 void zc_sb_ordered_iter(lua_State *L, int src);
+/* <0, 0, >0 as the value at a comes before, with, after the value at b in
+** that order (values of other types last, all alike). */
+int zc_sb_key_cmp(lua_State *L, int a, int b);
 /* next(t, k) in that order (a frozen table's contents). */
 int zc_sb_next(lua_State *L);
 /* Freezes the value at idx in place (visited table at vis, the upvalue

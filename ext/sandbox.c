@@ -396,6 +396,13 @@ static int key_cmp(const Key *a, const Key *b) {
   return a->isint ? -float_int_cmp(b->d, a->i) : float_int_cmp(a->d, b->i);
 }
 
+int zc_sb_key_cmp(lua_State *L, int a, int b) {
+  Key ka, kb;
+  int oa = key_read(L, a, &ka), ob = key_read(L, b, &kb);
+  if (!oa || !ob) return ob - oa;   /* tables, functions...: last, all alike */
+  return key_cmp(&ka, &kb);
+}
+
 static int key_qcmp(const void *a, const void *b) {
   int c = key_cmp(a, b);
   return c ? c : (((const Key *)a)->pos > ((const Key *)b)->pos) - (((const Key *)a)->pos < ((const Key *)b)->pos);

@@ -29,6 +29,11 @@ SELECT policy_install('local bad = {
   above = { county = 10000000001 },
   ceiling = { county = 10000000000, city = 10000000000.0 },
   okf = { county = 500.0 },
+  many_bad = { p17 = 0.5, p03 = 0.5, p22 = 0.5, p00 = 0.5, p11 = 0.5, p05 = 0.5, p19 = 0.5, p08 = 0.5,
+               p14 = 0.5, p01 = 0.5, p20 = 0.5, p09 = 0.5, p13 = 0.5, p06 = 0.5, p23 = 0.5, p02 = 0.5,
+               p16 = 0.5, p10 = 0.5, p21 = 0.5, p04 = 0.5, p12 = 0.5, p18 = 0.5, p07 = 0.5, p15 = 0.5 },
+  mixed_bad = { zz = 0.5, [7] = 1, b = -1, county = 100, elder = 5 },
+  many_zero = (function() local t = { county = 100 } for i = 1, 3000 do t["z" .. i] = 0 end return t end)(),
 }
 return { name = "names", effective_from = "2024-03-01",
   eligible = function(e) return true, "ok" end,
@@ -73,6 +78,11 @@ return { name = "names", effective_from = "2024-03-01",
     meal("ceiling + 1", "above", nil, "returned 10000000001 as the amount")
     meal("at the ceiling", "ceiling", { county = 10000000000, city = 10000000000 })
     meal("500.0 is 500", "okf", { county = 500 })
+    -- several bad parts: the first in key order is named, on every connection
+    -- (fuzz/pending/policy/bad-parts-error-order.lua)
+    meal("24 bad parts", "many_bad", nil, "meal() returned 0.5 as the amount of ''p00''")
+    meal("bad parts of all kinds", "mixed_bad", nil, "meal() returned 7 as a payer name")
+    meal("3000 parts of 0 fen", "many_zero", { county = 100 })
     meal("reason of 257 bytes", "reason_long", nil, "returned a reason of 257 bytes")
     meal("reason of 256 bytes", "reason_256", { county = 1 })
     meal("reason not UTF-8", "reason_utf8", nil, "returned the reason x''")
