@@ -85,6 +85,9 @@ int zc_memo_key(Rt *rt, const Mask *mk, int day, const char *service,
                     const ZcElderFacts *e, const ZcMealFacts *m, const ZcSiteFacts *s) {
   rt->klen = 0;
   rt->koom = 0;
+  /* the buffer exists even for an empty key: hashing, storing and
+  ** comparing 0 bytes must not pass NULL to memcpy/memcmp */
+  if (!rt->kbuf && !kb_grow(rt, 1)) return 0;
   if (service) {
     kb_i64(rt, day);
     kb_str(rt, service);

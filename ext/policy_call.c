@@ -13,6 +13,7 @@
 */
 #include "policy_int.h"
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,19 +22,20 @@ const char *const zc_policy_fn_name[3] = {"eligible", "meal", "site"};
 /* ------------------------------------------------------- result checks */
 
 /* A whole number of fen at idx: 1 and *out, 0 not a number, -1 fractional,
-** -2 negative or too large. */
+** -2 negative, -3 above ZC_MAX_FEN. */
 static int whole_fen(lua_State *L, int idx, sqlite3_int64 *out) {
   if (lua_isinteger(L, idx)) {
     *out = (sqlite3_int64)lua_tointeger(L, idx);
   } else if (lua_type(L, idx) == LUA_TNUMBER) {
     double d = lua_tonumber(L, idx);
     if (!isfinite(d) || d != floor(d)) return -1;
-    if (d < 0 || d >= 9.2e18) return -2;
+    if (d < 0) return -2;
+    if (d > (double)ZC_MAX_FEN) return -3;
     *out = (sqlite3_int64)d;
   } else {
     return 0;
   }
-  return *out < 0 ? -2 : 1;
+  return *out < 0 ? -2 : *out > ZC_MAX_FEN ? -3 : 1;
 }
 
 int zc_payer_cmp(const void *a, const void *b) {
@@ -51,56 +53,140 @@ typedef struct CallCtx {
   ZcPart parts[ZC_MAX_PARTS];
 } CallCtx;
 
-static const char *intern_top(lua_State *L, Rt *rt, int idx) {
+/* Raises "name@date: fn() ..." (fmt as lua_pushfstring's). */
+static int call_error(lua_State *L, CallCtx *c, const char *fmt, ...) {
+  lua_pushfstring(L, "%s@%s: %s() ", VNAME(c->v), zc_policy_fn_name[c->fn]);
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* The version's copy of reason s[0..n): kept for the connection's life (the
+** memo and callers hold it), at most ZC_MAX_REASONS per version, counted in
+** what the loaded versions keep. */
+static const char *reason_keep(lua_State *L, CallCtx *c, const char *s, size_t n) {
+  PVersion *v = c->v;
+  Rt *rt = c->rt;
+  uint64_t h = zc_text_hash(s, n);
+  uint32_t mask = v->reasons_cap - 1;
+  for (uint32_t i = (uint32_t)h & mask; v->reasons_cap && v->reasons[i].s; i = (i + 1) & mask)
+    if (v->reasons[i].h == h && strncmp(v->reasons[i].s, s, n) == 0 && v->reasons[i].s[n] == 0)
+      return v->reasons[i].s;
+  if (v->nreasons >= ZC_MAX_REASONS)
+    call_error(L, c, "gave more than %d different reasons (version %I); a reason should say why, "
+                     "not carry ids, dates or amounts", ZC_MAX_REASONS, (LUAI_UACINT)v->pub.id);
+  size_t grow = 2u * (v->nreasons + 1) > v->reasons_cap ? (v->reasons_cap ? v->reasons_cap : 32) * 2 : 0;
+  size_t more = n + 1 + grow * sizeof v->reasons[0];
+  if (rt->mem_base + rt->keep_extra + more > ZC_POLICY_KEEP_CAP)
+    call_error(L, c, "gave a reason that would make the loaded policies keep more than %d MiB",
+               (int)(ZC_POLICY_KEEP_CAP >> 20));
+  if (grow) {
+    void *na = sqlite3_malloc64(grow * sizeof v->reasons[0]);
+    if (!na) luaL_error(L, "out of memory");
+    memset(na, 0, grow * sizeof v->reasons[0]);
+    struct { uint64_t h; char *s; } *a = na;
+    for (uint32_t i = 0; i < v->reasons_cap; i++) {
+      if (!v->reasons[i].s) continue;
+      uint32_t j = (uint32_t)v->reasons[i].h & (uint32_t)(grow - 1);
+      while (a[j].s) j = (j + 1) & (uint32_t)(grow - 1);
+      a[j].h = v->reasons[i].h;
+      a[j].s = v->reasons[i].s;
+    }
+    rt->keep_extra += (grow - v->reasons_cap) * sizeof v->reasons[0];
+    sqlite3_free(v->reasons);
+    v->reasons = na;
+    v->reasons_cap = (uint32_t)grow;
+    mask = v->reasons_cap - 1;
+  }
+  char *copy = sqlite3_malloc64(n + 1);
+  if (!copy) luaL_error(L, "out of memory");
+  memcpy(copy, s, n);
+  copy[n] = 0;
+  uint32_t i = (uint32_t)h & mask;
+  while (v->reasons[i].s) i = (i + 1) & mask;
+  v->reasons[i].h = h;
+  v->reasons[i].s = copy;
+  v->nreasons++;
+  rt->keep_extra += n + 1;
+  return copy;
+}
+
+/* the reason at idx: nil or a string of at most ZC_MAX_REASON bytes of
+** UTF-8 text without NUL */
+static const char *reason_at(lua_State *L, CallCtx *c, int idx) {
+  if (lua_isnil(L, idx)) return NULL;
+  if (lua_type(L, idx) != LUA_TSTRING)
+    call_error(L, c, "returned a %s as its reason; expected a string or nil", luaL_typename(L, idx));
   size_t n;
   const char *s = lua_tolstring(L, idx, &n);
-  const char *r = zc_intern(rt->zc, s, (int)n);
+  if (n > ZC_MAX_REASON)
+    call_error(L, c, "returned a reason of %I bytes, %s; a reason may be at most %d bytes",
+               (LUAI_UACINT)n, zc_sb_repr(L, idx), ZC_MAX_REASON);
+  if (!zc_utf8_valid((const unsigned char *)s, n, NULL) || memchr(s, 0, n))
+    call_error(L, c, "returned the reason %s; a reason must be UTF-8 text without NUL bytes",
+               zc_sb_repr(L, idx));
+  return reason_keep(L, c, s, n);
+}
+
+/* 1 if s[0..n) may be a payer (payer = 1) or item name: docs/rules.md,
+** "Payer and item names" */
+static int word_ok(const char *s, size_t n, int payer) {
+  return zc_sb_word_ok(s, n) && strcmp(s, payer ? "elder" : "meal") != 0;
+}
+
+/* Raises for the name at idx unless word_ok. */
+static void word_check(lua_State *L, CallCtx *c, int idx, const char *what) {
+  size_t n = 0;
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
+  if (!s || !zc_sb_word_ok(s, n))
+    call_error(L, c, "returned %s as %s %s name; expected 1 to %d bytes of UTF-8 text without "
+                     "control characters", zc_sb_repr(L, idx), what[0] == 'i' ? "an" : "a", what, MAX_NAME);
+  int payer = what[0] == 'p';
+  if (!word_ok(s, n, payer))
+    call_error(L, c, "returned %s '%s', which is reserved for %s", what, s,
+               payer ? "the co-payment" : "the meal rows of settlement");
+}
+
+/* A checked name, interned for the connection and counted among the
+** version's words (at most ZC_MAX_WORDS). */
+static const char *word_keep(lua_State *L, CallCtx *c, const char *s, size_t n) {
+  const char *r = zc_intern(c->rt->zc, s, (int)n);
   if (!r) luaL_error(L, "out of memory");
+  int isnew = 0;
+  sqlite3_int64 *slot = zc_map_slot(&c->v->words, (sqlite3_int64)(intptr_t)r, 1, &isnew);
+  if (!slot) luaL_error(L, "out of memory");
+  if (isnew) *slot = c->v->words.n <= ZC_MAX_WORDS;
+  if (*slot == 0)
+    call_error(L, c, "used more than %d different payer and item names (version %I)", ZC_MAX_WORDS,
+               (LUAI_UACINT)c->v->pub.id);
   return r;
 }
 
-/* the reason at idx: nil or a string */
-static const char *reason_at(lua_State *L, CallCtx *c, int idx) {
-  if (lua_isnil(L, idx)) return NULL;
-  if (lua_type(L, idx) != LUA_TSTRING) {
-    lua_pushfstring(L, "%s@%s: %s() returned a %s as its reason; expected a string or nil",
-                    VNAME(c->v), zc_policy_fn_name[c->fn], luaL_typename(L, idx));
-    lua_error(L);
-  }
-  return intern_top(L, c->rt, idx);
+/* the payer or item name at idx, checked and kept */
+static const char *word_at(lua_State *L, CallCtx *c, int idx, const char *what) {
+  word_check(L, c, idx, what);
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  return word_keep(L, c, s, n);
 }
 
-/* a payer name at idx (a key or an item's payer) */
-static const char *payer_at(lua_State *L, CallCtx *c, int idx, const char *what) {
-  size_t n = 0;
-  if (lua_type(L, idx) != LUA_TSTRING || (lua_tolstring(L, idx, &n), n == 0) || n > MAX_NAME) {
-    lua_pushfstring(L, "%s@%s: %s() returned %s %s; expected a payer name (a non-empty string)",
-                    VNAME(c->v), zc_policy_fn_name[c->fn], what,
-                    lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : luaL_typename(L, idx));
-    lua_error(L);
-  }
-  if (strcmp(lua_tostring(L, idx), "elder") == 0) {
-    lua_pushfstring(L, "%s@%s: %s() returned payer 'elder', which is reserved for the co-payment",
-                    VNAME(c->v), zc_policy_fn_name[c->fn]);
-    lua_error(L);
-  }
-  return intern_top(L, c->rt, idx);
-}
-
-static sqlite3_int64 fen_at(lua_State *L, CallCtx *c, int idx, const char *payer, const char *what) {
+static sqlite3_int64 fen_at(lua_State *L, CallCtx *c, int idx, const char *name, const char *what) {
   sqlite3_int64 f = 0;
   int r = whole_fen(L, idx, &f);
   if (r == 1) return f;
   if (r == 0)
-    lua_pushfstring(L, "%s@%s: %s() returned a %s as the %s of '%s'; expected whole fen",
-                    VNAME(c->v), zc_policy_fn_name[c->fn], luaL_typename(L, idx), what, payer);
+    call_error(L, c, "returned a %s as the %s of '%s'; expected whole fen", luaL_typename(L, idx), what, name);
   else if (r == -1)
-    lua_pushfstring(L, "%s@%s: %s() returned %f as the %s of '%s'; amounts must be whole fen",
-                    VNAME(c->v), zc_policy_fn_name[c->fn], lua_tonumber(L, idx), what, payer);
+    call_error(L, c, "returned %s as the %s of '%s'; amounts must be whole fen", zc_sb_repr(L, idx), what, name);
+  else if (r == -2)
+    call_error(L, c, "returned %s as the %s of '%s'; expected 0 or more fen", zc_sb_repr(L, idx), what, name);
   else
-    lua_pushfstring(L, "%s@%s: %s() returned %f as the %s of '%s'; expected 0 or more fen",
-                    VNAME(c->v), zc_policy_fn_name[c->fn], lua_tonumber(L, idx), what, payer);
-  return lua_error(L);
+    call_error(L, c, "returned %s as the %s of '%s'; the most a part or item may be is %I (100 million yuan)",
+               zc_sb_repr(L, idx), what, name, (LUAI_UACINT)ZC_MAX_FEN);
+  return 0;
 }
 
 /* Compares the version's functions' upvalues with the snapshot taken at
@@ -148,69 +234,99 @@ static int restore_protected(lua_State *L) {
 
 /* eligible(): true or false, and a reason */
 static int eligible_result(lua_State *L, CallCtx *c, int r1, int r2) {
-  if (!lua_isboolean(L, r1)) {
-    lua_pushfstring(L, "%s@%s: eligible() returned a %s; expected true or false", VNAME(c->v),
-                    luaL_typename(L, r1));
-    return lua_error(L);
-  }
+  if (!lua_isboolean(L, r1)) call_error(L, c, "returned a %s; expected true or false", luaL_typename(L, r1));
   c->ok = lua_toboolean(L, r1);
   c->reason = reason_at(L, c, r2);
   return 0;
 }
 
-/* meal(): {payer = fen, ...} or nil, and a reason; parts sorted by payer */
+/* A part of meal()'s table, checked. */
+typedef struct PartIn {
+  const char *z;           /* the payer (a key of the table: alive while it is) */
+  size_t n;
+  sqlite3_int64 fen;
+} PartIn;
+
+static int part_cmp(const void *a, const void *b) {
+  const PartIn *x = a, *y = b;
+  int r = memcmp(x->z, y->z, x->n < y->n ? x->n : y->n);
+  return r ? r : (x->n > y->n) - (x->n < y->n);
+}
+
+/* meal(): {payer = fen, ...} or nil, and a reason; parts sorted by payer.
+** Every entry is checked before anything is kept: when several are wrong,
+** the first in key order (zc_sb_key_cmp) is reported, whatever order the
+** table's hash gives, and names are kept in byte order; parts of 0 fen are
+** checked and dropped, never kept. */
 static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
   c->reason = reason_at(L, c, r2);
   if (lua_isnil(L, r1)) return 0;
-  if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0) {
-    lua_pushfstring(L, "%s@%s: meal() returned a %s as its parts; expected a plain table "
-                       "{payer = fen, ...} or nil", VNAME(c->v),
-                    lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
-    return lua_error(L);
-  }
+  if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0)
+    call_error(L, c, "returned a %s as its parts; expected a plain table {payer = fen, ...} or nil",
+               lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
   int t = lua_gettop(L);
   lua_pushnil(L);
+  int worst = lua_gettop(L), bad = 0, nin = 0, over = 0;
+  PartIn in[ZC_MAX_PARTS];
+  lua_Integer count = 0;
+  lua_pushnil(L);
   while (lua_next(L, t)) {
-    const char *payer = payer_at(L, c, -2, "the key");
-    sqlite3_int64 fen = fen_at(L, c, -1, payer, "amount");
-    lua_pop(L, 1);
-    if (fen == 0) continue;
-    if (c->nparts == ZC_MAX_PARTS) {
-      lua_pushfstring(L, "%s@%s: meal() returned more than %d payers", VNAME(c->v), ZC_MAX_PARTS);
-      return lua_error(L);
+    if ((++count & 255) == 0) zc_sb_charge(L, 256 * ZC_ELEM_STEPS);
+    size_t n = 0;
+    const char *z = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
+    sqlite3_int64 fen = 0;
+    if (!z || !word_ok(z, n, 1) || whole_fen(L, -1, &fen) != 1) {
+      if (!bad || zc_sb_key_cmp(L, -2, worst) < 0) {
+        lua_pushvalue(L, -2);
+        lua_replace(L, worst);
+      }
+      bad = 1;
+    } else if (fen && nin == ZC_MAX_PARTS) {
+      over = 1;
+    } else if (fen) {
+      in[nin].z = z;
+      in[nin].n = n;
+      in[nin++].fen = fen;
     }
-    c->parts[c->nparts].payer = payer;
-    c->parts[c->nparts].fen = fen;
-    c->nparts++;
+    lua_pop(L, 1);
   }
-  qsort(c->parts, (size_t)c->nparts, sizeof c->parts[0], zc_payer_cmp);
+  if (bad) {   /* raises */
+    lua_pushvalue(L, worst);
+    lua_pushvalue(L, worst);
+    lua_rawget(L, t);
+    word_check(L, c, -2, "payer");
+    fen_at(L, c, -1, lua_tostring(L, -2), "amount");
+  }
+  if (over) call_error(L, c, "returned more than %d payers", ZC_MAX_PARTS);
+  qsort(in, (size_t)nin, sizeof in[0], part_cmp);
+  for (int i = 0; i < nin; i++) {
+    c->parts[i].payer = word_keep(L, c, in[i].z, in[i].n);
+    c->parts[i].fen = in[i].fen;
+  }
+  c->nparts = nin;
   return 0;
 }
 
 /* site() item i at the top of the stack: checked and appended to rt->items */
 static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
   Rt *rt = c->rt;
-  if (!lua_istable(L, -1) || zc_sb_contents(L, -1) < 0) {
-    lua_pushfstring(L, "%s@%s: site() item %I is a %s; expected a table "
-                       "{item=, payer=, fen=, quantity=}", VNAME(c->v), i, luaL_typename(L, -1));
-    lua_error(L);
-  }
+  if (!lua_istable(L, -1) || zc_sb_contents(L, -1) < 0)
+    call_error(L, c, "item %I is a %s; expected a table {item=, payer=, fen=, quantity=}", (LUAI_UACINT)i,
+               luaL_typename(L, -1));
   int it = lua_gettop(L);
   lua_getfield(L, it, "item");
-  size_t ilen = 0;
-  if (lua_type(L, -1) != LUA_TSTRING || (lua_tolstring(L, -1, &ilen), ilen == 0)) {
-    lua_pushfstring(L, "%s@%s: site() item %I has no item name (a non-empty string)", VNAME(c->v), i);
-    lua_error(L);
-  }
-  const char *item = intern_top(L, rt, -1);
+  word_check(L, c, it + 1, "item");
   lua_getfield(L, it, "payer");
-  const char *payer = payer_at(L, c, -1, "the payer");
+  word_check(L, c, it + 2, "payer");
+  const char *iname = lua_tostring(L, it + 1);
   lua_getfield(L, it, "fen");
-  sqlite3_int64 fen = fen_at(L, c, -1, item, "fen");
+  sqlite3_int64 fen = fen_at(L, c, -1, iname, "fen");
   lua_getfield(L, it, "quantity");
   sqlite3_int64 q = 1;
-  if (!lua_isnil(L, -1)) q = fen_at(L, c, -1, item, "quantity");
-  if (fen == 0) return;
+  if (!lua_isnil(L, -1)) q = fen_at(L, c, -1, iname, "quantity");
+  if (fen == 0) return;   /* checked, dropped: its names are not kept */
+  const char *item = word_at(L, c, it + 1, "item");
+  const char *payer = word_at(L, c, it + 2, "payer");
   if (c->nitems == rt->items_cap) {
     int ncap = rt->items_cap ? rt->items_cap * 2 : 16;
     ZcSiteItem *ni = sqlite3_realloc64(rt->items, (sqlite3_uint64)ncap * sizeof *ni);
@@ -225,17 +341,15 @@ static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
   x->quantity = q;
 }
 
-/* site(): a list of items or nil */
+/* site(): a list of at most ZC_MAX_ITEMS items, or nil */
 static int site_result(lua_State *L, CallCtx *c, int r1) {
   if (lua_isnil(L, r1)) return 0;
-  if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0) {
-    lua_pushfstring(L, "%s@%s: site() returned a %s; expected a list of "
-                       "{item=, payer=, fen=, quantity=} or nil", VNAME(c->v),
-                    lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
-    return lua_error(L);
-  }
+  if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0)
+    call_error(L, c, "returned a %s; expected a list of {item=, payer=, fen=, quantity=} or nil",
+               lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
   int t = lua_gettop(L);
   lua_Integer n = (lua_Integer)lua_rawlen(L, t);
+  if (n > ZC_MAX_ITEMS) call_error(L, c, "returned %I items; at most %d are allowed", (LUAI_UACINT)n, ZC_MAX_ITEMS);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, t, i);
     site_item(L, c, i);
@@ -269,7 +383,7 @@ static int call_protected(lua_State *L) {
       break;
   }
   lua_call(L, 3, 2);
-  if (rt->budget_hit || rt->mem_hit) return 0;
+  if (rt->fatal) return 0;
   check_upvalues(L, c);
   c->reason = NULL;
   c->nparts = c->nitems = 0;
@@ -293,33 +407,24 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
     zc_sb_run(rt, restore_protected, c, &m2);
     sqlite3_free(m2);
   }
-  switch (kind) {
-    case RUN_OK: return SQLITE_OK;
-    case RUN_BUDGET:
-      *pzErr = sqlite3_mprintf("%s@%s: %s() exceeded its budget of %ld instructions (version %lld)",
-                               VNAME(v), zc_policy_fn_name[c->fn], ZC_POLICY_BUDGET, v->pub.id);
-      break;
-    case RUN_MEM:
-      *pzErr = sqlite3_mprintf("%s@%s: %s() exceeded the policy memory cap of %u MiB (version %lld)",
-                               VNAME(v), zc_policy_fn_name[c->fn], ZC_POLICY_MEM_CAP >> 20, v->pub.id);
-      break;
-    default:
-      if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
-        *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v),
-                                 zc_policy_fn_name[c->fn], msg, v->pub.id);
-      } else {
-        /* errors raised inside library functions carry no position: name
-        ** the policy anyway */
-        size_t nl = strlen(v->pub.name);
-        int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
-        *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name,
-                                 named ? "" : "@", named ? "" : v->pub.effective_text,
-                                 named ? "" : ": ", msg, zc_policy_fn_name[c->fn], v->pub.id);
-      }
-      break;
+  if (kind == RUN_OK) return SQLITE_OK;
+  if (kind != RUN_ERR) {
+    *pzErr = sqlite3_mprintf("%s@%s: %s() %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn],
+                             zc_sb_fatal_text(kind), v->pub.id);
+  } else if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
+    *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn], msg,
+                             v->pub.id);
+  } else {
+    /* errors raised inside library functions carry no position: name
+    ** the policy anyway */
+    size_t nl = strlen(v->pub.name);
+    int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
+    *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name, named ? "" : "@",
+                             named ? "" : v->pub.effective_text, named ? "" : ": ", msg ? msg : "?",
+                             zc_policy_fn_name[c->fn], v->pub.id);
   }
   sqlite3_free(msg);
-  return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  return !*pzErr ? SQLITE_NOMEM : zc_sb_rc(kind);
 }
 
 
@@ -328,7 +433,7 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
 int zc_pc_eligible(Rt *rt, PVersion *v, const ZcElderFacts *elder, int day, const char *service, int *ok,
                    const char **reason, char **pzErr) {
   Memo *mo = &v->memo[FN_ELIGIBLE];
-  if (rt->memo_on) {
+  if (rt->memo_on && !rt->nxwords) {
     const MemoEntry *x = zc_memo_find(rt, mo, day, service, elder, NULL, NULL);
     if (x) {
       *ok = x->ok;
@@ -349,7 +454,8 @@ int zc_pc_eligible(Rt *rt, PVersion *v, const ZcElderFacts *elder, int day, cons
   rt->cur_elder = elder;
   int rc = call_version(rt, &c, pzErr);
   if (rc != SQLITE_OK) return rc;
-  if (rt->memo_on) zc_memo_add(rt, mo, &rt->seen, day, service, elder, NULL, NULL, c.ok, c.reason, NULL, 0);
+  if (rt->memo_on && !rt->nxwords)
+    zc_memo_add(rt, mo, &rt->seen, day, service, elder, NULL, NULL, c.ok, c.reason, NULL, 0);
   *ok = c.ok;
   *reason = c.reason;
   return SQLITE_OK;
@@ -366,7 +472,7 @@ int zc_policy_eligible(ZcConn *zc, const ZcPolicyVersion *v, const ZcElderFacts 
 int zc_pc_meal(Rt *rt, PVersion *v, const ZcMealFacts *meal, const ZcElderFacts *elder, const ZcSiteFacts *site,
                const char **reason, const ZcPart **pparts, int *pn, char **pzErr) {
   Memo *mo = &v->memo[FN_MEAL];
-  const MemoEntry *x = rt->memo_on ? zc_memo_find(rt, mo, 0, NULL, elder, meal, site) : NULL;
+  const MemoEntry *x = rt->memo_on && !rt->nxwords ? zc_memo_find(rt, mo, 0, NULL, elder, meal, site) : NULL;
   if (x) {
     *reason = x->reason;
     *pparts = x->parts;
@@ -384,7 +490,8 @@ int zc_pc_meal(Rt *rt, PVersion *v, const ZcMealFacts *meal, const ZcElderFacts 
   rt->cur_site = site;
   int rc = call_version(rt, &c, pzErr);
   if (rc != SQLITE_OK) return rc;
-  if (rt->memo_on) zc_memo_add(rt, mo, &rt->seen, 0, NULL, elder, meal, site, c.ok, c.reason, c.parts, c.nparts);
+  if (rt->memo_on && !rt->nxwords)
+    zc_memo_add(rt, mo, &rt->seen, 0, NULL, elder, meal, site, c.ok, c.reason, c.parts, c.nparts);
   memcpy(rt->meal_parts, c.parts, sizeof c.parts);
   *reason = c.reason;
   *pparts = rt->meal_parts;

@@ -5,7 +5,9 @@
 ** site, site.slots, stats), created once per state: __index is a C
 ** function that reads the field from the current C struct (rt->cur_*) and
 ** records it in rt->seen, the mask the memo keys a result on (memo.c).
-** pairs() walks the fields in order and counts as reading them all.
+** pairs() walks the fields in order and counts as reading them all;
+** elder.status in byte order of its words.  Looking up a status word
+** never adds it to the connection's dictionary.
 ** Nothing is allocated per call for facts.  Which fields exist, their
 ** names and how each is shown come from fields.h alone.
 */
@@ -151,14 +153,36 @@ static int fact_pairs(lua_State *L) {
   return 3;
 }
 
+/* The bit of status word w (n bytes) in the connection's dictionary, or
+** -1: looked up, never added (a rule asking for made-up words must not
+** grow the dictionary, which lives as long as the connection). */
+int zc_pf_status_bit(Rt *rt, const char *w, size_t n) {
+  for (int bit = 0; bit < ZC_MAX_STATUS; bit++) {
+    const char *x = zc_status_name(rt->zc, bit);
+    if (!x) break;
+    if (strncmp(x, w, n) == 0 && x[n] == 0) return bit;
+  }
+  return -1;
+}
+
+/* 1 if w is one of a policy_test case's own words (rt->xwords) */
+static int xword(Rt *rt, const char *w, size_t n) {
+  for (int i = 0; i < rt->nxwords; i++)
+    if (strncmp(rt->xwords[i], w, n) == 0 && rt->xwords[i][n] == 0) return 1;
+  return 0;
+}
+
 static int status_index(lua_State *L) {
   Rt *rt = rt_of(L);
   if (!rt->cur_elder) return luaL_error(L, "elder facts are not available in this call");
   if (lua_type(L, 2) != LUA_TSTRING) return luaL_error(L, "status words are strings");
-  int bit = zc_status_bit(rt->zc, lua_tostring(L, 2), 0);
+  size_t n;
+  const char *w = lua_tolstring(L, 2, &n);
+  int bit = zc_pf_status_bit(rt, w, n);
   if (bit < 0) {
     rt->seen.st = ~0ull;   /* an unknown word: depend on the whole set */
-    lua_pushnil(L);
+    if (xword(rt, w, n)) lua_pushboolean(L, 1);
+    else lua_pushnil(L);
   } else {
     rt->seen.st |= 1ull << bit;
     if (rt->cur_elder->status & (1ull << bit)) lua_pushboolean(L, 1);
@@ -167,25 +191,28 @@ static int status_index(lua_State *L) {
   return 1;
 }
 
+/* The words in force, in byte order (bit numbers depend on the order the
+** connection met the words): the one after key 2, or the first. */
 static int status_next(lua_State *L) {
   Rt *rt = rt_of(L);
   if (!rt->cur_elder) return luaL_error(L, "elder facts are not available in this call");
-  int bit = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    bit = zc_status_bit(rt->zc, luaL_checkstring(L, 2), 0);
-    if (bit < 0) return luaL_error(L, "invalid key to 'next'");
-    bit++;
+  const char *after = lua_isnoneornil(L, 2) ? NULL : luaL_checkstring(L, 2), *best = NULL;
+  for (int bit = 0; bit < ZC_MAX_STATUS + rt->nxwords; bit++) {
+    const char *w;
+    if (bit < ZC_MAX_STATUS) {
+      if (!(rt->cur_elder->status & (1ull << bit)) || !(w = zc_status_name(rt->zc, bit))) continue;
+    } else {
+      w = rt->xwords[bit - ZC_MAX_STATUS];
+    }
+    if ((!after || strcmp(w, after) > 0) && (!best || strcmp(w, best) < 0)) best = w;
   }
-  for (; bit < ZC_MAX_STATUS; bit++) {
-    if (!(rt->cur_elder->status & (1ull << bit))) continue;
-    const char *w = zc_status_name(rt->zc, bit);
-    if (!w) continue;
-    lua_pushstring(L, w);
-    lua_pushboolean(L, 1);
-    return 2;
+  if (!best) {
+    lua_pushnil(L);
+    return 1;
   }
-  lua_pushnil(L);
-  return 1;
+  lua_pushstring(L, best);
+  lua_pushboolean(L, 1);
+  return 2;
 }
 
 static int status_pairs(lua_State *L) {

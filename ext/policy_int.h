@@ -18,10 +18,24 @@
 #include <lua.h>
 #include <lualib.h>
 
-#define ZC_POLICY_BUDGET   10000000L        /* VM instructions per call */
+/* The sandbox's limits (docs/rules.md, "The sandbox", says why each). */
+#define ZC_POLICY_BUDGET   10000000L        /* steps per call: VM instructions and charged C work */
+#define ZC_POLICY_TEST_BUDGET 100000000L    /* steps of one policy_test() call in all */
 #define ZC_POLICY_HOOK     1000             /* hook tick, instructions */
-#define ZC_POLICY_MEM_CAP  (64u << 20)      /* bytes per connection state */
+#define ZC_STEP_BYTES      16               /* bytes of C work charged as one step */
+#define ZC_ELEM_STEPS      4                /* steps per element a library call visits */
+#define ZC_POLICY_MEM_CAP  ((size_t)64 << 20)   /* live bytes one call (or load) may add */
+#define ZC_POLICY_KEEP_CAP ((size_t)256 << 20)  /* bytes the loaded versions may keep in all */
+#define ZC_MAX_STRING      (4 << 10)        /* bytes of any string a policy makes */
+#define ZC_MAX_STACK       (1 << 16)        /* Lua stack slots */
+#define ZC_POLL_NS         10000000L        /* interrupt polls at least this often (ns) */
 #define ZC_POLICY_MAX_SRC  (1 << 20)        /* bytes of source text */
+#define ZC_MAX_PARAMS_JSON (1 << 20)        /* bytes of params as JSON */
+#define ZC_MAX_REASON      256              /* bytes of a reason */
+#define ZC_MAX_REASONS     16384            /* distinct reasons per version */
+#define ZC_MAX_WORDS       256              /* distinct payer and item names per version */
+#define ZC_MAX_ITEMS       1024             /* items of one site() call */
+#define ZC_MAX_MSG         240              /* bytes of a Lua error message kept */
 #define MEMO_MAX_MASKS     16
 #define MEMO_MAX_ENTRIES   (1 << 16)
 #define MAX_NAME           64
@@ -70,6 +84,11 @@ typedef struct PVersion {
   PNum *params, *anomaly;
   char *params_json;
   Memo memo[2];
+  /* the reasons its rules gave (kept for the connection's life, counted in
+  ** rt->keep_extra) and the payer and item words they used */
+  struct { uint64_t h; char *s; } *reasons;
+  uint32_t nreasons, reasons_cap;
+  ZcMap words;             /* interned pointer -> 1 */
   struct PVersion *next_all;
 } PVersion;
 
@@ -83,9 +102,23 @@ typedef struct IndexRow {
 struct ZcPolicyRt {
   ZcConn *zc;
   lua_State *L;
-  size_t mem, mem_cap;
-  int mem_hit, budget_hit, in_call;
-  long steps;
+  /* memory: rt->mem bytes held by the Lua state; mem_base of them live
+  ** after the last load (what the versions keep); keep_extra the reason
+  ** stores (C memory) */
+  size_t mem, mem_base, keep_extra;
+  int em_pending;          /* one allocation refused: Lua's emergency GC runs, then retries */
+  size_t em_before;
+  void *stack;             /* the Lua stack's block (tracked to cap its size) */
+  void *last_new;          /* the last block allocated, and its size */
+  size_t last_new_size;
+  int probe_stack;
+  /* the run in progress (zc_sb_run) */
+  int in_call, fatal;      /* fatal: a RUN_* kind the hook raises until the run ends */
+  long steps;              /* this run's steps */
+  long pend_steps;         /* of the last block allocated, not yet charged */
+  long long steps_total;   /* all runs' steps (policy_test's total budget) */
+  long long poll_ns;       /* when interrupts were last polled */
+  void *c_locale;          /* locale_t "C", in force while Lua runs */
   int memo_on;
   /* fact proxies (registry refs, by ZF_K_*) and the struct each reads now */
   int ref_proxy[ZF_NKIND];
@@ -94,6 +127,10 @@ struct ZcPolicyRt {
   const ZcMealFacts *cur_meal;
   const ZcSiteFacts *cur_site;
   const ZcSiteStats *cur_stats;
+  /* policy_test: status words of a case that are not in the connection's
+  ** dictionary (the memo is off while they are set) */
+  const char *const *xwords;
+  int nxwords;
   Mask seen;
   /* version index */
   int idx_valid, idx_autocommit, txn_dirty;
@@ -129,24 +166,68 @@ static inline Rt *rt_of(lua_State *L) {
 }
 
 /* sandbox.c */
-enum { RUN_OK, RUN_ERR, RUN_BUDGET, RUN_MEM };
+enum { RUN_OK, RUN_ERR, RUN_BUDGET, RUN_MEM, RUN_STRING, RUN_STACK, RUN_INTR, RUN_BUSY };
 void *zc_sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
-/* Opens the pruned libraries and the read-only base table (rt->ref_base). */
-int zc_sb_open(lua_State *L);
-/* Runs f(ctx) protected, with a fresh instruction budget.  On RUN_ERR
-** *pmsg is the error text (sqlite3_malloc'd). */
+/* A new Lua state for rt (rt->L), nothing opened yet; SQLITE_OK or an
+** error in *pzErr. */
+int zc_sb_state(Rt *rt, char **pzErr);
+void zc_sb_close(Rt *rt);
+/* Runs f(ctx) protected, with a fresh budget.  On RUN_ERR *pmsg is the
+** error text (sqlite3_malloc'd, cut to ZC_MAX_MSG bytes of valid UTF-8). */
 int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg);
+/* What a run that ended with kind did, as "exceeded its budget of ..." */
+const char *zc_sb_fatal_text(int kind);
+/* SQLITE_INTERRUPT for RUN_INTR, else SQLITE_ERROR */
+int zc_sb_rc(int kind);
+/* Charges n steps of work done in C to the run's budget (raises when it is
+** spent); zc_sb_poll also polls for an interrupt now and then. */
+void zc_sb_charge(lua_State *L, lua_Integer n);
+void zc_sb_poll(lua_State *L, lua_Integer n);
+/* Ends the run with kind (RUN_STRING...): raises now and on every later
+** instruction. */
+void zc_sb_fail(lua_State *L, int kind);
+/* After a load: a full collection, and what is live is what the versions
+** keep.  0 when that passes ZC_POLICY_KEEP_CAP. */
+int zc_sb_settle(Rt *rt);
+/* Pushes a short printable quote of the value at idx (strings cut near 60
+** bytes, invalid UTF-8 as hex) and returns it: for error messages. */
+const char *zc_sb_repr(lua_State *L, int idx);
+/* The same, but a string as it is (no quotes; cut, made valid UTF-8). */
+const char *zc_sb_text(lua_State *L, int idx);
+/* s[0..n) as at most max bytes of valid UTF-8 without control characters
+** (but newlines), "..." when cut; sqlite3_malloc'd. */
+char *zc_sb_clean(const char *s, size_t n, size_t max);
 /* Pushes the table holding t's contents: its hidden table if t is frozen,
 ** else t itself; -1 if t has a metatable of another kind. */
 int zc_sb_contents(lua_State *L, int idx);
+/* Pushes an iterator over the table at src (raw), its keys in the fixed
+** order: numbers, strings byte-wise, false, true; raises for keys of
+** other types. */
+void zc_sb_ordered_iter(lua_State *L, int src);
+/* <0, 0, >0 as the value at a comes before, with, after the value at b in
+** that order (values of other types last, all alike). */
+int zc_sb_key_cmp(lua_State *L, int a, int b);
+/* next(t, k) in that order (a frozen table's contents). */
+int zc_sb_next(lua_State *L);
 /* Freezes the value at idx in place (visited table at vis, the upvalue
 ** snapshot at snap). */
 void zc_sb_freeze(lua_State *L, int idx, int vis, int snap, int depth);
+/* 1 if s[0..n) is a word a rule may give as a payer or item name: 1 to
+** MAX_NAME bytes of valid UTF-8, no control characters. */
+int zc_sb_word_ok(const char *s, size_t n);
 /* __newindex of globals once a version is loaded */
 int zc_sb_global_assign(lua_State *L);
 
+/* sandbox_lib.c */
+/* Protected (zc_sb_run): the pruned, bounded libraries frozen into the
+** read-only base table (rt->ref_base). */
+int zc_sb_lib_open(lua_State *L);
+
 /* policy_facts.c: creates the proxies (rt->ref_proxy). */
 int zc_pf_open(lua_State *L);
+/* The bit of status word w (n bytes) in the connection's dictionary, or -1
+** (looked up only: the dictionary never grows from a lookup). */
+int zc_pf_status_bit(Rt *rt, const char *w, size_t n);
 /* Pushes field f (fields.h) of the current facts as the rules see it. */
 void zc_pf_push(lua_State *L, Rt *rt, int f);
 

@@ -40,7 +40,12 @@ typedef struct LoadCtx {
 
 static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path);
 
-static void json_string(sqlite3_str *s, const char *z, size_t n) {
+/* A JSON string of the Lua string at idx: UTF-8 text, else an error. */
+static void json_string(lua_State *L, int idx, sqlite3_str *s, const char *path) {
+  size_t n;
+  const char *z = lua_tolstring(L, idx, &n);
+  if (!zc_utf8_valid((const unsigned char *)z, n, NULL))
+    luaL_error(L, "params%s: %s is not UTF-8 text", path, zc_sb_repr(L, idx));
   sqlite3_str_appendchar(s, 1, '"');
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)z[i];
@@ -51,8 +56,15 @@ static void json_string(sqlite3_str *s, const char *z, size_t n) {
   sqlite3_str_appendchar(s, 1, '"');
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
+typedef struct JKey {
+  const char *z;
+  size_t n;
+} JKey;
+
+static int cmp_key(const void *a, const void *b) {
+  const JKey *x = a, *y = b;
+  int c = memcmp(x->z, y->z, x->n < y->n ? x->n : y->n);
+  return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
 static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const char *path) {
@@ -65,6 +77,7 @@ static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const cha
     else if (!lua_isinteger(L, -1))
       luaL_error(L, "params%s: keys must be strings (or a list 1..n)", path);
   }
+  zc_sb_poll(L, count);
   if (count > 0 && nstr == 0 && count == n) {
     sqlite3_str_appendchar(s, 1, '[');
     for (lua_Integer i = 1; i <= n; i++) {
@@ -77,31 +90,42 @@ static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const cha
     return;
   }
   if (nstr != count) luaL_error(L, "params%s: a table mixes list and named entries", path);
-  const char **keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
+  JKey *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
   lua_Integer k = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
-    keys[k++] = lua_tostring(L, -1);
+    keys[k].z = lua_tolstring(L, -1, &keys[k].n);   /* alive: a key of t */
+    k++;
   }
-  qsort(keys, (size_t)count, sizeof *keys, cmp_str);
+  qsort(keys, (size_t)count, sizeof *keys, cmp_key);
   sqlite3_str_appendchar(s, 1, '{');
   for (lua_Integer i = 0; i < count; i++) {
     if (i) sqlite3_str_appendchar(s, 1, ',');
-    json_string(s, keys[i], strlen(keys[i]));
+    lua_pushlstring(L, keys[i].z, keys[i].n);
+    const char *sub = lua_pushfstring(L, "%s.%s", path, zc_sb_text(L, -1));
+    lua_remove(L, -2);   /* the key's text (sub stays on the stack) */
+    json_string(L, -2, s, path);
     sqlite3_str_appendchar(s, 1, ':');
-    lua_getfield(L, t, keys[i]);
-    const char *sub = lua_pushfstring(L, "%s.%s", path, keys[i]);
-    json_value(L, lua_gettop(L) - 1, s, depth + 1, sub);
-    lua_pop(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawget(L, t);
+    json_value(L, lua_gettop(L), s, depth + 1, sub);
+    lua_pop(L, 3);
   }
   sqlite3_str_appendchar(s, 1, '}');
   lua_pop(L, 1);
 }
 
+/* One value; params as a whole may take ZC_MAX_PARAMS_JSON bytes of JSON
+** (a table used in many places is written out each time: a table nested in
+** itself 60 times over would be 2^60 copies). */
 static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path) {
   if (depth > MAX_DEPTH) luaL_error(L, "params%s: nested more than %d deep", path, MAX_DEPTH);
+  if (sqlite3_str_length(s) > ZC_MAX_PARAMS_JSON)
+    luaL_error(L, "params is more than %d bytes as JSON (a table used in several places is written out "
+                  "each time)", ZC_MAX_PARAMS_JSON);
   luaL_checkstack(L, 8, "params");
+  zc_sb_poll(L, 1);
   switch (lua_type(L, idx)) {
     case LUA_TBOOLEAN: sqlite3_str_appendall(s, lua_toboolean(L, idx) ? "true" : "false"); break;
     case LUA_TNUMBER:
@@ -113,12 +137,10 @@ static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const c
         sqlite3_str_appendf(s, "%!.15g", d);
       }
       break;
-    case LUA_TSTRING: {
-      size_t n;
-      const char *z = lua_tolstring(L, idx, &n);
-      json_string(s, z, n);
+    case LUA_TSTRING:
+      zc_sb_charge(L, (lua_Integer)(lua_rawlen(L, idx) / ZC_STEP_BYTES));
+      json_string(L, idx, s, path);
       break;
-    }
     case LUA_TTABLE:
       if (lua_getmetatable(L, idx)) luaL_error(L, "params%s: tables must not have metatables", path);
       json_table(L, idx, s, depth, path);
@@ -136,12 +158,15 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
   while (lua_next(L, t)) {
     if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) n++;
     else if (all && lua_type(L, -2) == LUA_TSTRING)
-      luaL_error(L, "anomaly.%s must be a number (got %s)", lua_tostring(L, -2),
-                 luaL_typename(L, -1));
+      luaL_error(L, "anomaly.%s must be a number (got %s)", zc_sb_text(L, -2), luaL_typename(L, -1));
     else if (all)
       luaL_error(L, "anomaly: keys must be threshold names (got a %s)", luaL_typename(L, -2));
     lua_pop(L, 1);
+    zc_sb_charge(L, ZC_ELEM_STEPS);
   }
+  /* kept in C memory for the version's life: params is bounded by its
+  ** JSON, anomaly here */
+  if (all && n > 256) luaL_error(L, "anomaly: %d thresholds; at most 256", n);
   PNum *a = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof *a);
   if (!a) luaL_error(L, "out of memory");
   memset(a, 0, (size_t)(n ? n : 1) * sizeof *a);
@@ -214,7 +239,7 @@ static void check_keys(lua_State *L, int P) {
       lua_pushvalue(L, -1);
       luaL_error(L, "unknown field %s in the policy table (expected name, effective_from, "
                     "eligible, meal, site, params, windows, anomaly, tests, description)",
-                 luaL_tolstring(L, -1, NULL));
+                 zc_sb_text(L, -1));
     }
   }
 }
@@ -232,7 +257,7 @@ static void read_identity(lua_State *L, int P, PVersion *v) {
   }
   if (!okname)
     luaL_error(L, "policy field 'name' must be 1 to %d letters, digits, '_' or '-' (got %s)", MAX_NAME,
-               name ? lua_pushfstring(L, "'%s'", name) : luaL_typename(L, -1));
+               name ? zc_sb_repr(L, -1) : luaL_typename(L, -1));
   v->name = sqlite3_mprintf("%s", name);
   if (!v->name) luaL_error(L, "out of memory");
   v->pub.name = v->name;
@@ -242,7 +267,7 @@ static void read_identity(lua_State *L, int P, PVersion *v) {
   int effday = eff ? zc_day_parse(eff, (int)lua_rawlen(L, -1)) : ZC_NONE;
   if (effday == ZC_NONE)
     luaL_error(L, "policy field 'effective_from' must be a date 'YYYY-MM-DD' (got %s)",
-               eff ? lua_pushfstring(L, "'%s'", eff) : luaL_typename(L, -1));
+               eff ? zc_sb_repr(L, -1) : luaL_typename(L, -1));
   v->pub.effective_from = effday;
   zc_day_format(effday, v->pub.effective_text);
   lua_pop(L, 1);
@@ -287,7 +312,7 @@ static void read_windows(lua_State *L, int P, PVersion *v) {
       int slot = lua_type(L, -2) == LUA_TSTRING ? zc_slot_index(lua_tostring(L, -2)) : -1;
       if (slot < 0) {
         lua_pushvalue(L, -2);
-        luaL_error(L, "windows: unknown slot %s (expected breakfast, lunch, dinner)", luaL_tolstring(L, -1, NULL));
+        luaL_error(L, "windows: unknown slot %s (expected breakfast, lunch, dinner)", zc_sb_text(L, -1));
       }
       int ft[2] = {-1, -1};
       if (lua_istable(L, -1) && lua_rawlen(L, -1) == 2) {
@@ -360,7 +385,7 @@ static int load_protected(lua_State *L) {
   LoadCtx *c = lua_touserdata(L, 1);
   int env, envmt, envdata;
   run_chunk(L, c, &env, &envmt, &envdata);
-  if (c->rt->budget_hit || c->rt->mem_hit) return 0;
+  if (c->rt->fatal) return 0;
   int P = lua_gettop(L);
   check_keys(L, P);
   read_identity(L, P, c->v);
@@ -375,23 +400,30 @@ int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion 
   PVersion *v = sqlite3_malloc(sizeof *v);
   if (!v) return SQLITE_NOMEM;
   memset(v, 0, sizeof *v);
+  zc_map_init(&v->words);
   v->ref_fn[0] = v->ref_fn[1] = v->ref_fn[2] = v->ref_snap = v->ref_tests = LUA_NOREF;
   LoadCtx c = {rt, src, len, chunk, v, NULL};
   char *msg = NULL;
   int kind = zc_sb_run(rt, load_protected, &c, &msg);
   if (c.js) sqlite3_free(sqlite3_str_finish(c.js));
+  if (kind == RUN_OK && !zc_sb_settle(rt)) {
+    msg = sqlite3_mprintf("the policies loaded on this connection would keep more than %d MiB",
+                          (int)(ZC_POLICY_KEEP_CAP >> 20));
+    kind = RUN_ERR;
+  }
   if (kind != RUN_OK) {
     if (kind == RUN_BUDGET)
-      *pmsg = sqlite3_mprintf("running the chunk exceeded the budget of %ld instructions",
-                              ZC_POLICY_BUDGET);
+      *pmsg = sqlite3_mprintf("running the chunk exceeded the budget of %ld instructions", ZC_POLICY_BUDGET);
     else if (kind == RUN_MEM)
-      *pmsg = sqlite3_mprintf("running the chunk exceeded the policy memory cap of %u MiB",
-                              ZC_POLICY_MEM_CAP >> 20);
+      *pmsg = sqlite3_mprintf("running the chunk exceeded the policy memory cap of %d MiB",
+                              (int)(ZC_POLICY_MEM_CAP >> 20));
+    else if (kind != RUN_ERR)
+      *pmsg = sqlite3_mprintf("running the chunk %s", zc_sb_fatal_text(kind));
     else
       *pmsg = msg, msg = NULL;
     sqlite3_free(msg);
     zc_pl_free(rt, v);
-    return *pmsg ? SQLITE_ERROR : SQLITE_NOMEM;
+    return !*pmsg ? SQLITE_NOMEM : zc_sb_rc(kind);
   }
   *out = v;
   return SQLITE_OK;
@@ -412,5 +444,13 @@ void zc_pl_free(Rt *rt, PVersion *v) {
   sqlite3_free(v->name);
   zc_memo_clear(&v->memo[0]);
   zc_memo_clear(&v->memo[1]);
+  for (uint32_t i = 0; i < v->reasons_cap; i++) {
+    if (!v->reasons[i].s) continue;
+    rt->keep_extra -= strlen(v->reasons[i].s) + 1;
+    sqlite3_free(v->reasons[i].s);
+  }
+  rt->keep_extra -= (size_t)v->reasons_cap * sizeof v->reasons[0];
+  sqlite3_free(v->reasons);
+  zc_map_clear(&v->words);
   sqlite3_free(v);
 }

@@ -1,7 +1,8 @@
 /*
 ** policy_rt.c — the policy runtime's lifetime: one per connection, made at
-** registration, its Lua state (sandbox.c, policy_facts.c) created on first
-** use, everything released when the connection closes.  No SQL of its own.
+** registration, its Lua state (sandbox.c; the library of sandbox_lib.c and
+** the fact proxies of policy_facts.c) created on first use, everything
+** released when the connection closes.  No SQL of its own.
 */
 #include "modules.h"
 #include "policy_int.h"
@@ -14,7 +15,6 @@ int zc_rt_init(ZcConn *zc) {
   if (!rt) return SQLITE_NOMEM;
   memset(rt, 0, sizeof *rt);
   rt->zc = zc;
-  rt->mem_cap = ZC_POLICY_MEM_CAP;
   const char *nm = getenv("ZHUCAN_NO_MEMO");
   rt->memo_on = !(nm && strcmp(nm, "1") == 0);
   zc_map_init(&rt->by_id);
@@ -29,20 +29,18 @@ Rt *zc_rt_get(ZcConn *zc, char **pzErr) {
     return NULL;
   }
   if (rt->L) return rt;
-  lua_State *L = lua_newstate(zc_sb_alloc, rt);
-  if (!L) {
-    *pzErr = sqlite3_mprintf("cannot create the Lua state: out of memory");
-    return NULL;
-  }
-  rt->L = L;
+  if (zc_sb_state(rt, pzErr) != SQLITE_OK) return NULL;
   char *msg = NULL;
-  if (zc_sb_run(rt, zc_sb_open, rt, &msg) != RUN_OK || zc_sb_run(rt, zc_pf_open, rt, &msg) != RUN_OK) {
-    *pzErr = sqlite3_mprintf("cannot initialise the Lua sandbox: %s", msg ? msg : "out of memory");
+  int kind = zc_sb_run(rt, zc_sb_lib_open, rt, &msg);
+  if (kind == RUN_OK) kind = zc_sb_run(rt, zc_pf_open, rt, &msg);
+  if (kind != RUN_OK) {
+    *pzErr = sqlite3_mprintf("cannot initialise the Lua sandbox: %s",
+                             msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
     sqlite3_free(msg);
-    lua_close(L);
-    rt->L = NULL;
+    zc_sb_close(rt);
     return NULL;
   }
+  zc_sb_settle(rt);
   return rt;
 }
 
@@ -54,7 +52,7 @@ void zc_policy_free(ZcConn *zc) {
     zc_pl_free(rt, rt->all);
     rt->all = nx;
   }
-  if (rt->L) lua_close(rt->L);
+  zc_sb_close(rt);
   for (int i = 0; i < rt->nrows; i++) sqlite3_free(rt->rows[i].name);
   sqlite3_free(rt->rows);
   zc_map_clear(&rt->by_id);

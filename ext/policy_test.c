@@ -33,6 +33,8 @@ typedef struct TestCtx {
   ZcMealFacts meal;
   ZcSiteFacts site;
   ZcSiteStats stats;
+  const char *xwords[ZC_MAX_STATUS];   /* status words the connection does not know */
+  int nxwords;
   /* result */
   int ok;
   const char *reason;
@@ -42,6 +44,7 @@ typedef struct TestCtx {
   int nitems;
   char *err;
   char *fail;        /* set by compare */
+  int stop;          /* RUN_INTR: policy_test must stop */
   sqlite3_str *s;    /* compare's message under construction */
 } TestCtx;
 
@@ -77,7 +80,10 @@ static int case_day(lua_State *L, TestCtx *t, int tab, const char *what, const c
   const char *s = case_str(L, t, tab, what, k);
   if (!s) return ZC_NONE;
   int d = zc_day_parse(s, -1);
-  if (d == ZC_NONE) luaL_error(L, "%s.%s '%s' is not a date 'YYYY-MM-DD'", what, k, s);
+  if (d == ZC_NONE) {
+    lua_getfield(L, tab, k);
+    luaL_error(L, "%s.%s %s is not a date 'YYYY-MM-DD'", what, k, zc_sb_repr(L, -1));
+  }
   return d;
 }
 
@@ -100,14 +106,12 @@ static void case_fields(lua_State *L, int tab, int kind) {
   lua_pushnil(L);
   while (lua_next(L, c)) {
     lua_pop(L, 1);
+    zc_sb_charge(L, 1);
     int known = 0;
     if (lua_type(L, -1) == LUA_TSTRING)
       for (int f = ZF_BEGIN(kind); f < ZF_END(kind); f++)
         known |= strcmp(lua_tostring(L, -1), zc_field_name[f]) == 0;
-    if (!known) {
-      lua_pushvalue(L, -1);
-      luaL_error(L, "%s has no field %s", zc_field_kind_name[kind], luaL_tolstring(L, -1, NULL));
-    }
+    if (!known) luaL_error(L, "%s has no field %s", zc_field_kind_name[kind], zc_sb_text(L, -1));
   }
   lua_pop(L, 1);
 }
@@ -131,6 +135,7 @@ static void case_words(lua_State *L, void (*add)(lua_State *, TestCtx *, const c
   zc_sb_contents(L, -1);
   lua_pushnil(L);
   while (lua_next(L, -2)) {
+    zc_sb_charge(L, 1);
     const char *w = lua_type(L, -1) == LUA_TSTRING                                ? lua_tostring(L, -1)
                     : lua_type(L, -2) == LUA_TSTRING && lua_toboolean(L, -1) ? lua_tostring(L, -2)
                                                                                : NULL;
@@ -146,12 +151,20 @@ static void add_slot(lua_State *L, TestCtx *t, const char *w) {
   t->site.slots |= 1u << i;
 }
 
+/* A word the connection's dictionary knows sets its bit; another is kept
+** with the case (rt->xwords while it runs), so that test cases never add
+** words to the dictionary real facts use. */
 static void add_status(lua_State *L, TestCtx *t, const char *w) {
   if (!w) return;
-  int bit = zc_status_bit(t->rt->zc, w, 1);
-  if (bit == ZC_STATUS_NOMEM) luaL_error(L, "out of memory");
-  if (bit < 0) luaL_error(L, "elder.status: too many status words");
-  t->elder.status |= 1ull << bit;
+  int bit = zc_pf_status_bit(t->rt, w, strlen(w));
+  if (bit >= 0) {
+    t->elder.status |= 1ull << bit;
+    return;
+  }
+  for (int i = 0; i < t->nxwords; i++)
+    if (strcmp(t->xwords[i], w) == 0) return;
+  if (t->nxwords == ZC_MAX_STATUS) luaL_error(L, "elder.status: more than %d words", ZC_MAX_STATUS);
+  t->xwords[t->nxwords++] = w;   /* alive in the frozen tests table */
 }
 
 static void parse_site(lua_State *L, TestCtx *t, int s) {
@@ -191,26 +204,37 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   const char *month = case_str(L, t, cs, "case", "month");
   int first = 0, next = 0;
   if (month) {
-    if (!zc_month_parse(month, -1, &first, &next)) luaL_error(L, "month '%s' is not 'YYYY-MM'", month);
+    if (!zc_month_parse(month, -1, &first, &next)) {
+      lua_getfield(L, cs, "month");
+      luaL_error(L, "month %s is not 'YYYY-MM'", zc_sb_repr(L, -1));
+    }
     memcpy(t->month, month, 8);
   }
   const char *slot = case_str(L, t, m, "meal", "slot");
   int si = zc_slot_index(slot);
-  if (slot && si < 0) luaL_error(L, "meal.slot '%s' is not breakfast, lunch or dinner", slot);
+  if (slot && si < 0) {
+    lua_getfield(L, m, "slot");
+    luaL_error(L, "meal.slot %s is not breakfast, lunch or dinner", zc_sb_repr(L, -1));
+  }
   M->slot = si >= 0 ? zc_slot_name(si) : "lunch";
   if (si < 0) si = ZC_LUNCH;
   const char *served = case_str(L, t, m, "meal", "served_at");
   int mday = case_day(L, t, m, "meal", "day");
   if (served) {
-    if (!zc_time_parse(served, -1, &M->served_at))
-      luaL_error(L, "meal.served_at '%s' is not 'YYYY-MM-DD HH:MM:SS'", served);
+    if (!zc_time_parse(served, -1, &M->served_at)) {
+      lua_getfield(L, m, "served_at");
+      luaL_error(L, "meal.served_at %s is not 'YYYY-MM-DD HH:MM:SS'", zc_sb_repr(L, -1));
+    }
     mday = (int)(M->served_at / ZC_DAY_SECONDS);
   } else {
     if (mday == ZC_NONE) mday = cday;
     if (mday == ZC_NONE && month) mday = first;
     const char *tm = case_str(L, t, m, "meal", "time");
     int secs = tm ? zc_clock_parse(tm, strlen(tm)) : t->v->pub.windows[si].from;
-    if (secs < 0) luaL_error(L, "meal.time '%s' is not 'HH:MM:SS'", tm);
+    if (secs < 0) {
+      lua_getfield(L, m, "time");
+      luaL_error(L, "meal.time %s is not 'HH:MM:SS'", zc_sb_repr(L, -1));
+    }
     M->served_at = mday == ZC_NONE ? 0 : (sqlite3_int64)mday * ZC_DAY_SECONDS + secs;
   }
   M->day = mday;
@@ -285,8 +309,8 @@ static void check_read_back(lua_State *L, TestCtx *t, int tab, int kind) {
     /* an id of 0 is "none": the rules see nil */
     int none = lua_isnil(L, -1) && lua_isinteger(L, -2) && lua_tointeger(L, -2) == 0;
     if (!none && !lua_rawequal(L, -1, -2)) {
-      const char *want = luaL_tolstring(L, -2, NULL); /* the case's value */
-      const char *got = luaL_tolstring(L, -2, NULL);  /* what the rules see (below it now) */
+      const char *want = zc_sb_repr(L, -2); /* the case's value */
+      const char *got = zc_sb_repr(L, -2);  /* what the rules see (below it now) */
       luaL_error(L, "%s.%s is %s in the case but the rules would see %s", zc_field_kind_name[kind],
                  zc_field_name[f], want, got);
     }
@@ -337,6 +361,12 @@ static void fmt_items(sqlite3_str *s, const ZcSiteItem *p, int n) {
   sqlite3_str_appendchar(s, 1, '}');
 }
 
+/* A case's text quoted for a message, cut (on the Lua stack). */
+static const char *cut(lua_State *L, const char *z) {
+  lua_pushstring(L, z);
+  return zc_sb_repr(L, -1);
+}
+
 static int compare_protected(lua_State *L) {
   TestCtx *t = lua_touserdata(L, 1);
   int cs = push_case(L, t);
@@ -344,9 +374,9 @@ static int compare_protected(lua_State *L) {
   const char *experr = case_str(L, t, cs, "case", "error");
   if (experr || t->err) {
     if (!experr) sqlite3_str_appendf(s, "failed: %s", t->err);
-    else if (!t->err) sqlite3_str_appendf(s, "expected an error containing '%s', got none", experr);
+    else if (!t->err) sqlite3_str_appendf(s, "expected an error containing %s, got none", cut(L, experr));
     else if (!strstr(t->err, experr))
-      sqlite3_str_appendf(s, "expected an error containing '%s', got: %s", experr, t->err);
+      sqlite3_str_appendf(s, "expected an error containing %s, got: %s", cut(L, experr), t->err);
     goto out;
   }
   lua_getfield(L, cs, "expect");
@@ -427,34 +457,28 @@ static int compare_protected(lua_State *L) {
   {
     const char *er = case_str(L, t, cs, "case", "reason");
     if (er && sqlite3_str_length(s) == 0 && (!t->reason || strcmp(er, t->reason) != 0))
-      sqlite3_str_appendf(s, "expected reason '%s', got %Q", er, t->reason);
+      sqlite3_str_appendf(s, "expected reason %s, got %Q", cut(L, er), t->reason);
   }
 out:
   return 0;
 }
 
-/* Runs case t->i; t->fail set when it fails. */
-static void run_case(TestCtx *t) {
+/* The call of case t (its facts parsed); t->err set when it fails. */
+static void call_case(TestCtx *t) {
   Rt *rt = t->rt;
-  char *msg = NULL;
-  if (zc_sb_run(rt, parse_protected, t, &msg) != RUN_OK) {
-    t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : "out of memory");
-    sqlite3_free(msg);
-    return;
-  }
   ZcMealResult r;
   int rc = SQLITE_OK;
+  rt->xwords = t->xwords;
+  rt->nxwords = t->nxwords;
   switch (t->call) {
     case CALL_ELIGIBLE:
       rc = zc_pc_eligible(rt, t->v, &t->elder, t->day, t->service, &t->ok, &t->reason, &t->err);
       break;
     case CALL_MEAL:
-      rc = zc_pc_meal(rt, t->v, &t->meal, &t->elder, &t->site, &t->reason, &t->parts, &t->nparts,
-                   &t->err);
+      rc = zc_pc_meal(rt, t->v, &t->meal, &t->elder, &t->site, &t->reason, &t->parts, &t->nparts, &t->err);
       break;
     case CALL_SUBSIDY:
-      rc = zc_policy_subsidy(rt->zc, &t->v->pub, &t->meal, &t->elder, &t->elder, &t->site, NULL, &r,
-                             &t->err);
+      rc = zc_policy_subsidy(rt->zc, &t->v->pub, &t->meal, &t->elder, &t->elder, &t->site, NULL, &r, &t->err);
       if (rc == SQLITE_OK) {
         t->ok = r.eligible;
         t->reason = r.eligible ? r.reason : r.eligible_reason;
@@ -464,25 +488,109 @@ static void run_case(TestCtx *t) {
       }
       break;
     default:
-      rc = zc_policy_site(rt->zc, &t->v->pub, &t->site, t->month, &t->stats, &t->items,
-                          &t->nitems, &t->err);
+      rc = zc_policy_site(rt->zc, &t->v->pub, &t->site, t->month, &t->stats, &t->items, &t->nitems, &t->err);
       break;
   }
+  rt->xwords = NULL;
+  rt->nxwords = 0;
+  if (rc == SQLITE_INTERRUPT) t->stop = RUN_INTR;
   if (rc != SQLITE_OK && !t->err) t->err = sqlite3_mprintf("%s", sqlite3_errstr(rc));
+}
+
+/* "bad case: ..." for a parse or compare run that ended with kind. */
+static void bad_case(TestCtx *t, int kind, char *msg) {
+  if (kind == RUN_INTR) t->stop = RUN_INTR;
+  t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+  sqlite3_free(msg);
+}
+
+/* Runs case t->i; t->fail set when it fails, t->stop when policy_test must. */
+static void run_case(TestCtx *t) {
+  Rt *rt = t->rt;
+  char *msg = NULL;
+  int kind = zc_sb_run(rt, parse_protected, t, &msg);
+  if (kind != RUN_OK) {
+    bad_case(t, kind, msg);
+    return;
+  }
+  call_case(t);
+  if (t->stop) goto done;
   t->s = sqlite3_str_new(NULL);
-  if (zc_sb_run(rt, compare_protected, t, &msg) != RUN_OK) {
-    t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : "out of memory");
-    sqlite3_free(msg);
+  kind = zc_sb_run(rt, compare_protected, t, &msg);
+  if (kind != RUN_OK) {
+    bad_case(t, kind, msg);
   } else if (sqlite3_str_length(t->s) > 0) {
     t->fail = sqlite3_str_finish(t->s);
     t->s = NULL;
   } else if (sqlite3_str_errcode(t->s) != SQLITE_OK) {
     t->fail = sqlite3_mprintf("out of memory");
   }
+done:
   if (t->s) sqlite3_free(sqlite3_str_finish(t->s));
   t->s = NULL;
   sqlite3_free(t->err);
   t->err = NULL;
+}
+
+/* One policy_test() call: its counts, the failures listed (the first
+** TEST_MAX_LISTED bytes of them), and why it stopped early (a RUN_* kind). */
+#define TEST_MAX_LISTED (1 << 20)
+typedef struct TestRun {
+  Rt *rt;
+  sqlite3_str *fails;
+  int nver, ncase, nfail, stop, cut;
+  unsigned tick;
+} TestRun;
+
+static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const char *name, const char *why) {
+  tr->nfail++;
+  if (sqlite3_str_length(tr->fails) > TEST_MAX_LISTED) {
+    tr->cut = 1;
+    return;
+  }
+  char *nm = zc_sb_clean(name ? name : "?", name ? strlen(name) : 1, 100);
+  sqlite3_str_appendf(tr->fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(v), v->pub.id, (long long)k,
+                      nm ? nm : "?", why);
+  sqlite3_free(nm);
+}
+
+/* The cases of version row, until the whole call's budget is spent or an
+** interrupt comes. */
+static void run_version(TestRun *tr, IndexRow row) {
+  Rt *rt = tr->rt;
+  const ZcPolicyVersion *pv = NULL;
+  char *verr = NULL, *msg = NULL;
+  tr->nver++;
+  int rc = zc_ps_version(rt, &row, &pv, &verr);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_INTERRUPT) tr->stop = RUN_INTR;
+    sqlite3_str_appendf(tr->fails, "\n  version %lld: %s", row.id, verr ? verr : "out of memory");
+    sqlite3_free(verr);
+    tr->nfail++;
+    return;
+  }
+  TestCtx t;
+  memset(&t, 0, sizeof t);
+  t.rt = rt;
+  t.v = (PVersion *)pv;
+  int kind = zc_sb_run(rt, count_protected, &t, &msg);
+  if (kind != RUN_OK) {
+    if (kind == RUN_INTR) tr->stop = RUN_INTR;
+    list_failure(tr, t.v, 0, "tests", msg ? msg : zc_sb_fatal_text(kind));
+    sqlite3_free(msg);
+    return;
+  }
+  for (lua_Integer k = 1; k <= t.n && !tr->stop; k++) {
+    TestCtx c = t;
+    c.i = k;
+    run_case(&c);
+    tr->ncase++;
+    if (c.fail) list_failure(tr, t.v, k, c.name, c.fail);
+    sqlite3_free(c.fail);
+    if (c.stop) tr->stop = c.stop;
+    else if (rt->steps_total > ZC_POLICY_TEST_BUDGET) tr->stop = RUN_BUDGET;
+    else if (zc_interrupted_every(rt->zc, &tr->tick, 4)) tr->stop = RUN_INTR;
+  }
 }
 
 static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -490,75 +598,48 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   ZcConn *zc = sqlite3_user_data(ctx);
   char *err = NULL;
   const char *name = (const char *)sqlite3_value_text(argv[0]);
-  sqlite3_str *fails = NULL;
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !name || !*name) {
     char *r = zc_value_repr(argv[0]);
     zc_errorf(ctx, "policy_test: name %s is not a policy name", r ? r : "?");
     sqlite3_free(r);
     return;
   }
-  Rt *rt = zc_rt_get(zc, &err);
-  if (!rt || zc_ps_sync(rt, 0, &err) != SQLITE_OK) goto error;
-  fails = sqlite3_str_new(NULL);
-  int nver = 0, ncase = 0, nfail = 0;
-  for (int i = 0; i < rt->nrows; i++) {
-    if (strcmp(rt->rows[i].name, name) != 0) continue;
-    nver++;
-    const ZcPolicyVersion *pv = NULL;
-    char *verr = NULL;
-    IndexRow row = rt->rows[i];   /* the index may be rebuilt by a call */
-    if (zc_ps_version(rt, &row, &pv, &verr) != SQLITE_OK) {
-      sqlite3_str_appendf(fails, "\n  version %lld: %s", row.id, verr ? verr : "out of memory");
-      sqlite3_free(verr);
-      nfail++;
-      continue;
-    }
-    TestCtx t;
-    memset(&t, 0, sizeof t);
-    t.rt = rt;
-    t.v = (PVersion *)pv;
-    char *msg = NULL;
-    if (zc_sb_run(rt, count_protected, &t, &msg) != RUN_OK) {
-      sqlite3_str_appendf(fails, "\n  %s@%s (version %lld): tests: %s", VNAME(t.v), row.id,
-                          msg ? msg : "out of memory");
-      sqlite3_free(msg);
-      nfail++;
-      continue;
-    }
-    for (lua_Integer k = 1; k <= t.n; k++) {
-      TestCtx c = t;
-      c.i = k;
-      run_case(&c);
-      ncase++;
-      if (c.fail) {
-        nfail++;
-        sqlite3_str_appendf(fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(t.v), row.id,
-                            (long long)k, c.name ? c.name : "?", c.fail);
-        sqlite3_free(c.fail);
-      }
-    }
+  TestRun tr;
+  memset(&tr, 0, sizeof tr);
+  tr.rt = zc_rt_get(zc, &err);
+  if (!tr.rt || zc_ps_sync(tr.rt, 0, &err) != SQLITE_OK) goto error;
+  tr.fails = sqlite3_str_new(NULL);
+  tr.rt->steps_total = 0;
+  for (int i = 0; i < tr.rt->nrows && !tr.stop; i++)
+    if (strcmp(tr.rt->rows[i].name, name) == 0) run_version(&tr, tr.rt->rows[i]);   /* a copy: a call may rebuild the index */
+  char *nm = zc_utf8_repr(name, strlen(name)), *list = NULL;
+  if (tr.stop == RUN_INTR) {
+    err = sqlite3_mprintf("interrupted after %d cases of %s", tr.ncase, nm ? nm : "?");
+  } else if (tr.stop) {
+    err = sqlite3_mprintf("the cases of %s used more than the %ld instructions one policy_test() call may "
+                          "(stopped after %d cases)", nm ? nm : "?", ZC_POLICY_TEST_BUDGET, tr.ncase);
+  } else if (tr.nver == 0) {
+    err = sqlite3_mprintf("no installed version of policy %s", nm ? nm : "?");
+  } else if (tr.nfail) {
+    list = sqlite3_str_finish(tr.fails);
+    tr.fails = NULL;
+    err = sqlite3_mprintf("%d of %d cases of %s failed:%s%s", tr.nfail, tr.ncase, nm ? nm : "?", list ? list : "",
+                          tr.cut ? "\n  ..." : "");
+  } else {
+    char *ok = sqlite3_mprintf("ok: %d cases", tr.ncase);
+    if (ok) sqlite3_result_text(ctx, ok, -1, sqlite3_free);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(nm);
+    goto done;
   }
-  if (nver == 0) {
-    err = sqlite3_mprintf("no installed version of policy '%s'", name);
-    goto error;
-  }
-  if (nfail) {
-    char *list = sqlite3_str_finish(fails);
-    fails = NULL;
-    zc_errorf(ctx, "policy_test: %d of %d cases of '%s' failed:%s", nfail, ncase, name,
-              list ? list : "");
-    sqlite3_free(list);
-    return;
-  }
-  sqlite3_free(sqlite3_str_finish(fails));
-  char *ok = sqlite3_mprintf("ok: %d cases", ncase);
-  if (ok) sqlite3_result_text(ctx, ok, -1, sqlite3_free);
-  else sqlite3_result_error_nomem(ctx);
-  return;
+  sqlite3_free(nm);
+  sqlite3_free(list);
 error:
-  if (fails) sqlite3_free(sqlite3_str_finish(fails));
   if (err) zc_errorf(ctx, "policy_test: %s", err);
   else sqlite3_result_error_nomem(ctx);
+  if (tr.stop == RUN_INTR) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+done:
+  if (tr.fails) sqlite3_free(sqlite3_str_finish(tr.fails));
   sqlite3_free(err);
 }
 
