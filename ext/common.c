@@ -763,10 +763,15 @@ void zc_caller_now(ZcConn *zc, ZcCaller *c) {
 }
 
 int zc_caller_same(ZcConn *zc, const ZcCaller *c) {
-  for (int i = 0; i < c->n; i++) {
-    if (!sqlite3_stmt_busy(c->a[i].st)) continue;
-    for (int k = 0; k < 32; k++)
-      if (zc->watch[k].st == c->a[i].st && zc->watch[k].serial == c->a[i].serial) return 1;
+  /* c's statements may have been finalized since: only the connection's
+  ** live statements are asked anything, c's pointers only compared */
+  for (sqlite3_stmt *st = sqlite3_next_stmt(zc->db, NULL); st; st = sqlite3_next_stmt(zc->db, st)) {
+    if (!sqlite3_stmt_busy(st)) continue;
+    for (int i = 0; i < c->n; i++) {
+      if (c->a[i].st != st) continue;
+      for (int k = 0; k < 32; k++)
+        if (zc->watch[k].st == st && zc->watch[k].serial == c->a[i].serial) return 1;
+    }
   }
   return 0;
 }
