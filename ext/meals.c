@@ -745,28 +745,51 @@ int zc_meal_times_check(ZcConn *zc, const char *fn, char **pzErr) {
   sqlite3_finalize(st);
   st = NULL;
   if (!guarded) {
-    rc = sqlite3_prepare_v2(zc->db, "SELECT id, served_at FROM meal", -1, &st, NULL);
+    rc = sqlite3_prepare_v2(zc->db, "SELECT id, served_at FROM meal ORDER BY id", -1, &st, NULL);
     if (rc != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
       return rc;
     }
     ZcDayMemo dm;
     memset(&dm, 0, sizeof dm);
+    ZcBuf list;
+    memset(&list, 0, sizeof list);
+    sqlite3_int64 nbad = 0;
+    unsigned tick = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       sqlite3_value *v = sqlite3_column_value(st, 1);
       sqlite3_int64 t;
       if (sqlite3_value_type(v) == SQLITE_TEXT &&
           zc_time_parse_memo(&dm, (const char *)sqlite3_value_text(v), sqlite3_value_bytes(v), &t))
         continue;
-      char *r = zc_value_repr(v);
-      *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %s, expected 'YYYY-MM-DD HH:MM:SS' (a meal whose "
-                               "time no month holds would be left out of every month)",
-                               fn, sqlite3_column_int64(st, 0), r ? r : "?");
-      sqlite3_free(r);
-      rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-      break;
+      if (nbad++ < 10) {   /* the first ten named */
+        char *r = zc_value_repr(v);
+        char *one = sqlite3_mprintf("%smeal %lld %s", nbad > 1 ? ", " : "", sqlite3_column_int64(st, 0), r ? r : "?");
+        if (one) zc_buf_add(&list, one, strlen(one));
+        else list.oom = 1;
+        sqlite3_free(one);
+        sqlite3_free(r);
+      }
+      if (zc_interrupted_every(zc, &tick, 10)) {
+        rc = SQLITE_INTERRUPT;
+        break;
+      }
     }
     sqlite3_finalize(st);
+    if (rc == SQLITE_DONE && nbad > 0) {
+      if (list.oom) {
+        rc = SQLITE_NOMEM;
+      } else {
+        *pzErr = sqlite3_mprintf("%s: %lld meal%s served_at that cannot be read, expected 'YYYY-MM-DD HH:MM:SS': "
+                                 "%.*s%s; a meal whose time no month holds would be left out of every month.  "
+                                 "Correct them (UPDATE meal SET served_at = '2024-03-05 12:00:00' WHERE id = ...) "
+                                 "and run this again",
+                                 fn, nbad, nbad == 1 ? " has a" : "s have a", (int)list.n, list.z ? list.z : "",
+                                 nbad > 10 ? ", ..." : "");
+        rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+      }
+    }
+    zc_buf_free(&list);
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
     else if (rc != SQLITE_ERROR && rc != SQLITE_NOMEM && !*pzErr)
       *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));

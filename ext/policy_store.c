@@ -309,6 +309,12 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   sqlite3_stmt *st = NULL;
   ZcCaller caller;
   zc_caller_now(zc, &caller);
+  if (zc_writable(db, fn, &err) != SQLITE_OK) {
+    if (err) sqlite3_result_error(ctx, err, -1);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(err);
+    return;
+  }
   Rt *rt = zc_rt_get(zc, &err);
   if (!rt) goto error;
   if (zc_pl_load(rt, src, len, chunk, &v, &msg) != SQLITE_OK) {

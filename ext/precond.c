@@ -353,10 +353,11 @@ int zc_overlap_check(ZcConn *zc, const char *region, const char *month, int supe
   if (!b.oom && !ids.oom && !orphans.oom)
     *pzErr = sqlite3_mprintf("settle: region %s month %s: its sites are already paid by current %s; each site "
                              "is paid by one current run a month.  settle('%s', '%s', 'supersede') stores the "
-                             "new run and marks %s %s superseded%s%s%s",
+                             "new run and marks %s %s superseded%s%s%s%s%s",
                              region, month, b.z, region, month, n == 1 ? "run" : "runs",
-                             ids.z, orphans.n > 1 ? " (their other sites would then be paid by no current run: " : "",
-                             orphans.n > 1 ? orphans.z : "", orphans.n > 1 ? "; settle those regions again)" : "");
+                             ids.z, orphans.n > 1 ? " (the other sites of " : "", orphans.n > 1 ? (n == 1 ? "that run" : "those runs") : "",
+                             orphans.n > 1 ? " would then be paid by no current run: " : "", orphans.n > 1 ? orphans.z : "",
+                             orphans.n > 1 ? "; settle them again under their own regions)" : "");
   zc_buf_free(&b);
   zc_buf_free(&ids);
   zc_buf_free(&orphans);
