@@ -338,7 +338,6 @@ static int up_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     cur->pVtab->zErrMsg = sqlite3_mprintf("zhucan_run_unpack: needs one argument, a data blob of zhucan_run_pack");
     return SQLITE_ERROR;
   }
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return SQLITE_OK;
   if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
       !(c->data = sqlite3_value_dup(argv[0])) ||
       !zc_pack_open(&c->r, sqlite3_value_blob(c->data), sqlite3_value_bytes(c->data))) {

@@ -259,7 +259,6 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     return zc_vtab_errorf(cur->pVtab, "settlement: needs two arguments, settlement(region, month): a region "
                                       "code such as '141129' and a month 'YYYY-MM'");
   }
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
   ZcMonthSink sink = {c, stl_meal, NULL, stl_item, 0, 0, NULL};

@@ -20,12 +20,15 @@
 #include <math.h>
 #include <string.h>
 
-/* Reads an integer id argument; 0 = NULL argument (the caller answers NULL),
-** -1 = error already reported, 1 = ok. */
+/* Reads an integer id argument: -1 = error already reported (a NULL too:
+** money is never answered NULL for a missing argument), 1 = ok. */
 static int arg_id(sqlite3_context *ctx, const char *fn, const char *what, sqlite3_value *v,
                   sqlite3_int64 *out) {
   int t = sqlite3_value_type(v);
-  if (t == SQLITE_NULL) return 0;
+  if (t == SQLITE_NULL) {
+    zc_errorf(ctx, "%s: %s is NULL; expected an integer id", fn, what);
+    return -1;
+  }
   if (t == SQLITE_INTEGER) {
     *out = sqlite3_value_int64(v);
     return 1;
@@ -57,7 +60,10 @@ static int arg_id(sqlite3_context *ctx, const char *fn, const char *what, sqlite
 }
 
 static int arg_day(sqlite3_context *ctx, const char *fn, sqlite3_value *v, int *out) {
-  if (sqlite3_value_type(v) == SQLITE_NULL) return 0;
+  if (sqlite3_value_type(v) == SQLITE_NULL) {
+    zc_errorf(ctx, "%s: day is NULL; expected a date 'YYYY-MM-DD'", fn);
+    return -1;
+  }
   int d = ZC_NONE;
   if (sqlite3_value_type(v) == SQLITE_TEXT)
     d = zc_day_parse((const char *)sqlite3_value_text(v), sqlite3_value_bytes(v));
@@ -187,7 +193,11 @@ static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     if (a <= 0) return;
     a = arg_id(ctx, "subsidy_for", "site_id", argv[1], &sid);
     if (a <= 0) return;
-    if (sqlite3_value_type(argv[2]) == SQLITE_NULL || sqlite3_value_type(argv[3]) == SQLITE_NULL) return;
+    if (sqlite3_value_type(argv[2]) == SQLITE_NULL || sqlite3_value_type(argv[3]) == SQLITE_NULL) {
+      zc_errorf(ctx, "subsidy_for: %s is NULL; expected %s", sqlite3_value_type(argv[2]) == SQLITE_NULL ? "served_at" : "slot",
+                sqlite3_value_type(argv[2]) == SQLITE_NULL ? "a time 'YYYY-MM-DD HH:MM:SS'" : "a slot word such as 'lunch'");
+      return;
+    }
     if (!zc_time_parse((const char *)sqlite3_value_text(argv[2]), sqlite3_value_bytes(argv[2]), &t)) {
       char *r = zc_value_repr(argv[2]);
       zc_errorf(ctx, "subsidy_for: served_at %s is not a time 'YYYY-MM-DD HH:MM:SS'", r ? r : "?");

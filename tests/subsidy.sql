@@ -57,7 +57,13 @@ SELECT subsidy_for(1, 77, '2024-03-05 12:00:00', 'lunch');
 SELECT eligible(1, '2024-13-01');
 SELECT eligible(42, '2024-03-01');
 SELECT subsidy_explain(3.5);
-SELECT subsidy_for(NULL), eligible(NULL, '2024-03-01'), subsidy_explain(NULL);
+-- a NULL required argument is an error naming it (money is never answered NULL)
+SELECT subsidy_for(NULL);
+SELECT eligible(NULL, '2024-03-01');
+SELECT eligible(1, NULL);
+SELECT subsidy_explain(NULL);
+SELECT subsidy_for(1, 1, NULL, 'lunch');
+SELECT subsidy_for(1, 1, '2024-03-01 12:00:00', NULL);
 -- no stale answers: a corrected death date and a new version are seen at once
 UPDATE elder SET died_on = '2024-03-05' WHERE id = 1;
 SELECT subsidy_for(101);   -- E1 dead on 03-05 -> 0
