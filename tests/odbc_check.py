@@ -7,6 +7,10 @@ value for value, with the same Python types (int stays int: no 32-bit cut,
 no float).  Then: the DSN-less connection string documented in docs/odbc.md,
 BigInt=0 cutting an amount above 2^31 (printed), and a DSN whose LoadExt
 fails (the driver connects; zhucan_version() is "no such function").
+Last, the read-only connection docs/odbc.md tells BI tools to use
+(Database=file:PATH?mode=ro): reads and money queries answer as on a
+writable one; settle(), policy_load() and any write are refused, the
+database file unchanged.
 """
 import json
 import subprocess
@@ -57,6 +61,38 @@ cut = con.execute("SELECT sum(amount_fen) FROM big_amount").fetchone()[0]
 print("BigInt=0 reads sum 5147483798 as %r (%s)" %
       (cut, "cut to 32 bits" if cut != 5147483798 else "whole"))
 con.close()
+
+# Read-only, as docs/odbc.md says BI tools connect: file: URI with mode=ro
+# (pyodbc's readonly=True only asks; the driver still writes)
+import hashlib
+
+
+def digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+before = digest(db)
+cs = "Driver=%s;Database=file:%s?mode=ro;LoadExt=%s;BigInt=1" % (driver, db, so)
+con = pyodbc.connect(cs, autocommit=True)
+q = "SELECT payer, sum(amount_fen) FROM settlement('141129', '2024-03') GROUP BY payer ORDER BY payer"
+got = [tuple(r) for r in con.execute(q).fetchall()]
+if got != shell_rows(q) or not got:
+    fail("read-only connection: settlement %r, the shell %r" % (got, shell_rows(q)))
+for w, why in (("SELECT settle('141129', '2024-03')", "settle: the database is open read-only"),
+               ("SELECT policy_load('%s')" % qfile, "policy_load: the database is open read-only"),
+               ("DELETE FROM big_amount", "readonly database"),
+               ("INSERT INTO big_amount VALUES (9, 9)", "readonly database")):
+    try:
+        con.execute(w).fetchall()
+        fail("read-only connection: %r was not refused" % w)
+    except pyodbc.Error as e:
+        if why not in str(e):
+            fail("read-only connection: %r refused with %r, expected %r" % (w, str(e), why))
+con.close()
+if digest(db) != before:
+    fail("read-only connection: the database file changed")
+print("read-only connection: settlement read, settle/policy_load/DELETE/INSERT refused, file unchanged")
 
 # LoadExt that does not load: connects anyway; the check query tells
 r = subprocess.run([sys.executable, "-c",
