@@ -2,7 +2,8 @@
 # bench/settle.sh [city.db] — settlement() over the whole city, settle() of
 # the same month, and the plain-SQL baseline computing the same Zhongyang
 # totals (row_number() for nth_slot, age from id_number, agreement join), on
-# the busiest month; then replay() of a county run.  Each timing is one
+# the busiest month; run_verify() of the stored run (digests, totals and
+# chain recomputed from the stored rows alone); then replay() of a county run.  Each timing is one
 # sqlite3 process under /usr/bin/time (wall, CPU = user + sys, max RSS).
 # Works on a scratch copy: every region is put under the 'zhongyang' policy
 # (lua/zhongyang.lua) so the baseline's rules are the rules.  Without
@@ -11,7 +12,7 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${1:-$ROOT/data/city.db}
-SO=$ROOT/zhucan.so
+SO=${ZC_SO:-$ROOT/zhucan.so}   # ZC_SO: another build, e.g. before a change
 TMP=$(mktemp -d /tmp/zcbench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 DB=$TMP/bench.db
@@ -66,6 +67,7 @@ timed baseline "$BASELINE"
 timed settlement "SELECT sum(quantity) FILTER (WHERE payer = 'county'), sum(amount_fen) FILTER (WHERE payer = 'county') FROM settlement('$TOP', '$MONTH')"
 timed settle "SELECT settle('$TOP', '$MONTH')"
 sqlite3 "$DB" "SELECT 'stored run', id, meals, subsidised_meals, total_fen FROM zhucan_run WHERE id = 1"
+timed run_verify "SELECT count(*) FROM run_verify(1)"
 COUNTY=$(sqlite3 "$DB" "SELECT code FROM region WHERE level = 'county' ORDER BY code LIMIT 1")
 [ -n "$COUNTY" ] || COUNTY=$TOP
 sqlite3 -cmd ".load $SO" "$DB" "SELECT settle('$COUNTY', '$MONTH', 'supersede')" > "$TMP/crun"
@@ -86,5 +88,7 @@ echo "same totals (baseline vs settlement): $([ "$(tr '|' ' ' < "$TMP/baseline.o
 echo "settlement: $(echo "scale=0; $MEALS / $s" | bc) meals/s cpu (target >= 2000000)"
 echo "settlement / baseline cpu: $(echo "scale=2; $s / $b" | bc) (target <= 1.5)"
 echo "settle: $(echo "scale=0; $MEALS / $t" | bc) meals/s cpu; settle / settlement cpu: $(echo "scale=2; $t / $s" | bc) (target <= 2)"
+v=$(cat "$TMP/run_verify.cpu")
+echo "run_verify of the stored run: $(cat "$TMP/run_verify.out") problems, $(echo "scale=0; $MEALS / $v" | bc) meals/s cpu; run_verify / settlement cpu: $(echo "scale=2; $v / $s" | bc)"
 echo "storing floor (plain INSERT ... SELECT of the run's packs): $f s cpu; (settlement + floor) / settlement: $(echo "scale=2; ($s + $f) / $s" | bc)"
 echo "replay of the county run: $(cat "$TMP/replay.time" | cut -d' ' -f1) s wall (target < 2)"
