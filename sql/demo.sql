@@ -38,6 +38,10 @@ SELECT id, region, month, meals, subsidised_meals, total_fen, substr(input_diges
 SELECT count(*) AS differences FROM replay(1);
 
 .print ''
+.print '== the stored run checked against itself: digests, totals, chain (no rows = intact)'
+SELECT count(*) AS problems FROM run_verify(1);
+
+.print ''
 .print '== an auditor corrects a death date after settlement; replay names the cause'
 UPDATE elder SET died_on = '2024-03-20'
  WHERE id = (SELECT elder_id FROM meal WHERE served_at >= '2024-03-25' AND subsidy_for(id) > 0 LIMIT 1);
