@@ -24,7 +24,6 @@
 **   subsidy_explain and settlement queries: the memo never changes a
 **   result, and nothing a rule can reach depends on call history.
 */
-#define _GNU_SOURCE /* memmem */
 #include "common.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,26 +101,11 @@ static void check_agreement(sqlite3 *db) {
             a, b);
 }
 
-/* Occurrences of word in data (a cheap count of a policy's test cases). */
-static int count_of(const uint8_t *data, size_t size, const char *word) {
-  int n = 0;
-  size_t wn = strlen(word);
-  for (const uint8_t *p = data, *end = data + size; (p = memmem(p, (size_t)(end - p), word, wn));
-       p += wn)
-    n++;
-  return n;
-}
-
 /* The rest of the SQL surface, for crashes only. */
-static void run_rest(sqlite3 *db, const char *name, const uint8_t *data, size_t size) {
+static void run_rest(sqlite3 *db, const char *name) {
   const char *par[1] = {name};
-  /* PENDING(policy-test-budget): policy_test has no budget of its own, each
-  ** case may spend a whole call's budget (fuzz/pending/README.md); with
-  ** the guards on it runs only for a policy of at most 8 cases. */
-  if (!fz_guarded() || count_of(data, size, "call") - count_of(data, size, "pcall") <= 8) {
-    fz_query(db, "SELECT policy_test(?1)", 1, par, NULL, NULL, 0);
-    if (fz_budget_hit(db)) return;
-  }
+  fz_query(db, "SELECT policy_test(?1)", 1, par, NULL, NULL, 0);
+  if (fz_budget_hit(db)) return;
   static const char *const rest[] = {
       "SELECT * FROM coverage_gaps('141129', '2024-03-15')",
       "SELECT * FROM anomaly_scan('141129', '2024-03')",
@@ -179,14 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Answer with[NCOMPARED] = {{0, NULL}}, without[NCOMPARED] = {{0, NULL}};
   int nw = answers(db, with), nn = answers(plain, without);
   int budget = nw < NCOMPARED || fz_budget_hit(db);
-  /* PENDING(lua-hash-order): the order of pairs()/next() over a table's
-  ** string keys, and so which of several bad parts an error names, differs
-  ** between Lua states (fuzz/pending/README.md).  Until ext/ makes it
-  ** deterministic, sources that iterate are not compared, nor are two
-  ** error messages. */
-  int iterates = fz_guarded() && (memmem(data, size, "pairs", 5) || memmem(data, size, "next", 4));
-  for (int i = 0; i < nw && i < nn && !iterates; i++) {
-    if (fz_guarded() && with[i].rc != SQLITE_ROW && without[i].rc != SQLITE_ROW) continue;
+  for (int i = 0; i < nw && i < nn; i++) {
     if (with[i].rc != without[i].rc || strcmp(with[i].text, without[i].text) != 0)
       fz_fail("a second connection on the same data (ZHUCAN_NO_MEMO=1) answers differently:\n  %s\n"
               "first (memo):     %.600s\nsecond (no memo): %.600s",
@@ -208,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_close(plain);
   if (!budget) {
     check_agreement(db);
-    if (!fz_budget_hit(db)) run_rest(db, name, data, size);
+    if (!fz_budget_hit(db)) run_rest(db, name);
   }
   fz_close(db);
   return 0;

@@ -4,7 +4,10 @@
 # rule call, policy_test, policy_install and policy_load of a chunk that
 # spins (tests/c/policy_interrupt.c; under ASan in the asan mode, with more
 # room).  Before the fix none of them looked: a rule ran on to its budget,
-# and policy_test over heavy cases for ~1,000 s.
+# and policy_test over heavy cases for ~1,000 s.  policy_test,
+# policy_install and policy_load must also give the host the code
+# SQLITE_INTERRUPT (install and load answered SQLITE_ERROR before); a rule
+# call's code is not checked (eligible() still answers SQLITE_ERROR).
 # modes: plain asan
 set -eu
 flags="-O1 -g"

@@ -1,7 +1,7 @@
 -- The first call of a fresh connection is a meal() that reads no fact: its
 -- memo key is empty.  The key buffer did not exist yet, and hashing,
 -- storing and comparing the key passed NULL to memcpy/memcmp (undefined
--- even for 0 bytes; UBSan stops the asan run).  fuzz/pending/policy/
+-- even for 0 bytes; UBSan stops the asan run).  fuzz/crashes/policy/
 -- memo-empty-key.lua.  The second case hits the memo entry of the first.
 .mode list
 SELECT policy_install('return { name = "flat", effective_from = "2025-01-01",

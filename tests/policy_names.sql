@@ -79,7 +79,7 @@ return { name = "names", effective_from = "2024-03-01",
     meal("at the ceiling", "ceiling", { county = 10000000000, city = 10000000000 })
     meal("500.0 is 500", "okf", { county = 500 })
     -- several bad parts: the first in key order is named, on every connection
-    -- (fuzz/pending/policy/bad-parts-error-order.lua)
+    -- (fuzz/crashes/policy/bad-parts-error-order.lua)
     meal("24 bad parts", "many_bad", nil, "meal() returned 0.5 as the amount of ''p00''")
     meal("bad parts of all kinds", "mixed_bad", nil, "meal() returned 7 as a payer name")
     meal("3000 parts of 0 fen", "many_zero", { county = 100 })
