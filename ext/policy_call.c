@@ -53,9 +53,15 @@ typedef struct CallCtx {
   ZcPart parts[ZC_MAX_PARTS];
 } CallCtx;
 
-/* Raises "name@date: fn() ..." (fmt as lua_pushfstring's). */
+/* Raises "chunk:line: fn() ..." (fmt as lua_pushfstring's): the line of
+** the rule's return when the return hook saw it (rt->ret_line), else the
+** line where the rule is defined. */
 static int call_error(lua_State *L, CallCtx *c, const char *fmt, ...) {
-  lua_pushfstring(L, "%s@%s: %s() ", VNAME(c->v), zc_policy_fn_name[c->fn]);
+  lua_Debug ar;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->v->ref_fn[c->fn]);
+  lua_getinfo(L, ">S", &ar);
+  lua_pushfstring(L, "%s:%d: %s() ", ar.short_src, c->rt->ret_line > 0 ? c->rt->ret_line : ar.linedefined,
+                  zc_policy_fn_name[c->fn]);
   va_list ap;
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
@@ -148,6 +154,23 @@ static void word_check(lua_State *L, CallCtx *c, int idx, const char *what) {
   if (!word_ok(s, n, payer))
     call_error(L, c, "returned %s '%s', which is reserved for %s", what, s,
                payer ? "the co-payment" : "the meal rows of settlement");
+}
+
+/* Raises for the payer name at idx (checked by word_check) unless the
+** version declares it. */
+static void payer_declared(lua_State *L, CallCtx *c, int idx) {
+  idx = lua_absindex(L, idx);
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  if (zc_pl_payer_declared(c->v, s, n)) return;
+  sqlite3_str *o = sqlite3_str_new(NULL);
+  for (int i = 0; i < c->v->npayers; i++) sqlite3_str_appendf(o, "%s\"%s\"", i ? ", " : "", c->v->payers[i]);
+  char *list = sqlite3_str_finish(o);
+  lua_pushstring(L, list ? list : "?");
+  sqlite3_free(list);
+  call_error(L, c, "returned %s for payer %s, which the policy does not declare (payers = { %s }); "
+                   "correct the name or declare it", c->fn == FN_SITE ? "an item" : "a part", zc_sb_repr(L, idx),
+             lua_tostring(L, -1));
 }
 
 /* A checked name, interned for the connection and counted among the
@@ -260,6 +283,9 @@ static int part_cmp(const void *a, const void *b) {
 ** checked and dropped, never kept. */
 static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
   c->reason = reason_at(L, c, r2);
+  if (lua_isnil(L, r1) && !c->reason)
+    call_error(L, c, "returned nil without a reason (did a path miss its return?); for no subsidy return {} "
+                     "or nil and a reason: return nil, \"why\"");
   if (lua_isnil(L, r1)) return 0;
   if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0)
     call_error(L, c, "returned a %s as its parts; expected a plain table {payer = fen, ...} or nil",
@@ -275,7 +301,7 @@ static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
     size_t n = 0;
     const char *z = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &n) : NULL;
     sqlite3_int64 fen = 0;
-    if (!z || !word_ok(z, n, 1) || whole_fen(L, -1, &fen) != 1) {
+    if (!z || !word_ok(z, n, 1) || whole_fen(L, -1, &fen) != 1 || !zc_pl_payer_declared(c->v, z, n)) {
       if (!bad || zc_sb_key_cmp(L, -2, worst) < 0) {
         lua_pushvalue(L, -2);
         lua_replace(L, worst);
@@ -295,6 +321,7 @@ static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
     lua_pushvalue(L, worst);
     lua_rawget(L, t);
     word_check(L, c, -2, "payer");
+    payer_declared(L, c, -2);
     fen_at(L, c, -1, lua_tostring(L, -2), "amount");
   }
   if (over) call_error(L, c, "returned more than %d payers", ZC_MAX_PARTS);
@@ -318,6 +345,7 @@ static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
   word_check(L, c, it + 1, "item");
   lua_getfield(L, it, "payer");
   word_check(L, c, it + 2, "payer");
+  payer_declared(L, c, it + 2);
   const char *iname = lua_tostring(L, it + 1);
   lua_getfield(L, it, "fen");
   sqlite3_int64 fen = fen_at(L, c, -1, iname, "fen");
@@ -343,7 +371,8 @@ static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
 
 /* site(): a list of at most ZC_MAX_ITEMS items, or nil */
 static int site_result(lua_State *L, CallCtx *c, int r1) {
-  if (lua_isnil(L, r1)) return 0;
+  if (lua_isnil(L, r1))
+    call_error(L, c, "returned nil (did a path miss its return?); for no items return {}");
   if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0)
     call_error(L, c, "returned a %s; expected a list of {item=, payer=, fen=, quantity=} or nil",
                lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
@@ -395,7 +424,12 @@ static int call_protected(lua_State *L) {
 /* Calls fn of version v on the facts set in rt; fills c. */
 static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
   char *msg = NULL;
+  rt->ret_watch = call_protected;
+  rt->ret_line = 0;
   int kind = zc_sb_run(rt, call_protected, c, &msg);
+  rt->ret_watch = NULL;
+  char where[sizeof rt->fatal_where];
+  memcpy(where, rt->fatal_where, sizeof where);
   rt->cur_elder = NULL;
   rt->cur_meal = NULL;
   rt->cur_site = NULL;
@@ -408,16 +442,20 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
     sqlite3_free(m2);
   }
   if (kind == RUN_OK) return SQLITE_OK;
+  size_t nl = strlen(v->pub.name);
   if (kind != RUN_ERR) {
-    *pzErr = sqlite3_mprintf("%s@%s: %s() %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn],
-                             zc_sb_fatal_text(kind), v->pub.id);
+    /* where the rule was when it passed the limit, as Lua's errors say it */
+    int wnamed = strncmp(where, v->pub.name, nl) == 0 && where[nl] == '@';
+    *pzErr = sqlite3_mprintf("%s%s%s%s%s%s%s() %s (version %lld)", wnamed ? "" : v->pub.name, wnamed ? "" : "@",
+                             wnamed ? "" : v->pub.effective_text, where[0] && !wnamed ? ": " : "", where,
+                             where[0] || !wnamed ? ": " : "", zc_policy_fn_name[c->fn], zc_sb_fatal_text(kind),
+                             v->pub.id);
   } else if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
     *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn], msg,
                              v->pub.id);
   } else {
     /* errors raised inside library functions carry no position: name
     ** the policy anyway */
-    size_t nl = strlen(v->pub.name);
     int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
     *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name, named ? "" : "@",
                              named ? "" : v->pub.effective_text, named ? "" : ": ", msg ? msg : "?",

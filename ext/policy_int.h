@@ -40,6 +40,7 @@
 #define MEMO_MAX_ENTRIES   (1 << 16)
 #define MAX_NAME           64
 #define MAX_DEPTH          64
+#define ZC_MAX_PAYERS      64               /* payers a policy may declare */
 
 /* The rule functions of a version. */
 enum { FN_ELIGIBLE, FN_MEAL, FN_SITE };
@@ -83,6 +84,10 @@ typedef struct PVersion {
   int nparams, nanomaly;
   PNum *params, *anomaly;
   char *params_json;
+  /* the payers it declares (payers = {...}), in byte order; legacy: a
+  ** stored version installed before payers were required (unchecked) */
+  char **payers;
+  int npayers, legacy_payers;
   Memo memo[2];
   /* the reasons its rules gave (kept for the connection's life, counted in
   ** rt->keep_extra) and the payer and item words they used */
@@ -118,6 +123,12 @@ struct ZcPolicyRt {
   long pend_steps;         /* of the last block allocated, not yet charged */
   long long steps_total;   /* all runs' steps (policy_test's total budget) */
   long long poll_ns;       /* when interrupts were last polled */
+  /* where the run's limit was passed ("chunk:line", "" if unknown) */
+  char fatal_where[80];
+  /* a rule call: the C function that called the rule (its return into it
+  ** is watched) and the line of the rule's last return, 0 if unknown */
+  lua_CFunction ret_watch;
+  int ret_line;
   void *c_locale;          /* locale_t "C", in force while Lua runs */
   int memo_on;
   /* fact proxies (registry refs, by ZF_K_*) and the struct each reads now */
@@ -177,6 +188,8 @@ void zc_sb_close(Rt *rt);
 int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg);
 /* What a run that ended with kind did, as "exceeded its budget of ..." */
 const char *zc_sb_fatal_text(int kind);
+/* "chunk:line" of the innermost Lua function running ("" if none). */
+void zc_sb_where(lua_State *L, char *buf, size_t size);
 /* SQLITE_INTERRUPT for RUN_INTR, else SQLITE_ERROR */
 int zc_sb_rc(int kind);
 /* Charges n steps of work done in C to the run's budget (raises when it is
@@ -209,6 +222,11 @@ void zc_sb_ordered_iter(lua_State *L, int src);
 int zc_sb_key_cmp(lua_State *L, int a, int b);
 /* next(t, k) in that order (a frozen table's contents). */
 int zc_sb_next(lua_State *L);
+/* Makes the frozen table at idx checked: its __index raises for a key it
+** lacks (strict: a params table, named by the string at path) and, when
+** its keys are all slot words, for a key that is not one (frozen slot
+** tables are so from the start, unnamed, non-strict). */
+void zc_sb_check(lua_State *L, int idx, int path, int strict);
 /* Freezes the value at idx in place (visited table at vis, the upvalue
 ** snapshot at snap). */
 void zc_sb_freeze(lua_State *L, int idx, int vis, int snap, int depth);
@@ -249,8 +267,14 @@ int zc_memo_key(Rt *rt, const Mask *mk, int day, const char *service, const ZcEl
 extern const ZcWindow zc_default_windows[ZC_NSLOT];
 /* 'HH:MM' or 'HH:MM:SS' -> seconds of day, -1 if not */
 int zc_clock_parse(const char *s, size_t n);
-/* Loads source as a version (validated, frozen); *out owned by the caller. */
+/* Loads source as a version (validated, frozen); *out owned by the caller.
+** A new source must declare its payers. */
 int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion **out, char **pmsg);
+/* The same for a version already stored: one installed before payers were
+** required loads, its payers unchecked (docs/rules.md, "Payers"). */
+int zc_pl_load_stored(Rt *rt, const char *src, size_t len, const char *chunk, PVersion **out, char **pmsg);
+/* 1 if v declares payer s[0..n) (or is a legacy version) */
+int zc_pl_payer_declared(const PVersion *v, const char *s, size_t n);
 void zc_pl_free(Rt *rt, PVersion *v);
 
 /* policy_rt.c: the runtime of a connection (zc_rt_init at registration),

@@ -7,6 +7,7 @@
 ** store (policy_store.c) loads installed versions through it.
 */
 #include "policy_int.h"
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct LoadCtx {
   const char *chunk;
   PVersion *v;
   sqlite3_str *js;   /* params JSON under construction (freed on error) */
+  int stored;        /* a version already installed (payers may be absent) */
 } LoadCtx;
 
 static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path);
@@ -59,6 +61,7 @@ static void json_string(lua_State *L, int idx, sqlite3_str *s, const char *path)
 typedef struct JKey {
   const char *z;
   size_t n;
+  lua_Integer i;
 } JKey;
 
 static int cmp_key(const void *a, const void *b) {
@@ -67,46 +70,98 @@ static int cmp_key(const void *a, const void *b) {
   return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
+static int cmp_int_key(const void *a, const void *b) {
+  const JKey *x = a, *y = b;
+  return (x->i > y->i) - (x->i < y->i);
+}
+
+/* A table: a list 1..n as a JSON array; string keys, or integer keys that
+** are not a list (tiers: { [65] = 300, [80] = 500 }), as an object in key
+** order (bytes; integers by value, written in decimal).  A table mixing
+** integer and string keys is refused: which would a reader mean? */
 static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const char *path) {
-  lua_Integer n = (lua_Integer)lua_rawlen(L, t), count = 0, nstr = 0;
+  lua_Integer count = 0, nstr = 0, nint = 0, inlist = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
     count++;
-    if (lua_type(L, -1) == LUA_TSTRING) nstr++;
-    else if (!lua_isinteger(L, -1))
-      luaL_error(L, "params%s: keys must be strings (or a list 1..n)", path);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      nstr++;
+    } else if (lua_isinteger(L, -1)) {
+      nint++;
+      inlist += lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= INT_MAX;
+    } else {
+      lua_pushvalue(L, -1);
+      luaL_error(L, "params%s: the key %s is a %s; keys must be strings or integers", path, zc_sb_repr(L, -1),
+                 luaL_typename(L, -2));
+    }
   }
   zc_sb_poll(L, count);
-  if (count > 0 && nstr == 0 && count == n) {
-    sqlite3_str_appendchar(s, 1, '[');
-    for (lua_Integer i = 1; i <= n; i++) {
-      if (i > 1) sqlite3_str_appendchar(s, 1, ',');
-      lua_rawgeti(L, t, i);
-      json_value(L, lua_gettop(L), s, depth + 1, path);
+  if (nstr && nint) {
+    lua_Integer fi = 0;
+    int hfi = 0;
+    const char *fs = NULL;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {   /* an example of each, for the message */
+      lua_pop(L, 1);
+      if (lua_isinteger(L, -1) && (!hfi || lua_tointeger(L, -1) < fi)) fi = lua_tointeger(L, -1), hfi = 1;
+      if (lua_type(L, -1) == LUA_TSTRING && !fs) {
+        fs = zc_sb_repr(L, -1);
+        lua_insert(L, -2);   /* keep the text below the key */
+      }
+    }
+    luaL_error(L, "params%s: a table mixes integer keys (%I) and named keys (%s); write them apart: a list "
+                  "{ 300, 500 } or a tier table { [65] = 300, [80] = 500 } in a field of its own, the named "
+                  "values beside it", path, (LUAI_UACINT)fi, fs);
+  }
+  if (count > 0 && nint == count && inlist == count) {
+    /* keys distinct and all in 1..count: the list 1..count */
+    int isl = 1;
+    for (lua_Integer i = 1; i <= count && isl; i++) {
+      isl = lua_rawgeti(L, t, i) != LUA_TNIL;
       lua_pop(L, 1);
     }
-    sqlite3_str_appendchar(s, 1, ']');
-    return;
+    if (isl) {
+      sqlite3_str_appendchar(s, 1, '[');
+      for (lua_Integer i = 1; i <= count; i++) {
+        if (i > 1) sqlite3_str_appendchar(s, 1, ',');
+        lua_rawgeti(L, t, i);
+        const char *sub = lua_pushfstring(L, "%s[%I]", path, (LUAI_UACINT)i);
+        json_value(L, lua_gettop(L) - 1, s, depth + 1, sub);
+        lua_pop(L, 2);
+      }
+      sqlite3_str_appendchar(s, 1, ']');
+      return;
+    }
   }
-  if (nstr != count) luaL_error(L, "params%s: a table mixes list and named entries", path);
   JKey *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
   lua_Integer k = 0;
   lua_pushnil(L);
   while (lua_next(L, t)) {
     lua_pop(L, 1);
-    keys[k].z = lua_tolstring(L, -1, &keys[k].n);   /* alive: a key of t */
+    if (nint) {
+      keys[k].i = lua_tointeger(L, -1);
+    } else {
+      keys[k].z = lua_tolstring(L, -1, &keys[k].n);   /* alive: a key of t */
+    }
     k++;
   }
-  qsort(keys, (size_t)count, sizeof *keys, cmp_key);
+  qsort(keys, (size_t)count, sizeof *keys, nint ? cmp_int_key : cmp_key);
   sqlite3_str_appendchar(s, 1, '{');
   for (lua_Integer i = 0; i < count; i++) {
     if (i) sqlite3_str_appendchar(s, 1, ',');
-    lua_pushlstring(L, keys[i].z, keys[i].n);
-    const char *sub = lua_pushfstring(L, "%s.%s", path, zc_sb_text(L, -1));
-    lua_remove(L, -2);   /* the key's text (sub stays on the stack) */
-    json_string(L, -2, s, path);
-    sqlite3_str_appendchar(s, 1, ':');
+    const char *sub;
+    if (nint) {
+      sqlite3_str_appendf(s, "\"%lld\":", (long long)keys[i].i);
+      lua_pushinteger(L, keys[i].i);
+      sub = lua_pushfstring(L, "%s[%I]", path, (LUAI_UACINT)keys[i].i);
+    } else {
+      lua_pushlstring(L, keys[i].z, keys[i].n);
+      sub = lua_pushfstring(L, "%s.%s", path, zc_sb_text(L, -1));
+      lua_remove(L, -2);   /* the key's text (sub stays on the stack) */
+      json_string(L, -2, s, path);
+      sqlite3_str_appendchar(s, 1, ':');
+    }
     lua_pushvalue(L, -2);
     lua_rawget(L, t);
     json_value(L, lua_gettop(L), s, depth + 1, sub);
@@ -184,7 +239,7 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
   }
 }
 
-static const char *const policy_keys[] = {"name", "effective_from", "params", "eligible",
+static const char *const policy_keys[] = {"name", "effective_from", "payers", "params", "eligible",
                                           "meal", "site", "windows", "anomaly", "tests",
                                           "description", NULL};
 
@@ -237,7 +292,7 @@ static void check_keys(lua_State *L, int P) {
       for (int i = 0; policy_keys[i]; i++) known |= strcmp(lua_tostring(L, -1), policy_keys[i]) == 0;
     if (!known) {
       lua_pushvalue(L, -1);
-      luaL_error(L, "unknown field %s in the policy table (expected name, effective_from, "
+      luaL_error(L, "unknown field %s in the policy table (expected name, effective_from, payers, "
                     "eligible, meal, site, params, windows, anomaly, tests, description)",
                  zc_sb_text(L, -1));
     }
@@ -336,6 +391,66 @@ static void read_windows(lua_State *L, int P, PVersion *v) {
   lua_pop(L, 1);
 }
 
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* payers = { "city", "county" }: the payers the rules may pay, a list of
+** distinct payer names (docs/rules.md, "Payers"). */
+static void read_payers(lua_State *L, int P, LoadCtx *c) {
+  PVersion *v = c->v;
+  int t = lua_getfield(L, P, "payers");
+  if (t == LUA_TNIL && c->stored) {
+    v->legacy_payers = 1;
+    lua_pop(L, 1);
+    return;
+  }
+  if (t == LUA_TNIL)
+    luaL_error(L, "policy field 'payers' is missing: declare who pays the parts and items, e.g. "
+                  "payers = { \"county\" } or payers = { \"city\", \"county\", \"township\" } "
+                  "(a part or item for a payer not declared is an error)");
+  int pl = lua_gettop(L);
+  lua_Integer n = t == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, pl) : 0, count = 0;
+  if (t == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, pl)) {
+      lua_pop(L, 1);
+      count++;
+    }
+  }
+  if (t != LUA_TTABLE || count != n || n == 0 || n > ZC_MAX_PAYERS)
+    luaL_error(L, "policy field 'payers' must be a list of 1 to %d payer names, e.g. "
+                  "payers = { \"city\", \"county\" } (got %s)", ZC_MAX_PAYERS,
+               t == LUA_TTABLE ? (n == 0 && count == 0 ? "an empty table" : "a table that is not a list")
+                               : luaL_typename(L, pl));
+  v->payers = sqlite3_malloc64((sqlite3_uint64)n * sizeof *v->payers);
+  if (!v->payers) luaL_error(L, "out of memory");
+  memset(v->payers, 0, (size_t)n * sizeof *v->payers);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, pl, i);
+    size_t len = 0;
+    const char *z = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (!z || !zc_sb_word_ok(z, len) || strcmp(z, "elder") == 0)
+      luaL_error(L, "payers[%I] is %s; expected a payer name: 1 to %d bytes of UTF-8 text without control "
+                    "characters, not 'elder' (the co-payment)", (LUAI_UACINT)i, zc_sb_repr(L, -1), MAX_NAME);
+    for (int j = 0; j < v->npayers; j++)
+      if (strcmp(v->payers[j], z) == 0) luaL_error(L, "payers: %s is declared twice", zc_sb_repr(L, -1));
+    v->payers[v->npayers] = sqlite3_mprintf("%s", z);
+    if (!v->payers[v->npayers]) luaL_error(L, "out of memory");
+    v->npayers++;
+    lua_pop(L, 1);
+  }
+  qsort(v->payers, (size_t)v->npayers, sizeof *v->payers, cmp_cstr);
+  lua_pop(L, 1);
+}
+
+int zc_pl_payer_declared(const PVersion *v, const char *s, size_t n) {
+  if (v->legacy_payers) return 1;
+  for (int i = 0; i < v->npayers; i++)
+    if (strlen(v->payers[i]) == n && memcmp(v->payers[i], s, n) == 0) return 1;
+  return 0;
+}
+
 /* params: JSON and top-level numbers; anomaly: numbers */
 static void read_tables(lua_State *L, int P, LoadCtx *c) {
   PVersion *v = c->v;
@@ -380,6 +495,44 @@ static void freeze_version(lua_State *L, int P, int env, int envmt, int envdata,
   v->ref_tests = luaL_ref(L, LUA_REGISTRYINDEX);   /* LUA_REFNIL when absent */
 }
 
+/* Every table reachable from params (frozen) becomes checked: reading a
+** key it lacks raises, naming the table by its path from params (the
+** first path in key order). */
+static void check_params(lua_State *L, int t, int vis, int depth) {
+  int path = lua_gettop(L);   /* the path of t, pushed by the caller */
+  lua_pushvalue(L, t);
+  if (lua_rawget(L, vis) != LUA_TNIL || depth > MAX_DEPTH) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, t);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, vis);
+  luaL_checkstack(L, 8, "params");
+  zc_sb_check(L, t, path, 1);
+  zc_sb_contents(L, t);
+  zc_sb_ordered_iter(L, -1);
+  int it = lua_gettop(L);
+  for (;;) {
+    lua_pushvalue(L, it);
+    lua_call(L, 0, 2);
+    if (lua_isnil(L, -2)) {
+      lua_pop(L, 2);
+      break;
+    }
+    if (lua_istable(L, -1)) {
+      if (lua_type(L, -2) == LUA_TSTRING) lua_pushfstring(L, "%s.%s", lua_tostring(L, path), zc_sb_text(L, -2));
+      else lua_pushfstring(L, "%s[%s]", lua_tostring(L, path), zc_sb_repr(L, -2));
+      lua_remove(L, -2);   /* the key's text */
+      check_params(L, lua_gettop(L) - 1, vis, depth + 1);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 2);   /* the iterator, the contents */
+}
+
 /* Protected (zc_sb_run): the whole load. */
 static int load_protected(lua_State *L) {
   LoadCtx *c = lua_touserdata(L, 1);
@@ -391,18 +544,27 @@ static int load_protected(lua_State *L) {
   read_identity(L, P, c->v);
   check_types(L, P, c->v);
   read_windows(L, P, c->v);
+  read_payers(L, P, c);
   read_tables(L, P, c);
   freeze_version(L, P, env, envmt, envdata, c->v);
+  if (lua_getfield(L, P, "params") == LUA_TTABLE) {
+    int t = lua_gettop(L);
+    lua_newtable(L);
+    int vis = lua_gettop(L);
+    lua_pushliteral(L, "params");
+    check_params(L, t, vis, 0);
+  }
   return 0;
 }
 
-int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion **out, char **pmsg) {
+static int pl_load(Rt *rt, const char *src, size_t len, const char *chunk, int stored, PVersion **out,
+                   char **pmsg) {
   PVersion *v = sqlite3_malloc(sizeof *v);
   if (!v) return SQLITE_NOMEM;
   memset(v, 0, sizeof *v);
   zc_map_init(&v->words);
   v->ref_fn[0] = v->ref_fn[1] = v->ref_fn[2] = v->ref_snap = v->ref_tests = LUA_NOREF;
-  LoadCtx c = {rt, src, len, chunk, v, NULL};
+  LoadCtx c = {rt, src, len, chunk, v, NULL, stored};
   char *msg = NULL;
   int kind = zc_sb_run(rt, load_protected, &c, &msg);
   if (c.js) sqlite3_free(sqlite3_str_finish(c.js));
@@ -412,13 +574,16 @@ int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion 
     kind = RUN_ERR;
   }
   if (kind != RUN_OK) {
+    /* where the chunk was when it passed the limit, as Lua's errors say it */
+    const char *w = rt->fatal_where, *sep = rt->fatal_where[0] ? ": " : "";
     if (kind == RUN_BUDGET)
-      *pmsg = sqlite3_mprintf("running the chunk exceeded the budget of %ld instructions", ZC_POLICY_BUDGET);
+      *pmsg = sqlite3_mprintf("%s%srunning the chunk exceeded the budget of %ld instructions", w, sep,
+                              ZC_POLICY_BUDGET);
     else if (kind == RUN_MEM)
-      *pmsg = sqlite3_mprintf("running the chunk exceeded the policy memory cap of %d MiB",
+      *pmsg = sqlite3_mprintf("%s%srunning the chunk exceeded the policy memory cap of %d MiB", w, sep,
                               (int)(ZC_POLICY_MEM_CAP >> 20));
     else if (kind != RUN_ERR)
-      *pmsg = sqlite3_mprintf("running the chunk %s", zc_sb_fatal_text(kind));
+      *pmsg = sqlite3_mprintf("%s%srunning the chunk %s", w, sep, zc_sb_fatal_text(kind));
     else
       *pmsg = msg, msg = NULL;
     sqlite3_free(msg);
@@ -427,6 +592,14 @@ int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion 
   }
   *out = v;
   return SQLITE_OK;
+}
+
+int zc_pl_load(Rt *rt, const char *src, size_t len, const char *chunk, PVersion **out, char **pmsg) {
+  return pl_load(rt, src, len, chunk, 0, out, pmsg);
+}
+
+int zc_pl_load_stored(Rt *rt, const char *src, size_t len, const char *chunk, PVersion **out, char **pmsg) {
+  return pl_load(rt, src, len, chunk, 1, out, pmsg);
 }
 
 void zc_pl_free(Rt *rt, PVersion *v) {
@@ -441,6 +614,8 @@ void zc_pl_free(Rt *rt, PVersion *v) {
   sqlite3_free(v->params);
   sqlite3_free(v->anomaly);
   sqlite3_free(v->params_json);
+  for (int i = 0; i < v->npayers; i++) sqlite3_free(v->payers[i]);
+  sqlite3_free(v->payers);
   sqlite3_free(v->name);
   zc_memo_clear(&v->memo[0]);
   zc_memo_clear(&v->memo[1]);

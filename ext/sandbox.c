@@ -43,6 +43,7 @@
 #include <limits.h>
 #include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +59,12 @@ static long long now_ns(void) {
 /* From now on the hook raises on every instruction (lua_sethook may be
 ** called from anywhere, the allocator included). */
 static void set_fatal(Rt *rt, int kind) {
-  if (!rt->fatal) rt->fatal = kind;
+  if (!rt->fatal) {
+    rt->fatal = kind;
+    /* not while the stack moves (its frames may point into the old block):
+    ** the hook, raising next, records it */
+    if (rt->L && rt->in_call && kind != RUN_STACK) zc_sb_where(rt->L, rt->fatal_where, sizeof rt->fatal_where);
+  }
   if (rt->L && rt->in_call) lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, 1);
 }
 
@@ -204,10 +210,39 @@ static int poll_due(Rt *rt) {
   return 1;
 }
 
+/* "chunk:line" of the innermost Lua function running, into buf ("" if
+** none): reads the call stack only (no allocation), so it may run in a
+** hook or the allocator. */
+void zc_sb_where(lua_State *L, char *buf, size_t size) {
+  lua_Debug ar;
+  buf[0] = 0;
+  for (int level = 0; level < 64 && lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+      snprintf(buf, size, "%s:%d", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+}
+
+/* A function returns: when it returns into the C function the runtime
+** called the rule from (rt->ret_watch), it is the rule (or the function it
+** tail-called): its line is the rule's return line. */
+static void ret_hook(lua_State *L, lua_Debug *ar) {
+  Rt *rt = rt_of(L);
+  lua_Debug up;
+  if (!lua_getstack(L, 1, &up) || !lua_getinfo(L, "f", &up)) return;
+  int into = lua_tocfunction(L, -1) == rt->ret_watch;
+  lua_pop(L, 1);
+  if (into && lua_getinfo(L, "l", ar) && ar->currentline > 0) rt->ret_line = ar->currentline;
+}
+
 static void rt_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
   Rt *rt = rt_of(L);
   if (!rt->in_call) return;
+  if (ar->event == LUA_HOOKRET) {
+    if (rt->ret_watch && !rt->fatal) ret_hook(L, ar);
+    return;
+  }
   commit_pending(rt);
   if (!rt->fatal) {
     if (rt->em_pending) {
@@ -222,6 +257,7 @@ static void rt_hook(lua_State *L, lua_Debug *ar) {
     }
   }
   lua_sethook(L, rt_hook, LUA_MASKCOUNT, 1);
+  if (!rt->fatal_where[0]) zc_sb_where(L, rt->fatal_where, sizeof rt->fatal_where);
   luaL_error(L, "%s", zc_sb_fatal_text(rt->fatal));
 }
 
@@ -540,8 +576,94 @@ int zc_sb_contents(lua_State *L, int idx) {
   }
   lua_pushliteral(L, "__index");
   lua_rawget(L, -2);
+  if (lua_type(L, -1) == LUA_TFUNCTION) {   /* a checked table: its contents are upvalue 1 */
+    lua_getupvalue(L, -1, 1);
+    lua_remove(L, -2);
+  }
   lua_remove(L, -2);
   return 1;
+}
+
+/* ------------------------------------------------------- checked tables */
+
+/* 1 if every key of table t (raw, at least one) is a slot word */
+static int slot_keys(lua_State *L, int t) {
+  int n = 0, ok = 1;
+  lua_pushnil(L);
+  while (lua_next(L, t)) {
+    lua_pop(L, 1);
+    size_t len;
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (!k || strlen(k) != len || zc_slot_index(k) < 0) ok = 0;
+    n++;
+  }
+  return ok && n > 0;
+}
+
+/* Pushes "k1, k2, ..." of table t's keys in key order, cut near 120 bytes. */
+static void push_keys_text(lua_State *L, int t) {
+  t = lua_absindex(L, t);
+  lua_Integer n = sorted_keys(L, t);
+  int keys = lua_gettop(L);
+  sqlite3_str *o = sqlite3_str_new(NULL);
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, keys, i);
+    const char *r = zc_sb_repr(L, -1);
+    if (sqlite3_str_length(o) + strlen(r) > 120) {
+      sqlite3_str_appendall(o, ", ...");
+      lua_pop(L, 2);
+      break;
+    }
+    sqlite3_str_appendf(o, "%s%s", i > 1 ? ", " : "", r);
+    lua_pop(L, 2);
+  }
+  if (n == 0) sqlite3_str_appendall(o, "none");
+  char *z = sqlite3_str_finish(o);
+  lua_settop(L, keys - 1);
+  lua_pushstring(L, z ? z : "?");
+  sqlite3_free(z);
+}
+
+/* __index of a checked frozen table; upvalues: 1 its contents, 2 its path
+** ("params.amounts") or nil, 3 keys are slot words, 4 strict (a params
+** table: every miss is an error). */
+static int checked_index(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+  int slots = lua_toboolean(L, lua_upvalueindex(3)), strict = lua_toboolean(L, lua_upvalueindex(4));
+  size_t len = 0;
+  const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+  int isslot = k && strlen(k) == len && zc_slot_index(k) >= 0;
+  const char *path = lua_tostring(L, lua_upvalueindex(2));
+  if (slots && !isslot)
+    return luaL_error(L, "%s is keyed by slot, and %s is not one of the policy's windows (breakfast, lunch, "
+                         "dinner)", path ? path : "this table", zc_sb_repr(L, 2));
+  if (!strict) {
+    lua_pushnil(L);
+    return 1;
+  }
+  const char *r = zc_sb_repr(L, 2);
+  push_keys_text(L, lua_upvalueindex(1));
+  return luaL_error(L, "%s has no key %s (its keys: %s); params are checked: test with pairs() or #, "
+                       "or give the key a value", path ? path : "params", r, lua_tostring(L, -1));
+}
+
+void zc_sb_check(lua_State *L, int idx, int path, int strict) {
+  idx = lua_absindex(L, idx);
+  if (path) path = lua_absindex(L, path);
+  if (zc_sb_contents(L, idx) < 0) luaL_error(L, "not a frozen table");
+  int h = lua_gettop(L);
+  if (!lua_getmetatable(L, idx)) luaL_error(L, "not a frozen table");
+  int mt = lua_gettop(L);
+  lua_pushvalue(L, h);
+  if (path) lua_pushvalue(L, path);
+  else lua_pushnil(L);
+  lua_pushboolean(L, slot_keys(L, h));
+  lua_pushboolean(L, strict);
+  lua_pushcclosure(L, checked_index, 4);
+  lua_setfield(L, mt, "__index");
+  lua_pop(L, 2);
 }
 
 static int frozen_len(lua_State *L) {
@@ -616,7 +738,15 @@ void zc_sb_freeze(lua_State *L, int idx, int vis, int snap, int depth) {
     lua_rawset(L, idx);
   }
   lua_createtable(L, 0, 5);
-  lua_pushvalue(L, h);
+  if (slot_keys(L, h)) {   /* a slot table: a key that is not a slot word is a typo */
+    lua_pushvalue(L, h);
+    lua_pushnil(L);
+    lua_pushboolean(L, 1);
+    lua_pushboolean(L, 0);
+    lua_pushcclosure(L, checked_index, 4);
+  } else {
+    lua_pushvalue(L, h);
+  }
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, frozen_newindex);
   lua_setfield(L, -2, "__newindex");
@@ -675,8 +805,9 @@ int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg) {
   rt->fatal = 0;
   rt->em_pending = 0;
   rt->poll_ns = 0;
+  rt->fatal_where[0] = 0;
   rt->in_call = 1;
-  lua_sethook(L, rt_hook, LUA_MASKCOUNT, ZC_POLICY_HOOK);
+  lua_sethook(L, rt_hook, LUA_MASKCOUNT | (rt->ret_watch ? LUA_MASKRET : 0), ZC_POLICY_HOOK);
   lua_pushcfunction(L, f);
   lua_pushlightuserdata(L, ctx);
   int st = lua_pcall(L, 1, 0, 0);

@@ -92,6 +92,40 @@ static int sb_pairs(lua_State *L) {
   return 3;
 }
 
+/* ipairs: a frozen table's contents read raw (a checked table's __index
+** would raise for the key after its last element); other values as Lua's
+** ipairs reads them (lua_geti). */
+static int ipairs_raw(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2);
+  i = (lua_Integer)((lua_Unsigned)i + 1u);
+  lua_pushinteger(L, i);
+  return lua_rawgeti(L, lua_upvalueindex(1), i) == LUA_TNIL ? 1 : 2;
+}
+
+static int ipairs_get(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2);
+  i = (lua_Integer)((lua_Unsigned)i + 1u);
+  lua_pushinteger(L, i);
+  return lua_geti(L, 1, i) == LUA_TNIL ? 1 : 2;
+}
+
+static int sb_ipairs(lua_State *L) {
+  luaL_checkany(L, 1);
+  if (lua_istable(L, 1) && lua_getmetatable(L, 1)) {
+    lua_pop(L, 1);
+    if (zc_sb_contents(L, 1) >= 0) {
+      lua_pushcclosure(L, ipairs_raw, 1);
+      lua_pushvalue(L, 1);
+      lua_pushinteger(L, 0);
+      return 3;
+    }
+  }
+  lua_pushcfunction(L, ipairs_get);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+
 /* xpcall: the handler runs after the error is caught, never for the
 ** sandbox's own errors (raised inside the hook, where a handler would run
 ** with hooks off, unbounded). */
@@ -470,7 +504,7 @@ static void set_fn(lua_State *L, int lib, const char *name, lua_CFunction f, int
 
 /* The allow-list of base functions, and our replacements. */
 static void base_table(lua_State *L, int g, int base) {
-  static const char *const keep[] = {"assert", "error", "getmetatable", "ipairs", "pcall", "rawequal",
+  static const char *const keep[] = {"assert", "error", "getmetatable", "pcall", "rawequal",
                                      "rawlen", "select", "tonumber", "type", "_VERSION", NULL};
   for (int i = 0; keep[i]; i++) {
     lua_getfield(L, g, keep[i]);
@@ -482,6 +516,7 @@ static void base_table(lua_State *L, int g, int base) {
   set_fn(L, base, "tostring", sb_tostring, 0);
   set_fn(L, base, "setmetatable", sb_setmetatable, 0);
   set_fn(L, base, "pairs", sb_pairs, 0);
+  set_fn(L, base, "ipairs", sb_ipairs, 0);
   set_fn(L, base, "next", zc_sb_next, 0);
   set_fn(L, base, "xpcall", sb_xpcall, 0);
 }

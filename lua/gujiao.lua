@@ -32,6 +32,7 @@ end
 return {
   name = "gujiao",
   effective_from = "2024-01-01",
+  payers = { "county" },                 -- a county-level city: it pays alone
   description = "Gujiao rural day-care centres: operating subsidy by slots served, per-meal subsidy",
   params = params,
 

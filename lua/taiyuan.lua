@@ -55,6 +55,7 @@ end
 return {
   name = "taiyuan",
   effective_from = "2024-01-01",
+  payers = { "city", "district", "province" },   -- meal shares, grants; beds by the province
   description = "Taiyuan community canteens: graded meal subsidy, operating, bed and construction grants",
   params = params,
 
@@ -83,8 +84,11 @@ return {
   site = function(site, month, stats)
     local items = {}
     if not open_in(site, month) then return items end
-    local yearly = site.grade and params.operating_yuan[site.grade]
-    if yearly then
+    -- params are checked (a missing key is an error): a grade outside 1..3
+    -- gets no operating subsidy, said here rather than by a failed lookup
+    local g = site.grade
+    if g ~= nil and g >= 1 and g <= #params.operating_yuan then
+      local yearly = params.operating_yuan[g]
       items[#items + 1] = { item = "operating", payer = "city", fen = yearly * 100 // 12 }
     end
     if stats.residents_full > 0 then

@@ -30,6 +30,7 @@ local params = {
 return {
   name = "zhongyang",
   effective_from = "2024-03-01",
+  payers = { "county" },                 -- the county pays every meal (the notice names no other payer)
   description = "Zhongyang County 千万养怡助老 courtyard meals (中民发〔2024〕3号)",
   params = params,
 
