@@ -544,8 +544,8 @@ static int load_protected(lua_State *L) {
   read_identity(L, P, c->v);
   check_types(L, P, c->v);
   read_windows(L, P, c->v);
-  read_payers(L, P, c);
   read_tables(L, P, c);
+  read_payers(L, P, c);
   freeze_version(L, P, env, envmt, envdata, c->v);
   if (lua_getfield(L, P, "params") == LUA_TTABLE) {
     int t = lua_gettop(L);

@@ -19,7 +19,7 @@
 .read fixtures/anomaly/cases.sql
 CREATE TEMP TABLE installed AS SELECT policy_load('lua/zhongyang.lua') AS version;
 INSERT INTO installed SELECT policy_install('return {
-  name = "tight", effective_from = "2024-01-01",
+  name = "tight", effective_from = "2024-01-01", payers = { "county" },
   eligible = function(elder, day, service) return elder.age ~= nil and elder.age >= 70, "age" end,
   meal = function(meal, elder, site) return { county = 500 }, "flat" end,
   windows = { lunch = {"11:00", "13:31"}, dinner = {"17:00", "19:00"} },

@@ -65,7 +65,7 @@ policies() { # $1: expectation of the second case (200, or 100 to make it fail)
     fi
     cat <<LUA
 SELECT policy_install('return {
-  name = "$name", effective_from = "2024-01-01",
+  name = "$name", effective_from = "2024-01-01", payers = { "county" },
   eligible = function(e, day) if "$k" == "ELDER" then return $( [ "$k" = ELDER ] && echo "$cmp" || echo true ), "x" end return true, "x" end,
   meal = function(m, e, s) if $cmp then return { county = 100 } end return { county = 200 } end,
   tests = {

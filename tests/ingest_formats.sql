@@ -20,7 +20,7 @@ SELECT line, slot, error FROM swipe_log('fixtures/swipes/terminal.log',
 -- a policy with narrow windows, in force from 2024-03-06, governing 990000
 -- and so both sites (9002 is in 990001 under it): 2024-03-05 keeps the
 -- default windows, 2024-03-06 06:00 and 19:30 fall outside 07-08 and 17-18
-SELECT policy_install('return { name = "ingest_narrow", effective_from = "2024-03-06",
+SELECT policy_install('return { name = "ingest_narrow", effective_from = "2024-03-06", payers = { "county" },
   eligible = function(e, d, s) return true, "all" end,
   meal = function(m, e, s) return { county = 100 }, "flat" end,
   windows = { breakfast = {"07:00","08:00"}, lunch = {"11:30","12:30"}, dinner = {"17:00","18:00"} } }') > 0;

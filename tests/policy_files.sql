@@ -14,15 +14,15 @@ SELECT count(DISTINCT sha256), count(*) FROM zhucan_policy WHERE name = 'zhongya
 -- a statement that reads zhucan_policy while it installs stops at the first
 -- source it installed itself (it used to run for ever)
 -- (two versions A, B: reinstalling A makes it the newest, then B, then A...)
-SELECT policy_install('return { name = "loop", effective_from = "2024-01-01",
+SELECT policy_install('return { name = "loop", effective_from = "2024-01-01", payers = { "county" },
   eligible = function(e, day) return true end, meal = function(m, e, s) return {} end }');
-SELECT policy_install('return { name = "loop", effective_from = "2024-01-01",
+SELECT policy_install('return { name = "loop", effective_from = "2024-01-01", payers = { "county" },
   eligible = function(e, day) return false end, meal = function(m, e, s) return {} end }');
 SELECT policy_install(source) FROM zhucan_policy WHERE name = 'loop';
 SELECT count(*) FROM zhucan_policy WHERE name = 'loop';
 SELECT policy_test('zhongyang');
 -- a failing self-test is reported with its name, version and both values
-SELECT policy_install('return { name = "zhongyang", effective_from = "2025-01-01",
+SELECT policy_install('return { name = "zhongyang", effective_from = "2025-01-01", payers = { "county" },
   eligible = function(e, day) return e.age >= 70, "70+" end,
   meal = function(m, e, s) return { county = 450 }, "lunch" end,
   tests = { { name = "lunch 500", call = "meal", meal = { slot = "lunch", day = "2025-01-02" },

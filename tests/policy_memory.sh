@@ -28,13 +28,13 @@ run() { # NAME SQLFILE: runs it, sets $out and $rss (KiB)
 
 # 1. the same heavy case 40 times, on one connection
 cat > heavy.sql <<'SQL'
-SELECT policy_install('return { name = "heavy", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "heavy", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day)
     local t = {}
     for i = 1, 450000 do t[i] = { i } end        -- ~30 MiB live while the call runs
     return #t == 450000, "held"
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = (function() local t = {} for i = 1, 40 do
     t[i] = { name = "c" .. i, call = "eligible", day = string.format("2024-%02d-%02d", 1 + i // 28, 1 + i % 28),
              elder = {}, expect = true, reason = "held" }
@@ -47,8 +47,8 @@ else echo "FAIL heavy calls:"; echo "$out" | head -n 5 | cut -c1-200; fail=1; fi
 
 cat > loads.sql <<'SQL'
 SELECT policy_install('local junk = {} for i = 1, 450000 do junk[i] = { i } end junk = nil
-return { name = "loady", effective_from = "2024-03-0' || d || '",
-  eligible = function() return true, "ok" end, meal = function() return nil end }') > 0
+return { name = "loady", effective_from = "2024-03-0' || d || '", payers = { "county" },
+  eligible = function() return true, "ok" end, meal = function() return {} end }') > 0
   FROM (SELECT value AS d FROM generate_series(1, 9));
 SQL
 # generate_series may be missing from the shell: fall back to a recursive CTE
@@ -59,9 +59,9 @@ else echo "FAIL loads:"; echo "$out" | head -n 5 | cut -c1-200; fail=1; fi
 
 # 2. reasons: 1 MB ones are refused; 300 of them do not grow the process
 cat > reasons.sql <<'SQL'
-SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service) return true, string.rep("r", 1000000) .. service end,
-  meal = function() return nil end }') > 0;
+  meal = function() return {} end }') > 0;
 WITH RECURSIVE s(i) AS (VALUES(1) UNION ALL SELECT i + 1 FROM s WHERE i < 300)
 SELECT count(*) FROM s WHERE eligible(1, '2024-03-05', 'w' || i) IS NOT NULL;
 SQL
@@ -71,28 +71,28 @@ if echo "$out" | grep -q "string longer than 4096 bytes\|a reason may be at most
 else echo "FAIL 1 MB reasons (peak RSS ${rss} KiB):"; echo "$out" | head -n 3 | cut -c1-200; fail=1; fi
 
 cat > nreasons.sql <<'SQL'
-SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service) return true, "reason " .. service end,
-  meal = function() return nil end }') > 0;
+  meal = function() return {} end }') > 0;
 WITH RECURSIVE s(i) AS (VALUES(1) UNION ALL SELECT i + 1 FROM s WHERE i < 16384)
 SELECT count(*) FROM s WHERE eligible(1, '2024-03-05', 'w' || i) IS NOT NULL;
 SELECT eligible(1, '2024-03-05', 'w1'), eligible(1, '2024-03-06', 'w16384');
 SELECT eligible(1, '2024-03-05', 'one more');
 SQL
 run nreasons nreasons.sql
-want=$(printf '1\n16384\n1|1\nRuntime error near line 7: eligible: zhongyang@2024-03-01: eligible() gave more than 16384 different reasons (version 1); a reason should say why, not carry ids, dates or amounts (in eligible(), version 1)')
+want=$(printf '1\n16384\n1|1\nRuntime error near line 7: eligible: zhongyang@2024-03-01:2: eligible() gave more than 16384 different reasons (version 1); a reason should say why, not carry ids, dates or amounts (in eligible(), version 1)')
 if [ "$out" = "$want" ]; then echo "ok   16,384 different reasons, then an error"
 else echo "FAIL reason count:"; diff <(echo "$want") <(echo "$out") | head; fail=1; fi
 
 # 3. made-up status words
 cat > status.sql <<'SQL'
-SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     local n = 0
     for i = 1, 100000 do if e.status[service .. "-" .. i .. "-" .. string.rep("w", 40)] then n = n + 1 end end
     return n == 0, "none"
   end,
-  meal = function() return nil end }') > 0;
+  meal = function() return {} end }') > 0;
 WITH RECURSIVE s(i) AS (VALUES(1) UNION ALL SELECT i + 1 FROM s WHERE i < 50)
 SELECT count(*) FROM s WHERE eligible(1, '2024-03-05', 'w' || i) = 1;
 SQL

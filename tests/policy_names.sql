@@ -35,7 +35,10 @@ SELECT policy_install('local bad = {
   mixed_bad = { zz = 0.5, [7] = 1, b = -1, county = 100, elder = 5 },
   many_zero = (function() local t = { county = 100 } for i = 1, 3000 do t["z" .. i] = 0 end return t end)(),
 }
-return { name = "names", effective_from = "2024-03-01",
+-- payers: city, county and p00..p23 (many_bad)
+local payers = { "city", "county" }
+for i = 0, 23 do payers[#payers + 1] = string.format("p%02d", i) end
+return { name = "names", effective_from = "2024-03-01", payers = payers,
   eligible = function(e) return true, "ok" end,
   meal = function(m, e, s)
     local d = m.device
@@ -82,7 +85,8 @@ return { name = "names", effective_from = "2024-03-01",
     -- (fuzz/crashes/policy/bad-parts-error-order.lua)
     meal("24 bad parts", "many_bad", nil, "meal() returned 0.5 as the amount of ''p00''")
     meal("bad parts of all kinds", "mixed_bad", nil, "meal() returned 7 as a payer name")
-    meal("3000 parts of 0 fen", "many_zero", { county = 100 })
+    -- parts of 0 fen are checked too: an undeclared payer is named even at 0
+    meal("3000 parts of 0 fen", "many_zero", nil, "returned a part for payer ''z1'', which the policy does not declare")
     meal("reason of 257 bytes", "reason_long", nil, "returned a reason of 257 bytes")
     meal("reason of 256 bytes", "reason_256", { county = 1 })
     meal("reason not UTF-8", "reason_utf8", nil, "returned the reason x''")
@@ -104,7 +108,7 @@ return { name = "names", effective_from = "2024-03-01",
 SELECT policy_test('names');
 -- the messages themselves, as SQL shows them: cut, valid UTF-8 (a version
 -- of the small fixture's county policy)
-SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "city", "county" },
   eligible = function(e, day, service)
     if service == "long" then error(string.rep("错", 200)) end
     if service == "bytes" then error("bad \xff\xfe byte") end
@@ -112,29 +116,31 @@ SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01
     if service == "value" then return { county = 1 } end
     return true, string.rep("x", 300)
   end,
-  meal = function() return nil end }') > 0;
+  meal = function() return {} end }') > 0;
 SELECT eligible(1, '2024-03-05', 'bytes');
 SELECT eligible(1, '2024-03-05', 'long');
 SELECT eligible(1, '2024-03-05', 'key');
 SELECT eligible(1, '2024-03-05', 'value');
 SELECT eligible(1, '2024-03-05', 'reason');
--- 256 different payer and item names per version, no more
-SELECT policy_install('return { name = "words", effective_from = "2024-03-01",
+-- 256 different payer and item names per version, no more (payers are
+-- declared, at most 64: item names, free, reach the limit; "county" is one)
+SELECT policy_install('return { name = "words", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e) return true, "ok" end,
-  meal = function(m) return { ["p" .. m.nth_day] = 1 }, "one" end,
+  meal = function(m) return {} end,
+  site = function(s) return { { item = "i" .. s.id, payer = "county", fen = 1 } } end,
   tests = (function()
     local t = {}
     for i = 1, 260 do
-      t[i] = { name = "p" .. i, call = "meal", meal = { slot = "lunch", day = "2024-03-05", nth_day = i },
-               expect = i <= 256 and { ["p" .. i] = 1 } or nil,
-               error = i > 256 and "used more than 256 different payer and item names" or nil }
+      t[i] = { name = "i" .. i, call = "site", month = "2024-03", site = { id = i },
+               expect = i <= 255 and { { item = "i" .. i, payer = "county", fen = 1 } } or nil,
+               error = i > 255 and "used more than 256 different payer and item names" or nil }
     end
     return t
   end)() }') > 0;
 SELECT policy_test('words');
 -- through SQL: a county policy returning "county\0a" makes subsidy_for fail,
 -- naming the policy, the function and the value
-SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "city", "county" },
   eligible = function(e) return true, "ok" end,
   meal = function(m) return { county = 100, ["county\0a"] = 100 }, "split" end }') > 0;
 SELECT subsidy_for(262);

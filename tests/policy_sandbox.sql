@@ -3,7 +3,7 @@
 -- 'ok...' are normal calls placed after each attack: they must not appear in
 -- the failure list (the count "N of M" shows they passed).
 .mode list
-SELECT policy_install('return { name = "atk", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "atk", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     if service == "loop" then while true do end end
     if service == "pcall" then while true do pcall(function() while true do end end) end end
@@ -60,7 +60,7 @@ SELECT policy_install('return { name = "atk", effective_from = "2024-03-01",
 -- PARAMS and counter are undeclared above: the chunk-level ones come next
 SELECT policy_install('PARAMS = { min_age = 70, t = {}, list = {1, 2, 3} }
 local counter = 0
-return { name = "upv", effective_from = "2024-03-01",
+return { name = "upv", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     if service == "paramw" then PARAMS.min_age = 1 end
     if service == "nested" then PARAMS.t.x = 1 end
@@ -82,7 +82,7 @@ return { name = "upv", effective_from = "2024-03-01",
 SELECT policy_test('atk');
 SELECT policy_test('upv');
 -- forbidden globals are absent; the string metatable is hidden; tostring shows no addresses
-SELECT policy_install('return { name = "env", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "env", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     local names = { "io", "os", "package", "require", "debug", "load", "loadstring", "dofile",
                     "loadfile", "collectgarbage", "rawset", "rawget", "coroutine", "warn", "module", "setfenv" }
@@ -98,7 +98,7 @@ SELECT policy_install('return { name = "env", effective_from = "2024-03-01",
       "|" .. tostring(getmetatable(e)) .. "|" .. tostring(string.find("a.b", ".", 1, true)) ..
       "|" .. ("x"):upper() .. "|" .. select("#", print("hi"))
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = { {name="env", call="eligible", elder={age=80}, day="2024-03-05", expect=true,
              reason="|string|table|function|facts|2|X|0"} } }') > 0;
 SELECT policy_test('env');

@@ -2,7 +2,7 @@
 -- Expected values are worked out by hand in the comments.
 .mode list
 -- 1. a minimal valid policy gets version id 1; the table exists afterwards
-SELECT policy_install('return { name = "acme", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "acme", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day) return true, "all" end,
   meal = function(m, e, s) return { county = 500 }, "flat" end }');
 SELECT id, name, effective_from, length(sha256), typeof(installed_at) FROM zhucan_policy;
@@ -11,7 +11,7 @@ SELECT installed_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:
 -- last_insert_rowid() is not disturbed by an install
 INSERT INTO site_report(site_id, day, slot, diners) VALUES (1, '2024-01-01', 'lunch', 3);
 SELECT last_insert_rowid() = (SELECT rowid FROM site_report WHERE day = '2024-01-01');
-SELECT policy_install('return { name = "acme2", effective_from = "2024-03-01", eligible = function() return true end, meal = function() end }');
+SELECT policy_install('return { name = "acme2", effective_from = "2024-03-01", payers = { "county" }, eligible = function() return true end, meal = function() end }');
 SELECT last_insert_rowid() = (SELECT rowid FROM site_report WHERE day = '2024-01-01');
 -- 2. immutability
 UPDATE zhucan_policy SET effective_from = '2020-01-01' WHERE id = 1;
@@ -34,24 +34,24 @@ SELECT policy_install('return 1');
 SELECT policy_install('error("boom")');
 SELECT policy_install('return setmetatable({}, {})');
 SELECT policy_install('return {}');
-SELECT policy_install('return { name = "", effective_from = "2024-03-01", eligible = print, meal = print }');
-SELECT policy_install('return { name = "a b", effective_from = "2024-03-01", eligible = print, meal = print }');
-SELECT policy_install('return { name = 7, effective_from = "2024-03-01", eligible = print, meal = print }');
-SELECT policy_install('return { name = "x", effective_from = "2024-02-30", eligible = print, meal = print }');
-SELECT policy_install('return { name = "x", effective_from = "2024-3-1", eligible = print, meal = print }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", meal = print }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, site = 5 }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, elegible = print }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, params = 5 }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, tests = "t" }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, anomaly = { burst_count = "six" } }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, params = { f = print } }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, windows = { brunch = {"10:00", "11:00"} } }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, windows = { lunch = {"13:00", "11:00"} } }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, windows = { lunch = {"11:00", "24:00"} } }');
-SELECT policy_install('return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, windows = { lunch = {"08:30", "12:00"} } }');
-SELECT policy_install('x = 1 return { name = "x", effective_from = "2024-03-01", eligible = print, meal = print, params = { t = {} } }') > 0;
+SELECT policy_install('return { name = "", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print }');
+SELECT policy_install('return { name = "a b", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print }');
+SELECT policy_install('return { name = 7, effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print }');
+SELECT policy_install('return { name = "x", effective_from = "2024-02-30", payers = { "county" }, eligible = print, meal = print }');
+SELECT policy_install('return { name = "x", effective_from = "2024-3-1", payers = { "county" }, eligible = print, meal = print }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, meal = print }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, site = 5 }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, elegible = print }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, params = 5 }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, tests = "t" }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, anomaly = { burst_count = "six" } }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, params = { f = print } }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, windows = { brunch = {"10:00", "11:00"} } }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, windows = { lunch = {"13:00", "11:00"} } }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, windows = { lunch = {"11:00", "24:00"} } }');
+SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, windows = { lunch = {"08:30", "12:00"} } }');
+SELECT policy_install('x = 1 return { name = "x", effective_from = "2024-03-01", payers = { "county" }, eligible = print, meal = print, params = { t = {} } }') > 0;
 SELECT policy_install('while true do end');
 SELECT policy_install('local t = {} for i = 1, 1e8 do t[i] = i end');
 SELECT count(*) FROM zhucan_policy;
@@ -59,21 +59,21 @@ SELECT count(*) FROM zhucan_policy;
 --    governed by 'vc'; elder 1 lives there.
 INSERT INTO region(code, parent, level, name, policy) VALUES ('990000', NULL, 'county', 'Test county', 'vc');
 INSERT INTO elder(id, id_number, name, region) VALUES (900001, '11010519491231002X', 'A', '990000');
-SELECT policy_install('return { name = "vc", effective_from = "2024-03-01", eligible = function(e) return true, "v1" end, meal = function() return nil end }');
-SELECT policy_install('return { name = "vc", effective_from = "2024-03-15", eligible = function(e) return false, "v2" end, meal = function() return nil end }');
+SELECT policy_install('return { name = "vc", effective_from = "2024-03-01", payers = { "county" }, eligible = function(e) return true, "v1" end, meal = function() return {} end }');
+SELECT policy_install('return { name = "vc", effective_from = "2024-03-15", payers = { "county" }, eligible = function(e) return false, "v2" end, meal = function() return {} end }');
 -- before 03-15 version 1 (true); from 03-15 version 2 (false)
 SELECT eligible(900001, '2024-03-01'), eligible(900001, '2024-03-14'), eligible(900001, '2024-03-15'), eligible(900001, '2024-04-01');
 -- nothing in force before the first effective date
 SELECT eligible(900001, '2024-02-29');
 -- same effective date installed later wins: version 3 (true) from 03-15
-SELECT policy_install('return { name = "vc", effective_from = "2024-03-15", eligible = function(e) return true, "v3" end, meal = function() return nil end }');
+SELECT policy_install('return { name = "vc", effective_from = "2024-03-15", payers = { "county" }, eligible = function(e) return true, "v3" end, meal = function() return {} end }');
 SELECT eligible(900001, '2024-03-14'), eligible(900001, '2024-03-15'), eligible(900001, '2024-04-01');
 -- an older effective date installed last does not displace later ones
-SELECT policy_install('return { name = "vc", effective_from = "2024-01-01", eligible = function(e) return false, "v0" end, meal = function() return nil end }');
+SELECT policy_install('return { name = "vc", effective_from = "2024-01-01", payers = { "county" }, eligible = function(e) return false, "v0" end, meal = function() return {} end }');
 SELECT eligible(900001, '2024-02-29'), eligible(900001, '2024-03-14'), eligible(900001, '2024-03-15');
 -- a version installed inside a transaction that is rolled back is forgotten
 BEGIN;
-SELECT policy_install('return { name = "vc", effective_from = "2024-03-20", eligible = function(e) return false, "v4" end, meal = function() return nil end }') > 0;
+SELECT policy_install('return { name = "vc", effective_from = "2024-03-20", payers = { "county" }, eligible = function(e) return false, "v4" end, meal = function() return {} end }') > 0;
 SELECT eligible(900001, '2024-03-21');
 ROLLBACK;
 SELECT eligible(900001, '2024-03-21');

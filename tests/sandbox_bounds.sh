@@ -81,7 +81,7 @@ attack tonumber 'local s = string.rep(" ", 4000) .. "1"
       for i = 1, 1e7 do local n = tonumber(s) end return true, "x"' 'budget'
 
 cat > bounds.lua <<LUA
-return { name = "zhongyang", effective_from = "2024-03-01",
+return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
 $attack_src
     return true, "normal"
@@ -119,7 +119,7 @@ done
 # params that are one table nested 60 times over as a DAG
 cat > dag.sql <<'SQL'
 SELECT policy_install('local t = { 1 } for i = 1, 60 do t = { a = t, b = t } end
-return { name = "dag", effective_from = "2024-03-01", params = { dag = t },
+return { name = "dag", effective_from = "2024-03-01", payers = { "county" }, params = { dag = t },
   eligible = function() return true, "x" end, meal = function() return nil end }');
 SQL
 t0=$(date +%s%N)
@@ -133,7 +133,7 @@ fi
 
 # policy_test over 20,000 cases that each use the whole budget
 cat > many.sql <<'SQL'
-SELECT policy_install('return { name = "many", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "many", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service) while true do end end, meal = function() return nil end,
   tests = (function() local t = {} for i = 1, 20000 do
     t[i] = { name = "c" .. i, call = "eligible", elder = { age = 80 }, day = "2024-03-05", service = "s" .. i, expect = true }

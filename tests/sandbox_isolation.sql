@@ -25,13 +25,13 @@ local function bump(t, k)
   pcall(function() table.move({ 9 }, 1, 1, 1, t) end)
   pcall(function() table.sort(t) end)
 end
-return { name = "leak", effective_from = "2024-03-01", params = params,
+return { name = "leak", effective_from = "2024-03-01", payers = { "county" }, params = params,
   eligible = function(e, day, service)
     bump(params, "n") bump(params.nested, "k") bump(params.list, 1)
     local ok = params.n == 0 and params.nested.k == 0 and params.list[1] == 1 and #params.list == 3
     return ok, "n=" .. tostring(params.n) .. " k=" .. tostring(params.nested.k) .. " list1=" .. tostring(params.list[1])
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = {
     { name = "first call", call = "eligible", day = "2024-03-05", elder = {}, expect = true, reason = "n=0 k=0 list1=1" },
     { name = "second call", call = "eligible", day = "2024-03-06", elder = {}, expect = true, reason = "n=0 k=0 list1=1" },
@@ -48,7 +48,7 @@ SELECT policy_install('local function patch(lib, name, f)
   pcall(function() local k, v = it(lib, nil) end)
   pcall(function() getmetatable("").__index[name] = f end)
 end
-return { name = "patcher", effective_from = "2024-03-01",
+return { name = "patcher", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     patch(math, "floor", function() return 0 end)
     patch(math, "min", function() return 0 end)
@@ -62,9 +62,9 @@ return { name = "patcher", effective_from = "2024-03-01",
     pcall(function() _G.math = { floor = function() return 0 end } end)
     return true, "patched"
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = { { name = "patch", call = "eligible", day = "2024-03-05", elder = {}, expect = true } } }') > 0;
-SELECT policy_install('return { name = "victim", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "victim", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e) return true, "ok" end,
   meal = function(m, e, s)
     local fen = math.floor(1250 * 4 / 10) + math.min(7, 9)      -- 500 + 7
@@ -79,14 +79,14 @@ SELECT policy_test('victim');
 -- 3. closures, upvalues and per-call tables
 SELECT policy_install('local counter = (function() local n = 0 return function() n = n + 1 return n end end)()
 local memo = {}
-return { name = "upv2", effective_from = "2024-03-01",
+return { name = "upv2", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     if service == "closure" then return counter() == 1, "closure" end
     if service == "memo" then local ok = pcall(function() memo[day] = true end) return not ok, "memo" end
     local t = {} t.x = (t.x or 0) + 1                                   -- a fresh table per call
     return t.x == 1, "fresh"
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = {
     { name = "fresh table 1", call = "eligible", day = "2024-03-05", elder = {}, expect = true },
     { name = "fresh table 2", call = "eligible", day = "2024-03-06", elder = {}, expect = true },
@@ -111,7 +111,7 @@ local function by_next(t)
   repeat k = next(t, k) if k ~= nil then out[#out + 1] = tostring(k) end until k == nil
   return table.concat(out, ",")
 end
-return { name = "order", effective_from = "2024-03-01", params = { x = 1 },
+return { name = "order", effective_from = "2024-03-01", payers = { "county" }, params = { x = 1 },
   eligible = function(e, day, service)
     if service == "frozen" then return true, keys(P, pairs) end
     if service == "next" then return true, by_next(P) end
@@ -121,7 +121,7 @@ return { name = "order", effective_from = "2024-03-01", params = { x = 1 },
     local t = {} for i = 10, 1, -1 do t["k" .. i] = i end t[7] = 7 t[0.5] = 0
     return true, keys(t, pairs)
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = {
     { name = "fresh", call = "eligible", day = "2024-03-05", elder = {}, expect = true,
       reason = "0.5,7,k1,k10,k2,k3,k4,k5,k6,k7,k8,k9" },
@@ -140,21 +140,21 @@ return { name = "order", effective_from = "2024-03-01", params = { x = 1 },
 SELECT policy_test('order');
 -- 5. what a rule sees is the same on every call: xpcall, error objects,
 -- string metatable, tostring
-SELECT policy_install('return { name = "misc", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "misc", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     local ok, msg = xpcall(function() error("boom") end, function(m) return "handled: " .. tostring(m):sub(-4) end)
     local ok2, v = xpcall(function(a, b) return a + b end, print, 2, 3)
     return not ok and ok2 and v == 5, msg .. "|" .. tostring(getmetatable("")) .. "|" .. tostring(setmetatable({}, { __name = "x" })) ..
       "|" .. tostring(print) .. "|" .. string.format("%s %s %5.1f", {}, print, 2.25)
   end,
-  meal = function() return nil end,
+  meal = function() return {} end,
   tests = { { name = "misc", call = "eligible", day = "2024-03-05", elder = {}, expect = true,
               reason = "handled: boom|string|table|function|table function   2.2" },
             { name = "%p", call = "eligible", day = "2024-03-06", service = "p", elder = {}, expect = true,
               reason = "handled: boom|string|table|function|table function   2.2" } } }') > 0;
 SELECT policy_test('misc');
-SELECT policy_install('return { name = "fmtp", effective_from = "2024-03-01",
-  eligible = function(e) return true, string.format("%p", {}) end, meal = function() return nil end,
+SELECT policy_install('return { name = "fmtp", effective_from = "2024-03-01", payers = { "county" },
+  eligible = function(e) return true, string.format("%p", {}) end, meal = function() return {} end,
   tests = { { name = "%p", call = "eligible", day = "2024-03-05", elder = {}, error = "%p would show a memory address" } } }') > 0;
 SELECT policy_test('fmtp');
 -- the connection is fine after all that

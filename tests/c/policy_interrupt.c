@@ -112,15 +112,15 @@ static void check(sqlite3 *db, const char *sql, const char *want) {
   "local a, b = string.rep(\"x\", 4000) .. \"a\", string.rep(\"x\", 4000) .. \"a\" while true do local _ = a < b end"
 static const char *const setup =
     "SELECT policy_install('local A, B = string.rep(\"x\", 4000) .. \"a\", string.rep(\"x\", 4000) .. \"a\""
-    " return { name = \"zhongyang\", effective_from = \"2024-03-01\","
+    " return { name = \"zhongyang\", effective_from = \"2024-03-01\", payers = { \"county\" },"
     "  eligible = function(e, day, service)"
     "    if service == \"spin\" then while true do local _ = A < B end end"
     "    return true, \"normal\""
     "  end,"
     "  meal = function() return { county = 100 }, \"flat\" end }');"
-    "SELECT policy_install('return { name = \"many\", effective_from = \"2024-03-01\","
+    "SELECT policy_install('return { name = \"many\", effective_from = \"2024-03-01\", payers = { \"county\" },"
     "  eligible = function(e, day, service) local a, b = (\"x\"):rep(4000) .. \"a\", (\"x\"):rep(4000) .. \"a\""
-    "    while true do local _ = a < b end end, meal = function() return nil end,"
+    "    while true do local _ = a < b end end, meal = function() return {} end,"
     "  tests = (function() local t = {} for i = 1, 20000 do"
     "    t[i] = { name = \"c\" .. i, call = \"eligible\", elder = {}, day = \"2024-03-05\", service = \"s\" .. i,"
     "             expect = true } end return t end)() }');";

@@ -595,7 +595,7 @@ typedef struct Case {
 #define PRIME_TY "SELECT policy_test('taiyuan')"
 
 static const char *kInline =
-    "return { name = 'mini', effective_from = '2024-03-01', params = { flat = 100 },"
+    "return { name = 'mini', effective_from = '2024-03-01', payers = { 'city', 'county', 'village' }, params = { flat = 100 },"
     " eligible = function(e, d, s) return e.age == nil or e.age >= 60, 'all' end,"
     " meal = function(m, e, s) if m.nth_slot > 1 then return nil, 'repeat' end"
     "   return { county = 100, village = 50 }, 'flat' end,"
