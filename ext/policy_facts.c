@@ -226,9 +226,14 @@ static int status_pairs(lua_State *L) {
 static int slots_index(lua_State *L) {
   Rt *rt = rt_of(L);
   if (!rt->cur_site) return luaL_error(L, "site facts are not available in this call");
+  size_t n = 0;
+  const char *w = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &n) : NULL;
+  int i = w && strlen(w) == n ? zc_slot_index(w) : -1;
+  if (i < 0)   /* a typo (site.slots.brekfast) would read as "not served" */
+    return luaL_error(L, "site.slots is keyed by slot, and %s is not one of the policy's windows (breakfast, "
+                         "lunch, dinner)", zc_sb_repr(L, 2));
   rt->seen.f |= 1ull << ZF_SITE_SLOTS;
-  int i = lua_type(L, 2) == LUA_TSTRING ? zc_slot_index(lua_tostring(L, 2)) : -1;
-  if (i >= 0 && (rt->cur_site->slots & (1u << i))) lua_pushboolean(L, 1);
+  if (rt->cur_site->slots & (1u << i)) lua_pushboolean(L, 1);
   else lua_pushnil(L);
   return 1;
 }
