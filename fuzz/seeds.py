@@ -137,6 +137,7 @@ def policy():
         seeds += [s.encode() for s in sql_strings(os.path.relpath(t, ROOT))]
     seeds.append(b'''return {
   name = "acme", effective_from = "2024-03-01",
+  payers = { "charity", "city", "county", "village" },
   description = "every part of a policy",
   params = { min_age = 70, amounts = { breakfast = 200, lunch = 500, dinner = 300 },
              list = { 1, 2.5, "three", true }, nested = { a = { b = { c = {} } } } },
@@ -172,10 +173,10 @@ def policy():
   },
 }
 ''')
-    seeds.append(b'return { name = "tiny", effective_from = "2024-01-01", '
+    seeds.append(b'return { name = "tiny", effective_from = "2024-01-01", payers = { "county" }, '
                  b'eligible = function() return true, "all" end, '
                  b'meal = function(m) return { county = m.price_fen // 2 }, "half" end }')
-    seeds.append(b'return { name = "frac", effective_from = "2024-03-01", '
+    seeds.append(b'return { name = "frac", effective_from = "2024-03-01", payers = { "county" }, '
                  b'eligible = function() return true, "all" end, '
                  b'meal = function(m, e, s) return { county = 0.5, elder = 1, [""] = 2 }, "bad" end }')
     # policy_test runs (in fuzz/policy.c) only for policies of at most 8

@@ -1,7 +1,7 @@
 -- 400 self-tests, each running eligible() into the instruction budget:
 -- policy_test has no budget of its own, so its cost is cases x budget
 -- (about 13 s of CPU natively here; a 1 MiB source can hold ~9,000 cases).
-return { name = "slow", effective_from = "2024-03-01",
+return { name = "slow", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
     if service == "loop" then while true do end end
     return true, "all"
