@@ -185,8 +185,7 @@ static int check_elder_meals(Scan *s, sqlite3_int64 elder, const ZcElderRec *r, 
     if (si < 0) si = 3;
     if (first_of[si] < 0) first_of[si] = i;
     if (!m->in_scope) continue;
-    const Thr *t = site_thr(s, m, &rc);
-    if (rc) return rc;
+    const Thr *t = site_thr(s, m);
     if (ns > 1 && (rc = check_repeat(s, elder, m, &em[first_of[si]], ns, word))) return rc;
     if ((rc = check_two_sites(s, elder, em, a, i, t))) return rc;
     if (r) rc = check_elder_meal(s, m, r, t, &el);
@@ -205,11 +204,11 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
   int span = s->next - s->lo;
   memset(ate, 0, (size_t)span);
   for (int i = a; i < b; i++) ate[em[i].day - s->lo] = 1;
-  if ((rc = thr_row(&s->tc, r->region_code, &row))) return rc;
+  if ((rc = thr_row(&s->tc, r->region_code, &row, s->pzErr))) return rc;
   int last = s->last_data_day < s->next - 1 ? s->last_data_day : s->next - 1;
   for (int e = s->first; e <= last; e++) {
     const Thr *t;
-    if ((rc = thr_get(&s->tc, row, r->region_code, e, &t, s->pzErr))) return rc;
+    if ((rc = thr_get(&s->tc, row, e, &t, s->pzErr))) return rc;
     int qd = (int)t->quiet_days, qw = (int)t->quiet_window;
     int d0 = e - qd + 1;
     if (d0 - qw - 1 < s->lo) continue; /* not enough history read (cannot happen: lo covers it) */
@@ -312,8 +311,7 @@ static int mark_bursts(Scan *s, const Meal *dm, int a, int b, unsigned char *mar
   int rc = SQLITE_OK;
   for (int i = a; i < b; i++) {
     const Meal *m = &dm[i];
-    const Thr *t = site_thr(s, m, &rc);
-    if (rc) return rc;
+    const Thr *t = site_thr(s, m);
     int need = (int)ceil(t->burst_count);
     int j = i + need - 1;
     if (j >= b) continue;
@@ -329,8 +327,7 @@ static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned c
   int rc = SQLITE_OK;
   for (int i = a; i < b;) {
     if (!mark[i]) { i++; continue; }
-    const Thr *t = site_thr(s, &dm[i], &rc);
-    if (rc) return rc;
+    const Thr *t = site_thr(s, &dm[i]);
     int j = i + 1;
     while (j < b && mark[j] && (double)(dm[j].rt - dm[j - 1].rt) <= t->burst_seconds) j++;
     const Meal *f = &dm[i], *l = &dm[j - 1];
@@ -352,7 +349,7 @@ static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned c
 
 /* On its own thread while elder_pass runs (scan_passes): it reads the
 ** meals and the scan's maps, writes only dm, s->dev_name and out, and asks
-** thresholds that thr_prefill looked up before. */
+** thresholds looked up before the read (site_thr). */
 static int device_pass(Scan *s, Meal *dm, FindingList *out) {
   int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
   unsigned char *mark = NULL;
