@@ -206,6 +206,14 @@ static int compute_failed(TvfCursor *c, int rc, char *err) {
     sqlite3_free(err);
     return rc;
   }
+  /* interrupted (sqlite3_interrupt() or the progress handler): whatever
+  ** step noticed it first, and whatever it made of it, say so */
+  if (rc == SQLITE_INTERRUPT || zc_interrupted(((Tvf *)vt)->zc)) {
+    sqlite3_free(err);
+    zc_vtab_errorf(vt, "%s: interrupted", fn);
+    cursor_reset(c);
+    return SQLITE_INTERRUPT;
+  }
   if (err && strncmp(err, fn, strlen(fn)) == 0) rc = zc_vtab_errorf(vt, "%s", err);
   else rc = zc_vtab_errorf(vt, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
   sqlite3_free(err);

@@ -19,7 +19,10 @@
 #define ZC_ANOMALY_H
 #include "common.h"
 #include "policy.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ findings */
 
@@ -210,6 +213,10 @@ typedef struct Scan {
   const char *slot_words[ZC_NSLOT];
   FindingList out;
   char **pzErr;
+  /* Stopping (scan_stop): set by the calling thread when the statement is
+  ** interrupted; the worker reads it. */
+  atomic_int stop;
+  unsigned tick;          /* the calling thread's polls (zc_interrupted_every) */
 } Scan;
 
 /* anomaly_scan.c */
@@ -227,9 +234,39 @@ signed char slot_code(const char *z, int n);
 ** s->out.  Frees s->m. */
 int scan_passes(Scan *s);
 
+/* 1 when the scan must stop because its statement is interrupted
+** (sqlite3_interrupt() or the host's progress handler).  Only the calling
+** thread may ask SQLite (calling = 1: zc_interrupted, at most once per 2^k
+** calls); it tells the worker through s->stop, which is all the worker
+** reads (calling = 0).  A function that stops answers SQLITE_INTERRUPT. */
+static inline int scan_stop(Scan *s, int calling, unsigned k) {
+  if (atomic_load_explicit(&s->stop, memory_order_relaxed)) return 1;
+  if (calling && zc_interrupted_every(s->zc, &s->tick, k)) {
+    atomic_store_explicit(&s->stop, 1, memory_order_relaxed);
+    return 1;
+  }
+  return 0;
+}
+/* The calling thread waits (mu held) until *flag is set by the worker,
+** polling for an interrupt every 10 ms meanwhile (so the worker learns
+** of it through s->stop). */
+static inline void scan_wait(Scan *s, pthread_mutex_t *mu, pthread_cond_t *cv, const int *flag) {
+  while (!*flag) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
+    if (!*flag) (void)scan_stop(s, 1, 0);
+  }
+}
 /* Prepares sql; on error sets the scan's message. */
 static inline int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
   int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
+  if (rc == SQLITE_INTERRUPT) return rc;  /* anomaly.c says 'interrupted' */
   if (rc != SQLITE_OK)
     *s->pzErr = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql",
                                 sqlite3_errmsg(s->zc->db));

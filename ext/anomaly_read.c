@@ -298,6 +298,7 @@ static int count_and_check(Scan *s, Pending *pend, const Chunk *ch, const RawRow
 /* Turns one chunk into meals (the worker's stage). */
 static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
   int rc = SQLITE_OK;
+  if (scan_stop(s, 0, 0)) return SQLITE_INTERRUPT;   /* the read failed or was interrupted */
   for (int r = 0; r < ch->n; r++) {
     const RawRow *w = &ch->rows[r];
     sqlite3_int64 t;
@@ -488,6 +489,7 @@ static int read_rows(Pipe *p, sqlite3_stmt *st) {
 ** read's result) becomes the worker's error if the read went well; the
 ** last token check waiting.  Frees the chunks. */
 static int pipe_close(Pipe *p, int rc) {
+  if (rc != SQLITE_DONE) atomic_store_explicit(&p->s->stop, 1, memory_order_relaxed);
   if (p->threaded) {
     pthread_mutex_lock(&p->mu);
     p->done = 1;
