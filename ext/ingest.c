@@ -19,10 +19,12 @@
 ** is still a row, with `error` saying why (docs/ingest.md lists the
 ** vocabulary: 'unknown device: D-9999', 'out of hours: 10:15:00', ...).
 **
-** How it works.  xFilter opens the file; xNext reads the next line from a
-** fixed 256 KiB buffer (memchr for the newline, fread to refill), so memory
-** is constant whatever the file size.  A line longer than SL_LINE_MAX bytes
-** is one error row (its `raw` cut at the limit) and the rest of the line is
+** How it works.  xFilter opens the file, a regular file only (a FIFO, a
+** device, a directory are refused), and reads at most the size it had
+** then; xNext reads the next line from a fixed 256 KiB buffer (memchr for
+** the newline, fread to refill, which polls for an interrupt), so memory is
+** constant whatever the file size.  A line longer than SL_LINE_MAX bytes is
+** one error row (its `raw` cut at the limit) and the rest of the line is
 ** skipped.  The line is checked for UTF-8, split by the format — a
 ** hand-written parser for the built-in 'csv' and 'terminal' formats, PCRE2
 ** (JIT, match data reused) for a custom pattern — and then resolved:
@@ -39,10 +41,12 @@
 #include "policy.h"
 #include "regex.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Column numbers. */
 #define SL_LINE 0
@@ -115,6 +119,8 @@ typedef struct SlCursor {
   char *path;
   unsigned char *buf;         /* SL_BUF bytes */
   size_t pos, end;            /* unread data is buf[pos..end) */
+  sqlite3_int64 left;         /* bytes still to read: the file's size when opened, less what was read */
+  unsigned tick;              /* interrupt polls (zc_interrupted_every) */
   int feof;                   /* fread reached the end of the file */
   int done;                   /* no current row */
   sqlite3_int64 line;
@@ -141,38 +147,28 @@ typedef struct SlCursor {
   int fatal;                  /* an SQLite error stopped the scan */
   /* lookups */
   ZcTextMap devices, cards;   /* of SlEntry */
-  sqlite3_stmt *q_device, *q_site, *q_card;
+  sqlite3_stmt *q_device, *q_card;
 } SlCursor;
 
 static int sl_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                       sqlite3_vtab **ppVtab, char **pzErr) {
-  (void)argc;
-  (void)argv;
-  (void)pzErr;
-  SlVtab *vt = NULL;
+  (void)argc, (void)argv, (void)pzErr;
   int rc = sqlite3_declare_vtab(
       db,
       "CREATE TABLE x(line INTEGER, at TEXT, device TEXT, site_id INTEGER, method TEXT,"
       " token TEXT, elder_id INTEGER, slot TEXT, error TEXT, raw, price_fen INTEGER,"
       " path HIDDEN, format HIDDEN)");
-  if (rc != SQLITE_OK) goto connect_error;
   /* Reads files: callable only from top-level SQL, never from a view or a
   ** trigger a hostile schema could plant. */
-  rc = sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  if (rc != SQLITE_OK) goto connect_error;
-  vt = sqlite3_malloc(sizeof *vt);
-  if (vt == NULL) {
-    rc = SQLITE_NOMEM;
-    goto connect_error;
-  }
+  if (rc == SQLITE_OK) rc = sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  if (rc != SQLITE_OK) return rc;
+  SlVtab *vt = sqlite3_malloc(sizeof *vt);
+  if (vt == NULL) return SQLITE_NOMEM;
   memset(vt, 0, sizeof *vt);
   vt->db = db;
   vt->zc = pAux;
   *ppVtab = &vt->base;
   return SQLITE_OK;
-connect_error:
-  sqlite3_free(vt);
-  return rc;
 }
 
 static int sl_disconnect(sqlite3_vtab *pVtab) {
@@ -221,14 +217,9 @@ static int sl_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
 static void sl_row_reset(SlCursor *c) {
   sqlite3_free(c->err);
   c->err = NULL;
-  c->raw = NULL;
-  c->raw_n = 0;
-  c->raw_blob = 0;
-  c->has_at = 0;
-  c->device.n = c->token.n = -1;
-  c->method = NULL;
-  c->has_site = c->has_elder = c->has_price = 0;
-  c->slot = -1;
+  c->raw = c->method = NULL;
+  c->raw_n = c->raw_blob = c->has_at = c->has_site = c->has_elder = c->has_price = 0;
+  c->device.n = c->token.n = c->slot = -1;
 }
 
 static void sl_input_close(SlCursor *c) {
@@ -237,8 +228,7 @@ static void sl_input_close(SlCursor *c) {
   sqlite3_free(c->path);
   c->path = NULL;
   c->pos = c->end = 0;
-  c->feof = 0;
-  c->line = 0;
+  c->feof = c->left = c->line = 0;
   c->done = 1;
   sl_row_reset(c);
 }
@@ -263,7 +253,6 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
   sl_cache_clear(&c->devices);
   sl_cache_clear(&c->cards);
   sqlite3_finalize(c->q_device);
-  sqlite3_finalize(c->q_site);
   sqlite3_finalize(c->q_card);
   sqlite3_free(c);
   return SQLITE_OK;
@@ -299,23 +288,46 @@ static void sl_errf(SlCursor *c, const char *fmt, ...) {
   if (c->err == NULL) c->fatal = SQLITE_NOMEM;
 }
 
+/* Stops the read with rc and the table's error fmt (the first one wins):
+** "swipe_log: interrupted" instead whenever the statement is interrupted
+** (sqlite3_interrupt() or the progress handler), whatever failed. */
+static void sl_fatal(SlCursor *c, int rc, const char *fmt, ...) {
+  sqlite3_vtab *vt = c->base.pVtab;
+  if (c->fatal) return;
+  if (rc == SQLITE_INTERRUPT || (rc != SQLITE_NOMEM && zc_interrupted(c->vt->zc))) {
+    rc = SQLITE_INTERRUPT;
+    fmt = "swipe_log: interrupted";
+  }
+  c->fatal = rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+  if (rc == SQLITE_NOMEM) return;
+  va_list ap;
+  va_start(ap, fmt);
+  sqlite3_free(vt->zErrMsg);
+  vt->zErrMsg = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+}
+
 /* ------------------------------------------------------------ reading */
 
-/* Reads from the file into c->buf[at..SL_BUF); at the end of the file sets
-** c->feof.  The bytes read, or -1 on a read error (c->fatal set). */
+/* Reads from the file into c->buf[at..SL_BUF), at most c->left bytes in
+** all; at the end sets c->feof.  The bytes read, or -1 on a read error or
+** an interrupt (c->fatal set). */
 static sqlite3_int64 sl_fill(SlCursor *c, size_t at) {
-  size_t got = fread(c->buf + at, 1, SL_BUF - at, c->f);
+  if (zc_interrupted_every(c->vt->zc, &c->tick, 0)) {
+    sl_fatal(c, SQLITE_INTERRUPT, "");
+    return -1;
+  }
+  size_t want = SL_BUF - at;
+  if ((sqlite3_int64)want > c->left) want = (size_t)c->left;
+  size_t got = want ? fread(c->buf + at, 1, want, c->f) : 0;
   if (got == 0) {
-    if (ferror(c->f)) {
-      int e = errno;
-      sqlite3_free(c->base.pVtab->zErrMsg);
-      c->base.pVtab->zErrMsg =
-          sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-      c->fatal = SQLITE_ERROR;
+    if (want && ferror(c->f)) {
+      sl_fatal(c, SQLITE_ERROR, "swipe_log: reading '%s': %s", c->path, strerror(errno));
       return -1;
     }
     c->feof = 1;
   }
+  c->left -= (sqlite3_int64)got;
   return (sqlite3_int64)got;
 }
 
@@ -355,12 +367,9 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
     c->end += (size_t)got;
   }
   /* Over-long: keep the first SL_LINE_MAX+1 bytes, skip to the newline. */
-  if (c->rawcopy == NULL) {
-    c->rawcopy = sqlite3_malloc(SL_LINE_MAX + 1);
-    if (c->rawcopy == NULL) {
-      c->fatal = SQLITE_NOMEM;
-      return -1;
-    }
+  if (c->rawcopy == NULL && (c->rawcopy = sqlite3_malloc(SL_LINE_MAX + 1)) == NULL) {
+    c->fatal = SQLITE_NOMEM;
+    return -1;
   }
   memcpy(c->rawcopy, c->buf + c->pos, SL_LINE_MAX + 1);
   sqlite3_int64 len = 0;
@@ -475,22 +484,17 @@ static int sl_parse_at(SlStr s, char out[20], sqlite3_int64 *t) {
 static const struct {
   const char *word, *method;
 } sl_methods[] = {
-    {"card", "card"},       {"ic", "card"},         {"swipe", "card"},
-    {"刷卡", "card"},       {"卡", "card"},         {"face", "face"},
-    {"刷脸", "face"},       {"人脸", "face"},       {"manual", "manual"},
-    {"手工", "manual"},     {"手动", "manual"},     {"补录", "manual"},
-    {"delivery", "delivery"}, {"送餐", "delivery"},
-};
+    {"card", "card"}, {"ic", "card"}, {"swipe", "card"}, {"刷卡", "card"}, {"卡", "card"},
+    {"face", "face"}, {"刷脸", "face"}, {"人脸", "face"}, {"manual", "manual"}, {"手工", "manual"},
+    {"手动", "manual"}, {"补录", "manual"}, {"delivery", "delivery"}, {"送餐", "delivery"}};
 
 static const struct {
   const char *word;
   int slot;
 } sl_slot_words[] = {
-    {"breakfast", ZC_BREAKFAST}, {"早餐", ZC_BREAKFAST}, {"早", ZC_BREAKFAST},
-    {"lunch", ZC_LUNCH},         {"午餐", ZC_LUNCH},     {"中餐", ZC_LUNCH},
-    {"午", ZC_LUNCH},            {"dinner", ZC_DINNER},  {"晚餐", ZC_DINNER},
-    {"晚", ZC_DINNER},
-};
+    {"breakfast", ZC_BREAKFAST}, {"早餐", ZC_BREAKFAST}, {"早", ZC_BREAKFAST}, {"lunch", ZC_LUNCH},
+    {"午餐", ZC_LUNCH}, {"中餐", ZC_LUNCH}, {"午", ZC_LUNCH}, {"dinner", ZC_DINNER}, {"晚餐", ZC_DINNER},
+    {"晚", ZC_DINNER}};
 
 /* ASCII-lowercased copy of s into b (cap bytes); 0 if too long. */
 static int sl_lower(SlStr s, char *b, int cap) {
@@ -546,61 +550,36 @@ static int sl_price(SlStr s, sqlite3_int64 *fen) {
 static int sl_prepare(SlCursor *c, sqlite3_stmt **pq, const char *sql) {
   if (*pq) return SQLITE_OK;
   int rc = sqlite3_prepare_v2(c->vt->db, sql, -1, pq, NULL);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(c->base.pVtab->zErrMsg);
-    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
-  }
+  if (rc != SQLITE_OK) sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
   return rc;
 }
 
-/* The cache entry for a device (looked up once); NULL with c->fatal set on
-** an SQLite error. */
+/* The cache entry for a device (looked up once, with its site); NULL with
+** c->fatal set on an SQLite error. */
 static SlEntry *sl_device(SlCursor *c, SlStr k) {
   uint64_t h = zc_text_hash(k.p, (size_t)k.n);
   SlEntry *e = zc_textmap_find(&c->devices, k.p, (size_t)k.n, h);
   if (e) return e;
-  int rc = sl_prepare(c, &c->q_device, "SELECT site_id FROM device WHERE id = ?1");
-  if (rc == SQLITE_OK) rc = sl_prepare(c, &c->q_site, "SELECT region FROM site WHERE id = ?1");
-  if (rc != SQLITE_OK) goto device_error;
-  e = zc_textmap_add(&c->devices, k.p, (size_t)k.n, h);
-  if (e == NULL) {
+  int rc = sl_prepare(c, &c->q_device,
+                      "SELECT d.site_id, s.region FROM device d LEFT JOIN site s ON s.id = d.site_id WHERE d.id = ?1");
+  if (rc != SQLITE_OK) return NULL;
+  if ((e = zc_textmap_add(&c->devices, k.p, (size_t)k.n, h)) == NULL) {
     rc = SQLITE_NOMEM;
     goto device_error;
   }
   e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_device, 1, k.p, k.n, SQLITE_STATIC);
-  rc = sqlite3_step(c->q_device);
-  if (rc == SQLITE_ROW) {
+  if ((rc = sqlite3_step(c->q_device)) == SQLITE_ROW) {
+    const char *r = (const char *)sqlite3_column_text(c->q_device, 1);
     e->found = 1;
     e->id = sqlite3_column_int64(c->q_device, 0);
-    rc = sqlite3_step(c->q_device);
+    if (r && (e->region = sqlite3_mprintf("%s", r)) == NULL) rc = SQLITE_NOMEM;
+    else e->site_found = r != NULL, rc = sqlite3_step(c->q_device);
   }
   sqlite3_reset(c->q_device);
-  if (rc != SQLITE_DONE) goto device_error;
-  if (e->found) {
-    sqlite3_bind_int64(c->q_site, 1, e->id);
-    rc = sqlite3_step(c->q_site);
-    if (rc == SQLITE_ROW) {
-      const char *r = (const char *)sqlite3_column_text(c->q_site, 0);
-      if (r) {
-        e->region = sqlite3_mprintf("%s", r);
-        if (e->region == NULL) {
-          sqlite3_reset(c->q_site);
-          rc = SQLITE_NOMEM;
-          goto device_error;
-        }
-        e->site_found = 1;
-      }
-      rc = sqlite3_step(c->q_site);
-    }
-    sqlite3_reset(c->q_site);
-    if (rc != SQLITE_DONE) goto device_error;
-  }
-  return e;
+  if (rc == SQLITE_DONE) return e;
 device_error:
-  if (rc != SQLITE_NOMEM && c->base.pVtab->zErrMsg == NULL)
-    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
-  c->fatal = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
   return NULL;
 }
 
@@ -611,15 +590,13 @@ static SlEntry *sl_card(SlCursor *c, SlStr k) {
   int rc = sl_prepare(c, &c->q_card,
                       "SELECT elder_id, issued_on, revoked_on FROM card WHERE token = ?1");
   if (rc != SQLITE_OK) goto card_error;
-  e = zc_textmap_add(&c->cards, k.p, (size_t)k.n, h);
-  if (e == NULL) {
+  if ((e = zc_textmap_add(&c->cards, k.p, (size_t)k.n, h)) == NULL) {
     rc = SQLITE_NOMEM;
     goto card_error;
   }
   e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_card, 1, k.p, k.n, SQLITE_STATIC);
-  rc = sqlite3_step(c->q_card);
-  if (rc == SQLITE_ROW) {
+  if ((rc = sqlite3_step(c->q_card)) == SQLITE_ROW) {
     e->found = 1;
     e->id = sqlite3_column_int64(c->q_card, 0);
     e->issued = zc_day_parse((const char *)sqlite3_column_text(c->q_card, 1), -1);
@@ -632,12 +609,9 @@ static SlEntry *sl_card(SlCursor *c, SlStr k) {
     rc = sqlite3_step(c->q_card);
   }
   sqlite3_reset(c->q_card);
-  if (rc != SQLITE_DONE) goto card_error;
-  return e;
+  if (rc == SQLITE_DONE) return e;
 card_error:
-  if (rc != SQLITE_NOMEM && c->base.pVtab->zErrMsg == NULL)
-    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
-  c->fatal = rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
   return NULL;
 }
 
@@ -654,14 +628,10 @@ static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
     char *zErr = NULL;
     int rc = zc_policy_for_region(c->vt->zc, NULL, dev->region, day, &v, &zErr);
     if (rc != SQLITE_OK) {
-      sqlite3_free(c->base.pVtab->zErrMsg);
-      c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: policy for region '%s': %s",
-                                               dev->region, zErr ? zErr : sqlite3_errstr(rc));
+      sl_fatal(c, rc, "swipe_log: policy for region '%s': %s", dev->region, zErr ? zErr : sqlite3_errstr(rc));
       sqlite3_free(zErr);
-      c->fatal = rc;
       return -2;
     }
-    sqlite3_free(zErr);
     dev->pday = day;
     dev->pv = v;
   }
@@ -785,11 +755,8 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
   } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
     /* no slot word: the slot whose window holds the time */
     c->slot = sl_slot_at(c, dev, L.day, L.secs);
-    if (c->slot == -2) {
-      c->slot = -1;
-      return;
-    }
-    if (c->slot < 0) sl_err(c, "out of hours", c->at + 11, 8);
+    if (c->slot == -1) sl_err(c, "out of hours", c->at + 11, 8);
+    if (c->slot < 0) c->slot = -1;
   }
 }
 
@@ -970,10 +937,9 @@ static int sl_next(sqlite3_vtab_cursor *cur) {
   sqlite3_int64 len;
   sl_row_reset(c);
   int r = sl_read_line(c, &p, &n, &len);
-  if (r < 0) goto next_error;
-  if (r == 0) {
+  if (r <= 0) {   /* the end, or an error (c->fatal) */
     c->done = 1;
-    return SQLITE_OK;
+    return r < 0 ? c->fatal : SQLITE_OK;
   }
   c->line++;
   if (c->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3, len -= 3;
@@ -1014,10 +980,7 @@ static int sl_next(sqlite3_vtab_cursor *cur) {
     sl_parse_pcre(c, p, n);
   }
 next_done:
-  if (c->fatal) goto next_error;
-  return SQLITE_OK;
-next_error:
-  c->done = 1;
+  if (c->fatal) c->done = 1;
   return c->fatal;
 }
 
@@ -1029,12 +992,8 @@ static int sl_format(SlCursor *c, const char *fmt) {
   sl_format_free(c);
   c->fmt_text = sqlite3_mprintf("%s", fmt);
   if (c->fmt_text == NULL) return SQLITE_NOMEM;
-  if (strcmp(fmt, "csv") == 0) {
-    c->fmt = SL_FMT_CSV;
-    return SQLITE_OK;
-  }
-  if (strcmp(fmt, "terminal") == 0) {
-    c->fmt = SL_FMT_TERMINAL;
+  if (strcmp(fmt, "csv") == 0 || strcmp(fmt, "terminal") == 0) {
+    c->fmt = fmt[0] == 'c' ? SL_FMT_CSV : SL_FMT_TERMINAL;
     return SQLITE_OK;
   }
   int ec;
@@ -1049,8 +1008,7 @@ static int sl_format(SlCursor *c, const char *fmt) {
     goto format_error;
   }
   (void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE); /* the interpreter works too */
-  c->md = pcre2_match_data_create_from_pattern(c->re, NULL);
-  if (c->md == NULL) {
+  if ((c->md = pcre2_match_data_create_from_pattern(c->re, NULL)) == NULL) {
     rc = SQLITE_NOMEM;
     goto format_error;
   }
@@ -1075,6 +1033,33 @@ static int sl_format(SlCursor *c, const char *fmt) {
   return SQLITE_OK;
 format_error:
   sl_format_free(c);
+  return rc;
+}
+
+/* What a file that is not a regular file is. */
+static const char *sl_file_kind(mode_t m) {
+  return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "something else";
+}
+
+/* Opens path for reading, if it is a regular file: opened without
+** blocking (a FIFO with no writer would block in open), checked with
+** fstat, then read as a stream of at most the size it has now (a file that
+** grows meanwhile, or never ends, is read no further). */
+static int sl_open_file(SlCursor *c, const char *path) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), flags, rc = SQLITE_OK;
+  if (fd < 0) return zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
+  if (fstat(fd, &st) != 0)
+    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: '%s' is %s, not a regular file: swipe_log reads "
+                        "device exports saved as files", path, sl_file_kind(st.st_mode));
+  else if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+           (c->f = fdopen(fd, "rb")) == NULL)
+    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
+  if (rc != SQLITE_OK) close(fd);
+  else c->left = st.st_size;
   return rc;
 }
 
@@ -1110,20 +1095,11 @@ static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if ((rc = sl_format(c, fmt)) != SQLITE_OK) goto filter_error;
   /* region and policy caches must see the data as it is now */
   if ((rc = zc_facts_sync(c->vt->zc)) != SQLITE_OK) goto filter_error;
-  if (c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) {
+  if ((c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) || (c->path = sqlite3_mprintf("%s", path)) == NULL) {
     rc = SQLITE_NOMEM;
     goto filter_error;
   }
-  c->path = sqlite3_mprintf("%s", path);
-  if (c->path == NULL) {
-    rc = SQLITE_NOMEM;
-    goto filter_error;
-  }
-  c->f = fopen(path, "rb");
-  if (c->f == NULL) {
-    rc = zc_vtab_errorf(cur->pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
-    goto filter_error;
-  }
+  if ((rc = sl_open_file(c, path)) != SQLITE_OK) goto filter_error;
   c->done = 0;
   return sl_next(cur);
 filter_error:
@@ -1175,20 +1151,10 @@ static int sl_rowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
   return SQLITE_OK;
 }
 
+/* Eponymous-only: xCreate is NULL, so CREATE VIRTUAL TABLE cannot make one. */
 static sqlite3_module sl_module = {
-    .iVersion = 0,
-    .xCreate = NULL, /* eponymous-only: no CREATE VIRTUAL TABLE */
-    .xConnect = sl_connect,
-    .xBestIndex = sl_best_index,
-    .xDisconnect = sl_disconnect,
-    .xOpen = sl_open,
-    .xClose = sl_close,
-    .xFilter = sl_filter,
-    .xNext = sl_next,
-    .xEof = sl_eof,
-    .xColumn = sl_column,
-    .xRowid = sl_rowid,
-};
+    0, NULL, sl_connect, sl_best_index, sl_disconnect, NULL, sl_open, sl_close, sl_filter, sl_next,
+    sl_eof, sl_column, sl_rowid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 
 int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   (void)pzErr;
