@@ -26,8 +26,9 @@
 ** constant whatever the file size.  A line longer than SL_LINE_MAX bytes is
 ** one error row (its `raw` cut at the limit) and the rest of the line is
 ** skipped.  The line is checked for UTF-8, split by the format — a
-** hand-written parser for the built-in 'csv' and 'terminal' formats, PCRE2
-** (JIT, match data reused) for a custom pattern — and then resolved:
+** hand-written parser for 'csv' and 'terminal', the connection's pattern
+** cache and matcher (regex.h: its limits) for a custom pattern — and then
+** resolved:
 ** device -> site (device table, site table), token -> elder (card table,
 ** valid on the day), time -> slot (windows of the policy governing the
 ** site's region on that day, or the SPEC defaults when none governs).
@@ -234,8 +235,7 @@ static void sl_input_close(SlCursor *c) {
 }
 
 static void sl_format_free(SlCursor *c) {
-  pcre2_match_data_free(c->md);
-  pcre2_code_free(c->re);
+  pcre2_match_data_free(c->md);   /* c->re belongs to the connection's cache */
   c->md = NULL;
   c->re = NULL;
   sqlite3_free(c->fmt_text);
@@ -910,16 +910,20 @@ static SlStr sl_group(SlCursor *c, const char *p, int g) {
   return s;
 }
 
+/* A custom format: the pattern through the connection's matcher (its
+** limits).  A failure to match (a limit reached) is the pattern's, not the
+** line's: it stops the read at once instead of costing every line. */
 static void sl_parse_pcre(SlCursor *c, const char *p, int n) {
-  int rc = pcre2_match(c->re, (PCRE2_SPTR)p, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK, c->md, NULL);
-  if (rc == PCRE2_ERROR_NOMATCH) {
-    sl_err(c, "malformed: does not match the format pattern", NULL, 0);
+  char *err = NULL;
+  int rc = zc_regex_match(c->vt->zc, c->re, p, (size_t)n, 0, c->md, &err);
+  if (rc < 0) {
+    sl_fatal(c, err ? SQLITE_ERROR : SQLITE_NOMEM,
+             "swipe_log: line %lld: the format pattern failed: %s; simplify or anchor the pattern", c->line, err);
+    sqlite3_free(err);
     return;
   }
-  if (rc < 0) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(rc, msg, sizeof msg);
-    sl_errf(c, "malformed: PCRE2 match error: %s", (const char *)msg);
+  if (rc == 0) {
+    sl_err(c, "malformed: does not match the format pattern", NULL, 0);
     return;
   }
   SlFields F = {sl_group(c, p, c->g_at),    sl_group(c, p, c->g_device),
@@ -996,18 +1000,13 @@ static int sl_format(SlCursor *c, const char *fmt) {
     c->fmt = fmt[0] == 'c' ? SL_FMT_CSV : SL_FMT_TERMINAL;
     return SQLITE_OK;
   }
-  int ec;
-  PCRE2_SIZE eo;
-  c->re = pcre2_compile((PCRE2_SPTR)fmt, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo,
-                        NULL);
-  if (c->re == NULL) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(ec, msg, sizeof msg);
-    rc = zc_vtab_errorf(vt, "swipe_log: format %Q is not a valid PCRE2 pattern: %s at offset %d; expected %s",
-                        fmt, (const char *)msg, (int)eo, sl_usage);
+  /* compiled (JIT) and kept by the connection's pattern cache (regex.c) */
+  char *err = NULL;
+  if ((rc = zc_regex_get(c->vt->zc, fmt, -1, &c->re, &err)) != SQLITE_OK) {
+    if (rc != SQLITE_NOMEM) rc = zc_vtab_errorf(vt, "swipe_log: format: %s; expected %s", err, sl_usage);
+    sqlite3_free(err);
     goto format_error;
   }
-  (void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE); /* the interpreter works too */
   if ((c->md = pcre2_match_data_create_from_pattern(c->re, NULL)) == NULL) {
     rc = SQLITE_NOMEM;
     goto format_error;
