@@ -31,7 +31,9 @@
 ** resolved:
 ** device -> site (device table, site table), token -> elder (card table,
 ** valid on the day), time -> slot (windows of the policy governing the
-** site's region on that day, or the SPEC defaults when none governs).
+** site's region on that day, or the SPEC defaults when none governs; a
+** region naming a policy that is not installed makes the lines that need
+** its windows error rows).
 ** Lookups are cached per cursor (one statement) in text maps (common.c),
 ** so a million lines cost one query per distinct device and token.
 **
@@ -88,12 +90,13 @@ typedef struct SlEntry {
   int bad_dates;             /* card: issued_on/revoked_on not dates */
   int pday;                  /* device: day of the cached policy version */
   const ZcPolicyVersion *pv; /* device: policy version on pday (NULL = none) */
+  char *pmissing;            /* device: the governing policy is not installed (the row error) */
 } SlEntry;
 
 static void sl_cache_clear(ZcTextMap *m) {
   for (size_t i = 0; i < m->cap; i++) {
     SlEntry *e = zc_textmap_at(m, i);
-    if (e) sqlite3_free(e->region);
+    if (e) sqlite3_free(e->region), sqlite3_free(e->pmissing);
   }
   zc_textmap_clear(m);
 }
@@ -619,21 +622,57 @@ card_error:
 static const ZcWindow sl_default_windows[ZC_NSLOT] = {
     {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 30 * 60}, {17 * 3600, 19 * 3600 + 30 * 60}};
 
+/* 1 when a version of policy name is installed (a row of zhucan_policy). */
+static int sl_policy_installed(SlCursor *c, const char *name) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(c->vt->db, "SELECT 1 FROM zhucan_policy WHERE name = ?1", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+/* The version of the policy governing the device's site on day into
+** dev->pv (NULL: none governs, or none in force yet: the SPEC windows).  A
+** governing region naming a policy that is not installed is a data error
+** of the lines that need its windows (dev->pmissing); any other failure
+** stops the read, naming the regions.  0, or -2 with c->fatal set. */
+static int sl_policy_at(SlCursor *c, SlEntry *dev, int day) {
+  char *zErr = NULL;
+  sqlite3_free(dev->pmissing);
+  dev->pmissing = NULL;
+  dev->pday = day;
+  dev->pv = NULL;
+  int rc = zc_policy_for_region(c->vt->zc, NULL, dev->region, day, &dev->pv, &zErr);
+  if (rc == SQLITE_OK) return 0;
+  const ZcRegion *g = zc_region_governing(c->vt->zc, dev->region);
+  if (rc == SQLITE_ERROR && g && g->policy && !sl_policy_installed(c, g->policy) && !zc_interrupted(c->vt->zc)) {
+    dev->pmissing = sqlite3_mprintf("policy not installed: %s (named by region %s, which governs site %lld)",
+                                    g->policy, g->code, dev->id);
+    rc = dev->pmissing ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if (rc != SQLITE_OK) {
+    char d[11];
+    zc_day_format(day, d);
+    dev->pday = ZC_NONE;
+    sl_fatal(c, rc, "swipe_log: the policy of site %lld (region %s, governed by %s) on %s: %s", dev->id,
+             dev->region, g ? g->code : "none", d, zErr ? zErr : sqlite3_errstr(rc));
+  }
+  sqlite3_free(zErr);
+  return rc == SQLITE_OK ? 0 : -2;
+}
+
 /* Slot for secs of day at the device's site on day, through the governing
 ** policy (cached per device and day).  -1 = outside every window, -2 =
-** error (c->fatal set). */
+** error (c->fatal set), -3 = the governing policy is not installed (the
+** row's error is set). */
 static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
-  if (dev->pday != day) {
-    const ZcPolicyVersion *v = NULL;
-    char *zErr = NULL;
-    int rc = zc_policy_for_region(c->vt->zc, NULL, dev->region, day, &v, &zErr);
-    if (rc != SQLITE_OK) {
-      sl_fatal(c, rc, "swipe_log: policy for region '%s': %s", dev->region, zErr ? zErr : sqlite3_errstr(rc));
-      sqlite3_free(zErr);
-      return -2;
-    }
-    dev->pday = day;
-    dev->pv = v;
+  if (dev->pday != day && sl_policy_at(c, dev, day) < 0) return -2;
+  if (dev->pmissing) {
+    sl_errf(c, "%s", dev->pmissing);
+    return -3;
   }
   if (dev->pv) return zc_policy_slot_at(dev->pv, secs);
   for (int i = 0; i < ZC_NSLOT; i++)
