@@ -18,8 +18,9 @@
 #include <math.h>
 #include <string.h>
 
-/* The SPEC's meal windows, when no policy governs.  (policy_load.c has the
-** same table as zc_default_windows, private to the policy modules.) */
+/* The SPEC's meal windows, when no policy governs: the same as
+** zc_default_windows (policy_load.c), which policy_int.h keeps private to
+** the policy modules; to be replaced by it once policy.h declares it. */
 static const ZcWindow default_windows[ZC_NSLOT] = {
     {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 1800}, {17 * 3600, 19 * 3600 + 1800}};
 

@@ -618,7 +618,7 @@ card_error:
   return NULL;
 }
 
-/* The SPEC default windows, used when no policy governs the site. */
+/* The SPEC windows when no policy governs (= zc_default_windows, policy_int.h). */
 static const ZcWindow sl_default_windows[ZC_NSLOT] = {
     {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 30 * 60}, {17 * 3600, 19 * 3600 + 30 * 60}};
 
