@@ -109,6 +109,8 @@ typedef struct SlVtab {
   ZcConn *zc;
 } SlVtab;
 
+#define SL_NFIELD 7 /* at device method token site slot price */
+
 /* A piece of the current line (or of the unquoting buffer). */
 typedef struct SlStr {
   const char *p;
@@ -133,7 +135,11 @@ typedef struct SlCursor {
   char *fmt_text;
   pcre2_code *re;
   pcre2_match_data *md;
-  int g_at, g_device, g_method, g_token, g_site, g_slot, g_price;
+  /* the groups of each field's name, in sl_format's names[] order: several when the format
+  ** names two alternatives' groups alike with (?J); a line takes the
+  ** first of them that matched */
+  uint32_t grp[SL_NFIELD][ZC_REGEX_MAX_DUPS];
+  int ngrp[SL_NFIELD];
   /* the current row */
   const char *raw;
   int raw_n, raw_blob;
@@ -939,9 +945,10 @@ static void sl_parse_terminal(SlCursor *c, const char *p, int n) {
   sl_resolve(c, &F);
 }
 
-static SlStr sl_group(SlCursor *c, const char *p, int g) {
+static SlStr sl_group(SlCursor *c, const char *p, int field) {
   SlStr s = {NULL, -1};
-  if (g <= 0) return s;
+  if (c->ngrp[field] == 0) return s;
+  uint32_t g = zc_regex_first_set(c->md, c->grp[field], c->ngrp[field]);
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
   if (ov[2 * g] == PCRE2_UNSET) return s;
   s.p = p + ov[2 * g];
@@ -965,10 +972,8 @@ static void sl_parse_pcre(SlCursor *c, const char *p, int n) {
     sl_err(c, "malformed: does not match the format pattern", NULL, 0);
     return;
   }
-  SlFields F = {sl_group(c, p, c->g_at),    sl_group(c, p, c->g_device),
-                sl_group(c, p, c->g_method), sl_group(c, p, c->g_token),
-                sl_group(c, p, c->g_site),  sl_group(c, p, c->g_slot),
-                sl_group(c, p, c->g_price)};
+  SlFields F = {sl_group(c, p, 0), sl_group(c, p, 1), sl_group(c, p, 2), sl_group(c, p, 3),
+                sl_group(c, p, 4), sl_group(c, p, 5), sl_group(c, p, 6)};
   sl_resolve(c, &F);
 }
 
@@ -1051,12 +1056,12 @@ static int sl_format(SlCursor *c, const char *fmt) {
     goto format_error;
   }
   static const char *const names[] = {"at", "device", "method", "token", "site", "slot", "price"};
-  int *gs[] = {&c->g_at, &c->g_device, &c->g_method, &c->g_token, &c->g_site, &c->g_slot, &c->g_price};
   char missing[40] = "";
-  for (int i = 0; i < 7; i++) {
-    int g = pcre2_substring_number_from_name(c->re, (PCRE2_SPTR)names[i]);
-    *gs[i] = g > 0 ? g : 0;
-    if (g <= 0 && i < 4) {
+  for (int i = 0; i < SL_NFIELD; i++) {
+    /* duplicate names ((?J)) are fine: zc_regex_groups lists them all */
+    int ng = zc_regex_groups(c->re, names[i], c->grp[i], ZC_REGEX_MAX_DUPS);
+    c->ngrp[i] = ng < ZC_REGEX_MAX_DUPS ? ng : ZC_REGEX_MAX_DUPS;
+    if (ng <= 0 && i < 4) {
       if (missing[0]) strcat(missing, ", ");
       strcat(missing, names[i]);   /* at most "at, device, method, token" */
     }
