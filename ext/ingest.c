@@ -17,7 +17,8 @@
 **
 ** One row per line of the file, in file order; a line that cannot be used
 ** is still a row, with `error` saying why (docs/ingest.md lists the
-** vocabulary: 'unknown device: D-9999', 'out of hours: 10:15:00', ...).
+** vocabulary: "unknown device: 'D-9999'", 'out of hours: 10:15:00', ...;
+** a value from the line is echoed through zc_utf8_repr).
 **
 ** How it works.  xFilter opens the file, a regular file only (a FIFO, a
 ** device, a directory are refused), and reads at most the size it had
@@ -71,7 +72,6 @@
 
 #define SL_LINE_MAX 65536            /* bytes of a line, terminator excluded */
 #define SL_BUF (4 * SL_LINE_MAX)     /* read buffer */
-#define SL_DETAIL 60                 /* bytes of a value quoted in an error */
 
 enum { SL_FMT_CSV = 1, SL_FMT_TERMINAL, SL_FMT_PCRE };
 
@@ -267,22 +267,27 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
 /* ------------------------------------------------------------ errors */
 
 /* Sets the row's error (the first one wins): prefix, then ": " and the
-** value cut to SL_DETAIL bytes on a UTF-8 boundary, when v is given. */
+** value v[0..n) through zc_utf8_repr ('text' cut near 60 bytes, or x'hex'
+** when it holds a control character), when v is given. */
 static void sl_err(SlCursor *c, const char *prefix, const char *v, int n) {
   if (c->err) return;
   if (v == NULL) {
     c->err = sqlite3_mprintf("%s", prefix);
   } else {
-    int cut = n;
-    const char *more = "";
-    if (n > SL_DETAIL) {
-      cut = SL_DETAIL;
-      while (cut > 0 && ((unsigned char)v[cut] & 0xC0) == 0x80) cut--;
-      more = "...";
-    }
-    c->err = sqlite3_mprintf("%s: %.*s%s", prefix, cut, v, more);
+    char *r = zc_utf8_repr(v, (size_t)n);
+    c->err = r ? sqlite3_mprintf("%s: %s", prefix, r) : NULL;
+    sqlite3_free(r);
   }
   if (c->err == NULL) c->fatal = SQLITE_NOMEM;
+}
+
+/* A device's or card's key (text of a line) through zc_utf8_repr; NULL
+** with c->fatal set on OOM. */
+static char *sl_key_repr(SlCursor *c, const void *entry) {
+  const char *k = zc_textmap_key(entry);
+  char *r = zc_utf8_repr(k, strlen(k));
+  if (r == NULL) c->fatal = SQLITE_NOMEM;
+  return r;
 }
 
 static void sl_errf(SlCursor *c, const char *fmt, ...) {
@@ -500,8 +505,10 @@ static int sl_policy_at(SlCursor *c, SlEntry *dev, int day) {
   if (rc == SQLITE_OK) return 0;
   const ZcRegion *g = zc_region_governing(c->vt->zc, dev->region);
   if (rc == SQLITE_ERROR && g && g->policy && !sl_policy_installed(c, g->policy) && !zc_interrupted(c->vt->zc)) {
-    dev->pmissing = sqlite3_mprintf("policy not installed: %s (named by region %s, which governs site %lld)",
-                                    g->policy, g->code, dev->id);
+    char *pr = zc_utf8_repr(g->policy, strlen(g->policy));
+    dev->pmissing = pr ? sqlite3_mprintf("policy not installed: %s (named by region %s, which governs site %lld)",
+                                         pr, g->code, dev->id) : NULL;
+    sqlite3_free(pr);
     rc = dev->pmissing ? SQLITE_OK : SQLITE_NOMEM;
   }
   if (rc != SQLITE_OK) {
@@ -601,10 +608,12 @@ static int sl_check_device(SlCursor *c, const SlLine *L, SlEntry **pdev) {
   }
   c->site_id = dev->id;
   c->has_site = 1;
-  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, zc_textmap_key(dev));
-  if (L->has_site && L->site != dev->id)
-    sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site,
-            zc_textmap_key(dev), dev->id);
+  if (c->err || (dev->site_found && (!L->has_site || L->site == dev->id))) return 1;
+  char *k = sl_key_repr(c, dev);
+  if (k == NULL) return 0;
+  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, k);
+  else sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site, k, dev->id);
+  sqlite3_free(k);
   return 1;
 }
 
@@ -621,15 +630,21 @@ static int sl_check_card(SlCursor *c, const SlLine *L) {
   char d[11];
   c->elder_id = card->id;
   c->has_elder = 1;
-  if (card->bad_dates) {
-    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", zc_textmap_key(card));
-  } else if (c->has_at && L->day < card->issued) {
+  int bad = card->bad_dates, early = c->has_at && L->day < card->issued,
+      revoked = c->has_at && card->revoked != ZC_NONE && L->day >= card->revoked;
+  if (c->err || !(bad || early || revoked)) return 1;
+  char *k = sl_key_repr(c, card);
+  if (k == NULL) return 0;
+  if (bad) {
+    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", k);
+  } else if (early) {
     zc_day_format(card->issued, d);
-    sl_errf(c, "token not issued yet: %s issued on %s", zc_textmap_key(card), d);
-  } else if (c->has_at && card->revoked != ZC_NONE && L->day >= card->revoked) {
+    sl_errf(c, "token not issued yet: %s issued on %s", k, d);
+  } else {
     zc_day_format(card->revoked, d);
-    sl_errf(c, "revoked token: %s revoked on %s", zc_textmap_key(card), d);
+    sl_errf(c, "revoked token: %s revoked on %s", k, d);
   }
+  sqlite3_free(k);
   return 1;
 }
 
@@ -645,7 +660,7 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
   } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
     /* no slot word: the slot whose window holds the time */
     c->slot = sl_slot_at(c, dev, L.day, L.secs);
-    if (c->slot == -1) sl_err(c, "out of hours", c->at + 11, 8);
+    if (c->slot == -1) sl_errf(c, "out of hours: %.8s", c->at + 11);   /* the time as normalised */
     if (c->slot < 0) c->slot = -1;
   }
 }
@@ -893,9 +908,12 @@ static int sl_format(SlCursor *c, const char *fmt) {
     }
   }
   if (missing[0]) {
-    rc = zc_vtab_errorf(vt, "swipe_log: format %Q is neither 'csv', 'terminal' nor a pattern "
-                        "with the named groups it needs (missing: %s); expected %s",
-                        fmt, missing, sl_usage);
+    char *r = zc_utf8_repr(fmt, strlen(fmt));
+    rc = r ? zc_vtab_errorf(vt, "swipe_log: format %s is neither 'csv', 'terminal' nor a pattern "
+                            "with the named groups it needs (missing: %s); expected %s",
+                            r, missing, sl_usage)
+           : SQLITE_NOMEM;
+    sqlite3_free(r);
     goto format_error;
   }
   c->fmt = SL_FMT_PCRE;
