@@ -112,3 +112,4 @@ clean:
 	rm -rf build zhucan.so
 include tests/oom/oom.mk
 include fuzz/fuzz.mk
+include tests/tsan/tsan.mk

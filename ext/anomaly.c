@@ -206,6 +206,14 @@ static int compute_failed(TvfCursor *c, int rc, char *err) {
     sqlite3_free(err);
     return rc;
   }
+  /* interrupted (sqlite3_interrupt() or the progress handler): whatever
+  ** step noticed it first, and whatever it made of it, say so */
+  if (rc == SQLITE_INTERRUPT || zc_interrupted(((Tvf *)vt)->zc)) {
+    sqlite3_free(err);
+    zc_vtab_errorf(vt, "%s: interrupted", fn);
+    cursor_reset(c);
+    return SQLITE_INTERRUPT;
+  }
   if (err && strncmp(err, fn, strlen(fn)) == 0) rc = zc_vtab_errorf(vt, "%s", err);
   else rc = zc_vtab_errorf(vt, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
   sqlite3_free(err);
@@ -236,7 +244,12 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   if (idxNum != 3 || argc != 2)
     return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required, as in %s('141129', %s)", def->fn,
                           def->arg2, def->fn, def->is_scan ? "'2024-03'" : "'2024-03-05'");
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) return SQLITE_OK;
+  /* a NULL is a mistake to see, not an empty answer (docs/README.md) */
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+    return zc_vtab_errorf(cur->pVtab, "%s: region is NULL; expected a region code such as '141129'", def->fn);
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL)
+    return zc_vtab_errorf(cur->pVtab, "%s: %s is NULL; expected a %s %s such as %s", def->fn, def->arg2,
+                          def->is_scan ? "month" : "date", def->arg2_form, def->is_scan ? "'2024-03'" : "'2024-03-05'");
   /* region */
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && sqlite3_value_type(argv[0]) != SQLITE_INTEGER)
     return bad_argument(cur->pVtab, 0, argv[0]);

@@ -19,7 +19,10 @@
 #define ZC_ANOMALY_H
 #include "common.h"
 #include "policy.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* ------------------------------------------------------------ findings */
 
@@ -80,35 +83,49 @@ typedef struct Thr {
   ZcWindow win[ZC_NSLOT];
 } Thr;
 
-/* Per governing region: the thresholds in force on each day of a range.
-** Thr structs are shared between days and regions through their version. */
+/* The largest quiet_days, quiet_active and quiet_window allowed: the scan
+** reads at most quiet_days + quiet_window + 1 days before the month. */
+#define THR_MAX_QUIET 366
+
+/* A governing policy (by name) and its thresholds on each day of the
+** cache's range: days[day - lo], all looked up when the row is made. */
+typedef struct ThrRow {
+  char *name;
+  const Thr **days;
+} ThrRow;
+
+/* Thresholds by governing policy and day, for days [lo, lo + ndays).  Thr
+** structs are shared between days and rows through their version. */
 typedef struct ThrCache {
   ZcConn *zc;
-  int lo, ndays;             /* days [lo, lo + ndays) */
-  ZcMap by_region;           /* interned governing code -> row index + 1 */
-  const Thr ***rows;         /* rows[i][day - lo]; NULL = not looked up */
+  int lo, ndays;
+  ThrRow *rows;
   int nrows, caprows;
   Thr **thr;                 /* distinct versions */
   int nthr, capthr;
   Thr none;                  /* no governing policy */
 } ThrCache;
 
-/* anomaly_thr.c */
+/* anomaly_thr.c.  Errors set *pzErr (a threshold out of its range names
+** the policy, the threshold, its value and the range). */
 void thr_cache_init(ThrCache *c, ZcConn *zc, int lo, int ndays);
 void thr_cache_clear(ThrCache *c);
-/* The thresholds of version v (NULL: c->none), made once per version. */
-int thr_for_version(ThrCache *c, const ZcPolicyVersion *v, const Thr **out);
-/* A row handle for the region governing code (interned); -1 = none governs. */
-int thr_row(ThrCache *c, const char *code, int *row);
-/* Thresholds of governing row (of region code) on day. */
-int thr_get(ThrCache *c, int row, const char *code, int day, const Thr **out, char **pzErr);
-/* thr_get, answered inline when the day is in the range and looked up. */
-static inline int thr_at(ThrCache *c, int row, const char *code, int day, const Thr **out, char **pzErr) {
-  if (row >= 0 && day >= c->lo && day < c->lo + c->ndays && c->rows[row][day - c->lo]) {
-    *out = c->rows[row][day - c->lo];
-    return SQLITE_OK;
-  }
-  return thr_get(c, row, code, day, out, pzErr);
+/* The thresholds of version v (NULL: c->none), made and checked once per
+** version. */
+int thr_for_version(ThrCache *c, const ZcPolicyVersion *v, const Thr **out, char **pzErr);
+/* The row of the policy governing region code (-1: none governs), made
+** with every day of the range when new. */
+int thr_row(ThrCache *c, const char *code, int *row, char **pzErr);
+/* The row of policy name, made with every day of the range when new. */
+int thr_policy_row(ThrCache *c, const char *name, int *row, char **pzErr);
+/* Extends the range down to day lo, looking up the new days of every row
+** (rows' days arrays move: call it before thr_days). */
+int thr_cache_widen(ThrCache *c, int lo, char **pzErr);
+/* Thresholds of row on day (looked up each time outside the range). */
+int thr_get(ThrCache *c, int row, int day, const Thr **out, char **pzErr);
+/* Row's thresholds by day - c->lo (NULL for row -1): read-only, complete. */
+static inline const Thr *const *thr_days(const ThrCache *c, int row) {
+  return row >= 0 ? c->rows[row].days : NULL;
 }
 
 /* ------------------------------------------------------------ the scan */
@@ -155,6 +172,7 @@ _Static_assert(sizeof(CardEnt) <= SCAN_ENT_SIZE && sizeof(DeviceEnt) <= SCAN_ENT
 typedef struct ScanSite {
   const ZcSiteFacts *f;
   int in_region, thr_row;
+  const Thr *const *thr_days; /* the row's thresholds by day - lo (NULL: no policy governs) */
   sqlite3_int64 meals, manual;
   int *rec;                 /* in-region sites: recorded meals by (day - first) * ZC_NSLOT + slot */
 } ScanSite;
@@ -195,6 +213,10 @@ typedef struct Scan {
   const char *slot_words[ZC_NSLOT];
   FindingList out;
   char **pzErr;
+  /* Stopping (scan_stop): set by the calling thread when the statement is
+  ** interrupted; the worker reads it. */
+  atomic_int stop;
+  unsigned tick;          /* the calling thread's polls (zc_interrupted_every) */
 } Scan;
 
 /* anomaly_scan.c */
@@ -212,9 +234,39 @@ signed char slot_code(const char *z, int n);
 ** s->out.  Frees s->m. */
 int scan_passes(Scan *s);
 
+/* 1 when the scan must stop because its statement is interrupted
+** (sqlite3_interrupt() or the host's progress handler).  Only the calling
+** thread may ask SQLite (calling = 1: zc_interrupted, at most once per 2^k
+** calls); it tells the worker through s->stop, which is all the worker
+** reads (calling = 0).  A function that stops answers SQLITE_INTERRUPT. */
+static inline int scan_stop(Scan *s, int calling, unsigned k) {
+  if (atomic_load_explicit(&s->stop, memory_order_relaxed)) return 1;
+  if (calling && zc_interrupted_every(s->zc, &s->tick, k)) {
+    atomic_store_explicit(&s->stop, 1, memory_order_relaxed);
+    return 1;
+  }
+  return 0;
+}
+/* The calling thread waits (mu held) until *flag is set by the worker,
+** polling for an interrupt every 10 ms meanwhile (so the worker learns
+** of it through s->stop). */
+static inline void scan_wait(Scan *s, pthread_mutex_t *mu, pthread_cond_t *cv, const int *flag) {
+  while (!*flag) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 10 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(cv, mu, &ts);
+    if (!*flag) (void)scan_stop(s, 1, 0);
+  }
+}
 /* Prepares sql; on error sets the scan's message. */
 static inline int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
   int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
+  if (rc == SQLITE_INTERRUPT) return rc;  /* anomaly.c says 'interrupted' */
   if (rc != SQLITE_OK)
     *s->pzErr = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql",
                                 sqlite3_errmsg(s->zc->db));
@@ -240,14 +292,12 @@ static inline const char *meal_slot_word(Scan *s, const Meal *m) {
   return v ? (const char *)(intptr_t)*v : "";
 }
 /* The thresholds of the meal's site on the meal's day (no policy for a
-** site not in table site); *rc set on error. */
-static inline const Thr *site_thr(Scan *s, const Meal *m, int *rc) {
-  const Thr *t = &s->tc.none;
-  if (m->site_ix >= 0) {
-    const ScanSite *p = &s->sites[m->site_ix];
-    *rc = thr_at(&s->tc, p->thr_row, p->f->region, m->day, &t, s->pzErr);
-  }
-  return t;
+** site not in table site).  Reads only what was looked up before the read
+** (every day of [lo, next) of every row): safe on the worker thread. */
+static inline const Thr *site_thr(const Scan *s, const Meal *m) {
+  if (m->site_ix < 0) return &s->tc.none;
+  const Thr *const *days = s->sites[m->site_ix].thr_days;
+  return days ? days[m->day - s->tc.lo] : &s->tc.none;
 }
 
 /* ------------------------------------------------------- coverage_gaps */

@@ -24,8 +24,9 @@
 /* Stable counting sort of the meals by a dense key, the device (by_dev;
 ** -1: not a card/face meal on a device, left out) or the elder, scattered
 ** into out in one pass over s->m: each key's run keeps the input order
-** (served_at, id).  Key k's run is out[starts[k]..starts[k+1]). */
-static int sort_meals(const Scan *s, int by_dev, int nkey, Meal *out, int **pstarts) {
+** (served_at, id).  Key k's run is out[starts[k]..starts[k+1]).  calling:
+** 1 on the calling thread (scan_stop). */
+static int sort_meals(Scan *s, int by_dev, int nkey, Meal *out, int **pstarts, int calling) {
   int *starts = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *starts);
   int *fill = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *fill);
   if (!starts || !fill) {
@@ -39,16 +40,22 @@ static int sort_meals(const Scan *s, int by_dev, int nkey, Meal *out, int **psta
   for (int i = 0; i < n; i++) {
     int k = by_dev ? m[i].dev : m[i].ek;
     if (k >= 0) starts[k + 1]++;
+    if ((i & 0xffff) == 0xffff && scan_stop(s, calling, 0)) goto stopped;
   }
   for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
   memcpy(fill, starts, ((size_t)nkey + 1) * sizeof *fill);
   for (int i = 0; i < n; i++) {
     int k = by_dev ? m[i].dev : m[i].ek;
     if (k >= 0) out[fill[k]++] = m[i];
+    if ((i & 0xffff) == 0xffff && scan_stop(s, calling, 0)) goto stopped;
   }
   sqlite3_free(fill);
   *pstarts = starts;
   return SQLITE_OK;
+stopped:
+  sqlite3_free(starts);
+  sqlite3_free(fill);
+  return SQLITE_INTERRUPT;
 }
 
 /* ---------------------------------------------------- the elder pass */
@@ -185,8 +192,7 @@ static int check_elder_meals(Scan *s, sqlite3_int64 elder, const ZcElderRec *r, 
     if (si < 0) si = 3;
     if (first_of[si] < 0) first_of[si] = i;
     if (!m->in_scope) continue;
-    const Thr *t = site_thr(s, m, &rc);
-    if (rc) return rc;
+    const Thr *t = site_thr(s, m);
     if (ns > 1 && (rc = check_repeat(s, elder, m, &em[first_of[si]], ns, word))) return rc;
     if ((rc = check_two_sites(s, elder, em, a, i, t))) return rc;
     if (r) rc = check_elder_meal(s, m, r, t, &el);
@@ -198,32 +204,41 @@ static int check_elder_meals(Scan *s, sqlite3_int64 elder, const ZcElderRec *r, 
   return rc;
 }
 
-/* gone_quiet for one elder whose meals em[a..b) are in time order (ate:
-** room for a flag per day read). */
-static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int b, unsigned char *ate) {
+/* Room for gone_quiet's day flags over the days read [lo, next): one set
+** per scan, reused for every elder. */
+typedef struct QuietDays {
+  unsigned char *ate;  /* ate[d - lo]: a meal that day */
+  int *run;            /* run[d - lo]: missed days in a row ending on d */
+  int *before;         /* before[d - lo]: days with a meal in [lo, d) */
+} QuietDays;
+
+/* gone_quiet for one elder whose meals em[a..b) are in time order.  A gap
+** reaching quiet_days on day e starts on d0 = e - quiet_days + 1: the run
+** of missed days ending on e is exactly quiet_days long (d0 - 1 is not
+** missed), and the days with a meal in [d0 - quiet_window, d0) are counted
+** from the running totals. */
+static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int b, QuietDays *q) {
   int rc = SQLITE_OK, row;
-  int span = s->next - s->lo;
-  memset(ate, 0, (size_t)span);
-  for (int i = a; i < b; i++) ate[em[i].day - s->lo] = 1;
-  if ((rc = thr_row(&s->tc, r->region_code, &row))) return rc;
   int last = s->last_data_day < s->next - 1 ? s->last_data_day : s->next - 1;
+  if (last < s->first) return SQLITE_OK;
+  memset(q->ate, 0, (size_t)(last - s->lo + 1));
+  for (int i = a; i < b; i++) q->ate[em[i].day - s->lo] = 1;
+  for (int d = s->lo, prev = 0, n = 0; d <= last; d++) {
+    int missed = !q->ate[d - s->lo] && !(r->died_on != ZC_NONE && d >= r->died_on) &&
+                 !status_at(r, ZC_ST_HOSPITALIZED, d);
+    q->run[d - s->lo] = prev = missed ? prev + 1 : 0;
+    q->before[d - s->lo] = n;
+    n += q->ate[d - s->lo];
+  }
+  if ((rc = thr_row(&s->tc, r->region_code, &row, s->pzErr))) return rc;
   for (int e = s->first; e <= last; e++) {
     const Thr *t;
-    if ((rc = thr_get(&s->tc, row, r->region_code, e, &t, s->pzErr))) return rc;
+    if ((rc = thr_get(&s->tc, row, e, &t, s->pzErr))) return rc;
     int qd = (int)t->quiet_days, qw = (int)t->quiet_window;
     int d0 = e - qd + 1;
     if (d0 - qw - 1 < s->lo) continue; /* not enough history read (cannot happen: lo covers it) */
-    if (!status_at(r, ZC_ST_LIVES_ALONE, d0)) continue;
-    int ok = 1;
-    for (int d = d0 - 1; d <= e && ok; d++) {
-      int missed = !ate[d - s->lo] && !(r->died_on != ZC_NONE && d >= r->died_on) &&
-                   !status_at(r, ZC_ST_HOSPITALIZED, d);
-      /* d0 - 1 must not be a missed day (the gap starts at d0) */
-      ok = d == d0 - 1 ? !missed : missed;
-    }
-    if (!ok) continue;
-    int active = 0;
-    for (int d = d0 - qw; d < d0; d++) active += ate[d - s->lo];
+    if (q->run[e - s->lo] != qd || !status_at(r, ZC_ST_LIVES_ALONE, d0)) continue;
+    int active = q->before[d0 - s->lo] - q->before[d0 - qw - s->lo];
     if (active < t->quiet_active) continue;
     char x[11], y[11];
     zc_day_format(d0, x);
@@ -239,7 +254,7 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
 
 /* Every check of elder key k, whose meals are em[a..b) in time order.  An
 ** elder with no meal in scope is checked only for gone_quiet. */
-static int check_elder(Scan *s, int k, const Meal *em, int a, int b, unsigned char *ate) {
+static int check_elder(Scan *s, int k, const Meal *em, int a, int b, QuietDays *q) {
   int rc, any = 0;
   for (int i = a; i < b && !any; i++) any = em[i].in_scope;
   sqlite3_int64 elder = s->eid[k];
@@ -257,7 +272,7 @@ static int check_elder(Scan *s, int k, const Meal *em, int a, int b, unsigned ch
   if (!any && !alone) return SQLITE_OK;
   if ((rc = check_elder_meals(s, elder, r, em, a, b))) return rc;
   if (alone && r->region_code && zc_region_under(s->zc, r->region_code, s->region))
-    return check_quiet(s, r, em, a, b, ate);
+    return check_quiet(s, r, em, a, b, q);
   return SQLITE_OK;
 }
 
@@ -269,7 +284,7 @@ typedef struct DevJob {
   Meal *dm;
   FindingList out;
   int rc;
-  int threaded, esorted, erc;
+  int threaded, esorted, erc, finished;
   int *estarts;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -278,9 +293,9 @@ typedef struct DevJob {
 /* The meals in (elder, served_at, id) order in s->buf: sorted on the other
 ** thread meanwhile, or here.  *pstarts: each elder key's run. */
 static int elder_order(Scan *s, DevJob *job, int **pstarts) {
-  if (!job->threaded) return sort_meals(s, 0, s->neld, s->buf, pstarts);
+  if (!job->threaded) return sort_meals(s, 0, s->neld, s->buf, pstarts, 1);
   pthread_mutex_lock(&job->mu);
-  while (!job->esorted) pthread_cond_wait(&job->cv, &job->mu);
+  scan_wait(s, &job->mu, &job->cv, &job->esorted);
   pthread_mutex_unlock(&job->mu);
   *pstarts = job->estarts;
   job->estarts = NULL;
@@ -289,17 +304,22 @@ static int elder_order(Scan *s, DevJob *job, int **pstarts) {
 
 static int elder_pass(Scan *s, DevJob *job) {
   int rc = SQLITE_OK, *starts = NULL;
-  unsigned char *ate = sqlite3_malloc64((sqlite3_uint64)(s->next - s->lo) + 1);
-  if (!ate) { rc = SQLITE_NOMEM; goto done; }
+  sqlite3_uint64 span = (sqlite3_uint64)(s->next - s->lo) + 1;
+  QuietDays q = {sqlite3_malloc64(span), sqlite3_malloc64(span * sizeof(int)), sqlite3_malloc64(span * sizeof(int))};
+  if (!q.ate || !q.run || !q.before) { rc = SQLITE_NOMEM; goto done; }
   /* most elders are asked for: their records in one read of each table
   ** (facts.c), not four point queries per elder */
   if ((rc = zc_elder_preload(s->zc, s->pzErr))) goto done;
   if ((rc = elder_order(s, job, &starts))) goto done;
-  for (int k = 0; k < s->neld; k++)
-    if ((rc = check_elder(s, k, s->buf, starts[k], starts[k + 1], ate))) goto done;
+  for (int k = 0; k < s->neld; k++) {
+    if (scan_stop(s, 1, 10)) { rc = SQLITE_INTERRUPT; goto done; }
+    if ((rc = check_elder(s, k, s->buf, starts[k], starts[k + 1], &q))) goto done;
+  }
 done:
   sqlite3_free(starts);
-  sqlite3_free(ate);
+  sqlite3_free(q.ate);
+  sqlite3_free(q.run);
+  sqlite3_free(q.before);
   return rc;
 }
 
@@ -312,8 +332,7 @@ static int mark_bursts(Scan *s, const Meal *dm, int a, int b, unsigned char *mar
   int rc = SQLITE_OK;
   for (int i = a; i < b; i++) {
     const Meal *m = &dm[i];
-    const Thr *t = site_thr(s, m, &rc);
-    if (rc) return rc;
+    const Thr *t = site_thr(s, m);
     int need = (int)ceil(t->burst_count);
     int j = i + need - 1;
     if (j >= b) continue;
@@ -329,8 +348,7 @@ static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned c
   int rc = SQLITE_OK;
   for (int i = a; i < b;) {
     if (!mark[i]) { i++; continue; }
-    const Thr *t = site_thr(s, &dm[i], &rc);
-    if (rc) return rc;
+    const Thr *t = site_thr(s, &dm[i]);
     int j = i + 1;
     while (j < b && mark[j] && (double)(dm[j].rt - dm[j - 1].rt) <= t->burst_seconds) j++;
     const Meal *f = &dm[i], *l = &dm[j - 1];
@@ -352,8 +370,8 @@ static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned c
 
 /* On its own thread while elder_pass runs (scan_passes): it reads the
 ** meals and the scan's maps, writes only dm, s->dev_name and out, and asks
-** thresholds that thr_prefill looked up before. */
-static int device_pass(Scan *s, Meal *dm, FindingList *out) {
+** thresholds looked up before the read (site_thr). */
+static int device_pass(Scan *s, Meal *dm, FindingList *out, int calling) {
   int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
   unsigned char *mark = NULL;
   /* names by index (entries no longer move: the map is complete) */
@@ -364,12 +382,13 @@ static int device_pass(Scan *s, Meal *dm, FindingList *out) {
     if (e) s->dev_name[e->ix] = zc_textmap_key(e);
   }
   /* dm: card/face meals in (device, served_at, id) order */
-  if ((rc = sort_meals(s, 1, nkey, dm, &starts))) goto done;
+  if ((rc = sort_meals(s, 1, nkey, dm, &starts, calling))) goto done;
   int n = starts[nkey];
   mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
   if (!mark) { rc = SQLITE_NOMEM; goto done; }
   memset(mark, 0, (size_t)n + 1);
   for (int k = 0; k < nkey; k++) {
+    if (scan_stop(s, calling, 2)) { rc = SQLITE_INTERRUPT; goto done; }
     if ((rc = mark_bursts(s, dm, starts[k], starts[k + 1], mark))) goto done;
     if ((rc = report_bursts(s, dm, starts[k], starts[k + 1], mark, out))) goto done;
   }
@@ -382,14 +401,19 @@ done:
 static void *device_worker(void *arg) {
   DevJob *j = arg;
   int *starts = NULL;
-  int rc = sort_meals(j->s, 0, j->s->neld, j->s->buf, &starts);
+  int rc = sort_meals(j->s, 0, j->s->neld, j->s->buf, &starts, 0);
   pthread_mutex_lock(&j->mu);
   j->erc = rc;
   j->estarts = starts;
   j->esorted = 1;
   pthread_cond_broadcast(&j->cv);
   pthread_mutex_unlock(&j->mu);
-  j->rc = device_pass(j->s, j->dm, &j->out);
+  rc = device_pass(j->s, j->dm, &j->out, 0);
+  pthread_mutex_lock(&j->mu);
+  j->rc = rc;
+  j->finished = 1;
+  pthread_cond_broadcast(&j->cv);
+  pthread_mutex_unlock(&j->mu);
   return NULL;
 }
 
@@ -412,9 +436,15 @@ int scan_passes(Scan *s) {
     }
     if (!j.threaded) pthread_mutex_destroy(&j.mu);
   }
-  if (!j.threaded) j.rc = device_pass(s, j.dm, &j.out);
+  if (!j.threaded) j.rc = device_pass(s, j.dm, &j.out, 1);
   rc = elder_pass(s, &j);
   if (j.threaded) {
+    /* the worker may still be in the device pass: wait, and tell it to
+    ** stop if this pass failed or the statement is interrupted meanwhile */
+    if (rc != SQLITE_OK) atomic_store_explicit(&s->stop, 1, memory_order_relaxed);
+    pthread_mutex_lock(&j.mu);
+    scan_wait(s, &j.mu, &j.cv, &j.finished);
+    pthread_mutex_unlock(&j.mu);
     pthread_join(th, NULL);
     pthread_mutex_destroy(&j.mu);
     pthread_cond_destroy(&j.cv);

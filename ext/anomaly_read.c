@@ -20,8 +20,8 @@
 ** token bytes) into chunks; a worker thread turns chunks into meals
 ** (times, slots, keys, indexes, counters, the checks).  The worker touches
 ** only the scan's own structures, never SQLite, Lua or the connection's
-** caches: the thresholds of every governing region on every day read are
-** looked up before (thr_prefill), and odd slot words are copies owned by
+** caches: the thresholds of every governing policy on every day read are
+** looked up before (anomaly_thr.c), and odd slot words are copies owned by
 ** the scan.  Without a thread (pthread_create fails, or ZHUCAN_NO_THREADS)
 ** the chunks are turned into meals on the calling thread, one after
 ** another, by the same code.
@@ -236,7 +236,8 @@ static int row_time(Scan *s, ZcDayMemo *memo, const Chunk *ch, const RawRow *w, 
   if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
     s->last_data_day = (int)(t / ZC_DAY_SECONDS);
   if (t < s->keep_from && !quiet_flagged(s, w->elder)) return 0;
-  if (t < s->t0 || t - s->t0 > INT_MAX) return 0; /* cannot happen: served_at is in [lo, next) */
+  /* cannot happen (served_at is in [lo, next)); the thresholds cover no more */
+  if (t < s->t0 || t >= (sqlite3_int64)s->next * ZC_DAY_SECONDS) return 0;
   *pt = t;
   return 1;
 }
@@ -274,8 +275,7 @@ static int count_and_check(Scan *s, Pending *pend, const Chunk *ch, const RawRow
   p->meals++;
   if (m->method == M_MANUAL) p->manual++;
   if (m->slot >= 0) p->rec[(m->day - s->first) * ZC_NSLOT + m->slot]++;
-  const Thr *th = site_thr(s, m, &rc);
-  if (rc) return rc;
+  const Thr *th = site_thr(s, m);
   const char *z = w->ntok >= 0 ? ch->bytes + w->tok : NULL;
   int n = z ? w->ntok : 0;
   /* The card lookup is a cache miss: the check waits a row (its
@@ -298,6 +298,7 @@ static int count_and_check(Scan *s, Pending *pend, const Chunk *ch, const RawRow
 /* Turns one chunk into meals (the worker's stage). */
 static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
   int rc = SQLITE_OK;
+  if (scan_stop(s, 0, 0)) return SQLITE_INTERRUPT;   /* the read failed or was interrupted */
   for (int r = 0; r < ch->n; r++) {
     const RawRow *w = &ch->rows[r];
     sqlite3_int64 t;
@@ -488,6 +489,7 @@ static int read_rows(Pipe *p, sqlite3_stmt *st) {
 ** read's result) becomes the worker's error if the read went well; the
 ** last token check waiting.  Frees the chunks. */
 static int pipe_close(Pipe *p, int rc) {
+  if (rc != SQLITE_DONE) atomic_store_explicit(&p->s->stop, 1, memory_order_relaxed);
   if (p->threaded) {
     pthread_mutex_lock(&p->mu);
     p->done = 1;
@@ -510,29 +512,11 @@ static int pipe_close(Pipe *p, int rc) {
   return rc;
 }
 
-/* Every threshold the worker may ask for: each governing row on each day
-** of [lo, next), so that site_thr never reaches the policy runtime. */
-static int thr_prefill(Scan *s) {
-  for (int i = 0; i < s->nsite; i++) {
-    const ScanSite *p = &s->sites[i];
-    if (p->thr_row < 0) continue;
-    for (int d = s->lo; d < s->next; d++) {
-      const Thr *t;
-      if (d < s->tc.lo || d >= s->tc.lo + s->tc.ndays) continue;
-      if (s->tc.rows[p->thr_row][d - s->tc.lo]) continue;
-      int rc = thr_get(&s->tc, p->thr_row, p->f->region, d, &t, s->pzErr);
-      if (rc) return rc;
-    }
-  }
-  return SQLITE_OK;
-}
-
 int scan_load_meals(Scan *s) {
   sqlite3_stmt *st = NULL;
   char a[11], b[11];
   Pipe p;
   int rc;
-  if ((rc = thr_prefill(s))) return rc;
   rc = scan_prepare(s,
                     &st,
                     "SELECT id, elder_id, site_id, served_at, slot, method, device, token FROM meal "

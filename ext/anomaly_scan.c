@@ -107,7 +107,8 @@ static int load_sites(Scan *s) {
       if (!p->rec) { rc = SQLITE_NOMEM; break; }
       memset(p->rec, 0, nrec * sizeof *p->rec);
     }
-    if ((rc = thr_row(&s->tc, p->f->region, &p->thr_row))) break;
+    if ((rc = thr_row(&s->tc, p->f->region, &p->thr_row, s->pzErr))) break;
+    p->thr_days = thr_days(&s->tc, p->thr_row);
     sqlite3_int64 *v = zc_map_slot(&s->site_ix, p->f->id, 1, NULL);
     if (!v) { rc = SQLITE_NOMEM; break; }
     *v = s->nsite - 1;
@@ -126,23 +127,19 @@ static int load_sites(Scan *s) {
   return SQLITE_OK;
 }
 
-/* The thresholds of each named policy's versions on the month's days. */
+/* A row of thresholds for each policy a region names, with the versions
+** in force on the month's days (they decide the lookback). */
 static int thr_of_month_versions(Scan *s) {
   sqlite3_stmt *st = NULL;
-  int rc;
+  int rc, row;
   if ((rc = scan_prepare(s, &st, "SELECT DISTINCT policy FROM region WHERE policy IS NOT NULL"))) return rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     const char *name = (const char *)sqlite3_column_text(st, 0);
-    for (int d = s->first; d < s->next && rc == SQLITE_ROW; d++) {
-      const ZcPolicyVersion *v = NULL;
-      const Thr *t;
-      if (zc_policy_for_name(s->zc, NULL, name, d, &v, s->pzErr) != SQLITE_OK) { rc = SQLITE_ERROR; break; }
-      if (thr_for_version(&s->tc, v, &t)) rc = SQLITE_NOMEM;
-    }
+    if (!name) { rc = SQLITE_NOMEM; break; }
+    if ((rc = thr_policy_row(&s->tc, name, &row, s->pzErr))) break;
   }
   sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return rc == SQLITE_ROW ? SQLITE_ERROR : rc;
-  return SQLITE_OK;
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* The lookback in days: enough for two_sites and gone_quiet under every
@@ -236,7 +233,7 @@ static int check_manual_heavy(Scan *s) {
     ScanSite *p = &s->sites[i];
     if (!p->in_region || p->meals == 0) continue;
     const Thr *t;
-    if ((rc = thr_get(&s->tc, p->thr_row, p->f->region, s->first, &t, s->pzErr))) return rc;
+    if ((rc = thr_get(&s->tc, p->thr_row, s->first, &t, s->pzErr))) return rc;
     double share = (double)p->manual / (double)p->meals;
     if ((double)p->manual - t->manual_share * (double)p->meals > 1e-9 * (double)p->meals) {
       if ((rc = finding_add(&s->out, K_MANUAL_HEAVY, p->f->id, 0, 0, s->first, 1, 0,
@@ -272,7 +269,7 @@ static int check_over_report(Scan *s) {
     if (sl >= 0) recorded = s->sites[ix].rec[(day - s->first) * ZC_NSLOT + sl];
     const Thr *t;
     ScanSite *p = &s->sites[ix];
-    if ((rc = thr_get(&s->tc, p->thr_row, p->f->region, day, &t, s->pzErr))) break;
+    if ((rc = thr_get(&s->tc, p->thr_row, day, &t, s->pzErr))) break;
     if ((double)(diners - recorded) > t->report_tolerance) {
       char d[11];
       zc_day_format(day, d);
@@ -297,13 +294,15 @@ int scan_run(Scan *s) {
   /* a meal whose served_at no month holds must not vanish from the scan */
   if ((rc = zc_meal_times_check(s->zc, "anomaly_scan", s->pzErr))) return rc;
   if ((rc = intern_slot_words(s))) return rc;
-  /* Thresholds of every policy version governing any region on a day of
-  ** the month decide the lookback.  (The cache keys days from first - 400,
-  ** which covers any lookback thresholds allow.) */
-  thr_cache_init(&s->tc, s->zc, s->first - 400, s->next - s->first + 400);
-  if ((rc = load_sites(s))) return rc;
+  /* Thresholds of every policy a region names, on every day read: the
+  ** versions in force on the month's days decide the lookback, then the
+  ** days before are looked up too, before any thread starts (the worker
+  ** reads them, and never reaches the policy runtime). */
+  thr_cache_init(&s->tc, s->zc, s->first, s->next - s->first);
   if ((rc = thr_of_month_versions(s))) return rc;
   set_read_range(s);
+  if ((rc = thr_cache_widen(&s->tc, s->lo, s->pzErr))) return rc;
+  if ((rc = load_sites(s))) return rc;
   if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = load_cards(s))) return rc;
   if ((rc = scan_load_meals(s))) return rc;

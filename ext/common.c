@@ -415,10 +415,20 @@ bad:
   return 0;
 }
 
+/* 1 if s[0..n) (valid UTF-8) holds a control character: C0 (NUL included),
+** DEL or C1 (U+0080..U+009F, C2 80..C2 9F). */
+static int utf8_has_control(const unsigned char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] < 0x20 || s[i] == 0x7F || (s[i] == 0xC2 && i + 1 < n && s[i + 1] < 0xA0)) return 1;
+  return 0;
+}
+
 /* A short printable quote of n bytes for messages: 'text' (cut at about 60
-** bytes on a character boundary) or x'hex' when not valid UTF-8. */
+** bytes on a character boundary) or x'hex' when not valid UTF-8 or when it
+** holds a control character (a terminal would act on it; a NUL would end
+** the quote). */
 char *zc_utf8_repr(const char *s, size_t n) {
-  if (!zc_utf8_valid((const unsigned char *)s, n, NULL)) {
+  if (!zc_utf8_valid((const unsigned char *)s, n, NULL) || utf8_has_control((const unsigned char *)s, n)) {
     sqlite3_str *str = sqlite3_str_new(NULL);
     sqlite3_str_appendall(str, "x'");
     for (size_t i = 0; i < n && i < 16; i++)

@@ -272,7 +272,8 @@ void zc_textmap_prefetch(const ZcTextMap *m, uint64_t h);
 int zc_utf8_valid(const unsigned char *s, size_t n, size_t *pBad);
 /* A short printable quote of s[0..n) for error messages: 'text' (cut near
 ** 60 bytes on a character boundary, with ...) or x'hex' (first 16 bytes)
-** when it is not valid UTF-8, so a message never carries invalid UTF-8.
+** when it is not valid UTF-8 or holds a control character (C0, NUL, DEL,
+** C1), so a message never carries invalid UTF-8 or control bytes.
 ** sqlite3_malloc'd; NULL on OOM. */
 char *zc_utf8_repr(const char *s, size_t n);
 /* A JSON string literal of z, or null for NULL. */

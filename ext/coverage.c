@@ -69,8 +69,8 @@ static int cov_add_region(Cov *cv, const ZcRegion *r) {
   memset(c, 0, sizeof *c);
   c->r = r;
   int row;
-  if ((rc = thr_row(&cv->tc, r->code, &row))) return rc;
-  if ((rc = thr_get(&cv->tc, row, r->code, cv->day, &c->t, cv->pzErr))) return rc;
+  if ((rc = thr_row(&cv->tc, r->code, &row, cv->pzErr))) return rc;
+  if ((rc = thr_get(&cv->tc, row, cv->day, &c->t, cv->pzErr))) return rc;
   sqlite3_int64 *v = zc_map_slot(&cv->ix, (sqlite3_int64)(intptr_t)r->code, 1, NULL);
   if (!v) return SQLITE_NOMEM;
   *v = cv->n++;

@@ -17,32 +17,43 @@
 **
 ** One row per line of the file, in file order; a line that cannot be used
 ** is still a row, with `error` saying why (docs/ingest.md lists the
-** vocabulary: 'unknown device: D-9999', 'out of hours: 10:15:00', ...).
+** vocabulary: "unknown device: 'D-9999'", 'out of hours: 10:15:00', ...;
+** a value from the line is echoed through zc_utf8_repr).
 **
-** How it works.  xFilter opens the file; xNext reads the next line from a
-** fixed 256 KiB buffer (memchr for the newline, fread to refill), so memory
-** is constant whatever the file size.  A line longer than SL_LINE_MAX bytes
-** is one error row (its `raw` cut at the limit) and the rest of the line is
+** How it works.  xFilter opens the file, a regular file only (a FIFO, a
+** device, a directory are refused), and reads at most the size it had
+** then; xNext reads the next line from a fixed 256 KiB buffer (memchr for
+** the newline, fread to refill, which polls for an interrupt), so memory is
+** constant whatever the file size.  A line longer than SL_LINE_MAX bytes is
+** one error row (its `raw` cut at the limit) and the rest of the line is
 ** skipped.  The line is checked for UTF-8, split by the format — a
-** hand-written parser for the built-in 'csv' and 'terminal' formats, PCRE2
-** (JIT, match data reused) for a custom pattern — and then resolved:
+** hand-written parser for 'csv' and 'terminal', the connection's pattern
+** cache and matcher (regex.h: its limits) for a custom pattern — and then
+** resolved:
 ** device -> site (device table, site table), token -> elder (card table,
 ** valid on the day), time -> slot (windows of the policy governing the
-** site's region on that day, or the SPEC defaults when none governs).
+** site's region on that day, or the SPEC defaults when none governs; a
+** region naming a policy that is not installed makes the lines that need
+** its windows error rows).
 ** Lookups are cached per cursor (one statement) in text maps (common.c),
-** so a million lines cost one query per distinct device and token.
+** so a million lines cost one query per distinct device and token.  The
+** values of a line (times, method and slot words, prices, UTF-8 checks)
+** are ingest_values.c's (ingest.h).
 **
 ** xBestIndex: both hidden columns must be constrained by '='; argv[0] of
 ** xFilter is path, argv[1] is format.  idxNum is always 1.
 */
+#include "ingest.h"
 #include "modules.h"
 #include "policy.h"
 #include "regex.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Column numbers. */
 #define SL_LINE 0
@@ -61,7 +72,6 @@
 
 #define SL_LINE_MAX 65536            /* bytes of a line, terminator excluded */
 #define SL_BUF (4 * SL_LINE_MAX)     /* read buffer */
-#define SL_DETAIL 60                 /* bytes of a value quoted in an error */
 
 enum { SL_FMT_CSV = 1, SL_FMT_TERMINAL, SL_FMT_PCRE };
 
@@ -83,12 +93,13 @@ typedef struct SlEntry {
   int bad_dates;             /* card: issued_on/revoked_on not dates */
   int pday;                  /* device: day of the cached policy version */
   const ZcPolicyVersion *pv; /* device: policy version on pday (NULL = none) */
+  char *pmissing;            /* device: the governing policy is not installed (the row error) */
 } SlEntry;
 
 static void sl_cache_clear(ZcTextMap *m) {
   for (size_t i = 0; i < m->cap; i++) {
     SlEntry *e = zc_textmap_at(m, i);
-    if (e) sqlite3_free(e->region);
+    if (e) sqlite3_free(e->region), sqlite3_free(e->pmissing);
   }
   zc_textmap_clear(m);
 }
@@ -101,11 +112,7 @@ typedef struct SlVtab {
   ZcConn *zc;
 } SlVtab;
 
-/* A piece of the current line (or of the unquoting buffer). */
-typedef struct SlStr {
-  const char *p;
-  int n;     /* -1 = absent */
-} SlStr;
+#define SL_NFIELD 7 /* at device method token site slot price */
 
 typedef struct SlCursor {
   sqlite3_vtab_cursor base;
@@ -115,6 +122,8 @@ typedef struct SlCursor {
   char *path;
   unsigned char *buf;         /* SL_BUF bytes */
   size_t pos, end;            /* unread data is buf[pos..end) */
+  sqlite3_int64 left;         /* bytes still to read: the file's size when opened, less what was read */
+  unsigned tick;              /* interrupt polls (zc_interrupted_every) */
   int feof;                   /* fread reached the end of the file */
   int done;                   /* no current row */
   sqlite3_int64 line;
@@ -123,7 +132,11 @@ typedef struct SlCursor {
   char *fmt_text;
   pcre2_code *re;
   pcre2_match_data *md;
-  int g_at, g_device, g_method, g_token, g_site, g_slot, g_price;
+  /* the groups of each field's name, in sl_format's names[] order: several when the format
+  ** names two alternatives' groups alike with (?J); a line takes the
+  ** first of them that matched */
+  uint32_t grp[SL_NFIELD][ZC_REGEX_MAX_DUPS];
+  int ngrp[SL_NFIELD];
   /* the current row */
   const char *raw;
   int raw_n, raw_blob;
@@ -141,38 +154,28 @@ typedef struct SlCursor {
   int fatal;                  /* an SQLite error stopped the scan */
   /* lookups */
   ZcTextMap devices, cards;   /* of SlEntry */
-  sqlite3_stmt *q_device, *q_site, *q_card;
+  sqlite3_stmt *q_device, *q_card;
 } SlCursor;
 
 static int sl_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                       sqlite3_vtab **ppVtab, char **pzErr) {
-  (void)argc;
-  (void)argv;
-  (void)pzErr;
-  SlVtab *vt = NULL;
+  (void)argc, (void)argv, (void)pzErr;
   int rc = sqlite3_declare_vtab(
       db,
       "CREATE TABLE x(line INTEGER, at TEXT, device TEXT, site_id INTEGER, method TEXT,"
       " token TEXT, elder_id INTEGER, slot TEXT, error TEXT, raw, price_fen INTEGER,"
       " path HIDDEN, format HIDDEN)");
-  if (rc != SQLITE_OK) goto connect_error;
   /* Reads files: callable only from top-level SQL, never from a view or a
   ** trigger a hostile schema could plant. */
-  rc = sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  if (rc != SQLITE_OK) goto connect_error;
-  vt = sqlite3_malloc(sizeof *vt);
-  if (vt == NULL) {
-    rc = SQLITE_NOMEM;
-    goto connect_error;
-  }
+  if (rc == SQLITE_OK) rc = sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  if (rc != SQLITE_OK) return rc;
+  SlVtab *vt = sqlite3_malloc(sizeof *vt);
+  if (vt == NULL) return SQLITE_NOMEM;
   memset(vt, 0, sizeof *vt);
   vt->db = db;
   vt->zc = pAux;
   *ppVtab = &vt->base;
   return SQLITE_OK;
-connect_error:
-  sqlite3_free(vt);
-  return rc;
 }
 
 static int sl_disconnect(sqlite3_vtab *pVtab) {
@@ -221,14 +224,9 @@ static int sl_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
 static void sl_row_reset(SlCursor *c) {
   sqlite3_free(c->err);
   c->err = NULL;
-  c->raw = NULL;
-  c->raw_n = 0;
-  c->raw_blob = 0;
-  c->has_at = 0;
-  c->device.n = c->token.n = -1;
-  c->method = NULL;
-  c->has_site = c->has_elder = c->has_price = 0;
-  c->slot = -1;
+  c->raw = c->method = NULL;
+  c->raw_n = c->raw_blob = c->has_at = c->has_site = c->has_elder = c->has_price = 0;
+  c->device.n = c->token.n = c->slot = -1;
 }
 
 static void sl_input_close(SlCursor *c) {
@@ -237,15 +235,13 @@ static void sl_input_close(SlCursor *c) {
   sqlite3_free(c->path);
   c->path = NULL;
   c->pos = c->end = 0;
-  c->feof = 0;
-  c->line = 0;
+  c->feof = c->left = c->line = 0;
   c->done = 1;
   sl_row_reset(c);
 }
 
 static void sl_format_free(SlCursor *c) {
-  pcre2_match_data_free(c->md);
-  pcre2_code_free(c->re);
+  pcre2_match_data_free(c->md);   /* c->re belongs to the connection's cache */
   c->md = NULL;
   c->re = NULL;
   sqlite3_free(c->fmt_text);
@@ -263,7 +259,6 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
   sl_cache_clear(&c->devices);
   sl_cache_clear(&c->cards);
   sqlite3_finalize(c->q_device);
-  sqlite3_finalize(c->q_site);
   sqlite3_finalize(c->q_card);
   sqlite3_free(c);
   return SQLITE_OK;
@@ -272,22 +267,27 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
 /* ------------------------------------------------------------ errors */
 
 /* Sets the row's error (the first one wins): prefix, then ": " and the
-** value cut to SL_DETAIL bytes on a UTF-8 boundary, when v is given. */
+** value v[0..n) through zc_utf8_repr ('text' cut near 60 bytes, or x'hex'
+** when it holds a control character), when v is given. */
 static void sl_err(SlCursor *c, const char *prefix, const char *v, int n) {
   if (c->err) return;
   if (v == NULL) {
     c->err = sqlite3_mprintf("%s", prefix);
   } else {
-    int cut = n;
-    const char *more = "";
-    if (n > SL_DETAIL) {
-      cut = SL_DETAIL;
-      while (cut > 0 && ((unsigned char)v[cut] & 0xC0) == 0x80) cut--;
-      more = "...";
-    }
-    c->err = sqlite3_mprintf("%s: %.*s%s", prefix, cut, v, more);
+    char *r = zc_utf8_repr(v, (size_t)n);
+    c->err = r ? sqlite3_mprintf("%s: %s", prefix, r) : NULL;
+    sqlite3_free(r);
   }
   if (c->err == NULL) c->fatal = SQLITE_NOMEM;
+}
+
+/* A device's or card's key (text of a line) through zc_utf8_repr; NULL
+** with c->fatal set on OOM. */
+static char *sl_key_repr(SlCursor *c, const void *entry) {
+  const char *k = zc_textmap_key(entry);
+  char *r = zc_utf8_repr(k, strlen(k));
+  if (r == NULL) c->fatal = SQLITE_NOMEM;
+  return r;
 }
 
 static void sl_errf(SlCursor *c, const char *fmt, ...) {
@@ -299,23 +299,46 @@ static void sl_errf(SlCursor *c, const char *fmt, ...) {
   if (c->err == NULL) c->fatal = SQLITE_NOMEM;
 }
 
+/* Stops the read with rc and the table's error fmt (the first one wins):
+** "swipe_log: interrupted" instead whenever the statement is interrupted
+** (sqlite3_interrupt() or the progress handler), whatever failed. */
+static void sl_fatal(SlCursor *c, int rc, const char *fmt, ...) {
+  sqlite3_vtab *vt = c->base.pVtab;
+  if (c->fatal) return;
+  if (rc == SQLITE_INTERRUPT || (rc != SQLITE_NOMEM && zc_interrupted(c->vt->zc))) {
+    rc = SQLITE_INTERRUPT;
+    fmt = "swipe_log: interrupted";
+  }
+  c->fatal = rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+  if (rc == SQLITE_NOMEM) return;
+  va_list ap;
+  va_start(ap, fmt);
+  sqlite3_free(vt->zErrMsg);
+  vt->zErrMsg = sqlite3_vmprintf(fmt, ap);
+  va_end(ap);
+}
+
 /* ------------------------------------------------------------ reading */
 
-/* Reads from the file into c->buf[at..SL_BUF); at the end of the file sets
-** c->feof.  The bytes read, or -1 on a read error (c->fatal set). */
+/* Reads from the file into c->buf[at..SL_BUF), at most c->left bytes in
+** all; at the end sets c->feof.  The bytes read, or -1 on a read error or
+** an interrupt (c->fatal set). */
 static sqlite3_int64 sl_fill(SlCursor *c, size_t at) {
-  size_t got = fread(c->buf + at, 1, SL_BUF - at, c->f);
+  if (zc_interrupted_every(c->vt->zc, &c->tick, 0)) {
+    sl_fatal(c, SQLITE_INTERRUPT, "");
+    return -1;
+  }
+  size_t want = SL_BUF - at;
+  if ((sqlite3_int64)want > c->left) want = (size_t)c->left;
+  size_t got = want ? fread(c->buf + at, 1, want, c->f) : 0;
   if (got == 0) {
-    if (ferror(c->f)) {
-      int e = errno;
-      sqlite3_free(c->base.pVtab->zErrMsg);
-      c->base.pVtab->zErrMsg =
-          sqlite3_mprintf("swipe_log: reading '%s': %s", c->path, strerror(e));
-      c->fatal = SQLITE_ERROR;
+    if (want && ferror(c->f)) {
+      sl_fatal(c, SQLITE_ERROR, "swipe_log: reading '%s': %s", c->path, strerror(errno));
       return -1;
     }
     c->feof = 1;
   }
+  c->left -= (sqlite3_int64)got;
   return (sqlite3_int64)got;
 }
 
@@ -355,12 +378,9 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
     c->end += (size_t)got;
   }
   /* Over-long: keep the first SL_LINE_MAX+1 bytes, skip to the newline. */
-  if (c->rawcopy == NULL) {
-    c->rawcopy = sqlite3_malloc(SL_LINE_MAX + 1);
-    if (c->rawcopy == NULL) {
-      c->fatal = SQLITE_NOMEM;
-      return -1;
-    }
+  if (c->rawcopy == NULL && (c->rawcopy = sqlite3_malloc(SL_LINE_MAX + 1)) == NULL) {
+    c->fatal = SQLITE_NOMEM;
+    return -1;
   }
   memcpy(c->rawcopy, c->buf + c->pos, SL_LINE_MAX + 1);
   sqlite3_int64 len = 0;
@@ -384,223 +404,41 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
   return 2;
 }
 
-/* The longest prefix of p[0..m) that does not end inside a UTF-8 sequence
-** (looks only at bytes before m). */
-static int sl_utf8_cut(const char *p, int m) {
-  int j = m;
-  while (j > 0 && j > m - 3 && ((unsigned char)p[j - 1] & 0xC0) == 0x80) j--;
-  if (j > 0) {
-    unsigned lead = (unsigned char)p[j - 1];
-    int need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-    if (m - (j - 1) < need) return j - 1;
-  }
-  return m;
-}
-
-/* Offset of the first byte that is not valid UTF-8 or is NUL, or -1.
-** zc_utf8_valid accepts U+0000; a line must not hold it. */
-static int sl_utf8_bad(const unsigned char *s, int n) {
-  const unsigned char *nul = memchr(s, 0, (size_t)n);
-  size_t m = nul ? (size_t)(nul - s) : (size_t)n, bad;
-  if (!zc_utf8_valid(s, m, &bad)) return (int)bad;
-  return nul ? (int)m : -1;
-}
-
-/* ------------------------------------------------------------ values */
-
-static int sl_space(char ch) { return ch == ' ' || ch == '\t'; }
-
-static SlStr sl_trim(SlStr s) {
-  if (s.n < 0) return s;
-  while (s.n > 0 && sl_space(s.p[0])) s.p++, s.n--;
-  while (s.n > 0 && sl_space(s.p[s.n - 1])) s.n--;
-  return s;
-}
-
-/* Up to maxd digits at *pi; -1 if none. */
-static int sl_num(const char *s, int n, int *pi, int maxd) {
-  int v = 0, d = 0;
-  while (*pi < n && d < maxd && s[*pi] >= '0' && s[*pi] <= '9') {
-    v = v * 10 + (s[*pi] - '0');
-    (*pi)++;
-    d++;
-  }
-  return d ? v : -1;
-}
-
-/* Device clocks write 2024-03-05 11:32:05, 2024/3/5 11:32, 2024-03-05T11:32:05
-** or 2024-03-05 11:32:05.250: the date separated by '-', '/' or '.', one or
-** two digits for month, day and hour, seconds optional (00), a fraction
-** dropped.  The result is validated by zc_time_parse (2024-02-30 and 25:00
-** are refused there).  1 and out/t set, or 0. */
-static int sl_parse_at(SlStr s, char out[20], sqlite3_int64 *t) {
-  const char *p = s.p;
-  int n = s.n, i = 0, y, mo, d, h, mi, se = 0;
-  if ((y = sl_num(p, n, &i, 4)) < 0 || i != 4) return 0;
-  if (i >= n || (p[i] != '-' && p[i] != '/' && p[i] != '.')) return 0;
-  char sep = p[i++];
-  if ((mo = sl_num(p, n, &i, 2)) < 0 || i >= n || p[i++] != sep) return 0;
-  if ((d = sl_num(p, n, &i, 2)) < 0 || i >= n || (p[i] != ' ' && p[i] != 'T')) return 0;
-  i++;
-  if ((h = sl_num(p, n, &i, 2)) < 0 || i >= n || p[i++] != ':') return 0;
-  int i0 = i;
-  if ((mi = sl_num(p, n, &i, 2)) < 0 || i - i0 != 2) return 0;
-  if (i < n && p[i] == ':') {
-    i++;
-    i0 = i;
-    if ((se = sl_num(p, n, &i, 2)) < 0 || i - i0 != 2) return 0;
-    if (i < n && p[i] == '.') {
-      i++;
-      if (sl_num(p, n, &i, 9) < 0) return 0;
-    }
-  }
-  if (i != n) return 0;
-  /* every number has at most 2 digits (the year 4): the text fits */
-  const int v[6] = {y / 100, y % 100, mo, d, h, mi};
-  static const char seps[6] = {0, 0, '-', '-', ' ', ':'};
-  char *o = out;
-  for (int k = 0; k < 6; k++) {
-    if (seps[k]) *o++ = seps[k];
-    *o++ = (char)('0' + v[k] / 10);
-    *o++ = (char)('0' + v[k] % 10);
-  }
-  *o++ = ':';
-  *o++ = (char)('0' + se / 10);
-  *o++ = (char)('0' + se % 10);
-  *o = 0;
-  return zc_time_parse(out, 19, t);
-}
-
-/* Method words of card and face devices and of manual entry screens. */
-static const struct {
-  const char *word, *method;
-} sl_methods[] = {
-    {"card", "card"},       {"ic", "card"},         {"swipe", "card"},
-    {"刷卡", "card"},       {"卡", "card"},         {"face", "face"},
-    {"刷脸", "face"},       {"人脸", "face"},       {"manual", "manual"},
-    {"手工", "manual"},     {"手动", "manual"},     {"补录", "manual"},
-    {"delivery", "delivery"}, {"送餐", "delivery"},
-};
-
-static const struct {
-  const char *word;
-  int slot;
-} sl_slot_words[] = {
-    {"breakfast", ZC_BREAKFAST}, {"早餐", ZC_BREAKFAST}, {"早", ZC_BREAKFAST},
-    {"lunch", ZC_LUNCH},         {"午餐", ZC_LUNCH},     {"中餐", ZC_LUNCH},
-    {"午", ZC_LUNCH},            {"dinner", ZC_DINNER},  {"晚餐", ZC_DINNER},
-    {"晚", ZC_DINNER},
-};
-
-/* ASCII-lowercased copy of s into b (cap bytes); 0 if too long. */
-static int sl_lower(SlStr s, char *b, int cap) {
-  if (s.n >= cap) return 0;
-  for (int i = 0; i < s.n; i++) {
-    char ch = s.p[i];
-    b[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-  }
-  b[s.n] = 0;
-  return 1;
-}
-
-static const char *sl_method(SlStr s) {
-  char b[16];
-  if (!sl_lower(s, b, sizeof b)) return NULL;
-  for (size_t i = 0; i < sizeof sl_methods / sizeof sl_methods[0]; i++)
-    if (strcmp(b, sl_methods[i].word) == 0) return sl_methods[i].method;
-  return NULL;
-}
-
-static int sl_slot_word(SlStr s) {
-  char b[16];
-  if (!sl_lower(s, b, sizeof b)) return -1;
-  for (size_t i = 0; i < sizeof sl_slot_words / sizeof sl_slot_words[0]; i++)
-    if (strcmp(b, sl_slot_words[i].word) == 0) return sl_slot_words[i].slot;
-  return -1;
-}
-
-/* A price in yuan: digits, optionally '.' and one or two digits -> fen.
-** 1 on success. */
-static int sl_price(SlStr s, sqlite3_int64 *fen) {
-  sqlite3_int64 v = 0;
-  int i = 0, d = 0;
-  while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && d < 12) v = v * 10 + (s.p[i++] - '0'), d++;
-  if (d == 0) return 0;
-  v *= 100;
-  if (i < s.n && s.p[i] == '.') {
-    i++;
-    int f = 0;
-    while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && f < 2) {
-      v += (s.p[i++] - '0') * (f == 0 ? 10 : 1);
-      f++;
-    }
-    if (f == 0) return 0;
-  }
-  if (i != s.n) return 0;
-  *fen = v;
-  return 1;
-}
-
 /* ------------------------------------------------------------ lookups */
 
 static int sl_prepare(SlCursor *c, sqlite3_stmt **pq, const char *sql) {
   if (*pq) return SQLITE_OK;
   int rc = sqlite3_prepare_v2(c->vt->db, sql, -1, pq, NULL);
-  if (rc != SQLITE_OK) {
-    sqlite3_free(c->base.pVtab->zErrMsg);
-    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
-  }
+  if (rc != SQLITE_OK) sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
   return rc;
 }
 
-/* The cache entry for a device (looked up once); NULL with c->fatal set on
-** an SQLite error. */
+/* The cache entry for a device (looked up once, with its site); NULL with
+** c->fatal set on an SQLite error. */
 static SlEntry *sl_device(SlCursor *c, SlStr k) {
   uint64_t h = zc_text_hash(k.p, (size_t)k.n);
   SlEntry *e = zc_textmap_find(&c->devices, k.p, (size_t)k.n, h);
   if (e) return e;
-  int rc = sl_prepare(c, &c->q_device, "SELECT site_id FROM device WHERE id = ?1");
-  if (rc == SQLITE_OK) rc = sl_prepare(c, &c->q_site, "SELECT region FROM site WHERE id = ?1");
-  if (rc != SQLITE_OK) goto device_error;
-  e = zc_textmap_add(&c->devices, k.p, (size_t)k.n, h);
-  if (e == NULL) {
+  int rc = sl_prepare(c, &c->q_device,
+                      "SELECT d.site_id, s.region FROM device d LEFT JOIN site s ON s.id = d.site_id WHERE d.id = ?1");
+  if (rc != SQLITE_OK) return NULL;
+  if ((e = zc_textmap_add(&c->devices, k.p, (size_t)k.n, h)) == NULL) {
     rc = SQLITE_NOMEM;
     goto device_error;
   }
   e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_device, 1, k.p, k.n, SQLITE_STATIC);
-  rc = sqlite3_step(c->q_device);
-  if (rc == SQLITE_ROW) {
+  if ((rc = sqlite3_step(c->q_device)) == SQLITE_ROW) {
+    const char *r = (const char *)sqlite3_column_text(c->q_device, 1);
     e->found = 1;
     e->id = sqlite3_column_int64(c->q_device, 0);
-    rc = sqlite3_step(c->q_device);
+    if (r && (e->region = sqlite3_mprintf("%s", r)) == NULL) rc = SQLITE_NOMEM;
+    else e->site_found = r != NULL, rc = sqlite3_step(c->q_device);
   }
   sqlite3_reset(c->q_device);
-  if (rc != SQLITE_DONE) goto device_error;
-  if (e->found) {
-    sqlite3_bind_int64(c->q_site, 1, e->id);
-    rc = sqlite3_step(c->q_site);
-    if (rc == SQLITE_ROW) {
-      const char *r = (const char *)sqlite3_column_text(c->q_site, 0);
-      if (r) {
-        e->region = sqlite3_mprintf("%s", r);
-        if (e->region == NULL) {
-          sqlite3_reset(c->q_site);
-          rc = SQLITE_NOMEM;
-          goto device_error;
-        }
-        e->site_found = 1;
-      }
-      rc = sqlite3_step(c->q_site);
-    }
-    sqlite3_reset(c->q_site);
-    if (rc != SQLITE_DONE) goto device_error;
-  }
-  return e;
+  if (rc == SQLITE_DONE) return e;
 device_error:
-  if (rc != SQLITE_NOMEM && c->base.pVtab->zErrMsg == NULL)
-    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
-  c->fatal = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
   return NULL;
 }
 
@@ -611,15 +449,13 @@ static SlEntry *sl_card(SlCursor *c, SlStr k) {
   int rc = sl_prepare(c, &c->q_card,
                       "SELECT elder_id, issued_on, revoked_on FROM card WHERE token = ?1");
   if (rc != SQLITE_OK) goto card_error;
-  e = zc_textmap_add(&c->cards, k.p, (size_t)k.n, h);
-  if (e == NULL) {
+  if ((e = zc_textmap_add(&c->cards, k.p, (size_t)k.n, h)) == NULL) {
     rc = SQLITE_NOMEM;
     goto card_error;
   }
   e->pday = ZC_NONE;
   sqlite3_bind_text(c->q_card, 1, k.p, k.n, SQLITE_STATIC);
-  rc = sqlite3_step(c->q_card);
-  if (rc == SQLITE_ROW) {
+  if ((rc = sqlite3_step(c->q_card)) == SQLITE_ROW) {
     e->found = 1;
     e->id = sqlite3_column_int64(c->q_card, 0);
     e->issued = zc_day_parse((const char *)sqlite3_column_text(c->q_card, 1), -1);
@@ -632,38 +468,69 @@ static SlEntry *sl_card(SlCursor *c, SlStr k) {
     rc = sqlite3_step(c->q_card);
   }
   sqlite3_reset(c->q_card);
-  if (rc != SQLITE_DONE) goto card_error;
-  return e;
+  if (rc == SQLITE_DONE) return e;
 card_error:
-  if (rc != SQLITE_NOMEM && c->base.pVtab->zErrMsg == NULL)
-    c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: %s", sqlite3_errmsg(c->vt->db));
-  c->fatal = rc == SQLITE_ROW ? SQLITE_ERROR : rc;
+  sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
   return NULL;
 }
 
-/* The SPEC default windows, used when no policy governs the site. */
+/* The SPEC windows when no policy governs (= zc_default_windows, policy_int.h). */
 static const ZcWindow sl_default_windows[ZC_NSLOT] = {
     {6 * 3600, 9 * 3600}, {11 * 3600, 13 * 3600 + 30 * 60}, {17 * 3600, 19 * 3600 + 30 * 60}};
 
+/* 1 when a version of policy name is installed (a row of zhucan_policy). */
+static int sl_policy_installed(SlCursor *c, const char *name) {
+  sqlite3_stmt *st = NULL;
+  int found = 0;
+  if (sqlite3_prepare_v2(c->vt->db, "SELECT 1 FROM zhucan_policy WHERE name = ?1", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+/* The version of the policy governing the device's site on day into
+** dev->pv (NULL: none governs, or none in force yet: the SPEC windows).  A
+** governing region naming a policy that is not installed is a data error
+** of the lines that need its windows (dev->pmissing); any other failure
+** stops the read, naming the regions.  0, or -2 with c->fatal set. */
+static int sl_policy_at(SlCursor *c, SlEntry *dev, int day) {
+  char *zErr = NULL;
+  sqlite3_free(dev->pmissing);
+  dev->pmissing = NULL;
+  dev->pday = day;
+  dev->pv = NULL;
+  int rc = zc_policy_for_region(c->vt->zc, NULL, dev->region, day, &dev->pv, &zErr);
+  if (rc == SQLITE_OK) return 0;
+  const ZcRegion *g = zc_region_governing(c->vt->zc, dev->region);
+  if (rc == SQLITE_ERROR && g && g->policy && !sl_policy_installed(c, g->policy) && !zc_interrupted(c->vt->zc)) {
+    char *pr = zc_utf8_repr(g->policy, strlen(g->policy));
+    dev->pmissing = pr ? sqlite3_mprintf("policy not installed: %s (named by region %s, which governs site %lld)",
+                                         pr, g->code, dev->id) : NULL;
+    sqlite3_free(pr);
+    rc = dev->pmissing ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if (rc != SQLITE_OK) {
+    char d[11];
+    zc_day_format(day, d);
+    dev->pday = ZC_NONE;
+    sl_fatal(c, rc, "swipe_log: the policy of site %lld (region %s, governed by %s) on %s: %s", dev->id,
+             dev->region, g ? g->code : "none", d, zErr ? zErr : sqlite3_errstr(rc));
+  }
+  sqlite3_free(zErr);
+  return rc == SQLITE_OK ? 0 : -2;
+}
+
 /* Slot for secs of day at the device's site on day, through the governing
 ** policy (cached per device and day).  -1 = outside every window, -2 =
-** error (c->fatal set). */
+** error (c->fatal set), -3 = the governing policy is not installed (the
+** row's error is set). */
 static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
-  if (dev->pday != day) {
-    const ZcPolicyVersion *v = NULL;
-    char *zErr = NULL;
-    int rc = zc_policy_for_region(c->vt->zc, NULL, dev->region, day, &v, &zErr);
-    if (rc != SQLITE_OK) {
-      sqlite3_free(c->base.pVtab->zErrMsg);
-      c->base.pVtab->zErrMsg = sqlite3_mprintf("swipe_log: policy for region '%s': %s",
-                                               dev->region, zErr ? zErr : sqlite3_errstr(rc));
-      sqlite3_free(zErr);
-      c->fatal = rc;
-      return -2;
-    }
-    sqlite3_free(zErr);
-    dev->pday = day;
-    dev->pv = v;
+  if (dev->pday != day && sl_policy_at(c, dev, day) < 0) return -2;
+  if (dev->pmissing) {
+    sl_errf(c, "%s", dev->pmissing);
+    return -3;
   }
   if (dev->pv) return zc_policy_slot_at(dev->pv, secs);
   for (int i = 0; i < ZC_NSLOT; i++)
@@ -741,10 +608,12 @@ static int sl_check_device(SlCursor *c, const SlLine *L, SlEntry **pdev) {
   }
   c->site_id = dev->id;
   c->has_site = 1;
-  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, zc_textmap_key(dev));
-  if (L->has_site && L->site != dev->id)
-    sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site,
-            zc_textmap_key(dev), dev->id);
+  if (c->err || (dev->site_found && (!L->has_site || L->site == dev->id))) return 1;
+  char *k = sl_key_repr(c, dev);
+  if (k == NULL) return 0;
+  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, k);
+  else sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site, k, dev->id);
+  sqlite3_free(k);
   return 1;
 }
 
@@ -761,15 +630,21 @@ static int sl_check_card(SlCursor *c, const SlLine *L) {
   char d[11];
   c->elder_id = card->id;
   c->has_elder = 1;
-  if (card->bad_dates) {
-    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", zc_textmap_key(card));
-  } else if (c->has_at && L->day < card->issued) {
+  int bad = card->bad_dates, early = c->has_at && L->day < card->issued,
+      revoked = c->has_at && card->revoked != ZC_NONE && L->day >= card->revoked;
+  if (c->err || !(bad || early || revoked)) return 1;
+  char *k = sl_key_repr(c, card);
+  if (k == NULL) return 0;
+  if (bad) {
+    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", k);
+  } else if (early) {
     zc_day_format(card->issued, d);
-    sl_errf(c, "token not issued yet: %s issued on %s", zc_textmap_key(card), d);
-  } else if (c->has_at && card->revoked != ZC_NONE && L->day >= card->revoked) {
+    sl_errf(c, "token not issued yet: %s issued on %s", k, d);
+  } else {
     zc_day_format(card->revoked, d);
-    sl_errf(c, "revoked token: %s revoked on %s", zc_textmap_key(card), d);
+    sl_errf(c, "revoked token: %s revoked on %s", k, d);
   }
+  sqlite3_free(k);
   return 1;
 }
 
@@ -785,11 +660,8 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
   } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
     /* no slot word: the slot whose window holds the time */
     c->slot = sl_slot_at(c, dev, L.day, L.secs);
-    if (c->slot == -2) {
-      c->slot = -1;
-      return;
-    }
-    if (c->slot < 0) sl_err(c, "out of hours", c->at + 11, 8);
+    if (c->slot == -1) sl_errf(c, "out of hours: %.8s", c->at + 11);   /* the time as normalised */
+    if (c->slot < 0) c->slot = -1;
   }
 }
 
@@ -876,25 +748,6 @@ static void sl_parse_csv(SlCursor *c, const char *p, int n) {
   sl_resolve(c, &F);
 }
 
-/* The next space-separated word at *pi, or n = -1. */
-static SlStr sl_word(const char *p, int n, int *pi) {
-  SlStr w = {NULL, -1};
-  while (*pi < n && sl_space(p[*pi])) (*pi)++;
-  if (*pi >= n) return w;
-  w.p = p + *pi;
-  while (*pi < n && !sl_space(p[*pi])) (*pi)++;
-  w.n = (int)(p + *pi - w.p);
-  return w;
-}
-
-static int sl_key(SlStr w, const char *k, SlStr *v) {
-  size_t kn = strlen(k);
-  if ((size_t)w.n <= kn || memcmp(w.p, k, kn) != 0 || w.p[kn] != '=') return 0;
-  v->p = w.p + kn + 1;
-  v->n = w.n - (int)kn - 1;
-  return 1;
-}
-
 /* The built-in 'terminal' format:
 **   [2024-03-05 11:32:05] DEV-0012 FACE ok uid=E00042 score=0.93
 **   [2024-03-05 11:32:07] DEV-0012 CARD ok card=6212340000123456 price=12.00
@@ -933,9 +786,10 @@ static void sl_parse_terminal(SlCursor *c, const char *p, int n) {
   sl_resolve(c, &F);
 }
 
-static SlStr sl_group(SlCursor *c, const char *p, int g) {
+static SlStr sl_group(SlCursor *c, const char *p, int field) {
   SlStr s = {NULL, -1};
-  if (g <= 0) return s;
+  if (c->ngrp[field] == 0) return s;
+  uint32_t g = zc_regex_first_set(c->md, c->grp[field], c->ngrp[field]);
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
   if (ov[2 * g] == PCRE2_UNSET) return s;
   s.p = p + ov[2 * g];
@@ -943,22 +797,24 @@ static SlStr sl_group(SlCursor *c, const char *p, int g) {
   return s;
 }
 
+/* A custom format: the pattern through the connection's matcher (its
+** limits).  A failure to match (a limit reached) is the pattern's, not the
+** line's: it stops the read at once instead of costing every line. */
 static void sl_parse_pcre(SlCursor *c, const char *p, int n) {
-  int rc = pcre2_match(c->re, (PCRE2_SPTR)p, (PCRE2_SIZE)n, 0, PCRE2_NO_UTF_CHECK, c->md, NULL);
-  if (rc == PCRE2_ERROR_NOMATCH) {
+  char *err = NULL;
+  int rc = zc_regex_match(c->vt->zc, c->re, p, (size_t)n, 0, c->md, &err);
+  if (rc < 0) {
+    sl_fatal(c, err ? SQLITE_ERROR : SQLITE_NOMEM,
+             "swipe_log: line %lld: the format pattern failed: %s; simplify or anchor the pattern", c->line, err);
+    sqlite3_free(err);
+    return;
+  }
+  if (rc == 0) {
     sl_err(c, "malformed: does not match the format pattern", NULL, 0);
     return;
   }
-  if (rc < 0) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(rc, msg, sizeof msg);
-    sl_errf(c, "malformed: PCRE2 match error: %s", (const char *)msg);
-    return;
-  }
-  SlFields F = {sl_group(c, p, c->g_at),    sl_group(c, p, c->g_device),
-                sl_group(c, p, c->g_method), sl_group(c, p, c->g_token),
-                sl_group(c, p, c->g_site),  sl_group(c, p, c->g_slot),
-                sl_group(c, p, c->g_price)};
+  SlFields F = {sl_group(c, p, 0), sl_group(c, p, 1), sl_group(c, p, 2), sl_group(c, p, 3),
+                sl_group(c, p, 4), sl_group(c, p, 5), sl_group(c, p, 6)};
   sl_resolve(c, &F);
 }
 
@@ -970,10 +826,9 @@ static int sl_next(sqlite3_vtab_cursor *cur) {
   sqlite3_int64 len;
   sl_row_reset(c);
   int r = sl_read_line(c, &p, &n, &len);
-  if (r < 0) goto next_error;
-  if (r == 0) {
+  if (r <= 0) {   /* the end, or an error (c->fatal) */
     c->done = 1;
-    return SQLITE_OK;
+    return r < 0 ? c->fatal : SQLITE_OK;
   }
   c->line++;
   if (c->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3, len -= 3;
@@ -1014,10 +869,7 @@ static int sl_next(sqlite3_vtab_cursor *cur) {
     sl_parse_pcre(c, p, n);
   }
 next_done:
-  if (c->fatal) goto next_error;
-  return SQLITE_OK;
-next_error:
-  c->done = 1;
+  if (c->fatal) c->done = 1;
   return c->fatal;
 }
 
@@ -1029,52 +881,72 @@ static int sl_format(SlCursor *c, const char *fmt) {
   sl_format_free(c);
   c->fmt_text = sqlite3_mprintf("%s", fmt);
   if (c->fmt_text == NULL) return SQLITE_NOMEM;
-  if (strcmp(fmt, "csv") == 0) {
-    c->fmt = SL_FMT_CSV;
+  if (strcmp(fmt, "csv") == 0 || strcmp(fmt, "terminal") == 0) {
+    c->fmt = fmt[0] == 'c' ? SL_FMT_CSV : SL_FMT_TERMINAL;
     return SQLITE_OK;
   }
-  if (strcmp(fmt, "terminal") == 0) {
-    c->fmt = SL_FMT_TERMINAL;
-    return SQLITE_OK;
-  }
-  int ec;
-  PCRE2_SIZE eo;
-  c->re = pcre2_compile((PCRE2_SPTR)fmt, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo,
-                        NULL);
-  if (c->re == NULL) {
-    PCRE2_UCHAR msg[256];
-    pcre2_get_error_message(ec, msg, sizeof msg);
-    rc = zc_vtab_errorf(vt, "swipe_log: format %Q is not a valid PCRE2 pattern: %s at offset %d; expected %s",
-                        fmt, (const char *)msg, (int)eo, sl_usage);
+  /* compiled (JIT) and kept by the connection's pattern cache (regex.c) */
+  char *err = NULL;
+  if ((rc = zc_regex_get(c->vt->zc, fmt, -1, &c->re, &err)) != SQLITE_OK) {
+    if (rc != SQLITE_NOMEM) rc = zc_vtab_errorf(vt, "swipe_log: format: %s; expected %s", err, sl_usage);
+    sqlite3_free(err);
     goto format_error;
   }
-  (void)pcre2_jit_compile(c->re, PCRE2_JIT_COMPLETE); /* the interpreter works too */
-  c->md = pcre2_match_data_create_from_pattern(c->re, NULL);
-  if (c->md == NULL) {
+  if ((c->md = pcre2_match_data_create_from_pattern(c->re, NULL)) == NULL) {
     rc = SQLITE_NOMEM;
     goto format_error;
   }
   static const char *const names[] = {"at", "device", "method", "token", "site", "slot", "price"};
-  int *gs[] = {&c->g_at, &c->g_device, &c->g_method, &c->g_token, &c->g_site, &c->g_slot, &c->g_price};
   char missing[40] = "";
-  for (int i = 0; i < 7; i++) {
-    int g = pcre2_substring_number_from_name(c->re, (PCRE2_SPTR)names[i]);
-    *gs[i] = g > 0 ? g : 0;
-    if (g <= 0 && i < 4) {
+  for (int i = 0; i < SL_NFIELD; i++) {
+    /* duplicate names ((?J)) are fine: zc_regex_groups lists them all */
+    int ng = zc_regex_groups(c->re, names[i], c->grp[i], ZC_REGEX_MAX_DUPS);
+    c->ngrp[i] = ng < ZC_REGEX_MAX_DUPS ? ng : ZC_REGEX_MAX_DUPS;
+    if (ng <= 0 && i < 4) {
       if (missing[0]) strcat(missing, ", ");
       strcat(missing, names[i]);   /* at most "at, device, method, token" */
     }
   }
   if (missing[0]) {
-    rc = zc_vtab_errorf(vt, "swipe_log: format %Q is neither 'csv', 'terminal' nor a pattern "
-                        "with the named groups it needs (missing: %s); expected %s",
-                        fmt, missing, sl_usage);
+    char *r = zc_utf8_repr(fmt, strlen(fmt));
+    rc = r ? zc_vtab_errorf(vt, "swipe_log: format %s is neither 'csv', 'terminal' nor a pattern "
+                            "with the named groups it needs (missing: %s); expected %s",
+                            r, missing, sl_usage)
+           : SQLITE_NOMEM;
+    sqlite3_free(r);
     goto format_error;
   }
   c->fmt = SL_FMT_PCRE;
   return SQLITE_OK;
 format_error:
   sl_format_free(c);
+  return rc;
+}
+
+/* What a file that is not a regular file is. */
+static const char *sl_file_kind(mode_t m) {
+  return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "something else";
+}
+
+/* Opens path for reading, if it is a regular file: opened without
+** blocking (a FIFO with no writer would block in open), checked with
+** fstat, then read as a stream of at most the size it has now (a file that
+** grows meanwhile, or never ends, is read no further). */
+static int sl_open_file(SlCursor *c, const char *path) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), flags, rc = SQLITE_OK;
+  if (fd < 0) return zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
+  if (fstat(fd, &st) != 0)
+    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
+  else if (!S_ISREG(st.st_mode))
+    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: '%s' is %s, not a regular file: swipe_log reads "
+                        "device exports saved as files", path, sl_file_kind(st.st_mode));
+  else if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+           (c->f = fdopen(fd, "rb")) == NULL)
+    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
+  if (rc != SQLITE_OK) close(fd);
+  else c->left = st.st_size;
   return rc;
 }
 
@@ -1110,20 +982,11 @@ static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if ((rc = sl_format(c, fmt)) != SQLITE_OK) goto filter_error;
   /* region and policy caches must see the data as it is now */
   if ((rc = zc_facts_sync(c->vt->zc)) != SQLITE_OK) goto filter_error;
-  if (c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) {
+  if ((c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) || (c->path = sqlite3_mprintf("%s", path)) == NULL) {
     rc = SQLITE_NOMEM;
     goto filter_error;
   }
-  c->path = sqlite3_mprintf("%s", path);
-  if (c->path == NULL) {
-    rc = SQLITE_NOMEM;
-    goto filter_error;
-  }
-  c->f = fopen(path, "rb");
-  if (c->f == NULL) {
-    rc = zc_vtab_errorf(cur->pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
-    goto filter_error;
-  }
+  if ((rc = sl_open_file(c, path)) != SQLITE_OK) goto filter_error;
   c->done = 0;
   return sl_next(cur);
 filter_error:
@@ -1175,20 +1038,10 @@ static int sl_rowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
   return SQLITE_OK;
 }
 
+/* Eponymous-only: xCreate is NULL, so CREATE VIRTUAL TABLE cannot make one. */
 static sqlite3_module sl_module = {
-    .iVersion = 0,
-    .xCreate = NULL, /* eponymous-only: no CREATE VIRTUAL TABLE */
-    .xConnect = sl_connect,
-    .xBestIndex = sl_best_index,
-    .xDisconnect = sl_disconnect,
-    .xOpen = sl_open,
-    .xClose = sl_close,
-    .xFilter = sl_filter,
-    .xNext = sl_next,
-    .xEof = sl_eof,
-    .xColumn = sl_column,
-    .xRowid = sl_rowid,
-};
+    0, NULL, sl_connect, sl_best_index, sl_disconnect, NULL, sl_open, sl_close, sl_filter, sl_next,
+    sl_eof, sl_column, sl_rowid, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 
 int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   (void)pzErr;

@@ -2,8 +2,11 @@
 .read fixtures/anomaly/cases.sql
 -- the real Zhongyang policy governs both test counties (region.policy = 'zhongyang')
 CREATE TEMP TABLE installed AS SELECT policy_load('lua/zhongyang.lua') AS version;
+-- a NULL argument is an error naming it, never no rows (which sum to nothing)
 SELECT count(*) FROM anomaly_scan('990101', NULL);
 SELECT count(*) FROM anomaly_scan(NULL, '2024-04');
+SELECT count(*) FROM anomaly_scan(NULL, NULL);
+SELECT count(*) FROM anomaly_scan WHERE region = '990101' AND month = NULL;
 SELECT * FROM anomaly_scan('nowhere', '2024-04');
 SELECT * FROM anomaly_scan('990101', '2024-4');
 SELECT * FROM anomaly_scan('990101', '2024-13');

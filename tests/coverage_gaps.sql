@@ -17,6 +17,7 @@ SELECT 'V3', region, elders FROM coverage_gaps('990101001003', '2024-04-15');
 SELECT 'H5', region, elders FROM coverage_gaps('990101001003101', '2024-04-15');
 SELECT 'other county', count(*) FROM coverage_gaps('990201', '2024-04-15');
 SELECT count(*) FROM coverage_gaps('990101', NULL);
+SELECT count(*) FROM coverage_gaps(NULL, '2024-04-15');
 SELECT * FROM coverage_gaps('990101', '2024-04-31');
 SELECT * FROM coverage_gaps('990101', '2024-04');
 SELECT * FROM coverage_gaps('nowhere', '2024-04-15');

@@ -30,3 +30,10 @@ SELECT line, at, slot, error FROM swipe_log('fixtures/swipes/good.csv', 'csv') W
 SELECT policy_load('lua/zhongyang.lua') > 0;
 UPDATE region SET policy = 'zhongyang' WHERE code = '990000';
 SELECT line, slot, error FROM swipe_log('fixtures/swipes/good.csv', 'csv') WHERE line IN (10, 11);
+-- (?J): two alternatives name the same groups (bracketed time, and the bare
+-- time of line 5); each line takes the groups of the alternative that
+-- matched.  Lines 3, 4, 6 and 7 match neither; line 9 at 15:00 (card=) is
+-- out of hours.  Was "missing: at, device, method, token" for the whole read.
+SELECT line, at, device, site_id, method, token, elder_id, slot, error
+  FROM swipe_log('fixtures/swipes/terminal.log',
+    '(?J)^(?:\[(?<at>[^\]]+)\] (?<device>\S+) (?<method>\S+) ok (?:uid|card)=(?<token>\S+)|(?<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?<device>\S+) (?<method>\S+) ok uid=(?<token>\S+))');
