@@ -12,6 +12,7 @@ int zc_identity_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* identity.c *
 int zc_regex_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* regex.c    */
 int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* policy_store.c */
 int zc_policy_test_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* policy_test.c */
+int zc_policy_life_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* policy_life.c */
 int zc_subsidy_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* subsidy.c  */
 int zc_settle_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* settle.c   */
 int zc_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);      /* run.c      */

@@ -101,6 +101,7 @@ typedef struct IndexRow {
   sqlite3_int64 id;
   char *name;
   int eff;                 /* ZC_NONE when the stored text is not a date */
+  int retired;             /* retired_on is set: never chosen (policy_retire) */
   char sha[65];
 } IndexRow;
 
@@ -143,6 +144,9 @@ struct ZcPolicyRt {
   const char *const *xwords;
   int nxwords;
   Mask seen;
+  /* 1 while policy_install/_load/_retire write zhucan_policy
+  ** (zhucan_policy_guard(), which its triggers call) */
+  int guard;
   /* version index */
   int idx_valid, idx_autocommit, txn_dirty;
   unsigned int idx_dv;
@@ -296,5 +300,19 @@ int zc_payer_cmp(const void *a, const void *b);
 int zc_ps_sync(Rt *rt, int pinned, char **pzErr);
 /* The loaded version for index row r (loading it on first use). */
 int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char **pzErr);
+/* Creates zhucan_policy, or brings one made by an older zhucan up to date
+** (the untested and retired_on columns, the guarded triggers); for the
+** functions that write it, on a writable connection. */
+int zc_ps_upgrade(sqlite3 *db, char **pzErr);
+/* A version's untested reason (sqlite3_malloc'd), NULL when it has none or
+** the table predates the column. */
+char *zc_ps_untested(sqlite3 *db, sqlite3_int64 id);
+
+/* policy_test.c */
+/* The gate of policy_install: runs the cases of v (loaded, not stored).
+** *ncase, *nfail counted; *plist the first few failures, one per line
+** (sqlite3_malloc'd, NULL when none).  SQLITE_OK, SQLITE_INTERRUPT, or
+** SQLITE_ERROR with *plist saying why the cases could not all run. */
+int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist);
 
 #endif /* ZC_POLICY_INT_H */

@@ -29,16 +29,68 @@
 #include <string.h>
 #include <time.h>
 
-static const char store_sql[] =
+/* The table and its triggers.  Writes pass only while zhucan_policy_guard()
+** is 1, which it is while policy_install/_load insert a version (after its
+** tests passed) and policy_retire sets retired_on; DELETE never passes. */
+static const char create_sql[] =
     "CREATE TABLE IF NOT EXISTS zhucan_policy(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
     " effective_from TEXT NOT NULL, sha256 TEXT NOT NULL, source TEXT NOT NULL,"
-    " installed_at TEXT NOT NULL);"
-    "CREATE TRIGGER IF NOT EXISTS zhucan_policy_no_update BEFORE UPDATE ON zhucan_policy"
+    " installed_at TEXT NOT NULL, untested TEXT, retired_on TEXT)";
+static const char trigger_sql[] =
+    "DROP TRIGGER IF EXISTS zhucan_policy_no_update;"   /* before zhucan_policy_guard */
+    "CREATE TRIGGER IF NOT EXISTS zhucan_policy_guard_insert BEFORE INSERT ON zhucan_policy"
+    " WHEN zhucan_policy_guard() IS NOT 1"
+    " BEGIN SELECT RAISE(ABORT, 'zhucan_policy: versions are installed by policy_load() or"
+    " policy_install(), which run their tests first'); END;"
+    "CREATE TRIGGER IF NOT EXISTS zhucan_policy_guard_update BEFORE UPDATE ON zhucan_policy"
+    " WHEN zhucan_policy_guard() IS NOT 1"
     " BEGIN SELECT RAISE(ABORT, 'zhucan_policy: stored policy versions are immutable;"
-    " install a new version'); END;"
+    " install a new version, or retire one with policy_retire()'); END;"
     "CREATE TRIGGER IF NOT EXISTS zhucan_policy_no_delete BEFORE DELETE ON zhucan_policy"
     " BEGIN SELECT RAISE(ABORT, 'zhucan_policy: stored policy versions are immutable;"
     " install a new version'); END;";
+
+/* 1 if table zhucan_policy has column col. */
+static int has_column(sqlite3 *db, const char *col) {
+  sqlite3_stmt *st = NULL;
+  int yes = 0;
+  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('zhucan_policy') WHERE name = ?1", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
+    yes = sqlite3_step(st) == SQLITE_ROW;
+  }
+  sqlite3_finalize(st);
+  return yes;
+}
+
+int zc_ps_upgrade(sqlite3 *db, char **pzErr) {
+  static const char *const cols[] = {"untested", "retired_on"};
+  if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
+  for (int i = 0; i < 2; i++) {
+    if (has_column(db, cols[i])) continue;
+    char *sql = sqlite3_mprintf("ALTER TABLE zhucan_policy ADD COLUMN %s TEXT", cols[i]);
+    int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK) goto error;
+  }
+  if (sqlite3_exec(db, trigger_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
+  return SQLITE_OK;
+error:
+  *pzErr = sqlite3_mprintf("cannot create or upgrade zhucan_policy: %s", sqlite3_errmsg(db));
+  return sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+}
+
+char *zc_ps_untested(sqlite3 *db, sqlite3_int64 id) {
+  sqlite3_stmt *st = NULL;
+  char *out = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT untested FROM zhucan_policy WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT)
+      out = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  return out;
+}
 
 static void sha256_hex(const char *src, size_t n, char out[65]) {
   struct sha256_ctx c;
@@ -72,8 +124,11 @@ int zc_ps_sync(Rt *rt, int pinned, char **pzErr) {
   sqlite3_stmt *st = NULL;
   IndexRow *rows = NULL;
   int n = 0, cap = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT id, name, effective_from, sha256 FROM zhucan_policy"
-                              " ORDER BY id", -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(db, "SELECT id, name, effective_from, sha256, retired_on IS NOT NULL"
+                              " FROM zhucan_policy ORDER BY id", -1, &st, NULL);
+  if (rc != SQLITE_OK && strstr(sqlite3_errmsg(db), "no such column")) /* made before policy_retire */
+    rc = sqlite3_prepare_v2(db, "SELECT id, name, effective_from, sha256, 0 FROM zhucan_policy ORDER BY id", -1,
+                            &st, NULL);
   if (rc != SQLITE_OK) {
     if (strstr(sqlite3_errmsg(db), "no such table")) {
       rc = SQLITE_OK;   /* nothing installed yet */
@@ -104,6 +159,7 @@ int zc_ps_sync(Rt *rt, int pinned, char **pzErr) {
     r->eff = zc_day_parse((const char *)sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2));
     const char *sha = (const char *)sqlite3_column_text(st, 3);
     snprintf(r->sha, sizeof r->sha, "%s", sha ? sha : "");
+    r->retired = sqlite3_column_int(st, 4) != 0;
   }
   if (rc != SQLITE_DONE) {
     *pzErr = sqlite3_mprintf("cannot read zhucan_policy: %s", sqlite3_errmsg(db));
@@ -229,12 +285,17 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     *out = rt->last_v;
     return SQLITE_OK;
   }
-  int best = -1, found = 0;
+  int best = -1, found = 0, retired = 0;
   for (int i = 0; i < rt->nrows; i++) {
     const IndexRow *r = &rt->rows[i];
     if (strcmp(r->name, name) != 0) continue;
     /* replay(): versions installed after the run are invisible */
     if (horizon > 0 && r->id > horizon) continue;
+    /* retired versions are never chosen (no stored run used one) */
+    if (r->retired) {
+      retired++;
+      continue;
+    }
     found = 1;
     if (r->eff == ZC_NONE) {
       *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its effective_from is not "
@@ -243,6 +304,11 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     }
     /* rows are in id order: >= keeps the latest installed among equals */
     if (r->eff <= day && (best < 0 || r->eff >= rt->rows[best].eff)) best = i;
+  }
+  if (!found && retired) {
+    *pzErr = sqlite3_mprintf("every version of policy '%s' is retired (%d); install a new version, or make "
+                             "another policy govern the region with policy_assign()", name, retired);
+    return SQLITE_ERROR;
   }
   if (!found) {
     *pzErr = sqlite3_mprintf("policy '%s' is not installed (install it with policy_load() or "
@@ -280,16 +346,26 @@ int zc_policy_for_site(ZcConn *zc, const ZcPolicyPick *pick, const ZcSiteFacts *
 
 /* -------------------------------------------------------- SQL: install */
 
-/* The id of the newest version of name when its source is sha (installing
-** it again would change nothing), else 0. */
-static sqlite3_int64 latest_same(sqlite3 *db, const char *name, const char *sha) {
+/* An installed version of name whose source is sha (installing it again
+** would add a copy): its id, the newest when several (older databases kept
+** copies), a live one before a retired one; *retired set when it is
+** retired.  0 when none. */
+static sqlite3_int64 same_source(sqlite3 *db, const char *name, const char *sha, int *retired) {
   sqlite3_stmt *st = NULL;
   sqlite3_int64 id = 0;
-  if (sqlite3_prepare_v2(db, "SELECT id, sha256 FROM zhucan_policy WHERE name = ?1 ORDER BY id DESC LIMIT 1", -1,
-                         &st, NULL) == SQLITE_OK) {
+  *retired = 0;
+  int rc = sqlite3_prepare_v2(db, "SELECT id, retired_on IS NOT NULL FROM zhucan_policy WHERE name = ?1 AND"
+                              " sha256 = ?2 ORDER BY retired_on IS NOT NULL, id DESC LIMIT 1", -1, &st, NULL);
+  if (rc != SQLITE_OK) /* no table yet, or one made before retired_on */
+    rc = sqlite3_prepare_v2(db, "SELECT id, 0 FROM zhucan_policy WHERE name = ?1 AND sha256 = ?2"
+                            " ORDER BY id DESC LIMIT 1", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 1), sha) == 0)
+    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
       id = sqlite3_column_int64(st, 0);
+      *retired = sqlite3_column_int(st, 1);
+    }
   }
   sqlite3_finalize(st);
   return id;
@@ -300,8 +376,60 @@ static sqlite3_uint64 sha_key(const char *sha) {
   return zc_hash_bytes(sha, 64, 0);
 }
 
+#define MAX_UNTESTED 256   /* bytes of an untested reason */
+
+/* The optional second argument of policy_install/_load: why the version
+** has no test cases.  *out NULL when not given; an error message else. */
+static char *untested_arg(int argc, sqlite3_value **argv, const char *fn, const char **out) {
+  *out = NULL;
+  if (argc < 2) return NULL;
+  const unsigned char *z = sqlite3_value_text(argv[1]);
+  int n = sqlite3_value_bytes(argv[1]);
+  int blank = 1;
+  for (int i = 0; z && i < n; i++) blank &= z[i] == ' ';
+  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT || blank || n > MAX_UNTESTED ||
+      !zc_utf8_valid(z, (size_t)n, NULL) || strlen((const char *)z) != (size_t)n) {
+    char *r = zc_value_repr(argv[1]);
+    char *m = sqlite3_mprintf("%s: untested reason %s is not a reason; expected text of 1 to %d bytes of UTF-8 "
+                              "saying why this version has no test cases",
+                              fn, r ? r : "?", MAX_UNTESTED);
+    sqlite3_free(r);
+    return m;
+  }
+  *out = (const char *)z;
+  return NULL;
+}
+
+/* Runs v's own cases before it may be stored: SQLITE_OK when they pass (or
+** it has none and an untested reason is given); else *pzErr says which
+** failed, or why a version without cases is refused. */
+static int gate(Rt *rt, PVersion *v, const char *fn, const char *untested, char **pzErr) {
+  int ncase = 0, nfail = 0;
+  char *list = NULL;
+  int rc = zc_pt_gate(rt, v, &ncase, &nfail, &list);
+  if (rc == SQLITE_NOMEM) return rc;
+  if (rc == SQLITE_INTERRUPT) {
+    *pzErr = sqlite3_mprintf("interrupted while running the test cases of %s@%s; nothing installed", VNAME(v));
+  } else if (nfail || rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("%s@%s is not installed: %d of %d of its test cases failed:%s", VNAME(v), nfail, ncase,
+                             list ? list : "");
+    rc = SQLITE_ERROR;
+  } else if (ncase == 0 && !untested) {
+    *pzErr = sqlite3_mprintf("%s@%s has no test cases, so nothing shows it pays what it should; add hand-worked "
+                             "cases to its tests table (docs/rules.md, \"Testing\"), or install it untested by "
+                             "saying why: %s(..., 'the reason')", VNAME(v), fn);
+    rc = SQLITE_ERROR;
+  } else if (ncase > 0 && untested) {
+    *pzErr = sqlite3_mprintf("%s@%s has %d test cases (all pass): it is not untested; call %s() without the "
+                             "untested reason", VNAME(v), ncase, fn);
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_free(list);
+  return rc;
+}
+
 static void install_source(sqlite3_context *ctx, const char *fn, const char *src, size_t len,
-                           const char *chunk) {
+                           const char *chunk, const char *untested) {
   ZcConn *zc = sqlite3_user_data(ctx);
   sqlite3 *db = zc->db;
   char *err = NULL, *msg = NULL;
@@ -333,10 +461,6 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     err = sqlite3_mprintf("cannot read the clock");
     goto error;
   }
-  if (sqlite3_exec(db, store_sql, NULL, NULL, NULL) != SQLITE_OK) {
-    err = sqlite3_mprintf("cannot create zhucan_policy: %s", sqlite3_errmsg(db));
-    goto error;
-  }
   /* a statement that reads zhucan_policy while it installs would install
   ** its own new rows for ever */
   if (zc_mine_same(zc, ZC_MINE_POLICY, sha_key(sha))) {
@@ -345,15 +469,30 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
                           v->pub.name, v->pub.effective_text);
     goto error;
   }
-  /* the same source as the newest version of its policy: nothing to do */
-  sqlite3_int64 same = latest_same(db, v->pub.name, sha);
+  /* the same source as a version of its policy: that version, nothing added */
+  int was_retired = 0;
+  sqlite3_int64 same = same_source(db, v->pub.name, sha, &was_retired);
+  if (same && was_retired) {
+    err = sqlite3_mprintf("this source is version %lld of %s@%s, which is retired; a retired version never "
+                          "comes back: to use these rules again, change the source (a comment will do) and "
+                          "install it as a new version", same, VNAME(v));
+    goto error;
+  }
   if (same) {
     sqlite3_result_int64(ctx, same);
     goto done;
   }
+  int rc = gate(rt, v, fn, untested, &err);
+  if (rc == SQLITE_INTERRUPT) {
+    zc_errorf(ctx, "%s: %s", fn, err ? err : "interrupted");
+    sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+    goto done;
+  }
+  if (rc != SQLITE_OK) goto error;
+  if (zc_ps_upgrade(db, &err) != SQLITE_OK) goto error;
   sqlite3_int64 before = sqlite3_last_insert_rowid(db);
   if (sqlite3_prepare_v2(db, "INSERT INTO zhucan_policy(name, effective_from, sha256, source,"
-                         " installed_at) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK) {
+                         " installed_at, untested) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
     err = sqlite3_mprintf("cannot store the policy: %s", sqlite3_errmsg(db));
     goto error;
   }
@@ -362,7 +501,11 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   sqlite3_bind_text(st, 3, sha, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, src, (int)len, SQLITE_STATIC);
   sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) != SQLITE_DONE) {
+  if (untested) sqlite3_bind_text(st, 6, untested, -1, SQLITE_STATIC);
+  rt->guard = 1;
+  rc = sqlite3_step(st);
+  rt->guard = 0;
+  if (rc != SQLITE_DONE) {
     err = sqlite3_mprintf("cannot store the policy: %s", sqlite3_errmsg(db));
     goto error;
   }
@@ -388,7 +531,13 @@ done:
 }
 
 static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
+  const char *untested = NULL;
+  char *uerr = untested_arg(argc, argv, "policy_install", &untested);
+  if (uerr) {
+    sqlite3_result_error(ctx, uerr, -1);
+    sqlite3_free(uerr);
+    return;
+  }
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
     char *r = zc_value_repr(argv[0]);
     zc_errorf(ctx, "policy_install: source %s is not text; expected the Lua source of a policy",
@@ -403,11 +552,17 @@ static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **
               ZC_POLICY_MAX_SRC);
     return;
   }
-  install_source(ctx, "policy_install", src, (size_t)n, "=source");
+  install_source(ctx, "policy_install", src, (size_t)n, "=source", untested);
 }
 
 static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
+  const char *untested = NULL;
+  char *uerr = untested_arg(argc, argv, "policy_load", &untested);
+  if (uerr) {
+    sqlite3_result_error(ctx, uerr, -1);
+    sqlite3_free(uerr);
+    return;
+  }
   const char *path = (const char *)sqlite3_value_text(argv[0]);
   char *buf = NULL, *chunk = NULL, *err = NULL;
   size_t n = 0;
@@ -434,13 +589,22 @@ static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     sqlite3_result_error_nomem(ctx);
     goto done;
   }
-  install_source(ctx, "policy_load", buf, n, chunk);
+  install_source(ctx, "policy_load", buf, n, chunk, untested);
 done:
   sqlite3_free(err);
   sqlite3_free(buf);
   sqlite3_free(chunk);
 }
 
+
+/* zhucan_policy_guard(): 1 while this connection's policy_install/_load
+** or policy_retire writes zhucan_policy, else 0. */
+static void policy_guard_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3_result_int(ctx, zc->policy && zc->policy->guard);
+}
 
 /* ----------------------------------------------------------- registration */
 
@@ -450,7 +614,12 @@ int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   ** hostile schema cannot call them from a view or trigger. */
   static const ZcFunc aFunc[] = {
       {"policy_load", 1, ZC_DIRECT, policy_load_func},
+      {"policy_load", 2, ZC_DIRECT, policy_load_func},
       {"policy_install", 1, ZC_DIRECT, policy_install_func},
+      {"policy_install", 2, ZC_DIRECT, policy_install_func},
+      /* the triggers of zhucan_policy call it: innocuous, so they may
+      ** under PRAGMA trusted_schema = OFF */
+      {"zhucan_policy_guard", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, policy_guard_func},
   };
   int rc = zc_rt_init(zc);
   if (rc != SQLITE_OK) return rc;

@@ -532,47 +532,47 @@ done:
   t->err = NULL;
 }
 
-/* One policy_test() call: its counts, the failures listed (the first
-** TEST_MAX_LISTED bytes of them), and why it stopped early (a RUN_* kind). */
+/* One policy_test() call, or the gate of one install: its counts, the
+** failures listed (the first TEST_MAX_LISTED bytes of them, or the first
+** max_list failures when max_list > 0), and why it stopped early (a RUN_*
+** kind). */
 #define TEST_MAX_LISTED (1 << 20)
+#define GATE_MAX_LISTED 5
 typedef struct TestRun {
   Rt *rt;
   sqlite3_str *fails;
   int nver, ncase, nfail, stop, cut;
+  int max_list;      /* > 0: list only this many failures (the gate) */
+  int gate;          /* the version is not stored yet: no "version N" in lines */
   unsigned tick;
 } TestRun;
 
 static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const char *name, const char *why) {
   tr->nfail++;
-  if (sqlite3_str_length(tr->fails) > TEST_MAX_LISTED) {
+  if ((tr->max_list > 0 && tr->nfail > tr->max_list) || sqlite3_str_length(tr->fails) > TEST_MAX_LISTED) {
     tr->cut = 1;
     return;
   }
   char *nm = zc_sb_clean(name ? name : "?", name ? strlen(name) : 1, 100);
-  sqlite3_str_appendf(tr->fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(v), v->pub.id, (long long)k,
-                      nm ? nm : "?", why);
+  if (tr->gate)
+    sqlite3_str_appendf(tr->fails, "\n  case %lld '%s': %s", (long long)k, nm ? nm : "?", why);
+  else
+    sqlite3_str_appendf(tr->fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(v), v->pub.id,
+                        (long long)k, nm ? nm : "?", why);
   sqlite3_free(nm);
 }
 
-/* The cases of version row, until the whole call's budget is spent or an
-** interrupt comes. */
-static void run_version(TestRun *tr, IndexRow row) {
+/* The cases of version v, until the whole call's budget is spent or an
+** interrupt comes.  *pn: how many cases it has (-1 if they cannot be
+** counted). */
+static void run_cases(TestRun *tr, PVersion *v, lua_Integer *pn) {
   Rt *rt = tr->rt;
-  const ZcPolicyVersion *pv = NULL;
-  char *verr = NULL, *msg = NULL;
-  tr->nver++;
-  int rc = zc_ps_version(rt, &row, &pv, &verr);
-  if (rc != SQLITE_OK) {
-    if (rc == SQLITE_INTERRUPT) tr->stop = RUN_INTR;
-    sqlite3_str_appendf(tr->fails, "\n  version %lld: %s", row.id, verr ? verr : "out of memory");
-    sqlite3_free(verr);
-    tr->nfail++;
-    return;
-  }
+  char *msg = NULL;
   TestCtx t;
   memset(&t, 0, sizeof t);
   t.rt = rt;
-  t.v = (PVersion *)pv;
+  t.v = v;
+  *pn = -1;
   int kind = zc_sb_run(rt, count_protected, &t, &msg);
   if (kind != RUN_OK) {
     if (kind == RUN_INTR) tr->stop = RUN_INTR;
@@ -580,6 +580,7 @@ static void run_version(TestRun *tr, IndexRow row) {
     sqlite3_free(msg);
     return;
   }
+  *pn = t.n;
   for (lua_Integer k = 1; k <= t.n && !tr->stop; k++) {
     TestCtx c = t;
     c.i = k;
@@ -593,10 +594,81 @@ static void run_version(TestRun *tr, IndexRow row) {
   }
 }
 
+/* Version row's cases, and its line of the summary: "version 3: 4 ok",
+** "version 3: 1 of 4 failed", "version 5: no cases (untested: why)". */
+static void run_version(TestRun *tr, IndexRow row, sqlite3_str *sum) {
+  Rt *rt = tr->rt;
+  const ZcPolicyVersion *pv = NULL;
+  char *verr = NULL;
+  tr->nver++;
+  sqlite3_str_appendf(sum, "%sversion %lld: ", tr->nver > 1 ? "; " : "", row.id);
+  int rc = zc_ps_version(rt, &row, &pv, &verr);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_INTERRUPT) tr->stop = RUN_INTR;
+    sqlite3_str_appendf(tr->fails, "\n  version %lld: %s", row.id, verr ? verr : "out of memory");
+    sqlite3_str_appendall(sum, "does not load");
+    sqlite3_free(verr);
+    tr->nfail++;
+    return;
+  }
+  int c0 = tr->ncase, f0 = tr->nfail;
+  lua_Integer n = 0;
+  run_cases(tr, (PVersion *)pv, &n);
+  int nc = tr->ncase - c0, nf = tr->nfail - f0;
+  if (n == 0) {
+    char *why = zc_ps_untested(rt->zc->db, row.id);
+    char *c = why ? zc_sb_clean(why, strlen(why), 100) : NULL;
+    if (c) sqlite3_str_appendf(sum, "no cases, untested: %s", c);
+    else sqlite3_str_appendall(sum, "no cases");
+    sqlite3_free(c);
+    sqlite3_free(why);
+  } else if (nf) {
+    sqlite3_str_appendf(sum, "%d of %d failed", nf, nc);
+  } else {
+    sqlite3_str_appendf(sum, "%d ok", nc);
+  }
+}
+
+int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist) {
+  TestRun tr;
+  memset(&tr, 0, sizeof tr);
+  tr.rt = rt;
+  tr.max_list = GATE_MAX_LISTED;
+  tr.gate = 1;
+  tr.fails = sqlite3_str_new(NULL);
+  rt->steps_total = 0;
+  lua_Integer n = 0;
+  run_cases(&tr, v, &n);
+  *ncase = tr.ncase;
+  *nfail = tr.nfail;
+  int rc = SQLITE_OK;
+  if (tr.stop == RUN_INTR) {
+    rc = SQLITE_INTERRUPT;
+  } else if (tr.stop) {
+    sqlite3_str_appendf(tr.fails, "\n  the cases used more than the %ld instructions the tests of one version may "
+                        "(stopped after %d cases)", ZC_POLICY_TEST_BUDGET, tr.ncase);
+    rc = SQLITE_ERROR;
+  }
+  if (tr.cut) sqlite3_str_appendf(tr.fails, "\n  ... and %d more", tr.nfail - GATE_MAX_LISTED);
+  if (sqlite3_str_errcode(tr.fails) != SQLITE_OK) {
+    sqlite3_free(sqlite3_str_finish(tr.fails));
+    *plist = NULL;
+    return SQLITE_NOMEM;
+  }
+  int empty = sqlite3_str_length(tr.fails) == 0;
+  *plist = sqlite3_str_finish(tr.fails);
+  if (empty) {
+    sqlite3_free(*plist);
+    *plist = NULL;
+  }
+  return rc;
+}
+
 static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   ZcConn *zc = sqlite3_user_data(ctx);
   char *err = NULL;
+  sqlite3_str *sum = NULL;
   const char *name = (const char *)sqlite3_value_text(argv[0]);
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !name || !*name) {
     char *r = zc_value_repr(argv[0]);
@@ -609,37 +681,56 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   tr.rt = zc_rt_get(zc, &err);
   if (!tr.rt || zc_ps_sync(tr.rt, 0, &err) != SQLITE_OK) goto error;
   tr.fails = sqlite3_str_new(NULL);
+  sum = sqlite3_str_new(NULL);
   tr.rt->steps_total = 0;
-  for (int i = 0; i < tr.rt->nrows && !tr.stop; i++)
-    if (strcmp(tr.rt->rows[i].name, name) == 0) run_version(&tr, tr.rt->rows[i]);   /* a copy: a call may rebuild the index */
-  char *nm = zc_utf8_repr(name, strlen(name)), *list = NULL;
+  int nretired = 0;
+  /* the versions that can still pay: retired ones are never chosen */
+  for (int i = 0; i < tr.rt->nrows && !tr.stop; i++) {
+    if (strcmp(tr.rt->rows[i].name, name) != 0) continue;
+    if (tr.rt->rows[i].retired) nretired++;
+    else run_version(&tr, tr.rt->rows[i], sum);   /* a copy: a call may rebuild the index */
+  }
+  if (nretired) sqlite3_str_appendf(sum, "%s%d retired not run", tr.nver ? "; " : "", nretired);
+  char *nm = zc_utf8_repr(name, strlen(name)), *list = NULL, *summary = NULL;
+  if (sqlite3_str_errcode(sum) != SQLITE_OK) {
+    sqlite3_free(nm);
+    goto error;
+  }
+  summary = sqlite3_str_finish(sum);
+  sum = NULL;
   if (tr.stop == RUN_INTR) {
     err = sqlite3_mprintf("interrupted after %d cases of %s", tr.ncase, nm ? nm : "?");
   } else if (tr.stop) {
     err = sqlite3_mprintf("the cases of %s used more than the %ld instructions one policy_test() call may "
                           "(stopped after %d cases)", nm ? nm : "?", ZC_POLICY_TEST_BUDGET, tr.ncase);
+  } else if (tr.nver == 0 && nretired) {
+    err = sqlite3_mprintf("every version of policy %s is retired (%d): none can pay, none was run", nm ? nm : "?",
+                          nretired);
   } else if (tr.nver == 0) {
     err = sqlite3_mprintf("no installed version of policy %s", nm ? nm : "?");
   } else if (tr.nfail) {
     list = sqlite3_str_finish(tr.fails);
     tr.fails = NULL;
-    err = sqlite3_mprintf("%d of %d cases of %s failed:%s%s", tr.nfail, tr.ncase, nm ? nm : "?", list ? list : "",
-                          tr.cut ? "\n  ..." : "");
+    err = sqlite3_mprintf("%d of %d cases of %s failed (%s):%s%s", tr.nfail, tr.ncase, nm ? nm : "?",
+                          summary ? summary : "", list ? list : "", tr.cut ? "\n  ..." : "");
   } else {
-    char *ok = sqlite3_mprintf("ok: %d cases", tr.ncase);
+    char *ok = sqlite3_mprintf("ok: %d cases (%s)", tr.ncase, summary ? summary : "");
     if (ok) sqlite3_result_text(ctx, ok, -1, sqlite3_free);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(nm);
+    sqlite3_free(summary);
     goto done;
   }
   sqlite3_free(nm);
   sqlite3_free(list);
+  sqlite3_free(summary);
 error:
   if (err) zc_errorf(ctx, "policy_test: %s", err);
   else sqlite3_result_error_nomem(ctx);
   if (tr.stop == RUN_INTR) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
 done:
   if (tr.fails) sqlite3_free(sqlite3_str_finish(tr.fails));
+  if (sum) sqlite3_free(sqlite3_str_finish(sum));
   sqlite3_free(err);
 }
 

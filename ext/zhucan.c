@@ -25,6 +25,7 @@ static const struct {
 } aModule[] = {
     {"identity", zc_identity_register}, {"regex", zc_regex_register},
     {"policy", zc_policy_register},     {"policy_test", zc_policy_test_register},
+    {"policy_life", zc_policy_life_register},
     {"subsidy", zc_subsidy_register},
     {"settle", zc_settle_register},     {"run", zc_run_register},
     {"replay", zc_replay_register},

@@ -1,0 +1,363 @@
+/*
+** policy_life.c — a policy's life after it is installed: which version is
+** in force where, which policy governs a region, and retiring a version
+** that was never used:
+**
+**   SELECT policy_in_force('141129', '2024-03-15');    -- 1: the version that would pay
+**   SELECT policy_assign('141129100', 'taiyuan');       -- NULL: the township's previous own policy
+**   SELECT policy_assign('141129100', '');              -- 'taiyuan'; the township inherits again
+**   SELECT policy_retire(3);                            -- 3: never chosen again
+**
+** policy_in_force walks the region tree and chooses the version exactly as
+** settlement() does (policy_store.c); it answers NULL when no policy
+** governs the region or no version is in force yet.  policy_assign writes
+** region.policy, refusing a region or policy that does not exist.
+** policy_retire sets zhucan_policy.retired_on (through the guard of
+** zhucan_policy's triggers) when no stored run names the version in its
+** policy_versions; a retired version is never chosen again, by settlement
+** and replay alike (no run used it, so every stored run replays the same).
+** policy_test and policy_install's tests live in policy_test.c.
+*/
+#include "modules.h"
+#include "policy_int.h"
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+/* The first runs listed by a refused policy_retire */
+#define RETIRE_MAX_RUNS 10
+
+/* ------------------------------------------------------------- arguments */
+
+/* A region code argument (text or integer): the region row, or NULL with
+** the error reported. */
+static const ZcRegion *arg_region(sqlite3_context *ctx, ZcConn *zc, const char *fn, sqlite3_value *v) {
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL) {
+    zc_errorf(ctx, "%s: region is NULL; expected a region code such as '141129'", fn);
+    return NULL;
+  }
+  char *err = NULL;
+  int rc = zc_facts_sync(zc);
+  if (rc == SQLITE_OK) rc = zc_regions_load(zc, &err);
+  if (rc != SQLITE_OK) {
+    zc_errorf(ctx, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+    sqlite3_free(err);
+    return NULL;
+  }
+  const ZcRegion *r = NULL;
+  if (t == SQLITE_TEXT || t == SQLITE_INTEGER) r = zc_region(zc, (const char *)sqlite3_value_text(v));
+  if (r == NULL) {
+    char *q = zc_value_repr(v);
+    zc_errorf(ctx, "%s: region %s is not a code in table region", fn, q ? q : "?");
+    sqlite3_free(q);
+  }
+  return r;
+}
+
+/* An integer version id argument: 1, or 0 with the error reported. */
+static int arg_version(sqlite3_context *ctx, const char *fn, sqlite3_value *v, sqlite3_int64 *out) {
+  int t = sqlite3_value_type(v);
+  if (t == SQLITE_NULL) {
+    zc_errorf(ctx, "%s: version is NULL; expected a version id of zhucan_policy", fn);
+    return 0;
+  }
+  if (t == SQLITE_INTEGER) {
+    *out = sqlite3_value_int64(v);
+    return 1;
+  }
+  if (t == SQLITE_FLOAT) {
+    double d = sqlite3_value_double(v);
+    if (d == floor(d) && fabs(d) < 9e15) {
+      *out = (sqlite3_int64)d;
+      return 1;
+    }
+  }
+  char *q = zc_value_repr(v);
+  zc_errorf(ctx, "%s: version %s is not an integer version id of zhucan_policy", fn, q ? q : "?");
+  sqlite3_free(q);
+  return 0;
+}
+
+/* Ends a call with err (or out of memory); frees err. */
+static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
+  if (zc_lost_to_nomem(sqlite3_context_db_handle(ctx), rc, err)) sqlite3_result_error_nomem(ctx);
+  else zc_errorf(ctx, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+  if (rc == SQLITE_INTERRUPT) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+  sqlite3_free(err);
+}
+
+/* --------------------------------------------------------- policy_in_force */
+
+static void in_force_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  ZcConn *zc = sqlite3_user_data(ctx);
+  const char *fn = "policy_in_force";
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    zc_errorf(ctx, "%s: day is NULL; expected a date 'YYYY-MM-DD'", fn);
+    return;
+  }
+  int day = ZC_NONE;
+  if (sqlite3_value_type(argv[1]) == SQLITE_TEXT)
+    day = zc_day_parse((const char *)sqlite3_value_text(argv[1]), sqlite3_value_bytes(argv[1]));
+  if (day == ZC_NONE) {
+    char *q = zc_value_repr(argv[1]);
+    zc_errorf(ctx, "%s: day %s is not a date 'YYYY-MM-DD'", fn, q ? q : "?");
+    sqlite3_free(q);
+    return;
+  }
+  const ZcRegion *r = arg_region(ctx, zc, fn, argv[0]);
+  if (!r) return;
+  const ZcPolicyVersion *v = NULL;
+  char *err = NULL;
+  int rc = zc_policy_for_region(zc, NULL, r->code, day, &v, &err);
+  if (rc != SQLITE_OK) {
+    fail(ctx, fn, rc, err);
+    return;
+  }
+  if (v) sqlite3_result_int64(ctx, v->id);
+  else sqlite3_result_null(ctx);   /* no policy governs, or none of its versions is in force yet */
+}
+
+/* ----------------------------------------------------------- policy_assign */
+
+/* 1 if name has a version that is not retired, 0 if it has none, -1 if
+** all its versions are retired. */
+static int policy_live(Rt *rt, const char *name) {
+  int any = 0;
+  for (int i = 0; i < rt->nrows; i++) {
+    if (strcmp(rt->rows[i].name, name) != 0) continue;
+    if (!rt->rows[i].retired) return 1;
+    any = 1;
+  }
+  return any ? -1 : 0;
+}
+
+static void assign_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3 *db = zc->db;
+  const char *fn = "policy_assign";
+  char *err = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc;
+  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
+    char *q = zc_value_repr(argv[1]);
+    zc_errorf(ctx, "%s: policy %s is not a policy name; expected the name of an installed policy, or '' to let "
+              "the region inherit the policy of the region above it", fn, q ? q : "?");
+    sqlite3_free(q);
+    return;
+  }
+  const char *name = (const char *)sqlite3_value_text(argv[1]);
+  if ((rc = zc_writable(db, fn, &err)) != SQLITE_OK) {
+    if (err) sqlite3_result_error(ctx, err, -1);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(err);
+    return;
+  }
+  const ZcRegion *r = arg_region(ctx, zc, fn, argv[0]);
+  if (!r) return;
+  char *code = sqlite3_mprintf("%s", r->code), *prev = NULL;
+  if (!code) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (*name) {
+    Rt *rt = zc_rt_get(zc, &err);
+    if (!rt) goto error;
+    if ((rc = zc_ps_sync(rt, 0, &err)) != SQLITE_OK) goto error;
+    int live = policy_live(rt, name);
+    if (live <= 0) {
+      char *q = zc_utf8_repr(name, strlen(name));
+      err = live < 0 ? sqlite3_mprintf("every version of policy %s is retired: it cannot pay; install a new "
+                                       "version first", q ? q : "?")
+                     : sqlite3_mprintf("policy %s is not installed; install it first with policy_load() or "
+                                       "policy_install() (the names are in zhucan_policy.name)", q ? q : "?");
+      sqlite3_free(q);
+      rc = SQLITE_ERROR;
+      goto error;
+    }
+  }
+  rc = sqlite3_prepare_v2(db, "SELECT policy FROM region WHERE code = ?1", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+        prev = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(st, 0));
+      rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+      rc = SQLITE_ERROR;
+    }
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(db, "UPDATE region SET policy = nullif(?2, '') WHERE code = ?1", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+  }
+  if (rc != SQLITE_OK) {
+    err = sqlite3_mprintf("cannot write region %s: %s", code, sqlite3_errmsg(db));
+    rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
+    goto error;
+  }
+  if (prev) sqlite3_result_text(ctx, prev, -1, SQLITE_TRANSIENT);
+  else sqlite3_result_null(ctx);
+  goto done;
+error:
+  fail(ctx, fn, rc, err);
+done:
+  sqlite3_finalize(st);
+  sqlite3_free(code);
+  sqlite3_free(prev);
+}
+
+/* ----------------------------------------------------------- policy_retire */
+
+/* The stored runs whose policy_versions name version id: "runs 3, 7" (the
+** first RETIRE_MAX_RUNS, then the count), NULL in *out when none. */
+static int runs_using(sqlite3 *db, sqlite3_int64 id, char **out) {
+  *out = NULL;
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'zhucan_run'", -1, &st,
+                              NULL);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc == SQLITE_DONE) return SQLITE_OK;   /* nothing settled yet */
+  if (rc != SQLITE_ROW) return rc;
+  rc = sqlite3_prepare_v2(db,
+                              "SELECT DISTINCT r.id, r.region, r.month FROM zhucan_run r, json_each(r.policy_versions) j"
+                              " WHERE j.value ->> 'id' = ?1 ORDER BY r.id", -1, &st, NULL);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  int n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (++n <= RETIRE_MAX_RUNS)
+      sqlite3_str_appendf(s, "%s%lld (%s %s)", n > 1 ? ", " : "", sqlite3_column_int64(st, 0),
+                          (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    sqlite3_free(sqlite3_str_finish(s));
+    return rc;
+  }
+  if (n > RETIRE_MAX_RUNS) sqlite3_str_appendf(s, " and %d more", n - RETIRE_MAX_RUNS);
+  char *z = sqlite3_str_finish(s);
+  if (n == 0) {
+    sqlite3_free(z);
+    return SQLITE_OK;
+  }
+  if (!z) return SQLITE_NOMEM;
+  *out = sqlite3_mprintf("%s %s", n == 1 ? "run" : "runs", z);
+  sqlite3_free(z);
+  return *out ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3 *db = zc->db;
+  const char *fn = "policy_retire";
+  char *err = NULL, *runs = NULL;
+  sqlite3_stmt *st = NULL;
+  sqlite3_int64 id = 0;
+  int rc;
+  if (!arg_version(ctx, fn, argv[0], &id)) return;
+  if ((rc = zc_writable(db, fn, &err)) != SQLITE_OK) {
+    if (err) sqlite3_result_error(ctx, err, -1);
+    else sqlite3_result_error_nomem(ctx);
+    sqlite3_free(err);
+    return;
+  }
+  Rt *rt = zc_rt_get(zc, &err);
+  if (!rt) {
+    rc = SQLITE_ERROR;
+    goto error;
+  }
+  if ((rc = zc_ps_sync(rt, 0, &err)) != SQLITE_OK) goto error;
+  const IndexRow *row = NULL;
+  for (int i = 0; i < rt->nrows; i++)
+    if (rt->rows[i].id == id) row = &rt->rows[i];
+  rc = SQLITE_ERROR;
+  if (!row) {
+    err = sqlite3_mprintf("version %lld is not an installed policy version (the ids are in zhucan_policy.id)", id);
+    goto error;
+  }
+  char eff[11] = "?";
+  if (row->eff != ZC_NONE) zc_day_format(row->eff, eff);
+  char *vname = sqlite3_mprintf("%s@%s", row->name, eff);
+  if (!vname) {
+    rc = SQLITE_NOMEM;
+    goto error;
+  }
+  if (row->retired) {
+    err = sqlite3_mprintf("version %lld (%s) is already retired", id, vname);
+    sqlite3_free(vname);
+    goto error;
+  }
+  if ((rc = runs_using(db, id, &runs)) != SQLITE_OK) {
+    err = sqlite3_mprintf("cannot read the stored runs: %s", sqlite3_errmsg(db));
+    sqlite3_free(vname);
+    goto error;
+  }
+  if (runs) {
+    err = sqlite3_mprintf("version %lld (%s) was used by stored %s; a version a run used stays, so that the run "
+                          "replays: install a corrected version to supersede it instead",
+                          id, vname, runs);
+    sqlite3_free(vname);
+    rc = SQLITE_ERROR;
+    goto error;
+  }
+  sqlite3_free(vname);
+  char when[20];
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+    err = sqlite3_mprintf("cannot read the clock");
+    goto error;
+  }
+  if ((rc = zc_ps_upgrade(db, &err)) != SQLITE_OK) goto error;
+  rc = sqlite3_prepare_v2(db, "UPDATE zhucan_policy SET retired_on = ?2 WHERE id = ?1 AND retired_on IS NULL", -1,
+                          &st, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, when, -1, SQLITE_STATIC);
+    rt->guard = 1;
+    rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    rt->guard = 0;
+  }
+  if (rc != SQLITE_OK) {
+    err = sqlite3_mprintf("cannot retire version %lld: %s", id, sqlite3_errmsg(db));
+    goto error;
+  }
+  if (!sqlite3_get_autocommit(db)) rt->txn_dirty = 1;
+  rt->idx_valid = 0;
+  sqlite3_result_int64(ctx, id);
+  goto done;
+error:
+  fail(ctx, fn, rc, err);
+done:
+  sqlite3_finalize(st);
+  sqlite3_free(runs);
+}
+
+/* ----------------------------------------------------------- registration */
+
+int zc_policy_life_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
+  (void)pzErr;
+  /* policy_assign and policy_retire write: direct-only, so a hostile
+  ** schema cannot call them from a view or trigger.  policy_in_force only
+  ** reads. */
+  static const ZcFunc aFunc[] = {
+      {"policy_in_force", 2, SQLITE_UTF8, in_force_func},
+      {"policy_assign", 2, ZC_DIRECT, assign_func},
+      {"policy_retire", 1, ZC_DIRECT, retire_func},
+  };
+  return zc_register_funcs(db, aFunc, sizeof aFunc / sizeof aFunc[0], zc);
+}
