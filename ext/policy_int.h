@@ -310,7 +310,7 @@ char *zc_ps_untested(sqlite3 *db, sqlite3_int64 id);
 
 /* policy_test.c */
 /* The gate of policy_install: runs the cases of v (loaded, not stored).
-** *ncase, *nfail counted; *plist the first few failures, one per line
+** *ncase, *nfail counted; *plist the failures, one per line (1 MiB at most)
 ** (sqlite3_malloc'd, NULL when none).  SQLITE_OK, SQLITE_INTERRUPT, or
 ** SQLITE_ERROR with *plist saying why the cases could not all run. */
 int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist);

@@ -50,24 +50,29 @@ static const char trigger_sql[] =
     " BEGIN SELECT RAISE(ABORT, 'zhucan_policy: stored policy versions are immutable;"
     " install a new version'); END;";
 
-/* 1 if table zhucan_policy has column col. */
+/* 1 if table zhucan_policy has column col, 0 if not; else an SQLite code
+** (negated). */
 static int has_column(sqlite3 *db, const char *col) {
   sqlite3_stmt *st = NULL;
-  int yes = 0;
-  if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('zhucan_policy') WHERE name = ?1", -1, &st,
-                         NULL) == SQLITE_OK) {
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('zhucan_policy') WHERE name = ?1", -1, &st, NULL);
+  if (rc == SQLITE_OK) {
     sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
-    yes = sqlite3_step(st) == SQLITE_ROW;
+    rc = sqlite3_step(st);
   }
   sqlite3_finalize(st);
-  return yes;
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -(rc ? rc : SQLITE_ERROR);
 }
 
 int zc_ps_upgrade(sqlite3 *db, char **pzErr) {
   static const char *const cols[] = {"untested", "retired_on"};
   if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
   for (int i = 0; i < 2; i++) {
-    if (has_column(db, cols[i])) continue;
+    int has = has_column(db, cols[i]);
+    if (has < 0) {
+      *pzErr = sqlite3_mprintf("cannot read the columns of zhucan_policy: %s", sqlite3_errstr(-has));
+      return -has;
+    }
+    if (has) continue;
     char *sql = sqlite3_mprintf("ALTER TABLE zhucan_policy ADD COLUMN %s TEXT", cols[i]);
     int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
     sqlite3_free(sql);
@@ -371,11 +376,6 @@ static sqlite3_int64 same_source(sqlite3 *db, const char *name, const char *sha,
   return id;
 }
 
-/* The sha256 of a source as a key for zc_mine_*. */
-static sqlite3_uint64 sha_key(const char *sha) {
-  return zc_hash_bytes(sha, 64, 0);
-}
-
 #define MAX_UNTESTED 256   /* bytes of an untested reason */
 
 /* The optional second argument of policy_install/_load: why the version
@@ -436,8 +436,6 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   PVersion *v = NULL;
   sqlite3_stmt *st = NULL;
   int code = SQLITE_ERROR;   /* the error code the host gets */
-  ZcCaller caller;
-  zc_caller_now(zc, &caller);
   if (zc_writable(db, fn, &err) != SQLITE_OK) {
     if (err) sqlite3_result_error(ctx, err, -1);
     else sqlite3_result_error_nomem(ctx);
@@ -461,15 +459,9 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     err = sqlite3_mprintf("cannot read the clock");
     goto error;
   }
-  /* a statement that reads zhucan_policy while it installs would install
-  ** its own new rows for ever */
-  if (zc_mine_same(zc, ZC_MINE_POLICY, sha_key(sha))) {
-    err = sqlite3_mprintf("this statement already installed this source (%s@%s); a statement installs a "
-                          "source once (does it read zhucan_policy while it installs?)",
-                          v->pub.name, v->pub.effective_text);
-    goto error;
-  }
-  /* the same source as a version of its policy: that version, nothing added */
+  /* the same source as a version of its policy: that version, nothing
+  ** added (so a statement that installs what it reads from zhucan_policy
+  ** ends: it adds no rows) */
   int was_retired = 0;
   sqlite3_int64 same = same_source(db, v->pub.name, sha, &was_retired);
   if (same && was_retired) {
@@ -482,7 +474,21 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     sqlite3_result_int64(ctx, same);
     goto done;
   }
-  int rc = gate(rt, v, fn, untested, &err);
+  /* the tests run on the version as it will be stored: loaded under the
+  ** name stored versions have, so that their errors (and a case's
+  ** error = "...") read "name@effective_from:line" as policy_test's do */
+  char *vchunk = sqlite3_mprintf("=%s@%s", VNAME(v));
+  if (!vchunk) goto error;
+  zc_pl_free(rt, v);
+  v = NULL;
+  rc = zc_pl_load(rt, src, len, vchunk, &v, &msg);
+  sqlite3_free(vchunk);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
+    err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
+    goto error;
+  }
+  rc = gate(rt, v, fn, untested, &err);
   if (rc == SQLITE_INTERRUPT) {
     zc_errorf(ctx, "%s: %s", fn, err ? err : "interrupted");
     sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
@@ -513,7 +519,6 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   sqlite3_set_last_insert_rowid(db, before);   /* no side effect on the caller's rowid */
   if (!sqlite3_get_autocommit(db)) rt->txn_dirty = 1;
   rt->idx_valid = 0;
-  zc_mine_note(zc, ZC_MINE_POLICY, sha_key(sha), &caller);
   sqlite3_result_int64(ctx, id);
   goto done;
 error:

@@ -45,6 +45,7 @@ typedef struct TestCtx {
   char *err;
   char *fail;        /* set by compare */
   int stop;          /* RUN_INTR: policy_test must stop */
+  int oom;           /* out of memory: the case's outcome is unknown */
   sqlite3_str *s;    /* compare's message under construction */
 } TestCtx;
 
@@ -494,13 +495,16 @@ static void call_case(TestCtx *t) {
   rt->xwords = NULL;
   rt->nxwords = 0;
   if (rc == SQLITE_INTERRUPT) t->stop = RUN_INTR;
+  if (rc == SQLITE_NOMEM) t->oom = 1;
   if (rc != SQLITE_OK && !t->err) t->err = sqlite3_mprintf("%s", sqlite3_errstr(rc));
+  if (rc != SQLITE_OK && !t->err) t->oom = 1;
 }
 
 /* "bad case: ..." for a parse or compare run that ended with kind. */
 static void bad_case(TestCtx *t, int kind, char *msg) {
   if (kind == RUN_INTR) t->stop = RUN_INTR;
   t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+  if (!t->fail || (kind == RUN_ERR && !msg)) t->oom = 1;
   sqlite3_free(msg);
 }
 
@@ -519,11 +523,12 @@ static void run_case(TestCtx *t) {
   kind = zc_sb_run(rt, compare_protected, t, &msg);
   if (kind != RUN_OK) {
     bad_case(t, kind, msg);
+  } else if (sqlite3_str_errcode(t->s) != SQLITE_OK) {
+    t->oom = 1;   /* (when s is NULL too) */
   } else if (sqlite3_str_length(t->s) > 0) {
     t->fail = sqlite3_str_finish(t->s);
     t->s = NULL;
-  } else if (sqlite3_str_errcode(t->s) != SQLITE_OK) {
-    t->fail = sqlite3_mprintf("out of memory");
+    if (!t->fail) t->oom = 1;
   }
 done:
   if (t->s) sqlite3_free(sqlite3_str_finish(t->s));
@@ -533,32 +538,42 @@ done:
 }
 
 /* One policy_test() call, or the gate of one install: its counts, the
-** failures listed (the first TEST_MAX_LISTED bytes of them, or the first
-** max_list failures when max_list > 0), and why it stopped early (a RUN_*
-** kind). */
+** failures listed (the first TEST_MAX_LISTED bytes of them), and why it
+** stopped early (a RUN_* kind). */
 #define TEST_MAX_LISTED (1 << 20)
-#define GATE_MAX_LISTED 5
 typedef struct TestRun {
   Rt *rt;
   sqlite3_str *fails;
   int nver, ncase, nfail, stop, cut;
-  int max_list;      /* > 0: list only this many failures (the gate) */
+  int oom;           /* a case's outcome or a failure's text was lost to out of memory */
   int gate;          /* the version is not stored yet: no "version N" in lines */
   unsigned tick;
 } TestRun;
 
 static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const char *name, const char *why) {
   tr->nfail++;
-  if ((tr->max_list > 0 && tr->nfail > tr->max_list) || sqlite3_str_length(tr->fails) > TEST_MAX_LISTED) {
+  if (sqlite3_str_length(tr->fails) > TEST_MAX_LISTED) {
     tr->cut = 1;
     return;
   }
   char *nm = zc_sb_clean(name ? name : "?", name ? strlen(name) : 1, 100);
-  if (tr->gate)
-    sqlite3_str_appendf(tr->fails, "\n  case %lld '%s': %s", (long long)k, nm ? nm : "?", why);
-  else
+  if (!nm) tr->oom = 1;
+  if (tr->gate) {
+    /* the version has no id yet: the runtime's messages say "version 0" */
+    sqlite3_str_appendf(tr->fails, "\n  case %lld '%s': ", (long long)k, nm ? nm : "?");
+    for (const char *p = why, *q; *p; p = q + 10) {
+      q = strstr(p, "version 0)");
+      if (!q) {
+        sqlite3_str_appendall(tr->fails, p);
+        break;
+      }
+      sqlite3_str_append(tr->fails, p, (int)(q - p));
+      sqlite3_str_appendall(tr->fails, "the new version)");
+    }
+  } else {
     sqlite3_str_appendf(tr->fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(v), v->pub.id,
                         (long long)k, nm ? nm : "?", why);
+  }
   sqlite3_free(nm);
 }
 
@@ -581,11 +596,12 @@ static void run_cases(TestRun *tr, PVersion *v, lua_Integer *pn) {
     return;
   }
   *pn = t.n;
-  for (lua_Integer k = 1; k <= t.n && !tr->stop; k++) {
+  for (lua_Integer k = 1; k <= t.n && !tr->stop && !tr->oom; k++) {
     TestCtx c = t;
     c.i = k;
     run_case(&c);
     tr->ncase++;
+    if (c.oom) tr->oom = 1;
     if (c.fail) list_failure(tr, t.v, k, c.name, c.fail);
     sqlite3_free(c.fail);
     if (c.stop) tr->stop = c.stop;
@@ -633,7 +649,6 @@ int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist) {
   TestRun tr;
   memset(&tr, 0, sizeof tr);
   tr.rt = rt;
-  tr.max_list = GATE_MAX_LISTED;
   tr.gate = 1;
   tr.fails = sqlite3_str_new(NULL);
   rt->steps_total = 0;
@@ -642,15 +657,17 @@ int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist) {
   *ncase = tr.ncase;
   *nfail = tr.nfail;
   int rc = SQLITE_OK;
-  if (tr.stop == RUN_INTR) {
+  if (tr.oom) {
+    rc = SQLITE_NOMEM;
+  } else if (tr.stop == RUN_INTR) {
     rc = SQLITE_INTERRUPT;
   } else if (tr.stop) {
     sqlite3_str_appendf(tr.fails, "\n  the cases used more than the %ld instructions the tests of one version may "
                         "(stopped after %d cases)", ZC_POLICY_TEST_BUDGET, tr.ncase);
     rc = SQLITE_ERROR;
   }
-  if (tr.cut) sqlite3_str_appendf(tr.fails, "\n  ... and %d more", tr.nfail - GATE_MAX_LISTED);
-  if (sqlite3_str_errcode(tr.fails) != SQLITE_OK) {
+  if (tr.cut) sqlite3_str_appendall(tr.fails, "\n  ...");
+  if (rc == SQLITE_NOMEM || sqlite3_str_errcode(tr.fails) != SQLITE_OK) {
     sqlite3_free(sqlite3_str_finish(tr.fails));
     *plist = NULL;
     return SQLITE_NOMEM;
@@ -692,9 +709,9 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   }
   if (nretired) sqlite3_str_appendf(sum, "%s%d retired not run", tr.nver ? "; " : "", nretired);
   char *nm = zc_utf8_repr(name, strlen(name)), *list = NULL, *summary = NULL;
-  if (sqlite3_str_errcode(sum) != SQLITE_OK) {
+  if (tr.oom || !nm || sqlite3_str_errcode(sum) != SQLITE_OK || sqlite3_str_errcode(tr.fails) != SQLITE_OK) {
     sqlite3_free(nm);
-    goto error;
+    goto error;   /* err is NULL: out of memory */
   }
   summary = sqlite3_str_finish(sum);
   sum = NULL;

@@ -25,7 +25,7 @@ INSERT INTO installed SELECT policy_install('return {
   windows = { lunch = {"11:00", "13:31"}, dinner = {"17:00", "19:00"} },
   anomaly = { burst_count = 4, burst_seconds = 10, travel_minutes = 45, report_tolerance = 1,
               manual_share = 0.15, quiet_days = 2, quiet_active = 9, quiet_window = 14 },
-}');
+}', 'fixture of tests/anomaly_thresholds.sql');
 UPDATE region SET policy = 'tight' WHERE code = '990101';
 .headers off
 SELECT kind, coalesce(meal_id, elder_id, site_id), at FROM anomaly_scan('990101', '2024-04')

@@ -5,7 +5,8 @@
 # fen when the field has a base value and 200 otherwise.  Its self-tests run
 # two cases that differ only in that field, the base first: if the memo key
 # left the field out, the second case would be answered from the first's
-# entry (100) and policy_test would fail.  meal() is checked for every
+# entry (100): the version would not install (policy_install runs its cases
+# first) and policy_test would fail.  meal() is checked for every
 # elder, meal and site field, eligible() for every elder field.  The same
 # run with the memo off (ZHUCAN_NO_MEMO=1) must give the same results, and a
 # deliberately wrong expectation must fail (the harness can fail).
@@ -81,14 +82,14 @@ LUA
 { echo '.bail on'; policies 200; } > good.sql
 $SQLITE3 -batch -cmd ".load $ZC_SO" :memory: < good.sql > memo_on.txt 2>&1 || { cat memo_on.txt; exit 1; }
 ZHUCAN_NO_MEMO=1 $SQLITE3 -batch -cmd ".load $ZC_SO" :memory: < good.sql > memo_off.txt 2>&1 || { cat memo_off.txt; exit 1; }
-got=$(grep -c '|ok: [24] cases$' memo_on.txt)
+got=$(grep -c '|ok: \([24]\) cases (version [0-9]*: \1 ok)$' memo_on.txt)
 [ "$got" -eq "$n" ] || { echo "expected $n policies to pass, $got did:"; grep -v 'ok: ' memo_on.txt | head; exit 1; }
 cmp memo_on.txt memo_off.txt || { echo "memo on and off differ"; exit 1; }
 
 # the harness can fail: expecting the base's money (and eligibility) for
-# the other value makes every policy's test fail
+# the other value makes every policy's tests fail: policy_install refuses it
 policies 100 > bad.sql
 $SQLITE3 -batch -cmd ".load $ZC_SO" :memory: < bad.sql > bad.txt 2>&1 || true
-bad=$(grep -c "policy_test: [12] of [24] cases of 'f_" bad.txt || true)
+bad=$(grep -c "policy_install: f_[a-z_0-9]*@2024-01-01 is not installed: [12] of [24] of its test cases failed" bad.txt || true)
 [ "$bad" -eq "$n" ] || { echo "expected $n policies to fail with wrong expectations, $bad did"; head bad.txt; exit 1; }
 echo "$n fields: every one changes the memo key and the money"

@@ -23,7 +23,7 @@ SELECT line, slot, error FROM swipe_log('fixtures/swipes/terminal.log',
 SELECT policy_install('return { name = "ingest_narrow", effective_from = "2024-03-06", payers = { "county" },
   eligible = function(e, d, s) return true, "all" end,
   meal = function(m, e, s) return { county = 100 }, "flat" end,
-  windows = { breakfast = {"07:00","08:00"}, lunch = {"11:30","12:30"}, dinner = {"17:00","18:00"} } }') > 0;
+  windows = { breakfast = {"07:00","08:00"}, lunch = {"11:30","12:30"}, dinner = {"17:00","18:00"} } }', 'fixture of tests/ingest_formats.sql') > 0;
 UPDATE region SET policy = 'ingest_narrow' WHERE code = '990000';
 SELECT line, at, slot, error FROM swipe_log('fixtures/swipes/good.csv', 'csv') WHERE line IN (2, 5, 10, 11);
 -- zhongyang.lua (the SPEC default windows) governing instead

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The memo is exact: 3,000 generated cases through taiyuan's rules give the
 # same results with the memo on and off (ZHUCAN_NO_MEMO=1).  Every case
-# expects {} so policy_test prints each actual result; the two listings must
+# expects {} so policy_install, which runs a version's cases before it
+# installs it, refuses it listing each actual result; the two listings must
 # be identical.  The cases vary every fact the rules read (age, status words,
 # county of elder and site, nth_slot, slot) plus facts they do not read.
 # modes: plain asan valgrind
@@ -30,7 +31,6 @@ SELECT policy_install('$(printf '%s\n' "$rules" | sed "s/'/''/g")
     return cases
   end)(),
 }') > 0;
-SELECT policy_test('taiyuan');
 SQL
 cp "$ZC_SMALL_DB" a.db; cp "$ZC_SMALL_DB" b.db
 $SQLITE3 -batch -cmd ".load $ZC_SO" a.db < memo.sql > on.out 2>&1 || true

@@ -1,7 +1,10 @@
 -- The sandbox: every attack ends in a clear error naming policy@version:line,
--- and the next (normal) call on the same connection succeeds.  Cases named
--- 'ok...' are normal calls placed after each attack: they must not appear in
--- the failure list (the count "N of M" shows they passed).
+-- and the next (normal) call on the same connection succeeds.  Each attack is
+-- a case whose error = "..." is the message expected (a case passes only when
+-- the call fails with an error containing it); cases named 'ok...' are normal
+-- calls placed after each attack.  A version is installed only when all its
+-- cases pass, so "ok: 27 cases" below means every attack failed as written
+-- and every normal call after one succeeded, at install and in policy_test.
 .mode list
 SELECT policy_install('return { name = "atk", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service)
@@ -28,32 +31,32 @@ SELECT policy_install('return { name = "atk", effective_from = "2024-03-01", pay
   end,
   meal = function(m, e, s) return { county = 500 }, "flat" end,
   tests = {
-    {name="loop", call="eligible", service="loop", elder={age=80}, day="2024-03-05", expect=true},
+    {name="loop", call="eligible", service="loop", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() exceeded its budget of 10000000 instructions"},
     {name="ok1", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="pcall loop", call="eligible", service="pcall", elder={age=80}, day="2024-03-05", expect=true},
+    {name="pcall loop", call="eligible", service="pcall", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() exceeded its budget of 10000000 instructions"},
     {name="ok2", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="coroutine", call="eligible", service="co", elder={age=80}, day="2024-03-05", expect=true},
-    {name="rep 1e10", call="eligible", service="rep", elder={age=80}, day="2024-03-05", expect=true},
-    {name="rep 1e8", call="eligible", service="rep8", elder={age=80}, day="2024-03-05", expect=true},
+    {name="coroutine", call="eligible", service="co", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:5: undeclared global ''coroutine''"},
+    {name="rep 1e10", call="eligible", service="rep", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() made a string longer than 4096 bytes (the most a policy may make)"},
+    {name="rep 1e8", call="eligible", service="rep8", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() made a string longer than 4096 bytes (the most a policy may make)"},
     {name="ok3", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="pcall rep loop", call="eligible", service="reploop", elder={age=80}, day="2024-03-05", expect=true},
+    {name="pcall rep loop", call="eligible", service="reploop", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() made a string longer than 4096 bytes (the most a policy may make)"},
     {name="ok4", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="table bomb", call="eligible", service="grow", elder={age=80}, day="2024-03-05", expect=true},
+    {name="table bomb", call="eligible", service="grow", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() exceeded the policy memory cap of 64 MiB"},
     {name="ok5", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="pcall table bomb", call="eligible", service="grow2", elder={age=80}, day="2024-03-05", expect=true},
+    {name="pcall table bomb", call="eligible", service="grow2", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() exceeded the policy memory cap of 64 MiB"},
     {name="ok6", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="deep recursion", call="eligible", service="deep", elder={age=80}, day="2024-03-05", expect=true},
+    {name="deep recursion", call="eligible", service="deep", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() overflowed the stack of 65536 slots (recursion too deep?)"},
     {name="ok7", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
-    {name="global write", call="eligible", service="glob", elder={age=80}, day="2024-03-05", expect=true},
-    {name="undeclared global", call="eligible", service="undecl", elder={age=80}, day="2024-03-05", expect=true},
-    {name="compare nil", call="eligible", service="cmp", elder={age=80}, day="2024-03-05", expect=true},
-    {name="__gc", call="eligible", service="gc", elder={age=80}, day="2024-03-05", expect=true},
-    {name="__mode", call="eligible", service="weak", elder={age=80}, day="2024-03-05", expect=true},
-    {name="pattern find", call="eligible", service="find", elder={age=80}, day="2024-03-05", expect=true},
-    {name="patch string lib", call="eligible", service="modlib", elder={age=80}, day="2024-03-05", expect=true},
-    {name="error object", call="eligible", service="err", elder={age=80}, day="2024-03-05", expect=true},
-    {name="write a fact", call="eligible", service="factw", elder={age=80}, day="2024-03-05", expect=true},
-    {name="facts metatable protected", call="eligible", service="protected", elder={age=80}, day="2024-03-05", expect=true},
+    {name="global write", call="eligible", service="glob", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:12: assignment to global ''x'': policy globals are read-only (use a local)"},
+    {name="undeclared global", call="eligible", service="undecl", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:13: undeclared global ''foo''"},
+    {name="compare nil", call="eligible", service="cmp", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:14: attempt to compare nil with number"},
+    {name="__gc", call="eligible", service="gc", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:15: setmetatable: __gc is not allowed in a policy"},
+    {name="__mode", call="eligible", service="weak", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:16: setmetatable: __mode is not allowed in a policy"},
+    {name="pattern find", call="eligible", service="find", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:17: string.find: policies may only search plain text: pass true as the 4th argument"},
+    {name="patch string lib", call="eligible", service="modlib", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:18: attempt to modify read-only policy table (field ''upper'')"},
+    {name="error object", call="eligible", service="err", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01: eligible() raised (error object is a table value)"},
+    {name="write a fact", call="eligible", service="factw", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:20: facts are read-only"},
+    {name="facts metatable protected", call="eligible", service="protected", elder={age=80}, day="2024-03-05", error = "atk@2024-03-01:21: cannot change a protected metatable"},
     {name="ok8", call="eligible", elder={age=80}, day="2024-03-05", expect=true},
   } }
 ') > 0;
@@ -71,11 +74,11 @@ return { name = "upv", effective_from = "2024-03-01", payers = { "county" },
   end,
   meal = function(m, e, s) return { county = 500 }, "flat" end,
   tests = {
-    {name="write params", call="eligible", service="paramw", elder={age=80}, day="2024-03-05", expect=true},
-    {name="write nested params", call="eligible", service="nested", elder={age=80}, day="2024-03-05", expect=true},
-    {name="table.insert params", call="eligible", service="insert", elder={age=80}, day="2024-03-05", expect=true},
-    {name="keep state in an upvalue", call="eligible", service="upv", elder={age=80}, day="2024-03-05", expect=true},
-    {name="upvalue restored", call="eligible", service="upv", elder={age=80}, day="2024-03-05", expect=true},
+    {name="write params", call="eligible", service="paramw", elder={age=80}, day="2024-03-05", error = "upv@2024-03-01:5: attempt to modify read-only policy table (field ''min_age'')"},
+    {name="write nested params", call="eligible", service="nested", elder={age=80}, day="2024-03-05", error = "upv@2024-03-01:6: attempt to modify read-only policy table (field ''x'')"},
+    {name="table.insert params", call="eligible", service="insert", elder={age=80}, day="2024-03-05", error = "upv@2024-03-01: attempt to modify read-only policy table"},
+    {name="keep state in an upvalue", call="eligible", service="upv", elder={age=80}, day="2024-03-05", error = "upv@2024-03-01:4: eligible() assigned to the chunk-level local ''counter''; rules must not keep state between calls"},
+    {name="upvalue restored", call="eligible", service="upv", elder={age=80}, day="2024-03-05", error = "upv@2024-03-01:4: eligible() assigned to the chunk-level local ''counter''; rules must not keep state between calls"},
     {name="frozen lists still read", call="eligible", service="len", elder={age=80}, day="2024-03-05", expect=true, reason="3"},
     {name="69 is not 70 (params unchanged)", call="eligible", elder={age=69}, day="2024-03-05", expect=false},
   } }') > 0;

@@ -58,7 +58,7 @@ echo "runs sealed (id:rows digest, chain:sites): $after"
 trg=$(P test.db "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'zhucan_run%' AND (name LIKE '%_no_update' OR name LIKE '%_no_delete') AND name NOT LIKE '%view%'")
 echo "old triggers left: $trg"
 [ "$trg" = 0 ] || fail=1
-guards=$(P test.db "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE '%_guard_%'")
+guards=$(P test.db "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'zhucan_run%_guard_%'")
 echo "guard triggers: $guards"
 [ "$guards" = 18 ] || fail=1
 v=$(Z test.db "SELECT count(*) FROM run_verify()" 2>&1)

@@ -10,8 +10,10 @@ $SQ h.db < sql/schema.sql && $SQ h.db < fixtures/hand/zhongyang.sql || exit 1
 out=$($SQ -batch -cmd ".load ./zhucan" h.db 2>&1 <<'SQL'
 SELECT policy_load('lua/zhongyang.lua');
 SELECT settle('141129', '2024-03');
--- retroactive: same effective_from, lunch 700 instead of 500
-SELECT policy_install(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT), 'lunch = 500', 'lunch = 700'));
+-- retroactive: same effective_from, lunch 700 instead of 500 (and its
+-- lunch cases expect 700: a version installs only when its cases pass)
+SELECT policy_install(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT), 'lunch = 500', 'lunch = 700'),
+  'expect = { county = 500 }', 'expect = { county = 700 }'));
 SELECT 'rows', count(*) FROM replay(1);
 SELECT 'cause', cause FROM replay(1) LIMIT 1;
 SELECT 'supersede', settle('141129', '2024-03', 'supersede');

@@ -13,9 +13,13 @@
 .load ./zhucan
 .headers on
 SELECT policy_load('lua/zhongyang.lua') AS v1;
-SELECT policy_install(replace(replace(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT),
+-- (a version is installed only when its own test cases pass: each new
+-- version changes the expected amounts of its cases with its params)
+SELECT policy_install(replace(replace(replace(replace(replace(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT),
   'effective_from = "2024-03-01"', 'effective_from = "2024-03-15"'),
-  'breakfast = 200', 'breakfast = 250'), 'lunch = 500', 'lunch = 600'), 'dinner = 300', 'dinner = 400')) AS v2;
+  'breakfast = 200', 'breakfast = 250'), 'lunch = 500', 'lunch = 600'), 'dinner = 300', 'dinner = 400'),
+  'expect = { county = 500 }', 'expect = { county = 600 }'), 'expect = { county = 200 }', 'expect = { county = 250 }'),
+  'expect = { county = 300 }', 'expect = { county = 400 }')) AS v2;
 SELECT * FROM settlement('141129', '2024-03');
 SELECT settle('141129', '2024-03') AS run;
 SELECT total_fen, policy_horizon, json_array_length(policy_versions) AS nversions,
@@ -30,8 +34,11 @@ SELECT count(*) AS differences FROM replay(1);
 -- breakfast 300, lunch 700, dinner 500.  It governs 03-01..03-14 (v2 still
 -- has the later effective_from from 03-15), so a new run has
 --   site 1: 300 + 700 + 700 + 400 + 400 = 2500; site 2: 700 + 700 = 1400
-SELECT policy_install(replace(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT),
-  'breakfast = 200', 'breakfast = 300'), 'lunch = 500', 'lunch = 700'), 'dinner = 300', 'dinner = 500')) AS v3;
+-- (its cases' amounts: 500 -> 700 first, then 300 -> 500, then 200 -> 300)
+SELECT policy_install(replace(replace(replace(replace(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT),
+  'breakfast = 200', 'breakfast = 300'), 'lunch = 500', 'lunch = 700'), 'dinner = 300', 'dinner = 500'),
+  'expect = { county = 500 }', 'expect = { county = 700 }'), 'expect = { county = 300 }', 'expect = { county = 500 }'),
+  'expect = { county = 200 }', 'expect = { county = 300 }')) AS v3;
 SELECT settle('141129', '2024-03', 'supersede') AS run;
 SELECT id, total_fen, superseded_by, policy_horizon FROM zhucan_run ORDER BY id;
 SELECT site_id, payer, quantity, amount_fen FROM settlement('141129', '2024-03');

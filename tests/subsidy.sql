@@ -69,6 +69,7 @@ UPDATE elder SET died_on = '2024-03-05' WHERE id = 1;
 SELECT subsidy_for(101);   -- E1 dead on 03-05 -> 0
 UPDATE elder SET died_on = NULL WHERE id = 1;
 SELECT subsidy_for(101);   -- alive again -> 500
-SELECT policy_install(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT),
-         'lunch = 500', 'lunch = 650'), '"2024-03-01"', '"2024-03-10"'));
+SELECT policy_install(replace(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT),
+         'lunch = 500', 'lunch = 650'), '"2024-03-01"', '"2024-03-10"'),
+         'expect = { county = 500 }', 'expect = { county = 650 }'));   -- its lunch cases expect 650
 SELECT subsidy_for(101), subsidy_for(105), subsidy_for(106);  -- 03-05 old version 500; 03-15 and 03-09: 650, 500

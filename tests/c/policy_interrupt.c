@@ -1,7 +1,7 @@
 /* policy_interrupt.c SO DB LIMIT_MS — every long policy call stops soon
 ** after sqlite3_interrupt() or a progress handler asking to stop (issue
 ** #12, finding 2): a rule call, policy_test, policy_install and policy_load
-** of a chunk that spins.  Each statement is stopped DELAY ms after it
+** of a chunk that spins, policy_install running a version's heavy cases.  Each statement is stopped DELAY ms after it
 ** starts, by another thread calling sqlite3_interrupt() or by the progress
 ** handler answering non-zero from then on; it must fail within LIMIT_MS of
 ** that moment with an error saying it was interrupted (not the budget's,
@@ -105,9 +105,12 @@ static void check(sqlite3 *db, const char *sql, const char *want) {
   }
 }
 
-/* A rule that spins ('spin'), heavy policy_test cases, a chunk that spins;
-** each step heavy (comparing two 4 KiB strings), so the budget would take
-** about a second: the stop must come first. */
+/* A rule that spins ('spin'), heavy test cases, a chunk that spins; each
+** step heavy (comparing two 4 KiB strings), so the budget would take about
+** a second: the stop must come first.  'slow' has 15 cases that pass, each
+** about half a call's budget (its install runs them all once, ~1 s); 'many'
+** has 2,000 cases that spin, which policy_install runs before it would
+** install it (and would refuse it for its budget, long after the stop). */
 #define SPIN_CHUNK \
   "local a, b = string.rep(\"x\", 4000) .. \"a\", string.rep(\"x\", 4000) .. \"a\" while true do local _ = a < b end"
 static const char *const setup =
@@ -117,13 +120,20 @@ static const char *const setup =
     "    if service == \"spin\" then while true do local _ = A < B end end"
     "    return true, \"normal\""
     "  end,"
-    "  meal = function() return { county = 100 }, \"flat\" end }');"
-    "SELECT policy_install('return { name = \"many\", effective_from = \"2024-03-01\", payers = { \"county\" },"
+    "  meal = function() return { county = 100 }, \"flat\" end }', 'a fixture of tests/c/policy_interrupt.c');"
+    "SELECT policy_install('return { name = \"slow\", effective_from = \"2024-03-01\", payers = { \"county\" },"
     "  eligible = function(e, day, service) local a, b = (\"x\"):rep(4000) .. \"a\", (\"x\"):rep(4000) .. \"a\""
-    "    while true do local _ = a < b end end, meal = function() return {} end,"
-    "  tests = (function() local t = {} for i = 1, 20000 do"
+    "    for i = 1, 1000000 do local _ = a < b end return true end, meal = function() return {} end,"
+    "  tests = (function() local t = {} for i = 1, 15 do"
     "    t[i] = { name = \"c\" .. i, call = \"eligible\", elder = {}, day = \"2024-03-05\", service = \"s\" .. i,"
     "             expect = true } end return t end)() }');";
+#define MANY \
+  "SELECT policy_install('return { name = \"many\", effective_from = \"2024-03-01\", payers = { \"county\" }," \
+  "  eligible = function(e, day, service) local a, b = (\"x\"):rep(4000) .. \"a\", (\"x\"):rep(4000) .. \"a\"" \
+  "    while true do local _ = a < b end end, meal = function() return {} end," \
+  "  tests = (function() local t = {} for i = 1, 2000 do" \
+  "    t[i] = { name = \"c\" .. i, call = \"eligible\", elder = {}, day = \"2024-03-05\", service = \"s\" .. i," \
+  "             expect = true } end return t end)() }')"
 
 int main(int argc, char **argv) {
   sqlite3 *db;
@@ -149,8 +159,10 @@ int main(int argc, char **argv) {
     ** functions still answer SQLITE_ERROR with the interrupt's message */
     stopped(db, "a rule call", "SELECT eligible(1, '2024-03-05', 'spin')", 30, p, 0);
     check(db, "SELECT eligible(1, '2024-03-05', 'after')", "1");
-    stopped(db, "policy_test of 20000 heavy cases", "SELECT policy_test('many')", 50, p, 1);
+    stopped(db, "policy_test of 15 heavy cases", "SELECT policy_test('slow')", 50, p, 1);
     check(db, "SELECT eligible(1, '2024-03-06', 'after')", "1");
+    stopped(db, "policy_install running 2000 heavy cases", MANY, 50, p, 1);
+    check(db, "SELECT count(*) FROM zhucan_policy WHERE name = 'many'", "0");
     stopped(db, "policy_install of a chunk that spins",
             "SELECT policy_install('" SPIN_CHUNK " return {}')", 30, p, 1);
     stopped(db, "policy_load of a chunk that spins", "SELECT policy_load('spin.lua')", 30, p, 1);
