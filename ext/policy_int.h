@@ -7,8 +7,11 @@
 **   policy_load.c   loading and validating a version's source
 **   policy_rt.c     the runtime's lifetime (one per connection)
 **   policy_call.c   eligible(), meal(), site(): calls and result checks
-**   policy_store.c  the stored versions, version choice, policy_install/_load
-**   policy_test.c   policy_test(): the versions' own test cases
+**   policy_store.c  the stored versions, version choice, zhucan_policy_guard()
+**   policy_test.c   policy_test(): the versions' own test cases (and the
+**                   gate of an install)
+**   policy_life.c   policy_install/_load (tests first), policy_retire,
+**                   policy_in_force, policy_assign
 ** Other modules see only policy.h.
 */
 #ifndef ZC_POLICY_INT_H
@@ -304,6 +307,8 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
 ** (the untested and retired_on columns, the guarded triggers); for the
 ** functions that write it, on a writable connection. */
 int zc_ps_upgrade(sqlite3 *db, char **pzErr);
+/* The sha256 of src[0..n) as 64 hex digits. */
+void zc_ps_sha256(const char *src, size_t n, char out[65]);
 /* A version's untested reason (sqlite3_malloc'd), NULL when it has none or
 ** the table predates the column. */
 char *zc_ps_untested(sqlite3 *db, sqlite3_int64 id);

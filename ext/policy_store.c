@@ -2,27 +2,28 @@
 ** policy_store.c — the stored policy versions and the choice of the version
 ** in force:
 **
-**   SELECT policy_load('lua/zhongyang.lua');     -- 1   (new version id)
-**   SELECT policy_install('return { name = "acme", effective_from = "2024-03-01",
-**            eligible = function(e, day) return e.age >= 70, "70+" end,
-**            meal = function(m, e, s) return { county = 500 }, "flat" end }');  -- 2
-**   SELECT id, name, effective_from, sha256 FROM zhucan_policy;
+**   SELECT id, name, effective_from, sha256, untested, retired_on FROM zhucan_policy;
+**   SELECT zhucan_policy_guard();                -- 0: what lets only zhucan write it
 **
-** zhucan_policy(id, name, effective_from, sha256, source, installed_at) is
-** created on the first install; triggers refuse UPDATE and DELETE, so a
-** version id names one source text forever.  The version of a policy on a
-** day is the one with the latest effective_from <= day, among equal dates
-** the latest installed (highest id); a caller's ZcPolicyPick can hide the
+** zhucan_policy(id, name, effective_from, sha256, source, installed_at,
+** untested, retired_on) is created by the first install (policy_life.c:
+** policy_install, policy_load), and a table made by an older zhucan gains
+** the last two columns and the guarded triggers when one of them writes
+** (zc_ps_upgrade).  Its triggers let INSERT and UPDATE through only while
+** zhucan_policy_guard() is 1 (an install whose tests passed; policy_retire
+** setting retired_on) and refuse DELETE, so a version id names one source
+** text forever.  The version of a policy on a day is the one with the
+** latest effective_from <= day, among equal dates the latest installed
+** (highest id), never a retired one; a caller's ZcPolicyPick can hide the
 ** versions installed after a run (replay) and pin the index for a pass.
-** The index of versions (id, name, effective_from, sha256) is re-read only
-** when the database may have changed (SQLITE_FCNTL_DATA_VERSION,
-** sqlite3_total_changes64, or a transaction ended), so choosing a version
-** costs a few compares.  A version is loaded (policy_load.c) on first use
-** and checked against its sha256.
+** The index of versions (id, name, effective_from, sha256, retired) is
+** re-read only when the database may have changed
+** (SQLITE_FCNTL_DATA_VERSION, sqlite3_total_changes64, or a transaction
+** ended), so choosing a version costs a few compares.  A version is loaded
+** (policy_load.c) on first use and checked against its sha256.
 */
 #include "modules.h"
 #include "policy_int.h"
-#include <errno.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,7 +98,7 @@ char *zc_ps_untested(sqlite3 *db, sqlite3_int64 id) {
   return out;
 }
 
-static void sha256_hex(const char *src, size_t n, char out[65]) {
+void zc_ps_sha256(const char *src, size_t n, char out[65]) {
   struct sha256_ctx c;
   uint8_t d[SHA256_DIGEST_SIZE];
   sha256_init(&c);
@@ -230,7 +231,7 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
   const char *src = (const char *)sqlite3_column_text(st, 0);
   size_t len = (size_t)sqlite3_column_bytes(st, 0);
   char sha[65];
-  sha256_hex(src ? src : "", len, sha);
+  zc_ps_sha256(src ? src : "", len, sha);
   if (r->eff == ZC_NONE || strcmp(sha, r->sha) != 0) {
     *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its %s", r->id, r->name,
                              r->eff == ZC_NONE ? "effective_from is not a date"
@@ -349,259 +350,6 @@ int zc_policy_for_site(ZcConn *zc, const ZcPolicyPick *pick, const ZcSiteFacts *
 }
 
 
-/* -------------------------------------------------------- SQL: install */
-
-/* An installed version of name whose source is sha (installing it again
-** would add a copy): its id, the newest when several (older databases kept
-** copies), a live one before a retired one; *retired set when it is
-** retired.  0 when none. */
-static sqlite3_int64 same_source(sqlite3 *db, const char *name, const char *sha, int *retired) {
-  sqlite3_stmt *st = NULL;
-  sqlite3_int64 id = 0;
-  *retired = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT id, retired_on IS NOT NULL FROM zhucan_policy WHERE name = ?1 AND"
-                              " sha256 = ?2 ORDER BY retired_on IS NOT NULL, id DESC LIMIT 1", -1, &st, NULL);
-  if (rc != SQLITE_OK) /* no table yet, or one made before retired_on */
-    rc = sqlite3_prepare_v2(db, "SELECT id, 0 FROM zhucan_policy WHERE name = ?1 AND sha256 = ?2"
-                            " ORDER BY id DESC LIMIT 1", -1, &st, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, sha, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      id = sqlite3_column_int64(st, 0);
-      *retired = sqlite3_column_int(st, 1);
-    }
-  }
-  sqlite3_finalize(st);
-  return id;
-}
-
-#define MAX_UNTESTED 256   /* bytes of an untested reason */
-
-/* The optional second argument of policy_install/_load: why the version
-** has no test cases.  *out NULL when not given; an error message else. */
-static char *untested_arg(int argc, sqlite3_value **argv, const char *fn, const char **out) {
-  *out = NULL;
-  if (argc < 2) return NULL;
-  const unsigned char *z = sqlite3_value_text(argv[1]);
-  int n = sqlite3_value_bytes(argv[1]);
-  int blank = 1;
-  for (int i = 0; z && i < n; i++) blank &= z[i] == ' ';
-  if (sqlite3_value_type(argv[1]) != SQLITE_TEXT || blank || n > MAX_UNTESTED ||
-      !zc_utf8_valid(z, (size_t)n, NULL) || strlen((const char *)z) != (size_t)n) {
-    char *r = zc_value_repr(argv[1]);
-    char *m = sqlite3_mprintf("%s: untested reason %s is not a reason; expected text of 1 to %d bytes of UTF-8 "
-                              "saying why this version has no test cases",
-                              fn, r ? r : "?", MAX_UNTESTED);
-    sqlite3_free(r);
-    return m;
-  }
-  *out = (const char *)z;
-  return NULL;
-}
-
-/* Runs v's own cases before it may be stored: SQLITE_OK when they pass (or
-** it has none and an untested reason is given); else *pzErr says which
-** failed, or why a version without cases is refused. */
-static int gate(Rt *rt, PVersion *v, const char *fn, const char *untested, char **pzErr) {
-  int ncase = 0, nfail = 0;
-  char *list = NULL;
-  int rc = zc_pt_gate(rt, v, &ncase, &nfail, &list);
-  if (rc == SQLITE_NOMEM) return rc;
-  if (rc == SQLITE_INTERRUPT) {
-    *pzErr = sqlite3_mprintf("interrupted while running the test cases of %s@%s; nothing installed", VNAME(v));
-  } else if (nfail || rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s@%s is not installed: %d of %d of its test cases failed:%s", VNAME(v), nfail, ncase,
-                             list ? list : "");
-    rc = SQLITE_ERROR;
-  } else if (ncase == 0 && !untested) {
-    *pzErr = sqlite3_mprintf("%s@%s has no test cases, so nothing shows it pays what it should; add hand-worked "
-                             "cases to its tests table (docs/rules.md, \"Testing\"), or install it untested by "
-                             "saying why: %s(..., 'the reason')", VNAME(v), fn);
-    rc = SQLITE_ERROR;
-  } else if (ncase > 0 && untested) {
-    *pzErr = sqlite3_mprintf("%s@%s has %d test cases (all pass): it is not untested; call %s() without the "
-                             "untested reason", VNAME(v), ncase, fn);
-    rc = SQLITE_ERROR;
-  }
-  sqlite3_free(list);
-  return rc;
-}
-
-static void install_source(sqlite3_context *ctx, const char *fn, const char *src, size_t len,
-                           const char *chunk, const char *untested) {
-  ZcConn *zc = sqlite3_user_data(ctx);
-  sqlite3 *db = zc->db;
-  char *err = NULL, *msg = NULL;
-  PVersion *v = NULL;
-  sqlite3_stmt *st = NULL;
-  int code = SQLITE_ERROR;   /* the error code the host gets */
-  if (zc_writable(db, fn, &err) != SQLITE_OK) {
-    if (err) sqlite3_result_error(ctx, err, -1);
-    else sqlite3_result_error_nomem(ctx);
-    sqlite3_free(err);
-    return;
-  }
-  Rt *rt = zc_rt_get(zc, &err);
-  if (!rt) goto error;
-  int rc = zc_pl_load(rt, src, len, chunk, &v, &msg);
-  if (rc != SQLITE_OK) {
-    /* an interrupted load is an interrupt to the host, not a bad source */
-    if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
-    err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
-    goto error;
-  }
-  char sha[65], when[20];
-  sha256_hex(src, len, sha);
-  time_t now = time(NULL);
-  struct tm tm;
-  if (gmtime_r(&now, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-    err = sqlite3_mprintf("cannot read the clock");
-    goto error;
-  }
-  /* the same source as a version of its policy: that version, nothing
-  ** added (so a statement that installs what it reads from zhucan_policy
-  ** ends: it adds no rows) */
-  int was_retired = 0;
-  sqlite3_int64 same = same_source(db, v->pub.name, sha, &was_retired);
-  if (same && was_retired) {
-    err = sqlite3_mprintf("this source is version %lld of %s@%s, which is retired; a retired version never "
-                          "comes back: to use these rules again, change the source (a comment will do) and "
-                          "install it as a new version", same, VNAME(v));
-    goto error;
-  }
-  if (same) {
-    sqlite3_result_int64(ctx, same);
-    goto done;
-  }
-  /* the tests run on the version as it will be stored: loaded under the
-  ** name stored versions have, so that their errors (and a case's
-  ** error = "...") read "name@effective_from:line" as policy_test's do */
-  char *vchunk = sqlite3_mprintf("=%s@%s", VNAME(v));
-  if (!vchunk) goto error;
-  zc_pl_free(rt, v);
-  v = NULL;
-  rc = zc_pl_load(rt, src, len, vchunk, &v, &msg);
-  sqlite3_free(vchunk);
-  if (rc != SQLITE_OK) {
-    if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
-    err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
-    goto error;
-  }
-  rc = gate(rt, v, fn, untested, &err);
-  if (rc == SQLITE_INTERRUPT) {
-    zc_errorf(ctx, "%s: %s", fn, err ? err : "interrupted");
-    sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
-    goto done;
-  }
-  if (rc != SQLITE_OK) goto error;
-  if (zc_ps_upgrade(db, &err) != SQLITE_OK) goto error;
-  sqlite3_int64 before = sqlite3_last_insert_rowid(db);
-  if (sqlite3_prepare_v2(db, "INSERT INTO zhucan_policy(name, effective_from, sha256, source,"
-                         " installed_at, untested) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
-    err = sqlite3_mprintf("cannot store the policy: %s", sqlite3_errmsg(db));
-    goto error;
-  }
-  sqlite3_bind_text(st, 1, v->pub.name, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, v->pub.effective_text, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, sha, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, src, (int)len, SQLITE_STATIC);
-  sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
-  if (untested) sqlite3_bind_text(st, 6, untested, -1, SQLITE_STATIC);
-  rt->guard = 1;
-  rc = sqlite3_step(st);
-  rt->guard = 0;
-  if (rc != SQLITE_DONE) {
-    err = sqlite3_mprintf("cannot store the policy: %s", sqlite3_errmsg(db));
-    goto error;
-  }
-  sqlite3_int64 id = sqlite3_last_insert_rowid(db);
-  sqlite3_set_last_insert_rowid(db, before);   /* no side effect on the caller's rowid */
-  if (!sqlite3_get_autocommit(db)) rt->txn_dirty = 1;
-  rt->idx_valid = 0;
-  sqlite3_result_int64(ctx, id);
-  goto done;
-error:
-  if (err) {
-    zc_errorf(ctx, "%s: %s", fn, err);
-    if (code != SQLITE_ERROR) sqlite3_result_error_code(ctx, code);
-  } else {
-    sqlite3_result_error_nomem(ctx);
-  }
-done:
-  sqlite3_finalize(st);
-  if (v) zc_pl_free(rt, v);
-  sqlite3_free(err);
-  sqlite3_free(msg);
-}
-
-static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  const char *untested = NULL;
-  char *uerr = untested_arg(argc, argv, "policy_install", &untested);
-  if (uerr) {
-    sqlite3_result_error(ctx, uerr, -1);
-    sqlite3_free(uerr);
-    return;
-  }
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
-    char *r = zc_value_repr(argv[0]);
-    zc_errorf(ctx, "policy_install: source %s is not text; expected the Lua source of a policy",
-              r ? r : "?");
-    sqlite3_free(r);
-    return;
-  }
-  const char *src = (const char *)sqlite3_value_text(argv[0]);
-  int n = sqlite3_value_bytes(argv[0]);
-  if (n == 0 || n > ZC_POLICY_MAX_SRC) {
-    zc_errorf(ctx, "policy_install: source is %d bytes; expected 1 to %d bytes of Lua", n,
-              ZC_POLICY_MAX_SRC);
-    return;
-  }
-  install_source(ctx, "policy_install", src, (size_t)n, "=source", untested);
-}
-
-static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  const char *untested = NULL;
-  char *uerr = untested_arg(argc, argv, "policy_load", &untested);
-  if (uerr) {
-    sqlite3_result_error(ctx, uerr, -1);
-    sqlite3_free(uerr);
-    return;
-  }
-  const char *path = (const char *)sqlite3_value_text(argv[0]);
-  char *buf = NULL, *chunk = NULL, *err = NULL;
-  size_t n = 0;
-  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !path || !*path) {
-    char *r = zc_value_repr(argv[0]);
-    zc_errorf(ctx, "policy_load: path %s is not a file name", r ? r : "?");
-    sqlite3_free(r);
-    goto done;
-  }
-  /* a regular file only: a FIFO or /dev/zero is refused, never waited on */
-  int rc = zc_read_file(path, ZC_POLICY_MAX_SRC, &buf, &n, &err);
-  if (rc != SQLITE_OK) {
-    if (err) zc_errorf(ctx, "policy_load: %s; expected a file of 1 to %d bytes of Lua", err, ZC_POLICY_MAX_SRC);
-    else sqlite3_result_error_nomem(ctx);
-    goto done;
-  }
-  if (n == 0) {
-    zc_errorf(ctx, "policy_load: '%s' is empty; expected 1 to %d bytes of Lua", path, ZC_POLICY_MAX_SRC);
-    goto done;
-  }
-  const char *base = strrchr(path, '/');
-  chunk = sqlite3_mprintf("=%s", base ? base + 1 : path);
-  if (!chunk) {
-    sqlite3_result_error_nomem(ctx);
-    goto done;
-  }
-  install_source(ctx, "policy_load", buf, n, chunk, untested);
-done:
-  sqlite3_free(err);
-  sqlite3_free(buf);
-  sqlite3_free(chunk);
-}
-
-
 /* zhucan_policy_guard(): 1 while this connection's policy_install/_load
 ** or policy_retire writes zhucan_policy, else 0. */
 static void policy_guard_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -618,10 +366,6 @@ int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   /* policy_load reads files and policy_install writes: direct-only, so a
   ** hostile schema cannot call them from a view or trigger. */
   static const ZcFunc aFunc[] = {
-      {"policy_load", 1, ZC_DIRECT, policy_load_func},
-      {"policy_load", 2, ZC_DIRECT, policy_load_func},
-      {"policy_install", 1, ZC_DIRECT, policy_install_func},
-      {"policy_install", 2, ZC_DIRECT, policy_install_func},
       /* the triggers of zhucan_policy call it: innocuous, so they may
       ** under PRAGMA trusted_schema = OFF */
       {"zhucan_policy_guard", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, policy_guard_func},
