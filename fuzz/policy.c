@@ -127,11 +127,20 @@ static void run_rest(sqlite3 *db, const char *name) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > 65536) return 0; /* the loader takes up to 1 MiB; keep inputs fast */
   sqlite3 *db = fz_open_fixture(fixture);
-  sqlite3_stmt *ins = fz_prepare(db, "SELECT policy_install(?1)");
+  /* most inputs have no test cases: installed as untested; one whose cases
+  ** all pass is refused that way, and installed as it is */
+  sqlite3_stmt *ins = fz_prepare(db, "SELECT policy_install(?1, 'a fuzz input')");
   fz_bind_text(ins, 1, data, size);
   sqlite3_value *v;
   int rc = fz_first(ins, &v);
+  int tested = rc != SQLITE_ROW && strstr(sqlite3_errmsg(db), "it is not untested") != NULL;
   sqlite3_finalize(ins);
+  if (tested) {
+    ins = fz_prepare(db, "SELECT policy_install(?1)");
+    fz_bind_text(ins, 1, data, size);
+    rc = fz_first(ins, &v);
+    sqlite3_finalize(ins);
+  }
   if (rc != SQLITE_ROW) {
     fz_close(db);
     return 0;
