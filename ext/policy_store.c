@@ -291,12 +291,15 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     *out = rt->last_v;
     return SQLITE_OK;
   }
-  int best = -1, found = 0, retired = 0;
+  int best = -1, found = 0, retired = 0, later = 0;
   for (int i = 0; i < rt->nrows; i++) {
     const IndexRow *r = &rt->rows[i];
     if (strcmp(r->name, name) != 0) continue;
     /* replay(): versions installed after the run are invisible */
-    if (horizon > 0 && r->id > horizon) continue;
+    if (horizon > 0 && r->id > horizon) {
+      later++;
+      continue;
+    }
     /* retired versions are never chosen (no stored run used one) */
     if (r->retired) {
       retired++;
@@ -310,6 +313,12 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     }
     /* rows are in id order: >= keeps the latest installed among equals */
     if (r->eff <= day && (best < 0 || r->eff >= rt->rows[best].eff)) best = i;
+  }
+  if (!found && later && !retired) {
+    *pzErr = sqlite3_mprintf("policy '%s' has no version the run could see: its %d version%s installed after "
+                             "the run (its policy_horizon is version %lld); the region's policy was changed after "
+                             "the run was settled", name, later, later == 1 ? " was" : "s were", horizon);
+    return SQLITE_ERROR;
   }
   if (!found && retired) {
     *pzErr = sqlite3_mprintf("every version of policy '%s' is retired (%d); install a new version, or make "
