@@ -438,6 +438,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   char *err = NULL, *msg = NULL;
   PVersion *v = NULL;
   sqlite3_stmt *st = NULL;
+  int code = SQLITE_ERROR;   /* the error code the host gets */
   if (zc_writable(db, fn, &err) != SQLITE_OK) {
     if (err) sqlite3_result_error(ctx, err, -1);
     else sqlite3_result_error_nomem(ctx);
@@ -446,7 +447,10 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   }
   Rt *rt = zc_rt_get(zc, &err);
   if (!rt) goto error;
-  if (zc_pl_load(rt, src, len, chunk, &v, &msg) != SQLITE_OK) {
+  int rc = zc_pl_load(rt, src, len, chunk, &v, &msg);
+  if (rc != SQLITE_OK) {
+    /* an interrupted load is an interrupt to the host, not a bad source */
+    if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
     err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
     goto error;
   }
@@ -480,9 +484,10 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   if (!vchunk) goto error;
   zc_pl_free(rt, v);
   v = NULL;
-  int rc = zc_pl_load(rt, src, len, vchunk, &v, &msg);
+  rc = zc_pl_load(rt, src, len, vchunk, &v, &msg);
   sqlite3_free(vchunk);
   if (rc != SQLITE_OK) {
+    if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
     err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
     goto error;
   }
@@ -520,8 +525,12 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   sqlite3_result_int64(ctx, id);
   goto done;
 error:
-  if (err) zc_errorf(ctx, "%s: %s", fn, err);
-  else sqlite3_result_error_nomem(ctx);
+  if (err) {
+    zc_errorf(ctx, "%s: %s", fn, err);
+    if (code != SQLITE_ERROR) sqlite3_result_error_code(ctx, code);
+  } else {
+    sqlite3_result_error_nomem(ctx);
+  }
 done:
   sqlite3_finalize(st);
   if (v) zc_pl_free(rt, v);
