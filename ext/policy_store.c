@@ -244,7 +244,7 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
     rc = SQLITE_NOMEM;
     goto done;
   }
-  rc = zc_pl_load(rt, src ? src : "", len, chunk, &v, &msg);
+  rc = zc_pl_load_stored(rt, src ? src : "", len, chunk, &v, &msg);
   if (rc != SQLITE_OK) {
     *pzErr = sqlite3_mprintf("policy version %lld (%s@%s) does not load: %s", r->id, r->name, eff,
                              msg ? msg : "out of memory");

@@ -41,10 +41,10 @@ SELECT policy_install(replace(replace(CAST(readfile('lua/zhongyang.lua') AS TEXT
   'lunch = 500', 'lunch = 5000'), 'expect = { county = 500 }', 'expect = { county = 5000 }'));
 SELECT policy_retire(2);
 -- 5. no cases: refused without a reason, installed with one (kept)
-SELECT policy_install('return { name = "flat", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "flat", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day) return e.age ~= nil and e.age >= 70 and (e.died_on == nil or day < e.died_on), "70+" end,
   meal = function(m, e, s) if m.nth_slot > 1 or not e.agreement then return nil, "no" end return { county = 100 }, "flat" end }');
-SELECT policy_install('return { name = "flat", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "flat", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day) return e.age ~= nil and e.age >= 70 and (e.died_on == nil or day < e.died_on), "70+" end,
   meal = function(m, e, s) if m.nth_slot > 1 or not e.agreement then return nil, "no" end return { county = 100 }, "flat" end }',
   'flat 100 fen while the bureau drafts the amounts');
@@ -80,14 +80,14 @@ SELECT policy_in_force('141129', '2024-03-15'), policy_in_force('141129100001', 
 SELECT policy_assign('141129100', '');
 -- a policy installed after the run cannot replay it: run 1 sees versions up
 -- to its policy_horizon (3), so replay says why instead of guessing
-SELECT policy_install('return { name = "late", effective_from = "2024-01-01",
+SELECT policy_install('return { name = "late", effective_from = "2024-01-01", payers = { "county" },
   eligible = function() return true, "all" end, meal = function() return { county = 1 }, "x" end }', 'after the run');
 SELECT policy_assign('141129', 'late');
 SELECT count(*) FROM replay(1);
 SELECT policy_assign('141129', 'zhongyang');
 -- 8. every version retired: nothing to test, nothing to assign, and a
 --    region still naming it cannot be settled (an error, not 0)
-SELECT policy_install('return { name = "draft", effective_from = "2024-03-01",
+SELECT policy_install('return { name = "draft", effective_from = "2024-03-01", payers = { "county" },
   eligible = function() return true, "all" end, meal = function() return { county = 1 }, "x" end }', 'a draft');
 SELECT policy_retire(5);
 SELECT policy_test('draft');

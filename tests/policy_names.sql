@@ -116,7 +116,7 @@ SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01
     if service == "value" then return { county = 1 } end
     return true, string.rep("x", 300)
   end,
-  meal = function() return {} end }') > 0;
+  meal = function() return {} end }', 'fixture of tests/policy_names.sql') > 0;
 SELECT eligible(1, '2024-03-05', 'bytes');
 SELECT eligible(1, '2024-03-05', 'long');
 SELECT eligible(1, '2024-03-05', 'key');
@@ -142,6 +142,6 @@ SELECT policy_test('words');
 -- naming the policy, the function and the value
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "city", "county" },
   eligible = function(e) return true, "ok" end,
-  meal = function(m) return { county = 100, ["county\0a"] = 100 }, "split" end }') > 0;
+  meal = function(m) return { county = 100, ["county\0a"] = 100 }, "split" end }', 'fixture of tests/policy_names.sql') > 0;
 SELECT subsidy_for(262);
 SELECT count(*) FROM settlement('141129', '2024-03');

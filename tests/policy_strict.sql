@@ -9,29 +9,29 @@
 -- a. payers are declared.  A policy without them is refused at install.
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01",
   eligible = function(e) return true, "ok" end,
-  meal = function() return { county = 500 }, "flat" end }');
+  meal = function() return { county = 500 }, "flat" end }', 'fixture of tests/policy_strict.sql');
 -- a misspelled payer used to become a payer 'countty' of 500 fen in the
 -- settlement; now it is an error naming it (line 3: the return)
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e) return true, "ok" end,
-  meal = function() return { countty = 500 }, "flat" end }') > 0;
+  meal = function() return { countty = 500 }, "flat" end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT subsidy_for(1);
 SELECT count(*) FROM settlement('141129', '2024-03');
 -- and in a site() item (line 4)
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county", "city" },
   eligible = function(e) return true, "ok" end,
   meal = function() return {} end,
-  site = function(s) return { { item = "operating", payer = "cty", fen = 100000 } } end }') > 0;
+  site = function(s) return { { item = "operating", payer = "cty", fen = 100000 } } end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT count(*) FROM settlement('141129', '2024-03');
 -- payers must be a list of names
 SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = "county",
-  eligible = print, meal = print }');
+  eligible = print, meal = print }', 'fixture of tests/policy_strict.sql');
 SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { county = true },
-  eligible = print, meal = print }');
+  eligible = print, meal = print }', 'fixture of tests/policy_strict.sql');
 SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county", "elder" },
-  eligible = print, meal = print }');
+  eligible = print, meal = print }', 'fixture of tests/policy_strict.sql');
 SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county", "county" },
-  eligible = print, meal = print }');
+  eligible = print, meal = print }', 'fixture of tests/policy_strict.sql');
 
 -- b. params are checked: a misspelled key used to read nil, and
 -- { county = nil } paid 0.  Now: the key, the table, the line (5).
@@ -41,7 +41,7 @@ return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" 
   meal = function(m)
     if m.slot == "breakfast" then return { county = params.lunch_fenn }, "typo" end
     return { county = params.lunch_fen }, "lunch"
-  end }') > 0;
+  end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT subsidy_for(1);
 -- a slot table (keys all slot words) indexed with a word that is not a slot
 -- (line 4); in params or in any table of the policy (line 5, a local)
@@ -49,13 +49,13 @@ SELECT policy_install('local params = { amounts = { breakfast = 200, lunch = 500
 local extra = { breakfast = 50, lunch = 100 }
 return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" }, params = params,
   eligible = function(e, day, service) if service == "x" then return extra.brekfast == nil, "?" end return true, "ok" end,
-  meal = function(m) return { county = params.amounts.breakfst }, "typo" end }') > 0;
+  meal = function(m) return { county = params.amounts.breakfst }, "typo" end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT subsidy_for(1);
 SELECT eligible(60, '2024-03-01', 'x');
 -- site.slots too (line 3)
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e) return true, "ok" end, meal = function() return {} end,
-  site = function(s) if s.slots.brekfast then return { { item = "b", payer = "county", fen = 1 } } end return {} end }') > 0;
+  site = function(s) if s.slots.brekfast then return { { item = "b", payer = "county", fen = 1 } } end return {} end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT count(*) FROM settlement('141129', '2024-03');
 -- ipairs, pairs and # still work on checked tables; a slot word a slot
 -- table lacks is nil outside params (the local above)
@@ -67,7 +67,7 @@ return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" 
     for _, v in ipairs(params.list) do n = n + v end
     for _, v in pairs(params.list) do n = n + v end
     return { county = n + #params.list }, "sum"
-  end }') > 0;
+  end }', 'fixture of tests/policy_strict.sql') > 0;
 -- 10 + 20 + 30 twice, plus 3 = 123
 SELECT subsidy_for(1);
 
@@ -78,19 +78,19 @@ SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01
   meal = function(m)
     if m.slot == "lunch" then return { county = 500 }, "lunch" end
     if m.slot == "dinner" then return nil, "no dinners" end
-  end }') > 0;
+  end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT subsidy_for(1);
 -- a reason that is not text (line 3); {} and nil with a reason are no subsidy
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e, day, service) if service == "n" then return false, 5 end return true, "ok" end,
-  meal = function(m) if m.id == 1 then return {} end return nil, "not this one" end }') > 0;
+  meal = function(m) if m.id == 1 then return {} end return nil, "not this one" end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT eligible(60, '2024-03-01', 'n');
 SELECT subsidy_for(1), subsidy_explain(1) ->> '$.reason', subsidy_for(2), subsidy_explain(2) ->> '$.reason';
 -- site() returning nil (line 4)
 SELECT policy_install('return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" },
   eligible = function(e) return true, "ok" end, meal = function() return {} end,
   site = function(s)
-    if s.id == 4 then return { { item = "op", payer = "county", fen = 1 } } end end }') > 0;
+    if s.id == 4 then return { { item = "op", payer = "county", fen = 1 } } end end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT count(*) FROM settlement('141129', '2024-03');
 
 -- d. float money and a budget overrun name the line (4 and 5)
@@ -98,7 +98,7 @@ SELECT policy_install('local params = { fen = 333 }
 return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" }, params = params,
   eligible = function(e) return true, "ok" end,
   meal = function(m) if m.id == 1 then return { county = params.fen * 1.5 }, "half again" end
-    while true do end end }') > 0;
+    while true do end end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT subsidy_for(1);
 SELECT subsidy_for(2);
 
@@ -115,7 +115,7 @@ local function tier(t, age)
 end
 return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" }, params = params,
   eligible = function(e) return e.age ~= nil and e.age >= 65, "65+" end,
-  meal = function(m, e) return { county = tier(params.lunch, e.age) }, "tier" end }') > 0;
+  meal = function(m, e) return { county = tier(params.lunch, e.age) }, "tier" end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT group_concat(id || ':' || subsidy_for(id), ' ') FROM meal WHERE id <= 5;
 -- params as JSON: integer keys in numeric order (100 after 90)
 SELECT subsidy_explain(1) -> '$.params';
@@ -123,11 +123,11 @@ SELECT subsidy_explain(1) -> '$.params';
 SELECT policy_install('local params = { t = { [65] = 300, [80] = 500 } }
 return { name = "zhongyang", effective_from = "2024-03-01", payers = { "county" }, params = params,
   eligible = function(e) return true, "ok" end,
-  meal = function(m) if m.id == 1 then return { county = params.t[80] }, "80" end return { county = params.t[70] }, "70" end }') > 0;
+  meal = function(m) if m.id == 1 then return { county = params.t[80] }, "80" end return { county = params.t[70] }, "70" end }', 'fixture of tests/policy_strict.sql') > 0;
 SELECT subsidy_for(1);
 SELECT subsidy_for(2);
 -- only a table mixing integer and named keys is refused, saying how to write it
 SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" },
-  params = { lunch = { [65] = 300, [80] = 500, default = 200 } }, eligible = print, meal = print }');
+  params = { lunch = { [65] = 300, [80] = 500, default = 200 } }, eligible = print, meal = print }', 'fixture of tests/policy_strict.sql');
 SELECT policy_install('return { name = "x", effective_from = "2024-03-01", payers = { "county" },
-  params = { lunch = { [1.5] = 300 } }, eligible = print, meal = print }');
+  params = { lunch = { [1.5] = 300 } }, eligible = print, meal = print }', 'fixture of tests/policy_strict.sql');
