@@ -431,6 +431,29 @@ static int gate(Rt *rt, PVersion *v, const char *fn, const char *untested, char 
   return rc;
 }
 
+/* The tests run on the version as it will be stored: *pv (loaded from src)
+** is loaded again under the name stored versions have, so that their errors
+** (and a case's error = "...") read "name@effective_from:line" as
+** policy_test's do; then its cases run (gate).  SQLITE_OK, or an error in
+** *pzErr; *pcode SQLITE_INTERRUPT when the reload was interrupted. */
+static int reload_and_gate(Rt *rt, const char *src, size_t len, const char *fn, const char *untested, PVersion **pv,
+                           char **pzErr, int *pcode) {
+  char *msg = NULL;
+  char *vchunk = sqlite3_mprintf("=%s@%s", VNAME(*pv));
+  if (!vchunk) return SQLITE_NOMEM;
+  zc_pl_free(rt, *pv);
+  *pv = NULL;
+  int rc = zc_pl_load(rt, src, len, vchunk, pv, &msg);
+  sqlite3_free(vchunk);
+  if (rc != SQLITE_OK) {
+    if (rc == SQLITE_INTERRUPT) *pcode = SQLITE_INTERRUPT;
+    *pzErr = sqlite3_mprintf("%s", msg ? msg : "out of memory");
+    sqlite3_free(msg);
+    return rc;
+  }
+  return gate(rt, *pv, fn, untested, pzErr);
+}
+
 static void install_source(sqlite3_context *ctx, const char *fn, const char *src, size_t len,
                            const char *chunk, const char *untested) {
   ZcConn *zc = sqlite3_user_data(ctx);
@@ -477,27 +500,13 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     sqlite3_result_int64(ctx, same);
     goto done;
   }
-  /* the tests run on the version as it will be stored: loaded under the
-  ** name stored versions have, so that their errors (and a case's
-  ** error = "...") read "name@effective_from:line" as policy_test's do */
-  char *vchunk = sqlite3_mprintf("=%s@%s", VNAME(v));
-  if (!vchunk) goto error;
-  zc_pl_free(rt, v);
-  v = NULL;
-  rc = zc_pl_load(rt, src, len, vchunk, &v, &msg);
-  sqlite3_free(vchunk);
-  if (rc != SQLITE_OK) {
-    if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
-    err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
-    goto error;
-  }
-  rc = gate(rt, v, fn, untested, &err);
-  if (rc == SQLITE_INTERRUPT) {
+  int rc2 = reload_and_gate(rt, src, len, fn, untested, &v, &err, &code);
+  if (rc2 == SQLITE_INTERRUPT && code == SQLITE_ERROR) {
     zc_errorf(ctx, "%s: %s", fn, err ? err : "interrupted");
     sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
     goto done;
   }
-  if (rc != SQLITE_OK) goto error;
+  if (rc2 != SQLITE_OK) goto error;
   if (zc_ps_upgrade(db, &err) != SQLITE_OK) goto error;
   sqlite3_int64 before = sqlite3_last_insert_rowid(db);
   if (sqlite3_prepare_v2(db, "INSERT INTO zhucan_policy(name, effective_from, sha256, source,"

@@ -32,6 +32,11 @@ eligible|SELECT eligible(@1, @2, @3)|1;'2024-03-05';'meal'
 policy_load|SELECT policy_load(@1)|'lua/zhongyang.lua'
 policy_install|SELECT policy_install(@1)|'return {}'
 policy_test|SELECT policy_test(@1)|'zhongyang'
+policy_load|SELECT policy_load(@1, @2)|'lua/taiyuan.lua';'a reason'
+policy_install|SELECT policy_install(@1, @2)|'return {}';'a reason'
+policy_in_force|SELECT policy_in_force(@1, @2)|'141129';'2024-03-15'
+policy_assign|SELECT policy_assign(@1, @2)|'141129100';'zhongyang'
+policy_retire|SELECT policy_retire(@1)|1
 "
 # NULL in, NULL out
 NULLS="
@@ -48,7 +53,7 @@ regexp_capture|SELECT quote(regexp_capture(@1, @2, @3))|'abc';'(b)';1
 regexp_replace|SELECT quote(regexp_replace(@1, @2, @3))|'abc';'b';'x'
 "
 # no arguments, or no required ones
-NONE="zhucan_version zhucan_run_guard"
+NONE="zhucan_version zhucan_run_guard zhucan_policy_guard"
 # idcard_valid is a predicate: NULL is not a valid ID, 0 (docs/ref/idcard_valid.md)
 [ "$(Z "SELECT quote(idcard_valid(NULL))")" = 0 ] && echo "ok   SELECT idcard_valid(NULL): 0" ||
   { echo "FAIL idcard_valid(NULL) is not 0"; fail=1; }
