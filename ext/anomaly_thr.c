@@ -15,6 +15,7 @@
 ** policy runtime.
 */
 #include "anomaly.h"
+#include "thresholds.h"
 #include <math.h>
 #include <string.h>
 
@@ -53,17 +54,26 @@ static int thr_fill(Thr *t, const ZcPolicyVersion *v, char **pzErr) {
     double x = thr_limits[i].def;
     if (v && zc_policy_number(v, thr_limits[i].table, thr_limits[i].key, &x) &&
         !(isfinite(x) && x >= thr_limits[i].lo && x <= thr_limits[i].hi && (!thr_limits[i].whole || x == floor(x)))) {
-      *pzErr = sqlite3_mprintf("policy '%s' (version %lld, effective %s): %s.%s = %.15g is not allowed; "
+      char *which = v->id > 0 ? sqlite3_mprintf("version %lld, ", v->id) : sqlite3_mprintf("%s", "");
+      *pzErr = sqlite3_mprintf("policy '%s' (%seffective %s): %s.%s = %.15g is not allowed; "
                                "expected %s from %.15g to %.15g",
-                               v->name, v->id, v->effective_text, thr_limits[i].table, thr_limits[i].key, x,
+                               v->name, which ? which : "", v->effective_text, thr_limits[i].table, thr_limits[i].key, x,
                                thr_limits[i].whole ? "a whole number" : "a number", thr_limits[i].lo,
                                thr_limits[i].hi);
+      sqlite3_free(which);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
     *(double *)((char *)t + thr_limits[i].off) = x;
   }
   memcpy(t->win, v ? v->windows : default_windows, sizeof t->win);
   return SQLITE_OK;
+}
+
+/* Checked when a version is installed (policy_life.c), so that a value out
+** of range never goes live: the same check the scans make. */
+int zc_thresholds_check(const ZcPolicyVersion *v, char **pzErr) {
+  Thr t;
+  return thr_fill(&t, v, pzErr);
 }
 
 /* ---------------------------------------------- by policy and by day */

@@ -25,6 +25,7 @@
 */
 #include "modules.h"
 #include "policy_int.h"
+#include "thresholds.h"
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -475,6 +476,14 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     /* an interrupted load is an interrupt to the host, not a bad source */
     if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
     err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
+    goto error;
+  }
+  /* anomaly thresholds in their ranges before anything runs or is stored */
+  if ((rc = zc_thresholds_check(&v->pub, &err)) != SQLITE_OK) {
+    if (rc == SQLITE_NOMEM) goto error;
+    char *e = sqlite3_mprintf("%s; nothing installed", err);
+    sqlite3_free(err);
+    err = e;
     goto error;
   }
   char sha[65], when[20];

@@ -25,7 +25,7 @@ SELECT line, slot, error FROM swipe_log('slots.txt',
 .read sql/ingest.sql
 -- installed, with a version in force from 2024-03-06: lines of 03-05 take the
 -- SPEC windows (no version in force yet), those of 03-06 the policy's
-SELECT policy_install('return { name = "ghost", effective_from = "2024-03-06",
+SELECT policy_install('return { name = "ghost", effective_from = "2024-03-06", payers = { "county" },
   eligible = function() return true, "all" end, meal = function() return { county = 500 }, "flat" end,
-  windows = { dinner = {"19:00", "20:00"} } }') > 0;
+  windows = { dinner = {"19:00", "20:00"} } }', 'windows only, for ingest') > 0;
 SELECT line, slot, error FROM swipe_log('fixtures/swipes/good.csv', 'csv') WHERE device = 'DEV-0013';

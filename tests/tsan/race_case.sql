@@ -11,11 +11,11 @@
 -- tests/anomaly_tsan.sh (ThreadSanitizer) and tests/anomaly_threads.sh
 -- (helgrind).  Needs lua/zhongyang.lua installed for the county.
 SELECT policy_install('return {
-  name = "quiet", effective_from = "2020-01-01",
+  name = "quiet", effective_from = "2020-01-01", payers = { "county" },
   eligible = function(elder, day, service) return true, "all" end,
   meal = function(meal, elder, site) return { county = 500 }, "flat" end,
   anomaly = { quiet_days = 366, quiet_window = 366 },
-}') > 0;
+}', 'a race case, not a real policy') > 0;
 UPDATE region SET policy = 'quiet' WHERE level IN ('village', 'hamlet');
 INSERT INTO meal(elder_id, site_id, served_at, slot, method, device, token, price_fen)
 SELECT elder_id, site_id, datetime(served_at, '-500 days'), slot, method, device, token, price_fen
