@@ -140,7 +140,7 @@ static long long month_total(Cli *c, const char *region, const char *first, cons
   long long all_sites = one_int(c,
       "WITH RECURSIVE r(code) AS (SELECT ?1 UNION SELECT region.code FROM region JOIN r ON region.parent = r.code) "
       "SELECT (SELECT count(*) FROM site WHERE region IN r) = (SELECT count(*) FROM site)", region, NULL, NULL);
-  long long inside = one_int(c, "SELECT min(served_at) >= ?1 AND max(served_at) < ?2 FROM meal", first, next, NULL);
+  long long inside = one_int(c, "SELECT (SELECT min(served_at) FROM meal) >= ?1 AND (SELECT max(served_at) FROM meal) < ?2", first, next, NULL);
   if (all_sites == 1 && inside == 1) return one_int(c, "SELECT count(*) FROM meal", NULL, NULL, NULL);
   if (all_sites == 1)
     return one_int(c, "SELECT count(*) FROM meal WHERE served_at >= ?1 AND served_at < ?2", first, next, NULL);
