@@ -25,6 +25,7 @@ static const Help helps[] = {
    "  export  DB RUN -o FILE [--by site|township] [--csv]\n"
    "                                       the run's statement as .xlsx (or CSV)\n"
    "  verify  DB [RUN]                     check stored runs: run_verify()\n"
+   "  sql     DB [FILE]                    run SQL, tables aligned for Chinese text\n"
    "\n"
    "options for every command:\n"
    "  --json           machine-readable output on stdout (amounts stay in fen)\n"
@@ -52,6 +53,7 @@ static const Help helps[] = {
    "  export  数据库 批次 -o 文件 [--by site|township] [--csv]\n"
    "                                         导出批次结算单为 .xlsx(或 CSV)\n"
    "  verify  数据库 [批次]                   校验已存批次: run_verify()\n"
+   "  sql     数据库 [文件]                   执行 SQL,表格按中文显示宽度对齐\n"
    "\n"
    "通用选项:\n"
    "  --json           在标准输出给出机器可读的 JSON(金额单位为分)\n"
@@ -131,6 +133,18 @@ static const Help helps[] = {
    "用法: zhucan verify 数据库 [批次]\n"
    "执行 SELECT * FROM run_verify([批次]): 列出已存批次的每个问题(摘要、合计、\n"
    "哈希链、保护触发器)。退出码 0: 完好; 3: 列出了问题。\n"},
+  {"sql",
+   "usage: zhucan sql DB [FILE]\n"
+   "Runs the SQL statements of FILE (or stdin) on DB with zhucan loaded and\n"
+   "prints each result as a table whose columns line up with Chinese text (a\n"
+   "CJK character is two columns wide); *_fen columns in yuan.  Between\n"
+   "statements, `.print TEXT` prints a line and `.mode box` is accepted;\n"
+   "other dot commands are refused.  Stops at the first error (exit 1).\n",
+   "用法: zhucan sql 数据库 [文件]\n"
+   "在加载了 zhucan 的数据库上执行文件(或标准输入)中的 SQL 语句,每个结果\n"
+   "以表格输出,中文按两列宽对齐; *_fen 列显示为元。语句之间可用\n"
+   "`.print 文本` 输出一行, `.mode box` 可写可不写; 其他点命令会被拒绝。\n"
+   "遇到第一个错误即停止(退出码 1)。\n"},
 };
 
 int help_print(Cli *c, const char *cmd, FILE *f) {

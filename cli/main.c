@@ -477,6 +477,79 @@ static int cmd_export(Cli *c, Opts *o) {
   return export_run(c, run, o->output, o->by && strcmp(o->by, "township") == 0, o->csv);
 }
 
+/* -------------------------------------------------------------- sql */
+/* Statements of FILE (or stdin), each result printed as a table sized by
+** display width (or JSON).  Between statements a line may be `.print TEXT`
+** (printed, one level of '' or "" quotes removed) or `.mode box|table|column`
+** (accepted: the output is always this table); any other dot command is
+** refused.  Stops at the first error (exit 1). */
+static char *read_all(FILE *f) {
+  size_t cap = 65536, n = 0, k;
+  char *b = malloc(cap);
+  while (b && (k = fread(b + n, 1, cap - n - 1, f)) > 0) {
+    n += k;
+    if (n + 1 == cap) {
+      char *nb = realloc(b, cap *= 2);
+      if (!nb) { free(b); return NULL; }
+      b = nb;
+    }
+  }
+  if (b) b[n] = 0;
+  return b;
+}
+
+static int cmd_sql(Cli *c, Opts *o) {
+  if (o->npos < 1 || o->npos > 2)
+    return usage_error(c, T(c, "expected: zhucan sql DB [FILE]%s%s", "应为: zhucan sql 数据库 [文件]%s%s"), "", "");
+  FILE *in = stdin;
+  if (o->npos == 2 && strcmp(o->pos[1], "-") != 0 && !(in = fopen(o->pos[1], "rb"))) {
+    fprintf(stderr, "zhucan sql: %s %s: %s\n", T(c, "cannot read", "无法读取"), o->pos[1], strerror(errno));
+    return ZC_EXIT_FILE;
+  }
+  char *text = read_all(in);
+  if (in != stdin) fclose(in);
+  if (!text) return ZC_EXIT_FILE;
+  int rc = open_db(c, o->pos[0], 0), first = 1, opened = !rc;
+  const char *p = text;
+  if (c->json && opened) printf("[");
+  while (!rc && *p) {
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    if (p[0] == '-' && p[1] == '-') { p += strcspn(p, "\n"); continue; }
+    if (*p == '.') {
+      size_t n = strcspn(p, "\r\n");
+      char line[1024];
+      snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+      p += n;
+      if (strncmp(line, ".print", 6) == 0 && (line[6] == ' ' || line[6] == 0)) {
+        char *t = line + 6 + (line[6] == ' ');
+        size_t tl = strlen(t);
+        if (tl >= 2 && (t[0] == '\'' || t[0] == '"') && t[tl - 1] == t[0]) t[tl - 1] = 0, t++;
+        if (!c->json) printf("%s\n", t);
+      } else if (strcmp(line, ".mode box") != 0 && strcmp(line, ".mode table") != 0 &&
+                 strcmp(line, ".mode column") != 0) {
+        fprintf(stderr, "zhucan sql: %s %s\n", line,
+                T(c, "is not supported: only .print TEXT and .mode box|table|column",
+                  "不支持: 只支持 .print 文本 和 .mode box|table|column"));
+        rc = ZC_EXIT_USAGE;
+      }
+      continue;
+    }
+    if (!*p) break;
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(c->db, p, -1, &st, &tail) != SQLITE_OK) { rc = sql_error(c, NULL); break; }
+    p = tail;
+    if (!st) continue;
+    if (c->json && sqlite3_column_count(st) > 0) printf(first ? "" : ",\n"), first = 0;
+    long long n = sqlite3_column_count(st) > 0 ? out_rows(c, st, stdout) : (sqlite3_step(st) == SQLITE_DONE ? 0 : -1);
+    sqlite3_finalize(st);
+    if (n < 0) rc = sql_error(c, NULL);
+  }
+  if (c->json && opened) printf("]\n");
+  free(text);
+  return rc;
+}
+
 /* ------------------------------------------------------------- main */
 static const struct {
   const char *name;
@@ -490,6 +563,7 @@ static const struct {
     {"scan", cmd_scan, " --list --strict "},
     {"export", cmd_export, " -o --output --by --csv "},
     {"verify", cmd_verify, " "},
+    {"sql", cmd_sql, " "},
 };
 
 /* --opt VALUE or --opt=VALUE */
@@ -527,8 +601,8 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
           if (strcmp(a, commands[k].name) == 0) cmd = (int)k;
         if (cmd < 0)
-          return usage_error(c, T(c, "unknown command %s: expected init, ingest, settle, replay, scan, export or verify%s",
-                                  "未知命令 %s: 应为 init、ingest、settle、replay、scan、export 或 verify%s"), a, "");
+          return usage_error(c, T(c, "unknown command %s: expected init, ingest, settle, replay, scan, export, verify or sql%s",
+                                  "未知命令 %s: 应为 init、ingest、settle、replay、scan、export、verify 或 sql%s"), a, "");
         c->cmd = commands[cmd].name;
         continue;
       }
