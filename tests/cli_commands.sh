@@ -124,6 +124,21 @@ same "$($SQ test.db "SELECT group_concat(price_fen) FROM (SELECT price_fen FROM 
 expect 3 ingest test.db dev.csv --price 10; has out "meals added: 0"; has out "rejected lines: 1"
 expect 4 ingest test.db nowhere.csv --price 10; has err "nowhere.csv"
 
+# ---- sql: every row's columns start at the same display column (CJK = 2,
+# measured by python's unicodedata, not by the tool); other dot commands refused
+printf ".print '== names'\n.mode box\nSELECT '张三丰' AS name, 1 AS n UNION ALL SELECT 'ab', 22 UNION ALL SELECT '中阳县（全）', 333;\n" > q.sql
+expect 0 sql test.db q.sql;                has out "== names"
+$PY - <<'PY' || fail=1
+import unicodedata
+lines = [l.rstrip("\n") for l in open("out") if not l.startswith("==")]
+w = lambda s: sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+ends = {w(l) for l in lines}      # n is the last column, right-aligned: all rows end together
+if len(ends) != 1: print("FAIL: zhucan sql rows end at display columns", ends, lines); raise SystemExit(1)
+PY
+printf '.headers on\nSELECT 1;\n' > q2.sql
+expect 2 sql test.db q2.sql;               has err ".headers on is not supported"
+expect 1 sql test.db - <<< "SELECT nosuchcolumn FROM meal;"; has err "no such column: nosuchcolumn"
+
 # ---- not a terminal: no progress output at all
 "$Z" settle test.db 141129 2024-03 --supersede > out 2> err < /dev/null
 [ -s err ] && { echo "FAIL: progress output without a terminal:"; od -c err | head -3; fail=1; }
