@@ -10,7 +10,7 @@
 ** How "done" is known, without touching ext/:
 **   settle, replay (PROG_MONTH) and scan (PROG_SCAN): zhucan reads a
 **   month's meals through one of three prepared statements whose SQL text
-**   is fixed (ext/facts.c zc_month_scan_open, ext/anomaly_read.c).  The
+**   is fixed (ext/meals.c zc_month_scan_open, ext/anomaly_read.c).  The
 **   handler finds them with sqlite3_next_stmt and reads their instruction
 **   counters (SQLITE_STMTSTATUS_VM_STEP, _RUN).  Each statement costs a
 **   fixed number of instructions per run and per row returned; both are
