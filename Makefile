@@ -113,3 +113,48 @@ clean:
 include tests/oom/oom.mk
 include fuzz/fuzz.mk
 include tests/tsan/tsan.mk
+
+# ---- the command-line tool (cli/, docs/cli.md) ------------------------------
+# build/zhucan: the extension's objects linked statically with cli/*.c and
+# libsqlite3 (one executable, no .so to find at run time); libxlsxwriter for
+# `zhucan export`.  Its pkg-config flags are read at parse time like the
+# others, so `make test`/`make demo` build it in their sub-make, after deps.
+CLI_PKGS   := sqlite3 xlsxwriter
+CLI_SRCS   := $(wildcard cli/*.c)
+CLI_HDRS   := $(wildcard cli/*.h)
+CLI_CFLAGS := $(WARN) $(DEFS) $(shell $(PKG_CONFIG) --cflags $(CLI_PKGS) 2>/dev/null) -Icli
+CLI_LIBS   := $(shell $(PKG_CONFIG) --libs $(CLI_PKGS) 2>/dev/null) $(EXT_LIBS)
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+.PHONY: cli cli-pkgcheck install uninstall
+all: build/zhucan
+cli: build/zhucan
+
+cli-pkgcheck:
+	@$(PKG_CONFIG) --exists $(CLI_PKGS) 2>/dev/null || \
+	  { echo "zhucan: packages missing ($(CLI_PKGS) via $(PKG_CONFIG)): run 'make deps' first"; exit 2; }
+
+# sql/schema.sql and sql/statement.sql as C strings: `init` and `export` run
+# the very files the documentation shows.
+build/cli/sql.c: sql/schema.sql sql/statement.sql | build
+	mkdir -p build/cli
+	{ echo '/* generated from sql/schema.sql and sql/statement.sql by the Makefile */'; \
+	  echo 'const char cli_sql_schema[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' sql/schema.sql; echo ';'; \
+	  echo 'const char cli_sql_statement[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' sql/statement.sql; echo ';'; } > $@
+
+build/zhucan: $(CLI_SRCS) $(CLI_HDRS) build/cli/sql.c $(OBJS) | cli-pkgcheck
+	$(CC) $(CLI_CFLAGS) $(OPT) -o $@ $(CLI_SRCS) build/cli/sql.c $(OBJS) $(CLI_LIBS)
+
+build/asan/zhucan: $(CLI_SRCS) $(CLI_HDRS) build/cli/sql.c $(AOBJS) | cli-pkgcheck
+	$(CC) $(CLI_CFLAGS) -O1 -g $(SAN) -o $@ $(CLI_SRCS) build/cli/sql.c $(AOBJS) $(CLI_LIBS)
+asan: build/asan/zhucan
+
+install: build/zhucan
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/zhucan
+	install -m 755 build/zhucan $(DESTDIR)$(PREFIX)/bin/zhucan
+	install -m 644 cli/zhucan.1 $(DESTDIR)$(PREFIX)/share/man/man1/zhucan.1
+	install -m 644 zhucan.so $(DESTDIR)$(PREFIX)/lib/zhucan/zhucan.so
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/zhucan $(DESTDIR)$(PREFIX)/share/man/man1/zhucan.1 $(DESTDIR)$(PREFIX)/lib/zhucan/zhucan.so

@@ -1,4 +1,6 @@
 -- make demo: what zhucan does, on the generated Zhongyang-like county.
+-- Run by tools/demo.sh through `build/zhucan sql` (its tables line up Chinese
+-- columns); it runs in the sqlite3 shell as well: sqlite3 -cmd ".load ./zhucan" DB < sql/demo.sql
 .mode box
 .print '== zhucan, and the county in the database'
 SELECT zhucan_version() AS version;
@@ -20,8 +22,7 @@ SELECT m.id AS meal, mask_name(e.name) AS elder, m.served_at, m.slot, m.price_fe
 
 .print ''
 .print '== settlement for March, by payer (settlement() computes; nothing stored)'
-SELECT item, payer, sum(quantity) AS quantity, sum(amount_fen) AS amount_fen,
-       printf('%.2f', sum(amount_fen) / 100.0) AS yuan
+SELECT item, payer, sum(quantity) AS quantity, sum(amount_fen) AS amount_fen
   FROM settlement('141129', '2024-03') GROUP BY item, payer ORDER BY item, payer;
 
 .print ''

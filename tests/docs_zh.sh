@@ -32,7 +32,7 @@
 #      directory.
 # modes: plain
 set -u
-TRANSLATED="analysts rules auditing ingest odbc"
+TRANSLATED="analysts rules auditing ingest odbc cli"
 NOT_YET="anomalies fixtures design testing-oom fuzzing"
 
 ROOT=$ZC_ROOT
