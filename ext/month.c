@@ -455,6 +455,7 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   c.next = next;
   p.sink = sink;
   p.pick.horizon = sink->horizon;
+  p.pick.proposal = sink->proposal;
   p.with_items = sink->xSite || sink->xItem;
   for (int k = 0; k < 4; k++) p.slot_n[k] = -1;
   int rc = pass_open(&c, &p, region, pzErr);

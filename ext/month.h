@@ -34,6 +34,9 @@ typedef struct ZcMonthSink {
   /* > 0: only policy versions with id <= horizon are seen (replay()
   ** recomputes a run with the versions installed when it ran) */
   sqlite3_int64 horizon;
+  /* not NULL: a version that is not stored (zc_policy_proposal) stands in
+  ** as the newest version of its name (policy_impact, impact.c) */
+  const ZcPolicyVersion *proposal;
   /* set by zc_month_compute during each xMeal: the elder's facts on the
   ** meal's day (agreement with any site), as eligible() saw them */
   const ZcElderFacts *day_facts;

@@ -27,6 +27,9 @@ typedef struct ZcPolicyVersion {
 typedef struct ZcPolicyPick {
   sqlite3_int64 horizon;  /* > 0: only versions with id <= horizon (replay) */
   int pinned;             /* 1: the pass changes no version: skip the re-check */
+  /* policy_impact (impact.c): a version that is not stored, chosen as if it
+  ** were the newest installed version of its name (zc_policy_proposal) */
+  const struct ZcPolicyVersion *proposal;
 } ZcPolicyPick;
 
 /* The version of the policy governing region code on day (walks the region
@@ -40,6 +43,16 @@ int zc_policy_for_site(ZcConn *zc, const ZcPolicyPick *pick, const ZcSiteFacts *
 /* The version of a named policy on day (same NULL convention). */
 int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, int day,
                        const ZcPolicyVersion **out, char **pzErr);
+/* policy_impact (impact.c): source checked and loaded as policy_install
+** would load it (chunk names it in messages: "=proposal"), but not stored:
+** id 0, no sha256.  It governs only a pass whose ZcPolicyPick names it, and
+** has its own memo; zc_policy_proposal_free releases all of it. */
+int zc_policy_proposal(ZcConn *zc, const char *src, size_t len, const char *chunk,
+                       const ZcPolicyVersion **out, char **pzErr);
+void zc_policy_proposal_free(ZcConn *zc, const ZcPolicyVersion *v);
+/* The most bytes of source a version may have. */
+#define ZC_POLICY_SOURCE_MAX (1 << 20)
+
 /* Number from the version's params or anomaly table: 1 if present (and a
 ** number), 0 if absent. */
 int zc_policy_number(const ZcPolicyVersion *v, const char *table,

@@ -62,3 +62,35 @@ void zc_policy_free(ZcConn *zc) {
   sqlite3_free(rt);
   zc->policy = NULL;
 }
+
+/* ------------------------------------------- proposals (policy_impact) */
+
+_Static_assert(ZC_POLICY_SOURCE_MAX == ZC_POLICY_MAX_SRC, "policy.h and policy_int.h disagree on the source limit");
+
+int zc_policy_proposal(ZcConn *zc, const char *src, size_t len, const char *chunk,
+                       const ZcPolicyVersion **out, char **pzErr) {
+  *out = NULL;
+  if (len == 0 || len > ZC_POLICY_MAX_SRC) {
+    *pzErr = sqlite3_mprintf("source is %lld bytes; expected 1 to %d bytes of Lua", (long long)len,
+                             ZC_POLICY_MAX_SRC);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  Rt *rt = zc_rt_get(zc, pzErr);
+  if (!rt) return SQLITE_ERROR;
+  PVersion *v = NULL;
+  char *msg = NULL;
+  int rc = zc_pl_load(rt, src, len, chunk, &v, &msg);
+  if (rc != SQLITE_OK) {
+    *pzErr = msg;
+    return rc == SQLITE_NOMEM && !msg ? SQLITE_NOMEM : rc;
+  }
+  v->pub.id = 0;          /* not stored: "version 0" in messages */
+  v->pub.sha256[0] = 0;
+  *out = &v->pub;
+  return SQLITE_OK;
+}
+
+void zc_policy_proposal_free(ZcConn *zc, const ZcPolicyVersion *v) {
+  Rt *rt = zc->policy;
+  if (rt && v) zc_pl_free(rt, (PVersion *)(uintptr_t)v);
+}

@@ -286,7 +286,11 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
   int rc = zc_ps_sync(rt, pick && pick->pinned, pzErr);
   if (rc != SQLITE_OK) return rc;
   sqlite3_int64 horizon = pick ? pick->horizon : 0;
-  if (rt->last_name && rt->last_day == day && rt->last_horizon == horizon &&
+  /* policy_impact: a proposal stands in as the newest version of its name;
+  ** such answers are never kept in (nor read from) the last_* cache */
+  const ZcPolicyVersion *prop = pick && pick->proposal && strcmp(pick->proposal->name, name) == 0
+                                    ? pick->proposal : NULL;
+  if (!prop && rt->last_name && rt->last_day == day && rt->last_horizon == horizon &&
       strcmp(rt->last_name, name) == 0) {
     *out = rt->last_v;
     return SQLITE_OK;
@@ -314,6 +318,10 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     /* rows are in id order: >= keeps the latest installed among equals */
     if (r->eff <= day && (best < 0 || r->eff >= rt->rows[best].eff)) best = i;
   }
+  if (prop && prop->effective_from <= day && (best < 0 || prop->effective_from >= rt->rows[best].eff)) {
+    *out = prop;   /* installed last: it wins among equal dates */
+    return SQLITE_OK;
+  }
   if (!found && later && !retired) {
     *pzErr = sqlite3_mprintf("policy '%s' has no version the run could see: its %d version%s installed after "
                              "the run (its policy_horizon is version %lld); the region's policy was changed after "
@@ -334,6 +342,7 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     rc = zc_ps_version(rt, &rt->rows[best], out, pzErr);
     if (rc != SQLITE_OK) return rc;
   }
+  if (prop) return SQLITE_OK;
   sqlite3_free(rt->last_name);
   rt->last_name = sqlite3_mprintf("%s", name);
   rt->last_day = day;

@@ -133,7 +133,7 @@ static void gap_range(ZcBuf *b, int *shown, const ZcSiteFacts *s, int from, int 
 }
 
 int zc_policy_gaps(ZcConn *zc, const char *fn, const ZcCover *c, int first, int next, char **pzErr) {
-  ZcPolicyPick pick = {0, 0};
+  ZcPolicyPick pick = {0, 0, NULL};
   ZcBuf b;
   memset(&b, 0, sizeof b);
   sqlite3_int64 days = 0;

@@ -1009,7 +1009,7 @@ static int rp_settled_items(ReplayCur *c) {
 static int rp_compare(ReplayCur *c, const ZcRegion *reg, sqlite3_int64 horizon, char **pzErr) {
   int rc;
   if ((rc = settled_next(c))) return rc;
-  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0, horizon, NULL};
+  ZcMonthSink sink = {c, replay_meal, replay_site, replay_item, 0, horizon, NULL, NULL};
   if ((rc = zc_month_compute(c->zc, "replay", reg->code, c->first, c->next, &sink, pzErr))) return rc;
   while (c->has_settled) {
     if ((rc = pending_add(&c->pending_settled, &c->settled_meal)) || (rc = settled_next(c))) return rc;

@@ -840,7 +840,7 @@ static int settle_write(Settle *s, SettleCall *k, char **pzErr) {
   if ((rc = settle_prepare(s, k))) return rc;
   sha256_init(&s->in_meals);
   sha256_init(&s->out);
-  ZcMonthSink sink = {s, settle_meal, settle_site, settle_item, 0, 0, NULL};
+  ZcMonthSink sink = {s, settle_meal, settle_site, settle_item, 0, 0, NULL, NULL};
   s->sink = &sink;
   if ((rc = zc_month_compute(s->zc, "settle", k->region, s->first, s->next, &sink, pzErr))) return rc;
   if ((rc = pack_flush(s))) return rc;

@@ -261,7 +261,7 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   }
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;
-  ZcMonthSink sink = {c, stl_meal, NULL, stl_item, 0, 0, NULL};
+  ZcMonthSink sink = {c, stl_meal, NULL, stl_item, 0, 0, NULL, NULL};
   if ((rc = zc_month_compute(c->zc, "settlement", region, first, next, &sink, &err))) goto error;
   /* quantities of meal rows: subsidised meals at the site (the count on
   ** its co-payment row); drop 0 fen */
