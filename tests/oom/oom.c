@@ -680,6 +680,16 @@ static const Case kCases[] = {
     {"settlement/zhongyang", "zy", PRIME_ZY, "SELECT * FROM settlement('141129', '2024-03')", NULL, NULL, 0, 0},
     {"settlement/taiyuan", "ty", PRIME_TY, "SELECT * FROM settlement('140100', '2024-05')", NULL, NULL, 0, 0},
 
+    /* policy_impact: a proposal from a file, and one from text that changes payers and days */
+    {"impact/same_file", "zy", PRIME_ZY, "SELECT * FROM policy_impact('lua/zhongyang.lua', '141129', '2024-03')", NULL,
+     NULL, 0, 0},
+    {"impact/changed", "zy", PRIME_ZY,
+     "SELECT * FROM policy_impact('return { name = ''zhongyang'', effective_from = ''2024-03-10'',"
+     " eligible = function(e, d, s) return true, ''all'' end,"
+     " meal = function(m, e, s) if m.nth_slot > 1 then return nil, ''repeat'' end"
+     " return { county = 600, city = 10 }, ''flat'' end }', '141129', '2024-03')",
+     NULL, NULL, 0, 0},
+
     /* settle (stored): the run tables exactly as before after a failure */
     {"settle/first", "zy", NULL, "SELECT settle('141129', '2024-03')", RUN_POST, RUN_STATE, 0, 0},
     {"settle/site_items", "tyrun0", PRIME_TY, "SELECT settle('140100', '2024-05')", RUN_POST, RUN_STATE, 0, 0},
