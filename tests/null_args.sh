@@ -37,6 +37,7 @@ policy_install|SELECT policy_install(@1, @2)|'return {}';'a reason'
 policy_in_force|SELECT policy_in_force(@1, @2)|'141129';'2024-03-15'
 policy_assign|SELECT policy_assign(@1, @2)|'141129100';'zhongyang'
 policy_retire|SELECT policy_retire(@1)|1
+policy_impact|SELECT count(*) FROM policy_impact(@1, @2, @3)|'lua/zhongyang.lua';'141129';'2024-03'
 "
 # NULL in, NULL out
 NULLS="
