@@ -45,9 +45,10 @@ SELECT * FROM policy_impact(replace(readfile('lua/zhongyang.lua'), 'min_age = 70
                             '141129', '2024-03') WHERE site_id = 1;
 -- 5. a new payer: the city adds 50 fen to every subsidised meal -> site 1
 -- city 0 -> 250 (5 meals), site 2 0 -> 100 (2 meals); co-payments fall by as
--- much; the county's rows do not change
-SELECT * FROM policy_impact(replace(readfile('lua/zhongyang.lua'), 'return { county = params.amounts[meal.slot] }',
-                                    'return { county = params.amounts[meal.slot], city = 50 }'), '141129', '2024-03');
+-- much; the county's rows do not change (the proposal declares the new payer)
+SELECT * FROM policy_impact(replace(replace(readfile('lua/zhongyang.lua'), 'return { county = params.amounts[meal.slot] }',
+                                    'return { county = params.amounts[meal.slot], city = 50 }'),
+                                    'payers = { "county" }', 'payers = { "city", "county" }'), '141129', '2024-03');
 .headers off
 -- 6. errors: each names policy_impact, the value and what was expected
 SELECT * FROM policy_impact('return {', '141129', '2024-03');

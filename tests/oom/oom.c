@@ -684,7 +684,7 @@ static const Case kCases[] = {
     {"impact/same_file", "zy", PRIME_ZY, "SELECT * FROM policy_impact('lua/zhongyang.lua', '141129', '2024-03')", NULL,
      NULL, 0, 0},
     {"impact/changed", "zy", PRIME_ZY,
-     "SELECT * FROM policy_impact('return { name = ''zhongyang'', effective_from = ''2024-03-10'',"
+     "SELECT * FROM policy_impact('return { name = ''zhongyang'', effective_from = ''2024-03-10'', payers = { ''county'', ''city'' },"
      " eligible = function(e, d, s) return true, ''all'' end,"
      " meal = function(m, e, s) if m.nth_slot > 1 then return nil, ''repeat'' end"
      " return { county = 600, city = 10 }, ''flat'' end }', '141129', '2024-03')",
