@@ -7,7 +7,7 @@
 # whose methods are 刷卡/刷脸 on three lines in four (CARD/FACE on the
 # rest), 20,000 card tokens, about 1% unknown tokens, in UTF-8; converts it
 # with iconv -f utf-8 -t gbk; builds a database knowing the devices and
-# cards; then times, best of RUNS (default 3) each:
+# cards; then times each, best of RUNS (default 5) interleaved runs:
 #   utf-8               SELECT count(*), count(error) FROM swipe_log(utf8 file, 'csv')
 #   gbk                 the same over the GBK file with encoding 'gbk'
 #   auto on utf-8       the UTF-8 file with encoding 'auto'
@@ -19,7 +19,7 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LINES=${LINES:-1000000}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SO="$ROOT/zhucan.so"
 [ -f "$SO" ] || { echo "bench/ingest_gbk.sh: build zhucan.so first (make)"; exit 1; }
 W=$(mktemp -d /tmp/zcbench-gbk.XXXXXX)
@@ -65,23 +65,27 @@ iconv -f utf-8 -t gbk "$W/swipes.csv" > "$W/swipes.gbk.csv"
 } | sqlite3 "$W/bench.db"
 
 now() { date +%s.%N; }
-# best NAME SO FILE ENCODING-ARGS: the best of RUNS timings; output in $W/NAME.out
-best() {
-  name=$1 so=$2 file=$3 enc=$4 b=""
-  for r in $(seq "$RUNS"); do
-    t0=$(now)
-    sqlite3 -cmd ".load $so" "$W/bench.db" "SELECT count(*), count(error) FROM swipe_log('$file', 'csv'$enc)" > "$W/$name.out"
-    t1=$(now)
-    b=$(echo "$t0 $t1 $b" | awk '{ d = $2 - $1; if ($3 == "" || d < $3) d = d; else d = $3; printf "%.3f", d }')
-  done
-  echo "$b"
+# one NAME SO FILE ENCODING-ARGS: one timing, kept in $W/NAME.times; output in $W/NAME.out
+one() {
+  t0=$(now)
+  sqlite3 -cmd ".load $2" "$W/bench.db" "SELECT count(*), count(error) FROM swipe_log('$3', 'csv'$4)" > "$W/$1.out"
+  t1=$(now)
+  echo "$t0 $t1" | awk '{ printf "%.3f\n", $2 - $1 }' >> "$W/$1.times"
 }
-t_u=$(best utf8 "$SO" "$W/swipes.csv" "")
-t_g=$(best gbk "$SO" "$W/swipes.gbk.csv" ", 'gbk'")
-t_au=$(best autou "$SO" "$W/swipes.csv" ", 'auto'")
-t_ag=$(best autog "$SO" "$W/swipes.gbk.csv" ", 'auto'")
+# The runs are interleaved (round r times every case once), so a machine
+# that gets busier or quieter meanwhile weighs on every case alike; each
+# case reports its best run.
+for r in $(seq "$RUNS"); do
+  one utf8 "$SO" "$W/swipes.csv" ""
+  one gbk "$SO" "$W/swipes.gbk.csv" ", 'gbk'"
+  one autou "$SO" "$W/swipes.csv" ", 'auto'"
+  one autog "$SO" "$W/swipes.gbk.csv" ", 'auto'"
+  if [ -n "${BASE_SO:-}" ]; then one base "$BASE_SO" "$W/swipes.csv" ""; fi
+done
+best() { sort -n "$W/$1.times" | head -1; }
+t_u=$(best utf8); t_g=$(best gbk); t_au=$(best autou); t_ag=$(best autog)
 t_b=""
-if [ -n "${BASE_SO:-}" ]; then t_b=$(best base "$BASE_SO" "$W/swipes.csv" ""); fi
+if [ -n "${BASE_SO:-}" ]; then t_b=$(best base); fi
 
 echo "file: $(wc -l < "$W/swipes.csv") lines; $(wc -c < "$W/swipes.csv") bytes in UTF-8, $(wc -c < "$W/swipes.gbk.csv") bytes in GBK; best of $RUNS runs"
 echo "results (lines|error rows): utf-8 $(cat "$W/utf8.out"), gbk $(cat "$W/gbk.out"), auto on utf-8 $(cat "$W/autou.out"), auto on gbk $(cat "$W/autog.out")${t_b:+, BASE_SO $(cat "$W/base.out")}"

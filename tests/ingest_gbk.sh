@@ -152,7 +152,18 @@ Error: stepping, swipe_log: encoding NULL is not one swipe_log reads; $E
 Error: stepping, swipe_log: encoding 936 is not one swipe_log reads; $E" \
   "$(for a in "'latin1'" NULL 936; do q "SELECT count(*) FROM swipe_log('g.csv', 'csv', $a)"; done)"
 
-# 9. the recipe with :encoding: the GBK export loads its 3 good lines
+# 9. the committed fixture of docs/ref/swipe_log.md: fixtures/swipes/gbk.csv
+# is fixtures/swipes/gbk-utf8.csv in GBK (iconv -f utf-8 -t gbk); on the
+# small county, which has no such device, as the page shows
+check fixture-bytes "$(gbk < fixtures/swipes/gbk-utf8.csv | od -An -tx1)" "$(od -An -tx1 fixtures/swipes/gbk.csv)"
+check fixture "1|||header|gb18030
+2|card|张三|unknown device: '城关社区食堂-1'|gb18030
+1|||header|utf-8
+2|card|张三|unknown device: '城关社区食堂-1'|utf-8" \
+  "$(cp "$ZC_SMALL_DB" ref.db && $SQLITE3 -batch -cmd ".load ./zhucan" ref.db "SELECT line, method, token, error, encoding FROM swipe_log('fixtures/swipes/gbk.csv', 'csv', 'gbk');
+     SELECT line, method, token, error, encoding FROM swipe_log('fixtures/swipes/gbk-utf8.csv', 'csv')" 2>&1)"
+
+# 10. the recipe with :encoding: the GBK export loads its 3 good lines
 check recipe "3
 5|unknown token: '王五'|2024-03-05 10:00:00,城关社区食堂-1,送餐,王五" \
   "$(q ".parameter set :path g.csv" ".parameter set :format csv" ".parameter set :encoding gbk" \
