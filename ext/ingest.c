@@ -69,15 +69,25 @@
 #define SL_PRICE 10
 #define SL_PATH 11
 #define SL_FORMAT 12
+#define SL_ENCODING 13
 
 #define SL_LINE_MAX 65536            /* bytes of a line, terminator excluded */
 #define SL_BUF (4 * SL_LINE_MAX)     /* read buffer */
 
 enum { SL_FMT_CSV = 1, SL_FMT_TERMINAL, SL_FMT_PCRE };
+/* How a line's bytes are read: UTF-8 (the default), GB18030 (GBK, GB2312
+** and CP936 are subsets), or UTF-8 when the line is valid UTF-8, else
+** GB18030.  Names as the encoding column shows them. */
+enum { SL_ENC_UTF8 = 0, SL_ENC_GB18030, SL_ENC_AUTO };
+static const char *const sl_enc_names[] = {"utf-8", "gb18030", "auto"};
 
 static const char *const sl_usage =
-    "swipe_log(path, format) with format 'csv', 'terminal' or a PCRE2 pattern with "
+    "swipe_log(path, format[, encoding]) with format 'csv', 'terminal' or a PCRE2 pattern with "
     "named groups at, device, method, token (optionally site, slot, price)";
+static const char *const sl_enc_usage =
+    "'utf-8' (the default), 'gb18030' (also 'gbk', 'gb2312', 'cp936': read as GB18030) or 'auto' "
+    "(a line that is valid UTF-8 is UTF-8, any other is read as GB18030)";
+
 
 /* ------------------------------------------------------------ lookup caches */
 
@@ -127,6 +137,10 @@ typedef struct SlCursor {
   int feof;                   /* fread reached the end of the file */
   int done;                   /* no current row */
   sqlite3_int64 line;
+  /* encoding */
+  int enc;                    /* SL_ENC_UTF8.. */
+  iconv_t cd;                 /* GB18030 -> UTF-8, opened when first needed; (iconv_t)-1 = not yet */
+  char *conv;                 /* a decoded line: 2 * (SL_LINE_MAX + 1) bytes */
   /* format */
   int fmt;
   char *fmt_text;
@@ -164,7 +178,7 @@ static int sl_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv
       db,
       "CREATE TABLE x(line INTEGER, at TEXT, device TEXT, site_id INTEGER, method TEXT,"
       " token TEXT, elder_id INTEGER, slot TEXT, error TEXT, raw, price_fen INTEGER,"
-      " path HIDDEN, format HIDDEN)");
+      " path HIDDEN, format HIDDEN, encoding HIDDEN)");
   /* Reads files: callable only from top-level SQL, never from a view or a
   ** trigger a hostile schema could plant. */
   if (rc == SQLITE_OK) rc = sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
@@ -184,25 +198,32 @@ static int sl_disconnect(sqlite3_vtab *pVtab) {
 }
 
 static int sl_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
-  int iPath = -1, iFmt = -1, seenPath = 0, seenFmt = 0;
+  int iPath = -1, iFmt = -1, iEnc = -1, seenPath = 0, seenFmt = 0, seenEnc = 0;
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->iColumn != SL_PATH && c->iColumn != SL_FORMAT) continue;
+    if (c->iColumn != SL_PATH && c->iColumn != SL_FORMAT && c->iColumn != SL_ENCODING) continue;
     if (c->iColumn == SL_PATH) seenPath = 1;
     if (c->iColumn == SL_FORMAT) seenFmt = 1;
+    if (c->iColumn == SL_ENCODING) seenEnc = 1;
     if (!c->usable || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
     if (c->iColumn == SL_PATH) iPath = i;
-    else iFmt = i;
+    else if (c->iColumn == SL_FORMAT) iFmt = i;
+    else iEnc = i;
   }
   if (!seenPath || !seenFmt)
     return zc_vtab_errorf(pVtab, "swipe_log: missing %s argument: expected %s",
                           seenPath ? "format" : "path", sl_usage);
-  if (iPath < 0 || iFmt < 0) return SQLITE_CONSTRAINT;
+  if (iPath < 0 || iFmt < 0 || (seenEnc && iEnc < 0)) return SQLITE_CONSTRAINT;
   info->aConstraintUsage[iPath].argvIndex = 1;
   info->aConstraintUsage[iPath].omit = 1;
   info->aConstraintUsage[iFmt].argvIndex = 2;
   info->aConstraintUsage[iFmt].omit = 1;
   info->idxNum = 1;
+  if (iEnc >= 0) {   /* the optional third argument */
+    info->aConstraintUsage[iEnc].argvIndex = 3;
+    info->aConstraintUsage[iEnc].omit = 1;
+    info->idxNum = 2;
+  }
   info->estimatedCost = 1e6;
   info->estimatedRows = 100000;
   return SQLITE_OK;
@@ -217,6 +238,7 @@ static int sl_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur) {
   zc_textmap_init(&c->cards, sizeof(SlEntry), 0);
   c->done = 1;
   c->slot = -1;
+  c->cd = (iconv_t)-1;
   *ppCur = &c->base;
   return SQLITE_OK;
 }
@@ -256,6 +278,8 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
   sqlite3_free(c->buf);
   sqlite3_free(c->rawcopy);
   sqlite3_free(c->work);
+  sqlite3_free(c->conv);
+  if (c->cd != (iconv_t)-1) iconv_close(c->cd);
   sl_cache_clear(&c->devices);
   sl_cache_clear(&c->cards);
   sqlite3_finalize(c->q_device);
@@ -402,6 +426,96 @@ static int sl_read_line(SlCursor *c, const char **pp, int *pn, sqlite3_int64 *pl
   *pn = SL_LINE_MAX + 1;
   *plen = len;
   return 2;
+}
+
+/* ------------------------------------------------------------ encodings */
+
+/* The converter (GB18030 -> UTF-8) and the buffer of decoded lines, made
+** once per cursor: 0, -1 out of memory, or the errno of iconv_open (glibc's
+** gconv modules missing). */
+static int sl_gb_open(SlCursor *c) {
+  if (c->conv == NULL && (c->conv = sqlite3_malloc(2 * (SL_LINE_MAX + 1))) == NULL) return -1;
+  if (c->cd == (iconv_t)-1) {
+    errno = 0;
+    if ((c->cd = iconv_open("UTF-8", "GB18030")) == (iconv_t)-1) return errno ? errno : EINVAL;
+  }
+  return 0;
+}
+
+/* p[0..n) decoded from GB18030 into c->conv (sl_gb_open first): its UTF-8
+** length, or -1 and *pbad the offset of the first byte that is not GB18030
+** (a NUL is not a line's, as in UTF-8).  partial: see sl_gb_decode. */
+static int sl_gb_line(SlCursor *c, const char *p, int n, int partial, int *pbad) {
+  const char *nul = memchr(p, 0, (size_t)n);
+  int m = sl_gb_decode(c->cd, p, nul ? (int)(nul - p) : n, c->conv, partial && !nul, pbad);
+  if (m >= 0 && nul) *pbad = (int)(nul - p), m = -1;
+  return m;
+}
+
+/* The bytes at p[bad..n) that are not GB18030, at most 4 (its longest
+** sequence), through zc_utf8_repr (x'hex'); NULL with c->fatal on OOM. */
+static char *sl_gb_bytes(SlCursor *c, const char *p, int n, int bad) {
+  char *r = zc_utf8_repr(p + bad, (size_t)(n - bad < 4 ? n - bad : 4));
+  if (r == NULL) c->fatal = SQLITE_NOMEM;
+  return r;
+}
+
+/* A line of a UTF-8 read that is not UTF-8 at bad: a BLOB row; the error
+** hints at the encoding argument when the line reads as GB18030. */
+static void sl_not_utf8(SlCursor *c, const char *p, int n, int bad) {
+  int gbad, hint = 0, r;
+  c->raw_blob = 1;
+  if (p[bad] != 0) {   /* a NUL is no encoding's */
+    if ((r = sl_gb_open(c)) < 0) {
+      c->fatal = SQLITE_NOMEM;
+      return;
+    }
+    hint = r == 0 && sl_gb_line(c, p, n, 0, &gbad) >= 0;
+  }
+  sl_errf(c, "not utf-8: byte 0x%02x at byte %d%s", (unsigned char)p[bad], bad + 1,
+          hint ? "; the line looks like GBK/GB18030: swipe_log(path, format, 'gb18030')" : "");
+}
+
+/* A line of a 'gb18030' or 'auto' read (c->raw is p[0..n)): 1 and *pp,
+** *pn (and c->raw) the line in UTF-8, or 0 with the row's error set and
+** raw the line's bytes as a BLOB. */
+static int sl_decode(SlCursor *c, const char **pp, int *pn) {
+  const char *p = *pp;
+  int n = *pn, ubad = -1, gbad, m;
+  if (c->enc == SL_ENC_AUTO && (ubad = sl_utf8_bad((const unsigned char *)p, n)) < 0) return 1;
+  if ((m = sl_gb_line(c, p, n, 0, &gbad)) >= 0) {
+    p = c->conv;
+    if (c->line == 1 && m >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, m -= 3;   /* GB18030's BOM 84 31 95 33 */
+    c->raw = *pp = p;
+    c->raw_n = *pn = m;
+    return 1;
+  }
+  char *b = sl_gb_bytes(c, p, n, gbad);
+  c->raw_blob = 1;
+  if (b == NULL) return 0;
+  if (c->enc == SL_ENC_AUTO)
+    sl_errf(c, "not utf-8 (byte 0x%02x at byte %d) nor gb18030 (%s at byte %d)", (unsigned char)p[ubad],
+            ubad + 1, b, gbad + 1);
+  else
+    sl_errf(c, "not gb18030: %s at byte %d", b, gbad + 1);
+  sqlite3_free(b);
+  return 0;
+}
+
+/* A line longer than SL_LINE_MAX (len bytes; its first n in p): an error
+** row whose raw is its first SL_LINE_MAX bytes, cut on a character
+** boundary and decoded as the read's encoding says (a BLOB when they are
+** not in it). */
+static void sl_too_long(SlCursor *c, const char *p, int n, sqlite3_int64 len) {
+  int m = n < SL_LINE_MAX ? n : SL_LINE_MAX, gbad, k;
+  c->raw = p;
+  c->raw_n = sl_utf8_cut(p, m);
+  c->raw_blob = sl_utf8_bad((const unsigned char *)p, c->raw_n) >= 0;
+  if (c->enc == SL_ENC_GB18030 || (c->enc == SL_ENC_AUTO && c->raw_blob)) {
+    if ((k = sl_gb_line(c, p, m, 1, &gbad)) >= 0) c->raw = c->conv, c->raw_n = k, c->raw_blob = 0;
+    else c->raw_n = m, c->raw_blob = 1;
+  }
+  sl_errf(c, "line too long: %lld bytes, limit %d", len, SL_LINE_MAX);
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -834,18 +948,18 @@ static int sl_next(sqlite3_vtab_cursor *cur) {
   if (c->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3, n -= 3, len -= 3;
   if (r == 1 && n > 0 && p[n - 1] == '\r') n--, len--;
   if (len > SL_LINE_MAX) {
-    c->raw = p;
-    c->raw_n = sl_utf8_cut(p, n < SL_LINE_MAX ? n : SL_LINE_MAX);
-    c->raw_blob = sl_utf8_bad((const unsigned char *)p, c->raw_n) >= 0;
-    sl_errf(c, "line too long: %lld bytes, limit %d", len, SL_LINE_MAX);
+    sl_too_long(c, p, n, len);
     goto next_done;
   }
   c->raw = p;
   c->raw_n = n;
-  int bad = sl_utf8_bad((const unsigned char *)p, n);
-  if (bad >= 0) {
-    c->raw_blob = 1;
-    sl_errf(c, "not utf-8: byte 0x%02x at byte %d", (unsigned char)p[bad], bad + 1);
+  if (c->enc == SL_ENC_UTF8) {   /* the only test a UTF-8 read pays per line */
+    int bad = sl_utf8_bad((const unsigned char *)p, n);
+    if (bad >= 0) {
+      sl_not_utf8(c, p, n, bad);
+      goto next_done;
+    }
+  } else if (!sl_decode(c, &p, &n)) {
     goto next_done;
   }
   int i = 0;
@@ -950,6 +1064,28 @@ static int sl_open_file(SlCursor *c, const char *path) {
   return rc;
 }
 
+/* The encoding argument (any case), or an error naming it. */
+static int sl_encoding(SlCursor *c, sqlite3_value *v) {
+  static const struct { const char *name; int enc; } names[] = {
+      {"utf-8", SL_ENC_UTF8}, {"utf8", SL_ENC_UTF8}, {"gb18030", SL_ENC_GB18030}, {"gbk", SL_ENC_GB18030},
+      {"gb2312", SL_ENC_GB18030}, {"cp936", SL_ENC_GB18030}, {"auto", SL_ENC_AUTO}};
+  if (sqlite3_value_type(v) == SQLITE_TEXT) {
+    const char *t = (const char *)sqlite3_value_text(v);
+    if (t == NULL) return SQLITE_NOMEM;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+      if (sqlite3_stricmp(t, names[i].name) == 0 && (int)strlen(t) == sqlite3_value_bytes(v)) {
+        c->enc = names[i].enc;
+        return SQLITE_OK;
+      }
+  }
+  char *r = zc_value_repr(v);
+  int rc = r ? zc_vtab_errorf(c->base.pVtab, "swipe_log: encoding %s is not one swipe_log reads; expected %s",
+                              r, sl_enc_usage)
+             : SQLITE_NOMEM;
+  sqlite3_free(r);
+  return rc;
+}
+
 /* A text argument, or an error naming it. */
 static int sl_arg(SlCursor *c, sqlite3_value *v, const char *what, const char **out) {
   if (sqlite3_value_type(v) == SQLITE_TEXT && sqlite3_value_bytes(v) > 0) {
@@ -973,13 +1109,21 @@ static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   (void)idxStr;
   sl_input_close(c);
   c->fatal = 0;
-  if (idxNum != 1 || argc != 2) {
+  c->enc = SL_ENC_UTF8;
+  if (idxNum != argc - 1 || argc < 2 || argc > 3) {
     rc = zc_vtab_errorf(cur->pVtab, "swipe_log: expected %s", sl_usage);
     goto filter_error;
   }
   if ((rc = sl_arg(c, argv[0], "path", &path)) != SQLITE_OK) goto filter_error;
   if ((rc = sl_arg(c, argv[1], "format", &fmt)) != SQLITE_OK) goto filter_error;
   if ((rc = sl_format(c, fmt)) != SQLITE_OK) goto filter_error;
+  if (argc == 3 && (rc = sl_encoding(c, argv[2])) != SQLITE_OK) goto filter_error;
+  if (c->enc != SL_ENC_UTF8 && (rc = sl_gb_open(c)) != 0) {
+    rc = rc < 0 ? SQLITE_NOMEM
+                : zc_vtab_errorf(cur->pVtab, "swipe_log: cannot read GB18030: iconv_open: %s (glibc's gconv "
+                                 "modules are needed)", strerror(rc));
+    goto filter_error;
+  }
   /* region and policy caches must see the data as it is now */
   if ((rc = zc_facts_sync(c->vt->zc)) != SQLITE_OK) goto filter_error;
   if ((c->buf == NULL && (c->buf = sqlite3_malloc(SL_BUF)) == NULL) || (c->path = sqlite3_mprintf("%s", path)) == NULL) {
@@ -1028,6 +1172,7 @@ static int sl_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
       break;
     case SL_PATH: sl_text(ctx, c->path, c->path ? (int)strlen(c->path) : -1); break;
     case SL_FORMAT: sl_text(ctx, c->fmt_text, c->fmt_text ? (int)strlen(c->fmt_text) : -1); break;
+    case SL_ENCODING: sqlite3_result_text(ctx, sl_enc_names[c->enc], -1, SQLITE_STATIC); break;
     default: break;
   }
   return SQLITE_OK;

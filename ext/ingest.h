@@ -2,12 +2,13 @@
 ** ingest.h — private to swipe_log's files: what ingest.c (the table-valued
 ** function: reading, lookups, rows) uses of ingest_values.c (the values a
 ** device line holds: times, method and slot words, prices, words and keys,
-** UTF-8 checks).  Not a module interface (modules.h declares the
+** UTF-8 checks, GB18030 decoding).  Not a module interface (modules.h declares the
 ** registration).  ingest_values.c uses nothing of ingest.c.
 */
 #ifndef ZC_INGEST_H
 #define ZC_INGEST_H
 #include "common.h"
+#include <iconv.h>
 
 /* A piece of the current line (or of the unquoting buffer). */
 typedef struct SlStr {
@@ -20,6 +21,15 @@ typedef struct SlStr {
 int sl_utf8_cut(const char *p, int m);
 /* Offset of the first byte that is not valid UTF-8 or is NUL, or -1. */
 int sl_utf8_bad(const unsigned char *s, int n);
+/* Length of the leading ASCII (bytes < 0x80) of s[0..n). */
+int sl_ascii_len(const unsigned char *s, int n);
+/* Decodes the GB18030 line p[0..n) (no NUL: the caller checks) into UTF-8
+** at out (room for 2 * n bytes: GB18030 never grows more than 3 bytes for
+** 2, 4 for 4) with cd (a GB18030 -> UTF-8 iconv_t).  The UTF-8 length, or
+** -1 and *pbad the 0-based offset of the first byte that is not GB18030
+** (an invalid sequence, or one cut by the line's end).  With partial, a
+** sequence cut by the end is dropped instead (a prefix of a longer line). */
+int sl_gb_decode(iconv_t cd, const char *p, int n, char *out, int partial, int *pbad);
 /* A space or a tab; s without them at either end (n = -1 stays). */
 int sl_space(char ch);
 SlStr sl_trim(SlStr s);

@@ -1,11 +1,12 @@
 /*
 ** ingest_values.c — the values of a device line for swipe_log (ingest.c):
 ** times as device clocks write them, method and slot words, prices in yuan,
-** trimming, space-separated words and key=value, and the UTF-8 checks of a
-** line.  Pure functions of the text: no SQLite calls, no state (ingest.h).
+** trimming, space-separated words and key=value, the UTF-8 checks of a
+** line and its GB18030 decoding (with the caller's iconv_t).  Pure functions of the text: no SQLite calls, no state (ingest.h).
 */
 #include "ingest.h"
 #include "facts.h"
+#include <errno.h>
 #include <string.h>
 
 /* The longest prefix of p[0..m) that does not end inside a UTF-8 sequence
@@ -28,6 +29,30 @@ int sl_utf8_bad(const unsigned char *s, int n) {
   size_t m = nul ? (size_t)(nul - s) : (size_t)n, bad;
   if (!zc_utf8_valid(s, m, &bad)) return (int)bad;
   return nul ? (int)m : -1;
+}
+
+int sl_ascii_len(const unsigned char *s, int n) {
+  int i = 0;
+  for (; n - i >= 8; i += 8) {
+    uint64_t w;
+    memcpy(&w, s + i, 8);
+    if (w & 0x8080808080808080ULL) break;
+  }
+  while (i < n && s[i] < 0x80) i++;
+  return i;
+}
+
+int sl_gb_decode(iconv_t cd, const char *p, int n, char *out, int partial, int *pbad) {
+  int a = sl_ascii_len((const unsigned char *)p, n);   /* ASCII is itself in GB18030 */
+  memcpy(out, p, (size_t)a);
+  char *in = (char *)p + a, *o = out + a;
+  size_t inleft = (size_t)(n - a), outleft = (size_t)(2 * n - a);
+  iconv(cd, NULL, NULL, NULL, NULL);   /* the initial state (GB18030 has no other) */
+  if (inleft && iconv(cd, &in, &inleft, &o, &outleft) == (size_t)-1 && !(partial && errno == EINVAL)) {
+    *pbad = (int)(in - p);
+    return -1;
+  }
+  return (int)(o - out);
 }
 
 int sl_space(char ch) { return ch == ' ' || ch == '\t'; }

@@ -5,6 +5,7 @@
 --   .parameter set :path 'exports/dev0012-2024-03.csv'
 --   .parameter set :format 'csv'        -- or 'terminal', or a PCRE2 pattern
 --   .parameter set :price_fen 1000      -- menu price, for lines without one
+--   .parameter set :encoding gbk        -- optional: 'gbk'/'gb18030', 'auto'; unset = 'utf-8'
 --   .read sql/ingest.sql
 --
 -- Idempotent: the unique index meal_swipe(device, token, served_at) in
@@ -16,7 +17,7 @@
 
 INSERT INTO meal(elder_id, site_id, served_at, slot, method, device, token, price_fen)
 SELECT elder_id, site_id, at, slot, method, device, token, coalesce(price_fen, :price_fen)
-  FROM swipe_log(:path, :format)
+  FROM swipe_log(:path, :format, coalesce(:encoding, 'utf-8'))
  WHERE error IS NULL
 ON CONFLICT(device, token, served_at) DO NOTHING;
 
@@ -25,6 +26,6 @@ SELECT changes() AS meals_added;
 -- The rejected lines, with the reason (blank lines and a CSV header are not
 -- rejections and are left out).
 SELECT line, error, raw
-  FROM swipe_log(:path, :format)
+  FROM swipe_log(:path, :format, coalesce(:encoding, 'utf-8'))
  WHERE error IS NOT NULL AND error NOT IN ('blank', 'header')
  ORDER BY line;

@@ -17,15 +17,18 @@ G='2024-03-05 11:32:05,DEV-0012,CARD,6212340000123456'
 #  line 3: 0xc0 0xaf, an overlong '/': byte 1;  line 4: a surrogate ED A0 80: byte 1
 #  line 5: 'ab' NUL 'cd': byte 3;  line 6: 'abc' then a cut 3-byte sequence: byte 4
 #  line 7: 刷卡 spelled in UTF-8 is fine
+#  lines 3 and 6 also read as GB18030 (C0 AF is one GBK character, 'abc' E5 88
+#  is 'abc' and one), so their errors hint at the encoding argument; FF, the
+#  lone 80 after ED A0 and NUL are GB18030 in no way: no hint
 printf '%s\n' "$G" > u.csv
 printf '2024-03-05 11:32:05,DEV-0012,CARD,62123\xff\n\xc0\xaf\n\xed\xa0\x80\nab\0cd\nabc\xe5\x88\n' >> u.csv
 printf '2024-03-05 11:40:00,DEV-0012,\xe5\x88\xb7\xe5\x8d\xa1,6212340000123456\n' >> u.csv
 out=$(q "SELECT line, error, typeof(raw), hex(raw) FROM swipe_log('u.csv', 'csv') WHERE line > 1")
 check utf8 "2|not utf-8: byte 0xff at byte 40|blob|$(printf '2024-03-05 11:32:05,DEV-0012,CARD,62123' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)FF
-3|not utf-8: byte 0xc0 at byte 1|blob|C0AF
+3|not utf-8: byte 0xc0 at byte 1; the line looks like GBK/GB18030: swipe_log(path, format, 'gb18030')|blob|C0AF
 4|not utf-8: byte 0xed at byte 1|blob|EDA080
 5|not utf-8: byte 0x00 at byte 3|blob|6162006364
-6|not utf-8: byte 0xe5 at byte 4|blob|616263E588
+6|not utf-8: byte 0xe5 at byte 4; the line looks like GBK/GB18030: swipe_log(path, format, 'gb18030')|blob|616263E588
 7||text|$(printf '2024-03-05 11:40:00,DEV-0012,\xe5\x88\xb7\xe5\x8d\xa1,6212340000123456' | od -An -tx1 | tr -d ' \n' | tr a-f A-F)" "$out"
 
 # 2. a BOM before the header (Excel's 'CSV UTF-8'): line 1 is still the header, raw has no BOM

@@ -59,7 +59,7 @@ check terminal "1|device status: x'464107494c20726561736f6e3d78'
 # a format without the groups it needs, with a control character and 600
 # more bytes: (?<at>\S+) ^A x... -> 28 3f 3c 61 74 3e 5c 53 2b 29 01 78 78 78 78 78 ...
 P="(?<at>\\S+)$(printf '\001')$(rep x 600)"
-U="expected swipe_log(path, format) with format 'csv', 'terminal' or a PCRE2 pattern with named groups at, device, method, token (optionally site, slot, price)"
+U="expected swipe_log(path, format[, encoding]) with format 'csv', 'terminal' or a PCRE2 pattern with named groups at, device, method, token (optionally site, slot, price)"
 check format "Error: stepping, swipe_log: format x'283f3c61743e5c532b29017878787878...' is neither 'csv', 'terminal' nor a pattern with the named groups it needs (missing: device, method, token); $U" \
   "$(q "SELECT line FROM swipe_log('c.csv', '$P')")"
 # the same, valid UTF-8 and 610 bytes: cut at 57 bytes

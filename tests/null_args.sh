@@ -24,6 +24,7 @@ zhucan_run_unpack|SELECT count(*) FROM zhucan_run_unpack(@1)|(SELECT data FROM z
 anomaly_scan|SELECT count(*) FROM anomaly_scan(@1, @2)|'141129';'2024-03'
 coverage_gaps|SELECT count(*) FROM coverage_gaps(@1, @2)|'141129';'2024-03'
 swipe_log|SELECT count(*) FROM swipe_log(@1, @2)|'fixtures/swipes/good.csv';'csv'
+swipe_log|SELECT count(*) FROM swipe_log(@1, @2, @3)|'fixtures/swipes/good.csv';'csv';'gbk'
 subsidy_for|SELECT subsidy_for(@1)|1
 subsidy_for|SELECT subsidy_for(@1, @2, @3, @4)|1;1;'2024-03-05 12:00:00';'lunch'
 subsidy_explain|SELECT subsidy_explain(@1)|1
