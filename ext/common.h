@@ -55,7 +55,19 @@ struct ZcConn {
   int watch_next;
   sqlite3_uint64 serial;
   int run_writing;              /* run.c: settle() is writing a run (zhucan_run_guard) */
+  int lang;                     /* lang.c: the language of messages, ZC_LANG_ZH (0) or ZC_LANG_EN */
 };
+
+/* The language of messages and finding texts (zhucan_lang(), lang.c):
+** Chinese unless the environment variable ZHUCAN_LANG said 'en' when the
+** connection opened, or zhucan_lang('en') was called since. */
+enum { ZC_LANG_ZH = 0, ZC_LANG_EN = 1 };
+/* One text in both languages: en, or zh when the connection speaks
+** Chinese.  When the two are formats, they take the same arguments in the
+** same order.  English stays complete: every message has both. */
+static inline const char *zc_tr(const ZcConn *zc, const char *en, const char *zh) {
+  return zc && zc->lang == ZC_LANG_EN ? en : zh;
+}
 
 /* Module registration: each module with SQL provides one of these, named
 ** in its header; zhucan.c keeps the table.  Returns an SQLite code; on
