@@ -68,6 +68,9 @@ enum { ZC_LANG_ZH = 0, ZC_LANG_EN = 1 };
 static inline const char *zc_tr(const ZcConn *zc, const char *en, const char *zh) {
   return zc && zc->lang == ZC_LANG_EN ? en : zh;
 }
+/* 1 when the connection speaks English: for a message whose Chinese puts
+** its arguments in another order (two sqlite3_mprintf calls, side by side). */
+static inline int zc_lang_en(const ZcConn *zc) { return zc && zc->lang == ZC_LANG_EN; }
 
 /* Module registration: each module with SQL provides one of these, named
 ** in its header; zhucan.c keeps the table.  Returns an SQLite code; on
