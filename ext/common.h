@@ -131,7 +131,7 @@ int zc_unit_begin(ZcConn *zc, ZcUnit *u, char **pzErr);
 /* SQLITE_OK when fn may write the main database; else SQLITE_READONLY
 ** with *pzErr saying the connection is read-only (URI mode=ro, a
 ** read-only file, or the host opened it so) and what to do. */
-int zc_writable(sqlite3 *db, const char *fn, char **pzErr);
+int zc_writable(const ZcConn *zc, const char *fn, char **pzErr);
 /* SQLITE_OK: the writes are kept.  Else nothing of them is, and *pzErr
 ** says why when it can. */
 int zc_unit_commit(ZcUnit *u, char **pzErr);
