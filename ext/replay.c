@@ -1136,7 +1136,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   }
   if (!err)
     err = sqlite3_mprintf("replay: run %lld: %s", c->run, sqlite3_errmsg(c->zc->db));
-  else if (strncmp(err, "replay:", 7) != 0) {
+  else if (strncmp(err, "replay:", 7) != 0 && strncmp(err, "replay：", strlen("replay：")) != 0) {
     char *w = sqlite3_mprintf("replay: %s", err);
     sqlite3_free(err);
     err = w;

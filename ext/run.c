@@ -911,7 +911,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_nomem(ctx);
   } else if (!err) {
     zc_errorf(ctx, "settle: %s", sqlite3_errmsg(db));
-  } else if (strncmp(err, "settle:", 7) == 0) {
+  } else if (strncmp(err, "settle:", 7) == 0 || strncmp(err, "settle：", strlen("settle：")) == 0) {
     sqlite3_result_error(ctx, err, -1);
   } else {
     zc_errorf(ctx, "settle: %s", err);
