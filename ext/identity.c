@@ -90,6 +90,7 @@ static void idcard_sex_label_func(sqlite3_context *ctx, int argc, sqlite3_value 
   ZcConn *zc = sqlite3_user_data(ctx);
   int en = zc->lang == ZC_LANG_EN;
   if (argc == 2) {
+    if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return; /* NULL in, NULL out */
     const char *l = (const char *)sqlite3_value_text(argv[1]);
     if (l && strcmp(l, "en") == 0) en = 1;
     else if (l && strcmp(l, "zh") == 0) en = 0;
