@@ -79,6 +79,8 @@ static int open_db(Cli *c, const char *path, int create) {
     return ZC_EXIT_FILE;
   }
   sqlite3_busy_timeout(c->db, 5000);
+  /* zhucan's own messages in the command's language (zhucan_lang) */
+  sqlite3_exec(c->db, c->zh ? "SELECT zhucan_lang('zh')" : "SELECT zhucan_lang('en')", NULL, NULL, NULL);
   /* a file that is not a database is found by the first read */
   if (sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) != SQLITE_OK) {
     fprintf(stderr, "zhucan %s: %s %s: %s\n", c->cmd, T(c, "cannot read database", "无法读取数据库"), path,

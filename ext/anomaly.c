@@ -224,10 +224,15 @@ static int compute_failed(TvfCursor *c, int rc, char *err) {
 /* Argument 0 (region) or 1 (month / day) refused. */
 static int bad_argument(sqlite3_vtab *vt, int i, sqlite3_value *v) {
   const TvfDef *def = ((Tvf *)vt)->def;
+  const ZcConn *zc = ((Tvf *)vt)->zc;
   char *repr = zc_value_repr(v);
-  int rc = i == 0 ? zc_vtab_errorf(vt, "%s: region %s is not a code in table region", def->fn, repr ? repr : "?")
-                  : zc_vtab_errorf(vt, "%s: %s %s is not a %s %s", def->fn, def->arg2, repr ? repr : "?",
-                                   def->is_scan ? "month" : "date", def->arg2_form);
+  int rc = i == 0 ? zc_vtab_errorf(vt, zc_tr(zc, "%s: region %s is not a code in table region",
+                                             "%s：%s 不是区划表（region）里的区划代码"),
+                                   def->fn, repr ? repr : "?")
+           : zc_lang_en(zc) ? zc_vtab_errorf(vt, "%s: %s %s is not a %s %s", def->fn, def->arg2, repr ? repr : "?",
+                                             def->is_scan ? "month" : "date", def->arg2_form)
+                            : zc_vtab_errorf(vt, "%s：%s 不是%s %s", def->fn, repr ? repr : "?",
+                                             def->is_scan ? "月份" : "日期", def->arg2_form);
   sqlite3_free(repr);
   return rc;
 }
@@ -246,10 +251,15 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
                           def->arg2, def->fn, def->is_scan ? "'2024-03'" : "'2024-03-05'");
   /* a NULL is a mistake to see, not an empty answer (docs/README.md) */
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-    return zc_vtab_errorf(cur->pVtab, "%s: region is NULL; expected a region code such as '141129'", def->fn);
-  if (sqlite3_value_type(argv[1]) == SQLITE_NULL)
+    return zc_vtab_errorf(cur->pVtab, zc_tr(t->zc, "%s: region is NULL; expected a region code such as '141129'",
+                                            "%s：区划参数为 NULL；应为区划代码，例如 '141129'"),
+                          def->fn);
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL && zc_lang_en(t->zc))
     return zc_vtab_errorf(cur->pVtab, "%s: %s is NULL; expected a %s %s such as %s", def->fn, def->arg2,
                           def->is_scan ? "month" : "date", def->arg2_form, def->is_scan ? "'2024-03'" : "'2024-03-05'");
+  if (sqlite3_value_type(argv[1]) == SQLITE_NULL)
+    return zc_vtab_errorf(cur->pVtab, "%s：%s 参数为 NULL；应为%s %s，例如 %s", def->fn, def->arg2,
+                          def->is_scan ? "月份" : "日期", def->arg2_form, def->is_scan ? "'2024-03'" : "'2024-03-05'");
   /* region */
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && sqlite3_value_type(argv[0]) != SQLITE_INTEGER)
     return bad_argument(cur->pVtab, 0, argv[0]);

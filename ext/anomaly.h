@@ -60,7 +60,11 @@ int findings_move(FindingList *to, FindingList *from);
 void findings_sort(FindingList *l);
 
 /* Wording of findings (anomaly_findings.c). */
-char *fmt_duration(sqlite3_int64 secs);  /* "18 min" / "18 min 20 s" / "40 s" */
+/* "18 min" / "18 min 20 s" / "40 s" (Chinese: "18 分钟" / "18 分 20 秒" / "40 秒") */
+char *fmt_duration(const ZcConn *zc, sqlite3_int64 secs);
+/* a slot word as the connection says it: lunch, or 午餐 in Chinese (a word
+** that is no slot stays as it is) */
+const char *slot_label(const ZcConn *zc, const char *word);
 char *fmt_number(double x);              /* 30, or 0.25 */
 static inline void fmt_clock(sqlite3_int64 t, char out[9]) {
   zc_clock_format((int)(t % ZC_DAY_SECONDS), out);

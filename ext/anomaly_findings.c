@@ -70,10 +70,18 @@ static int finding_cmp(const void *pa, const void *pb) {
 
 /* ------------------------------------------------------------ wording */
 
-char *fmt_duration(sqlite3_int64 secs) {
-  if (secs < 60) return sqlite3_mprintf("%lld s", secs);
-  if (secs % 60 == 0) return sqlite3_mprintf("%lld min", secs / 60);
-  return sqlite3_mprintf("%lld min %lld s", secs / 60, secs % 60);
+char *fmt_duration(const ZcConn *zc, sqlite3_int64 secs) {
+  if (secs < 60) return sqlite3_mprintf(zc_tr(zc, "%lld s", "%lld 秒"), secs);
+  if (secs % 60 == 0) return sqlite3_mprintf(zc_tr(zc, "%lld min", "%lld 分钟"), secs / 60);
+  return sqlite3_mprintf(zc_tr(zc, "%lld min %lld s", "%lld 分 %lld 秒"), secs / 60, secs % 60);
+}
+
+const char *slot_label(const ZcConn *zc, const char *word) {
+  if (!word || zc_lang_en(zc)) return word;
+  if (strcmp(word, "breakfast") == 0) return "早餐";
+  if (strcmp(word, "lunch") == 0) return "午餐";
+  if (strcmp(word, "dinner") == 0) return "晚餐";
+  return word;
 }
 
 char *fmt_number(double x) {

@@ -100,9 +100,12 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
     zc_day_format(r->died_on, dd);
     rc = finding_add(&s->out, K_AFTER_DEATH, site, elder, m->id, at, 0, 0,
                      m->day == r->died_on
-                         ? sqlite3_mprintf("meal on %s, the day the elder died", day_text(d, m->day))
-                         : sqlite3_mprintf("meal on %s, %d days after the elder died on %s", day_text(d, m->day),
-                                           m->day - r->died_on, dd));
+                         ? sqlite3_mprintf(zc_tr(s->zc, "meal on %s, the day the elder died",
+                                                 "%s 有就餐记录，当天为老人去世之日"),
+                                           day_text(d, m->day))
+                         : sqlite3_mprintf(zc_tr(s->zc, "meal on %s, %d days after the elder died on %s",
+                                                 "%s 有就餐记录，为老人去世后第 %d 天（去世日期 %s）"),
+                                           day_text(d, m->day), m->day - r->died_on, dd));
     if (rc) return rc;
   }
   const ZcInterval *h = status_at(r, ZC_ST_HOSPITALIZED, m->day);
@@ -110,12 +113,15 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
     char from[11];
     zc_day_format(h->from, from);
     rc = finding_add(&s->out, K_IN_HOSPITAL, site, elder, m->id, at, 0, 0,
-                     sqlite3_mprintf("meal on %s while the elder is in hospital (since %s)", day_text(d, m->day), from));
+                     sqlite3_mprintf(zc_tr(s->zc, "meal on %s while the elder is in hospital (since %s)",
+                                           "%s 有就餐记录，老人当时正在住院（%s 入院）"),
+                                     day_text(d, m->day), from));
     if (rc) return rc;
   }
   if (!zc_elder_agreement(r, m->day, site)) {
     rc = finding_add(&s->out, K_NO_AGREEMENT, site, elder, m->id, at, 0, 0,
-                     sqlite3_mprintf("no three-party meal agreement with site %lld in force on %s",
+                     sqlite3_mprintf(zc_tr(s->zc, "no three-party meal agreement with site %lld in force on %s",
+                                           "与助餐点 %lld 没有三方助餐协议，或协议在 %s 不在有效期内"),
                                      site, day_text(d, m->day)));
     if (rc) return rc;
   }
@@ -130,8 +136,10 @@ static int check_elder_meal(Scan *s, const Meal *m, const ZcElderRec *r, const T
     }
     if (!el->ok) {
       rc = finding_add(&s->out, K_NOT_ELIGIBLE, site, elder, m->id, at, 0, 0,
-                       sqlite3_mprintf("not eligible for meals on %s under policy %s: %s", day_text(d, m->day),
-                                       t->v->name, el->reason ? el->reason : "no reason given"));
+                       sqlite3_mprintf(zc_tr(s->zc, "not eligible for meals on %s under policy %s: %s",
+                                             "%s 按政策 %s 不符合助餐条件：%s"),
+                                       day_text(d, m->day), t->v->name,
+                                       el->reason ? el->reason : zc_tr(s->zc, "no reason given", "政策未给出原因")));
       if (rc) return rc;
     }
   }
@@ -143,9 +151,11 @@ static int check_repeat(Scan *s, sqlite3_int64 elder, const Meal *m, const Meal 
   char hm[9];
   fmt_clock(meal_t(s, f), hm);
   return finding_add(&s->out, K_REPEAT_MEAL, meal_site(s, m), elder, m->id, meal_t(s, m), 0, 0,
-                     sqlite3_mprintf("%s already eaten at %s at site %lld (meal %lld); this is "
-                                     "meal %d of that %s",
-                                     word, hm, meal_site(s, f), f->id, ns, word));
+                     sqlite3_mprintf(zc_tr(s->zc, "%s already eaten at %s at site %lld (meal %lld); this is "
+                                           "meal %d of that %s",
+                                           "%s已于 %s 在助餐点 %lld 吃过（记录 %lld）；这是当天第 %d 次%s"),
+                                     slot_label(s->zc, word), hm, meal_site(s, f), f->id, ns,
+                                     slot_label(s->zc, word)));
 }
 
 /* two_sites: the nearest earlier meal of the elder (em[a..i)) at another
@@ -160,10 +170,13 @@ static int check_two_sites(Scan *s, sqlite3_int64 elder, const Meal *em, int a, 
     if (p->site_ix == m->site_ix) continue;
     char hm[9];
     fmt_clock(meal_t(s, p), hm);
-    char *gap = fmt_duration(m->rt - p->rt), *lim = fmt_number(t->travel_minutes);
+    char *gap = fmt_duration(s->zc, m->rt - p->rt), *lim = fmt_number(t->travel_minutes);
     int rc = finding_add(&s->out, K_TWO_SITES, site, elder, m->id, at, 0, 0,
-                         gap && lim ? sqlite3_mprintf("meal at site %lld only %s after a meal at site "
-                                                      "%lld at %s (meal %lld); travel between sites takes %s min",
+                         gap && lim ? sqlite3_mprintf(zc_tr(s->zc,
+                                                            "meal at site %lld only %s after a meal at site "
+                                                            "%lld at %s (meal %lld); travel between sites takes %s min",
+                                                            "在助餐点 %lld 就餐，距上一餐仅 %s（助餐点 %lld，"
+                                                            "%s，记录 %lld）；两个助餐点之间往来需 %s 分钟"),
                                                       site, gap, meal_site(s, p), hm, p->id, lim)
                                     : NULL);
     sqlite3_free(gap);
@@ -198,7 +211,9 @@ static int check_elder_meals(Scan *s, sqlite3_int64 elder, const ZcElderRec *r, 
     if (r) rc = check_elder_meal(s, m, r, t, &el);
     else
       rc = finding_add(&s->out, K_UNKNOWN_ELDER, meal_site(s, m), elder, m->id, meal_t(s, m), 0, 0,
-                       sqlite3_mprintf("meal for elder %lld, who is not in the elder table", elder));
+                       sqlite3_mprintf(zc_tr(s->zc, "meal for elder %lld, who is not in the elder table",
+                                             "老人 %lld 有就餐记录，但老人表（elder）里没有此人"),
+                                       elder));
     if (rc) return rc;
   }
   return rc;
@@ -244,9 +259,13 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
     zc_day_format(d0, x);
     zc_day_format(e, y);
     rc = finding_add(&s->out, K_GONE_QUIET, 0, r->id, 0, d0, 1, 0,
-                     sqlite3_mprintf("lives alone; ate on %d of the %d days before %s, then no meal for "
-                                     "%d days (%s to %s)",
-                                     active, qw, x, qd, x, y));
+                     zc_lang_en(s->zc)
+                         ? sqlite3_mprintf("lives alone; ate on %d of the %d days before %s, then no meal for "
+                                           "%d days (%s to %s)",
+                                           active, qw, x, qd, x, y)
+                         : sqlite3_mprintf("独居老人：%s 之前的 %d 天里有 %d 天来就餐，此后连续 %d 天没有就餐"
+                                           "（%s 至 %s）",
+                                           x, qw, active, qd, x, y));
     if (rc) return rc;
   }
   return rc;
@@ -359,8 +378,12 @@ static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned c
       const Meal *m = &dm[x];
       if (!m->in_scope) continue;
       if ((rc = finding_add(out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
-                            sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)",
-                                            j - i, s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2))))
+                            zc_lang_en(s->zc)
+                                ? sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)", j - i,
+                                                  s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2)
+                                : sqlite3_mprintf("设备 %s 在 %lld 秒内记录了 %d 次刷卡/刷脸就餐（%s 至 %s）",
+                                                  s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), j - i, c1,
+                                                  c2))))
         return rc;
     }
     i = j;

@@ -139,20 +139,32 @@ static int token_ok(const Card *c, sqlite3_int64 elder, int day) {
 
 /* What is wrong with a meal's token (tok, ntok bytes; c its card, NULL if
 ** none), sqlite3_mprintf'd (NULL: out of memory); only when !token_ok. */
-static char *token_problem(const Card *c, sqlite3_int64 elder, int day, const char *tok, int ntok) {
+static char *token_problem(const ZcConn *zc, const Card *c, sqlite3_int64 elder, int day, const char *tok,
+                           int ntok) {
   char d[11], x[11];
   zc_day_format(day, d);
-  if (!c) return sqlite3_mprintf("token %.*s is not a registered card or face id", ntok, tok);
+  if (!c)
+    return sqlite3_mprintf(zc_tr(zc, "token %.*s is not a registered card or face id",
+                                 "卡号 %.*s 不是已登记的餐卡或人脸识别号"),
+                           ntok, tok);
   if (c->elder != elder)
-    return sqlite3_mprintf("token %.*s belongs to elder %lld, not to elder %lld", ntok, tok, c->elder, elder);
-  if (c->issued == ZC_NONE) return sqlite3_mprintf("token %.*s has no valid issue date", ntok, tok);
+    return sqlite3_mprintf(zc_tr(zc, "token %.*s belongs to elder %lld, not to elder %lld",
+                                 "卡号 %.*s 属于老人 %lld，不属于老人 %lld"),
+                           ntok, tok, c->elder, elder);
+  if (c->issued == ZC_NONE)
+    return sqlite3_mprintf(zc_tr(zc, "token %.*s has no valid issue date", "卡号 %.*s 没有有效的发卡日期"), ntok, tok);
   if (day < c->issued) {
     zc_day_format(c->issued, x);
-    return sqlite3_mprintf("token %.*s used on %s, before it was issued on %s", ntok, tok, d, x);
+    return sqlite3_mprintf(zc_tr(zc, "token %.*s used on %s, before it was issued on %s",
+                                 "卡号 %.*s 于 %s 使用，早于发卡日期 %s"),
+                           ntok, tok, d, x);
   }
-  if (c->revoked < 0) return sqlite3_mprintf("token %.*s has a malformed revocation date", ntok, tok);
+  if (c->revoked < 0)
+    return sqlite3_mprintf(zc_tr(zc, "token %.*s has a malformed revocation date", "卡号 %.*s 的注销日期格式有误"),
+                           ntok, tok);
   zc_day_format(c->revoked, x);
-  return sqlite3_mprintf("token %.*s used on %s, revoked on %s", ntok, tok, d, x);
+  return sqlite3_mprintf(zc_tr(zc, "token %.*s used on %s, revoked on %s", "卡号 %.*s 于 %s 使用，但已于 %s 注销"),
+                         ntok, tok, d, x);
 }
 
 /* Checks that need no elder record: the token (its text, h its
@@ -166,7 +178,7 @@ static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t,
   if (tok && ntok > 0) {
     const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)ntok, h);
     if (!token_ok(e ? &e->card : NULL, elder, m->day)) {
-      char *why = token_problem(e ? &e->card : NULL, elder, m->day, tok, ntok);
+      char *why = token_problem(s->zc, e ? &e->card : NULL, elder, m->day, tok, ntok);
       if (!why) return SQLITE_NOMEM;   /* never a finding dropped */
       rc = finding_add(&s->out, K_REVOKED_CARD, site, elder, m->id, at, 0, 0, why);
       if (rc) return rc;
@@ -178,15 +190,17 @@ static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t,
   fmt_clock(at, hm);
   if (m->slot < 0) {
     rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
-                     sqlite3_mprintf("meal at %s with slot '%q', which is not breakfast, lunch or dinner",
+                     sqlite3_mprintf(zc_tr(s->zc, "meal at %s with slot '%q', which is not breakfast, lunch or dinner",
+                                           "%s 的就餐记录餐次为 '%q'，不是早餐、午餐或晚餐"),
                                      hm, word));
   } else if (secs < t->win[m->slot].from || secs > t->win[m->slot].to) {
     char a[9], b[9];
     zc_clock_format(t->win[m->slot].from, a);
     zc_clock_format(t->win[m->slot].to, b);
     rc = finding_add(&s->out, K_OUT_OF_HOURS, site, elder, m->id, at, 0, 0,
-                     sqlite3_mprintf("%s recorded at %s, outside the %s window %s to %s", word, hm,
-                                     word, a, b));
+                     sqlite3_mprintf(zc_tr(s->zc, "%s recorded at %s, outside the %s window %s to %s",
+                                           "%s记录于 %s，不在%s时段 %s 至 %s 内"),
+                                     slot_label(s->zc, word), hm, slot_label(s->zc, word), a, b));
   }
   return rc;
 }

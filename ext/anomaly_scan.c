@@ -237,9 +237,13 @@ static int check_manual_heavy(Scan *s) {
     double share = (double)p->manual / (double)p->meals;
     if ((double)p->manual - t->manual_share * (double)p->meals > 1e-9 * (double)p->meals) {
       if ((rc = finding_add(&s->out, K_MANUAL_HEAVY, p->f->id, 0, 0, s->first, 1, 0,
-                            sqlite3_mprintf("%lld of %lld meals in %s recorded by hand (%.1f%%), above "
-                                            "the %g%% limit",
-                                            p->manual, p->meals, month, share * 100, t->manual_share * 100))))
+                            zc_lang_en(s->zc)
+                                ? sqlite3_mprintf("%lld of %lld meals in %s recorded by hand (%.1f%%), above "
+                                                  "the %g%% limit",
+                                                  p->manual, p->meals, month, share * 100, t->manual_share * 100)
+                                : sqlite3_mprintf("%s 共 %lld 餐，其中手工登记 %lld 餐（%.1f%%），超过 %g%% 的上限",
+                                                  month, p->meals, p->manual, share * 100,
+                                                  t->manual_share * 100))))
         return rc;
     }
   }
@@ -274,8 +278,11 @@ static int check_over_report(Scan *s) {
       char d[11];
       zc_day_format(day, d);
       if ((rc = finding_add(&s->out, K_OVER_REPORT, p->f->id, 0, 0, day, 1, sl < 0 ? 3 : sl,
-                            sqlite3_mprintf("reported %lld diners for %s on %s, %lld meals recorded", diners,
-                                            slot ? slot : "NULL", d, recorded))))
+                            zc_lang_en(s->zc)
+                                ? sqlite3_mprintf("reported %lld diners for %s on %s, %lld meals recorded", diners,
+                                                  slot ? slot : "NULL", d, recorded)
+                                : sqlite3_mprintf("%s %s上报就餐 %lld 人，实际记录 %lld 餐", d,
+                                                  slot ? slot_label(s->zc, slot) : "NULL", diners, recorded))))
         break;
     }
   }

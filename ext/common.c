@@ -874,11 +874,14 @@ int zc_read_file(const char *path, size_t max, char **out, size_t *n, char **pzE
   return SQLITE_OK;
 }
 
-int zc_writable(sqlite3 *db, const char *fn, char **pzErr) {
-  if (sqlite3_db_readonly(db, "main") != 1) return SQLITE_OK;
-  *pzErr = sqlite3_mprintf("%s: the database is open read-only (a mode=ro or read-only connection, as BI tools "
-                           "should use, or a file this user cannot write); %s writes to it: run it from a "
-                           "connection that can write",
+int zc_writable(const ZcConn *zc, const char *fn, char **pzErr) {
+  if (sqlite3_db_readonly(zc->db, "main") != 1) return SQLITE_OK;
+  *pzErr = sqlite3_mprintf(zc_tr(zc,
+                                 "%s: the database is open read-only (a mode=ro or read-only connection, as BI tools "
+                                 "should use, or a file this user cannot write); %s writes to it: run it from a "
+                                 "connection that can write",
+                                 "%s：数据库是以只读方式打开的（mode=ro 或只读连接，BI 工具就应这样打开；或者当前用户"
+                                 "没有这个文件的写权限）；%s 要写入数据库：请在可以写入的连接里运行"),
                            fn, fn);
   return *pzErr ? SQLITE_READONLY : SQLITE_NOMEM;
 }

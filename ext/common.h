@@ -55,7 +55,22 @@ struct ZcConn {
   int watch_next;
   sqlite3_uint64 serial;
   int run_writing;              /* run.c: settle() is writing a run (zhucan_run_guard) */
+  int lang;                     /* lang.c: the language of messages, ZC_LANG_ZH (0) or ZC_LANG_EN */
 };
+
+/* The language of messages and finding texts (zhucan_lang(), lang.c):
+** Chinese unless the environment variable ZHUCAN_LANG said 'en' when the
+** connection opened, or zhucan_lang('en') was called since. */
+enum { ZC_LANG_ZH = 0, ZC_LANG_EN = 1 };
+/* One text in both languages: en, or zh when the connection speaks
+** Chinese.  When the two are formats, they take the same arguments in the
+** same order.  English stays complete: every message has both. */
+static inline const char *zc_tr(const ZcConn *zc, const char *en, const char *zh) {
+  return zc && zc->lang == ZC_LANG_EN ? en : zh;
+}
+/* 1 when the connection speaks English: for a message whose Chinese puts
+** its arguments in another order (two sqlite3_mprintf calls, side by side). */
+static inline int zc_lang_en(const ZcConn *zc) { return zc && zc->lang == ZC_LANG_EN; }
 
 /* Module registration: each module with SQL provides one of these, named
 ** in its header; zhucan.c keeps the table.  Returns an SQLite code; on
@@ -116,7 +131,7 @@ int zc_unit_begin(ZcConn *zc, ZcUnit *u, char **pzErr);
 /* SQLITE_OK when fn may write the main database; else SQLITE_READONLY
 ** with *pzErr saying the connection is read-only (URI mode=ro, a
 ** read-only file, or the host opened it so) and what to do. */
-int zc_writable(sqlite3 *db, const char *fn, char **pzErr);
+int zc_writable(const ZcConn *zc, const char *fn, char **pzErr);
 /* SQLITE_OK: the writes are kept.  Else nothing of them is, and *pzErr
 ** says why when it can. */
 int zc_unit_commit(ZcUnit *u, char **pzErr);

@@ -155,20 +155,23 @@ static int cov_count_elders(Cov *cv) {
 
 /* Why c falls short of the duty on day d (sqlite3_mprintf'd into
 ** *preason), or NULL when it does not. */
-static int gap_reason(const CovRegion *c, const char *d, char **preason) {
+static int gap_reason(const ZcConn *zc, const CovRegion *c, const char *d, char **preason) {
   char *reason = NULL;
   *preason = NULL;
   char *age = fmt_number(c->t->coverage_min_age);
   if (!age) return SQLITE_NOMEM;
   if (strcmp(c->r->level, "village") == 0) {
     if (!c->served)
-      reason = sqlite3_mprintf("administrative village with %lld elders aged %s+ and no meal site open on "
-                               "%s in it or its hamlets",
+      reason = sqlite3_mprintf(zc_tr(zc,
+                                     "administrative village with %lld elders aged %s+ and no meal site open on "
+                                     "%s in it or its hamlets",
+                                     "行政村，有 %lld 位 %s 岁以上老人，%s 本村及所属自然村都没有开放的助餐点"),
                                c->elders, age, d);
     sqlite3_free(age);
     if (c->served) return SQLITE_OK;
   } else if (!c->courtyard && !c->r->exempt && (double)c->elders > c->t->coverage_min_elders) {
-    reason = sqlite3_mprintf("%lld elders aged %s+ live here (more than %g) and no courtyard is open on %s",
+    reason = sqlite3_mprintf(zc_tr(zc, "%lld elders aged %s+ live here (more than %g) and no courtyard is open on %s",
+                                   "本村住有 %lld 位 %s 岁以上老人（超过 %g 位），%s 没有开放的助老小院"),
                              c->elders, age, c->t->coverage_min_elders, d);
     sqlite3_free(age);
   } else {
@@ -189,7 +192,7 @@ static int cov_list_gaps(Cov *cv, GapList *out) {
   zc_day_format(cv->day, d);
   for (int i = 0; i < cv->n; i++) {
     char *reason;
-    if ((rc = gap_reason(&cv->cr[i], d, &reason))) return rc;
+    if ((rc = gap_reason(cv->zc, &cv->cr[i], d, &reason))) return rc;
     if (!reason) continue;
     out->a[out->n].r = cv->cr[i].r;
     out->a[out->n].elders = cv->cr[i].elders;

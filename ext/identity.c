@@ -6,6 +6,8 @@
 **   SELECT idcard_valid('11010519490230002X');     -- 0 (no 30 February)
 **   SELECT idcard_birth('11010519491231002X');     -- '1949-12-31'
 **   SELECT idcard_sex('11010519491231002X');       -- 'F' (17th digit 2 is even)
+**   SELECT idcard_sex_label('11010519491231002X'); -- '女' ('Female' under zhucan_lang('en'))
+**   SELECT idcard_sex_label('M', 'en');            -- 'Male' (a code, and a fixed language)
 **   SELECT idcard_region('11010519491231002X');    -- '110105'
 **   SELECT age_on('11010519491231002X', '2024-03-05');  -- 74
 **   SELECT age_on('1952-02-29', '2023-02-28');     -- 70 (71 on 2023-03-01)
@@ -80,6 +82,35 @@ static void idcard_sex_func(sqlite3_context *ctx, int argc, sqlite3_value **argv
   IdCard id;
   if (!id_parse(argv[0], &id)) return;
   sqlite3_result_text(ctx, id.sex == 'M' ? "M" : "F", 1, SQLITE_STATIC);
+}
+
+/* idcard_sex_label(x [, lang]): x an ID number or the code 'M' / 'F';
+** 男/女 or Male/Female in lang, or in the connection's language. */
+static void idcard_sex_label_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ZcConn *zc = sqlite3_user_data(ctx);
+  int en = zc->lang == ZC_LANG_EN;
+  if (argc == 2) {
+    if (sqlite3_value_type(argv[1]) == SQLITE_NULL) return; /* NULL in, NULL out */
+    const char *l = (const char *)sqlite3_value_text(argv[1]);
+    if (l && strcmp(l, "en") == 0) en = 1;
+    else if (l && strcmp(l, "zh") == 0) en = 0;
+    else {
+      char *r = zc_value_repr(argv[1]);
+      zc_errorf(ctx, zc_tr(zc, "idcard_sex_label: language %s is not 'zh' or 'en'",
+                           "idcard_sex_label：语言参数 %s 应为 'zh'（中文）或 'en'（英文）"),
+                r ? r : "?");
+      sqlite3_free(r);
+      return;
+    }
+  }
+  char sex;
+  const char *z = (const char *)sqlite3_value_text(argv[0]);
+  IdCard id;
+  if (z && (strcmp(z, "M") == 0 || strcmp(z, "F") == 0)) sex = z[0];
+  else if (id_parse(argv[0], &id)) sex = id.sex;
+  else return; /* NULL, as idcard_sex */
+  const char *label = sex == 'M' ? (en ? "Male" : "男") : (en ? "Female" : "女");
+  sqlite3_result_text(ctx, label, -1, SQLITE_STATIC);
 }
 
 static void idcard_region_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -208,6 +239,9 @@ int zc_identity_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
       {"idcard_valid", 1, ZC_PURE, idcard_valid_func},
       {"idcard_birth", 1, ZC_PURE, idcard_birth_func},
       {"idcard_sex", 1, ZC_PURE, idcard_sex_func},
+      /* the connection's language: not deterministic; with the language given, it is */
+      {"idcard_sex_label", 1, SQLITE_UTF8 | SQLITE_INNOCUOUS, idcard_sex_label_func},
+      {"idcard_sex_label", 2, ZC_PURE, idcard_sex_label_func},
       {"idcard_region", 1, ZC_PURE, idcard_region_func},
       {"age_on", 2, ZC_PURE, age_on_func},
       {"mask_name", 1, ZC_PURE, mask_name_func},

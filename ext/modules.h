@@ -8,6 +8,7 @@
 #include "common.h"
 
 /* SQL functions and table-valued functions, in registration order */
+int zc_lang_register(sqlite3 *db, ZcConn *zc, char **pzErr);     /* lang.c     */
 int zc_identity_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* identity.c */
 int zc_regex_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* regex.c    */
 int zc_policy_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* policy_store.c */

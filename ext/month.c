@@ -27,14 +27,17 @@
 int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
                   const char **pRegion, int *first, int *next, char **pzErr) {
   if (region == NULL || month == NULL) {
-    *pzErr = sqlite3_mprintf("%s: needs two arguments, %s(region, month): a region code such as "
-                             "'141129' and a month 'YYYY-MM'", fn, fn);
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: needs two arguments, %s(region, month): a region code such as "
+                                       "'141129' and a month 'YYYY-MM'",
+                                   "%s：需要两个参数 %s(区划, 月份)：区划代码如 '141129'，月份如 '2024-03'"),
+                             fn, fn);
     return SQLITE_ERROR;
   }
   if (sqlite3_value_type(month) != SQLITE_TEXT ||
       !zc_month_parse((const char *)sqlite3_value_text(month), sqlite3_value_bytes(month), first, next)) {
     char *r = zc_value_repr(month);
-    *pzErr = sqlite3_mprintf("%s: month %s is not a month 'YYYY-MM'", fn, r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: month %s is not a month 'YYYY-MM'", "%s：%s 不是月份 'YYYY-MM'"), fn,
+                             r ? r : "?");
     sqlite3_free(r);
     return SQLITE_ERROR;
   }
@@ -45,7 +48,9 @@ int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_val
     reg = zc_region(zc, (const char *)sqlite3_value_text(region));
   if (reg == NULL) {
     char *r = zc_value_repr(region);
-    *pzErr = sqlite3_mprintf("%s: region %s is not a code in table region", fn, r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: region %s is not a code in table region",
+                                   "%s：%s 不是区划表（region）里的区划代码"),
+                             fn, r ? r : "?");
     sqlite3_free(r);
     return SQLITE_ERROR;
   }

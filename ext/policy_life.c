@@ -40,7 +40,8 @@
 static const ZcRegion *arg_region(sqlite3_context *ctx, ZcConn *zc, const char *fn, sqlite3_value *v) {
   int t = sqlite3_value_type(v);
   if (t == SQLITE_NULL) {
-    zc_errorf(ctx, "%s: region is NULL; expected a region code such as '141129'", fn);
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: region is NULL; expected a region code such as '141129'",
+                         "%s：区划参数为 NULL；应为区划代码，例如 '141129'"), fn);
     return NULL;
   }
   char *err = NULL;
@@ -55,7 +56,8 @@ static const ZcRegion *arg_region(sqlite3_context *ctx, ZcConn *zc, const char *
   if (t == SQLITE_TEXT || t == SQLITE_INTEGER) r = zc_region(zc, (const char *)sqlite3_value_text(v));
   if (r == NULL) {
     char *q = zc_value_repr(v);
-    zc_errorf(ctx, "%s: region %s is not a code in table region", fn, q ? q : "?");
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: region %s is not a code in table region", "%s：%s 不是区划表（region）里的区划代码"),
+              fn, q ? q : "?");
     sqlite3_free(q);
   }
   return r;
@@ -65,7 +67,8 @@ static const ZcRegion *arg_region(sqlite3_context *ctx, ZcConn *zc, const char *
 static int arg_version(sqlite3_context *ctx, const char *fn, sqlite3_value *v, sqlite3_int64 *out) {
   int t = sqlite3_value_type(v);
   if (t == SQLITE_NULL) {
-    zc_errorf(ctx, "%s: version is NULL; expected a version id of zhucan_policy", fn);
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: version is NULL; expected a version id of zhucan_policy",
+                         "%s：版本参数为 NULL；应为 zhucan_policy 里的版本号"), fn);
     return 0;
   }
   if (t == SQLITE_INTEGER) {
@@ -100,7 +103,8 @@ static void in_force_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   ZcConn *zc = sqlite3_user_data(ctx);
   const char *fn = "policy_in_force";
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
-    zc_errorf(ctx, "%s: day is NULL; expected a date 'YYYY-MM-DD'", fn);
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: day is NULL; expected a date 'YYYY-MM-DD'", "%s：日期参数为 NULL；应为日期 'YYYY-MM-DD'"),
+              fn);
     return;
   }
   int day = ZC_NONE;
@@ -108,7 +112,7 @@ static void in_force_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     day = zc_day_parse((const char *)sqlite3_value_text(argv[1]), sqlite3_value_bytes(argv[1]));
   if (day == ZC_NONE) {
     char *q = zc_value_repr(argv[1]);
-    zc_errorf(ctx, "%s: day %s is not a date 'YYYY-MM-DD'", fn, q ? q : "?");
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: day %s is not a date 'YYYY-MM-DD'", "%s：%s 不是日期 'YYYY-MM-DD'"), fn, q ? q : "?");
     sqlite3_free(q);
     return;
   }
@@ -155,7 +159,7 @@ static void assign_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     return;
   }
   const char *name = (const char *)sqlite3_value_text(argv[1]);
-  if ((rc = zc_writable(db, fn, &err)) != SQLITE_OK) {
+  if ((rc = zc_writable(zc, fn, &err)) != SQLITE_OK) {
     if (err) sqlite3_result_error(ctx, err, -1);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(err);
@@ -275,7 +279,7 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_int64 id = 0;
   int rc;
   if (!arg_version(ctx, fn, argv[0], &id)) return;
-  if ((rc = zc_writable(db, fn, &err)) != SQLITE_OK) {
+  if ((rc = zc_writable(zc, fn, &err)) != SQLITE_OK) {
     if (err) sqlite3_result_error(ctx, err, -1);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(err);
@@ -413,15 +417,22 @@ static int gate(Rt *rt, PVersion *v, const char *fn, const char *untested, char 
   int rc = zc_pt_gate(rt, v, &ncase, &nfail, &list);
   if (rc == SQLITE_NOMEM) return rc;
   if (rc == SQLITE_INTERRUPT) {
-    *pzErr = sqlite3_mprintf("interrupted while running the test cases of %s@%s; nothing installed", VNAME(v));
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "interrupted while running the test cases of %s@%s; nothing installed",
+                                   "运行 %s@%s 的核算用例时被中断；没有安装任何内容"),
+                             VNAME(v));
   } else if (nfail || rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s@%s is not installed: %d of %d of its test cases failed:%s", VNAME(v), nfail, ncase,
-                             list ? list : "");
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s is not installed: %d of %d of its test cases failed:%s",
+                                   "%s@%s 没有安装：%d 个核算用例未通过（共 %d 个）：%s"),
+                             VNAME(v), nfail, ncase, list ? list : "");
     rc = SQLITE_ERROR;
   } else if (ncase == 0 && !untested) {
-    *pzErr = sqlite3_mprintf("%s@%s has no test cases, so nothing shows it pays what it should; add hand-worked "
-                             "cases to its tests table (docs/rules.md, \"Testing\"), or install it untested by "
-                             "saying why: %s(..., 'the reason')", VNAME(v), fn);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc,
+                                   "%s@%s has no test cases, so nothing shows it pays what it should; add hand-worked "
+                                   "cases to its tests table (docs/rules.md, \"Testing\"), or install it untested by "
+                                   "saying why: %s(..., 'the reason')",
+                                   "%s@%s 没有核算用例，无法证明它付的钱是对的：请在它的 tests 表里加入手工算好的用例"
+                                   "（见 docs/zh/rules.md），或者写明理由、不经核算安装：%s(..., '理由')"),
+                             VNAME(v), fn);
     rc = SQLITE_ERROR;
   } else if (ncase > 0 && untested) {
     *pzErr = sqlite3_mprintf("%s@%s has %d test cases (all pass): it is not untested; call %s() without the "
@@ -463,7 +474,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   PVersion *v = NULL;
   sqlite3_stmt *st = NULL;
   int code = SQLITE_ERROR;   /* the error code the host gets */
-  if (zc_writable(db, fn, &err) != SQLITE_OK) {
+  if (zc_writable(zc, fn, &err) != SQLITE_OK) {
     if (err) sqlite3_result_error(ctx, err, -1);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(err);
@@ -481,7 +492,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   /* anomaly thresholds in their ranges before anything runs or is stored */
   if ((rc = zc_thresholds_check(&v->pub, &err)) != SQLITE_OK) {
     if (rc == SQLITE_NOMEM) goto error;
-    char *e = sqlite3_mprintf("%s; nothing installed", err);
+    char *e = sqlite3_mprintf(zc_tr(zc, "%s; nothing installed", "%s；没有安装任何内容"), err);
     sqlite3_free(err);
     err = e;
     goto error;

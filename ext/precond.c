@@ -26,13 +26,16 @@
 
 /* ---------------------------------------------------------------- today */
 
-int zc_today(const char *fn, int *day, char **pzErr) {
+int zc_today(const ZcConn *zc, const char *fn, int *day, char **pzErr) {
   const char *env = getenv("ZHUCAN_TODAY");
   if (env && *env) {
     int d = zc_day_parse(env, -1);
     if (d == ZC_NONE) {
-      *pzErr = sqlite3_mprintf("%s: the environment variable ZHUCAN_TODAY is '%.40s', expected a day "
-                               "'YYYY-MM-DD' (or unset it to use the system clock)",
+      *pzErr = sqlite3_mprintf(zc_tr(zc,
+                                     "%s: the environment variable ZHUCAN_TODAY is '%.40s', expected a day "
+                                     "'YYYY-MM-DD' (or unset it to use the system clock)",
+                                     "%s：环境变量 ZHUCAN_TODAY 的值是 '%.40s'，应为日期 'YYYY-MM-DD'"
+                                     "（或者删除这个变量，改用系统时钟）"),
                                fn, env);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
@@ -45,16 +48,19 @@ int zc_today(const char *fn, int *day, char **pzErr) {
   return SQLITE_OK;
 }
 
-int zc_month_ended(const char *fn, const char *month, int next, char **pzErr) {
+int zc_month_ended(const ZcConn *zc, const char *fn, const char *month, int next, char **pzErr) {
   int today;
-  int rc = zc_today(fn, &today, pzErr);
+  int rc = zc_today(zc, fn, &today, pzErr);
   if (rc) return rc;
   if (today >= next) return SQLITE_OK;
   char t[11], n[11];
   zc_day_format(today, t);
   zc_day_format(next, n);
-  *pzErr = sqlite3_mprintf("%s: month %s has not ended (today is %s in China); its meals are not all in yet, "
-                           "and a run cannot be changed once stored: settle it on or after %s",
+  *pzErr = sqlite3_mprintf(zc_tr(zc,
+                                 "%s: month %s has not ended (today is %s in China); its meals are not all in yet, "
+                                 "and a run cannot be changed once stored: settle it on or after %s",
+                                 "%s：%s 月还没有结束（今天是北京时间 %s），这个月的就餐记录还没有全部上传，"
+                                 "而结算批次一经保存就不能更改：请在 %s 或之后再结算"),
                            fn, month, t, n);
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
@@ -113,23 +119,28 @@ void zc_cover_free(ZcCover *c) {
 #define GAPS_SHOWN 10
 
 /* One range of days of a site without a policy, into the message. */
-static void gap_range(ZcBuf *b, int *shown, const ZcSiteFacts *s, int from, int to) {
+static void gap_range(const ZcConn *zc, ZcBuf *b, int *shown, const ZcSiteFacts *s, int from, int to) {
   if ((*shown)++ >= GAPS_SHOWN) return;
   char f[11], t[11];
   zc_day_format(from, f);
   zc_day_format(to, t);
   char line[160];
-  int n = snprintf(line, sizeof line, "%ssite %lld %s..%s", *shown > 1 ? "; " : "", (long long)s->id, f, t);
+  int n = snprintf(line, sizeof line, zc_tr(zc, "%ssite %lld %s..%s", "%s助餐点 %lld %s 至 %s"),
+                   *shown > 1 ? zc_tr(zc, "; ", "；") : "", (long long)s->id, f, t);
   zc_buf_add(b, line, (size_t)n);
   const ZcRegion *g = s->reg ? s->reg->gov : NULL;
   if (!g) {
-    zc_buf_add(b, " (no region above its region ", strlen(" (no region above its region "));
-    zc_buf_add(b, s->region ? s->region : "?", strlen(s->region ? s->region : "?"));
-    zc_buf_add(b, " names a policy)", strlen(" names a policy)"));
+    n = snprintf(line, sizeof line,
+                 zc_tr(zc, " (no region above its region %.20s names a policy)",
+                       "（所在区划 %.20s 及其上级区划都没有指定政策）"),
+                 s->region ? s->region : "?");
   } else {
-    n = snprintf(line, sizeof line, " (policy %.60s of region %.20s has no version in force)", g->policy, g->code);
-    zc_buf_add(b, line, (size_t)n);
+    n = snprintf(line, sizeof line,
+                 zc_tr(zc, " (policy %.60s of region %.20s has no version in force)",
+                       "（政策 %.60s 没有生效的版本，该政策由区划 %.20s 指定）"),
+                 g->policy, g->code);
   }
+  if (n > 0) zc_buf_add(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 int zc_policy_gaps(ZcConn *zc, const char *fn, const ZcCover *c, int first, int next, char **pzErr) {
@@ -152,13 +163,13 @@ int zc_policy_gaps(ZcConn *zc, const char *fn, const ZcCover *c, int first, int 
       if ((rc = zc_policy_for_site(zc, &pick, s, d, &v, pzErr))) break;
       if (!v && gap < 0) gap = d;
       if (v && gap >= 0) {
-        gap_range(&b, &shown, s, gap, d - 1);
+        gap_range(zc, &b, &shown, s, gap, d - 1);
         days += d - gap;
         gap = -1;
       }
     }
     if (!rc && gap >= 0) {
-      gap_range(&b, &shown, s, gap, to - 1);
+      gap_range(zc, &b, &shown, s, gap, to - 1);
       days += to - gap;
     }
     if (!rc && zc_interrupted_every(zc, &tick, 6)) rc = SQLITE_INTERRUPT;
@@ -167,7 +178,7 @@ int zc_policy_gaps(ZcConn *zc, const char *fn, const ZcCover *c, int first, int 
     char f[11];
     zc_day_format(first, f);
     if (b.oom) rc = SQLITE_NOMEM;
-    else
+    else if (zc_lang_en(zc))
       *pzErr = sqlite3_mprintf("%s: %lld site-day%s of %.7s %s no policy in force: %.*s%s; a meal there could "
                                "not be priced.  Install a policy version in force on those days "
                                "(policy_install, with effective_from on or before the first of them), or name "
@@ -175,6 +186,12 @@ int zc_policy_gaps(ZcConn *zc, const char *fn, const ZcCover *c, int first, int 
                                "closed_on if it was not open then",
                                fn, days, days == 1 ? "" : "s", f, days == 1 ? "has" : "have", (int)b.n,
                                b.z ? b.z : "", shown > GAPS_SHOWN ? "; and more" : "");
+    else
+      *pzErr = sqlite3_mprintf("%s：%.7s 共有 %lld 个助餐点营业日没有生效的政策：%.*s%s；这些天的就餐无法核算补贴。"
+                               "请安装在这些天生效的政策版本（policy_install，effective_from 不晚于其中第一天），"
+                               "或为区划指定政策（region.policy）；如果助餐点当时并未开放，请更正它的 "
+                               "opened_on / closed_on",
+                               fn, f, days, (int)b.n, b.z ? b.z : "", shown > GAPS_SHOWN ? "；等等" : "");
     if (rc == SQLITE_OK) rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   zc_buf_free(&b);
@@ -297,16 +314,19 @@ int zc_overlaps(ZcConn *zc, const char *region, const char *month, const ZcCover
 }
 
 /* One overlapping run, as the refusal names it. */
-static void overlap_text(ZcBuf *b, const ZcOverlap *o, const char *region) {
+static void overlap_text(const ZcConn *zc, ZcBuf *b, const ZcOverlap *o, const char *region) {
   char line[200];
   int n;
   if (strcmp(o->region, region) == 0)
-    n = snprintf(line, sizeof line, "run %lld (the same region)", (long long)o->run);
-  else
+    n = snprintf(line, sizeof line, zc_tr(zc, "run %lld (the same region)", "批次 %lld（同一区划）"), (long long)o->run);
+  else if (zc_lang_en(zc))
     n = snprintf(line, sizeof line, "run %lld (region %.40s: %lld site%s in common, e.g. site %lld)",
                  (long long)o->run, o->region, (long long)o->common, o->common == 1 ? "" : "s",
                  (long long)o->example);
-  zc_buf_add(b, line, (size_t)n);
+  else
+    n = snprintf(line, sizeof line, "批次 %lld（区划 %.40s：有 %lld 个助餐点重合，例如助餐点 %lld）",
+                 (long long)o->run, o->region, (long long)o->common, (long long)o->example);
+  if (n > 0) zc_buf_add(b, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 int zc_overlap_check(ZcConn *zc, const char *region, const char *month, int supersede, const ZcOverlap *ov, int n,
@@ -316,18 +336,25 @@ int zc_overlap_check(ZcConn *zc, const char *region, const char *month, int supe
     ** settle(region, month, 'supersede') FROM zhucan_run) would otherwise
     ** supersede its own new runs for ever */
     if (zc_mine_same(zc, ZC_MINE_RUN, (sqlite3_uint64)ov[i].run)) {
-      *pzErr = sqlite3_mprintf("settle: region %s month %s: run %lld, which pays its sites, was settled by this "
-                               "same statement; a statement settles a site's month once (does it read "
-                               "zhucan_run while it settles?)",
+      *pzErr = sqlite3_mprintf(zc_tr(zc,
+                                     "settle: region %s month %s: run %lld, which pays its sites, was settled by this "
+                                     "same statement; a statement settles a site's month once (does it read "
+                                     "zhucan_run while it settles?)",
+                                     "settle：区划 %s %s 月：结算其助餐点的批次 %lld 正是这同一条语句刚刚保存的；"
+                                     "一条语句对一个助餐点的一个月只结算一次（这条语句是否一边结算一边读取 "
+                                     "zhucan_run？）"),
                                region, month, ov[i].run);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   }
   if (n == 0 || supersede) return SQLITE_OK;
   if (n == 1 && strcmp(ov[0].region, region) == 0) {
-    *pzErr = sqlite3_mprintf("settle: region %s month %s is already settled as run %lld; "
-                             "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
-                             "marks run %lld superseded",
+    *pzErr = sqlite3_mprintf(zc_tr(zc,
+                                   "settle: region %s month %s is already settled as run %lld; "
+                                   "runs are immutable: settle('%s', '%s', 'supersede') stores a new run and "
+                                   "marks run %lld superseded",
+                                   "settle：区划 %s %s 月已经结算过，批次号 %lld；结算批次不能更改："
+                                   "settle('%s', '%s', 'supersede') 会保存一个新批次，并把批次 %lld 标记为已被取代"),
                              region, month, ov[0].run, region, month, ov[0].run);
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
@@ -336,21 +363,28 @@ int zc_overlap_check(ZcConn *zc, const char *region, const char *month, int supe
   memset(&ids, 0, sizeof ids);
   memset(&orphans, 0, sizeof orphans);
   for (int i = 0; i < n; i++) {
-    if (i) zc_buf_add(&b, "; ", 2);
-    overlap_text(&b, &ov[i], region);
-    char t[64];
-    int m = snprintf(t, sizeof t, "%s%lld", i ? (i == n - 1 ? " and " : ", ") : "", (long long)ov[i].run);
+    if (i) zc_buf_str(&b, zc_tr(zc, "; ", "；"));
+    overlap_text(zc, &b, &ov[i], region);
+    char t[100];
+    int m = snprintf(t, sizeof t, "%s%lld", i ? (i == n - 1 ? zc_tr(zc, " and ", "和") : zc_tr(zc, ", ", "、")) : "",
+                     (long long)ov[i].run);
     zc_buf_add(&ids, t, (size_t)m);
     if (ov[i].others > 0) {
-      m = snprintf(t, sizeof t, "%s%lld of run %lld (region %.40s)", orphans.n ? ", " : "",
-                   (long long)ov[i].others, (long long)ov[i].run, ov[i].region);
-      zc_buf_add(&orphans, t, (size_t)m);
+      m = snprintf(t, sizeof t, zc_tr(zc, "%s%lld of run %lld (region %.40s)", "%s%lld 个属于批次 %lld（区划 %.40s）"),
+                   orphans.n ? zc_tr(zc, ", ", "、") : "", (long long)ov[i].others, (long long)ov[i].run, ov[i].region);
+      if (m > 0) zc_buf_add(&orphans, t, (size_t)m < sizeof t ? (size_t)m : sizeof t - 1);
     }
   }
   zc_buf_add(&b, "", 1);
   zc_buf_add(&ids, "", 1);
   zc_buf_add(&orphans, "", 1);
-  if (!b.oom && !ids.oom && !orphans.oom)
+  if (!b.oom && !ids.oom && !orphans.oom && !zc_lang_en(zc))
+    *pzErr = sqlite3_mprintf("settle：区划 %s %s 月：其中的助餐点已由现行的%s支付；每个助餐点每月只由一个现行批次支付。"
+                             "settle('%s', '%s', 'supersede') 会保存新批次，并把批次 %s 标记为已被取代%s%s%s",
+                             region, month, b.z, region, month, ids.z,
+                             orphans.n > 1 ? "（届时这些批次中的其他助餐点将没有现行批次支付：" : "",
+                             orphans.n > 1 ? orphans.z : "", orphans.n > 1 ? "；请按它们各自的区划重新结算）" : "");
+  else if (!b.oom && !ids.oom && !orphans.oom)
     *pzErr = sqlite3_mprintf("settle: region %s month %s: its sites are already paid by current %s; each site "
                              "is paid by one current run a month.  settle('%s', '%s', 'supersede') stores the "
                              "new run and marks %s %s superseded%s%s%s%s%s",

@@ -11,11 +11,11 @@
 /* Today in China (UTC+8) from the system clock, or the day the
 ** environment variable ZHUCAN_TODAY names ('YYYY-MM-DD'; for tests and for
 ** settling as of a day).  An error when ZHUCAN_TODAY is set but malformed. */
-int zc_today(const char *fn, int *day, char **pzErr);
+int zc_today(const ZcConn *zc, const char *fn, int *day, char **pzErr);
 
 /* The month [first, next) has ended: an error naming the first day it
 ** can be settled, else SQLITE_OK. */
-int zc_month_ended(const char *fn, const char *month, int next, char **pzErr);
+int zc_month_ended(const ZcConn *zc, const char *fn, const char *month, int next, char **pzErr);
 
 /* The sites a run of a region covers: every site at or under the region
 ** (open or not), ids ascending. */

@@ -882,7 +882,9 @@ static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizo
   char *region = NULL;
   int rc;
   if (!zc_table_exists(c->zc->db, "zhucan_run")) {
-    *pzErr = sqlite3_mprintf("replay: run %lld does not exist (no run has been settled yet)", c->run);
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "replay: run %lld does not exist (no run has been settled yet)",
+                                   "replay：结算批次 %lld 不存在（还没有结算过任何批次）"),
+                             c->run);
     return SQLITE_ERROR;
   }
   if ((rc = rp_prepare(c, "SELECT region, month, policy_horizon FROM zhucan_run WHERE id=?1", &st))) return rc;
@@ -891,7 +893,7 @@ static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizo
   if (rc != SQLITE_ROW) {
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return rc;
-    *pzErr = sqlite3_mprintf("replay: run %lld does not exist", c->run);
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "replay: run %lld does not exist", "replay：结算批次 %lld 不存在"), c->run);
     return SQLITE_ERROR;
   }
   region = zc_dup_text((const char *)sqlite3_column_text(st, 0));
@@ -1036,8 +1038,10 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
     return -1;
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-    *pzErr = sqlite3_mprintf("replay: run_id is NULL; expected a run id, the id settle() answered "
-                             "(SELECT id FROM zhucan_run)");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(c->zc, "replay: run_id is NULL; expected a run id, the id settle() answered "
+                                               "(SELECT id FROM zhucan_run)",
+                                         "replay：run_id 为 NULL；应为结算批次号，即 settle() 返回的编号"
+                                         "（SELECT id FROM zhucan_run）"));
     return -1;
   }
   sqlite3_value *n = sqlite3_value_dup(argv[0]);
@@ -1047,7 +1051,8 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
   sqlite3_value_free(n);
   if (!ok) {
     char *r = zc_value_repr(argv[0]);
-    *pzErr = sqlite3_mprintf("replay: run id %s is not an integer run id", r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "replay: run id %s is not an integer run id", "replay：%s 不是整数结算批次号"),
+                             r ? r : "?");
     sqlite3_free(r);
     return -1;
   }
@@ -1075,10 +1080,15 @@ static int rp_verified(ReplayCur *c, char **pzErr) {
   RpProblems x = {0, NULL};
   int rc = zc_run_check(c->zc, c->run, rp_problem, &x, pzErr);
   if (rc == SQLITE_OK && x.n > 0) {
-    *pzErr = sqlite3_mprintf("replay: run %lld fails its check against what settle() stored (%lld problem%s; "
-                             "first: %s): its rows were changed after it was settled, and a replay would compare "
-                             "against them.  SELECT * FROM run_verify(%lld) lists the problems",
-                             c->run, x.n, x.n == 1 ? "" : "s", x.first, c->run);
+    *pzErr = zc_lang_en(c->zc)
+                 ? sqlite3_mprintf("replay: run %lld fails its check against what settle() stored (%lld problem%s; "
+                                   "first: %s): its rows were changed after it was settled, and a replay would compare "
+                                   "against them.  SELECT * FROM run_verify(%lld) lists the problems",
+                                   c->run, x.n, x.n == 1 ? "" : "s", x.first, c->run)
+                 : sqlite3_mprintf("replay：结算批次 %lld 与 settle() 保存时的记录核对不符（%lld 处问题；第一处：%s）："
+                                   "批次保存后其中的行被改动过，重算只会与改动后的行比较。"
+                                   "SELECT * FROM run_verify(%lld) 列出全部问题",
+                                   c->run, x.n, x.first, c->run);
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   sqlite3_free(x.first);
@@ -1126,7 +1136,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   }
   if (!err)
     err = sqlite3_mprintf("replay: run %lld: %s", c->run, sqlite3_errmsg(c->zc->db));
-  else if (strncmp(err, "replay:", 7) != 0) {
+  else if (strncmp(err, "replay:", 7) != 0 && strncmp(err, "replay：", strlen("replay：")) != 0) {
     char *w = sqlite3_mprintf("replay: %s", err);
     sqlite3_free(err);
     err = w;

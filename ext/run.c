@@ -678,7 +678,7 @@ static int settle_args(Settle *s, SettleCall *k, sqlite3_value **argv, char **pz
 static int settle_checks(Settle *s, SettleCall *k, char **pzErr) {
   ZcConn *zc = s->zc;
   int rc;
-  if ((rc = zc_month_ended("settle", k->month, s->next, pzErr))) return rc;
+  if ((rc = zc_month_ended(zc, "settle", k->month, s->next, pzErr))) return rc;
   if ((rc = zc_cover_of(zc, "settle", k->region, &k->cover, pzErr))) return rc;
   if ((rc = zc_overlaps(zc, k->region, k->month, &k->cover, &k->ov, &k->nov, pzErr))) return rc;
   if ((rc = zc_overlap_check(zc, k->region, k->month, k->supersede, k->ov, k->nov, pzErr))) return rc;
@@ -885,7 +885,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   /* all or nothing, even when interrupted (common.c: zc_unit_*), and the
   ** write lock taken first */
   int rc = settle_mode(&k, argc, argv, &err);
-  if (rc == SQLITE_OK) rc = zc_writable(db, "settle", &err);
+  if (rc == SQLITE_OK) rc = zc_writable(zc, "settle", &err);
   if (rc == SQLITE_OK && (rc = zc_unit_begin(zc, &unit, &err)) == SQLITE_OK) {
     /* the run tables' triggers let settle's own writes through */
     zc->run_writing = 1;
@@ -911,7 +911,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_nomem(ctx);
   } else if (!err) {
     zc_errorf(ctx, "settle: %s", sqlite3_errmsg(db));
-  } else if (strncmp(err, "settle:", 7) == 0) {
+  } else if (strncmp(err, "settle:", 7) == 0 || strncmp(err, "settle：", strlen("settle：")) == 0) {
     sqlite3_result_error(ctx, err, -1);
   } else {
     zc_errorf(ctx, "settle: %s", err);

@@ -26,7 +26,7 @@ static int arg_id(sqlite3_context *ctx, const char *fn, const char *what, sqlite
                   sqlite3_int64 *out) {
   int t = sqlite3_value_type(v);
   if (t == SQLITE_NULL) {
-    zc_errorf(ctx, "%s: %s is NULL; expected an integer id", fn, what);
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: %s is NULL; expected an integer id", "%s：%s 为 NULL；应为整数编号"), fn, what);
     return -1;
   }
   if (t == SQLITE_INTEGER) {
@@ -54,14 +54,15 @@ static int arg_id(sqlite3_context *ctx, const char *fn, const char *what, sqlite
     }
   }
   char *r = zc_value_repr(v);
-  zc_errorf(ctx, "%s: %s %s is not an integer id", fn, what, r ? r : "?");
+  zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: %s %s is not an integer id", "%s：%s %s 不是整数编号"), fn, what, r ? r : "?");
   sqlite3_free(r);
   return -1;
 }
 
 static int arg_day(sqlite3_context *ctx, const char *fn, sqlite3_value *v, int *out) {
   if (sqlite3_value_type(v) == SQLITE_NULL) {
-    zc_errorf(ctx, "%s: day is NULL; expected a date 'YYYY-MM-DD'", fn);
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: day is NULL; expected a date 'YYYY-MM-DD'", "%s：日期参数为 NULL；应为日期 'YYYY-MM-DD'"),
+              fn);
     return -1;
   }
   int d = ZC_NONE;
@@ -69,7 +70,7 @@ static int arg_day(sqlite3_context *ctx, const char *fn, sqlite3_value *v, int *
     d = zc_day_parse((const char *)sqlite3_value_text(v), sqlite3_value_bytes(v));
   if (d == ZC_NONE) {
     char *r = zc_value_repr(v);
-    zc_errorf(ctx, "%s: day %s is not a date 'YYYY-MM-DD'", fn, r ? r : "?");
+    zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "%s: day %s is not a date 'YYYY-MM-DD'", "%s：%s 不是日期 'YYYY-MM-DD'"), fn, r ? r : "?");
     sqlite3_free(r);
     return -1;
   }
@@ -194,8 +195,11 @@ static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     a = arg_id(ctx, "subsidy_for", "site_id", argv[1], &sid);
     if (a <= 0) return;
     if (sqlite3_value_type(argv[2]) == SQLITE_NULL || sqlite3_value_type(argv[3]) == SQLITE_NULL) {
-      zc_errorf(ctx, "subsidy_for: %s is NULL; expected %s", sqlite3_value_type(argv[2]) == SQLITE_NULL ? "served_at" : "slot",
-                sqlite3_value_type(argv[2]) == SQLITE_NULL ? "a time 'YYYY-MM-DD HH:MM:SS'" : "a slot word such as 'lunch'");
+      int nt = sqlite3_value_type(argv[2]) == SQLITE_NULL;
+      zc_errorf(ctx, zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "subsidy_for: %s is NULL; expected %s", "subsidy_for：%s 为 NULL；应为%s"),
+                nt ? "served_at" : "slot",
+                nt ? zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "a time 'YYYY-MM-DD HH:MM:SS'", "时间 'YYYY-MM-DD HH:MM:SS'")
+                   : zc_tr(((const ZcConn *)sqlite3_user_data(ctx)), "a slot word such as 'lunch'", "餐次，例如 'lunch'"));
       return;
     }
     if (!zc_time_parse((const char *)sqlite3_value_text(argv[2]), sqlite3_value_bytes(argv[2]), &t)) {

@@ -475,7 +475,10 @@ int zc_run_check(ZcConn *zc, sqlite3_int64 run, int (*xProblem)(void *, sqlite3_
   int some = 0;
   for (int i = 0; i < 7; i++) some |= zc_table_exists(db, any[i]);
   if (!some) {   /* no run was ever settled here */
-    if (run > 0) *pzErr = sqlite3_mprintf("run %lld does not exist (no run has been settled yet)", run);
+    if (run > 0)
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "run %lld does not exist (no run has been settled yet)",
+                                     "结算批次 %lld 不存在（还没有结算过任何批次）"),
+                               run);
     return run > 0 ? (*pzErr ? SQLITE_ERROR : SQLITE_NOMEM) : SQLITE_OK;
   }
   if (zc_table_exists(db, "zhucan_run_meal_v1")) {
@@ -530,7 +533,7 @@ int zc_run_check(ZcConn *zc, sqlite3_int64 run, int (*xProblem)(void *, sqlite3_
   if (rc != SQLITE_DONE && rc != SQLITE_OK) goto sqlerr;
   rc = SQLITE_OK;
   if (run > 0 && !found) {
-    *pzErr = sqlite3_mprintf("run %lld does not exist", run);
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "run %lld does not exist", "结算批次 %lld 不存在"), run);
     rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   } else if (run == 0) {
     if (!rc) rc = check_orphans(&k, sealed);
@@ -677,8 +680,11 @@ static int ver_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     sqlite3_value *v = argv[0];
     if (sqlite3_value_type(v) != SQLITE_INTEGER || sqlite3_value_int64(v) < 1) {
       char *r = zc_value_repr(v);
-      err = sqlite3_mprintf("run_verify: run %s is not a run id (an integer from zhucan_run.id); "
-                            "run_verify() checks every run", r ? r : "?");
+      err = sqlite3_mprintf(zc_tr(c->zc, "run_verify: run %s is not a run id (an integer from zhucan_run.id); "
+                                         "run_verify() checks every run",
+                                  "run_verify：%s 不是结算批次号（zhucan_run.id 里的整数）；"
+                                  "不带参数的 run_verify() 核验全部批次"),
+                            r ? r : "?");
       sqlite3_free(r);
       sqlite3_free(cur->pVtab->zErrMsg);
       cur->pVtab->zErrMsg = err;

@@ -23,6 +23,7 @@ static const struct {
   const char *name;
   ZcRegisterFn xRegister;
 } aModule[] = {
+    {"lang", zc_lang_register},
     {"identity", zc_identity_register}, {"regex", zc_regex_register},
     {"policy", zc_policy_register},     {"policy_test", zc_policy_test_register},
     {"policy_life", zc_policy_life_register},

@@ -37,16 +37,16 @@ return {
   params = params,
 
   eligible = function(elder, day, service)
-    if elder.died_on ~= nil and day >= elder.died_on then return false, "dead" end
+    if elder.died_on ~= nil and day >= elder.died_on then return false, "已去世" end
     if elder.age == nil or elder.age < params.min_age then
-      return false, "under " .. params.min_age
+      return false, "未满 " .. params.min_age .. " 周岁"
     end
-    return true, params.min_age .. "+"
+    return true, params.min_age .. " 周岁以上"
   end,
 
   meal = function(meal, elder, site)
-    if meal.nth_slot > 1 then return nil, "one subsidised meal per slot per day" end
-    return { county = params.meal_fen }, "day-care meal"
+    if meal.nth_slot > 1 then return nil, "同一餐次每天只补贴一次" end
+    return { county = params.meal_fen }, "日间照料中心助餐"
   end,
 
   site = function(site, month, stats)

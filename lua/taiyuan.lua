@@ -39,6 +39,9 @@ local params = {
   construction = { city_yuan = 1200, district_yuan = 200, max_m2 = 500 },
 }
 
+-- reasons are in Chinese (the staff read them); the groups by name
+local group_zh = { dibao = "低保", tekun = "特困", low_income = "低收入", veteran = "优抚对象" }
+
 local function priority(elder)
   for _, word in ipairs(params.priority) do
     if elder.status[word] then return word end
@@ -60,23 +63,23 @@ return {
   params = params,
 
   eligible = function(elder, day, service)
-    if elder.died_on ~= nil and day >= elder.died_on then return false, "dead" end
+    if elder.died_on ~= nil and day >= elder.died_on then return false, "已去世" end
     if elder.age == nil or elder.age < params.min_age then
-      return false, "under " .. params.min_age
+      return false, "未满 " .. params.min_age .. " 周岁"
     end
-    return true, params.min_age .. "+"
+    return true, params.min_age .. " 周岁以上"
   end,
 
   meal = function(meal, elder, site)
-    if meal.nth_slot > 1 then return nil, "one subsidised meal per slot per day" end
+    if meal.nth_slot > 1 then return nil, "同一餐次每天只补贴一次" end
     local group, why
     local p = priority(elder)
-    if p then group, why = "priority", p
-    elseif elder.age >= 80 then group, why = "age80", "80+"
-    else group, why = "age60", "60-79" end
+    if p then group, why = "priority", group_zh[p]
+    elseif elder.age >= 80 then group, why = "age80", "80 周岁以上"
+    else group, why = "age60", "60–79 周岁" end
     local a = params.amounts[group]
     if site.county ~= elder.county then
-      return { city = a.city }, why .. ", outside own district: city share only"
+      return { city = a.city }, why .. "，在户籍所在区以外就餐：只有市级补贴"
     end
     return { city = a.city, district = a.district }, why
   end,
@@ -119,7 +122,7 @@ return {
     { name = "65 lunch in own district", call = "subsidy",
       meal = { slot = "lunch", day = "2024-03-05" },
       elder = { age = 65, county = "140105" }, site = { county = "140105" },
-      expect = { city = 400, district = 300 }, reason = "60-79" },
+      expect = { city = 400, district = 300 }, reason = "60–79 周岁" },
     -- 80+: 500 + 400
     { name = "85 dinner", call = "subsidy", meal = { slot = "dinner", day = "2024-03-05" },
       elder = { age = 85, county = "140106" }, site = { county = "140106" },
@@ -127,7 +130,7 @@ return {
     -- priority beats age: dibao 85 -> 600 + 500
     { name = "dibao 85", call = "subsidy", meal = { slot = "lunch", day = "2024-03-05" },
       elder = { age = 85, county = "140106", status = { dibao = true } },
-      site = { county = "140106" }, expect = { city = 600, district = 500 }, reason = "dibao" },
+      site = { county = "140106" }, expect = { city = 600, district = 500 }, reason = "低保" },
     -- eating in another district: the district share is dropped
     { name = "veteran in another district", call = "subsidy",
       meal = { slot = "lunch", day = "2024-03-05" },

@@ -15,6 +15,9 @@ common cap (FACTS.md, "Caps"), also illustrative here.
 
 eligible() is exactly: alive on the day and aged min_age or more (the
 fixture generator relies on this rule).
+
+Reasons are in Chinese: the county's staff read them (subsidy_explain,
+anomaly_scan's not_eligible details).
 ]]
 local params = {
   min_age = 70,                 -- notice: 70周岁以上
@@ -26,6 +29,7 @@ local params = {
     dinner = 300,
   },
 }
+local slot_zh = { breakfast = "早餐", lunch = "午餐", dinner = "晚餐" }
 
 return {
   name = "zhongyang",
@@ -36,22 +40,22 @@ return {
 
   eligible = function(elder, day, service)
     if elder.died_on ~= nil and day >= elder.died_on then
-      return false, "died on " .. elder.died_on
+      return false, "已于 " .. elder.died_on .. " 去世"
     end
     local age = elder.age
-    if age == nil then return false, "age unknown" end
-    if age < params.min_age then return false, "under " .. params.min_age end
-    return true, params.min_age .. "+"
+    if age == nil then return false, "年龄不详" end
+    if age < params.min_age then return false, "未满 " .. params.min_age .. " 周岁" end
+    return true, params.min_age .. " 周岁以上"
   end,
 
   meal = function(meal, elder, site)
     if meal.nth_slot > 1 then
-      return nil, "one subsidised meal per slot per day"
+      return nil, "同一餐次每天只补贴一次"
     end
     if not elder.agreement then
-      return nil, "no three-party agreement with this site"
+      return nil, "未与本助餐点签订三方助餐协议"
     end
-    return { county = params.amounts[meal.slot] }, meal.slot .. " at the courtyard"
+    return { county = params.amounts[meal.slot] }, "助老小院" .. slot_zh[meal.slot]
   end,
 
   -- no site(): the notice sets no operating subsidy for courtyards
@@ -59,10 +63,10 @@ return {
   tests = {
     -- eligible: 70 on the day (born 1954-03-05, day 2024-03-05) -> true
     { name = "turns 70 today", call = "eligible", day = "2024-03-05",
-      elder = { birth_date = "1954-03-05" }, expect = true, reason = "70+" },
+      elder = { birth_date = "1954-03-05" }, expect = true, reason = "70 周岁以上" },
     -- 69 the day before the birthday -> false
     { name = "69 the day before", call = "eligible", day = "2024-03-04",
-      elder = { birth_date = "1954-03-05" }, expect = false, reason = "under 70" },
+      elder = { birth_date = "1954-03-05" }, expect = false, reason = "未满 70 周岁" },
     -- dead from died_on itself
     { name = "dead on died_on", call = "eligible", day = "2024-04-01",
       elder = { age = 85, died_on = "2024-04-01" }, expect = false },
@@ -82,10 +86,10 @@ return {
     { name = "second lunch the same day", call = "meal",
       meal = { slot = "lunch", day = "2024-03-05", nth_slot = 2 },
       elder = { age = 80, agreement = true }, expect = {},
-      reason = "one subsidised meal per slot per day" },
+      reason = "同一餐次每天只补贴一次" },
     { name = "no agreement", call = "meal", meal = { slot = "lunch", day = "2024-03-05" },
       elder = { age = 80, agreement = false }, expect = {},
-      reason = "no three-party agreement with this site" },
+      reason = "未与本助餐点签订三方助餐协议" },
     -- the whole path: eligible then meal
     { name = "69 gets nothing", call = "subsidy", meal = { slot = "lunch", day = "2024-03-05" },
       elder = { age = 69, agreement = true }, expect = {} },

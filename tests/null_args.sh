@@ -39,11 +39,14 @@ policy_in_force|SELECT policy_in_force(@1, @2)|'141129';'2024-03-15'
 policy_assign|SELECT policy_assign(@1, @2)|'141129100';'zhongyang'
 policy_retire|SELECT policy_retire(@1)|1
 policy_impact|SELECT count(*) FROM policy_impact(@1, @2, @3)|'lua/zhongyang.lua';'141129';'2024-03'
+zhucan_lang|SELECT zhucan_lang(@1)|'en'
 "
 # NULL in, NULL out
 NULLS="
 idcard_birth|SELECT quote(idcard_birth(@1))|'11010519491231002X'
 idcard_sex|SELECT quote(idcard_sex(@1))|'11010519491231002X'
+idcard_sex_label|SELECT quote(idcard_sex_label(@1))|'11010519491231002X'
+idcard_sex_label|SELECT quote(idcard_sex_label(@1, @2))|'11010519491231002X';'zh'
 idcard_region|SELECT quote(idcard_region(@1))|'11010519491231002X'
 age_on|SELECT quote(age_on(@1, @2))|'11010519491231002X';'2024-03-05'
 mask_name|SELECT quote(mask_name(@1))|'张三丰'

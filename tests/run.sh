@@ -16,7 +16,14 @@
 #       ZC_SMALL_DB.  A line '# modes: plain asan valgrind' says where it runs
 #       (default: plain only).
 # Each test in each mode counts once; the last line is 'N passed, M failed'.
+#
+# Language: zhucan speaks Chinese unless told otherwise (zhucan_lang,
+# docs/ref/zhucan_lang.md).  Every test runs with ZHUCAN_LANG=en, so the
+# goldens hold the English messages; a test of the Chinese texts sets the
+# language itself (SELECT zhucan_lang('zh'), or ZHUCAN_LANG=zh for a shell
+# it starts) -- tests/lang.sh runs the same cases in both languages.
 set -u
+ZHUCAN_LANG=en; export ZHUCAN_LANG
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-plain}
 FILTER=${2:-}
