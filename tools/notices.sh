@@ -11,8 +11,6 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SO=${ZC_SO:-$ROOT/zhucan}
 mkdir -p "$OUT"
 sqlite3 -batch -bail -cmd ".load $SO" "file:$DB?mode=ro" "
-  SELECT site_id || '|' || name || '|' || file FROM (
-    SELECT s.id AS site_id, s.name, '$OUT/' || s.id || '-$MONTH.html' AS file
   WITH r(code) AS (SELECT '$REGION' UNION ALL SELECT g.code FROM region g JOIN r ON g.parent = r.code),
   s AS (SELECT id, name FROM site WHERE region IN (SELECT code FROM r) AND EXISTS (SELECT 1 FROM meal m
           WHERE m.site_id = site.id AND m.served_at >= '$MONTH-01' AND m.served_at < date('$MONTH-01', '+1 month')))
