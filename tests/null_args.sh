@@ -37,6 +37,9 @@ policy_install|SELECT policy_install(@1, @2)|'return {}';'a reason'
 policy_in_force|SELECT policy_in_force(@1, @2)|'141129';'2024-03-15'
 policy_assign|SELECT policy_assign(@1, @2)|'141129100';'zhongyang'
 policy_retire|SELECT policy_retire(@1)|1
+notice|SELECT count(*) FROM notice(@1, @2)|1;'2024-03'
+notice_html|SELECT notice_html(@1, @2)|1;'2024-03'
+notice_due|SELECT count(*) FROM notice_due(@1, @2)|'141129';'2024-03'
 "
 # NULL in, NULL out
 NULLS="
