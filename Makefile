@@ -24,6 +24,7 @@ AOBJS := $(patsubst ext/%.c,build/asan/%.o,$(SRCS))
 SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 GEN_SRCS := $(wildcard fixtures/*.c)
+GEN_HDRS := $(wildcard fixtures/*.h)
 
 # T=NAME runs only the tests whose file name contains NAME (tests/run.sh's
 # filter).  Taken from the command line only, so a stray T in the environment
@@ -57,7 +58,7 @@ build/asan/%.o: ext/%.c $(HDRS) | build/asan pkgcheck
 
 asan: build/asan/zhucan.so
 
-build/zcgen: $(GEN_SRCS) | build pkgcheck
+build/zcgen: $(GEN_SRCS) $(GEN_HDRS) | build pkgcheck
 	$(CC) $(WARN) -O2 -g $(DEFS) -o $@ $(GEN_SRCS) $(shell $(PKG_CONFIG) --cflags --libs sqlite3) -lm
 
 build build/obj build/asan:

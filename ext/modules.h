@@ -23,6 +23,7 @@ int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr);  /* anomaly.c  *
 int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   */
 int zc_verify_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* verify.c   */
 int zc_impact_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* impact.c   */
+int zc_notice_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* notice_sql.c */
 
 /* prepared statements kept between calls, finalized when the connection
 ** is asked to close (prepared again if it stays open) */

@@ -33,6 +33,7 @@ static const struct {
     {"pack", zc_pack_register},         {"anomaly", zc_anomaly_register},
     {"ingest", zc_ingest_register},     {"verify", zc_verify_register},
     {"impact", zc_impact_register},
+    {"notice", zc_notice_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is

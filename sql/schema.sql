@@ -117,3 +117,95 @@ CREATE TABLE IF NOT EXISTS site_report(
   diners  INTEGER NOT NULL,
   PRIMARY KEY(site_id, day, slot)
 );
+
+-- ---------------------------------------------------------------------
+-- Public notices (公示) and accountability (docs/notices.md).  Optional:
+-- money, settlement and scans never read them; notice(), notice_html()
+-- and notice_due() name the table they miss.  `.read sql/schema.sql` on an
+-- existing database adds only what is missing (IF NOT EXISTS throughout).
+
+-- people who run a site: the person in charge (负责人) and caregivers (养老护理员)
+CREATE TABLE IF NOT EXISTS staff(
+  id      INTEGER PRIMARY KEY,
+  site_id INTEGER NOT NULL,
+  role    TEXT NOT NULL,   -- in_charge|caregiver
+  name    TEXT NOT NULL,
+  phone   TEXT,            -- 11-digit mobile; printed masked (138****5678)
+  from_on TEXT NOT NULL,   -- [from_on, to_on)
+  to_on   TEXT
+);
+CREATE INDEX IF NOT EXISTS staff_site ON staff(site_id, from_on);
+
+-- the weekly menu (每周食谱): one row per site, week, weekday and slot
+CREATE TABLE IF NOT EXISTS menu(
+  site_id INTEGER NOT NULL,
+  week    TEXT NOT NULL,     -- the Monday 'YYYY-MM-DD' of the week
+  weekday INTEGER NOT NULL,  -- 1 Monday .. 7 Sunday
+  slot    TEXT NOT NULL,     -- breakfast|lunch|dinner
+  dishes  TEXT NOT NULL,     -- '小米粥、馒头、炒土豆丝'
+  PRIMARY KEY(site_id, week, weekday, slot)
+);
+
+-- food purchases and other spending (上月食材采购清单和各项开支)
+CREATE TABLE IF NOT EXISTS purchase(
+  id         INTEGER PRIMARY KEY,
+  site_id    INTEGER NOT NULL,
+  day        TEXT NOT NULL,
+  kind       TEXT NOT NULL,  -- food|fuel|utilities|wages|supplies|other
+  item       TEXT NOT NULL,  -- '面粉', '液化气', '护理员报酬'
+  quantity   REAL,
+  unit       TEXT,           -- '斤', '瓶', '人·月'
+  amount_fen INTEGER NOT NULL,
+  supplier   TEXT,
+  receipt_no TEXT
+);
+CREATE INDEX IF NOT EXISTS purchase_site_day ON purchase(site_id, day);
+
+-- laundry help given (助洁): one row per elder, site and day
+CREATE TABLE IF NOT EXISTS laundry(
+  id       INTEGER PRIMARY KEY,
+  elder_id INTEGER NOT NULL,
+  site_id  INTEGER NOT NULL,
+  day      TEXT NOT NULL,
+  items    TEXT              -- '床单、被罩'
+);
+CREATE INDEX IF NOT EXISTS laundry_site_day ON laundry(site_id, day);
+
+-- a notice put up on the board: the month it covers, when it went up and
+-- came down ([posted_on, taken_down_on): taken down on the 15th after going
+-- up on the 10th is 5 days; NULL = still up), and where
+CREATE TABLE IF NOT EXISTS notice_posting(
+  id            INTEGER PRIMARY KEY,
+  site_id       INTEGER NOT NULL,
+  month         TEXT NOT NULL,   -- 'YYYY-MM', the month the notice reports
+  posted_on     TEXT NOT NULL,
+  taken_down_on TEXT,
+  place         TEXT             -- '村委会公示栏'
+);
+CREATE INDEX IF NOT EXISTS notice_posting_site ON notice_posting(site_id, month);
+
+-- meal fees paid by a family member (子女代缴伙食费), for the honour roll
+CREATE TABLE IF NOT EXISTS copayment(
+  id         INTEGER PRIMARY KEY,
+  elder_id   INTEGER NOT NULL,
+  payer_name TEXT NOT NULL,
+  relation   TEXT NOT NULL,  -- son|daughter|daughter_in_law|son_in_law|grandchild|guardian|other
+  month      TEXT NOT NULL,  -- 'YYYY-MM' the fees are for
+  amount_fen INTEGER NOT NULL,
+  paid_on    TEXT
+);
+CREATE INDEX IF NOT EXISTS copayment_month ON copayment(month, elder_id);
+
+-- donations (社会捐赠): money (amount_fen) or goods (goods, with their
+-- value in amount_fen when known), to a site or to a fund (site_id NULL)
+CREATE TABLE IF NOT EXISTS donation(
+  id         INTEGER PRIMARY KEY,
+  donor      TEXT NOT NULL,
+  kind       TEXT NOT NULL,  -- enterprise|society|individual
+  day        TEXT NOT NULL,
+  amount_fen INTEGER,
+  goods      TEXT,           -- '面粉 20 袋、食用油 10 桶'
+  site_id    INTEGER,
+  fund       TEXT            -- '中阳县千万养怡助老基金' when not to a site
+);
+CREATE INDEX IF NOT EXISTS donation_site ON donation(site_id, day);

@@ -40,6 +40,9 @@ policy_assign|SELECT policy_assign(@1, @2)|'141129100';'zhongyang'
 policy_retire|SELECT policy_retire(@1)|1
 policy_impact|SELECT count(*) FROM policy_impact(@1, @2, @3)|'lua/zhongyang.lua';'141129';'2024-03'
 zhucan_lang|SELECT zhucan_lang(@1)|'en'
+notice|SELECT count(*) FROM notice(@1, @2)|1;'2024-03'
+notice_html|SELECT notice_html(@1, @2)|1;'2024-03'
+notice_due|SELECT count(*) FROM notice_due(@1, @2)|'141129';'2024-03'
 "
 # NULL in, NULL out
 NULLS="

@@ -4,7 +4,8 @@
 set -e
 PKGS="build-essential pkg-config sqlite3 libsqlite3-dev libpcre2-dev liblua5.4-dev nettle-dev clang libclang-rt-14-dev
       valgrind unixodbc odbcinst libsqliteodbc python3-pyodbc python3 pcre2-utils time
-      libxlsxwriter-dev python3-openpyxl tmux"
+      libxlsxwriter-dev python3-openpyxl tmux
+      chromium fonts-noto-cjk poppler-utils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,0 +1,48 @@
+/*
+** notice.h — a site's monthly public notice (公示) as rows (notice.c),
+** shared by the notice() table-valued function and notice_html()
+** (notice_html.c).
+*/
+#ifndef ZC_NOTICE_H
+#define ZC_NOTICE_H
+#include "common.h"
+
+/* One row of a notice.  section is a fixed key ('diners', 'purchases', ...),
+** title its Chinese heading; the texts are sqlite3_malloc'd (may be NULL). */
+typedef struct ZcNoticeRow {
+  const char *section, *title;
+  int line;
+  char *item, *detail, *note;
+  sqlite3_int64 quantity, amount; /* amount in fen */
+  int has_quantity, has_amount;
+} ZcNoticeRow;
+
+typedef struct ZcNotice {
+  ZcNoticeRow *rows;
+  int n, cap;
+  int oom;
+  sqlite3_int64 site_id;
+  char month[8];
+  int ndays;                 /* days of the month */
+  sqlite3_int64 per_day[31]; /* meals recorded at the site, day by day */
+  char *site_name, *place;   /* place: township and village names */
+  int settled;               /* a current run covers the site for the month */
+} ZcNotice;
+
+/* Builds the notice of site_id for month (the SQL values as given: an
+** integer site id and 'YYYY-MM'); fn names the calling function in
+** errors.  SQLITE_OK, or an SQLite code with *pzErr. */
+int zc_notice_build(ZcConn *zc, const char *fn, sqlite3_value *site, sqlite3_value *month, ZcNotice *out,
+                    char **pzErr);
+void zc_notice_free(ZcNotice *nt);
+/* fen as yuan with two decimals ('1234.50', '-0.05') into out (32 bytes). */
+void zc_notice_yuan(sqlite3_int64 fen, char out[32]);
+/* The notice tables a function needs: SQLITE_OK, or SQLITE_ERROR with
+** *pzErr naming the first one missing and how to add it. */
+int zc_notice_tables(sqlite3 *db, const char *fn, const char *const *names, char **pzErr);
+
+/* The notice as one printable HTML page (notice_html.c): sqlite3_malloc'd,
+** NULL when memory runs out. */
+char *zc_notice_html(const ZcNotice *nt);
+
+#endif /* ZC_NOTICE_H */
