@@ -403,6 +403,8 @@ static int pass_row(Compute *c, Pass *p, char **pzErr) {
   }
   m.day = (int)(m.served_at / ZC_DAY_SECONDS);
   m.slot = pass_slot(c, p, sqlite3_column_value(st, 4));
+  /* a slot word that could not be interned (out of memory) is not "no slot" */
+  if (!m.slot && sqlite3_column_type(st, 4) != SQLITE_NULL) return SQLITE_NOMEM;
   zc_ord_next(&p->ord, m.day, m.slot, &m.nth_slot, &m.nth_day, &m.nth_month);
   SiteRef *r = site_ref(c, m.site_id);
   if (r == NULL) return SQLITE_OK; /* a site outside the region: counted for ordinals only */
