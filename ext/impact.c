@@ -45,6 +45,7 @@
 ** interned, as every version's do).  Nothing is written: a read-only
 ** connection works.  Registered direct-only: it reads files.
 */
+#include "rowkeys.h"
 #include "modules.h"
 #include "month.h"
 #include <stdlib.h>
@@ -65,8 +66,6 @@
 #define IMP_REGION 10
 #define IMP_MONTH 11
 
-#define IMP_HOT 4096
-
 typedef struct Row {
   sqlite3_int64 site_id;
   const char *item, *payer;     /* interned */
@@ -80,12 +79,7 @@ typedef struct ImpCursor {
   ZcConn *zc;
   Row *rows;
   int n, cap, i;
-  ZcMap key_row;                /* hash(site, item, payer) -> row index */
-  struct {
-    sqlite3_int64 site;
-    const char *payer;
-    int row;                    /* -1 empty */
-  } hot[IMP_HOT];
+  ZcRowKeys keys;               /* (site, item, payer) -> row position */
   int nitem;
   const char *w_meal, *w_elder;
   /* the pass: 0 current, 1 proposed */
@@ -154,16 +148,12 @@ static int imp_best_index(sqlite3_vtab *tab, sqlite3_index_info *info) {
   return SQLITE_OK;
 }
 
-static void imp_hot_clear(ImpCursor *c) {
-  for (int i = 0; i < IMP_HOT; i++) c->hot[i].row = -1;
-}
-
 static int imp_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **pp) {
   ImpCursor *c = sqlite3_malloc(sizeof *c);
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->zc = ((ImpVtab *)tab)->zc;
-  imp_hot_clear(c);
+  zc_rowkeys_init(&c->keys);
   *pp = &c->base;
   return SQLITE_OK;
 }
@@ -178,8 +168,7 @@ static void imp_scratch_free(ImpCursor *c) {
   c->payers = NULL;
   c->npayer = c->payer_cap = 0;
   zc_map_clear(&c->payer_idx);
-  zc_map_clear(&c->key_row);
-  imp_hot_clear(c);
+  zc_rowkeys_clear(&c->keys);
 }
 
 static void imp_reset(ImpCursor *c) {
@@ -199,50 +188,24 @@ static int imp_close(sqlite3_vtab_cursor *cur) {
 
 /* ------------------------------------------------------------- rows */
 
+/* The row of (site, item, payer), appended on first sight (items take the
+** next item order); `meal` rows through the index's (site, payer) cache. */
 static Row *imp_row(ImpCursor *c, sqlite3_int64 site, const char *item, const char *payer, int order) {
-  uint64_t h = zc_hash64((uint64_t)site ^ zc_hash64((uint64_t)(uintptr_t)item) ^
-                         zc_hash64((uint64_t)(uintptr_t)payer * 31u));
-  sqlite3_int64 key = (sqlite3_int64)(h & 0x7fffffffffffffffULL);
-  for (;;) {
-    int isnew;
-    sqlite3_int64 *v = zc_map_slot(&c->key_row, key, 1, &isnew);
-    if (!v) return NULL;
-    if (!isnew) {
-      Row *r = &c->rows[*v];
-      if (r->site_id == site && r->item == item && r->payer == payer) return r;
-      key = (key + 1) & 0x7fffffffffffffffLL; /* hash collision: probe on */
-      continue;
-    }
-    if (c->n == c->cap) {
-      int ncap = c->cap ? c->cap * 2 : 64;
-      Row *nr = sqlite3_realloc64(c->rows, (sqlite3_uint64)ncap * sizeof *nr);
-      if (!nr) return NULL;
-      c->rows = nr;
-      c->cap = ncap;
-    }
-    Row *r = &c->rows[c->n];
-    memset(r, 0, sizeof *r);
-    r->site_id = site;
-    r->item = item;
-    r->payer = payer;
-    r->order = order >= 2 ? 2 + c->nitem++ : order;
-    *v = c->n++;
-    return r;
-  }
-}
-
-/* The 'meal' row of (site, payer), through a direct-mapped cache. */
-static Row *imp_meal_row(ImpCursor *c, sqlite3_int64 site, const char *payer, int order) {
-  unsigned h = (unsigned)zc_hash64((uint64_t)site * 0x9e3779b97f4a7c15ULL + (uint64_t)(uintptr_t)payer) &
-               (IMP_HOT - 1);
-  if (c->hot[h].row >= 0 && c->hot[h].site == site && c->hot[h].payer == payer) return &c->rows[c->hot[h].row];
-  Row *r = imp_row(c, site, c->w_meal, payer, order);
-  if (r) {
-    c->hot[h].site = site;
-    c->hot[h].payer = payer;
-    c->hot[h].row = (int)(r - c->rows);
+  if (zc_rows_room((void **)&c->rows, &c->cap, c->n, sizeof *c->rows)) return NULL;
+  int isnew, pos = item == c->w_meal ? zc_rowkeys_meal(&c->keys, site, item, payer, &isnew)
+                                     : zc_rowkeys_find(&c->keys, site, item, payer, &isnew);
+  if (pos < 0) return NULL;
+  Row *r = &c->rows[pos];
+  if (isnew) {
+    *r = (Row){.site_id = site, .item = item, .payer = payer, .order = order >= 2 ? 2 + c->nitem++ : order};
+    c->n++;
   }
   return r;
+}
+
+/* The 'meal' row of (site, payer). */
+static Row *imp_meal_row(ImpCursor *c, sqlite3_int64 site, const char *payer, int order) {
+  return imp_row(c, site, c->w_meal, payer, order);
 }
 
 static int imp_overflow(const ZcSiteFacts *site, char **pzErr) {

@@ -30,6 +30,7 @@
 */
 #include "modules.h"
 #include "month.h"
+#include "rowkeys.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,13 +46,7 @@ typedef struct StlCursor {
   sqlite3_vtab_cursor base;
   Row *rows;
   int n, cap, i;
-  /* aggregation */
-  ZcMap key_row;              /* hash(site, item, payer) -> row index */
-  struct {                    /* direct-mapped: (site, payer) -> meal row */
-    sqlite3_int64 site;
-    const char *payer;
-    int row;                  /* -1 empty */
-  } hot[4096];
+  ZcRowKeys keys;             /* (site, item, payer) -> row position */
   int nitem;                  /* item order counter */
   const char *w_meal, *w_elder; /* interned words */
   ZcConn *zc;
@@ -132,7 +127,7 @@ static int stl_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **pp) {
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->zc = ((StlVtab *)tab)->zc;
-  for (int i = 0; i < 4096; i++) c->hot[i].row = -1;
+  zc_rowkeys_init(&c->keys);
   *pp = &c->base;
   return SQLITE_OK;
 }
@@ -142,8 +137,7 @@ static void stl_reset(StlCursor *c) {
   c->rows = NULL;
   c->n = c->cap = c->i = 0;
   c->nitem = 0;
-  zc_map_clear(&c->key_row);
-  for (int i = 0; i < 4096; i++) c->hot[i].row = -1;
+  zc_rowkeys_clear(&c->keys);
 }
 
 static int stl_close(sqlite3_vtab_cursor *cur) {
@@ -152,47 +146,17 @@ static int stl_close(sqlite3_vtab_cursor *cur) {
   return SQLITE_OK;
 }
 
+/* The row of (site, item, payer), appended on first sight; `meal` rows
+** through the index's (site, payer) cache. */
 static Row *stl_row(StlCursor *c, sqlite3_int64 site, const char *item, const char *payer, int order) {
-  uint64_t h = zc_hash64((uint64_t)site ^ zc_hash64((uint64_t)(uintptr_t)item) ^
-                         zc_hash64((uint64_t)(uintptr_t)payer * 31u));
-  sqlite3_int64 key = (sqlite3_int64)(h & 0x7fffffffffffffffULL);
-  for (;;) {
-    int isnew;
-    sqlite3_int64 *v = zc_map_slot(&c->key_row, key, 1, &isnew);
-    if (!v) return NULL;
-    if (!isnew) {
-      Row *r = &c->rows[*v];
-      if (r->site_id == site && r->item == item && r->payer == payer) return r;
-      key = (key + 1) & 0x7fffffffffffffffLL; /* hash collision: probe on */
-      continue;
-    }
-    if (c->n == c->cap) {
-      int ncap = c->cap ? c->cap * 2 : 64;
-      Row *nr = sqlite3_realloc64(c->rows, (sqlite3_uint64)ncap * sizeof *nr);
-      if (!nr) return NULL;
-      c->rows = nr;
-      c->cap = ncap;
-    }
-    Row *r = &c->rows[c->n];
-    memset(r, 0, sizeof *r);
-    r->site_id = site;
-    r->item = item;
-    r->payer = payer;
-    r->order = order;
-    *v = c->n++;
-    return r;
-  }
-}
-
-/* The 'meal' row of (site, payer), through the direct-mapped cache. */
-static Row *stl_meal_row(StlCursor *c, sqlite3_int64 site, const char *meal, const char *payer, int order) {
-  unsigned h = (unsigned)zc_hash64((uint64_t)site * 0x9e3779b97f4a7c15ULL + (uint64_t)(uintptr_t)payer) & 4095u;
-  if (c->hot[h].row >= 0 && c->hot[h].site == site && c->hot[h].payer == payer) return &c->rows[c->hot[h].row];
-  Row *r = stl_row(c, site, meal, payer, order);
-  if (r) {
-    c->hot[h].site = site;
-    c->hot[h].payer = payer;
-    c->hot[h].row = (int)(r - c->rows);
+  if (zc_rows_room((void **)&c->rows, &c->cap, c->n, sizeof *c->rows)) return NULL;
+  int isnew, pos = item == c->w_meal ? zc_rowkeys_meal(&c->keys, site, item, payer, &isnew)
+                                     : zc_rowkeys_find(&c->keys, site, item, payer, &isnew);
+  if (pos < 0) return NULL;
+  Row *r = &c->rows[pos];
+  if (isnew) {
+    *r = (Row){.site_id = site, .item = item, .payer = payer, .order = order};
+    c->n++;
   }
   return r;
 }
@@ -216,12 +180,12 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   }
   const char *meal = c->w_meal, *el = c->w_elder;
   for (int i = 0; i < res->nparts; i++) {
-    Row *r = stl_meal_row(c, site->id, meal, res->parts[i].payer, 0);
+    Row *r = stl_row(c, site->id, meal, res->parts[i].payer, 0);
     if (!r) return SQLITE_NOMEM;
     if (!zc_add_fen(&r->amount, res->parts[i].fen)) return stl_overflow(site, pzErr);
   }
   /* the co-payment row exists for every subsidised meal: it counts them */
-  Row *r = stl_meal_row(c, site->id, meal, el, 1);
+  Row *r = stl_row(c, site->id, meal, el, 1);
   if (!r) return SQLITE_NOMEM;
   if (!zc_add_fen(&r->amount, m->price_fen - res->total)) return stl_overflow(site, pzErr);
   r->quantity++;
