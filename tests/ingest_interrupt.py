@@ -6,12 +6,14 @@ rows of fixtures/swipes/setup.sql loaded).  Two files:
              which one call of xNext skips to its end (before: nothing
              could stop it);
   many.csv   300,000 good lines: rows come back one by one.
-Each read is stopped by a progress handler that asks to stop from its k-th
-call on (k = 1, 2, ..., then growing by a third, until the read completes)
-and by conn.interrupt() from another thread after delays spread over the
-read's time.  Every stop must come within LIMIT seconds of the request, and
+Each read is stopped by tests/interrupt_stops.py's harness: a progress
+handler that asks to stop from its k-th call on, and conn.interrupt() from
+another thread after 20 delays spread over the read's time.  Every stop must come within LIMIT seconds of the request, and
 the error must say 'interrupted'."""
-import sqlite3, statistics, sys, threading, time
+import os, sqlite3, statistics, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interrupt_stops import stops  # noqa: E402
 
 so = sys.argv[1]
 LIMIT = float(sys.argv[2]) if len(sys.argv) > 2 else 0.1
@@ -36,63 +38,10 @@ with open("zeros.bin", "wb") as f:
 READS = [("one 1 GiB line", "SELECT count(*), max(error) FROM swipe_log('zeros.bin', 'csv')"),
          ("300,000 lines", "SELECT count(*), count(error) FROM swipe_log('many.csv', 'csv')")]
 for label, sql in READS:
-    want = c.execute(sql).fetchall()   # the first read of zeros.bin fills the page cache: slower
-    t = time.perf_counter()
-    check(c.execute(sql).fetchall() == want, f"{label}: a second read differs")
-    full = time.perf_counter() - t
-    lats, n_progress, n_thread, k = [], 0, 0, 1
-    while True:
-        st = {"calls": 0, "t": None}
-
-        def handler():
-            st["calls"] += 1
-            if st["calls"] >= k:
-                if st["t"] is None:
-                    st["t"] = time.perf_counter()
-                return 1
-            return 0
-
-        c.set_progress_handler(handler, 1000)
-        try:
-            c.execute(sql).fetchall()
-            done = True
-        except sqlite3.Error as e:
-            done, msg, end = False, str(e), time.perf_counter()
-        c.set_progress_handler(None, 0)
-        if done:
-            break
-        n_progress += 1
-        lat = end - st["t"]
-        check("interrupted" in msg, f"{label}, progress handler k={k}: message {msg!r}")
-        check(lat <= LIMIT, f"{label}, progress handler k={k}: stopped {lat * 1000:.0f} ms after being asked")
-        lats.append(lat)
-        k = k + 1 if k < 20 else int(k * 4 / 3)
-    for i in range(0, 20):
-        delay = full * i / 20
-        when = {}
-
-        def interrupt():
-            when["t"] = time.perf_counter()
-            c.interrupt()
-
-        tm = threading.Timer(delay, interrupt)
-        tm.start()
-        try:
-            c.execute(sql).fetchall()
-            done = True
-        except sqlite3.Error as e:
-            done, msg, end = False, str(e), time.perf_counter()
-        tm.join()
-        if done:
-            continue
-        n_thread += 1
-        lat = end - when["t"]
-        check("interrupted" in msg, f"{label}, interrupt after {delay * 1000:.0f} ms: message {msg!r}")
-        check(lat <= LIMIT, f"{label}, interrupt after {delay * 1000:.0f} ms: stopped {lat * 1000:.0f} ms after")
-        lats.append(lat)
-    check(c.execute(sql).fetchall() == want, f"{label}: rows differ after the interrupts")
+    c.execute(sql).fetchall()   # the first read of zeros.bin fills the page cache: slower
+    lats, n_progress, n_thread, k, full = stops(c, label, sql, (), LIMIT, 20, check)
     check(n_progress >= 3 and n_thread >= 5, f"{label}: too few stops to judge ({n_progress}, {n_thread})")
-    print(f"{label}: {full * 1000:.0f} ms uninterrupted ({want[0]}); stopped {n_progress} times by the progress "
+    print(f"{label}: {full * 1000:.0f} ms uninterrupted; stopped {n_progress} times by the progress "
           f"handler, {n_thread} by conn.interrupt(); stop latency median "
           f"{statistics.median(lats or [0]) * 1000:.1f} ms, worst {max(lats or [0]) * 1000:.1f} ms")
 print(f"{fails} failures")
