@@ -666,6 +666,7 @@ int zc_quote_facts(ZcConn *zc, sqlite3_int64 elder_id, sqlite3_int64 site_id, sq
   MonthRec *mr;
   if ((rc = get_month(zc, elder_id, day, &mr, pzErr))) return rc;
   const char *islot = zc_intern(zc, slot, -1);
+  if (slot && !islot) return SQLITE_NOMEM;   /* never a quote without its slot */
   ZcOrd ord;
   zc_ord_reset(&ord);
   int a, b, c;
