@@ -469,10 +469,12 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   while (rc == SQLITE_OK && (rc = zc_month_scan_next(&c.src, pzErr)) == SQLITE_ROW) rc = pass_row(&c, &p, pzErr);
   if (rc == SQLITE_DONE) {
     rc = pass_sites(&c, &p, pzErr);
-  } else if (rc != SQLITE_OK && *pzErr == NULL) {
+  } else if (rc != SQLITE_OK && rc != SQLITE_NOMEM && *pzErr == NULL) {
     *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
   }
   compute_free(&c);
-  if (rc != SQLITE_OK && *pzErr == NULL) *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errstr(rc));
+  /* out of memory stays SQLITE_NOMEM without a text (a text would turn it
+  ** into an ordinary error in callers that report texts first) */
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM && *pzErr == NULL) *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errstr(rc));
   return rc;
 }

@@ -349,7 +349,8 @@ static void notice_html_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   char *err = NULL;
   int rc = zc_notice_build(zc, "notice_html", argv[0], argv[1], &nt, &err);
   if (rc) {
-    if (err) sqlite3_result_error(ctx, err, -1);
+    if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+    else if (err) sqlite3_result_error(ctx, err, -1);
     else sqlite3_result_error_code(ctx, rc);
     sqlite3_free(err);
     return;

@@ -626,6 +626,11 @@ static const Case kCases[] = {
     {"identity/mask_name", "empty", NULL, "SELECT mask_name('欧阳修'), mask_name('张三丰'), mask_name('李')", NULL,
      NULL, 0, 0},
     {"identity/mask_id", "empty", NULL, "SELECT mask_id('141129194401050016')", NULL, NULL, 0, 0},
+    {"identity/idcard_sex_label", "empty", NULL,
+     "SELECT idcard_sex_label('141129194808200127'), idcard_sex_label('141129194401050016'), idcard_sex_label('x')",
+     NULL, NULL, 0, 0},
+    {"lang/zhucan_lang", "empty", NULL, "SELECT zhucan_lang(), zhucan_lang('en'), zhucan_lang(), zhucan_lang('zh')",
+     NULL, NULL, 0, 0},
     {"identity/over_rows", "zy", NULL,
      "SELECT id, idcard_birth(id_number), idcard_sex(id_number), age_on(id_number, '2024-03-15'),"
      " mask_name(name), mask_id(id_number) FROM elder ORDER BY id",
@@ -700,6 +705,17 @@ static const Case kCases[] = {
     {"replay/same", "tyrun", PRIME_TY, "SELECT * FROM replay(1)", NULL, NULL, 0, 0},
     {"replay/changed", "zyrun", PRIME_ZY "; UPDATE elder SET died_on = '2024-03-10' WHERE id = 1; UPDATE meal SET price_fen = 1500 WHERE id = 4",
      "SELECT * FROM replay(1)", NULL, NULL, 0, 0},
+
+    /* run_verify and the guard */
+    {"verify/run_verify", "zyrun", NULL, "SELECT * FROM run_verify(1)", NULL, NULL, 0, 0},
+    {"verify/run_verify_all", "zyrun", NULL, "SELECT * FROM run_verify()", NULL, NULL, 0, 0},
+    {"verify/zhucan_run_guard", "zyrun", NULL, "SELECT zhucan_run_guard()", NULL, NULL, 0, 0},
+
+    /* notices */
+    {"notice/notice", "zy", PRIME_ZY, "SELECT * FROM notice(1, '2024-03')", NULL, NULL, 0, 0},
+    {"notice/notice_settled", "zyrun", PRIME_ZY, "SELECT * FROM notice(1, '2024-03')", NULL, NULL, 0, 0},
+    {"notice/notice_html", "zy", PRIME_ZY, "SELECT length(notice_html(1, '2024-03'))", NULL, NULL, 0, 0},
+    {"notice/notice_due", "zy", NULL, "SELECT * FROM notice_due('141129', '2024-03')", NULL, NULL, 0, 0},
 
     /* zhucan_run_unpack and the views over it */
     {"unpack/packs", "zyrun", NULL,
