@@ -4,7 +4,9 @@
 # without cases) keeps working and is upgraded by the first write: reads
 # (policy_in_force, policy_test, settlement) work on the old layout; the
 # first policy_retire adds both columns and the guarded triggers, keeps the
-# rows, and retires; an old version with no cases reports "no cases".
+# rows, and retires; an old version with no cases reports "no cases"; the
+# version stored without `payers` (before the strict rules) still pays: every
+# meal of a township put under it pays county 100 fen (counted in plain SQL).
 # The old layout is written here with Python's sqlite3 and hashlib (an
 # independent SHA-256), not by zhucan.
 # modes: plain asan
@@ -33,6 +35,9 @@ SELECT 'in force', policy_in_force('141129', '2024-03-15');
 SELECT 'test zy', policy_test('zhongyang');
 SELECT 'test flat', policy_test('flat');
 SELECT 'county', sum(amount_fen) > 0 FROM settlement('141129', '2024-03') WHERE payer = 'county';
+UPDATE region SET policy = 'flat' WHERE code = '141129100';
+SELECT 'flat pays', (SELECT sum(amount_fen) FROM settlement('141129100', '2024-03') WHERE item = 'meal' AND payer = 'county') = 100 * (SELECT count(*) FROM meal m JOIN site s ON s.id = m.site_id WHERE s.region LIKE '141129100%' AND m.served_at >= '2024-03-01' AND m.served_at < '2024-04-01'), (SELECT count(DISTINCT payer) FROM settlement('141129100', '2024-03') WHERE item = 'meal');
+UPDATE region SET policy = NULL WHERE code = '141129100';
 SELECT 'same source', policy_load('lua/zhongyang.lua');
 SELECT 'columns before', count(*) FROM pragma_table_info('zhucan_policy');
 SELECT 'retire', policy_retire(2);
@@ -48,14 +53,15 @@ want="in force|1
 test zy|ok: 12 cases (version 1: 12 ok)
 test flat|ok: 0 cases (version 2: no cases)
 county|1
+flat pays|1|2
 same source|1
 columns before|6
 retire|2
 columns after|id name effective_from sha256 source installed_at untested retired_on
 triggers|zhucan_policy_guard_insert zhucan_policy_guard_update zhucan_policy_no_delete
 rows|1:zhongyang:0 2:flat:1
-Runtime error near line 11: policy_test: every version of policy 'flat' is retired (1): none can pay, none was run
-Runtime error near line 12: zhucan_policy: stored policy versions are immutable; install a new version, or retire one with policy_retire() (19)"
+Runtime error near line 14: policy_test: every version of policy 'flat' is retired (1): none can pay, none was run
+Runtime error near line 15: zhucan_policy: stored policy versions are immutable; install a new version, or retire one with policy_retire() (19)"
 if [ "$out" != "$want" ]; then
   echo "FAIL: expected"; echo "$want"; diff <(echo "$want") <(echo "$out"); exit 1
 fi
