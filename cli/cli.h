@@ -10,6 +10,8 @@
 **               JSON, CSV; fen shown as yuan
 **   progress.c  the progress bar (sqlite3_progress_handler)
 **   export.c    a run's statement as an .xlsx workbook (libxlsxwriter) or CSV
+**   notice.c    the month's notice pages of a region (notice_html) and its
+**               lapses (notice_due)
 */
 #ifndef ZC_CLI_H
 #define ZC_CLI_H
@@ -52,12 +54,15 @@ const char *out_header(Cli *c, const char *col);    /* a column's header in the 
 /* progress.c — a bar on stderr while one statement runs.  kind picks how
 ** meals done are counted: PROG_MONTH (the month pass of settle and replay),
 ** PROG_SCAN (anomaly_scan's read), PROG_LINES (ingest: lines, counted by
-** the SQL function zhucan_cli_line that the command adds). */
-enum { PROG_MONTH, PROG_SCAN, PROG_LINES };
+** the SQL function zhucan_cli_line that the command adds), PROG_SITES
+** (notice: pages written, progress_count). */
+enum { PROG_MONTH, PROG_SCAN, PROG_LINES, PROG_SITES };
 typedef struct Progress Progress;
 Progress *progress_start(Cli *c, int kind, const char *label, long long total, const char *first,
                          const char *next);
 void progress_phase(Progress *p, const char *label, long long total);
+/* PROG_SITES: done so far, counted by the caller (redrawn at most 10 times a second) */
+void progress_count(Progress *p, long long done);
 void progress_end(Progress *p, int ok);
 int progress_register_line_fn(sqlite3 *db, Progress **slot);
 extern volatile int cli_interrupted;
@@ -67,6 +72,10 @@ int help_print(Cli *c, const char *cmd, FILE *f);
 
 /* export.c */
 int export_run(Cli *c, long long run, const char *path, int by_township, int csv);
+
+/* notice.c */
+int notice_run(Cli *c, const char *region, const char *month, const char *dir, int due_only);
+void notice_safe_name(char *out, size_t n, const char *s);
 
 /* sql text embedded at build time (build/cli/sql.c, made from sql/schema.sql and sql/statement.sql) */
 extern const char cli_sql_schema[];

@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,15 +25,19 @@ int sqlite3_zhucan_init(sqlite3 *db, char **pzErrMsg, const void *pApi);
 typedef struct Opts {
   const char *pos[8];
   int npos;
-  int supersede, list, strict, csv, by_township, no_progress, help, version;
-  const char *format, *price, *output, *by, *lang;
+  int supersede, list, strict, csv, by_township, no_progress, help, version, due;
+  const char *format, *price, *output, *by, *lang, *encoding, *out_dir;
   const char *policy[16];
+  const char *untested[16];  /* untested[i]: the reason given after policy[i], or NULL */
   int npolicy;
   const char *used[16];      /* command options given, to refuse them elsewhere */
   int nused;
 } Opts;
 
 static Cli cli;
+/* a later argument that is an existing file when the first is not (the
+** database given out of order): named in the message of open_db */
+static const char *cli_other_db;
 
 static void on_sigint(int sig) {
   (void)sig;
@@ -58,11 +63,23 @@ static int sql_error(Cli *c, const char *what) {
   return ZC_EXIT_REFUSED;
 }
 
+/* ZHUCAN_LANG as the extension reads it (en... English, anything else
+** Chinese); else the first of LC_ALL, LC_MESSAGES, LANG that is set: a
+** Chinese locale or the C/POSIX one (no language asked: a server's default)
+** gives Chinese, any other language English; none set: Chinese, as the
+** extension. */
 static const char *lang_default(void) {
-  const char *v[] = {getenv("ZHUCAN_LANG"), getenv("LC_ALL"), getenv("LC_MESSAGES"), getenv("LANG")};
-  for (int i = 0; i < 4; i++)
-    if (v[i] && *v[i]) return strncmp(v[i], "zh", 2) == 0 ? "zh" : "en";
-  return "en";
+  const char *z = getenv("ZHUCAN_LANG");
+  if (z && *z) return strncmp(z, "en", 2) == 0 ? "en" : "zh";
+  const char *v[] = {getenv("LC_ALL"), getenv("LC_MESSAGES"), getenv("LANG")};
+  for (int i = 0; i < 3; i++) {
+    if (!v[i] || !*v[i]) continue;
+    if (strncmp(v[i], "zh", 2) == 0 || strcmp(v[i], "C") == 0 || strncmp(v[i], "C.", 2) == 0 ||
+        strcmp(v[i], "POSIX") == 0)
+      return "zh";
+    return "en";
+  }
+  return "zh";
 }
 
 static int open_db(Cli *c, const char *path, int create) {
@@ -70,6 +87,9 @@ static int open_db(Cli *c, const char *path, int create) {
   if (!create && stat(path, &sb) != 0) {
     fprintf(stderr, "zhucan %s: %s %s: %s\n", c->cmd, T(c, "database", "数据库"), path,
             T(c, "does not exist (zhucan init DB creates one)", "不存在(可用 zhucan init 新建)"));
+    if (cli_other_db)
+      fprintf(stderr, "zhucan %s: %s: zhucan %s %s ...\n", c->cmd,
+              T(c, "the database comes first", "数据库要写在最前面"), c->cmd, cli_other_db);
     return ZC_EXIT_FILE;
   }
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
@@ -155,8 +175,8 @@ static long long month_total(Cli *c, const char *region, const char *first, cons
 
 /* ------------------------------------------------------------- init */
 static int cmd_init(Cli *c, Opts *o) {
-  if (o->npos != 1) return usage_error(c, T(c, "expected: zhucan init DB [--policy FILE]%s%s",
-                                            "应为: zhucan init 数据库 [--policy 文件]%s%s"), "", "");
+  if (o->npos != 1) return usage_error(c, T(c, "expected: zhucan init DB [--policy FILE [--untested REASON]]...%s%s",
+                                            "应为: zhucan init 数据库 [--policy 文件 [--untested 原因]]...%s%s"), "", "");
   struct stat sb;
   if (stat(o->pos[0], &sb) == 0) {
     fprintf(stderr, "zhucan init: %s %s\n", o->pos[0],
@@ -172,9 +192,12 @@ static int cmd_init(Cli *c, Opts *o) {
   }
   if (c->json) printf("{\"database\":"), out_json_string(stdout, o->pos[0]), printf(",\"policies\":[");
   for (int i = 0; i < o->npolicy; i++) {
-    sqlite3_stmt *st = prep(c, "SELECT policy_load(?1)");
+    /* policy_load(FILE, REASON): a policy without test cases is installed
+    ** only with the reason why (docs/ref/policy_load.md) */
+    sqlite3_stmt *st = prep(c, o->untested[i] ? "SELECT policy_load(?1, ?2)" : "SELECT policy_load(?1)");
     if (!st) { rc = sql_error(c, NULL); goto fail; }
     sqlite3_bind_text(st, 1, o->policy[i], -1, SQLITE_STATIC);
+    if (o->untested[i]) sqlite3_bind_text(st, 2, o->untested[i], -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
       sqlite3_finalize(st);
       if (c->json) printf("]}\n");
@@ -183,8 +206,15 @@ static int cmd_init(Cli *c, Opts *o) {
     }
     long long v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (c->json) printf("%s{\"file\":", i ? "," : ""), out_json_string(stdout, o->policy[i]), printf(",\"version\":%lld}", v);
-    else printf("%s %s: %s %lld\n", T(c, "policy", "政策"), o->policy[i], T(c, "version", "版本"), v);
+    if (c->json) {
+      printf("%s{\"file\":", i ? "," : ""), out_json_string(stdout, o->policy[i]), printf(",\"version\":%lld", v);
+      if (o->untested[i]) printf(",\"untested\":"), out_json_string(stdout, o->untested[i]);
+      printf("}");
+    } else {
+      printf("%s %s: %s %lld", T(c, "policy", "政策"), o->policy[i], T(c, "version", "版本"), v);
+      if (o->untested[i]) printf(" (%s: %s)", T(c, "untested", "未经用例检验"), o->untested[i]);
+      printf("\n");
+    }
   }
   if (c->json) printf("]}\n");
   else printf("%s %s\n", T(c, "created", "已新建"), o->pos[0]);
@@ -235,8 +265,17 @@ static long long count_lines(const char *path) {
 static Progress *ingest_prog;
 
 static int cmd_ingest(Cli *c, Opts *o) {
-  if (o->npos != 2) return usage_error(c, T(c, "expected: zhucan ingest DB FILE [--format F] [--price YUAN]%s%s",
-                                            "应为: zhucan ingest 数据库 文件 [--format 格式] [--price 元]%s%s"), "", "");
+  if (o->npos != 2)
+    return usage_error(c, T(c, "expected: zhucan ingest DB FILE [--format F] [--price YUAN] [--encoding E]%s%s",
+                            "应为: zhucan ingest 数据库 文件 [--format 格式] [--price 元] [--encoding 编码]%s%s"), "", "");
+  /* swipe_log's names, any case (docs/ref/swipe_log.md): a usage error here
+  ** rather than swipe_log's refusal, so that the exit code says "command line" */
+  static const char *const encs[] = {"utf-8", "utf8", "gb18030", "gbk", "gb2312", "cp936", "auto"};
+  int enc_ok = !o->encoding;
+  for (size_t k = 0; !enc_ok && k < sizeof encs / sizeof encs[0]; k++) enc_ok = strcasecmp(o->encoding, encs[k]) == 0;
+  if (!enc_ok)
+    return usage_error(c, T(c, "--encoding %s: expected utf-8 (the default), gbk, gb18030 (also gb2312, cp936) or auto%s",
+                            "--encoding %s: 应为 utf-8(默认)、gbk、gb18030(或 gb2312、cp936)或 auto%s"), o->encoding, "");
   long long fen = 0;
   if (o->price && !yuan_to_fen(o->price, &fen))
     return usage_error(c, T(c, "--price %s is not a price: expected yuan with at most two decimals, such as 10 or 12.50%s",
@@ -249,16 +288,17 @@ static int cmd_ingest(Cli *c, Opts *o) {
   int rc = open_db(c, o->pos[0], 0);
   if (rc) return rc;
   if (progress_register_line_fn(c->db, &ingest_prog) != SQLITE_OK) return sql_error(c, NULL);
-  const char *fmt = o->format ? o->format : "csv";
+  const char *fmt = o->format ? o->format : "csv", *enc = o->encoding ? o->encoding : "utf-8";
   /* sql/ingest.sql, with zhucan_cli_line(line) counting lines for the bar */
   sqlite3_stmt *ins = prep(c,
       "INSERT INTO meal(elder_id, site_id, served_at, slot, method, device, token, price_fen) "
       "SELECT elder_id, site_id, at, slot, method, device, token, coalesce(price_fen, :price_fen) "
-      "  FROM swipe_log(:path, :format) WHERE zhucan_cli_line(line) AND error IS NULL "
+      "  FROM swipe_log(:path, :format, :encoding) WHERE zhucan_cli_line(line) AND error IS NULL "
       "ON CONFLICT(device, token, served_at) DO NOTHING");
   if (!ins) return sql_error(c, NULL);
   sqlite3_bind_text(ins, sqlite3_bind_parameter_index(ins, ":path"), o->pos[1], -1, SQLITE_STATIC);
   sqlite3_bind_text(ins, sqlite3_bind_parameter_index(ins, ":format"), fmt, -1, SQLITE_STATIC);
+  sqlite3_bind_text(ins, sqlite3_bind_parameter_index(ins, ":encoding"), enc, -1, SQLITE_STATIC);
   if (o->price) sqlite3_bind_int64(ins, sqlite3_bind_parameter_index(ins, ":price_fen"), fen);
   ingest_prog = progress_start(c, PROG_LINES, T(c, "ingest", "导入"), lines, NULL, NULL);
   int src = sqlite3_step(ins);
@@ -271,11 +311,12 @@ static int cmd_ingest(Cli *c, Opts *o) {
   long long added = sqlite3_changes64(c->db);
   progress_phase(ingest_prog, T(c, "rejects", "拒收行"), lines);
   sqlite3_stmt *rej = prep(c,
-      "SELECT line, error, raw FROM swipe_log(:path, :format) "
+      "SELECT line, error, raw FROM swipe_log(:path, :format, :encoding) "
       " WHERE zhucan_cli_line(line) AND error IS NOT NULL AND error NOT IN ('blank', 'header') ORDER BY line");
   if (!rej) return sql_error(c, NULL);
   sqlite3_bind_text(rej, 1, o->pos[1], -1, SQLITE_STATIC);
   sqlite3_bind_text(rej, 2, fmt, -1, SQLITE_STATIC);
+  sqlite3_bind_text(rej, 3, enc, -1, SQLITE_STATIC);
   long long n;
   if (c->json) {
     printf("{\"meals_added\":%lld,\"rejected\":", added);
@@ -293,6 +334,13 @@ static int cmd_ingest(Cli *c, Opts *o) {
       printf("%s: %lld\n", T(c, "rejected lines", "拒收行"), n);
       if (n > 0) fputs(buf, stdout);
     }
+    /* swipe_log says a line not UTF-8 "looks like GBK/GB18030": say it the
+    ** way the tool takes it */
+    if (n > 0 && buf && strncasecmp(enc, "utf", 3) == 0 && strstr(buf, "GB18030"))
+      fprintf(stderr, "zhucan ingest: %s: zhucan ingest %s %s --encoding gbk\n",
+              T(c, "the file looks like GBK (Chinese Windows, most card terminals); load it with",
+                "该文件像是 GBK 编码(中文 Windows 和多数刷卡机导出的格式), 请这样导入"),
+              o->pos[0], o->pos[1]);
     free(buf);
   }
   sqlite3_finalize(rej);
@@ -479,6 +527,22 @@ static int cmd_export(Cli *c, Opts *o) {
   return export_run(c, run, o->output, o->by && strcmp(o->by, "township") == 0, o->csv);
 }
 
+/* ----------------------------------------------------------- notice */
+static int cmd_notice(Cli *c, Opts *o) {
+  if (o->npos != 3)
+    return usage_error(c, T(c, "expected: zhucan notice DB REGION MONTH [--out DIR] [--due]%s%s",
+                            "应为: zhucan notice 数据库 区划 月份 [--out 目录] [--due]%s%s"), "", "");
+  if (o->due && o->out_dir)
+    return usage_error(c, T(c, "--due lists the overdue notices and writes no page: --out %s does not apply%s",
+                            "--due 只列出逾期的公示, 不写页面: --out %s 不适用%s"), o->out_dir, "");
+  char dir[300];
+  if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
+  else snprintf(dir, sizeof dir, "notices-%s-%s", o->pos[1], o->pos[2]);
+  int rc = open_db(c, o->pos[0], 0);
+  if (rc) return rc;
+  return notice_run(c, o->pos[1], o->pos[2], dir, o->due);
+}
+
 /* -------------------------------------------------------------- sql */
 /* Statements of FILE (or stdin), each result printed as a table sized by
 ** display width (or JSON).  Between statements a line may be `.print TEXT`
@@ -558,15 +622,24 @@ static const struct {
   int (*fn)(Cli *, Opts *);
   const char *opts;   /* the command options it takes, space separated */
 } commands[] = {
-    {"init", cmd_init, " --policy "},
-    {"ingest", cmd_ingest, " --format --price "},
+    {"init", cmd_init, " --policy --untested "},
+    {"ingest", cmd_ingest, " --format --price --encoding "},
     {"settle", cmd_settle, " --supersede "},
     {"replay", cmd_replay, " "},
     {"scan", cmd_scan, " --list --strict "},
     {"export", cmd_export, " -o --output --by --csv "},
+    {"notice", cmd_notice, " --out --due "},
     {"verify", cmd_verify, " "},
     {"sql", cmd_sql, " "},
 };
+
+static int is_sqlite_file(const char *path) {
+  char head[16];
+  FILE *f = fopen(path, "rb");
+  int yes = f && fread(head, 1, 16, f) == 16 && memcmp(head, "SQLite format 3", 16) == 0;
+  if (f) fclose(f);
+  return yes;
+}
 
 /* --opt VALUE or --opt=VALUE */
 static const char *opt_value(Cli *c, int argc, char **argv, int *i, const char *name, int *err) {
@@ -584,6 +657,13 @@ int main(int argc, char **argv) {
   Cli *c = &cli;
   Opts o;
   memset(&o, 0, sizeof o);
+  /* What the sqlite3 shell does (its main_init): the tool uses each
+  ** connection from one thread (zhucan's worker threads never touch SQLite),
+  ** so SQLite's per-connection mutex is not needed.  Serialized (the
+  ** library's default) took a mutex pair on every API call: 5.5% of the
+  ** instructions of the county's settle (callgrind, bench/cli.sh).  Before
+  ** sqlite3_auto_extension, which initialises the library. */
+  sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
   /* --lang first: every message after it is in that language */
   o.lang = lang_default();
   for (int i = 1; i < argc; i++) {
@@ -603,8 +683,8 @@ int main(int argc, char **argv) {
         for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
           if (strcmp(a, commands[k].name) == 0) cmd = (int)k;
         if (cmd < 0)
-          return usage_error(c, T(c, "unknown command %s: expected init, ingest, settle, replay, scan, export, verify or sql%s",
-                                  "未知命令 %s: 应为 init、ingest、settle、replay、scan、export、verify 或 sql%s"), a, "");
+          return usage_error(c, T(c, "unknown command %s: expected init, ingest, settle, replay, scan, export, notice, verify or sql%s",
+                                  "未知命令 %s: 应为 init、ingest、settle、replay、scan、export、notice、verify 或 sql%s"), a, "");
         c->cmd = commands[cmd].name;
         continue;
       }
@@ -631,6 +711,16 @@ int main(int argc, char **argv) {
       else if (strcmp(a, "--list") == 0) o.list = 1;
       else if (strcmp(a, "--strict") == 0) o.strict = 1;
       else if (strcmp(a, "--csv") == 0) o.csv = 1;
+      else if (strcmp(a, "--due") == 0) o.due = 1;
+      else if (strcmp(name, "--encoding") == 0) o.encoding = opt_value(c, argc, argv, &i, "--encoding", &err);
+      else if (strcmp(name, "--out") == 0) o.out_dir = opt_value(c, argc, argv, &i, "--out", &err);
+      else if (strcmp(name, "--untested") == 0) {
+        const char *v = opt_value(c, argc, argv, &i, "--untested", &err);
+        if (v && (o.npolicy == 0 || o.untested[o.npolicy - 1]))
+          return usage_error(c, T(c, "--untested %s: it gives the reason of the --policy FILE just before it%s",
+                                  "--untested %s: 它说明紧挨在前面的 --policy 文件为何没有用例%s"), v, "");
+        if (v) o.untested[o.npolicy - 1] = v;
+      }
       else if (strcmp(name, "--format") == 0) o.format = opt_value(c, argc, argv, &i, "--format", &err);
       else if (strcmp(name, "--price") == 0) o.price = opt_value(c, argc, argv, &i, "--price", &err);
       else if (strcmp(name, "--by") == 0) o.by = opt_value(c, argc, argv, &i, "--by", &err);
@@ -638,7 +728,8 @@ int main(int argc, char **argv) {
         o.output = opt_value(c, argc, argv, &i, name, &err);
       else if (strcmp(name, "--policy") == 0) {
         const char *v = opt_value(c, argc, argv, &i, "--policy", &err);
-        if (v && o.npolicy < 16) o.policy[o.npolicy++] = v;
+        if (v && o.npolicy == 16) return usage_error(c, T(c, "more than 16 --policy files%s%s", "--policy 文件超过 16 个%s%s"), "", "");
+        if (v) o.policy[o.npolicy++] = v;
       } else
         return usage_error(c, T(c, "unknown option %s%s", "未知选项 %s%s"), a, "");
       if (err) return ZC_EXIT_USAGE;
@@ -669,6 +760,9 @@ int main(int argc, char **argv) {
       return usage_error(c, T(c, "option %s does not apply to %s", "选项 %s 不适用于 %s"), o.used[k], c->cmd);
   }
   c->progress = !o.no_progress && isatty(2);
+  if (strcmp(c->cmd, "init") != 0 && o.npos > 1 && access(o.pos[0], F_OK) != 0)
+    for (int k = 1; k < o.npos && !cli_other_db; k++)
+      if (is_sqlite_file(o.pos[k])) cli_other_db = o.pos[k];
   sqlite3_auto_extension((void (*)(void))sqlite3_zhucan_init);
   signal(SIGINT, on_sigint);
   int rc = commands[cmd].fn(c, &o);

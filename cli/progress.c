@@ -122,7 +122,7 @@ static void set_meters(Progress *p, const char *first, const char *next) {
 }
 
 static double estimate(Progress *p) {
-  if (p->kind == PROG_LINES) return (double)p->lines;
+  if (p->kind == PROG_LINES || p->kind == PROG_SITES) return (double)p->lines;
   double rows = 0;
   for (sqlite3_stmt *st = sqlite3_next_stmt(p->c->db, NULL); st; st = sqlite3_next_stmt(p->c->db, st)) {
     const char *sql = sqlite3_sql(st);
@@ -164,15 +164,18 @@ static void draw(Progress *p, int final) {
   bar[barw] = 0;
   group(d, sizeof d, p->done);
   group(t, sizeof t, p->total);
-  group(r, sizeof r, (long long)rate);
-  const char *unit = p->kind == PROG_LINES ? T(p->c, "lines", "行") : T(p->c, "meals", "餐");
+  if (p->kind == PROG_SITES && rate < 10) snprintf(r, sizeof r, "%.1f", rate);
+  else group(r, sizeof r, (long long)rate);
+  const char *unit = p->kind == PROG_LINES   ? T(p->c, "lines", "行")
+                     : p->kind == PROG_SITES ? T(p->c, "sites", "个站点")
+                                             : T(p->c, "meals", "餐");
   if (final) snprintf(tail, sizeof tail, "%s %.1f s", T(p->c, "done in", "用时"), el);
   else if (rate > 0 && p->total > p->done) {
     long long left = (long long)((double)(p->total - p->done) / rate + 0.5);
     snprintf(tail, sizeof tail, "%s %lld:%02lld", T(p->c, "left", "剩余"), left / 60, left % 60);
   } else snprintf(tail, sizeof tail, "%s", T(p->c, "left ?", "剩余 ?"));
   fprintf(stderr, "\r%s [%s] %s/%s %s  %s %s/s  %s\033[K", p->label, bar, d, t, unit, r,
-          p->c->zh ? "餐" : unit, tail);
+          !p->c->zh ? unit : p->kind == PROG_LINES ? "行" : p->kind == PROG_SITES ? "个" : "餐", tail);
   if (final) fputc('\n', stderr);
   fflush(stderr);
   p->drawn = 1;
@@ -213,6 +216,12 @@ Progress *progress_start(Cli *c, int kind, const char *label, long long total, c
   p->last = p->t0;
   sqlite3_progress_handler(c->db, PROG_OPS, tick, p);
   return p;
+}
+
+void progress_count(Progress *p, long long done) {
+  if (!p) return;
+  p->lines = done;
+  tick(p);
 }
 
 /* A second statement of the same command (ingest's list of rejects). */
