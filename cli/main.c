@@ -29,6 +29,7 @@ typedef struct Opts {
   const char *format, *price, *output, *by, *lang, *encoding, *out_dir;
   const char *policy[16];
   const char *untested[16];  /* untested[i]: the reason given after policy[i], or NULL */
+  const char *untested_stray; /* an --untested not right after a --policy */
   int npolicy;
   const char *used[16];      /* command options given, to refuse them elsewhere */
   int nused;
@@ -177,6 +178,9 @@ static long long month_total(Cli *c, const char *region, const char *first, cons
 static int cmd_init(Cli *c, Opts *o) {
   if (o->npos != 1) return usage_error(c, T(c, "expected: zhucan init DB [--policy FILE [--untested REASON]]...%s%s",
                                             "应为: zhucan init 数据库 [--policy 文件 [--untested 原因]]...%s%s"), "", "");
+  if (o->untested_stray)
+    return usage_error(c, T(c, "--untested %s: it gives the reason of the --policy FILE just before it%s",
+                            "--untested %s: 它说明紧挨在前面的 --policy 文件为何没有用例%s"), o->untested_stray, "");
   struct stat sb;
   if (stat(o->pos[0], &sb) == 0) {
     fprintf(stderr, "zhucan init: %s %s\n", o->pos[0],
@@ -716,10 +720,9 @@ int main(int argc, char **argv) {
       else if (strcmp(name, "--out") == 0) o.out_dir = opt_value(c, argc, argv, &i, "--out", &err);
       else if (strcmp(name, "--untested") == 0) {
         const char *v = opt_value(c, argc, argv, &i, "--untested", &err);
-        if (v && (o.npolicy == 0 || o.untested[o.npolicy - 1]))
-          return usage_error(c, T(c, "--untested %s: it gives the reason of the --policy FILE just before it%s",
-                                  "--untested %s: 它说明紧挨在前面的 --policy 文件为何没有用例%s"), v, "");
-        if (v) o.untested[o.npolicy - 1] = v;
+        /* refused in cmd_init when no --policy comes just before it */
+        if (v && (o.npolicy == 0 || o.untested[o.npolicy - 1])) o.untested_stray = v;
+        else if (v) o.untested[o.npolicy - 1] = v;
       }
       else if (strcmp(name, "--format") == 0) o.format = opt_value(c, argc, argv, &i, "--format", &err);
       else if (strcmp(name, "--price") == 0) o.price = opt_value(c, argc, argv, &i, "--price", &err);
@@ -733,7 +736,13 @@ int main(int argc, char **argv) {
       } else
         return usage_error(c, T(c, "unknown option %s%s", "未知选项 %s%s"), a, "");
       if (err) return ZC_EXIT_USAGE;
-      if (o.nused < 16) o.used[o.nused++] = strcmp(name, "--output") == 0 ? "-o" : name;
+      /* a copy: name may be this iteration's nbuf (--opt=VALUE) */
+      static char used_names[16][32];
+      if (o.nused < 16) {
+        snprintf(used_names[o.nused], sizeof used_names[0], "%s", strcmp(name, "--output") == 0 ? "-o" : name);
+        o.used[o.nused] = used_names[o.nused];
+        o.nused++;
+      }
     }
   }
   if (err) return ZC_EXIT_USAGE;

@@ -114,7 +114,8 @@ static const struct { const char *col, *zh; } zh_headers[] = {
     {"what", "检查项"}, {"expected", "应为"}, {"found", "实为"}, {"line", "行"}, {"error", "错误"},
     {"raw", "原文"}, {"findings", "条数"}, {"input_digest", "输入摘要"}, {"output_digest", "输出摘要"},
     {"chain", "链"}, {"superseded_by", "被替代"}, {"created_at", "创建时间"}, {"status", "状态"},
-    {"meals_added", "新增用餐"}, {"rejected", "拒收行"},
+    {"meals_added", "新增用餐"}, {"rejected", "拒收行"}, {"name", "名称"}, {"file", "文件"}, {"reason", "原因"},
+    {"posted_on", "张贴日期"}, {"taken_down_on", "撤下日期"}, {"days_up", "公示天数"},
 };
 
 const char *out_header(Cli *c, const char *col) {

@@ -14,6 +14,8 @@ Z=$ZC_ROOT/build/zhucan
 [ -x "$Z" ] || { echo "missing $Z: make build/zhucan (asan: make asan)"; exit 1; }
 export ASAN_OPTIONS=detect_leaks=1:exitcode=98 ZHUCAN_TODAY=2024-05-01
 unset LANG LC_ALL LC_MESSAGES ZHUCAN_LANG
+# English for the checks below, from the locale (the default is Chinese)
+export LANG=en_US.UTF-8 2> /dev/null
 PY=/usr/bin/python3
 fail=0
 # expect RC CMD... : runs zhucan, stdout in out, stderr in err
@@ -48,10 +50,21 @@ expect 2 ingest test.db x.csv --price;     has err "option --price needs a value
 expect 0 --help;                           has out "usage: zhucan COMMAND"
 expect 0 --lang zh --help;                 has out "用法: zhucan 命令"
 LANG=zh_CN.UTF-8 expect 0 scan --help;     has out "anomaly_scan(区划, 月份)"
-LC_ALL=C LANG=zh_CN.UTF-8 expect 0 scan --help; has out "usage: zhucan scan"
+env LC_MESSAGES=en_US.UTF-8 LANG=zh_CN.UTF-8 "$Z" scan --help > out 2> err; has out "usage: zhucan scan"
+# Chinese by default: no locale set, or the C/POSIX one (a server's); ZHUCAN_LANG first
+env -u LANG "$Z" --help > out 2> err;      has out "用法: zhucan 命令"
+LANG=C.UTF-8 expect 0 --help;              has out "用法: zhucan 命令"
+LC_ALL=POSIX expect 0 notice --help;       has out "notice_due(区划, 月份)"
+ZHUCAN_LANG=en LANG=zh_CN.UTF-8 expect 0 --help; has out "usage: zhucan COMMAND"
+ZHUCAN_LANG=zh expect 0 --help;            has out "用法: zhucan 命令"
+# the extension's messages follow the tool's language
+LANG=C expect 1 settle test.db 999999 2024-03; has err "999999"
+grep -q '[一-龥]' err || { echo "FAIL: Chinese default, the extension's message is not Chinese:"; cat err; fail=1; }
 expect 0 --version;                        has out "zhucan "
 # ---- files: 4
 expect 4 verify missing.db;                has err "database missing.db: does not exist"
+# the database given after the other arguments: the order is shown
+expect 4 settle 141129 2024-03 test.db;    has err "the database comes first: zhucan settle test.db"
 echo "not a database, only text" > junk.db
 expect 4 verify junk.db;                   has err "cannot read database junk.db"
 
@@ -62,6 +75,24 @@ same "$($SQ new.db "SELECT group_concat(name) FROM zhucan_policy")" zhongyang "i
 expect 1 init new.db;                      has err "new.db exists already"
 expect 1 init bad.db --policy nowhere.lua; has err "nowhere.lua"
 [ -e bad.db ] && { echo "FAIL: a failed init left bad.db"; fail=1; }
+# a policy without test cases: refused, then installed with --untested REASON
+# (policy_load's second argument), stored in zhucan_policy.untested
+cat > flat.lua <<'LUA'
+return { name = "flat", effective_from = "2024-03-01", payers = { "county" },
+  eligible = function(e, day) return e.age ~= nil and e.age >= 70, "70+" end,
+  meal = function(m, e, s) return { county = 100 }, "flat" end }
+LUA
+expect 1 init u.db --policy flat.lua;      has err "no test cases"
+[ -e u.db ] && { echo "FAIL: a refused init left u.db"; fail=1; }
+expect 0 --json init u.db --policy "$ZC_ROOT/lua/zhongyang.lua" --policy flat.lua --untested "价格未定 drafts"
+same "$($SQ u.db "SELECT group_concat(name || ':' || coalesce(untested, '-'), ',') FROM (SELECT * FROM zhucan_policy ORDER BY id)")" \
+     "zhongyang:-,flat:价格未定 drafts" "init --untested: the reason stored for flat only"
+same "$(json '[(p["version"], p.get("untested")) for p in j["policies"]]')" "[(1, None), (2, '价格未定 drafts')]" "init --json"
+# a reason for a policy that has cases is refused by policy_load
+expect 1 init u2.db --policy "$ZC_ROOT/lua/zhongyang.lua" --untested "no time"
+[ -e u2.db ] && { echo "FAIL: a refused init left u2.db"; fail=1; }
+expect 2 init u3.db --untested "why" --policy flat.lua; has err "--untested why: it gives the reason of the --policy FILE just before it"
+expect 2 settle test.db 141129 2024-03 --untested x; has err "option --untested does not apply to settle"
 
 # ---- settle: refused without a policy (1), then the run; --json against SQL
 expect 1 settle test.db 141129 2024-03;    has err "policy 'zhongyang' is not installed"
@@ -123,6 +154,20 @@ same "$($SQ test.db "SELECT group_concat(price_fen) FROM (SELECT price_fen FROM 
      "1000,1250" "ingested prices (10 yuan given, 12.50 on the line)"
 expect 3 ingest test.db dev.csv --price 10; has out "meals added: 0"; has out "rejected lines: 1"
 expect 4 ingest test.db nowhere.csv --price 10; has err "nowhere.csv"
+# --encoding: the same lines in GBK (iconv), with Chinese words (刷卡, 刷脸);
+# read as UTF-8 every line with Chinese is rejected and the hint names the option
+printf 'served_at,device,method,token,price\n2024-04-03 11:31:07,%s,刷卡,%s\n2024-04-03 12:01:00,%s,刷脸,%s,12.50\n' \
+  "${pair%,*}" "${pair#*,}" "${pair%,*}" "${pair#*,}" | iconv -f utf-8 -t gbk > gbk.csv
+before=$($SQ test.db "SELECT count(*) FROM meal")
+expect 3 ingest test.db gbk.csv --price 10; has out "rejected lines: 2"; has err "--encoding gbk"
+same "$($SQ test.db "SELECT count(*) FROM meal")" "$before" "a GBK file read as UTF-8 adds nothing"
+expect 0 --json ingest test.db gbk.csv --price 10 --encoding GBK
+same "$(json 'j["meals_added"], len(j["rejected"])')" "2 0" "ingest --encoding gbk"
+same "$($SQ test.db "SELECT group_concat(method || ':' || price_fen) FROM (SELECT * FROM meal WHERE served_at LIKE '2024-04-03%' ORDER BY served_at)")" \
+     "card:1000,face:1250" "GBK lines: 刷卡 card at 10 yuan, 刷脸 face at 12.50"
+expect 0 ingest test.db gbk.csv --price 10 --encoding=auto; has out "meals added: 0"
+expect 2 ingest test.db gbk.csv --encoding latin1; has err "--encoding latin1: expected utf-8"
+expect 3 ingest test.db dev.csv --price=10 --format=csv --encoding=utf-8 --no-progress; has out "meals added: 0"
 
 # ---- sql: every row's columns start at the same display column (CJK = 2,
 # measured by python's unicodedata, not by the tool); other dot commands refused
