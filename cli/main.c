@@ -39,6 +39,7 @@ static Cli cli;
 /* a later argument that is an existing file when the first is not (the
 ** database given out of order): named in the message of open_db */
 static const char *cli_other_db;
+static const char *cli_db_path = "DB";   /* the database argument, for hints */
 
 static void on_sigint(int sig) {
   (void)sig;
@@ -60,7 +61,12 @@ static int sql_error(Cli *c, const char *what) {
             T(c, "interrupted: nothing was stored", "已中断: 未保存任何内容"));
     return ZC_EXIT_INTERRUPT;
   }
-  fprintf(stderr, "zhucan %s: %s%s%s\n", c->cmd, what ? what : "", what ? ": " : "", sqlite3_errmsg(c->db));
+  const char *msg = sqlite3_errmsg(c->db);
+  fprintf(stderr, "zhucan %s: %s%s%s\n", c->cmd, what ? what : "", what ? ": " : "", msg);
+  /* the extension says "install it with policy_load()": the tool's way */
+  if (strstr(msg, "policy_load()") && strcmp(c->cmd, "init") != 0)
+    fprintf(stderr, "zhucan %s: %s: echo \"SELECT policy_load('POLICY.lua');\" | zhucan sql %s\n", c->cmd,
+            T(c, "to install a policy file in this database", "在这个数据库里安装政策文件"), cli_db_path);
   return ZC_EXIT_REFUSED;
 }
 
@@ -769,6 +775,7 @@ int main(int argc, char **argv) {
       return usage_error(c, T(c, "option %s does not apply to %s", "选项 %s 不适用于 %s"), o.used[k], c->cmd);
   }
   c->progress = !o.no_progress && isatty(2);
+  if (o.npos > 0) cli_db_path = o.pos[0];
   if (strcmp(c->cmd, "init") != 0 && o.npos > 1 && access(o.pos[0], F_OK) != 0)
     for (int k = 1; k < o.npos && !cli_other_db; k++)
       if (is_sqlite_file(o.pos[k])) cli_other_db = o.pos[k];

@@ -96,6 +96,7 @@ expect 2 settle test.db 141129 2024-03 --untested x; has err "option --untested 
 
 # ---- settle: refused without a policy (1), then the run; --json against SQL
 expect 1 settle test.db 141129 2024-03;    has err "policy 'zhongyang' is not installed"
+has err "to install a policy file in this database: echo \"SELECT policy_load('POLICY.lua');\" | zhucan sql test.db"
 $SQ -cmd ".load $SO" test.db "SELECT policy_load('$ZC_ROOT/lua/zhongyang.lua')" > /dev/null || exit 1
 expect 1 settle test.db 999999 2024-03;    has err "region '999999' is not a code"
 expect 1 settle test.db 141129 2024-13;    has err "month '2024-13'"
