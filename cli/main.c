@@ -545,12 +545,11 @@ static int cmd_notice(Cli *c, Opts *o) {
   if (o->due && o->out_dir)
     return usage_error(c, T(c, "--due lists the overdue notices and writes no page: --out %s does not apply%s",
                             "--due 只列出逾期的公示, 不写页面: --out %s 不适用%s"), o->out_dir, "");
-  char dir[300];
-  if (o->out_dir) snprintf(dir, sizeof dir, "%s", o->out_dir);
-  else snprintf(dir, sizeof dir, "notices-%s-%s", o->pos[1], o->pos[2]);
+  char dflt[300];
+  snprintf(dflt, sizeof dflt, "notices-%.100s-%.100s", o->pos[1], o->pos[2]);
   int rc = open_db(c, o->pos[0], 0);
   if (rc) return rc;
-  return notice_run(c, o->pos[1], o->pos[2], dir, o->due);
+  return notice_run(c, o->pos[1], o->pos[2], o->out_dir ? o->out_dir : dflt, o->due);
 }
 
 /* -------------------------------------------------------------- sql */
