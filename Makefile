@@ -114,6 +114,7 @@ clean:
 include tests/oom/oom.mk
 include fuzz/fuzz.mk
 include tests/tsan/tsan.mk
+include windows/windows.mk
 
 # ---- the command-line tool (cli/, docs/cli.md) ------------------------------
 # build/zhucan: the extension's objects linked statically with cli/*.c and

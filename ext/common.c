@@ -5,8 +5,8 @@
 */
 #include "common.h"
 #include "modules.h"
+#include "plat.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -819,8 +819,7 @@ void zc_common_free(ZcConn *zc) {
 /* ------------------------------------------------------------------ files */
 
 int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr) {
-  /* O_NONBLOCK: opening a FIFO does not wait for a writer */
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  int fd = zc_plat_open_read(path);   /* a FIFO does not wait for a writer */
   if (fd < 0) {
     *pzErr = sqlite3_mprintf("cannot open '%s': %s", path, strerror(errno));
     return -1;
@@ -831,8 +830,6 @@ int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr) {
     close(fd);
     return -1;
   }
-  int fl = fcntl(fd, F_GETFL);
-  if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   if (size) *size = (sqlite3_int64)sb.st_size;
   return fd;
 }

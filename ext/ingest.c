@@ -48,7 +48,6 @@
 #include "policy.h"
 #include "regex.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -1049,15 +1048,14 @@ static const char *sl_file_kind(mode_t m) {
 ** grows meanwhile, or never ends, is read no further). */
 static int sl_open_file(SlCursor *c, const char *path) {
   struct stat st;
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), flags, rc = SQLITE_OK;
+  int fd = zc_plat_open_read(path), rc = SQLITE_OK;
   if (fd < 0) return zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
   if (fstat(fd, &st) != 0)
     rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
   else if (!S_ISREG(st.st_mode))
     rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: '%s' is %s, not a regular file: swipe_log reads "
                         "device exports saved as files", path, sl_file_kind(st.st_mode));
-  else if ((flags = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
-           (c->f = fdopen(fd, "rb")) == NULL)
+  else if ((c->f = fdopen(fd, "rb")) == NULL)
     rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
   if (rc != SQLITE_OK) close(fd);
   else c->left = st.st_size;

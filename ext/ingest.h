@@ -8,7 +8,7 @@
 #ifndef ZC_INGEST_H
 #define ZC_INGEST_H
 #include "common.h"
-#include <iconv.h>
+#include "plat.h"   /* iconv */
 
 /* A piece of the current line (or of the unquoting buffer). */
 typedef struct SlStr {

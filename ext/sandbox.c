@@ -16,7 +16,7 @@
 ** change what another sees.  pairs and next visit keys in one fixed order
 ** (numbers, strings byte-wise, false, true), whatever the hash seed and
 ** the heap; keys that are tables or functions (hashed by address) cannot
-** be iterated.  Lua runs in the "C" locale (uselocale), so comparisons and
+** be iterated.  Lua runs in the "C" locale (uselocale; plat.c), so comparisons and
 ** number formatting do not depend on the host's.
 **
 ** Work.  One budget of ZC_POLICY_BUDGET steps per run: the count hook adds
@@ -39,9 +39,9 @@
 ** Once a limit is passed the hook raises on every instruction, so pcall
 ** cannot swallow it, and the run fails whatever it returns (zc_sb_run).
 */
+#include "plat.h"
 #include "policy_int.h"
 #include <limits.h>
-#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -769,10 +769,10 @@ int zc_sb_settle(Rt *rt) {
 }
 
 int zc_sb_state(Rt *rt, char **pzErr) {
-  locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  void *c = zc_plat_locale_new();
   lua_State *L = c ? lua_newstate(zc_sb_alloc, rt) : NULL;
   if (!L) {
-    if (c) freelocale(c);
+    zc_plat_locale_free(c);
     *pzErr = sqlite3_mprintf("cannot create the Lua state: out of memory");
     return SQLITE_NOMEM;
   }
@@ -789,7 +789,7 @@ void zc_sb_close(Rt *rt) {
   if (rt->L) lua_close(rt->L);
   rt->L = NULL;
   rt->stack = rt->last_new = NULL;
-  if (rt->c_locale) freelocale((locale_t)rt->c_locale);
+  zc_plat_locale_free(rt->c_locale);
   rt->c_locale = NULL;
 }
 
@@ -798,7 +798,8 @@ void zc_sb_close(Rt *rt) {
 int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg) {
   lua_State *L = rt->L;
   if (rt->in_call) return RUN_BUSY;   /* a host callback re-entering zhucan */
-  locale_t old = uselocale((locale_t)rt->c_locale);
+  ZcLocaleSave old;
+  zc_plat_locale_enter(rt->c_locale, &old);
   int top = lua_gettop(L);
   rt->steps = 0;
   rt->pend_steps = 0;
@@ -827,6 +828,6 @@ int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg) {
   if (kind != RUN_OK && kind != RUN_ERR) lua_gc(L, LUA_GCCOLLECT);   /* no finalizers: __gc is refused */
   rt->fatal = 0;
   rt->em_pending = 0;
-  uselocale(old);
+  zc_plat_locale_leave(&old);
   return kind;
 }
