@@ -821,7 +821,8 @@ void zc_common_free(ZcConn *zc) {
 int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr) {
   int fd = zc_plat_open_read(path);   /* a FIFO does not wait for a writer */
   if (fd < 0) {
-    *pzErr = sqlite3_mprintf("cannot open '%s': %s", path, strerror(errno));
+    *pzErr = errno == EISDIR ? sqlite3_mprintf("'%s' is not a regular file", path)
+                             : sqlite3_mprintf("cannot open '%s': %s", path, strerror(errno));
     return -1;
   }
   struct stat sb;

@@ -1049,16 +1049,21 @@ static const char *sl_file_kind(mode_t m) {
 static int sl_open_file(SlCursor *c, const char *path) {
   struct stat st;
   int fd = zc_plat_open_read(path), rc = SQLITE_OK;
-  if (fd < 0) return zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
-  if (fstat(fd, &st) != 0)
+  if (fd < 0 && errno != EISDIR)
+    return zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
+  if (fd < 0) st.st_mode = S_IFDIR;   /* Windows opens no directory (plat.c) */
+  else if (fstat(fd, &st) != 0) {
     rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
-  else if (!S_ISREG(st.st_mode))
+    close(fd);
+    return rc;
+  }
+  if (!S_ISREG(st.st_mode))
     rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: '%s' is %s, not a regular file: swipe_log reads "
                         "device exports saved as files", path, sl_file_kind(st.st_mode));
   else if ((c->f = fdopen(fd, "rb")) == NULL)
     rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
-  if (rc != SQLITE_OK) close(fd);
-  else c->left = st.st_size;
+  if (rc == SQLITE_OK) c->left = st.st_size;
+  else if (fd >= 0) close(fd);
   return rc;
 }
 

@@ -33,8 +33,11 @@ static wchar_t *wide(const char *path) {
 int zc_plat_open_read(const char *path) {
   wchar_t *w = wide(path);
   if (w == NULL) return -1;
-  int fd = _wopen(w, _O_RDONLY | _O_BINARY | _O_NOINHERIT);
+  int fd = _wopen(w, _O_RDONLY | _O_BINARY | _O_NOINHERIT), e = errno;
+  DWORD a = fd < 0 && e == EACCES ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
   free(w);
+  /* Windows opens no directory (EACCES): say what it is, as fstat would */
+  errno = a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY) ? EISDIR : e;
   return fd;
 }
 

@@ -13,7 +13,8 @@
 
 /* Opens the file named path (UTF-8) for reading, as a descriptor for
 ** read/fstat/fdopen(.., "rb"); a FIFO does not make it wait for a writer.
-** -1 with errno when it cannot. */
+** -1 with errno when it cannot; EISDIR for a directory on Windows (which
+** opens none: on POSIX a directory opens, and fstat says what it is). */
 int zc_plat_open_read(const char *path);
 
 /* The "C" locale made once (NULL: out of memory), put in force for the

@@ -1,7 +1,7 @@
 # windows/windows.mk — the mingw-w64 cross build (docs/windows.md): zhucan.dll,
 # zhucan.exe and sqlite3.exe for 64-bit Windows, from the same ext/ and cli/
-# sources and from Debian's own source packages of SQLite, Lua, PCRE2, nettle,
-# zlib and libxlsxwriter (pinned in windows/versions, fetched by
+# sources and from Debian's own source packages of SQLite, Lua, PCRE2 and
+# nettle (pinned in windows/versions, fetched by
 # windows/fetch.sh into build/win/src, never committed), all linked
 # statically: the DLL needs only Windows' own DLLs.  Included by the Makefile;
 # nothing here runs in the Linux build.
