@@ -114,7 +114,6 @@ clean:
 include tests/oom/oom.mk
 include fuzz/fuzz.mk
 include tests/tsan/tsan.mk
-include windows/windows.mk
 
 # ---- the command-line tool (cli/, docs/cli.md) ------------------------------
 # build/zhucan: the extension's objects linked statically with cli/*.c and
@@ -160,3 +159,6 @@ install: build/zhucan
 	install -m 644 zhucan.so $(DESTDIR)$(PREFIX)/lib/zhucan/zhucan.so
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/zhucan $(DESTDIR)$(PREFIX)/share/man/man1/zhucan.1 $(DESTDIR)$(PREFIX)/lib/zhucan/zhucan.so
+
+# ---- the Windows cross build (windows/windows.mk, docs/windows.md) ----------
+include windows/windows.mk

@@ -15,6 +15,7 @@
 */
 #ifndef ZC_CLI_H
 #define ZC_CLI_H
+#include "cli_plat.h"
 #include <sqlite3.h>
 #include <stdio.h>
 

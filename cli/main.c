@@ -673,6 +673,7 @@ int main(int argc, char **argv) {
   ** instructions of the county's settle (callgrind, bench/cli.sh).  Before
   ** sqlite3_auto_extension, which initialises the library. */
   sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+  cli_plat_args(&argc, &argv);
   /* --lang first: every message after it is in that language */
   o.lang = lang_default();
   for (int i = 1; i < argc; i++) {

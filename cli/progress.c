@@ -29,7 +29,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,8 +153,8 @@ static void draw(Progress *p, int final) {
   clock_gettime(CLOCK_MONOTONIC, &now);
   double el = secs(p->t0, now), rate = el > 0 ? (double)p->done / el : 0;
   int cols = 80;
-  struct winsize ws;
-  if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) cols = ws.ws_col;
+  int w = cli_plat_cols();
+  if (w > 20) cols = w;
   int barw = cols >= 100 ? 30 : cols >= 72 ? 20 : 10;
   char bar[64], d[32], t[32], r[32], tail[48];
   int fill = p->total > 0 ? (int)((double)p->done * barw / (double)p->total) : 0;

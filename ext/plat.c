@@ -75,12 +75,17 @@ void zc_plat_locale_free(void *c) { (void)c; }
 
 /* ------------------------------------------------------------ GB18030 */
 
+/* Windows has GB18030 as code page 54936; Wine (8.0) has only GBK, 936,
+** which decodes the same one- and two-byte sequences (the four-byte ones
+** of GB18030 are then errors). */
 #define CP_GB18030 54936
+#define CP_GBK 936
 struct ZcIconv { int cp; };
 
 iconv_t zc_iconv_open(const char *tocode, const char *fromcode) {
   iconv_t cd;
-  if (strcmp(tocode, "UTF-8") != 0 || strcmp(fromcode, "GB18030") != 0 || !IsValidCodePage(CP_GB18030)) {
+  UINT cp = IsValidCodePage(CP_GB18030) ? CP_GB18030 : CP_GBK;
+  if (strcmp(tocode, "UTF-8") != 0 || strcmp(fromcode, "GB18030") != 0 || !IsValidCodePage(cp)) {
     errno = EINVAL;
     return (iconv_t)-1;
   }
@@ -88,7 +93,7 @@ iconv_t zc_iconv_open(const char *tocode, const char *fromcode) {
     errno = ENOMEM;
     return (iconv_t)-1;
   }
-  cd->cp = CP_GB18030;
+  cd->cp = (int)cp;
   return cd;
 }
 
