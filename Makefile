@@ -43,6 +43,9 @@ help:
 	@echo "make test-asan T=regex    the same under ASan+UBSan; test-valgrind T=.. under valgrind;"
 	@echo "                          make test T=.. in all three; without T: every test"
 	@echo "make bench      benchmarks (not part of make test)"
+	@echo "make windows    zhucan.dll, zhucan.exe, sqlite3.exe for Windows (mingw-w64; docs/windows.md)"
+	@echo "make test-windows   the Windows build under Wine against the Linux build"
+	@echo "make dist       build/zhucan-VERSION-windows-x64.zip with SHA256SUMS"
 
 zhucan.so: $(OBJS)
 	$(CC) -shared -o $@ $(OBJS) $(EXT_LIBS) -Wl,--no-undefined -Wl,-z,defs $(shell $(PKG_CONFIG) --libs sqlite3 | sed 's/-lsqlite3//')

@@ -33,7 +33,7 @@
 # modes: plain
 set -u
 TRANSLATED="analysts rules auditing ingest odbc cli"
-NOT_YET="anomalies fixtures design testing-oom fuzzing notices"
+NOT_YET="anomalies fixtures design testing-oom fuzzing notices windows"
 
 ROOT=$ZC_ROOT
 # The analysts' guide works on data/county.db (make data/county.db).

@@ -137,3 +137,20 @@ $(W)/zhucan.exe: $(CLI_SRCS) $(CLI_HDRS) build/cli/sql.c $(W_EXT_OBJS) $(W)/obj/
 # ---- under Wine (docs/windows.md); the Linux build is the reference
 test-windows: windows all data/small.db data/county.db
 	bash windows/test.sh
+
+# ---- the release zip: the programs, the policies, the SQL recipes the guides
+# read, the docs, each library's Debian copyright file, and SHA256SUMS
+# (sha256sum -c inside the unpacked folder checks every file).
+W_VERSION = $(shell sed -n 's/^\#define ZC_VERSION "\(.*\)"/\1/p' ext/common.h ext/*.h | head -n 1)
+W_DIST    = build/zhucan-$(W_VERSION)-windows-x64
+dist: windows
+	rm -rf $(W_DIST) $(W_DIST).zip && mkdir -p $(W_DIST)/licenses
+	cp $(W)/zhucan.dll $(W)/zhucan.exe $(W)/sqlite3.exe README.md $(W_DIST)/
+	cp -r lua sql docs $(W_DIST)/
+	for d in $(shell sed -n 's/^[a-z0-9.]* *[^ ]* *\([^ ]*\)$$/\1/p' windows/versions); do \
+	  cp $(W_SRC)/$$d/debian/copyright $(W_DIST)/licenses/$$(echo $$d | sed 's/-[0-9][^-]*$$//').txt; done
+	cp /usr/share/doc/mingw-w64-x86-64-dev/copyright $(W_DIST)/licenses/mingw-w64.txt
+	cd $(W_DIST) && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | sed 's|^\./||' | \
+	  xargs sha256sum > SHA256SUMS
+	cd build && zip -q -r -X $(notdir $(W_DIST)).zip $(notdir $(W_DIST))
+	@echo "$(W_DIST).zip: $$(unzip -l $(W_DIST).zip | tail -n 1 | awk '{print $$2}') files"
