@@ -1,14 +1,16 @@
 /*
 ** cli_plat.c — the command's platform layer (cli_plat.h).  On Windows:
 ** arguments and console in UTF-8, files by UTF-8 name (_wfopen, _wstat64,
-** _wunlink), open_memstream over a temporary file, the console's width.
+** _wunlink, _wmkdir, MoveFileExW), open_memstream over a temporary file, the console's width.
 */
 #ifdef _WIN32
+#include <direct.h>        /* _wmkdir; before cli_plat.h renames mkdir */
 #include <xlsxwriter.h>   /* before cli_plat.h renames workbook_new_opt */
 #endif
 #include "cli_plat.h"
 
 #ifdef _WIN32
+#include <errno.h>
 #include <io.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,23 @@ lxw_workbook *cli_workbook_new_opt(const char *path, lxw_workbook_options *opt) 
   free(a);
   free(w);
   return wb;
+}
+
+int cli_mkdir(const char *path, int mode) {
+  (void)mode;
+  wchar_t *w = wide(path);
+  int rc = w ? _wmkdir(w) : -1;
+  free(w);
+  return rc;
+}
+
+int cli_rename(const char *from, const char *to) {
+  wchar_t *a = wide(from), *b = wide(to);
+  int ok = a && b && MoveFileExW(a, b, MOVEFILE_REPLACE_EXISTING);
+  free(a);
+  free(b);
+  if (!ok) errno = EACCES;
+  return ok ? 0 : -1;
 }
 
 /* open_memstream: the rows go to a temporary file (deleted when closed);

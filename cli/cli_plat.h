@@ -1,7 +1,8 @@
 /*
 ** cli_plat.h — the command's platform layer (cli_plat.c): UTF-8 arguments
 ** and console on Windows, the terminal's width, and on Windows the POSIX
-** calls main.c makes (open_memstream; stat, fopen, unlink by UTF-8 name)
+** calls cli/ makes (open_memstream; stat, fopen, unlink, mkdir, rename by
+** UTF-8 name)
 ** mapped onto the C runtime's wide-character functions.  Every #ifdef
 ** _WIN32 of cli/ is here and in cli_plat.c.
 */
@@ -22,6 +23,10 @@ int cli_fclose(FILE *f);
 FILE *cli_fopen(const char *path, const char *mode);
 int cli_unlink(const char *path);
 int cli_stat(const char *path, struct _stat64 *sb);
+int cli_mkdir(const char *path, int mode);
+int cli_rename(const char *from, const char *to);   /* replaces to, as POSIX rename does */
+#define mkdir cli_mkdir
+#define rename cli_rename
 #define open_memstream cli_open_memstream
 #define fclose cli_fclose
 #define fopen cli_fopen

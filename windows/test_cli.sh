@@ -29,6 +29,20 @@ run_both() { # run_both NAME ARGS...: the same command on both, outputs compared
 run_both settle settle 县.db 141129 2024-03
 run_both verify verify 县.db
 run_both csv export 县.db 1 -o 结算单.csv --csv
+# notice: a folder with a Chinese name made, pages written and renamed into
+# it; run twice (the second replaces the pages); exit 3 = notices not posted
+for k in 1 2; do
+  (cd "$d/w" && "$WINE" "$Z" notice 县.db 141129 2024-03 --out 公示) > "$d/w/notice$k.out" 2>&1; echo "exit $?" >> "$d/w/notice$k.out"
+  (cd "$d/l" && "$ROOT/build/zhucan" notice 县.db 141129 2024-03 --out 公示) > "$d/l/notice$k.out" 2>&1; echo "exit $?" >> "$d/l/notice$k.out"
+  sed -i 's/\r$//' "$d/w/notice$k.out"
+done
+if cmp -s "$d/w/notice2.out" "$d/l/notice2.out" && cmp -s "$d/w/notice1.out" "$d/l/notice1.out" &&
+   [ "$(ls "$d/w/公示" | wc -l)" -gt 0 ] && diff -r "$d/w/公示" "$d/l/公示" > "$d/diff" 2>&1; then
+  ok "zhucan.exe notice --out 公示 (twice): the same pages and output as Linux"
+else
+  { diff -u "$d/l/notice2.out" "$d/w/notice2.out"; ls "$d/w/公示" "$d/l/公示"; cat "$d/diff"; } > "$d/diff2" 2>&1
+  bad "zhucan.exe notice" "differs from Linux" "$d/diff2"
+fi
 if cmp -s "$d/w/结算单.csv" "$d/l/结算单.csv" && [ -s "$d/w/结算单.csv" ]; then ok "zhucan.exe export --csv: the same bytes as Linux"
 else bad "zhucan.exe export --csv" "the CSV files differ"; fi
 (cd "$d/w" && "$WINE" "$Z" export 县.db 1 -o site.xlsx && "$WINE" "$Z" --lang zh export 县.db 1 -o town.xlsx --by township) > "$d/xlsx.out" 2>&1
@@ -44,7 +58,7 @@ fi
 # than written under a garbled name (on Chinese Windows, code page 936, it
 # is written: not tested here)
 (cd "$d/w" && "$WINE" "$Z" export 县.db 1 -o 结算单.xlsx) > "$d/acp.out" 2>&1; rc=$?
-if [ $rc = 4 ] && grep -q "cannot write 结算单.xlsx" "$d/acp.out" && [ -z "$(ls "$d/w" | grep -v -e '^县.db$' -e '\.out$' -e '\.csv$' -e '^site.xlsx$' -e '^town.xlsx$')" ]; then
+if [ $rc = 4 ] && grep -q "cannot write 结算单.xlsx" "$d/acp.out" && [ -z "$(ls "$d/w" | grep -i 'xlsx' | grep -v -e '^site.xlsx$' -e '^town.xlsx$')" ]; then
   ok "zhucan.exe export to a .xlsx name the ANSI code page cannot spell: refused, nothing written"
 else bad "zhucan.exe export .xlsx, Chinese name under code page 1252" "exit $rc" "$d/acp.out"; fi
 unset ZHUCAN_TODAY
