@@ -37,5 +37,6 @@ void zc_policy_free(ZcConn *zc);  /* policy_rt.c */
 void zc_facts_free(ZcConn *zc);   /* facts.c  */
 void zc_common_free(ZcConn *zc);  /* common.c */
 void zc_meals_free(ZcConn *zc);   /* meals.c  */
+void zc_notice_cache_free(ZcConn *zc); /* notice_money.c */
 
 #endif /* ZC_MODULES_H */

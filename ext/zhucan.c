@@ -50,6 +50,7 @@ static void modules_free(ZcConn *zc) {
   zc_regex_free(zc);
   zc_policy_free(zc);
   zc_meals_free(zc);
+  zc_notice_cache_free(zc);
   zc_facts_free(zc);
   zc_common_free(zc);
 }
