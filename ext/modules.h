@@ -25,6 +25,7 @@ int zc_verify_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* verify.c   *
 int zc_impact_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* impact.c   */
 int zc_notice_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* notice_sql.c */
 int zc_honour_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* honour.c */
+int zc_award_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* award.c */
 
 /* prepared statements kept between calls, finalized when the connection
 ** is asked to close (prepared again if it stays open) */

@@ -34,7 +34,7 @@ static const struct {
     {"ingest", zc_ingest_register},     {"verify", zc_verify_register},
     {"impact", zc_impact_register},
     {"notice", zc_notice_register},
-    {"honour", zc_honour_register},
+    {"honour", zc_honour_register},     {"award", zc_award_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is
