@@ -444,7 +444,7 @@ static int award_fill(ZcConn *zc, sqlite3_value **argv, ZcCells *out, char **pzE
   const ZcPolicyVersion *v = NULL;
   int rc = zc_facts_sync(zc);
   if (!rc) rc = aw_args(&a, argv, pzErr);
-  if (!rc) rc = zc_notice_tables(zc->db, "award_ranking", TABLES, pzErr);
+  if (!rc) rc = zc_notice_tables(zc, "award_ranking", TABLES, pzErr);
   if (!rc) rc = zc_policy_for_region(zc, NULL, a.region, zc_days_from_civil(a.year, 12, 31), &v, pzErr);
   if (!rc) rc = aw_params(zc, v, &a.p, pzErr);
   if (!rc) rc = aw_each(&a, SQL_REGIONS, NULL, NULL, row_region, NULL, pzErr);

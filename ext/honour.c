@@ -55,7 +55,7 @@ static int honour_fill(ZcConn *zc, sqlite3_value **argv, ZcCells *out, char **pz
   static const char *const TABLES[] = {"copayment", NULL};
   if ((rc = zc_facts_sync(zc))) return rc;
   if ((rc = zc_month_args(zc, "honour_roll", argv[0], argv[1], &region, &first, &next, pzErr))) return rc;
-  if ((rc = zc_notice_tables(zc->db, "honour_roll", TABLES, pzErr))) return rc;
+  if ((rc = zc_notice_tables(zc, "honour_roll", TABLES, pzErr))) return rc;
   char mon[11];
   zc_day_format(first, mon);
   mon[7] = 0;
@@ -330,7 +330,7 @@ static void certificate_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     sqlite3_free(r);
     goto fail;
   }
-  if ((rc = zc_notice_tables(zc->db, "donation_certificate_html", TABLES, &err))) goto fail;
+  if ((rc = zc_notice_tables(zc, "donation_certificate_html", TABLES, &err))) goto fail;
   sqlite3_int64 id = sqlite3_value_int64(argv[0]);
   sqlite3_stmt *st = NULL;
   if ((rc = sqlite3_prepare_v2(zc->db, SQL_DONATION, -1, &st, NULL)) != SQLITE_OK) {

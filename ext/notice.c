@@ -95,12 +95,15 @@ void zc_notice_yuan(sqlite3_int64 fen, char out[32]) {
   snprintf(out, 32, "%s%llu.%02llu", fen < 0 ? "-" : "", a / 100, a % 100);
 }
 
-int zc_notice_tables(sqlite3 *db, const char *fn, const char *const *names, char **pzErr) {
+int zc_notice_tables(ZcConn *zc, const char *fn, const char *const *names, char **pzErr) {
   for (int i = 0; names[i]; i++)
-    if (!zc_table_exists(db, names[i])) {
-      *pzErr = sqlite3_mprintf("%s: table '%s' is missing: add the notice tables with "
-                               "sqlite3 DB '.read sql/schema.sql' (CREATE ... IF NOT EXISTS: existing tables are "
-                               "kept; see docs/notices.md)", fn, names[i]);
+    if (!zc_table_exists(zc->db, names[i])) {
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: table '%s' is missing: add the notice tables with "
+                                         "sqlite3 DB '.read sql/schema.sql' (CREATE ... IF NOT EXISTS: existing tables "
+                                         "are kept; see docs/notices.md)",
+                                     "%s：缺少表 '%s'：请用 sqlite3 DB '.read sql/schema.sql' 加上公示用的表"
+                                     "（CREATE ... IF NOT EXISTS：已有的表保留不动；见 docs/notices.md）"),
+                               fn, names[i]);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   return SQLITE_OK;
@@ -394,20 +397,23 @@ static int sec_head(ZcConn *zc, ZcNotice *nt, const ZcSiteFacts *site, int first
 static int notice_args(ZcConn *zc, const char *fn, sqlite3_value *vs, sqlite3_value *vm, ZcNotice *nt,
                        const ZcSiteFacts **site, int *first, int *next, char **pzErr) {
   if (!vs || sqlite3_value_type(vs) == SQLITE_NULL || !vm || sqlite3_value_type(vm) == SQLITE_NULL) {
-    *pzErr = sqlite3_mprintf("%s: %s is NULL: needs %s(site_id, month), a site id and a month 'YYYY-MM'", fn,
-                             !vs || sqlite3_value_type(vs) == SQLITE_NULL ? "site_id" : "month", fn);
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: %s is NULL: needs %s(site_id, month), a site id and a month 'YYYY-MM'",
+                                   "%s：%s 为 NULL：%s(site_id, month) 需要助餐点编号和月份 'YYYY-MM'"),
+                             fn, !vs || sqlite3_value_type(vs) == SQLITE_NULL ? "site_id" : "month", fn);
     return SQLITE_ERROR;
   }
   if (sqlite3_value_numeric_type(vs) != SQLITE_INTEGER) {
     char *r = zc_value_repr(vs);
-    *pzErr = sqlite3_mprintf("%s: site_id %s is not an integer site id", fn, r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: site_id %s is not an integer site id", "%s：site_id %s 不是整数助餐点编号"), fn,
+                             r ? r : "?");
     sqlite3_free(r);
     return SQLITE_ERROR;
   }
   const char *m = (const char *)sqlite3_value_text(vm);
   if (!m || !zc_month_parse(m, sqlite3_value_bytes(vm), first, next)) {
     char *r = zc_value_repr(vm);
-    *pzErr = sqlite3_mprintf("%s: month %s is not a month 'YYYY-MM'", fn, r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: month %s is not a month 'YYYY-MM'", "%s：月份 %s 不是 'YYYY-MM' 格式"), fn,
+                             r ? r : "?");
     sqlite3_free(r);
     return SQLITE_ERROR;
   }
@@ -431,7 +437,7 @@ int zc_notice_build(ZcConn *zc, const char *fn, sqlite3_value *vs, sqlite3_value
   char fd[11], nd[11];
   memset(nt, 0, sizeof *nt);
   if ((rc = zc_facts_sync(zc))) return rc;
-  if ((rc = zc_notice_tables(zc->db, fn, NOTICE_TABLES, pzErr))) return rc;
+  if ((rc = zc_notice_tables(zc, fn, NOTICE_TABLES, pzErr))) return rc;
   if ((rc = notice_args(zc, fn, vs, vm, nt, &site, &first, &next, pzErr))) return rc;
   zc_day_format(first, fd);
   zc_day_format(next, nd);

@@ -68,7 +68,7 @@ void zc_notice_free(ZcNotice *nt);
 void zc_notice_yuan(sqlite3_int64 fen, char out[32]);
 /* The notice tables a function needs: SQLITE_OK, or SQLITE_ERROR with
 ** *pzErr naming the first one missing and how to add it. */
-int zc_notice_tables(sqlite3 *db, const char *fn, const char *const *names, char **pzErr);
+int zc_notice_tables(ZcConn *zc, const char *fn, const char *const *names, char **pzErr);
 
 /* The notice as one printable HTML page (notice_html.c): sqlite3_malloc'd,
 ** NULL when memory runs out. */
