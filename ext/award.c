@@ -276,7 +276,7 @@ static const char *SQL_ELDERS = "SELECT id_number, region, died_on FROM elder";
 static int aw_months(Aw *a, char **pzErr) {
   int rc = SQLITE_OK;
   for (int m = 1; m <= 12 && rc == SQLITE_OK; m++) {
-    char mon[8], day[11];
+    char mon[24], day[32];
     snprintf(mon, sizeof mon, "%04d-%02d", a->year, m);
     snprintf(day, sizeof day, "%s-01", mon);
     rc = aw_each(a, "SELECT site_id, count(*) FROM anomaly_scan(?1, ?2) WHERE severity = 'fraud'"
@@ -443,6 +443,7 @@ static int award_fill(ZcConn *zc, sqlite3_value **argv, ZcCells *out, char **pzE
   static const char *const TABLES[] = {"notice_posting", NULL};
   const ZcPolicyVersion *v = NULL;
   int rc = zc_facts_sync(zc);
+  if (!rc) rc = zc_regions_load(zc, pzErr);
   if (!rc) rc = aw_args(&a, argv, pzErr);
   if (!rc) rc = zc_notice_tables(zc, "award_ranking", TABLES, pzErr);
   if (!rc) rc = zc_policy_for_region(zc, NULL, a.region, zc_days_from_civil(a.year, 12, 31), &v, pzErr);

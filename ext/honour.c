@@ -53,7 +53,7 @@ static int honour_fill(ZcConn *zc, sqlite3_value **argv, ZcCells *out, char **pz
   const char *region;
   int first, next, rc;
   static const char *const TABLES[] = {"copayment", NULL};
-  if ((rc = zc_facts_sync(zc))) return rc;
+  if ((rc = zc_facts_sync(zc)) || (rc = zc_regions_load(zc, pzErr))) return rc;
   if ((rc = zc_month_args(zc, "honour_roll", argv[0], argv[1], &region, &first, &next, pzErr))) return rc;
   if ((rc = zc_notice_tables(zc, "honour_roll", TABLES, pzErr))) return rc;
   char mon[11];
@@ -331,6 +331,9 @@ static void certificate_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     goto fail;
   }
   if ((rc = zc_notice_tables(zc, "donation_certificate_html", TABLES, &err))) goto fail;
+  /* the region cache loaded here: zc_region() alone answers NULL when
+  ** memory runs out, which would print a certificate without its place */
+  if ((rc = zc_regions_load(zc, &err))) goto fail;
   sqlite3_int64 id = sqlite3_value_int64(argv[0]);
   sqlite3_stmt *st = NULL;
   if ((rc = sqlite3_prepare_v2(zc->db, SQL_DONATION, -1, &st, NULL)) != SQLITE_OK) {
