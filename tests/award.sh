@@ -22,7 +22,7 @@
 # (S3 and S5 tie at 72.00 with equal meals per elder and no fraud: the lower
 # site id, S3, ranks first).  Then a policy whose award params change the
 # weights and quota, and install refusals for params out of range.
-# modes: plain asan
+# modes: plain asan valgrind
 set -u
 Z() { ZHUCAN_TODAY=2025-01-15 $SQLITE3 -batch -cmd ".load $ZC_SO" "$@"; }
 fail=0
