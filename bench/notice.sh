@@ -48,7 +48,7 @@ t "notice() every site" "SELECT count(*), sum(amount_fen) FILTER (WHERE section 
 t "notice_html() every site" "SELECT count(*), sum(length(h)) FROM (SELECT notice_html(s.id, '$M') AS h FROM ($SITESQL) s)" html
 t "settle() whole city (the run)" "SELECT settle('$TOP', '$M')" settle
 t "notice_html() every site, settled" "SELECT count(*), sum(length(h)) FROM (SELECT notice_html(s.id, '$M') AS h FROM ($SITESQL) s)" shtml
-echo "settled: notice_html() of every site read from the run $(echo "scale=2; $(cat "$TMP/shtml") / $(cat "$TMP/base")" | bc)x settlement()," \
+echo "settled: notice_html() of every site read from the run $(printf '%.2f' "$(echo "scale=3; $(cat "$TMP/shtml") / $(cat "$TMP/base")" | bc)")x settlement()," \
      "wall $(cat "$TMP/shtml") s, CPU $(cat "$TMP/shtml.cpu") s"
 b=$(cat "$TMP/base"); r=$(cat "$TMP/rows"); h=$(cat "$TMP/html")
 echo "ratio to settlement(): notice() $(echo "scale=2; $r / $b" | bc)x, notice_html() $(echo "scale=2; $h / $b" | bc)x;" \
