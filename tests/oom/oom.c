@@ -737,8 +737,8 @@ static const Case kCases[] = {
     ** certificate and the year's awards */
     {"notice/unsettled", "nt", PRIME_ZY, "SELECT * FROM notice(1, '2024-03')", NULL, NULL, 0, 0},
     {"notice/settled", "nts", PRIME_ZY, "SELECT * FROM notice(1, '2024-03')", NULL, NULL, 0, 0},
-    {"notice/notice_html", "nts", PRIME_ZY, "SELECT notice_html(2, '2024-03')", NULL, NULL, 0, 0},
-    {"notice/notice_due", "nt", PRIME_ZY, "SELECT * FROM notice_due('141129', '2024-03')", NULL, NULL, 0, 0},
+    {"notice/html_settled", "nts", PRIME_ZY, "SELECT notice_html(2, '2024-03')", NULL, NULL, 0, 0},
+    {"notice/due_postings", "nt", PRIME_ZY, "SELECT * FROM notice_due('141129', '2024-03')", NULL, NULL, 0, 0},
     {"honour/honour_roll", "nt", PRIME_ZY, "SELECT * FROM honour_roll('141129', '2024-03')", NULL, NULL, 0, 0},
     {"honour/certificate", "nt", PRIME_ZY, "SELECT donation_certificate_html(1), donation_certificate_html(2)", NULL,
      NULL, 0, 0},
