@@ -5,7 +5,9 @@
 # same-run baseline settlement() of the whole city (the money pass every
 # notice runs a slice of).  Target (issue #16): a whole city's notices in
 # under 30 s.  Each timing is one sqlite3 process under /usr/bin/time (wall,
-# CPU = user + sys, max RSS).
+# CPU = user + sys, max RSS).  Unsettled first (one month pass per county,
+# shared by its sites: notice_money.c), then settled: settle() of the city
+# and notice_html() again, the money read from the run's packs.
 # The city needs the notice tables: data/city.db made before them lacks
 # them, so without an argument a city with them is generated once into
 # build/city-notices.db (build/zcgen --scale city, ~1-3 min) and reused.
@@ -44,6 +46,10 @@ t() {  # label, sql
 t "settlement() whole city (baseline)" "SELECT count(*), sum(amount_fen) FROM settlement('$TOP', '$M')" base
 t "notice() every site" "SELECT count(*), sum(amount_fen) FILTER (WHERE section = 'total' AND line = 1) FROM ($SITESQL) s, notice(s.id, '$M') n" rows
 t "notice_html() every site" "SELECT count(*), sum(length(h)) FROM (SELECT notice_html(s.id, '$M') AS h FROM ($SITESQL) s)" html
+t "settle() whole city (the run)" "SELECT settle('$TOP', '$M')" settle
+t "notice_html() every site, settled" "SELECT count(*), sum(length(h)) FROM (SELECT notice_html(s.id, '$M') AS h FROM ($SITESQL) s)" shtml
+echo "settled: notice_html() of every site read from the run $(printf '%.2f' "$(echo "scale=3; $(cat "$TMP/shtml") / $(cat "$TMP/base")" | bc)")x settlement()," \
+     "wall $(cat "$TMP/shtml") s, CPU $(cat "$TMP/shtml.cpu") s"
 b=$(cat "$TMP/base"); r=$(cat "$TMP/rows"); h=$(cat "$TMP/html")
 echo "ratio to settlement(): notice() $(echo "scale=2; $r / $b" | bc)x, notice_html() $(echo "scale=2; $h / $b" | bc)x;" \
      "per site: notice() $(echo "scale=1; 1000 * $r / $SITES" | bc) ms, notice_html() $(echo "scale=1; 1000 * $h / $SITES" | bc) ms"

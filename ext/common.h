@@ -56,6 +56,7 @@ struct ZcConn {
   sqlite3_uint64 serial;
   int run_writing;              /* run.c: settle() is writing a run (zhucan_run_guard) */
   int lang;                     /* lang.c: the language of messages, ZC_LANG_ZH (0) or ZC_LANG_EN */
+  struct ZcNoticeCache *notice; /* notice_money.c: notices' money by run or by county pass */
 };
 
 /* The language of messages and finding texts (zhucan_lang(), lang.c):

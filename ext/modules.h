@@ -24,6 +24,8 @@ int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   *
 int zc_verify_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* verify.c   */
 int zc_impact_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* impact.c   */
 int zc_notice_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* notice_sql.c */
+int zc_honour_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* honour.c */
+int zc_award_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* award.c */
 
 /* prepared statements kept between calls, finalized when the connection
 ** is asked to close (prepared again if it stays open) */
@@ -37,5 +39,6 @@ void zc_policy_free(ZcConn *zc);  /* policy_rt.c */
 void zc_facts_free(ZcConn *zc);   /* facts.c  */
 void zc_common_free(ZcConn *zc);  /* common.c */
 void zc_meals_free(ZcConn *zc);   /* meals.c  */
+void zc_notice_cache_free(ZcConn *zc); /* notice_money.c */
 
 #endif /* ZC_MODULES_H */

@@ -86,6 +86,7 @@ void zc_notice_free(ZcNotice *nt) {
   sqlite3_free(nt->rows);
   sqlite3_free(nt->site_name);
   sqlite3_free(nt->place);
+  sqlite3_free(nt->run_key);
   memset(nt, 0, sizeof *nt);
 }
 
@@ -94,12 +95,15 @@ void zc_notice_yuan(sqlite3_int64 fen, char out[32]) {
   snprintf(out, 32, "%s%llu.%02llu", fen < 0 ? "-" : "", a / 100, a % 100);
 }
 
-int zc_notice_tables(sqlite3 *db, const char *fn, const char *const *names, char **pzErr) {
+int zc_notice_tables(ZcConn *zc, const char *fn, const char *const *names, char **pzErr) {
   for (int i = 0; names[i]; i++)
-    if (!zc_table_exists(db, names[i])) {
-      *pzErr = sqlite3_mprintf("%s: table '%s' is missing: add the notice tables with "
-                               "sqlite3 DB '.read sql/schema.sql' (CREATE ... IF NOT EXISTS: existing tables are "
-                               "kept; see docs/notices.md)", fn, names[i]);
+    if (!zc_table_exists(zc->db, names[i])) {
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: table '%s' is missing: add the notice tables with "
+                                         "sqlite3 DB '.read sql/schema.sql' (CREATE ... IF NOT EXISTS: existing tables "
+                                         "are kept; see docs/notices.md)",
+                                     "%s：缺少表 '%s'：请用 sqlite3 DB '.read sql/schema.sql' 加上公示用的表"
+                                     "（CREATE ... IF NOT EXISTS：已有的表保留不动；见 docs/notices.md）"),
+                               fn, names[i]);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   return SQLITE_OK;
@@ -118,77 +122,6 @@ static char *mask_phone(const char *p) {
 
 /* --------------------------------------------------- the money pass */
 
-typedef struct Diner {
-  sqlite3_int64 elder, meals, subsidised, subsidy, copay;
-} Diner;
-
-typedef struct Money {
-  ZcNotice *nt;
-  sqlite3_int64 site;
-  int first;
-  ZcMap index;   /* elder id -> index in d */
-  Diner *d;
-  int n, cap;
-  sqlite3_int64 items_fen;
-  struct { const char *item, *payer; sqlite3_int64 fen, qty; } it[32];
-  int nit;
-} Money;
-
-static int money_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
-                      const ZcPolicyVersion *v, const ZcMealResult *res, char **pzErr) {
-  (void)v;
-  (void)pzErr;
-  Money *mo = p;
-  if (site->id != mo->site) return SQLITE_OK;
-  int isnew;
-  sqlite3_int64 eid = elder ? elder->id : 0;
-  sqlite3_int64 *ix = zc_map_slot(&mo->index, eid, 1, &isnew);
-  if (!ix) return SQLITE_NOMEM;
-  if (isnew) {
-    if (mo->n == mo->cap) {
-      int ncap = mo->cap ? mo->cap * 2 : 64;
-      Diner *nd = sqlite3_realloc64(mo->d, (sqlite3_uint64)ncap * sizeof *nd);
-      if (!nd) return SQLITE_NOMEM;
-      mo->d = nd;
-      mo->cap = ncap;
-    }
-    memset(&mo->d[mo->n], 0, sizeof *mo->d);
-    mo->d[mo->n].elder = eid;
-    *ix = mo->n++;
-  }
-  Diner *d = &mo->d[*ix];
-  d->meals++;
-  int day = m->day - mo->first;
-  if (day >= 0 && day < 31) mo->nt->per_day[day]++;
-  if (res->total > 0) {
-    d->subsidised++;
-    if (!zc_add_fen(&d->subsidy, res->total) || !zc_add_fen(&d->copay, m->price_fen - res->total))
-      return SQLITE_TOOBIG;
-  }
-  return SQLITE_OK;
-}
-
-static int money_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
-                      char **pzErr) {
-  (void)v;
-  (void)pzErr;
-  Money *mo = p;
-  if (site->id != mo->site || it->fen == 0) return SQLITE_OK;
-  if (mo->nit < 32) {
-    mo->it[mo->nit].item = it->item;
-    mo->it[mo->nit].payer = it->payer;
-    mo->it[mo->nit].fen = it->fen;
-    mo->it[mo->nit].qty = it->quantity;
-    mo->nit++;
-  }
-  return zc_add_fen(&mo->items_fen, it->fen) ? SQLITE_OK : SQLITE_TOOBIG;
-}
-
-static int diner_cmp(const void *a, const void *b) {
-  const Diner *x = a, *y = b;
-  return x->elder < y->elder ? -1 : x->elder > y->elder;
-}
-
 static const char *payer_zh(const char *p) {
   static const char *const W[][2] = {{"province", "省级"}, {"city", "市级"}, {"county", "县级"},
                                      {"township", "乡镇"}, {"village", "村集体"}, {"charity", "慈善"},
@@ -202,16 +135,15 @@ static const char *payer_zh(const char *p) {
 #define T_TOTAL "本月补贴合计"
 
 /* diners (masked), their total, and the site's items */
-static int sec_money(ZcConn *zc, ZcNotice *nt, Money *mo, char **pzErr) {
+static int sec_money(ZcConn *zc, ZcNotice *nt, const ZcNoticeMoney *mo, char **pzErr) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(zc->db, "SELECT mask_name(name), mask_id(id_number) FROM elder WHERE id = ?1", -1,
                               &st, NULL);
   if (rc) { *pzErr = sqlite3_mprintf("notice: %s", sqlite3_errmsg(zc->db)); return rc; }
-  if (mo->n > 1) qsort(mo->d, (size_t)mo->n, sizeof *mo->d, diner_cmp);
   sqlite3_int64 meals = 0, subsidised = 0, subsidy = 0, copay = 0;
   char note[96], y1[32];
   for (int i = 0; i < mo->n && !nt->oom; i++) {
-    Diner *d = &mo->d[i];
+    const ZcNoticeDiner *d = &mo->d[i];
     sqlite3_bind_int64(st, 1, d->elder);
     const char *nm = "（未登记）", *idn = "";
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -245,10 +177,14 @@ static int sec_money(ZcConn *zc, ZcNotice *nt, Money *mo, char **pzErr) {
   }
   sqlite3_int64 total = subsidy;
   if (!zc_add_fen(&total, mo->items_fen)) return SQLITE_TOOBIG;
-  r = nt_add(nt, "total", T_TOTAL, 1, "财政补贴合计", "助餐补贴加运营补贴，与结算一致", NULL);
+  char det[96];
+  if (nt->settled) snprintf(det, sizeof det, "助餐补贴加运营补贴，即第 %lld 号结算所付", nt->run_id);
+  else snprintf(det, sizeof det, "助餐补贴加运营补贴，按今日数据试算");
+  r = nt_add(nt, "total", T_TOTAL, 1, "财政补贴合计", det, NULL);
   nt_amount(r, total);
   r = nt_add(nt, "total", T_TOTAL, 2, "老人自付合计", "已补贴餐次的个人自付部分", NULL);
   nt_amount(r, copay);
+  memcpy(nt->per_day, mo->per_day, sizeof nt->per_day);
   return SQLITE_OK;
 }
 
@@ -282,6 +218,8 @@ static int row_run(ZcNotice *nt, sqlite3_stmt *st, int line) {
   (void)line;
   char buf[160];
   nt->settled = 1;
+  nt->run_id = sqlite3_column_int64(st, 0);
+  if (!(nt->run_key = sqlite3_mprintf("%s|%s", COL(3) ? COL(3) : "", COL(4) ? COL(4) : ""))) return SQLITE_NOMEM;
   snprintf(buf, sizeof buf, "第 %lld 号结算（区域 %s，%s 结算）", sqlite3_column_int64(st, 0), COL(1), COL(2));
   ZcNoticeRow *r = nt_add(nt, "run", "结算依据", 1, "结算批次", buf, "金额以该批次为准，可用 replay() 复核");
   nt_qty(r, sqlite3_column_int64(st, 0));
@@ -459,20 +397,23 @@ static int sec_head(ZcConn *zc, ZcNotice *nt, const ZcSiteFacts *site, int first
 static int notice_args(ZcConn *zc, const char *fn, sqlite3_value *vs, sqlite3_value *vm, ZcNotice *nt,
                        const ZcSiteFacts **site, int *first, int *next, char **pzErr) {
   if (!vs || sqlite3_value_type(vs) == SQLITE_NULL || !vm || sqlite3_value_type(vm) == SQLITE_NULL) {
-    *pzErr = sqlite3_mprintf("%s: %s is NULL: needs %s(site_id, month), a site id and a month 'YYYY-MM'", fn,
-                             !vs || sqlite3_value_type(vs) == SQLITE_NULL ? "site_id" : "month", fn);
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: %s is NULL: needs %s(site_id, month), a site id and a month 'YYYY-MM'",
+                                   "%s：%s 为 NULL：%s(site_id, month) 需要助餐点编号和月份 'YYYY-MM'"),
+                             fn, !vs || sqlite3_value_type(vs) == SQLITE_NULL ? "site_id" : "month", fn);
     return SQLITE_ERROR;
   }
   if (sqlite3_value_numeric_type(vs) != SQLITE_INTEGER) {
     char *r = zc_value_repr(vs);
-    *pzErr = sqlite3_mprintf("%s: site_id %s is not an integer site id", fn, r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: site_id %s is not an integer site id", "%s：site_id %s 不是整数助餐点编号"), fn,
+                             r ? r : "?");
     sqlite3_free(r);
     return SQLITE_ERROR;
   }
   const char *m = (const char *)sqlite3_value_text(vm);
   if (!m || !zc_month_parse(m, sqlite3_value_bytes(vm), first, next)) {
     char *r = zc_value_repr(vm);
-    *pzErr = sqlite3_mprintf("%s: month %s is not a month 'YYYY-MM'", fn, r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: month %s is not a month 'YYYY-MM'", "%s：月份 %s 不是 'YYYY-MM' 格式"), fn,
+                             r ? r : "?");
     sqlite3_free(r);
     return SQLITE_ERROR;
   }
@@ -496,24 +437,16 @@ int zc_notice_build(ZcConn *zc, const char *fn, sqlite3_value *vs, sqlite3_value
   char fd[11], nd[11];
   memset(nt, 0, sizeof *nt);
   if ((rc = zc_facts_sync(zc))) return rc;
-  if ((rc = zc_notice_tables(zc->db, fn, NOTICE_TABLES, pzErr))) return rc;
+  if ((rc = zc_notice_tables(zc, fn, NOTICE_TABLES, pzErr))) return rc;
   if ((rc = notice_args(zc, fn, vs, vm, nt, &site, &first, &next, pzErr))) return rc;
   zc_day_format(first, fd);
   zc_day_format(next, nd);
-  Money mo;
-  memset(&mo, 0, sizeof mo);
-  mo.nt = nt;
-  mo.site = nt->site_id;
-  mo.first = first;
-  zc_map_init(&mo.index);
-  ZcMonthSink sink = {&mo, money_meal, NULL, money_item, 0, 0, NULL, NULL};
+  const ZcNoticeMoney *mo = NULL;
   if ((rc = sec_head(zc, nt, site, first, pzErr))) goto done;
-  rc = zc_month_compute(zc, fn, site->region, first, next, &sink, pzErr);
-  if (rc == SQLITE_TOOBIG && !*pzErr) *pzErr = sqlite3_mprintf("%s: site %lld: amounts pass 2^63 fen", fn, mo.site);
-  if (rc) goto done;
-  /* sections in notice order */
   if ((rc = sec_run(zc, nt, fd, nd, pzErr))) goto done;
-  if ((rc = sec_money(zc, nt, &mo, pzErr))) goto done;
+  if ((rc = zc_notice_money(zc, fn, site, first, next, nt->run_id, nt->run_key, &mo, pzErr))) goto done;
+  /* sections in notice order */
+  if ((rc = sec_money(zc, nt, mo, pzErr))) goto done;
   for (int d = 0; d < nt->ndays && !nt->oom; d++) {
     char item[16];
     snprintf(item, sizeof item, "%d日", d + 1);
@@ -523,8 +456,6 @@ int zc_notice_build(ZcConn *zc, const char *fn, sqlite3_value *vs, sqlite3_value
   if ((rc = sec_fixed(zc, nt, site, first, pzErr))) goto done;
   rc = sec_late(zc, nt, fd, nd, pzErr);
 done:
-  sqlite3_free(mo.d);
-  zc_map_clear(&mo.index);
   if (!rc && nt->oom) rc = SQLITE_NOMEM;
   if (rc) zc_notice_free(nt);
   return rc;

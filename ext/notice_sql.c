@@ -228,7 +228,7 @@ static int due_filter(NtCursor *c, ZcConn *zc, sqlite3_value **argv, char **pzEr
   static const char *const TABLES[] = {"notice_posting", NULL};
   if ((rc = zc_facts_sync(zc))) return rc;
   if ((rc = zc_month_args(zc, "notice_due", argv[0], argv[1], &region, &first, &next, pzErr))) return rc;
-  if ((rc = zc_notice_tables(zc->db, "notice_due", TABLES, pzErr))) return rc;
+  if ((rc = zc_notice_tables(zc, "notice_due", TABLES, pzErr))) return rc;
   if ((rc = zc_today(zc, "notice_due", &today, pzErr))) return rc;
   char fd[11], nd[11], dl[11], td[11], mon[8];
   zc_day_format(first, fd);
@@ -266,10 +266,14 @@ static int nt_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   int rc;
   nt_reset(c);
   if (argc != 2 || idxNum != 3)
-    return zc_vtab_errorf(cur->pVtab, v->due ? "notice_due: needs two arguments, notice_due(region, month): a region "
-                                               "code such as '141129' and a month 'YYYY-MM'"
-                                             : "notice: needs two arguments, notice(site_id, month): a site id and a "
-                                               "month 'YYYY-MM'");
+    return zc_vtab_errorf(cur->pVtab, "%s",
+                          v->due ? zc_tr(v->zc, "notice_due: needs two arguments, notice_due(region, month): a region "
+                                                "code such as '141129' and a month 'YYYY-MM'",
+                                         "notice_due：需要两个参数 notice_due(region, month)：区域代码（如 '141129'）"
+                                         "和月份 'YYYY-MM'")
+                                 : zc_tr(v->zc, "notice: needs two arguments, notice(site_id, month): a site id and a "
+                                                "month 'YYYY-MM'",
+                                         "notice：需要两个参数 notice(site_id, month)：助餐点编号和月份 'YYYY-MM'"));
   if (v->due) rc = due_filter(c, v->zc, argv, &err);
   else rc = zc_notice_build(v->zc, "notice", argv[0], argv[1], &c->nt, &err);
   if (rc) {

@@ -34,6 +34,7 @@ static const struct {
     {"ingest", zc_ingest_register},     {"verify", zc_verify_register},
     {"impact", zc_impact_register},
     {"notice", zc_notice_register},
+    {"honour", zc_honour_register},     {"award", zc_award_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is
@@ -50,6 +51,7 @@ static void modules_free(ZcConn *zc) {
   zc_regex_free(zc);
   zc_policy_free(zc);
   zc_meals_free(zc);
+  zc_notice_cache_free(zc);
   zc_facts_free(zc);
   zc_common_free(zc);
 }

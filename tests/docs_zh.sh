@@ -32,8 +32,8 @@
 #      directory.
 # modes: plain
 set -u
-TRANSLATED="analysts rules auditing ingest odbc cli"
-NOT_YET="anomalies fixtures design testing-oom fuzzing notices windows"
+TRANSLATED="analysts rules auditing ingest odbc cli notices"
+NOT_YET="anomalies fixtures design testing-oom fuzzing windows"
 
 ROOT=$ZC_ROOT
 # The analysts' guide works on data/county.db (make data/county.db).

@@ -43,6 +43,9 @@ zhucan_lang|SELECT zhucan_lang(@1)|'en'
 notice|SELECT count(*) FROM notice(@1, @2)|1;'2024-03'
 notice_html|SELECT notice_html(@1, @2)|1;'2024-03'
 notice_due|SELECT count(*) FROM notice_due(@1, @2)|'141129';'2024-03'
+honour_roll|SELECT count(*) FROM honour_roll(@1, @2)|'141129';'2024-03'
+award_ranking|SELECT count(*) FROM award_ranking(@1, @2)|'141129';2024
+donation_certificate_html|SELECT donation_certificate_html(@1)|1
 "
 # NULL in, NULL out
 NULLS="

@@ -732,6 +732,18 @@ static const Case kCases[] = {
     /* coverage_gaps */
     {"coverage/gaps", "zy", PRIME_ZY, "SELECT * FROM coverage_gaps('141129', '2024-03-15')", NULL, NULL, 0, 0},
 
+    /* notices (issue #16): a month not settled (the county pass), a settled
+    ** one (the run's packs), the page, the due list, the honour roll, a
+    ** certificate and the year's awards */
+    {"notice/unsettled", "nt", PRIME_ZY, "SELECT * FROM notice(1, '2024-03')", NULL, NULL, 0, 0},
+    {"notice/settled", "nts", PRIME_ZY, "SELECT * FROM notice(1, '2024-03')", NULL, NULL, 0, 0},
+    {"notice/html_settled", "nts", PRIME_ZY, "SELECT notice_html(2, '2024-03')", NULL, NULL, 0, 0},
+    {"notice/due_postings", "nt", PRIME_ZY, "SELECT * FROM notice_due('141129', '2024-03')", NULL, NULL, 0, 0},
+    {"honour/honour_roll", "nt", PRIME_ZY, "SELECT * FROM honour_roll('141129', '2024-03')", NULL, NULL, 0, 0},
+    {"honour/certificate", "nt", PRIME_ZY, "SELECT donation_certificate_html(1), donation_certificate_html(2)", NULL,
+     NULL, 0, 0},
+    {"award/award_ranking", "nt", PRIME_ZY, "SELECT * FROM award_ranking('141129', 2024)", NULL, NULL, 0, 0},
+
     /* swipe_log */
     {"swipe_log/csv", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/good.csv', 'csv')", NULL, NULL, 0, 0},
     {"swipe_log/terminal", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/terminal.log', 'terminal')", NULL,
@@ -769,11 +781,30 @@ typedef struct Tmpl {
   " INSERT INTO elder(id, id_number, name, region) SELECT 100 + i, printf('1411291949010%03d7', i),"     \
   " '周' || i, '141129100003' FROM k;"
 
+/* notice rows for the hand fixture: co-payments, donations, a posting */
+#define NOTICE_ROWS                                                                                    \
+  "INSERT INTO copayment(elder_id, payer_name, relation, month, amount_fen, paid_on) VALUES"          \
+  " (1, '张小一', 'son', '2024-03', 12000, '2024-04-02'), (2, '李小二', 'daughter', '2024-03', 800, NULL),"  \
+  " (2, '王五', 'guardian', '2024-03', 500, NULL);"                                                    \
+  "INSERT INTO donation(id, donor, kind, day, amount_fen, goods, site_id, fund) VALUES"                 \
+  " (1, '某公司', 'enterprise', '2024-03-29', 1190000, NULL, 1, NULL),"                                 \
+  " (2, '钱一', 'individual', '2024-03-08', 360500, '面粉 35 袋', NULL, '助老基金');"                    \
+  "INSERT INTO notice_posting(site_id, month, posted_on, taken_down_on, place) VALUES"                 \
+  " (1, '2024-03', '2024-04-08', '2024-04-20', '公示栏');"                                               \
+  "INSERT INTO purchase(site_id, day, kind, item, quantity, unit, amount_fen) VALUES"                  \
+  " (1, '2024-03-02', 'food', '面粉', 10, '袋', 12000);"                                                 \
+  "INSERT INTO staff(site_id, role, name, phone, from_on) VALUES (1, 'in_charge', '刘主任', '13812345678', '2023-01-01');"
+
 static Tmpl kTmpl[] = {
     {"empty", {NULL}, NULL, 0},
     {"zy0", {"@sql/schema.sql", "@fixtures/hand/zhongyang.sql", GAP_VILLAGE, NULL}, NULL, 0},
     {"zy", {"@sql/schema.sql", "@fixtures/hand/zhongyang.sql", GAP_VILLAGE,
             "SELECT policy_load('lua/zhongyang.lua')", NULL}, NULL, 0},
+    {"nt", {"@sql/schema.sql", "@fixtures/hand/zhongyang.sql", GAP_VILLAGE,
+            "SELECT policy_load('lua/zhongyang.lua')", NOTICE_ROWS, NULL}, NULL, 0},
+    {"nts", {"@sql/schema.sql", "@fixtures/hand/zhongyang.sql", GAP_VILLAGE,
+             "SELECT policy_load('lua/zhongyang.lua')", NOTICE_ROWS, "SELECT settle('141129', '2024-03')", NULL},
+     NULL, 0},
     {"zyrun", {"@sql/schema.sql", "@fixtures/hand/zhongyang.sql", GAP_VILLAGE,
                "SELECT policy_load('lua/zhongyang.lua')", "SELECT settle('141129', '2024-03')", NULL}, NULL, 0},
     {"ty", {"@sql/schema.sql", "@fixtures/hand/taiyuan.sql", "SELECT policy_load('lua/taiyuan.lua')", NULL}, NULL,
