@@ -71,6 +71,10 @@ static inline const char *zc_tr(const ZcConn *zc, const char *en, const char *zh
 /* 1 when the connection speaks English: for a message whose Chinese puts
 ** its arguments in another order (two sqlite3_mprintf calls, side by side). */
 static inline int zc_lang_en(const ZcConn *zc) { return zc && zc->lang == ZC_LANG_EN; }
+/* The connection of a function whose user data is the ZcConn. */
+#define ZC_CTX(ctx) ((const ZcConn *)sqlite3_user_data(ctx))
+/* "fn: text" in the connection's language ("fn：text" in Chinese). */
+#define ZC_COLON(zc) zc_tr((zc), "%s: %s", "%s：%s")
 
 /* Module registration: each module with SQL provides one of these, named
 ** in its header; zhucan.c keeps the table.  Returns an SQLite code; on

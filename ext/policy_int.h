@@ -183,6 +183,11 @@ static inline Rt *rt_of(lua_State *L) {
   return ud;
 }
 
+/* A text in the language of the connection running L (zc_tr). */
+static inline const char *Ltr(lua_State *L, const char *en, const char *zh) {
+  return zc_tr(rt_of(L)->zc, en, zh);
+}
+
 /* sandbox.c */
 enum { RUN_OK, RUN_ERR, RUN_BUDGET, RUN_MEM, RUN_STRING, RUN_STACK, RUN_INTR, RUN_BUSY };
 void *zc_sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize);

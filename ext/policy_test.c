@@ -60,7 +60,7 @@ static int count_protected(lua_State *L) {
 static int push_case(lua_State *L, TestCtx *t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->v->ref_tests);
   lua_geti(L, -1, t->i);
-  if (!lua_istable(L, -1)) luaL_error(L, "tests[%I] is not a table", t->i);
+  if (!lua_istable(L, -1)) luaL_error(L, Ltr(L, "tests[%I] is not a table", "tests[%I] 不是表"), t->i);
   lua_getfield(L, -1, "name");
   t->name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   lua_pop(L, 1);
@@ -241,8 +241,8 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   M->day = mday;
   t->day = cday != ZC_NONE ? cday : mday;
   if (t->call != CALL_SITE && t->day == ZC_NONE)
-    luaL_error(L, "the case needs a day (day = 'YYYY-MM-DD' or meal.served_at)");
-  if (t->call == CALL_SITE && !month) luaL_error(L, "a site case needs month = 'YYYY-MM'");
+    luaL_error(L, Ltr(L, "the case needs a day (day = 'YYYY-MM-DD' or meal.served_at)", "用例需要一个日期（day = 'YYYY-MM-DD' 或 meal.served_at）"));
+  if (t->call == CALL_SITE && !month) luaL_error(L, Ltr(L, "a site case needs month = 'YYYY-MM'", "site 用例需要 month = 'YYYY-MM'"));
   M->id = case_int(L, m, "meal", "id", 1);
   M->method = case_str(L, t, m, "meal", "method");
   if (!M->method) M->method = "card";
@@ -327,13 +327,13 @@ static void check_read_back(lua_State *L, TestCtx *t, int tab, int kind) {
 static int parse_protected(lua_State *L) {
   TestCtx *t = lua_touserdata(L, 1);
   int cs = push_case(L, t);
-  if (!t->name) luaL_error(L, "the case has no name");
+  if (!t->name) luaL_error(L, Ltr(L, "the case has no name", "用例没有名称（name）"));
   const char *call = case_str(L, t, cs, "case", "call");
   static const char *const calls[] = {"eligible", "meal", "site", "subsidy", NULL};
   t->call = -1;
   for (int i = 0; call && calls[i]; i++)
     if (strcmp(call, calls[i]) == 0) t->call = i;
-  if (t->call < 0) luaL_error(L, "call must be 'eligible', 'meal', 'subsidy' or 'site'");
+  if (t->call < 0) luaL_error(L, Ltr(L, "call must be 'eligible', 'meal', 'subsidy' or 'site'", "call 应为 'eligible'、'meal'、'subsidy' 或 'site'"));
   t->service = case_str(L, t, cs, "case", "service");
   if (!t->service) t->service = "meal";
   int tab[ZF_NKIND];
@@ -375,23 +375,23 @@ static int compare_protected(lua_State *L) {
   const char *experr = case_str(L, t, cs, "case", "error");
   if (experr || t->err) {
     if (!experr) sqlite3_str_appendf(s, "failed: %s", t->err);
-    else if (!t->err) sqlite3_str_appendf(s, "expected an error containing %s, got none", cut(L, experr));
+    else if (!t->err) sqlite3_str_appendf(s, Ltr(L, "expected an error containing %s, got none", "应当出错且错误信息包含 %s，实际没有出错"), cut(L, experr));
     else if (!strstr(t->err, experr))
-      sqlite3_str_appendf(s, "expected an error containing %s, got: %s", cut(L, experr), t->err);
+      sqlite3_str_appendf(s, Ltr(L, "expected an error containing %s, got: %s", "应当出错且错误信息包含 %s，实际的错误是：%s"), cut(L, experr), t->err);
     goto out;
   }
   lua_getfield(L, cs, "expect");
   int ex = lua_gettop(L);
   if (t->call == CALL_ELIGIBLE) {
     if (!lua_isboolean(L, ex)) {
-      sqlite3_str_appendall(s, "expect must be true or false");
+      sqlite3_str_appendall(s, Ltr(L, "expect must be true or false", "expect 应为 true 或 false"));
     } else if (lua_toboolean(L, ex) != t->ok) {
       sqlite3_str_appendf(s, "expected %s, got %s (reason %Q)", t->ok ? "false" : "true",
                           t->ok ? "true" : "false", t->reason);
     }
   } else if (t->call == CALL_SITE) {
     if (!lua_istable(L, ex)) {
-      sqlite3_str_appendall(s, "expect must be a list of {item=, payer=, fen=, quantity=}");
+      sqlite3_str_appendall(s, Ltr(L, "expect must be a list of {item=, payer=, fen=, quantity=}", "expect 应为 {item=, payer=, fen=, quantity=} 的列表"));
       goto out;
     }
     lua_Integer n = (lua_Integer)luaL_len(L, ex), k = 0;
@@ -412,12 +412,12 @@ static int compare_protected(lua_State *L) {
       k++;
     }
     if (!same || k != t->nitems) {
-      sqlite3_str_appendall(s, "site items differ: got ");
+      sqlite3_str_appendall(s, Ltr(L, "site items differ: got ", "助餐点项目不一致，实际得到："));
       fmt_items(s, t->items, t->nitems);
     }
   } else {
     if (!lua_istable(L, ex)) {
-      sqlite3_str_appendall(s, "expect must be a table {payer = fen} ({} for no subsidy)");
+      sqlite3_str_appendall(s, Ltr(L, "expect must be a table {payer = fen} ({} for no subsidy)", "expect 应为表 {付款方 = 分}（没有补贴写 {}）"));
       goto out;
     }
     zc_sb_contents(L, ex);
@@ -452,13 +452,13 @@ static int compare_protected(lua_State *L) {
       fmt_parts(s, ep, ne);
       sqlite3_str_appendall(s, ", got ");
       fmt_parts(s, t->parts, t->nparts);
-      if (t->call == CALL_SUBSIDY && !t->ok) sqlite3_str_appendf(s, " (not eligible: %Q)", t->reason);
+      if (t->call == CALL_SUBSIDY && !t->ok) sqlite3_str_appendf(s, Ltr(L, " (not eligible: %Q)", "（不符合条件：%Q）"), t->reason);
     }
   }
   {
     const char *er = case_str(L, t, cs, "case", "reason");
     if (er && sqlite3_str_length(s) == 0 && (!t->reason || strcmp(er, t->reason) != 0))
-      sqlite3_str_appendf(s, "expected reason %s, got %Q", cut(L, er), t->reason);
+      sqlite3_str_appendf(s, Ltr(L, "expected reason %s, got %Q", "理由应为 %s，实际是 %Q"), cut(L, er), t->reason);
   }
 out:
   return 0;
@@ -503,7 +503,7 @@ static void call_case(TestCtx *t) {
 /* "bad case: ..." for a parse or compare run that ended with kind. */
 static void bad_case(TestCtx *t, int kind, char *msg) {
   if (kind == RUN_INTR) t->stop = RUN_INTR;
-  t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+  t->fail = sqlite3_mprintf(zc_tr(t->rt->zc, "bad case: %s", "用例有误：%s"), msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
   if (!t->fail || (kind == RUN_ERR && !msg)) t->oom = 1;
   sqlite3_free(msg);
 }
@@ -517,7 +517,12 @@ static void run_case(TestCtx *t) {
     bad_case(t, kind, msg);
     return;
   }
+  /* the rules run with English messages: a case's error = "..." is matched
+  ** against the runtime's English text, whatever the connection speaks */
+  int lang = rt->zc->lang;
+  rt->zc->lang = ZC_LANG_EN;
   call_case(t);
+  rt->zc->lang = lang;
   if (t->stop) goto done;
   t->s = sqlite3_str_new(NULL);
   kind = zc_sb_run(rt, compare_protected, t, &msg);
@@ -560,7 +565,7 @@ static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const ch
   if (!nm) tr->oom = 1;
   if (tr->gate) {
     /* the version has no id yet: the runtime's messages say "version 0" */
-    sqlite3_str_appendf(tr->fails, "\n  case %lld '%s': ", (long long)k, nm ? nm : "?");
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  case %lld '%s': ", "\n  用例 %lld '%s'："), (long long)k, nm ? nm : "?");
     for (const char *p = why, *q; *p; p = q + 10) {
       q = strstr(p, "version 0)");
       if (!q) {
@@ -568,10 +573,10 @@ static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const ch
         break;
       }
       sqlite3_str_append(tr->fails, p, (int)(q - p));
-      sqlite3_str_appendall(tr->fails, "the new version)");
+      sqlite3_str_appendall(tr->fails, zc_tr(tr->rt->zc, "the new version)", "新版本）"));
     }
   } else {
-    sqlite3_str_appendf(tr->fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(v), v->pub.id,
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  %s@%s (version %lld) case %lld '%s': %s", "\n  %s@%s（版本 %lld）用例 %lld '%s'：%s"), VNAME(v), v->pub.id,
                         (long long)k, nm ? nm : "?", why);
   }
   sqlite3_free(nm);
@@ -617,12 +622,12 @@ static void run_version(TestRun *tr, IndexRow row, sqlite3_str *sum) {
   const ZcPolicyVersion *pv = NULL;
   char *verr = NULL;
   tr->nver++;
-  sqlite3_str_appendf(sum, "%sversion %lld: ", tr->nver > 1 ? "; " : "", row.id);
+  sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "%sversion %lld: ", "%s版本 %lld："), tr->nver > 1 ? "; " : "", row.id);
   int rc = zc_ps_version(rt, &row, &pv, &verr);
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_INTERRUPT) tr->stop = RUN_INTR;
-    sqlite3_str_appendf(tr->fails, "\n  version %lld: %s", row.id, verr ? verr : "out of memory");
-    sqlite3_str_appendall(sum, "does not load");
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  version %lld: %s", "\n  版本 %lld：%s"), row.id, verr ? verr : "out of memory");
+    sqlite3_str_appendall(sum, zc_tr(tr->rt->zc, "does not load", "无法加载"));
     sqlite3_free(verr);
     tr->nfail++;
     return;
@@ -634,14 +639,14 @@ static void run_version(TestRun *tr, IndexRow row, sqlite3_str *sum) {
   if (n == 0) {
     char *why = zc_ps_untested(rt->zc->db, row.id);
     char *c = why ? zc_sb_clean(why, strlen(why), 100) : NULL;
-    if (c) sqlite3_str_appendf(sum, "no cases, untested: %s", c);
-    else sqlite3_str_appendall(sum, "no cases");
+    if (c) sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "no cases, untested: %s", "没有用例，未经核算：%s"), c);
+    else sqlite3_str_appendall(sum, zc_tr(tr->rt->zc, "no cases", "没有用例"));
     sqlite3_free(c);
     sqlite3_free(why);
   } else if (nf) {
-    sqlite3_str_appendf(sum, "%d of %d failed", nf, nc);
+    sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "%d of %d failed", "%d 个未通过（共 %d 个）"), nf, nc);
   } else {
-    sqlite3_str_appendf(sum, "%d ok", nc);
+    sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "%d ok", "%d 个通过"), nc);
   }
 }
 
@@ -662,8 +667,8 @@ int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist) {
   } else if (tr.stop == RUN_INTR) {
     rc = SQLITE_INTERRUPT;
   } else if (tr.stop) {
-    sqlite3_str_appendf(tr.fails, "\n  the cases used more than the %ld instructions the tests of one version may "
-                        "(stopped after %d cases)", ZC_POLICY_TEST_BUDGET, tr.ncase);
+    sqlite3_str_appendf(tr.fails, zc_tr(tr.rt->zc, "\n  the cases used more than the %ld instructions the tests of one version may "
+                        "(stopped after %d cases)", "\n  用例用掉的指令超过了一个版本的测试上限 %ld 条（运行 %d 个用例后停止）"), ZC_POLICY_TEST_BUDGET, tr.ncase);
     rc = SQLITE_ERROR;
   }
   if (tr.cut) sqlite3_str_appendall(tr.fails, "\n  ...");
@@ -689,7 +694,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   const char *name = (const char *)sqlite3_value_text(argv[0]);
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !name || !*name) {
     char *r = zc_value_repr(argv[0]);
-    zc_errorf(ctx, "policy_test: name %s is not a policy name", r ? r : "?");
+    zc_errorf(ctx, zc_tr(zc, "policy_test: name %s is not a policy name", "policy_test：%s 不是政策名称"), r ? r : "?");
     sqlite3_free(r);
     return;
   }
@@ -707,7 +712,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     if (tr.rt->rows[i].retired) nretired++;
     else run_version(&tr, tr.rt->rows[i], sum);   /* a copy: a call may rebuild the index */
   }
-  if (nretired) sqlite3_str_appendf(sum, "%s%d retired not run", tr.nver ? "; " : "", nretired);
+  if (nretired) sqlite3_str_appendf(sum, zc_tr(zc, "%s%d retired not run", "%s%d 个已停用，未运行"), tr.nver ? "; " : "", nretired);
   char *nm = zc_utf8_repr(name, strlen(name)), *list = NULL, *summary = NULL;
   if (tr.oom || !nm || sqlite3_str_errcode(sum) != SQLITE_OK || sqlite3_str_errcode(tr.fails) != SQLITE_OK) {
     sqlite3_free(nm);
@@ -716,22 +721,22 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   summary = sqlite3_str_finish(sum);
   sum = NULL;
   if (tr.stop == RUN_INTR) {
-    err = sqlite3_mprintf("interrupted after %d cases of %s", tr.ncase, nm ? nm : "?");
+    err = sqlite3_mprintf(zc_tr(zc, "interrupted after %d cases of %s", "运行了 %d 个用例后中断（%s）"), tr.ncase, nm ? nm : "?");
   } else if (tr.stop) {
-    err = sqlite3_mprintf("the cases of %s used more than the %ld instructions one policy_test() call may "
-                          "(stopped after %d cases)", nm ? nm : "?", ZC_POLICY_TEST_BUDGET, tr.ncase);
+    err = sqlite3_mprintf(zc_tr(zc, "the cases of %s used more than the %ld instructions one policy_test() call may "
+                          "(stopped after %d cases)", "%s 的用例用掉的指令超过了一次 policy_test() 调用的上限 %ld 条（运行 %d 个用例后停止）"), nm ? nm : "?", ZC_POLICY_TEST_BUDGET, tr.ncase);
   } else if (tr.nver == 0 && nretired) {
-    err = sqlite3_mprintf("every version of policy %s is retired (%d): none can pay, none was run", nm ? nm : "?",
+    err = sqlite3_mprintf(zc_tr(zc, "every version of policy %s is retired (%d): none can pay, none was run", "政策 %s 的所有版本都已停用（%d 个）：没有版本能支付，都没有运行"), nm ? nm : "?",
                           nretired);
   } else if (tr.nver == 0) {
-    err = sqlite3_mprintf("no installed version of policy %s", nm ? nm : "?");
+    err = sqlite3_mprintf(zc_tr(zc, "no installed version of policy %s", "政策 %s 没有已安装的版本"), nm ? nm : "?");
   } else if (tr.nfail) {
     list = sqlite3_str_finish(tr.fails);
     tr.fails = NULL;
-    err = sqlite3_mprintf("%d of %d cases of %s failed (%s):%s%s", tr.nfail, tr.ncase, nm ? nm : "?",
+    err = sqlite3_mprintf(zc_tr(zc, "%d of %d cases of %s failed (%s):%s%s", "%d 个用例未通过（共 %d 个，%s；%s）：%s%s"), tr.nfail, tr.ncase, nm ? nm : "?",
                           summary ? summary : "", list ? list : "", tr.cut ? "\n  ..." : "");
   } else {
-    char *ok = sqlite3_mprintf("ok: %d cases (%s)", tr.ncase, summary ? summary : "");
+    char *ok = sqlite3_mprintf(zc_tr(zc, "ok: %d cases (%s)", "通过：%d 个用例（%s）"), tr.ncase, summary ? summary : "");
     if (ok) sqlite3_result_text(ctx, ok, -1, sqlite3_free);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(nm);
@@ -742,7 +747,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   sqlite3_free(list);
   sqlite3_free(summary);
 error:
-  if (err) zc_errorf(ctx, "policy_test: %s", err);
+  if (err) zc_errorf(ctx, zc_tr(zc, "policy_test: %s", "policy_test：%s"), err);
   else sqlite3_result_error_nomem(ctx);
   if (tr.stop == RUN_INTR) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
 done:
