@@ -450,7 +450,7 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
     int wnamed = strncmp(where, v->pub.name, nl) == 0 && where[nl] == '@';
     *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s%s%s() %s (version %lld)", "%s%s%s%s%s%s%s() %s（版本 %lld）"), wnamed ? "" : v->pub.name, wnamed ? "" : "@",
                              wnamed ? "" : v->pub.effective_text, where[0] && !wnamed ? ": " : "", where,
-                             where[0] || !wnamed ? ": " : "", zc_policy_fn_name[c->fn], zc_sb_fatal_text(kind),
+                             where[0] || !wnamed ? ": " : "", zc_policy_fn_name[c->fn], zc_sb_fatal_text(rt->zc, kind),
                              v->pub.id);
   } else if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
     *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: %s() raised %s (version %lld)", "%s@%s：%s() 抛出了 %s（版本 %lld）"), VNAME(v), zc_policy_fn_name[c->fn], msg,

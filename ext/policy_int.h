@@ -199,7 +199,7 @@ void zc_sb_close(Rt *rt);
 ** error text (sqlite3_malloc'd, cut to ZC_MAX_MSG bytes of valid UTF-8). */
 int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg);
 /* What a run that ended with kind did, as "exceeded its budget of ..." */
-const char *zc_sb_fatal_text(int kind);
+const char *zc_sb_fatal_text(const ZcConn *zc, int kind);
 /* "chunk:line" of the innermost Lua function running ("" if none). */
 void zc_sb_where(lua_State *L, char *buf, size_t size);
 /* SQLITE_INTERRUPT for RUN_INTR, else SQLITE_ERROR */

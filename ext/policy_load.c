@@ -583,7 +583,7 @@ static int pl_load(Rt *rt, const char *src, size_t len, const char *chunk, int s
       *pmsg = sqlite3_mprintf("%s%srunning the chunk exceeded the policy memory cap of %d MiB", w, sep,
                               (int)(ZC_POLICY_MEM_CAP >> 20));
     else if (kind != RUN_ERR)
-      *pmsg = sqlite3_mprintf("%s%srunning the chunk %s", w, sep, zc_sb_fatal_text(kind));
+      *pmsg = sqlite3_mprintf("%s%srunning the chunk %s", w, sep, zc_sb_fatal_text(rt->zc, kind));
     else
       *pmsg = msg, msg = NULL;
     sqlite3_free(msg);

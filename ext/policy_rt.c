@@ -35,7 +35,7 @@ Rt *zc_rt_get(ZcConn *zc, char **pzErr) {
   if (kind == RUN_OK) kind = zc_sb_run(rt, zc_pf_open, rt, &msg);
   if (kind != RUN_OK) {
     *pzErr = sqlite3_mprintf("cannot initialise the Lua sandbox: %s",
-                             msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+                             msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(rt->zc, kind));
     sqlite3_free(msg);
     zc_sb_close(rt);
     return NULL;

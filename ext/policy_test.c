@@ -503,7 +503,7 @@ static void call_case(TestCtx *t) {
 /* "bad case: ..." for a parse or compare run that ended with kind. */
 static void bad_case(TestCtx *t, int kind, char *msg) {
   if (kind == RUN_INTR) t->stop = RUN_INTR;
-  t->fail = sqlite3_mprintf(zc_tr(t->rt->zc, "bad case: %s", "用例有误：%s"), msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+  t->fail = sqlite3_mprintf(zc_tr(t->rt->zc, "bad case: %s", "用例有误：%s"), msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(t->rt->zc, kind));
   if (!t->fail || (kind == RUN_ERR && !msg)) t->oom = 1;
   sqlite3_free(msg);
 }
@@ -596,7 +596,7 @@ static void run_cases(TestRun *tr, PVersion *v, lua_Integer *pn) {
   int kind = zc_sb_run(rt, count_protected, &t, &msg);
   if (kind != RUN_OK) {
     if (kind == RUN_INTR) tr->stop = RUN_INTR;
-    list_failure(tr, t.v, 0, "tests", msg ? msg : zc_sb_fatal_text(kind));
+    list_failure(tr, t.v, 0, "tests", msg ? msg : zc_sb_fatal_text(tr->rt->zc, kind));
     sqlite3_free(msg);
     return;
   }
