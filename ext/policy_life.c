@@ -491,7 +491,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     goto error;
   }
   /* anomaly thresholds in their ranges before anything runs or is stored */
-  if ((rc = zc_thresholds_check(&v->pub, &err)) != SQLITE_OK) {
+  if ((rc = zc_thresholds_check(zc, &v->pub, &err)) != SQLITE_OK) {
     if (rc == SQLITE_NOMEM) goto error;
     char *e = sqlite3_mprintf(zc_tr(zc, "%s; nothing installed", "%s；没有安装任何内容"), err);
     sqlite3_free(err);

@@ -311,8 +311,8 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     }
     found = 1;
     if (r->eff == ZC_NONE) {
-      *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its effective_from is not "
-                               "a date", r->id, r->name);
+      *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld (%s) is damaged: its effective_from is not "
+                               "a date", "政策版本 %lld（%s）已损坏：它的生效日期 effective_from 不是日期"), r->id, r->name);
       return SQLITE_ERROR;
     }
     /* rows are in id order: >= keeps the latest installed among equals */
@@ -323,19 +323,22 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     return SQLITE_OK;
   }
   if (!found && later && !retired) {
-    *pzErr = sqlite3_mprintf("policy '%s' has no version the run could see: its %d version%s installed after "
-                             "the run (its policy_horizon is version %lld); the region's policy was changed after "
-                             "the run was settled", name, later, later == 1 ? " was" : "s were", horizon);
+    *pzErr = zc_lang_en(rt->zc)
+                 ? sqlite3_mprintf("policy '%s' has no version the run could see: its %d version%s installed after "
+                                   "the run (its policy_horizon is version %lld); the region's policy was changed "
+                                   "after the run was settled", name, later, later == 1 ? " was" : "s were", horizon)
+                 : sqlite3_mprintf("政策 '%s' 没有这个批次能看到的版本：它的 %d 个版本都是在批次之后安装的（批次的 "
+                                   "policy_horizon 是版本 %lld）；这个区划的政策是在结算之后改的", name, later, horizon);
     return SQLITE_ERROR;
   }
   if (!found && retired) {
-    *pzErr = sqlite3_mprintf("every version of policy '%s' is retired (%d); install a new version, or make "
-                             "another policy govern the region with policy_assign()", name, retired);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "every version of policy '%s' is retired (%d); install a new version, or make "
+                             "another policy govern the region with policy_assign()", "政策 '%s' 的所有版本都已停用（%d 个）；请安装一个新版本，或者用 policy_assign() 让别的政策管这个区划"), name, retired);
     return SQLITE_ERROR;
   }
   if (!found) {
-    *pzErr = sqlite3_mprintf("policy '%s' is not installed (install it with policy_load() or "
-                             "policy_install())", name);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy '%s' is not installed (install it with policy_load() or "
+                             "policy_install())", "政策 '%s' 还没有安装（请用 policy_load() 或 policy_install() 安装）"), name);
     return SQLITE_ERROR;
   }
   if (best >= 0) {
