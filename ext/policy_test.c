@@ -374,7 +374,7 @@ static int compare_protected(lua_State *L) {
   sqlite3_str *s = t->s;
   const char *experr = case_str(L, t, cs, "case", "error");
   if (experr || t->err) {
-    if (!experr) sqlite3_str_appendf(s, "failed: %s", t->err);
+    if (!experr) sqlite3_str_appendf(s, Ltr(L, "failed: %s", "出错：%s"), t->err);
     else if (!t->err) sqlite3_str_appendf(s, Ltr(L, "expected an error containing %s, got none", "应当出错且错误信息包含 %s，实际没有出错"), cut(L, experr));
     else if (!strstr(t->err, experr))
       sqlite3_str_appendf(s, Ltr(L, "expected an error containing %s, got: %s", "应当出错且错误信息包含 %s，实际的错误是：%s"), cut(L, experr), t->err);
@@ -386,7 +386,7 @@ static int compare_protected(lua_State *L) {
     if (!lua_isboolean(L, ex)) {
       sqlite3_str_appendall(s, Ltr(L, "expect must be true or false", "expect 应为 true 或 false"));
     } else if (lua_toboolean(L, ex) != t->ok) {
-      sqlite3_str_appendf(s, "expected %s, got %s (reason %Q)", t->ok ? "false" : "true",
+      sqlite3_str_appendf(s, Ltr(L, "expected %s, got %s (reason %Q)", "应为 %s，实际是 %s（理由 %Q）"), t->ok ? "false" : "true",
                           t->ok ? "true" : "false", t->reason);
     }
   } else if (t->call == CALL_SITE) {
@@ -435,7 +435,7 @@ static int compare_protected(lua_State *L) {
       same &= hit;
     }
     if (!same || nexp != t->nparts) {
-      sqlite3_str_appendall(s, "expected ");
+      sqlite3_str_appendall(s, Ltr(L, "expected ", "应为 "));
       ZcPart ep[ZC_MAX_PARTS];
       int ne = 0;
       lua_pushnil(L);
@@ -450,7 +450,7 @@ static int compare_protected(lua_State *L) {
       }
       qsort(ep, (size_t)ne, sizeof ep[0], zc_payer_cmp);
       fmt_parts(s, ep, ne);
-      sqlite3_str_appendall(s, ", got ");
+      sqlite3_str_appendall(s, Ltr(L, ", got ", "，实际是 "));
       fmt_parts(s, t->parts, t->nparts);
       if (t->call == CALL_SUBSIDY && !t->ok) sqlite3_str_appendf(s, Ltr(L, " (not eligible: %Q)", "（不符合条件：%Q）"), t->reason);
     }
