@@ -611,7 +611,7 @@ static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     goto done;
   }
   /* a regular file only: a FIFO or /dev/zero is refused, never waited on */
-  int rc = zc_read_file(path, ZC_POLICY_MAX_SRC, &buf, &n, &err);
+  int rc = zc_read_file(ZC_CTX(ctx), path, ZC_POLICY_MAX_SRC, &buf, &n, &err);
   if (rc != SQLITE_OK) {
     if (err) zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "policy_load: %s; expected a file of 1 to %d bytes of Lua", "policy_load：%s；应为 1 到 %d 字节的 Lua 文件"), err, ZC_POLICY_MAX_SRC);
     else sqlite3_result_error_nomem(ctx);
