@@ -368,12 +368,12 @@ static int check_supersede(Check *k) {
       char e[64], f[64];
       k->run = sqlite3_column_int64(st, 0);
       if (i == 0) {
-        snprintf(e, sizeof e, zc_tr(k->zc, "a later run of its month listing it", "本月后来的一个批次列出了它"));
+        snprintf(e, sizeof e, "%s", zc_tr(k->zc, "a later run of its month listing it", "本月后来的一个批次列出了它"));
         snprintf(f, sizeof f, zc_tr(k->zc, "run %lld%s", "批次 %lld%s"), (long long)sqlite3_column_int64(st, 1),
                  sqlite3_column_int(st, 2) ? zc_tr(k->zc, " (absent)", "（不存在）") : "");
       } else {
         snprintf(e, sizeof e, "%lld", (long long)sqlite3_column_int64(st, 1));
-        snprintf(f, sizeof f, zc_tr(k->zc, "not that run", "不是那个批次"));
+        snprintf(f, sizeof f, "%s", zc_tr(k->zc, "not that run", "不是那个批次"));
       }
       if ((rc = problem(k, "superseded_by", e, f))) break;
     }
