@@ -140,7 +140,7 @@ int zc_ps_sync(Rt *rt, int pinned, char **pzErr) {
       rc = SQLITE_OK;   /* nothing installed yet */
       goto done;
     }
-    *pzErr = sqlite3_mprintf("cannot read zhucan_policy: %s", sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot read zhucan_policy: %s", "无法读取 zhucan_policy：%s"), sqlite3_errmsg(db));
     goto done;
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -168,7 +168,7 @@ int zc_ps_sync(Rt *rt, int pinned, char **pzErr) {
     r->retired = sqlite3_column_int(st, 4) != 0;
   }
   if (rc != SQLITE_DONE) {
-    *pzErr = sqlite3_mprintf("cannot read zhucan_policy: %s", sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot read zhucan_policy: %s", "无法读取 zhucan_policy：%s"), sqlite3_errmsg(db));
     goto done;
   }
   rc = SQLITE_OK;
@@ -223,7 +223,7 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
     rc = sqlite3_step(st);
   }
   if (rc != SQLITE_ROW) {
-    *pzErr = sqlite3_mprintf("cannot read policy version %lld: %s", r->id,
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot read policy version %lld: %s", "无法读取政策版本 %lld：%s"), r->id,
                              sqlite3_errmsg(rt->zc->db));
     rc = SQLITE_ERROR;
     goto done;
@@ -233,9 +233,9 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
   char sha[65];
   zc_ps_sha256(src ? src : "", len, sha);
   if (r->eff == ZC_NONE || strcmp(sha, r->sha) != 0) {
-    *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its %s", r->id, r->name,
-                             r->eff == ZC_NONE ? "effective_from is not a date"
-                                               : "source does not match its sha256");
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld (%s) is damaged: its %s", "政策版本 %lld（%s）已损坏：它的%s"), r->id, r->name,
+                             r->eff == ZC_NONE ? zc_tr(rt->zc, "effective_from is not a date", "生效日期 effective_from 不是日期")
+                                               : zc_tr(rt->zc, "source does not match its sha256", "源码与保存的 sha256 不符"));
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -246,12 +246,12 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
   }
   rc = zc_pl_load_stored(rt, src ? src : "", len, chunk, &v, &msg);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("policy version %lld (%s@%s) does not load: %s", r->id, r->name, eff,
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld (%s@%s) does not load: %s", "政策版本 %lld（%s@%s）无法加载：%s"), r->id, r->name, eff,
                              msg ? msg : "out of memory");
     goto done;
   }
   if (strcmp(v->pub.name, r->name) != 0 || v->pub.effective_from != r->eff) {
-    *pzErr = sqlite3_mprintf("policy version %lld is damaged: its row says %s@%s, its source %s@%s",
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld is damaged: its row says %s@%s, its source %s@%s", "政策版本 %lld 已损坏：它的记录写的是 %s@%s，源码却是 %s@%s"),
                              r->id, r->name, eff, v->pub.name, v->pub.effective_text);
     rc = SQLITE_ERROR;
     goto done;

@@ -1033,8 +1033,8 @@ static int rp_compare(ReplayCur *c, const ZcRegion *reg, sqlite3_int64 horizon, 
 /* The run id argument: 1 and c->run, 0 for NULL (no rows), or an error. */
 static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char **pzErr) {
   if (argc != 1 || idxNum != 1) {
-    *pzErr = sqlite3_mprintf("replay: needs a run id, replay(run_id): the id settle() answered "
-                             "(SELECT id FROM zhucan_run)");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(c->zc, "replay: needs a run id, replay(run_id): the id settle() answered "
+                             "(SELECT id FROM zhucan_run)", "replay：需要结算批次号 replay(run_id)：即 settle() 返回的批次号（SELECT id FROM zhucan_run）"));
     return -1;
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {

@@ -548,7 +548,7 @@ sqlerr:
   sqlite3_finalize(npack);
   zc_buf_free(&k.hout);
   zc_buf_free(&k.payer);
-  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf("reading the runs: %s", sqlite3_errmsg(db));
+  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "reading the runs: %s", "读取结算批次时出错：%s"), sqlite3_errmsg(db));
   return rc;
 }
 
