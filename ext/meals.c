@@ -171,11 +171,12 @@ void zc_meals_free(ZcConn *zc) {
 ** into the connection's mutex per column instead of one per call (hosts in
 ** serialized mode, such as Python's sqlite3 or the ODBC driver, pay a lock
 ** for each).  The statements are stepped by the thread that holds it. */
-int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
+int zc_elder_col(const ZcConn *zc, const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
   sqlite3_value *v = sqlite3_column_value(st, col);
   if (sqlite3_value_type(v) != SQLITE_INTEGER) {
     if (pzErr)
-      *pzErr = sqlite3_mprintf("%s: a meal of the month has elder_id %Q, expected an integer elder id", fn,
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: a meal of the month has elder_id %Q, expected an integer elder id",
+                                     "%s：当月有一条就餐记录的老人编号 elder_id 为 %Q，应为整数编号"), fn,
                                (const char *)sqlite3_value_text(v));
     return SQLITE_ERROR;
   }
@@ -188,6 +189,7 @@ int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sq
   int rc;
   memset(s, 0, sizeof *s);
   s->fn = fn;
+  s->zc = zc;
   s->elders = elders;
   s->nelder = nelder;
   zc_day_format(first, s->a);
@@ -268,7 +270,7 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
     }
     /* another month of this elder: seek to its month, or past it */
     sqlite3_int64 e;
-    if ((rc = zc_elder_col(s->fn, s->st, 0, &e, pzErr))) return rc;
+    if ((rc = zc_elder_col(s->zc, s->fn, s->st, 0, &e, pzErr))) return rc;
     if (late && e == INT64_MAX) return SQLITE_DONE;
     sqlite3_reset(s->st);
     sqlite3_bind_int64(s->st, 1, late ? e + 1 : e);
@@ -523,7 +525,7 @@ static void month_preload(ZcConn *zc, int day) {
   for (;;) {
     rc = zc_month_scan_next(&sc, &err);
     sqlite3_int64 e = 0;
-    if (rc == SQLITE_ROW && zc_elder_col("zhucan", sc.st, 0, &e, &err)) break;
+    if (rc == SQLITE_ROW && zc_elder_col(zc, "zhucan", sc.st, 0, &e, &err)) break;
     if (have && (rc != SQLITE_ROW || e != cur)) {
       /* the last elder's month is complete */
       if (!zc_map_slot(&f->months, month_key(cur, first), 0, NULL)) {

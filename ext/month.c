@@ -197,7 +197,7 @@ static int source_open(Compute *c, char **pzErr) {
     sqlite3_bind_int64(st, 1, c->refs[i].site->id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       sqlite3_int64 e;
-      if ((rc = zc_elder_col(c->fn, st, 0, &e, pzErr))) break;
+      if ((rc = zc_elder_col(c->zc, c->fn, st, 0, &e, pzErr))) break;
       if (c->nelder && c->elders[c->nelder - 1] == e) continue;
       if (c->nelder == cap) {
         cap = cap ? cap * 2 : 1024;
@@ -395,7 +395,7 @@ static int pass_row(Compute *c, Pass *p, char **pzErr) {
   sqlite3_int64 elder_id;
   int rc;
   memset(&m, 0, sizeof m);
-  if ((rc = zc_elder_col(c->fn, st, 0, &elder_id, pzErr))) return rc;
+  if ((rc = zc_elder_col(c->zc, c->fn, st, 0, &elder_id, pzErr))) return rc;
   if (!p->have_cur || elder_id != p->cur) {
     /* the next elder: ordinals start over, facts are looked up on need */
     p->cur = elder_id;
