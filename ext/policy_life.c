@@ -318,7 +318,7 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   if (runs) {
     err = sqlite3_mprintf(zc_tr(zc, "version %lld (%s) was used by stored %s; a version a run used stays, so that the run "
-                          "replays: install a corrected version to supersede it instead", "版本 %lld（%s）已被已保存的%s用过；结算批次用过的版本必须保留，批次才能重算核对：请安装一个改正后的新版本来取代它"),
+                          "replays: install a corrected version to supersede it instead", "版本 %lld（%s）已被保存的%s用过；结算批次用过的版本必须保留，批次才能重算核对：请安装一个改正后的新版本来取代它"),
                           id, vname, runs);
     sqlite3_free(vname);
     rc = SQLITE_ERROR;

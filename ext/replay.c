@@ -1064,20 +1064,21 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
 typedef struct RpProblems {
   sqlite3_int64 n;
   char *first;
+  const ZcConn *zc;
 } RpProblems;
 
 static int rp_problem(void *p, sqlite3_int64 run, const char *what, const char *expected, const char *found) {
   RpProblems *x = p;
   (void)run;
   if (x->n++ == 0) {
-    x->first = sqlite3_mprintf("%s: expected %s, found %s", what, expected, found);
+    x->first = sqlite3_mprintf(zc_tr(x->zc, "%s: expected %s, found %s", "%s：应为 %s，实际是 %s"), what, expected, found);
     if (!x->first) return SQLITE_NOMEM;
   }
   return SQLITE_OK;
 }
 
 static int rp_verified(ReplayCur *c, char **pzErr) {
-  RpProblems x = {0, NULL};
+  RpProblems x = {0, NULL, c->zc};
   int rc = zc_run_check(c->zc, c->run, rp_problem, &x, pzErr);
   if (rc == SQLITE_OK && x.n > 0) {
     *pzErr = zc_lang_en(c->zc)
