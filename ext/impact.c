@@ -554,9 +554,9 @@ static int imp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int first, next, rc;
   imp_reset(c);
   if (argc != 3 || idxNum != 7)
-    return zc_vtab_errorf(cur->pVtab, IMP_FN ": needs three arguments, " IMP_FN "(source_or_path, region, "
+    return zc_vtab_errorf(cur->pVtab, "%s", zc_tr(c->zc, IMP_FN ": needs three arguments, " IMP_FN "(source_or_path, region, "
                                       "month): a policy's Lua source or a .lua file, a region code such as "
-                                      "'141129' and a month 'YYYY-MM'");
+                                      "'141129' and a month 'YYYY-MM'", IMP_FN "：需要三个参数 " IMP_FN "(source_or_path, region, month)：政策的 Lua 源码或 .lua 文件、区划代码（例如 '141129'）和月份 'YYYY-MM'"));
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = imp_args(c, argv, &region, &first, &next, &prop, &err))) goto error;
   if ((rc = check_governs_sites(c, region, prop->name, &err))) goto error;

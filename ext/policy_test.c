@@ -71,7 +71,7 @@ static const char *case_str(lua_State *L, TestCtx *t, int tab, const char *what,
   int ty = lua_getfield(L, tab, k);
   const char *s = NULL;
   if (ty == LUA_TSTRING) s = lua_tostring(L, -1);
-  else if (ty != LUA_TNIL) luaL_error(L, "%s.%s must be a string", what, k);
+  else if (ty != LUA_TNIL) luaL_error(L, Ltr(L, "%s.%s must be a string", "%s.%s 应为字符串"), what, k);
   lua_pop(L, 1);   /* the string stays alive in the frozen tests table */
   (void)t;
   return s;
@@ -83,7 +83,7 @@ static int case_day(lua_State *L, TestCtx *t, int tab, const char *what, const c
   int d = zc_day_parse(s, -1);
   if (d == ZC_NONE) {
     lua_getfield(L, tab, k);
-    luaL_error(L, "%s.%s %s is not a date 'YYYY-MM-DD'", what, k, zc_sb_repr(L, -1));
+    luaL_error(L, Ltr(L, "%s.%s %s is not a date 'YYYY-MM-DD'", "%s.%s 为 %s，不是日期 'YYYY-MM-DD'"), what, k, zc_sb_repr(L, -1));
   }
   return d;
 }
@@ -93,7 +93,7 @@ static sqlite3_int64 case_int(lua_State *L, int tab, const char *what, const cha
   int ty = lua_getfield(L, tab, k);
   sqlite3_int64 v = dflt;
   if (ty != LUA_TNIL) {
-    if (!lua_isinteger(L, -1)) luaL_error(L, "%s.%s must be an integer", what, k);
+    if (!lua_isinteger(L, -1)) luaL_error(L, Ltr(L, "%s.%s must be an integer", "%s.%s 应为整数"), what, k);
     v = (sqlite3_int64)lua_tointeger(L, -1);
   }
   lua_pop(L, 1);
@@ -112,7 +112,7 @@ static void case_fields(lua_State *L, int tab, int kind) {
     if (lua_type(L, -1) == LUA_TSTRING)
       for (int f = ZF_BEGIN(kind); f < ZF_END(kind); f++)
         known |= strcmp(lua_tostring(L, -1), zc_field_name[f]) == 0;
-    if (!known) luaL_error(L, "%s has no field %s", zc_field_kind_name[kind], zc_sb_text(L, -1));
+    if (!known) luaL_error(L, Ltr(L, "%s has no field %s", "%s 没有字段 %s"), zc_field_kind_name[kind], zc_sb_text(L, -1));
   }
   lua_pop(L, 1);
 }
@@ -123,7 +123,7 @@ static int case_facts(lua_State *L, TestCtx *t, int cs, const char *k, int kind)
     lua_pop(L, 1);
     lua_newtable(L);
   } else if (ty != LUA_TTABLE) {
-    luaL_error(L, "%s must be a table", k);
+    luaL_error(L, Ltr(L, "%s must be a table", "%s 应为表"), k);
   }
   case_fields(L, lua_gettop(L), kind);
   (void)t;
@@ -148,7 +148,7 @@ static void case_words(lua_State *L, void (*add)(lua_State *, TestCtx *, const c
 
 static void add_slot(lua_State *L, TestCtx *t, const char *w) {
   int i = zc_slot_index(w);
-  if (i < 0) luaL_error(L, "site.slots: expected breakfast, lunch or dinner");
+  if (i < 0) luaL_error(L, Ltr(L, "site.slots: expected breakfast, lunch or dinner", "site.slots：应为 breakfast、lunch 或 dinner"));
   t->site.slots |= 1u << i;
 }
 
@@ -164,7 +164,7 @@ static void add_status(lua_State *L, TestCtx *t, const char *w) {
   }
   for (int i = 0; i < t->nxwords; i++)
     if (strcmp(t->xwords[i], w) == 0) return;
-  if (t->nxwords == ZC_MAX_STATUS) luaL_error(L, "elder.status: more than %d words", ZC_MAX_STATUS);
+  if (t->nxwords == ZC_MAX_STATUS) luaL_error(L, Ltr(L, "elder.status: more than %d words", "elder.status：超过 %d 个词"), ZC_MAX_STATUS);
   t->xwords[t->nxwords++] = w;   /* alive in the frozen tests table */
 }
 
@@ -179,7 +179,7 @@ static void parse_site(lua_State *L, TestCtx *t, int s) {
   S->beds = (int)case_int(L, s, "site", "beds", 0);
   S->area_m2 = NAN;
   if (lua_getfield(L, s, "area_m2") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "site.area_m2 must be a number");
+    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, Ltr(L, "site.area_m2 must be a number", "site.area_m2 应为数字"));
     S->area_m2 = lua_tonumber(L, -1);
   }
   lua_pop(L, 1);
@@ -187,7 +187,7 @@ static void parse_site(lua_State *L, TestCtx *t, int s) {
   S->closed_on = case_day(L, t, s, "site", "closed_on");
   S->slots = ZC_SLOT_LUNCH;
   if (lua_getfield(L, s, "slots") != LUA_TNIL) {
-    if (!lua_istable(L, -1)) luaL_error(L, "site.slots must be a list of slot words");
+    if (!lua_istable(L, -1)) luaL_error(L, Ltr(L, "site.slots must be a list of slot words", "site.slots 应为餐次词的列表"));
     S->slots = 0;
     case_words(L, add_slot, t);
   }
@@ -207,7 +207,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   if (month) {
     if (!zc_month_parse(month, -1, &first, &next)) {
       lua_getfield(L, cs, "month");
-      luaL_error(L, "month %s is not 'YYYY-MM'", zc_sb_repr(L, -1));
+      luaL_error(L, Ltr(L, "month %s is not 'YYYY-MM'", "month 为 %s，不是 'YYYY-MM'"), zc_sb_repr(L, -1));
     }
     memcpy(t->month, month, 8);
   }
@@ -215,7 +215,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   int si = zc_slot_index(slot);
   if (slot && si < 0) {
     lua_getfield(L, m, "slot");
-    luaL_error(L, "meal.slot %s is not breakfast, lunch or dinner", zc_sb_repr(L, -1));
+    luaL_error(L, Ltr(L, "meal.slot %s is not breakfast, lunch or dinner", "meal.slot 为 %s，不是 breakfast、lunch 或 dinner"), zc_sb_repr(L, -1));
   }
   M->slot = si >= 0 ? zc_slot_name(si) : "lunch";
   if (si < 0) si = ZC_LUNCH;
@@ -224,7 +224,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   if (served) {
     if (!zc_time_parse(served, -1, &M->served_at)) {
       lua_getfield(L, m, "served_at");
-      luaL_error(L, "meal.served_at %s is not 'YYYY-MM-DD HH:MM:SS'", zc_sb_repr(L, -1));
+      luaL_error(L, Ltr(L, "meal.served_at %s is not 'YYYY-MM-DD HH:MM:SS'", "meal.served_at 为 %s，不是 'YYYY-MM-DD HH:MM:SS'"), zc_sb_repr(L, -1));
     }
     mday = (int)(M->served_at / ZC_DAY_SECONDS);
   } else {
@@ -234,7 +234,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
     int secs = tm ? zc_clock_parse(tm, strlen(tm)) : t->v->pub.windows[si].from;
     if (secs < 0) {
       lua_getfield(L, m, "time");
-      luaL_error(L, "meal.time %s is not 'HH:MM:SS'", zc_sb_repr(L, -1));
+      luaL_error(L, Ltr(L, "meal.time %s is not 'HH:MM:SS'", "meal.time 为 %s，不是 'HH:MM:SS'"), zc_sb_repr(L, -1));
     }
     M->served_at = mday == ZC_NONE ? 0 : (sqlite3_int64)mday * ZC_DAY_SECONDS + secs;
   }
@@ -259,7 +259,7 @@ static void parse_elder(lua_State *L, TestCtx *t, int e) {
   ZcElderFacts *E = &t->elder;
   E->id = case_int(L, e, "elder", "id", 1);
   const char *sex = case_str(L, t, e, "elder", "sex");
-  if (sex && strcmp(sex, "M") != 0 && strcmp(sex, "F") != 0) luaL_error(L, "elder.sex must be 'M' or 'F'");
+  if (sex && strcmp(sex, "M") != 0 && strcmp(sex, "F") != 0) luaL_error(L, Ltr(L, "elder.sex must be 'M' or 'F'", "elder.sex 应为 'M' 或 'F'"));
   E->sex = sex ? sex[0] : 0;
   E->birth = case_day(L, t, e, "elder", "birth_date");
   E->age = (int)case_int(L, e, "elder", "age", ZC_NONE);
@@ -270,13 +270,13 @@ static void parse_elder(lua_State *L, TestCtx *t, int e) {
   E->county = case_str(L, t, e, "elder", "county");
   E->died_on = case_day(L, t, e, "elder", "died_on");
   if (lua_getfield(L, e, "agreement") != LUA_TNIL) {
-    if (!lua_isboolean(L, -1)) luaL_error(L, "elder.agreement must be true or false");
+    if (!lua_isboolean(L, -1)) luaL_error(L, Ltr(L, "elder.agreement must be true or false", "elder.agreement 应为 true 或 false"));
     E->agreement = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
   E->bed = case_int(L, e, "elder", "bed", 0);
   if (lua_getfield(L, e, "status") != LUA_TNIL) {
-    if (!lua_istable(L, -1)) luaL_error(L, "elder.status must be a set {dibao = true} or a list");
+    if (!lua_istable(L, -1)) luaL_error(L, Ltr(L, "elder.status must be a set {dibao = true} or a list", "elder.status 应为集合 {dibao = true} 或列表"));
     case_words(L, add_status, t);
   }
   lua_pop(L, 1);
@@ -312,7 +312,7 @@ static void check_read_back(lua_State *L, TestCtx *t, int tab, int kind) {
     if (!none && !lua_rawequal(L, -1, -2)) {
       const char *want = zc_sb_repr(L, -2); /* the case's value */
       const char *got = zc_sb_repr(L, -2);  /* what the rules see (below it now) */
-      luaL_error(L, "%s.%s is %s in the case but the rules would see %s", zc_field_kind_name[kind],
+      luaL_error(L, Ltr(L, "%s.%s is %s in the case but the rules would see %s", "用例里 %s.%s 是 %s，但规则看到的会是 %s"), zc_field_kind_name[kind],
                  zc_field_name[f], want, got);
     }
     lua_pop(L, 2);
@@ -399,7 +399,7 @@ static int compare_protected(lua_State *L) {
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, ex, i);
       int it = lua_gettop(L);
-      if (!lua_istable(L, it)) luaL_error(L, "expect[%I] is not a table", i);
+      if (!lua_istable(L, it)) luaL_error(L, Ltr(L, "expect[%I] is not a table", "expect[%I] 不是表"), i);
       const char *item = case_str(L, t, it, "expect", "item");
       const char *payer = case_str(L, t, it, "expect", "payer");
       sqlite3_int64 fen = case_int(L, it, "expect", "fen", 0);

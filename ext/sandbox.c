@@ -821,7 +821,8 @@ int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg) {
     size_t n = 0;
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
     *pmsg = m ? zc_sb_clean(m, n, ZC_MAX_MSG)
-              : sqlite3_mprintf("(error object is a %s value)", luaL_typename(L, -1));
+              : sqlite3_mprintf(zc_tr(rt->zc, "(error object is a %s value)", "(错误对象是 %s 类型的值)"),
+                                luaL_typename(L, -1));
   }
   lua_settop(L, top);
   if (kind != RUN_OK && kind != RUN_ERR) lua_gc(L, LUA_GCCOLLECT);   /* no finalizers: __gc is refused */
