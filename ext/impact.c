@@ -282,8 +282,9 @@ static int log_meal(ImpCursor *c, const ZcMealFacts *m, const ZcMealResult *res)
   return c->log.oom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
-static int log_lost(char **pzErr) {
-  *pzErr = sqlite3_mprintf(IMP_FN ": the month's meals differ between its two passes (internal error)");
+static int log_lost(const ZcConn *zc, char **pzErr) {
+  *pzErr = sqlite3_mprintf("%s", zc_tr(zc, IMP_FN ": the month's meals differ between its two passes (internal error)",
+                                       IMP_FN "：这个月的就餐记录在两遍计算之间不一致（内部错误）"));
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -292,12 +293,12 @@ static int log_read(ImpCursor *c, const ZcMealFacts *m, ZcPart *parts, int *pn, 
                     char **pzErr) {
   uint64_t u, np;
   if (!log_get(c, &u) || c->last_id + unzigzag(u) != m->id || !log_get(c, &np) || np > ZC_MAX_PARTS)
-    return log_lost(pzErr);
+    return log_lost(c->zc, pzErr);
   c->last_id = m->id;
   *ptotal = 0;
   for (uint64_t i = 0; i < np; i++) {
     uint64_t k, fen;
-    if (!log_get(c, &k) || k >= (uint64_t)c->npayer || !log_get(c, &fen)) return log_lost(pzErr);
+    if (!log_get(c, &k) || k >= (uint64_t)c->npayer || !log_get(c, &fen)) return log_lost(c->zc, pzErr);
     parts[i].payer = c->payers[k];
     parts[i].fen = (sqlite3_int64)fen;
     *ptotal += parts[i].fen;
@@ -575,7 +576,7 @@ static int imp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   sink.proposal = prop;
   if ((rc = zc_month_compute(c->zc, IMP_FN, region, first, next, &sink, &err))) goto error;
   if (c->pos != c->log.n) {
-    rc = log_lost(&err);
+    rc = log_lost(c->zc, &err);
     goto error;
   }
   zc_policy_proposal_free(c->zc, prop);

@@ -311,7 +311,7 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
 /* Creates zhucan_policy, or brings one made by an older zhucan up to date
 ** (the untested and retired_on columns, the guarded triggers); for the
 ** functions that write it, on a writable connection. */
-int zc_ps_upgrade(sqlite3 *db, char **pzErr);
+int zc_ps_upgrade(const ZcConn *zc, sqlite3 *db, char **pzErr);
 /* The sha256 of src[0..n) as 64 hex digits. */
 void zc_ps_sha256(const char *src, size_t n, char out[65]);
 /* A version's untested reason (sqlite3_malloc'd), NULL when it has none or

@@ -332,7 +332,7 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     err = sqlite3_mprintf(zc_tr(zc, "cannot read the clock", "无法读取系统时钟"));
     goto error;
   }
-  if ((rc = zc_ps_upgrade(db, &err)) != SQLITE_OK) goto error;
+  if ((rc = zc_ps_upgrade(zc, db, &err)) != SQLITE_OK) goto error;
   rc = sqlite3_prepare_v2(db, "UPDATE zhucan_policy SET retired_on = ?2 WHERE id = ?1 AND retired_on IS NULL", -1,
                           &st, NULL);
   if (rc == SQLITE_OK) {
@@ -528,7 +528,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
     goto done;
   }
   if (rc2 != SQLITE_OK) goto error;
-  if (zc_ps_upgrade(db, &err) != SQLITE_OK) goto error;
+  if (zc_ps_upgrade(zc, db, &err) != SQLITE_OK) goto error;
   sqlite3_int64 before = sqlite3_last_insert_rowid(db);
   if (sqlite3_prepare_v2(db, "INSERT INTO zhucan_policy(name, effective_from, sha256, source,"
                          " installed_at, untested) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {

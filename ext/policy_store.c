@@ -64,13 +64,14 @@ static int has_column(sqlite3 *db, const char *col) {
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -(rc ? rc : SQLITE_ERROR);
 }
 
-int zc_ps_upgrade(sqlite3 *db, char **pzErr) {
+int zc_ps_upgrade(const ZcConn *zc, sqlite3 *db, char **pzErr) {
   static const char *const cols[] = {"untested", "retired_on"};
   if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
   for (int i = 0; i < 2; i++) {
     int has = has_column(db, cols[i]);
     if (has < 0) {
-      *pzErr = sqlite3_mprintf("cannot read the columns of zhucan_policy: %s", sqlite3_errstr(-has));
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "cannot read the columns of zhucan_policy: %s", "无法读取 zhucan_policy 的列：%s"),
+                               sqlite3_errstr(-has));
       return -has;
     }
     if (has) continue;
@@ -82,7 +83,8 @@ int zc_ps_upgrade(sqlite3 *db, char **pzErr) {
   if (sqlite3_exec(db, trigger_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
   return SQLITE_OK;
 error:
-  *pzErr = sqlite3_mprintf("cannot create or upgrade zhucan_policy: %s", sqlite3_errmsg(db));
+  *pzErr = sqlite3_mprintf(zc_tr(zc, "cannot create or upgrade zhucan_policy: %s", "无法创建或升级 zhucan_policy：%s"),
+                           sqlite3_errmsg(db));
   return sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
 }
 

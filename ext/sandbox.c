@@ -773,7 +773,7 @@ int zc_sb_state(Rt *rt, char **pzErr) {
   lua_State *L = c ? lua_newstate(zc_sb_alloc, rt) : NULL;
   if (!L) {
     if (c) freelocale(c);
-    *pzErr = sqlite3_mprintf("cannot create the Lua state: out of memory");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(rt->zc, "cannot create the Lua state: out of memory", "无法创建 Lua 运行环境：内存不足"));
     return SQLITE_NOMEM;
   }
   rt->L = L;
