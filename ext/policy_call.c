@@ -145,15 +145,16 @@ static int word_ok(const char *s, size_t n, int payer) {
 
 /* Raises for the name at idx unless word_ok. */
 static void word_check(lua_State *L, CallCtx *c, int idx, const char *what) {
+  const char *said = zc_lang_en(c->rt->zc) ? what : what[0] == 'p' ? "付款方" : "项目";
   size_t n = 0;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
   if (!s || !zc_sb_word_ok(s, n))
     call_error(L, c, Ltr(L, "returned %s as %s %s name; expected 1 to %d bytes of UTF-8 text without "
                      "control characters", "返回的 %s 不能作为%s%s名称；应为 1 到 %d 字节、不含控制字符的 UTF-8 文字"), zc_sb_repr(L, idx),
-               zc_lang_en(c->rt->zc) ? (what[0] == 'i' ? "an" : "a") : "", what, MAX_NAME);
+               zc_lang_en(c->rt->zc) ? (what[0] == 'i' ? "an" : "a") : "", said, MAX_NAME);
   int payer = what[0] == 'p';
   if (!word_ok(s, n, payer))
-    call_error(L, c, Ltr(L, "returned %s '%s', which is reserved for %s", "返回的%s '%s' 是保留给%s用的"), what, s,
+    call_error(L, c, Ltr(L, "returned %s '%s', which is reserved for %s", "返回的%s '%s' 是保留给%s用的"), said, s,
                payer ? Ltr(L, "the co-payment", "老人自付部分") : Ltr(L, "the meal rows of settlement", "结算的就餐行"));
 }
 

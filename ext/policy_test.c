@@ -46,6 +46,7 @@ typedef struct TestCtx {
   char *fail;        /* set by compare */
   int stop;          /* RUN_INTR: policy_test must stop */
   int oom;           /* out of memory: the case's outcome is unknown */
+  int want_err;      /* the case says error = "...": its rules run with English messages */
   sqlite3_str *s;    /* compare's message under construction */
 } TestCtx;
 
@@ -336,6 +337,7 @@ static int parse_protected(lua_State *L) {
   if (t->call < 0) luaL_error(L, Ltr(L, "call must be 'eligible', 'meal', 'subsidy' or 'site'", "call 应为 'eligible'、'meal'、'subsidy' 或 'site'"));
   t->service = case_str(L, t, cs, "case", "service");
   if (!t->service) t->service = "meal";
+  t->want_err = case_str(L, t, cs, "case", "error") != NULL;
   int tab[ZF_NKIND];
   static const char *const kinds[ZF_NKIND] = {"elder", "meal", "site", "stats"};
   for (int k = 0; k < ZF_NKIND; k++) tab[k] = case_facts(L, t, cs, kinds[k], k);
@@ -517,10 +519,11 @@ static void run_case(TestCtx *t) {
     bad_case(t, kind, msg);
     return;
   }
-  /* the rules run with English messages: a case's error = "..." is matched
-  ** against the runtime's English text, whatever the connection speaks */
+  /* a case's error = "..." is matched against the runtime's English text,
+  ** whatever the connection speaks: its rules run with English messages
+  ** (every other case in the connection's language) */
   int lang = rt->zc->lang;
-  rt->zc->lang = ZC_LANG_EN;
+  if (t->want_err) rt->zc->lang = ZC_LANG_EN;
   call_case(t);
   rt->zc->lang = lang;
   if (t->stop) goto done;
@@ -566,14 +569,18 @@ static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const ch
   if (tr->gate) {
     /* the version has no id yet: the runtime's messages say "version 0" */
     sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  case %lld '%s': ", "\n  用例 %lld '%s'："), (long long)k, nm ? nm : "?");
-    for (const char *p = why, *q; *p; p = q + 10) {
-      q = strstr(p, "version 0)");
-      if (!q) {
+    /* in either language: a case's error = "..." ran its rules in English */
+    static const char *const was[2] = {"version 0)", "版本 0）"}, *const now[2] = {"the new version)", "新版本）"};
+    for (const char *p = why, *q; *p;) {
+      const char *q0 = strstr(p, was[0]), *q1 = strstr(p, was[1]);
+      int w = q1 && (!q0 || q1 < q0);
+      if (!(q = w ? q1 : q0)) {
         sqlite3_str_appendall(tr->fails, p);
         break;
       }
       sqlite3_str_append(tr->fails, p, (int)(q - p));
-      sqlite3_str_appendall(tr->fails, zc_tr(tr->rt->zc, "the new version)", "新版本）"));
+      sqlite3_str_appendall(tr->fails, now[w]);
+      p = q + strlen(was[w]);
     }
   } else {
     sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  %s@%s (version %lld) case %lld '%s': %s", "\n  %s@%s（版本 %lld）用例 %lld '%s'：%s"), VNAME(v), v->pub.id,

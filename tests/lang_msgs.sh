@@ -77,6 +77,22 @@ both "self-test failure" "SELECT policy_load('selftest.lua')" \
   case 1 't1': expected false, got true (reason NULL)" \
 "policy_load：selftest@2024-03-01 没有安装：1 个核算用例未通过（共 1 个）：
   用例 1 't1'：应为 false，实际是 true（理由 NULL）"
+# a rule's error in a case that did not expect one: in the connection's language
+cat > pn.lua <<'LUA'
+return {
+  name = "pn", effective_from = "2024-03-01", payers = { "county" },
+  eligible = function() return true end,
+  meal = function(m, e, s)
+    return { ["county\0a"] = 100 }
+  end,
+  tests = { { name = "t", call = "meal", elder = { age = 80 }, meal = { served_at = "2024-03-05 12:00:00", slot = "lunch", price_fen = 500 }, expect = { county = 100 } } },
+}
+LUA
+both "a rule's unexpected error" "SELECT policy_load('pn.lua')" \
+"policy_load: pn@2024-03-01 is not installed: 1 of 1 of its test cases failed:
+  case 1 't': failed: pn@2024-03-01:5: meal() returned x'636f756e74790061' as a payer name; expected 1 to 64 bytes of UTF-8 text without control characters (in meal(), the new version)" \
+"policy_load：pn@2024-03-01 没有安装：1 个核算用例未通过（共 1 个）：
+  用例 1 't'：出错：pn@2024-03-01:5：meal() 返回的 x'636f756e74790061' 不能作为付款方名称；应为 1 到 64 字节、不含控制字符的 UTF-8 文字（在 meal() 中，新版本）"
 # a threshold out of its range
 cat > thr.lua <<'LUA'
 return {
