@@ -115,7 +115,7 @@ static char *prefix_err(const ZcConn *zc, const char *fn, const char *what, sqli
 static int month_fn_err(Compute *c, int rc, char **pzErr) {
   size_t n = strlen(c->fn);
   if (*pzErr && !(strncmp(*pzErr, c->fn, n) == 0 && ((*pzErr)[n] == ':' || strncmp(*pzErr + n, "：", 3) == 0)))
-    *pzErr = prefix_err(c->zc, c->fn, NULL, 0, *pzErr);
+    if ((*pzErr = prefix_err(c->zc, c->fn, NULL, 0, *pzErr)) == NULL) return SQLITE_NOMEM;
   return rc;
 }
 
