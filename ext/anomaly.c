@@ -210,12 +210,12 @@ static int compute_failed(TvfCursor *c, int rc, char *err) {
   ** step noticed it first, and whatever it made of it, say so */
   if (rc == SQLITE_INTERRUPT || zc_interrupted(((Tvf *)vt)->zc)) {
     sqlite3_free(err);
-    zc_vtab_errorf(vt, "%s: interrupted", fn);
+    zc_vtab_errorf(vt, zc_tr(((Tvf *)vt)->zc, "%s: interrupted", "%s：已中断"), fn);
     cursor_reset(c);
     return SQLITE_INTERRUPT;
   }
   if (err && strncmp(err, fn, strlen(fn)) == 0) rc = zc_vtab_errorf(vt, "%s", err);
-  else rc = zc_vtab_errorf(vt, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+  else rc = zc_vtab_errorf(vt, ZC_COLON(((Tvf *)vt)->zc), fn, err ? err : sqlite3_errstr(rc));
   sqlite3_free(err);
   cursor_reset(c);
   return rc;
@@ -247,7 +247,8 @@ static int tvf_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int rc;
   cursor_reset(c);
   if (idxNum != 3 || argc != 2)
-    return zc_vtab_errorf(cur->pVtab, "%s: region and %s are required, as in %s('141129', %s)", def->fn,
+    return zc_vtab_errorf(cur->pVtab, zc_tr(t->zc, "%s: region and %s are required, as in %s('141129', %s)",
+                                            "%s：需要区划和 %s 两个参数，例如 %s('141129', %s)"), def->fn,
                           def->arg2, def->fn, def->is_scan ? "'2024-03'" : "'2024-03-05'");
   /* a NULL is a mistake to see, not an empty answer (docs/README.md) */
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL)

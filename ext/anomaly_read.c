@@ -547,6 +547,6 @@ int scan_load_meals(Scan *s) {
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
   if (!*s->pzErr && rc != SQLITE_NOMEM)
-    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading meals: %s", sqlite3_errmsg(s->zc->db));
+    *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"), sqlite3_errmsg(s->zc->db));
   return rc;
 }

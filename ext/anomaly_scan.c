@@ -288,7 +288,7 @@ static int check_over_report(Scan *s) {
   }
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   else if (rc != SQLITE_NOMEM && !*s->pzErr)
-    *s->pzErr = sqlite3_mprintf("anomaly_scan: reading site_report: %s", sqlite3_errmsg(s->zc->db));
+    *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading site_report: %s", "anomaly_scan：读取 site_report 时出错：%s"), sqlite3_errmsg(s->zc->db));
   sqlite3_finalize(st);
   return rc;
 }

@@ -47,18 +47,19 @@ static const struct {
 
 /* The thresholds of version v (NULL: none governs, the defaults); an
 ** error names the first value out of its range. */
-static int thr_fill(Thr *t, const ZcPolicyVersion *v, char **pzErr) {
+static int thr_fill(const ZcConn *zc, Thr *t, const ZcPolicyVersion *v, char **pzErr) {
   memset(t, 0, sizeof *t);
   t->v = v;
   for (size_t i = 0; i < sizeof thr_limits / sizeof thr_limits[0]; i++) {
     double x = thr_limits[i].def;
     if (v && zc_policy_number(v, thr_limits[i].table, thr_limits[i].key, &x) &&
         !(isfinite(x) && x >= thr_limits[i].lo && x <= thr_limits[i].hi && (!thr_limits[i].whole || x == floor(x)))) {
-      char *which = v->id > 0 ? sqlite3_mprintf("version %lld, ", v->id) : sqlite3_mprintf("%s", "");
-      *pzErr = sqlite3_mprintf("policy '%s' (%seffective %s): %s.%s = %.15g is not allowed; "
-                               "expected %s from %.15g to %.15g",
+      char *which = v->id > 0 ? sqlite3_mprintf(zc_tr(zc, "version %lld, ", "版本 %lld，"), v->id) : sqlite3_mprintf("%s", "");
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "policy '%s' (%seffective %s): %s.%s = %.15g is not allowed; "
+                                         "expected %s from %.15g to %.15g",
+                                     "政策 '%s'（%s%s 生效）：%s.%s = %.15g 不允许；应为%s，范围 %.15g 到 %.15g"),
                                v->name, which ? which : "", v->effective_text, thr_limits[i].table, thr_limits[i].key, x,
-                               thr_limits[i].whole ? "a whole number" : "a number", thr_limits[i].lo,
+                               thr_limits[i].whole ? zc_tr(zc, "a whole number", "整数") : zc_tr(zc, "a number", "数"), thr_limits[i].lo,
                                thr_limits[i].hi);
       sqlite3_free(which);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -71,9 +72,9 @@ static int thr_fill(Thr *t, const ZcPolicyVersion *v, char **pzErr) {
 
 /* Checked when a version is installed (policy_life.c), so that a value out
 ** of range never goes live: the same check the scans make. */
-int zc_thresholds_check(const ZcPolicyVersion *v, char **pzErr) {
+int zc_thresholds_check(const ZcConn *zc, const ZcPolicyVersion *v, char **pzErr) {
   Thr t;
-  return thr_fill(&t, v, pzErr);
+  return thr_fill(zc, &t, v, pzErr);
 }
 
 /* ---------------------------------------------- by policy and by day */
@@ -84,7 +85,7 @@ void thr_cache_init(ThrCache *c, ZcConn *zc, int lo, int ndays) {
   c->zc = zc;
   c->lo = lo;
   c->ndays = ndays;
-  (void)thr_fill(&c->none, NULL, &unused);   /* the defaults are in range */
+  (void)thr_fill(zc, &c->none, NULL, &unused);   /* the defaults are in range */
 }
 
 void thr_cache_clear(ThrCache *c) {
@@ -116,7 +117,7 @@ int thr_for_version(ThrCache *c, const ZcPolicyVersion *v, const Thr **out, char
   }
   Thr *t = sqlite3_malloc(sizeof *t);
   if (!t) return SQLITE_NOMEM;
-  int rc = thr_fill(t, v, pzErr);
+  int rc = thr_fill(c->zc, t, v, pzErr);
   if (rc) {
     sqlite3_free(t);
     return rc;

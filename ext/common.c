@@ -631,9 +631,10 @@ int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr) {
   }
   int rc = sqlite3_prepare_v3(zc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, pp, NULL);
   if (rc == SQLITE_INTERRUPT && pzErr)
-    *pzErr = sqlite3_mprintf("interrupted");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(zc, "interrupted", "已中断"));
   else if (rc != SQLITE_OK && pzErr)
-    *pzErr = sqlite3_mprintf("zhucan: cannot read the schema's tables (%s); load sql/schema.sql",
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: cannot read the schema's tables (%s); load sql/schema.sql",
+                                       "zhucan：无法读取数据库结构里的表（%s）；请先加载 sql/schema.sql"),
                              sqlite3_errmsg(zc->db));
   return rc;
 }
@@ -818,16 +819,16 @@ void zc_common_free(ZcConn *zc) {
 
 /* ------------------------------------------------------------------ files */
 
-int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr) {
+int zc_open_regular(const ZcConn *zc, const char *path, sqlite3_int64 *size, char **pzErr) {
   int fd = zc_plat_open_read(path);   /* a FIFO does not wait for a writer */
   if (fd < 0) {
-    *pzErr = errno == EISDIR ? sqlite3_mprintf("'%s' is not a regular file", path)
-                             : sqlite3_mprintf("cannot open '%s': %s", path, strerror(errno));
+    *pzErr = errno == EISDIR ? sqlite3_mprintf(zc_tr(zc, "'%s' is not a regular file", "'%s' 不是普通文件"), path)
+                             : sqlite3_mprintf(zc_tr(zc, "cannot open '%s': %s", "无法打开 '%s'：%s"), path, strerror(errno));
     return -1;
   }
   struct stat sb;
   if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-    *pzErr = sqlite3_mprintf("'%s' is not a regular file", path);
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "'%s' is not a regular file", "'%s' 不是普通文件"), path);
     close(fd);
     return -1;
   }
@@ -835,15 +836,16 @@ int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr) {
   return fd;
 }
 
-int zc_read_file(const char *path, size_t max, char **out, size_t *n, char **pzErr) {
+int zc_read_file(const ZcConn *zc, const char *path, size_t max, char **out, size_t *n, char **pzErr) {
   sqlite3_int64 size = 0;
   *out = NULL;
   *n = 0;
-  int fd = zc_open_regular(path, &size, pzErr);
+  int fd = zc_open_regular(zc, path, &size, pzErr);
   if (fd < 0) return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   if (size < 0 || (sqlite3_uint64)size > max) {
     close(fd);
-    *pzErr = sqlite3_mprintf("'%s' is %lld bytes; expected at most %lld", path, size, (sqlite3_int64)max);
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "'%s' is %lld bytes; expected at most %lld", "'%s' 有 %lld 字节；最多只能 %lld 字节"),
+                             path, size, (sqlite3_int64)max);
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   char *buf = sqlite3_malloc64((sqlite3_uint64)size + 1);
@@ -856,7 +858,7 @@ int zc_read_file(const char *path, size_t max, char **out, size_t *n, char **pzE
     ssize_t k = read(fd, buf + got, (size_t)size - got);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
-      if (k < 0) *pzErr = sqlite3_mprintf("cannot read '%s': %s", path, strerror(errno));
+      if (k < 0) *pzErr = sqlite3_mprintf(zc_tr(zc, "cannot read '%s': %s", "无法读取 '%s'：%s"), path, strerror(errno));
       break;
     }
     got += (size_t)k;

@@ -72,6 +72,10 @@ static inline const char *zc_tr(const ZcConn *zc, const char *en, const char *zh
 /* 1 when the connection speaks English: for a message whose Chinese puts
 ** its arguments in another order (two sqlite3_mprintf calls, side by side). */
 static inline int zc_lang_en(const ZcConn *zc) { return zc && zc->lang == ZC_LANG_EN; }
+/* The connection of a function whose user data is the ZcConn. */
+#define ZC_CTX(ctx) ((const ZcConn *)sqlite3_user_data(ctx))
+/* "fn: text" in the connection's language ("fn：text" in Chinese). */
+#define ZC_COLON(zc) zc_tr((zc), "%s: %s", "%s：%s")
 
 /* Module registration: each module with SQL provides one of these, named
 ** in its header; zhucan.c keeps the table.  Returns an SQLite code; on
@@ -100,10 +104,10 @@ int zc_prep(ZcConn *zc, sqlite3_stmt **pp, const char *sql, char **pzErr);
 ** read without end): a file descriptor, or -1 with *pzErr ("cannot open
 ** 'x': No such file or directory", "'x' is not a regular file").  size
 ** (if not NULL) receives the file's size. */
-int zc_open_regular(const char *path, sqlite3_int64 *size, char **pzErr);
+int zc_open_regular(const ZcConn *zc, const char *path, sqlite3_int64 *size, char **pzErr);
 /* The whole of a regular file of at most max bytes, sqlite3_malloc'd (with
 ** a NUL after it): SQLITE_OK, or an error with *pzErr. */
-int zc_read_file(const char *path, size_t max, char **out, size_t *n, char **pzErr);
+int zc_read_file(const ZcConn *zc, const char *path, size_t max, char **out, size_t *n, char **pzErr);
 
 /* 1 when the statement this call runs in should stop: sqlite3_interrupt()
 ** was called, or the host's progress handler asked to stop (SQLite 3.40

@@ -53,7 +53,7 @@ typedef struct Cov {
 ** a message is already set); returns rc. */
 static int cov_sql_error(Cov *cv, int rc) {
   if (rc != SQLITE_NOMEM && !*cv->pzErr)
-    *cv->pzErr = sqlite3_mprintf("coverage_gaps: cannot read the input tables (%s)", sqlite3_errmsg(cv->zc->db));
+    *cv->pzErr = sqlite3_mprintf(zc_tr(cv->zc, "coverage_gaps: cannot read the input tables (%s)", "coverage_gaps：无法读取输入的表（%s）"), sqlite3_errmsg(cv->zc->db));
   return rc;
 }
 

@@ -237,7 +237,7 @@ static int load_regions(ZcConn *zc, char **pzErr) {
                               "SELECT code, parent, level, name, policy, exempt FROM region", -1,
                               &st, NULL);
   if (rc != SQLITE_OK) {
-    if (pzErr) *pzErr = sqlite3_mprintf("zhucan: cannot read table region: %s", sqlite3_errmsg(zc->db));
+    if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: cannot read table region: %s", "zhucan：无法读取区划表 region：%s"), sqlite3_errmsg(zc->db));
     return rc;
   }
   int cap = 0;
@@ -298,8 +298,8 @@ done:
     /* nothing half-built stays: the next call loads from scratch */
     regions_drop(f);
     if (pzErr && !*pzErr)
-      *pzErr = sqlite3_mprintf("zhucan: loading regions: %s",
-                               rc == SQLITE_INTERRUPT ? "interrupted" : sqlite3_errstr(rc));
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: loading regions: %s", "zhucan：加载区划时出错：%s"),
+                               rc == SQLITE_INTERRUPT ? zc_tr(zc, "interrupted", "已中断") : sqlite3_errstr(rc));
   }
   return rc;
 }
@@ -374,10 +374,10 @@ static unsigned parse_slots(const char *s) {
 
 /* A date column of a site: the day, ZC_NONE for NULL; a malformed one
 ** sets *bad (once). */
-static int site_day(sqlite3_stmt *st, int col, sqlite3_int64 id, const char *name, char **bad) {
+static int site_day(const ZcConn *zc, sqlite3_stmt *st, int col, sqlite3_int64 id, const char *name, char **bad) {
   int d = day_or_none(st, col);
   if (d == ZC_NONE && sqlite3_column_type(st, col) != SQLITE_NULL && !*bad)
-    *bad = sqlite3_mprintf("site %lld has %s %Q, expected a date 'YYYY-MM-DD'", id, name,
+    *bad = sqlite3_mprintf(zc_tr(zc, "site %lld has %s %Q, expected a date 'YYYY-MM-DD'", "助餐点 %lld 的 %s 为 %Q，应为日期 'YYYY-MM-DD'"), id, name,
                            (const char *)sqlite3_column_text(st, col));
   return d;
 }
@@ -399,8 +399,8 @@ static int site_row(ZcConn *zc, sqlite3_stmt *st, ZcSiteFacts *s, char **bad) {
   s->grade = sqlite3_column_type(st, 3) == SQLITE_NULL ? ZC_NONE : sqlite3_column_int(st, 3);
   s->beds = sqlite3_column_int(st, 4);
   s->area_m2 = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
-  s->opened_on = site_day(st, 6, s->id, "opened_on", bad);
-  s->closed_on = site_day(st, 7, s->id, "closed_on", bad);
+  s->opened_on = site_day(zc, st, 6, s->id, "opened_on", bad);
+  s->closed_on = site_day(zc, st, 7, s->id, "closed_on", bad);
   if (!*bad && ((s->opened_on == ZC_NONE && sqlite3_column_type(st, 6) != SQLITE_NULL) ||
                 (s->closed_on == ZC_NONE && sqlite3_column_type(st, 7) != SQLITE_NULL)))
     return SQLITE_NOMEM;   /* the message could not be made */
@@ -425,7 +425,7 @@ static int load_sites(ZcConn *zc, char **pzErr) {
                               "slots, region FROM site",
                               -1, &st, NULL);
   if (rc != SQLITE_OK) {
-    if (pzErr) *pzErr = sqlite3_mprintf("zhucan: cannot read table site: %s", sqlite3_errmsg(zc->db));
+    if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: cannot read table site: %s", "zhucan：无法读取助餐点表 site：%s"), sqlite3_errmsg(zc->db));
     return rc;
   }
   int cap = 0;
@@ -456,7 +456,7 @@ done:
   if (rc != SQLITE_OK) {
     sites_drop(f);   /* nothing half-built stays */
     if (pzErr && !*pzErr)
-      *pzErr = sqlite3_mprintf("zhucan: loading sites: %s", rc == SQLITE_INTERRUPT ? "interrupted" : sqlite3_errstr(rc));
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: loading sites: %s", "zhucan：加载助餐点时出错：%s"), rc == SQLITE_INTERRUPT ? zc_tr(zc, "interrupted", "已中断") : sqlite3_errstr(rc));
   }
   return rc;
 }
@@ -470,7 +470,7 @@ int zc_site_facts(ZcConn *zc, sqlite3_int64 id, const ZcSiteFacts **out, char **
   }
   sqlite3_int64 *v = zc_map_slot(&f->site_by_id, id, 0, NULL);
   if (!v) {
-    if (pzErr) *pzErr = sqlite3_mprintf("site %lld does not exist", id);
+    if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "site %lld does not exist", "助餐点 %lld 不存在"), id);
     return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
   }
   *out = &f->sites[*v];
@@ -513,9 +513,9 @@ static int row_interval(ZcConn *zc, sqlite3_stmt *st, int c0, int x, sqlite3_int
     if (bit == ZC_STATUS_NOMEM) return -2;
     if (bit < 0) {
       if (!*bad)
-        *bad = w ? sqlite3_mprintf("elder %lld: status %Q would be distinct status word number %d; zhucan "
-                                   "keeps %d", id, w, ZC_MAX_STATUS + 1, ZC_MAX_STATUS)
-                 : sqlite3_mprintf("elder %lld: elder_status has a NULL status", id);
+        *bad = w ? sqlite3_mprintf(zc_tr(zc, "elder %lld: status %Q would be distinct status word number %d; zhucan "
+                                   "keeps %d", "老人 %lld：身份状态 %Q 会是第 %d 个不同的状态词；zhucan 最多保存 %d 个"), id, w, ZC_MAX_STATUS + 1, ZC_MAX_STATUS)
+                 : sqlite3_mprintf(zc_tr(zc, "elder %lld: elder_status has a NULL status", "老人 %lld：elder_status 里有一条状态为 NULL"), id);
       return *bad ? -1 : -2;
     }
     iv->key = bit;
@@ -570,7 +570,7 @@ static int elder_head(ZcConn *zc, sqlite3_stmt *st, int c0, sqlite3_int64 id, El
   if (region && !h->region) return SQLITE_NOMEM;
   h->died = day_or_none(st, c0 + 2);
   if (h->died == ZC_NONE && sqlite3_column_type(st, c0 + 2) != SQLITE_NULL) {
-    h->bad = sqlite3_mprintf("elder %lld has died_on %Q, expected a date 'YYYY-MM-DD'", id,
+    h->bad = sqlite3_mprintf(zc_tr(zc, "elder %lld has died_on %Q, expected a date 'YYYY-MM-DD'", "老人 %lld 的去世日期 died_on 为 %Q，应为日期 'YYYY-MM-DD'"), id,
                              (const char *)sqlite3_column_text(st, c0 + 2));
     if (!h->bad) return SQLITE_NOMEM;
   }
@@ -637,7 +637,7 @@ static int load_elder(ZcConn *zc, sqlite3_int64 id, ZcElderRec **out, char **pzE
   if (rc != SQLITE_ROW) {
     sqlite3_reset(f->st_elder);
     if (rc == SQLITE_DONE) {
-      if (pzErr) *pzErr = sqlite3_mprintf("elder %lld does not exist", id);
+      if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "elder %lld does not exist", "老人 %lld 不存在"), id);
       return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     return rc;
@@ -658,7 +658,7 @@ fail:
   for (int x = 0; x < 3; x++) sqlite3_free(iv[x]);
   sqlite3_free(h.bad);
   if (rc != SQLITE_OK && rc != SQLITE_NOMEM && pzErr && !*pzErr)
-    *pzErr = sqlite3_mprintf("zhucan: reading elder %lld: %s", id, sqlite3_errmsg(zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading elder %lld: %s", "zhucan：读取老人 %lld 时出错：%s"), id, sqlite3_errmsg(zc->db));
   return rc;
 }
 
@@ -765,7 +765,7 @@ int zc_elder_preload(ZcConn *zc, char **pzErr) {
   rc = SQLITE_OK;
   goto done;
 sqlerr:
-  if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf("zhucan: reading the elders: %s", sqlite3_errmsg(zc->db));
+  if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading the elders: %s", "zhucan：读取老人资料时出错：%s"), sqlite3_errmsg(zc->db));
 done:
   sqlite3_finalize(st);
   for (size_t j = 0; j < n; j++) sqlite3_free(head[j].bad);

@@ -130,7 +130,7 @@ static void age_on_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     day = zc_day_parse((const char *)sqlite3_value_text(vd), sqlite3_value_bytes(vd));
   if (day == ZC_NONE) {
     char *q = zc_value_repr(vd);
-    zc_errorf(ctx, "age_on: day %s is not a date 'YYYY-MM-DD'", q ? q : "?");
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "age_on: day %s is not a date 'YYYY-MM-DD'", "age_on：%s 不是日期 'YYYY-MM-DD'"), q ? q : "?");
     sqlite3_free(q);
     return;
   }
@@ -154,7 +154,7 @@ static int mask_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   char *q = NULL;
   if (t == SQLITE_BLOB) {
     q = zc_value_repr(v);
-    zc_errorf(ctx, "%s: %s %s is a blob, expected text", fn, what, q ? q : "?");
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: %s %s is a blob, expected text", "%s：%s %s 是二进制数据（blob），应为文本"), fn, what, q ? q : "?");
     sqlite3_free(q);
     return -1;
   }
@@ -167,7 +167,7 @@ static int mask_arg(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   size_t bad = 0;
   if (!zc_utf8_valid(z, n, &bad)) {
     q = zc_utf8_repr((const char *)z, n);
-    zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what,
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", "%s：%s %s 不是有效的 UTF-8（第 %llu 个字节处有错误字节）"), fn, what,
               q ? q : "?", (unsigned long long)bad);
     sqlite3_free(q);
     return -1;

@@ -208,8 +208,9 @@ static Row *imp_meal_row(ImpCursor *c, sqlite3_int64 site, const char *payer, in
   return imp_row(c, site, c->w_meal, payer, order);
 }
 
-static int imp_overflow(const ZcSiteFacts *site, char **pzErr) {
-  *pzErr = sqlite3_mprintf(IMP_FN ": site %lld: the amounts add up to more than 2^63 fen", site->id);
+static int imp_overflow(const ZcConn *zc, const ZcSiteFacts *site, char **pzErr) {
+  *pzErr = sqlite3_mprintf(zc_tr(zc, IMP_FN ": site %lld: the amounts add up to more than 2^63 fen",
+                                 IMP_FN "：助餐点 %lld：金额加起来超过 2^63 分"), site->id);
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -281,8 +282,9 @@ static int log_meal(ImpCursor *c, const ZcMealFacts *m, const ZcMealResult *res)
   return c->log.oom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
-static int log_lost(char **pzErr) {
-  *pzErr = sqlite3_mprintf(IMP_FN ": the month's meals differ between its two passes (internal error)");
+static int log_lost(const ZcConn *zc, char **pzErr) {
+  *pzErr = sqlite3_mprintf("%s", zc_tr(zc, IMP_FN ": the month's meals differ between its two passes (internal error)",
+                                       IMP_FN "：这个月的就餐记录在两遍计算之间不一致（内部错误）"));
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -291,12 +293,12 @@ static int log_read(ImpCursor *c, const ZcMealFacts *m, ZcPart *parts, int *pn, 
                     char **pzErr) {
   uint64_t u, np;
   if (!log_get(c, &u) || c->last_id + unzigzag(u) != m->id || !log_get(c, &np) || np > ZC_MAX_PARTS)
-    return log_lost(pzErr);
+    return log_lost(c->zc, pzErr);
   c->last_id = m->id;
   *ptotal = 0;
   for (uint64_t i = 0; i < np; i++) {
     uint64_t k, fen;
-    if (!log_get(c, &k) || k >= (uint64_t)c->npayer || !log_get(c, &fen)) return log_lost(pzErr);
+    if (!log_get(c, &k) || k >= (uint64_t)c->npayer || !log_get(c, &fen)) return log_lost(c->zc, pzErr);
     parts[i].payer = c->payers[k];
     parts[i].fen = (sqlite3_int64)fen;
     *ptotal += parts[i].fen;
@@ -314,11 +316,11 @@ static int add_meal(ImpCursor *c, int k, const ZcSiteFacts *site, sqlite3_int64 
   for (int i = 0; i < np; i++) {
     Row *r = imp_meal_row(c, site->id, parts[i].payer, 0);
     if (!r) return SQLITE_NOMEM;
-    if (!zc_add_fen(&r->fen[k], parts[i].fen)) return imp_overflow(site, pzErr);
+    if (!zc_add_fen(&r->fen[k], parts[i].fen)) return imp_overflow(c->zc, site, pzErr);
   }
   Row *r = imp_meal_row(c, site->id, c->w_elder, 1);
   if (!r) return SQLITE_NOMEM;
-  if (!zc_add_fen(&r->fen[k], price - total)) return imp_overflow(site, pzErr);
+  if (!zc_add_fen(&r->fen[k], price - total)) return imp_overflow(c->zc, site, pzErr);
   r->qty[k]++;
   return SQLITE_OK;
 }
@@ -380,7 +382,7 @@ static int imp_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, 
   Row *r = imp_row(c, site->id, it->item, it->payer, 2);
   if (!r) return SQLITE_NOMEM;
   if (!zc_add_fen(&r->fen[c->pass], it->fen) || !zc_add_fen(&r->qty[c->pass], it->quantity))
-    return imp_overflow(site, pzErr);
+    return imp_overflow(c->zc, site, pzErr);
   return SQLITE_OK;
 }
 
@@ -392,7 +394,7 @@ static int check_governs_sites(ImpCursor *c, const char *region, const char *nam
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(c->zc->db, "SELECT region FROM site ORDER BY id", -1, &st, NULL);
   if (rc) {
-    *pzErr = sqlite3_mprintf(IMP_FN ": cannot read table site: %s", sqlite3_errmsg(c->zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": cannot read table site: %s", IMP_FN "：无法读取助餐点表 site：%s"), sqlite3_errmsg(c->zc->db));
     return rc;
   }
   int nsite = 0, governed = 0;
@@ -407,13 +409,17 @@ static int check_governs_sites(ImpCursor *c, const char *region, const char *nam
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    *pzErr = sqlite3_mprintf(IMP_FN ": cannot read table site: %s", sqlite3_errmsg(c->zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": cannot read table site: %s", IMP_FN "：无法读取助餐点表 site：%s"), sqlite3_errmsg(c->zc->db));
     return rc;
   }
   if (nsite == 0 || governed) return SQLITE_OK;
-  *pzErr = sqlite3_mprintf(IMP_FN ": no site of region %s is governed by policy '%s', the proposal's name%s%s%s; "
-                           "expected a proposal for the policy region.policy names for the region's sites",
-                           region, name, other ? " (they follow '" : "", other ? other : "", other ? "')" : "");
+  *pzErr = zc_lang_en(c->zc)
+               ? sqlite3_mprintf(IMP_FN ": no site of region %s is governed by policy '%s', the proposal's name%s%s%s; "
+                                 "expected a proposal for the policy region.policy names for the region's sites",
+                                 region, name, other ? " (they follow '" : "", other ? other : "", other ? "')" : "")
+               : sqlite3_mprintf(IMP_FN "：区划 %s 没有一个助餐点归政策 '%s'（提案的名称）管%s%s%s；"
+                                 "提案应针对区划的 region.policy 为这些助餐点指定的政策",
+                                 region, name, other ? "（它们归 '" : "", other ? other : "", other ? "' 管）" : "");
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -431,12 +437,12 @@ static int check_governs_days(ImpCursor *c, const ZcPolicyVersion *prop, int fir
   char month[8];
   zc_month_format(first, month);
   if (prop->effective_from >= next)
-    *pzErr = sqlite3_mprintf(IMP_FN ": the proposal %s@%s governs no day of %s: its effective_from is after "
-                             "the month; expected a month on or after %.7s",
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": the proposal %s@%s governs no day of %s: its effective_from is after "
+                             "the month; expected a month on or after %.7s", IMP_FN "：提案 %s@%s 在 %s 没有一天生效：它的 effective_from 在这个月之后；应选 %.7s 或之后的月份"),
                              prop->name, prop->effective_text, month, prop->effective_text);
   else
-    *pzErr = sqlite3_mprintf(IMP_FN ": the proposal %s@%s governs no day of %s: a stored version of '%s' "
-                             "with a later effective_from is in force on every day of it",
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": the proposal %s@%s governs no day of %s: a stored version of '%s' "
+                             "with a later effective_from is in force on every day of it", IMP_FN "：提案 %s@%s 在 %s 没有一天生效：已保存的 '%s' 版本中有一个 effective_from 更晚，这个月每天都由它生效"),
                              prop->name, prop->effective_text, month, prop->name);
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
@@ -485,20 +491,21 @@ static int imp_finish(ImpCursor *c) {
 /* The three arguments: NULLs named, the proposal loaded (a path read). */
 static int imp_args(ImpCursor *c, sqlite3_value **argv, const char **pRegion, int *first, int *next,
                     const ZcPolicyVersion **pprop, char **pzErr) {
-  static const char *const what[3] = {
-      "source_or_path is NULL; expected the Lua source of a policy or the path of a .lua file",
-      "region is NULL; expected a region code such as '141129'",
-      "month is NULL; expected a month 'YYYY-MM'"};
+  static const char *const what[2][3] = {
+      {"source_or_path is NULL; expected the Lua source of a policy or the path of a .lua file",
+       "region is NULL; expected a region code such as '141129'", "month is NULL; expected a month 'YYYY-MM'"},
+      {"源码或路径参数 source_or_path 为 NULL；应为政策的 Lua 源码或 .lua 文件的路径",
+       "区划参数为 NULL；应为区划代码，例如 '141129'", "月份参数为 NULL；应为月份 'YYYY-MM'"}};
   for (int k = 0; k < 3; k++)
     if (sqlite3_value_type(argv[k]) == SQLITE_NULL) {
-      *pzErr = sqlite3_mprintf(IMP_FN ": %s", what[k]);
+      *pzErr = sqlite3_mprintf(ZC_COLON(c->zc), IMP_FN, what[zc_lang_en(c->zc) ? 0 : 1][k]);
       return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
   int blob = sqlite3_value_type(argv[0]) == SQLITE_BLOB;   /* readfile('draft.lua'): source, never a path */
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT && !blob) {
     char *r = zc_value_repr(argv[0]);
-    *pzErr = sqlite3_mprintf(IMP_FN ": source_or_path %s is not text; expected the Lua source of a policy or "
-                             "the path of a .lua file", r ? r : "?");
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": source_or_path %s is not text; expected the Lua source of a policy or "
+                             "the path of a .lua file", IMP_FN "：源码或路径参数 %s 不是文本；应为政策的 Lua 源码或 .lua 文件的路径"), r ? r : "?");
     sqlite3_free(r);
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
@@ -511,8 +518,9 @@ static int imp_args(ImpCursor *c, sqlite3_value **argv, const char **pRegion, in
   /* a path: ends in .lua, one line */
   int is_path = !blob && arg && n > 4 && memcmp(arg + n - 4, ".lua", 4) == 0 && !memchr(arg, '\n', n);
   if (is_path) {
-    if ((rc = zc_read_file(arg, ZC_POLICY_SOURCE_MAX, &buf, &n, &err))) {
-      if (err) *pzErr = sqlite3_mprintf(IMP_FN ": %s; expected a file of 1 to %d bytes of Lua", err,
+    if ((rc = zc_read_file(c->zc, arg, ZC_POLICY_SOURCE_MAX, &buf, &n, &err))) {
+      if (err) *pzErr = sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": %s; expected a file of 1 to %d bytes of Lua",
+                                              IMP_FN "：%s；应为 1 到 %d 字节的 Lua 文件"), err,
                                         ZC_POLICY_SOURCE_MAX);
       goto done;
     }
@@ -527,7 +535,8 @@ static int imp_args(ImpCursor *c, sqlite3_value **argv, const char **pRegion, in
     goto done;
   }
   if ((rc = zc_policy_proposal(c->zc, src ? src : "", n, chunk, pprop, &err)) && err) {
-    *pzErr = is_path ? sqlite3_mprintf(IMP_FN ": '%s': %s", arg, err) : sqlite3_mprintf(IMP_FN ": %s", err);
+    *pzErr = is_path ? sqlite3_mprintf(zc_tr(c->zc, IMP_FN ": '%s': %s", IMP_FN "：'%s'：%s"), arg, err)
+                     : sqlite3_mprintf(ZC_COLON(c->zc), IMP_FN, err);
   }
 done:
   sqlite3_free(buf);
@@ -546,9 +555,9 @@ static int imp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int first, next, rc;
   imp_reset(c);
   if (argc != 3 || idxNum != 7)
-    return zc_vtab_errorf(cur->pVtab, IMP_FN ": needs three arguments, " IMP_FN "(source_or_path, region, "
+    return zc_vtab_errorf(cur->pVtab, "%s", zc_tr(c->zc, IMP_FN ": needs three arguments, " IMP_FN "(source_or_path, region, "
                                       "month): a policy's Lua source or a .lua file, a region code such as "
-                                      "'141129' and a month 'YYYY-MM'");
+                                      "'141129' and a month 'YYYY-MM'", IMP_FN "：需要三个参数 " IMP_FN "(source_or_path, region, month)：政策的 Lua 源码或 .lua 文件、区划代码（例如 '141129'）和月份 'YYYY-MM'"));
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = imp_args(c, argv, &region, &first, &next, &prop, &err))) goto error;
   if ((rc = check_governs_sites(c, region, prop->name, &err))) goto error;
@@ -567,7 +576,7 @@ static int imp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   sink.proposal = prop;
   if ((rc = zc_month_compute(c->zc, IMP_FN, region, first, next, &sink, &err))) goto error;
   if (c->pos != c->log.n) {
-    rc = log_lost(&err);
+    rc = log_lost(c->zc, &err);
     goto error;
   }
   zc_policy_proposal_free(c->zc, prop);
@@ -613,7 +622,7 @@ static int imp_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     case IMP_DELTA: {
       sqlite3_int64 d;
       if (__builtin_sub_overflow(r->fen[1], r->fen[0], &d)) {
-        sqlite3_result_error(ctx, IMP_FN ": delta_fen passes 2^63 fen", -1);
+        sqlite3_result_error(ctx, zc_tr(c->zc, IMP_FN ": delta_fen passes 2^63 fen", IMP_FN "：delta_fen 超过 2^63 分"), -1);
         return SQLITE_ERROR;
       }
       sqlite3_result_int64(ctx, d);

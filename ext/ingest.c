@@ -80,13 +80,6 @@ enum { SL_FMT_CSV = 1, SL_FMT_TERMINAL, SL_FMT_PCRE };
 enum { SL_ENC_UTF8 = 0, SL_ENC_GB18030, SL_ENC_AUTO };
 static const char *const sl_enc_names[] = {"utf-8", "gb18030", "auto"};
 
-static const char *const sl_usage =
-    "swipe_log(path, format[, encoding]) with format 'csv', 'terminal' or a PCRE2 pattern with "
-    "named groups at, device, method, token (optionally site, slot, price)";
-static const char *const sl_enc_usage =
-    "'utf-8' (the default), 'gb18030' (also 'gbk', 'gb2312', 'cp936': read as GB18030) or 'auto' "
-    "(a line that is valid UTF-8 is UTF-8, any other is read as GB18030)";
-
 
 /* ------------------------------------------------------------ lookup caches */
 
@@ -210,8 +203,8 @@ static int sl_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     else iEnc = i;
   }
   if (!seenPath || !seenFmt)
-    return zc_vtab_errorf(pVtab, "swipe_log: missing %s argument: expected %s",
-                          seenPath ? "format" : "path", sl_usage);
+    return zc_vtab_errorf(pVtab, sl_msg(((SlVtab *)pVtab)->zc, SLM_MISSING_ARG),
+                          seenPath ? "format" : "path", sl_msg(((SlVtab *)pVtab)->zc, SLM_USAGE));
   if (iPath < 0 || iFmt < 0 || (seenEnc && iEnc < 0)) return SQLITE_CONSTRAINT;
   info->aConstraintUsage[iPath].argvIndex = 1;
   info->aConstraintUsage[iPath].omit = 1;
@@ -292,13 +285,14 @@ static int sl_close(sqlite3_vtab_cursor *cur) {
 /* Sets the row's error (the first one wins): prefix, then ": " and the
 ** value v[0..n) through zc_utf8_repr ('text' cut near 60 bytes, or x'hex'
 ** when it holds a control character), when v is given. */
-static void sl_err(SlCursor *c, const char *prefix, const char *v, int n) {
+static void sl_err(SlCursor *c, int msg, const char *v, int n) {
   if (c->err) return;
+  const char *prefix = sl_msg(c->vt->zc, msg);
   if (v == NULL) {
     c->err = sqlite3_mprintf("%s", prefix);
   } else {
     char *r = zc_utf8_repr(v, (size_t)n);
-    c->err = r ? sqlite3_mprintf("%s: %s", prefix, r) : NULL;
+    c->err = r ? sqlite3_mprintf(zc_tr(c->vt->zc, "%s: %s", "%s：%s"), prefix, r) : NULL;
     sqlite3_free(r);
   }
   if (c->err == NULL) c->fatal = SQLITE_NOMEM;
@@ -313,11 +307,11 @@ static char *sl_key_repr(SlCursor *c, const void *entry) {
   return r;
 }
 
-static void sl_errf(SlCursor *c, const char *fmt, ...) {
+static void sl_errf(SlCursor *c, int msg, ...) {
   if (c->err) return;
   va_list ap;
-  va_start(ap, fmt);
-  c->err = sqlite3_vmprintf(fmt, ap);
+  va_start(ap, msg);
+  c->err = sqlite3_vmprintf(sl_msg(c->vt->zc, msg), ap);
   va_end(ap);
   if (c->err == NULL) c->fatal = SQLITE_NOMEM;
 }
@@ -325,19 +319,19 @@ static void sl_errf(SlCursor *c, const char *fmt, ...) {
 /* Stops the read with rc and the table's error fmt (the first one wins):
 ** "swipe_log: interrupted" instead whenever the statement is interrupted
 ** (sqlite3_interrupt() or the progress handler), whatever failed. */
-static void sl_fatal(SlCursor *c, int rc, const char *fmt, ...) {
+static void sl_fatal(SlCursor *c, int rc, int msg, ...) {
   sqlite3_vtab *vt = c->base.pVtab;
   if (c->fatal) return;
   if (rc == SQLITE_INTERRUPT || (rc != SQLITE_NOMEM && zc_interrupted(c->vt->zc))) {
     rc = SQLITE_INTERRUPT;
-    fmt = "swipe_log: interrupted";
+    msg = SLM_INTERRUPTED;
   }
   c->fatal = rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_ERROR : rc;
   if (rc == SQLITE_NOMEM) return;
   va_list ap;
-  va_start(ap, fmt);
+  va_start(ap, msg);
   sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = sqlite3_vmprintf(fmt, ap);
+  vt->zErrMsg = sqlite3_vmprintf(sl_msg(c->vt->zc, msg), ap);
   va_end(ap);
 }
 
@@ -348,7 +342,7 @@ static void sl_fatal(SlCursor *c, int rc, const char *fmt, ...) {
 ** an interrupt (c->fatal set). */
 static sqlite3_int64 sl_fill(SlCursor *c, size_t at) {
   if (zc_interrupted_every(c->vt->zc, &c->tick, 0)) {
-    sl_fatal(c, SQLITE_INTERRUPT, "");
+    sl_fatal(c, SQLITE_INTERRUPT, SLM_INTERRUPTED);
     return -1;
   }
   size_t want = SL_BUF - at;
@@ -356,7 +350,7 @@ static sqlite3_int64 sl_fill(SlCursor *c, size_t at) {
   size_t got = want ? fread(c->buf + at, 1, want, c->f) : 0;
   if (got == 0) {
     if (want && ferror(c->f)) {
-      sl_fatal(c, SQLITE_ERROR, "swipe_log: reading '%s': %s", c->path, strerror(errno));
+      sl_fatal(c, SQLITE_ERROR, SLM_READING, c->path, strerror(errno));
       return -1;
     }
     c->feof = 1;
@@ -471,8 +465,7 @@ static void sl_not_utf8(SlCursor *c, const char *p, int n, int bad) {
     }
     hint = r == 0 && sl_gb_line(c, p, n, 0, &gbad) >= 0;
   }
-  sl_errf(c, "not utf-8: byte 0x%02x at byte %d%s", (unsigned char)p[bad], bad + 1,
-          hint ? "; the line looks like GBK/GB18030: swipe_log(path, format, 'gb18030')" : "");
+  sl_errf(c, SLM_NOT_UTF8, (unsigned char)p[bad], bad + 1, hint ? sl_msg(c->vt->zc, SLM_GBK_HINT) : "");
 }
 
 /* A line of a 'gb18030' or 'auto' read (c->raw is p[0..n)): 1 and *pp,
@@ -493,10 +486,10 @@ static int sl_decode(SlCursor *c, const char **pp, int *pn) {
   c->raw_blob = 1;
   if (b == NULL) return 0;
   if (c->enc == SL_ENC_AUTO)
-    sl_errf(c, "not utf-8 (byte 0x%02x at byte %d) nor gb18030 (%s at byte %d)", (unsigned char)p[ubad],
+    sl_errf(c, SLM_NEITHER, (unsigned char)p[ubad],
             ubad + 1, b, gbad + 1);
   else
-    sl_errf(c, "not gb18030: %s at byte %d", b, gbad + 1);
+    sl_errf(c, SLM_NOT_GB, b, gbad + 1);
   sqlite3_free(b);
   return 0;
 }
@@ -514,7 +507,7 @@ static void sl_too_long(SlCursor *c, const char *p, int n, sqlite3_int64 len) {
     if ((k = sl_gb_line(c, p, m, 1, &gbad)) >= 0) c->raw = c->conv, c->raw_n = k, c->raw_blob = 0;
     else c->raw_n = m, c->raw_blob = 1;
   }
-  sl_errf(c, "line too long: %lld bytes, limit %d", len, SL_LINE_MAX);
+  sl_errf(c, SLM_TOO_LONG, len, SL_LINE_MAX);
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -522,7 +515,7 @@ static void sl_too_long(SlCursor *c, const char *p, int n, sqlite3_int64 len) {
 static int sl_prepare(SlCursor *c, sqlite3_stmt **pq, const char *sql) {
   if (*pq) return SQLITE_OK;
   int rc = sqlite3_prepare_v2(c->vt->db, sql, -1, pq, NULL);
-  if (rc != SQLITE_OK) sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
+  if (rc != SQLITE_OK) sl_fatal(c, rc, SLM_SQL, sqlite3_errmsg(c->vt->db));
   return rc;
 }
 
@@ -551,7 +544,7 @@ static SlEntry *sl_device(SlCursor *c, SlStr k) {
   sqlite3_reset(c->q_device);
   if (rc == SQLITE_DONE) return e;
 device_error:
-  sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
+  sl_fatal(c, rc, SLM_SQL, sqlite3_errmsg(c->vt->db));
   return NULL;
 }
 
@@ -583,7 +576,7 @@ static SlEntry *sl_card(SlCursor *c, SlStr k) {
   sqlite3_reset(c->q_card);
   if (rc == SQLITE_DONE) return e;
 card_error:
-  sl_fatal(c, rc, "swipe_log: %s", sqlite3_errmsg(c->vt->db));
+  sl_fatal(c, rc, SLM_SQL, sqlite3_errmsg(c->vt->db));
   return NULL;
 }
 
@@ -619,7 +612,7 @@ static int sl_policy_at(SlCursor *c, SlEntry *dev, int day) {
   const ZcRegion *g = zc_region_governing(c->vt->zc, dev->region);
   if (rc == SQLITE_ERROR && g && g->policy && !sl_policy_installed(c, g->policy) && !zc_interrupted(c->vt->zc)) {
     char *pr = zc_utf8_repr(g->policy, strlen(g->policy));
-    dev->pmissing = pr ? sqlite3_mprintf("policy not installed: %s (named by region %s, which governs site %lld)",
+    dev->pmissing = pr ? sqlite3_mprintf(sl_msg(c->vt->zc, SLM_POLICY_MISSING),
                                          pr, g->code, dev->id) : NULL;
     sqlite3_free(pr);
     rc = dev->pmissing ? SQLITE_OK : SQLITE_NOMEM;
@@ -628,8 +621,8 @@ static int sl_policy_at(SlCursor *c, SlEntry *dev, int day) {
     char d[11];
     zc_day_format(day, d);
     dev->pday = ZC_NONE;
-    sl_fatal(c, rc, "swipe_log: the policy of site %lld (region %s, governed by %s) on %s: %s", dev->id,
-             dev->region, g ? g->code : "none", d, zErr ? zErr : sqlite3_errstr(rc));
+    sl_fatal(c, rc, SLM_POLICY_OF_SITE, dev->id,
+             dev->region, g ? g->code : sl_msg(c->vt->zc, SLM_NONE), d, zErr ? zErr : sqlite3_errstr(rc));
   }
   sqlite3_free(zErr);
   return rc == SQLITE_OK ? 0 : -2;
@@ -642,7 +635,7 @@ static int sl_policy_at(SlCursor *c, SlEntry *dev, int day) {
 static int sl_slot_at(SlCursor *c, SlEntry *dev, int day, int secs) {
   if (dev->pday != day && sl_policy_at(c, dev, day) < 0) return -2;
   if (dev->pmissing) {
-    sl_errf(c, "%s", dev->pmissing);
+    if (c->err == NULL && (c->err = sqlite3_mprintf("%s", dev->pmissing)) == NULL) c->fatal = SQLITE_NOMEM;
     return -3;
   }
   if (dev->pv) return zc_policy_slot_at(dev->pv, secs);
@@ -677,35 +670,35 @@ static void sl_values(SlCursor *c, SlFields *F, SlLine *L) {
     L->day = (int)(t / ZC_DAY_SECONDS);
     L->secs = (int)(t - (sqlite3_int64)L->day * ZC_DAY_SECONDS);
   } else if (F->at.n > 0) {
-    sl_err(c, "bad time", F->at.p, F->at.n);
+    sl_err(c, SLM_BAD_TIME, F->at.p, F->at.n);
   } else {
-    sl_err(c, "missing time", NULL, 0);
+    sl_err(c, SLM_MISSING_TIME, NULL, 0);
   }
   if (F->method.n > 0) {
     c->method = sl_method(F->method);
-    if (c->method == NULL) sl_err(c, "bad method", F->method.p, F->method.n);
+    if (c->method == NULL) sl_err(c, SLM_BAD_METHOD, F->method.p, F->method.n);
   } else {
-    sl_err(c, "missing method", NULL, 0);
+    sl_err(c, SLM_MISSING_METHOD, NULL, 0);
   }
   if (F->slot.n > 0) {
     L->slot = sl_slot_word(F->slot);
-    if (L->slot < 0) sl_err(c, "bad slot", F->slot.p, F->slot.n);
+    if (L->slot < 0) sl_err(c, SLM_BAD_SLOT, F->slot.p, F->slot.n);
   }
   if (F->price.n > 0) {
     if (sl_price(F->price, &c->price)) c->has_price = 1;
-    else sl_err(c, "bad price", F->price.p, F->price.n);
+    else sl_err(c, SLM_BAD_PRICE, F->price.p, F->price.n);
   }
   if (F->site.n > 0) {
     int i = 0;
     for (; i < F->site.n && i < 18 && F->site.p[i] >= '0' && F->site.p[i] <= '9'; i++)
       L->site = L->site * 10 + (F->site.p[i] - '0');
     if (i == F->site.n) L->has_site = 1;
-    else sl_err(c, "bad site", F->site.p, F->site.n);
+    else sl_err(c, SLM_BAD_SITE, F->site.p, F->site.n);
   }
   if (F->device.n > 0) c->device = F->device;
-  else sl_err(c, "missing device", NULL, 0);
+  else sl_err(c, SLM_MISSING_DEVICE, NULL, 0);
   if (F->token.n > 0) c->token = F->token;
-  else sl_err(c, "missing token", NULL, 0);
+  else sl_err(c, SLM_MISSING_TOKEN, NULL, 0);
 }
 
 /* The device's site (and whether the line agrees); 0 with c->fatal set on
@@ -716,7 +709,7 @@ static int sl_check_device(SlCursor *c, const SlLine *L, SlEntry **pdev) {
   SlEntry *dev = *pdev = sl_device(c, c->device);
   if (dev == NULL) return 0;
   if (!dev->found) {
-    sl_err(c, "unknown device", c->device.p, c->device.n);
+    sl_err(c, SLM_UNKNOWN_DEVICE, c->device.p, c->device.n);
     return 1;
   }
   c->site_id = dev->id;
@@ -724,8 +717,8 @@ static int sl_check_device(SlCursor *c, const SlLine *L, SlEntry **pdev) {
   if (c->err || (dev->site_found && (!L->has_site || L->site == dev->id))) return 1;
   char *k = sl_key_repr(c, dev);
   if (k == NULL) return 0;
-  if (!dev->site_found) sl_errf(c, "unknown site: %lld (device %s)", dev->id, k);
-  else sl_errf(c, "site mismatch: line says %lld, device %s is at site %lld", L->site, k, dev->id);
+  if (!dev->site_found) sl_errf(c, SLM_UNKNOWN_SITE, dev->id, k);
+  else sl_errf(c, SLM_SITE_MISMATCH, L->site, k, dev->id);
   sqlite3_free(k);
   return 1;
 }
@@ -737,7 +730,7 @@ static int sl_check_card(SlCursor *c, const SlLine *L) {
   SlEntry *card = sl_card(c, c->token);
   if (card == NULL) return 0;
   if (!card->found) {
-    sl_err(c, "unknown token", c->token.p, c->token.n);
+    sl_err(c, SLM_UNKNOWN_TOKEN, c->token.p, c->token.n);
     return 1;
   }
   char d[11];
@@ -749,13 +742,13 @@ static int sl_check_card(SlCursor *c, const SlLine *L) {
   char *k = sl_key_repr(c, card);
   if (k == NULL) return 0;
   if (bad) {
-    sl_errf(c, "bad card: token %s has issued_on/revoked_on that are not dates", k);
+    sl_errf(c, SLM_BAD_CARD, k);
   } else if (early) {
     zc_day_format(card->issued, d);
-    sl_errf(c, "token not issued yet: %s issued on %s", k, d);
+    sl_errf(c, SLM_NOT_ISSUED, k, d);
   } else {
     zc_day_format(card->revoked, d);
-    sl_errf(c, "revoked token: %s revoked on %s", k, d);
+    sl_errf(c, SLM_REVOKED, k, d);
   }
   sqlite3_free(k);
   return 1;
@@ -773,7 +766,7 @@ static void sl_resolve(SlCursor *c, SlFields *F) {
   } else if (F->slot.n <= 0 && c->has_at && dev && dev->site_found) {
     /* no slot word: the slot whose window holds the time */
     c->slot = sl_slot_at(c, dev, L.day, L.secs);
-    if (c->slot == -1) sl_errf(c, "out of hours: %.8s", c->at + 11);   /* the time as normalised */
+    if (c->slot == -1) sl_errf(c, SLM_OUT_OF_HOURS, c->at + 11);   /* the time as normalised */
     if (c->slot < 0) c->slot = -1;
   }
 }
@@ -814,7 +807,7 @@ static void sl_parse_csv(SlCursor *c, const char *p, int n) {
         i++;
         for (;;) {
           if (i >= n) {
-            sl_err(c, "malformed: unbalanced quote", NULL, 0);
+            sl_err(c, SLM_UNBALANCED_QUOTE, NULL, 0);
             return;
           }
           if (p[i] == '"') {
@@ -833,14 +826,14 @@ static void sl_parse_csv(SlCursor *c, const char *p, int n) {
         nf++;
         while (i < n && sl_space(p[i])) i++;
         if (i < n && p[i] != ',') {
-          sl_err(c, "malformed: text after a closing quote", NULL, 0);
+          sl_err(c, SLM_AFTER_QUOTE, NULL, 0);
           return;
         }
       } else {
         const char *q = memchr(p + i, ',', (size_t)(n - i));
         int e = q ? (int)(q - p) : n;
         if (memchr(p + i, '"', (size_t)(e - i))) {
-          sl_err(c, "malformed: quote inside an unquoted field", NULL, 0);
+          sl_err(c, SLM_QUOTE_INSIDE, NULL, 0);
           return;
         }
         fl[nf].p = p + i;
@@ -853,8 +846,7 @@ static void sl_parse_csv(SlCursor *c, const char *p, int n) {
     }
   }
   if (nf < 4 || nf > 5) {
-    sl_errf(c, "malformed: %s%d field%s, expected 4 or 5 (at,device,method,token[,price])",
-            nf > 5 ? "more than " : "", nf > 5 ? 5 : nf, nf == 1 ? "" : "s");
+    sl_errf(c, nf > 5 ? SLM_FIELDS_MORE : nf == 1 ? SLM_FIELD_1 : SLM_FIELDS, nf > 5 ? 5 : nf);
     return;
   }
   SlFields F = {fl[0], fl[1], fl[2], fl[3], {NULL, -1}, {NULL, -1}, nf == 5 ? fl[4] : (SlStr){NULL, -1}};
@@ -875,7 +867,7 @@ static void sl_parse_terminal(SlCursor *c, const char *p, int n) {
   while (i < n && sl_space(p[i])) i++;
   const char *close = i < n && p[i] == '[' ? memchr(p + i, ']', (size_t)(n - i)) : NULL;
   if (close == NULL) {
-    sl_err(c, "malformed: expected '[time] device method status'", NULL, 0);
+    sl_err(c, SLM_NOT_TERMINAL, NULL, 0);
     return;
   }
   F.at.p = p + i + 1;
@@ -885,11 +877,11 @@ static void sl_parse_terminal(SlCursor *c, const char *p, int n) {
   F.method = sl_word(p, n, &i);
   SlStr status = sl_word(p, n, &i);
   if (status.n < 0) {
-    sl_err(c, "malformed: expected '[time] device method status'", NULL, 0);
+    sl_err(c, SLM_NOT_TERMINAL, NULL, 0);
     return;
   }
   if (!(status.n == 2 && (status.p[0] | 32) == 'o' && (status.p[1] | 32) == 'k'))
-    sl_err(c, "device status", status.p, (int)(p + n - status.p));
+    sl_err(c, SLM_DEVICE_STATUS, status.p, (int)(p + n - status.p));
   for (SlStr w = sl_word(p, n, &i); w.n > 0; w = sl_word(p, n, &i)) {
     SlStr v;
     if (sl_key(w, "uid", &v) || sl_key(w, "card", &v) || sl_key(w, "token", &v)) F.token = v;
@@ -918,12 +910,12 @@ static void sl_parse_pcre(SlCursor *c, const char *p, int n) {
   int rc = zc_regex_match(c->vt->zc, c->re, p, (size_t)n, 0, c->md, &err);
   if (rc < 0) {
     sl_fatal(c, err ? SQLITE_ERROR : SQLITE_NOMEM,
-             "swipe_log: line %lld: the format pattern failed: %s; simplify or anchor the pattern", c->line, err);
+             SLM_PATTERN_FAILED, c->line, err);
     sqlite3_free(err);
     return;
   }
   if (rc == 0) {
-    sl_err(c, "malformed: does not match the format pattern", NULL, 0);
+    sl_err(c, SLM_NO_MATCH, NULL, 0);
     return;
   }
   SlFields F = {sl_group(c, p, 0), sl_group(c, p, 1), sl_group(c, p, 2), sl_group(c, p, 3),
@@ -964,14 +956,14 @@ static int sl_next(sqlite3_vtab_cursor *cur) {
   int i = 0;
   while (i < n && (sl_space(p[i]) || p[i] == '\r')) i++;
   if (i == n) {
-    sl_err(c, "blank", NULL, 0);
+    sl_err(c, SLM_BLANK, NULL, 0);
     goto next_done;
   }
   if (c->fmt == SL_FMT_CSV) {
     if (c->line == 1) {
       if (p[i] == '"') i++;
       if (i < n && (p[i] < '0' || p[i] > '9')) {
-        sl_err(c, "header", NULL, 0);
+        sl_err(c, SLM_HEADER, NULL, 0);
         goto next_done;
       }
     }
@@ -1001,7 +993,7 @@ static int sl_format(SlCursor *c, const char *fmt) {
   /* compiled (JIT) and kept by the connection's pattern cache (regex.c) */
   char *err = NULL;
   if ((rc = zc_regex_get(c->vt->zc, fmt, -1, &c->re, &err)) != SQLITE_OK) {
-    if (rc != SQLITE_NOMEM) rc = zc_vtab_errorf(vt, "swipe_log: format: %s; expected %s", err, sl_usage);
+    if (rc != SQLITE_NOMEM) rc = zc_vtab_errorf(vt, sl_msg(c->vt->zc, SLM_FORMAT_BAD), err, sl_msg(c->vt->zc, SLM_USAGE));
     sqlite3_free(err);
     goto format_error;
   }
@@ -1022,9 +1014,7 @@ static int sl_format(SlCursor *c, const char *fmt) {
   }
   if (missing[0]) {
     char *r = zc_utf8_repr(fmt, strlen(fmt));
-    rc = r ? zc_vtab_errorf(vt, "swipe_log: format %s is neither 'csv', 'terminal' nor a pattern "
-                            "with the named groups it needs (missing: %s); expected %s",
-                            r, missing, sl_usage)
+    rc = r ? zc_vtab_errorf(vt, sl_msg(c->vt->zc, SLM_FORMAT_GROUPS), r, missing, sl_msg(c->vt->zc, SLM_USAGE))
            : SQLITE_NOMEM;
     sqlite3_free(r);
     goto format_error;
@@ -1037,9 +1027,9 @@ format_error:
 }
 
 /* What a file that is not a regular file is. */
-static const char *sl_file_kind(mode_t m) {
-  return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
-       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "something else";
+static const char *sl_file_kind(const ZcConn *zc, mode_t m) {
+  return sl_msg(zc, S_ISDIR(m) ? SLM_KIND_DIR : S_ISFIFO(m) ? SLM_KIND_FIFO : S_ISCHR(m) ? SLM_KIND_CHR
+                    : S_ISBLK(m) ? SLM_KIND_BLK : S_ISSOCK(m) ? SLM_KIND_SOCK : SLM_KIND_OTHER);
 }
 
 /* Opens path for reading, if it is a regular file: opened without
@@ -1050,18 +1040,18 @@ static int sl_open_file(SlCursor *c, const char *path) {
   struct stat st;
   int fd = zc_plat_open_read(path), rc = SQLITE_OK;
   if (fd < 0 && errno != EISDIR)
-    return zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot open '%s': %s", path, strerror(errno));
+    return zc_vtab_errorf(c->base.pVtab, sl_msg(c->vt->zc, SLM_CANNOT_OPEN), path, strerror(errno));
   if (fd < 0) st.st_mode = S_IFDIR;   /* Windows opens no directory (plat.c) */
   else if (fstat(fd, &st) != 0) {
-    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
+    rc = zc_vtab_errorf(c->base.pVtab, sl_msg(c->vt->zc, SLM_CANNOT_READ), path, strerror(errno));
     close(fd);
     return rc;
   }
   if (!S_ISREG(st.st_mode))
-    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: '%s' is %s, not a regular file: swipe_log reads "
-                        "device exports saved as files", path, sl_file_kind(st.st_mode));
+    rc = zc_vtab_errorf(c->base.pVtab, sl_msg(c->vt->zc, SLM_NOT_REGULAR), path,
+                        sl_file_kind(c->vt->zc, st.st_mode));
   else if ((c->f = fdopen(fd, "rb")) == NULL)
-    rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: cannot read '%s': %s", path, strerror(errno));
+    rc = zc_vtab_errorf(c->base.pVtab, sl_msg(c->vt->zc, SLM_CANNOT_READ), path, strerror(errno));
   if (rc == SQLITE_OK) c->left = st.st_size;
   else if (fd >= 0) close(fd);
   return rc;
@@ -1082,8 +1072,8 @@ static int sl_encoding(SlCursor *c, sqlite3_value *v) {
       }
   }
   char *r = zc_value_repr(v);
-  int rc = r ? zc_vtab_errorf(c->base.pVtab, "swipe_log: encoding %s is not one swipe_log reads; expected %s",
-                              r, sl_enc_usage)
+  int rc = r ? zc_vtab_errorf(c->base.pVtab, sl_msg(c->vt->zc, SLM_BAD_ENCODING), r,
+                              sl_msg(c->vt->zc, SLM_ENC_USAGE))
              : SQLITE_NOMEM;
   sqlite3_free(r);
   return rc;
@@ -1097,9 +1087,8 @@ static int sl_arg(SlCursor *c, sqlite3_value *v, const char *what, const char **
     if ((int)strlen(*out) == sqlite3_value_bytes(v)) return SQLITE_OK;
   }
   char *r = zc_value_repr(v);
-  int rc = zc_vtab_errorf(c->base.pVtab, "swipe_log: %s %s is not %s; expected %s", what,
-                          r ? r : "?", strcmp(what, "path") == 0 ? "a file name" : "a format",
-                          sl_usage);
+  int rc = zc_vtab_errorf(c->base.pVtab, sl_msg(c->vt->zc, strcmp(what, "path") == 0 ? SLM_BAD_PATH : SLM_BAD_FORMAT),
+                          r ? r : "?", sl_msg(c->vt->zc, SLM_USAGE));
   sqlite3_free(r);
   return rc;
 }
@@ -1114,7 +1103,7 @@ static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   c->fatal = 0;
   c->enc = SL_ENC_UTF8;
   if (idxNum != argc - 1 || argc < 2 || argc > 3) {
-    rc = zc_vtab_errorf(cur->pVtab, "swipe_log: expected %s", sl_usage);
+    rc = zc_vtab_errorf(cur->pVtab, sl_msg(c->vt->zc, SLM_EXPECTED), sl_msg(c->vt->zc, SLM_USAGE));
     goto filter_error;
   }
   if ((rc = sl_arg(c, argv[0], "path", &path)) != SQLITE_OK) goto filter_error;
@@ -1123,8 +1112,7 @@ static int sl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   if (argc == 3 && (rc = sl_encoding(c, argv[2])) != SQLITE_OK) goto filter_error;
   if (c->enc != SL_ENC_UTF8 && (rc = sl_gb_open(c)) != 0) {
     rc = rc < 0 ? SQLITE_NOMEM
-                : zc_vtab_errorf(cur->pVtab, "swipe_log: cannot read GB18030: iconv_open: %s (glibc's gconv "
-                                 "modules are needed)", strerror(rc));
+                : zc_vtab_errorf(cur->pVtab, sl_msg(c->vt->zc, SLM_NO_ICONV), strerror(rc));
     goto filter_error;
   }
   /* region and policy caches must see the data as it is now */

@@ -2,7 +2,8 @@
 ** ingest.h — private to swipe_log's files: what ingest.c (the table-valued
 ** function: reading, lookups, rows) uses of ingest_values.c (the values a
 ** device line holds: times, method and slot words, prices, words and keys,
-** UTF-8 checks, GB18030 decoding).  Not a module interface (modules.h declares the
+** UTF-8 checks, GB18030 decoding) and of ingest_msg.c (its messages in both
+** languages).  Not a module interface (modules.h declares the
 ** registration).  ingest_values.c uses nothing of ingest.c.
 */
 #ifndef ZC_INGEST_H
@@ -47,5 +48,22 @@ int sl_price(SlStr s, sqlite3_int64 *fen);
 SlStr sl_word(const char *p, int n, int *pi);
 /* 1 and *v the value when w is k=value. */
 int sl_key(SlStr w, const char *k, SlStr *v);
+
+/* ingest_msg.c: swipe_log's messages, the text of the connection's
+** language (English formats and Chinese ones take the same arguments). */
+enum {
+  SLM_BLANK, SLM_HEADER, SLM_BAD_TIME, SLM_MISSING_TIME, SLM_BAD_METHOD, SLM_MISSING_METHOD,
+  SLM_BAD_SLOT, SLM_BAD_PRICE, SLM_BAD_SITE, SLM_MISSING_DEVICE, SLM_MISSING_TOKEN,
+  SLM_UNKNOWN_DEVICE, SLM_UNKNOWN_TOKEN, SLM_DEVICE_STATUS, SLM_UNBALANCED_QUOTE, SLM_AFTER_QUOTE,
+  SLM_QUOTE_INSIDE, SLM_NOT_TERMINAL, SLM_NO_MATCH, SLM_TOO_LONG, SLM_NOT_UTF8, SLM_GBK_HINT,
+  SLM_NEITHER, SLM_NOT_GB, SLM_FIELDS, SLM_FIELD_1, SLM_FIELDS_MORE, SLM_UNKNOWN_SITE,
+  SLM_SITE_MISMATCH, SLM_BAD_CARD, SLM_NOT_ISSUED, SLM_REVOKED, SLM_OUT_OF_HOURS,
+  SLM_POLICY_MISSING, SLM_USAGE, SLM_ENC_USAGE, SLM_MISSING_ARG, SLM_EXPECTED, SLM_INTERRUPTED,
+  SLM_READING, SLM_SQL, SLM_POLICY_OF_SITE, SLM_NONE, SLM_PATTERN_FAILED, SLM_FORMAT_BAD,
+  SLM_FORMAT_GROUPS, SLM_CANNOT_OPEN, SLM_CANNOT_READ, SLM_NOT_REGULAR, SLM_KIND_DIR, SLM_KIND_FIFO,
+  SLM_KIND_CHR, SLM_KIND_BLK, SLM_KIND_SOCK, SLM_KIND_OTHER, SLM_BAD_ENCODING, SLM_BAD_PATH,
+  SLM_BAD_FORMAT, SLM_NO_ICONV, SLM_COUNT
+};
+const char *sl_msg(const ZcConn *zc, int id);
 
 #endif /* ZC_INGEST_H */

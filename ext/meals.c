@@ -171,11 +171,12 @@ void zc_meals_free(ZcConn *zc) {
 ** into the connection's mutex per column instead of one per call (hosts in
 ** serialized mode, such as Python's sqlite3 or the ODBC driver, pay a lock
 ** for each).  The statements are stepped by the thread that holds it. */
-int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
+int zc_elder_col(const ZcConn *zc, const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr) {
   sqlite3_value *v = sqlite3_column_value(st, col);
   if (sqlite3_value_type(v) != SQLITE_INTEGER) {
     if (pzErr)
-      *pzErr = sqlite3_mprintf("%s: a meal of the month has elder_id %Q, expected an integer elder id", fn,
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: a meal of the month has elder_id %Q, expected an integer elder id",
+                                     "%s：当月有一条就餐记录的老人编号 elder_id 为 %Q，应为整数编号"), fn,
                                (const char *)sqlite3_value_text(v));
     return SQLITE_ERROR;
   }
@@ -188,6 +189,7 @@ int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sq
   int rc;
   memset(s, 0, sizeof *s);
   s->fn = fn;
+  s->zc = zc;
   s->elders = elders;
   s->nelder = nelder;
   zc_day_format(first, s->a);
@@ -209,7 +211,7 @@ int zc_month_scan_open(ZcConn *zc, const char *fn, int first, int next, const sq
       sqlite3_bind_text(s->st, 3, s->b, 10, SQLITE_STATIC);
     }
   }
-  if (rc && pzErr) *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
+  if (rc && pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: cannot read table meal: %s", "%s：无法读取就餐表 meal：%s"), fn, sqlite3_errmsg(zc->db));
   return rc;
 }
 
@@ -268,7 +270,7 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
     }
     /* another month of this elder: seek to its month, or past it */
     sqlite3_int64 e;
-    if ((rc = zc_elder_col(s->fn, s->st, 0, &e, pzErr))) return rc;
+    if ((rc = zc_elder_col(s->zc, s->fn, s->st, 0, &e, pzErr))) return rc;
     if (late && e == INT64_MAX) return SQLITE_DONE;
     sqlite3_reset(s->st);
     sqlite3_bind_int64(s->st, 1, late ? e + 1 : e);
@@ -496,7 +498,7 @@ static int load_month(ZcConn *zc, sqlite3_int64 elder, int day, MonthRec **out, 
   sqlite3_reset(f->st_month);
   if (rc == SQLITE_DONE) rc = month_commit(f, &g, elder, day, NULL, 0, out);
   else if (pzErr && !*pzErr && rc != SQLITE_NOMEM)
-    *pzErr = sqlite3_mprintf("zhucan: reading meals of elder %lld: %s", elder, sqlite3_errmsg(zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading meals of elder %lld: %s", "zhucan：读取老人 %lld 的就餐记录时出错：%s"), elder, sqlite3_errmsg(zc->db));
   return rc;
 }
 
@@ -523,7 +525,7 @@ static void month_preload(ZcConn *zc, int day) {
   for (;;) {
     rc = zc_month_scan_next(&sc, &err);
     sqlite3_int64 e = 0;
-    if (rc == SQLITE_ROW && zc_elder_col("zhucan", sc.st, 0, &e, &err)) break;
+    if (rc == SQLITE_ROW && zc_elder_col(zc, "zhucan", sc.st, 0, &e, &err)) break;
     if (have && (rc != SQLITE_ROW || e != cur)) {
       /* the last elder's month is complete */
       if (!zc_map_slot(&f->months, month_key(cur, first), 0, NULL)) {
@@ -606,17 +608,17 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
     if (rc != SQLITE_ROW) {
       sqlite3_reset(f->st_meal);
       if (rc == SQLITE_DONE) {
-        if (pzErr) *pzErr = sqlite3_mprintf("meal %lld does not exist", meal_id);
+        if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "meal %lld does not exist", "就餐记录 %lld 不存在"), meal_id);
         return SQLITE_ERROR;
       }
-      if (pzErr) *pzErr = sqlite3_mprintf("zhucan: reading meal %lld: %s", meal_id, sqlite3_errmsg(zc->db));
+      if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading meal %lld: %s", "zhucan：读取就餐记录 %lld 时出错：%s"), meal_id, sqlite3_errmsg(zc->db));
       return rc;
     }
     sqlite3_int64 elder_id = sqlite3_column_int64(f->st_meal, 0), t;
     const char *at = (const char *)sqlite3_column_text(f->st_meal, 1);
     if (!zc_time_parse(at, sqlite3_column_bytes(f->st_meal, 1), &t)) {
       if (pzErr)
-        *pzErr = sqlite3_mprintf("meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", meal_id, at);
+        *pzErr = sqlite3_mprintf(zc_tr(zc, "meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", "就餐记录 %lld 的就餐时间 served_at 为 %Q，应为 'YYYY-MM-DD HH:MM:SS'"), meal_id, at);
       sqlite3_reset(f->st_meal);
       return SQLITE_ERROR;
     }
@@ -626,7 +628,7 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
     if (rc) return rc;
     row = meal_find(f, meal_id);
     if (!row) {
-      if (pzErr) *pzErr = sqlite3_mprintf("zhucan: meal %lld not found in its elder's month", meal_id);
+      if (pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: meal %lld not found in its elder's month", "zhucan：在老人当月的记录里找不到就餐记录 %lld"), meal_id);
       return SQLITE_ERROR;
     }
   }
@@ -647,7 +649,7 @@ int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m, const ZcEld
   if ((rc = zc_site_facts(zc, row->site_id, site, pzErr))) return rc;
   if (row->price < 0) {
     if (pzErr)
-      *pzErr = sqlite3_mprintf("meal %lld has a price_fen that is not whole fen from 0 to %lld", meal_id, ZC_MAX_FEN);
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "meal %lld has a price_fen that is not whole fen from 0 to %lld", "就餐记录 %lld 的价格 price_fen 不是 0 到 %lld 的整数分"), meal_id, ZC_MAX_FEN);
     return pzErr && !*pzErr ? SQLITE_NOMEM : SQLITE_ERROR;
   }
   *elder = row->rec;
@@ -748,7 +750,7 @@ int zc_meal_times_check(ZcConn *zc, const char *fn, char **pzErr) {
   if (!guarded) {
     rc = sqlite3_prepare_v2(zc->db, "SELECT id, served_at FROM meal ORDER BY id", -1, &st, NULL);
     if (rc != SQLITE_OK) {
-      *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", fn, sqlite3_errmsg(zc->db));
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: cannot read table meal: %s", "%s：无法读取就餐表 meal：%s"), fn, sqlite3_errmsg(zc->db));
       return rc;
     }
     ZcDayMemo dm;
@@ -781,19 +783,24 @@ int zc_meal_times_check(ZcConn *zc, const char *fn, char **pzErr) {
       if (list.oom) {
         rc = SQLITE_NOMEM;
       } else {
-        *pzErr = sqlite3_mprintf("%s: %lld meal%s served_at that cannot be read, expected 'YYYY-MM-DD HH:MM:SS': "
-                                 "%.*s%s; a meal whose time no month holds would be left out of every month.  "
-                                 "Correct them (UPDATE meal SET served_at = '2024-03-05 12:00:00' WHERE id = ...) "
-                                 "and run this again",
-                                 fn, nbad, nbad == 1 ? " has a" : "s have a", (int)list.n, list.z ? list.z : "",
-                                 nbad > 10 ? ", ..." : "");
+        *pzErr = zc_lang_en(zc)
+                     ? sqlite3_mprintf("%s: %lld meal%s served_at that cannot be read, expected 'YYYY-MM-DD HH:MM:SS': "
+                                       "%.*s%s; a meal whose time no month holds would be left out of every month.  "
+                                       "Correct them (UPDATE meal SET served_at = '2024-03-05 12:00:00' WHERE id = ...) "
+                                       "and run this again",
+                                       fn, nbad, nbad == 1 ? " has a" : "s have a", (int)list.n, list.z ? list.z : "",
+                                       nbad > 10 ? ", ..." : "")
+                     : sqlite3_mprintf("%s：有 %lld 条就餐记录的就餐时间 served_at 无法识别，应为 'YYYY-MM-DD HH:MM:SS'："
+                                       "%.*s%s；时间不属于任何月份的就餐会被每个月都漏掉。请改正它们（UPDATE meal SET "
+                                       "served_at = '2024-03-05 12:00:00' WHERE id = ...）后再运行",
+                                       fn, nbad, (int)list.n, list.z ? list.z : "", nbad > 10 ? "，……" : "");
         rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
       }
     }
     zc_buf_free(&list);
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
     else if (rc != SQLITE_ERROR && rc != SQLITE_NOMEM && !*pzErr)
-      *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: reading meals: %s", "%s：读取就餐记录时出错：%s"), fn, sqlite3_errmsg(zc->db));
     if (rc) return rc;
   }
   f->times_checked = 1;

@@ -19,6 +19,7 @@
 typedef struct ZcMonthScan {
   sqlite3_stmt *st;
   const char *fn;                   /* names errors */
+  const ZcConn *zc;                 /* the language of errors */
   const sqlite3_int64 *elders;      /* NULL: every elder */
   size_t nelder, ielder;
   int open;
@@ -32,7 +33,7 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr);
 void zc_month_scan_close(ZcMonthScan *s);
 /* Column col of st as an elder id: an integer, or an error naming fn and the
 ** value. */
-int zc_elder_col(const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr);
+int zc_elder_col(const ZcConn *zc, const char *fn, sqlite3_stmt *st, int col, sqlite3_int64 *out, char **pzErr);
 
 /* Facts of a recorded meal (ordinals included). Unknown id is an error. */
 int zc_meal_facts(ZcConn *zc, sqlite3_int64 meal_id, ZcMealFacts *m,

@@ -24,11 +24,13 @@ int zc_money(ZcConn *zc, const char *fn, const ZcMealFacts *m, const ZcElderRec 
     zc_day_format(m->day, day);
     const ZcRegion *g = zc_region_governing(zc, site->region);
     if (g)
-      *pzErr = sqlite3_mprintf("%s: no version of policy '%s' (set on region %s) is in force on %s", fn,
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: no version of policy '%s' (set on region %s) is in force on %s",
+                                    "%s：政策 '%s'（区划 %s 指定）在 %s 没有生效的版本"), fn,
                                g->policy, g->code, day);
     else
-      *pzErr = sqlite3_mprintf("%s: no policy governs site %lld (region %s): set region.policy on it "
-                               "or a region above it",
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: no policy governs site %lld (region %s): set region.policy on it "
+                                        "or a region above it",
+                                    "%s：助餐点 %lld（区划 %s）没有适用的政策：请给这个区划或它的上级区划设置 region.policy"),
                                fn, site->id, site->region ? site->region : "NULL");
     return SQLITE_ERROR;
   }

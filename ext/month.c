@@ -103,10 +103,20 @@ static void compute_free(Compute *c) {
 }
 
 /* "fn: what id: err" (or "fn: err" without what); err is freed. */
-static char *prefix_err(const char *fn, const char *what, sqlite3_int64 id, char *err) {
-  char *w = what ? sqlite3_mprintf("%s: %s %lld: %s", fn, what, id, err) : sqlite3_mprintf("%s: %s", fn, err);
+static char *prefix_err(const ZcConn *zc, const char *fn, const char *what, sqlite3_int64 id, char *err) {
+  char *w = what ? sqlite3_mprintf(zc_tr(zc, "%s: %s %lld: %s", "%s：%s %lld：%s"), fn, what, id, err)
+                 : sqlite3_mprintf(ZC_COLON(zc), fn, err);
   sqlite3_free(err);
   return w;
+}
+
+/* An error of choosing a policy version, named by the function ("settlement:
+** policy 'x' is not installed"); rc passes through. */
+static int month_fn_err(Compute *c, int rc, char **pzErr) {
+  size_t n = strlen(c->fn);
+  if (*pzErr && !(strncmp(*pzErr, c->fn, n) == 0 && ((*pzErr)[n] == ':' || strncmp(*pzErr + n, "：", 3) == 0)))
+    if ((*pzErr = prefix_err(c->zc, c->fn, NULL, 0, *pzErr)) == NULL) return SQLITE_NOMEM;
+  return rc;
 }
 
 static SiteRef *site_ref(Compute *c, sqlite3_int64 id) {
@@ -119,7 +129,7 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(c->zc->db, "SELECT id FROM site ORDER BY id", -1, &st, NULL);
   if (rc) {
-    *pzErr = sqlite3_mprintf("%s: cannot read table site: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "%s: cannot read table site: %s", "%s：无法读取助餐点表 site：%s"), c->fn, sqlite3_errmsg(c->zc->db));
     return rc;
   }
   int cap = 0;
@@ -134,7 +144,7 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
       *pzErr = NULL;
       rc = SQLITE_OK;
     }
-    if (rc == SQLITE_ERROR && *pzErr) *pzErr = prefix_err(c->fn, NULL, 0, *pzErr);
+    if (rc == SQLITE_ERROR && *pzErr) *pzErr = prefix_err(c->zc, c->fn, NULL, 0, *pzErr);
     if (rc) break;
     c->nsite++;
     if (outside) continue;
@@ -178,7 +188,7 @@ static int source_open(Compute *c, char **pzErr) {
   rc = sqlite3_prepare_v2(c->zc->db, "SELECT elder_id FROM meal WHERE site_id=?1 AND served_at>=?2 AND served_at<?3",
                           -1, &st, NULL);
   if (rc) {
-    *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "%s: cannot read table meal: %s", "%s：无法读取就餐表 meal：%s"), c->fn, sqlite3_errmsg(c->zc->db));
     return rc;
   }
   sqlite3_bind_text(st, 2, a, 10, SQLITE_STATIC);
@@ -187,7 +197,7 @@ static int source_open(Compute *c, char **pzErr) {
     sqlite3_bind_int64(st, 1, c->refs[i].site->id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       sqlite3_int64 e;
-      if ((rc = zc_elder_col(c->fn, st, 0, &e, pzErr))) break;
+      if ((rc = zc_elder_col(c->zc, c->fn, st, 0, &e, pzErr))) break;
       if (c->nelder && c->elders[c->nelder - 1] == e) continue;
       if (c->nelder == cap) {
         cap = cap ? cap * 2 : 1024;
@@ -203,7 +213,7 @@ static int source_open(Compute *c, char **pzErr) {
   sqlite3_finalize(st);
   if (rc) {
     if (rc != SQLITE_NOMEM && !*pzErr)
-      *pzErr = sqlite3_mprintf("%s: cannot read table meal: %s", c->fn, sqlite3_errmsg(c->zc->db));
+      *pzErr = sqlite3_mprintf(zc_tr(c->zc, "%s: cannot read table meal: %s", "%s：无法读取就餐表 meal：%s"), c->fn, sqlite3_errmsg(c->zc->db));
     return rc;
   }
   if (c->nelder > 1) {
@@ -226,7 +236,7 @@ static int site_stats_beds(Compute *c, SiteRef *r, char **pzErr) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(c->zc->db, sql, -1, &st, NULL);
   if (rc) {
-    *pzErr = sqlite3_mprintf("%s: cannot read table bed_stay: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "%s: cannot read table bed_stay: %s", "%s：无法读取床位表 bed_stay：%s"), c->fn, sqlite3_errmsg(c->zc->db));
     return rc;
   }
   sqlite3_bind_int64(st, 1, r->site->id);
@@ -254,14 +264,14 @@ static int site_version(Compute *c, const ZcPolicyPick *pick, SiteRef *r, const 
     return SQLITE_OK;
   }
   const ZcPolicyVersion *v = NULL;
-  if ((rc = zc_policy_for_site(c->zc, pick, r->site, m->day, &v, pzErr))) return rc;
+  if ((rc = zc_policy_for_site(c->zc, pick, r->site, m->day, &v, pzErr))) return month_fn_err(c, rc, pzErr);
   if (v == NULL) {
     char a[11];
     const ZcRegion *g = zc_region_governing(c->zc, r->site->region);
     zc_day_format(m->day, a);
-    *pzErr = g ? sqlite3_mprintf("%s: meal %lld: no version of policy '%s' is in force on %s", c->fn, m->id,
+    *pzErr = g ? sqlite3_mprintf(zc_tr(c->zc, "%s: meal %lld: no version of policy '%s' is in force on %s", "%s：就餐记录 %lld：政策 '%s' 在 %s 没有生效的版本"), c->fn, m->id,
                                  g->policy, a)
-               : sqlite3_mprintf("%s: meal %lld: no policy governs site %lld (region %s)", c->fn, m->id,
+               : sqlite3_mprintf(zc_tr(c->zc, "%s: meal %lld: no policy governs site %lld (region %s)", "%s：就餐记录 %lld：助餐点 %lld（区划 %s）没有适用的政策"), c->fn, m->id,
                                  r->site->id, r->site->region);
     return SQLITE_ERROR;
   }
@@ -300,7 +310,8 @@ static int pass_open(Compute *c, Pass *p, const char *region, char **pzErr) {
   if ((rc = load_sites(c, region, pzErr))) return rc;
   for (int i = 0; p->with_items && i < c->nref; i++) {
     const ZcPolicyVersion *v = NULL;
-    if ((rc = zc_policy_for_region(c->zc, &p->pick, c->refs[i].site->region, c->first, &v, pzErr))) return rc;
+    if ((rc = zc_policy_for_region(c->zc, &p->pick, c->refs[i].site->region, c->first, &v, pzErr)))
+      return month_fn_err(c, rc, pzErr);
     c->refs[i].want_stats = v && v->has_site;
   }
   if ((rc = source_open(c, pzErr))) return rc;
@@ -350,12 +361,12 @@ static void pass_stats(Compute *c, SiteRef *r, const ZcMealFacts *m, sqlite3_int
 static int pass_price(Compute *c, Pass *p, SiteRef *r, ZcMealFacts *m, sqlite3_int64 elder_id,
                       char **pzErr) {
   ZcMonthSink *sink = p->sink;
-  const ZcPolicyVersion *v;
+  const ZcPolicyVersion *v = NULL;
   ZcMealResult res;
   int rc;
   if ((p->rec == NULL || p->rec->bad) && (rc = zc_elder_rec(c->zc, elder_id, &p->rec, pzErr))) {
     if (sink->soft && rc != SQLITE_NOMEM) goto skip;
-    *pzErr = prefix_err(c->fn, "meal", m->id, *pzErr);
+    *pzErr = prefix_err(c->zc, c->fn, zc_tr(c->zc, "meal", "就餐记录"), m->id, *pzErr);
     return rc;
   }
   if ((rc = site_version(c, &p->pick, r, m, &v, pzErr))) {
@@ -364,7 +375,7 @@ static int pass_price(Compute *c, Pass *p, SiteRef *r, ZcMealFacts *m, sqlite3_i
   }
   if ((rc = zc_money_day(c->zc, &p->md, v, m, p->rec, r->site, &res, pzErr))) {
     if (sink->soft && rc != SQLITE_NOMEM) goto skip;
-    *pzErr = prefix_err(c->fn, "meal", m->id, *pzErr);
+    *pzErr = prefix_err(c->zc, c->fn, zc_tr(c->zc, "meal", "就餐记录"), m->id, *pzErr);
     return rc;
   }
   if (r->want_stats) pass_stats(c, r, m, elder_id, &res);
@@ -384,7 +395,7 @@ static int pass_row(Compute *c, Pass *p, char **pzErr) {
   sqlite3_int64 elder_id;
   int rc;
   memset(&m, 0, sizeof m);
-  if ((rc = zc_elder_col(c->fn, st, 0, &elder_id, pzErr))) return rc;
+  if ((rc = zc_elder_col(c->zc, c->fn, st, 0, &elder_id, pzErr))) return rc;
   if (!p->have_cur || elder_id != p->cur) {
     /* the next elder: ordinals start over, facts are looked up on need */
     p->cur = elder_id;
@@ -397,7 +408,7 @@ static int pass_row(Compute *c, Pass *p, char **pzErr) {
   m.site_id = sqlite3_value_int64(sqlite3_column_value(st, 2));
   if (!zc_time_parse_memo(&p->dm, c->src.at, c->src.at_n, &m.served_at)) {
     if (p->sink->soft) return SQLITE_OK;
-    *pzErr = sqlite3_mprintf("%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", c->fn, m.id,
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "%s: meal %lld has served_at %Q, expected 'YYYY-MM-DD HH:MM:SS'", "%s：就餐记录 %lld 的就餐时间 served_at 为 %Q，应为 'YYYY-MM-DD HH:MM:SS'"), c->fn, m.id,
                              (const char *)sqlite3_column_text(st, 3));
     return SQLITE_ERROR;
   }
@@ -417,7 +428,7 @@ static int pass_row(Compute *c, Pass *p, char **pzErr) {
   if (sqlite3_value_type(pv) != SQLITE_INTEGER || m.price_fen < 0 || m.price_fen > ZC_MAX_FEN) {
     if (p->sink->soft) return SQLITE_OK;   /* subsidy_for reports it meal by meal */
     char *shown = zc_value_repr(pv);
-    *pzErr = sqlite3_mprintf("%s: meal %lld has price_fen %s, expected whole fen from 0 to %lld", c->fn, m.id,
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "%s: meal %lld has price_fen %s, expected whole fen from 0 to %lld", "%s：就餐记录 %lld 的价格 price_fen 为 %s，应为 0 到 %lld 的整数分"), c->fn, m.id,
                              shown ? shown : "?", ZC_MAX_FEN);
     sqlite3_free(shown);
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -433,7 +444,8 @@ static int pass_sites(Compute *c, Pass *p, char **pzErr) {
   for (int i = 0; p->with_items && i < c->nref; i++) {
     SiteRef *r = &c->refs[i];
     const ZcPolicyVersion *v = NULL;
-    if ((rc = zc_policy_for_region(c->zc, &p->pick, r->site->region, c->first, &v, pzErr))) return rc;
+    if ((rc = zc_policy_for_region(c->zc, &p->pick, r->site->region, c->first, &v, pzErr)))
+      return month_fn_err(c, rc, pzErr);
     if (v == NULL || !v->has_site) continue;
     for (uint64_t d = r->days; d; d &= d - 1) r->stats.days_served++;
     if ((rc = site_stats_beds(c, r, pzErr))) return rc;
@@ -441,7 +453,7 @@ static int pass_sites(Compute *c, Pass *p, char **pzErr) {
     const ZcSiteItem *items;
     int n;
     if ((rc = zc_policy_site(c->zc, v, r->site, month, &r->stats, &items, &n, pzErr))) {
-      *pzErr = prefix_err(c->fn, "site", r->site->id, *pzErr);
+      *pzErr = prefix_err(c->zc, c->fn, zc_tr(c->zc, "site", "助餐点"), r->site->id, *pzErr);
       return rc;
     }
     for (int k = 0; k < n; k++)
@@ -470,11 +482,11 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
   if (rc == SQLITE_DONE) {
     rc = pass_sites(&c, &p, pzErr);
   } else if (rc != SQLITE_OK && rc != SQLITE_NOMEM && *pzErr == NULL) {
-    *pzErr = sqlite3_mprintf("%s: reading meals: %s", fn, sqlite3_errmsg(zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: reading meals: %s", "%s：读取就餐记录时出错：%s"), fn, sqlite3_errmsg(zc->db));
   }
   compute_free(&c);
   /* out of memory stays SQLITE_NOMEM without a text (a text would turn it
   ** into an ordinary error in callers that report texts first) */
-  if (rc != SQLITE_OK && rc != SQLITE_NOMEM && *pzErr == NULL) *pzErr = sqlite3_mprintf("%s: %s", fn, sqlite3_errstr(rc));
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM && *pzErr == NULL) *pzErr = sqlite3_mprintf(ZC_COLON(zc), fn, sqlite3_errstr(rc));
   return rc;
 }

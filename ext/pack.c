@@ -237,6 +237,12 @@ enum {
   UP_NTH_SLOT, UP_NTH_DAY, UP_NTH_MONTH, UP_VERSION, UP_SUBSIDY, UP_PARTS, UP_DATA
 };
 
+/* the table: its connection, for the language of messages */
+typedef struct UpVtab {
+  sqlite3_vtab base;
+  const ZcConn *zc;
+} UpVtab;
+
 typedef struct UpCursor {
   sqlite3_vtab_cursor base;
   sqlite3_value *data;  /* a copy: the blob the reader points into */
@@ -248,17 +254,18 @@ typedef struct UpCursor {
 
 static int up_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
                       char **pzErr) {
-  (void)pAux, (void)argc, (void)argv, (void)pzErr;
+  (void)argc, (void)argv, (void)pzErr;
   int rc = sqlite3_declare_vtab(db,
                                 "CREATE TABLE x(k INTEGER, meal_id INTEGER, site_id INTEGER, served_at TEXT, "
                                 "slot TEXT, method TEXT, device TEXT, token TEXT, price_fen INTEGER, "
                                 "nth_slot INTEGER, nth_day INTEGER, nth_month INTEGER, version_id INTEGER, "
                                 "subsidy_fen INTEGER, parts TEXT, data HIDDEN)");
   if (rc) return rc;
-  sqlite3_vtab *v = sqlite3_malloc(sizeof *v);
+  UpVtab *v = sqlite3_malloc(sizeof *v);
   if (!v) return SQLITE_NOMEM;
   memset(v, 0, sizeof *v);
-  *ppVtab = v;
+  v->zc = pAux;
+  *ppVtab = &v->base;
   return SQLITE_OK;
 }
 
@@ -317,7 +324,7 @@ static int up_next(sqlite3_vtab_cursor *cur) {
   if (k < 0) {
     sqlite3_free(cur->pVtab->zErrMsg);
     cur->pVtab->zErrMsg =
-        sqlite3_mprintf("zhucan_run_unpack: data is not a meal pack of zhucan_run_pack (damaged after meal %lld)",
+        sqlite3_mprintf(zc_tr(((UpVtab *)cur->pVtab)->zc, "zhucan_run_unpack: data is not a meal pack of zhucan_run_pack (damaged after meal %lld)", "zhucan_run_unpack：数据不是 zhucan_run_pack 的就餐数据包（在第 %lld 餐之后损坏）"),
                         (long long)c->k);
     return SQLITE_CORRUPT;
   }
@@ -335,7 +342,7 @@ static int up_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
   c->k = 0;
   if (idxNum != 1 || argc != 1) {
     sqlite3_free(cur->pVtab->zErrMsg);
-    cur->pVtab->zErrMsg = sqlite3_mprintf("zhucan_run_unpack: needs one argument, a data blob of zhucan_run_pack");
+    cur->pVtab->zErrMsg = sqlite3_mprintf("%s", zc_tr(((UpVtab *)cur->pVtab)->zc, "zhucan_run_unpack: needs one argument, a data blob of zhucan_run_pack", "zhucan_run_unpack：需要一个参数，即 zhucan_run_pack 的 data 数据块"));
     return SQLITE_ERROR;
   }
   if (sqlite3_value_type(argv[0]) != SQLITE_BLOB ||
@@ -347,7 +354,7 @@ static int up_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     if (!r) return SQLITE_NOMEM;
     sqlite3_free(cur->pVtab->zErrMsg);
     cur->pVtab->zErrMsg =
-        sqlite3_mprintf("zhucan_run_unpack: %s is not a meal pack, expected a data blob of zhucan_run_pack", r);
+        sqlite3_mprintf(zc_tr(((UpVtab *)cur->pVtab)->zc, "zhucan_run_unpack: %s is not a meal pack, expected a data blob of zhucan_run_pack", "zhucan_run_unpack：%s 不是就餐数据包，应为 zhucan_run_pack 的 data 数据块"), r);
     sqlite3_free(r);
     return cur->pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
   }

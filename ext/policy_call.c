@@ -60,7 +60,7 @@ static int call_error(lua_State *L, CallCtx *c, const char *fmt, ...) {
   lua_Debug ar;
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->v->ref_fn[c->fn]);
   lua_getinfo(L, ">S", &ar);
-  lua_pushfstring(L, "%s:%d: %s() ", ar.short_src, c->rt->ret_line > 0 ? c->rt->ret_line : ar.linedefined,
+  lua_pushfstring(L, Ltr(L, "%s:%d: %s() ", "%s:%d：%s() "), ar.short_src, c->rt->ret_line > 0 ? c->rt->ret_line : ar.linedefined,
                   zc_policy_fn_name[c->fn]);
   va_list ap;
   va_start(ap, fmt);
@@ -82,16 +82,16 @@ static const char *reason_keep(lua_State *L, CallCtx *c, const char *s, size_t n
     if (v->reasons[i].h == h && strncmp(v->reasons[i].s, s, n) == 0 && v->reasons[i].s[n] == 0)
       return v->reasons[i].s;
   if (v->nreasons >= ZC_MAX_REASONS)
-    call_error(L, c, "gave more than %d different reasons (version %I); a reason should say why, "
-                     "not carry ids, dates or amounts", ZC_MAX_REASONS, (LUAI_UACINT)v->pub.id);
+    call_error(L, c, Ltr(L, "gave more than %d different reasons (version %I); a reason should say why, "
+                     "not carry ids, dates or amounts", "给出了超过 %d 种不同的理由（版本 %I）；理由应说明原因，不要带编号、日期或金额"), ZC_MAX_REASONS, (LUAI_UACINT)v->pub.id);
   size_t grow = 2u * (v->nreasons + 1) > v->reasons_cap ? (v->reasons_cap ? v->reasons_cap : 32) * 2 : 0;
   size_t more = n + 1 + grow * sizeof v->reasons[0];
   if (rt->mem_base + rt->keep_extra + more > ZC_POLICY_KEEP_CAP)
-    call_error(L, c, "gave a reason that would make the loaded policies keep more than %d MiB",
+    call_error(L, c, Ltr(L, "gave a reason that would make the loaded policies keep more than %d MiB", "给出的理由会使已加载的政策占用超过 %d MiB 内存"),
                (int)(ZC_POLICY_KEEP_CAP >> 20));
   if (grow) {
     void *na = sqlite3_malloc64(grow * sizeof v->reasons[0]);
-    if (!na) luaL_error(L, "out of memory");
+    if (!na) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
     memset(na, 0, grow * sizeof v->reasons[0]);
     struct { uint64_t h; char *s; } *a = na;
     for (uint32_t i = 0; i < v->reasons_cap; i++) {
@@ -108,7 +108,7 @@ static const char *reason_keep(lua_State *L, CallCtx *c, const char *s, size_t n
     mask = v->reasons_cap - 1;
   }
   char *copy = sqlite3_malloc64(n + 1);
-  if (!copy) luaL_error(L, "out of memory");
+  if (!copy) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   memcpy(copy, s, n);
   copy[n] = 0;
   uint32_t i = (uint32_t)h & mask;
@@ -125,14 +125,14 @@ static const char *reason_keep(lua_State *L, CallCtx *c, const char *s, size_t n
 static const char *reason_at(lua_State *L, CallCtx *c, int idx) {
   if (lua_isnil(L, idx)) return NULL;
   if (lua_type(L, idx) != LUA_TSTRING)
-    call_error(L, c, "returned a %s as its reason; expected a string or nil", luaL_typename(L, idx));
+    call_error(L, c, Ltr(L, "returned a %s as its reason; expected a string or nil", "返回的理由是 %s 类型；应为字符串或 nil"), luaL_typename(L, idx));
   size_t n;
   const char *s = lua_tolstring(L, idx, &n);
   if (n > ZC_MAX_REASON)
-    call_error(L, c, "returned a reason of %I bytes, %s; a reason may be at most %d bytes",
+    call_error(L, c, Ltr(L, "returned a reason of %I bytes, %s; a reason may be at most %d bytes", "返回的理由有 %I 字节（%s）；理由最多 %d 字节"),
                (LUAI_UACINT)n, zc_sb_repr(L, idx), ZC_MAX_REASON);
   if (!zc_utf8_valid((const unsigned char *)s, n, NULL) || memchr(s, 0, n))
-    call_error(L, c, "returned the reason %s; a reason must be UTF-8 text without NUL bytes",
+    call_error(L, c, Ltr(L, "returned the reason %s; a reason must be UTF-8 text without NUL bytes", "返回的理由 %s 不是不含 NUL 字节的 UTF-8 文字"),
                zc_sb_repr(L, idx));
   return reason_keep(L, c, s, n);
 }
@@ -145,15 +145,17 @@ static int word_ok(const char *s, size_t n, int payer) {
 
 /* Raises for the name at idx unless word_ok. */
 static void word_check(lua_State *L, CallCtx *c, int idx, const char *what) {
+  const char *said = zc_lang_en(c->rt->zc) ? what : what[0] == 'p' ? "付款方" : "项目";
   size_t n = 0;
   const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &n) : NULL;
   if (!s || !zc_sb_word_ok(s, n))
-    call_error(L, c, "returned %s as %s %s name; expected 1 to %d bytes of UTF-8 text without "
-                     "control characters", zc_sb_repr(L, idx), what[0] == 'i' ? "an" : "a", what, MAX_NAME);
+    call_error(L, c, Ltr(L, "returned %s as %s %s name; expected 1 to %d bytes of UTF-8 text without "
+                     "control characters", "返回的 %s 不能作为%s%s名称；应为 1 到 %d 字节、不含控制字符的 UTF-8 文字"), zc_sb_repr(L, idx),
+               zc_lang_en(c->rt->zc) ? (what[0] == 'i' ? "an" : "a") : "", said, MAX_NAME);
   int payer = what[0] == 'p';
   if (!word_ok(s, n, payer))
-    call_error(L, c, "returned %s '%s', which is reserved for %s", what, s,
-               payer ? "the co-payment" : "the meal rows of settlement");
+    call_error(L, c, Ltr(L, "returned %s '%s', which is reserved for %s", "返回的%s '%s' 是保留给%s用的"), said, s,
+               payer ? Ltr(L, "the co-payment", "老人自付部分") : Ltr(L, "the meal rows of settlement", "结算的就餐行"));
 }
 
 /* Raises for the payer name at idx (checked by word_check) unless the
@@ -168,8 +170,9 @@ static void payer_declared(lua_State *L, CallCtx *c, int idx) {
   char *list = sqlite3_str_finish(o);
   lua_pushstring(L, list ? list : "?");
   sqlite3_free(list);
-  call_error(L, c, "returned %s for payer %s, which the policy does not declare (payers = { %s }); "
-                   "correct the name or declare it", c->fn == FN_SITE ? "an item" : "a part", zc_sb_repr(L, idx),
+  call_error(L, c, Ltr(L, "returned %s for payer %s, which the policy does not declare (payers = { %s }); "
+                   "correct the name or declare it", "返回了%s给付款方 %s，但政策没有声明这个付款方（payers = { %s }）；请改正名称或声明它"),
+             c->fn == FN_SITE ? Ltr(L, "an item", "项目") : Ltr(L, "a part", "补贴部分"), zc_sb_repr(L, idx),
              lua_tostring(L, -1));
 }
 
@@ -177,13 +180,13 @@ static void payer_declared(lua_State *L, CallCtx *c, int idx) {
 ** version's words (at most ZC_MAX_WORDS). */
 static const char *word_keep(lua_State *L, CallCtx *c, const char *s, size_t n) {
   const char *r = zc_intern(c->rt->zc, s, (int)n);
-  if (!r) luaL_error(L, "out of memory");
+  if (!r) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   int isnew = 0;
   sqlite3_int64 *slot = zc_map_slot(&c->v->words, (sqlite3_int64)(intptr_t)r, 1, &isnew);
-  if (!slot) luaL_error(L, "out of memory");
+  if (!slot) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   if (isnew) *slot = c->v->words.n <= ZC_MAX_WORDS;
   if (*slot == 0)
-    call_error(L, c, "used more than %d different payer and item names (version %I)", ZC_MAX_WORDS,
+    call_error(L, c, Ltr(L, "used more than %d different payer and item names (version %I)", "用了超过 %d 个不同的付款方和项目名称（版本 %I）"), ZC_MAX_WORDS,
                (LUAI_UACINT)c->v->pub.id);
   return r;
 }
@@ -201,13 +204,13 @@ static sqlite3_int64 fen_at(lua_State *L, CallCtx *c, int idx, const char *name,
   int r = whole_fen(L, idx, &f);
   if (r == 1) return f;
   if (r == 0)
-    call_error(L, c, "returned a %s as the %s of '%s'; expected whole fen", luaL_typename(L, idx), what, name);
+    call_error(L, c, Ltr(L, "returned a %s as the %s of '%s'; expected whole fen", "返回的 %s 类型不能作为 %s（'%s'）；应为整数分"), luaL_typename(L, idx), what, name);
   else if (r == -1)
-    call_error(L, c, "returned %s as the %s of '%s'; amounts must be whole fen", zc_sb_repr(L, idx), what, name);
+    call_error(L, c, Ltr(L, "returned %s as the %s of '%s'; amounts must be whole fen", "返回的 %s 不能作为 %s（'%s'）；金额必须是整数分"), zc_sb_repr(L, idx), what, name);
   else if (r == -2)
-    call_error(L, c, "returned %s as the %s of '%s'; expected 0 or more fen", zc_sb_repr(L, idx), what, name);
+    call_error(L, c, Ltr(L, "returned %s as the %s of '%s'; expected 0 or more fen", "返回的 %s 不能作为 %s（'%s'）；应为 0 或更多的分"), zc_sb_repr(L, idx), what, name);
   else
-    call_error(L, c, "returned %s as the %s of '%s'; the most a part or item may be is %I (100 million yuan)",
+    call_error(L, c, Ltr(L, "returned %s as the %s of '%s'; the most a part or item may be is %I (100 million yuan)", "返回的 %s 不能作为 %s（'%s'）；一个部分或项目最多 %I 分（1 亿元）"),
                zc_sb_repr(L, idx), what, name, (LUAI_UACINT)ZC_MAX_FEN);
   return 0;
 }
@@ -243,8 +246,9 @@ static void check_upvalues(lua_State *L, CallCtx *c) {
   }
   lua_pop(L, 1);
   if (bad) {
-    lua_pushfstring(L, "%s@%s:%d: %s() assigned to the chunk-level local '%s'; "
+    lua_pushfstring(L, Ltr(L, "%s@%s:%d: %s() assigned to the chunk-level local '%s'; "
                        "rules must not keep state between calls",
+                       "%s@%s:%d：%s() 给代码块级的局部变量 '%s' 赋了值；规则不能在两次调用之间保存状态"),
                     VNAME(c->v), line, zc_policy_fn_name[c->fn], bad);
     lua_error(L);
   }
@@ -257,7 +261,7 @@ static int restore_protected(lua_State *L) {
 
 /* eligible(): true or false, and a reason */
 static int eligible_result(lua_State *L, CallCtx *c, int r1, int r2) {
-  if (!lua_isboolean(L, r1)) call_error(L, c, "returned a %s; expected true or false", luaL_typename(L, r1));
+  if (!lua_isboolean(L, r1)) call_error(L, c, Ltr(L, "returned a %s; expected true or false", "返回的是 %s 类型；应为 true 或 false"), luaL_typename(L, r1));
   c->ok = lua_toboolean(L, r1);
   c->reason = reason_at(L, c, r2);
   return 0;
@@ -284,11 +288,11 @@ static int part_cmp(const void *a, const void *b) {
 static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
   c->reason = reason_at(L, c, r2);
   if (lua_isnil(L, r1) && !c->reason)
-    call_error(L, c, "returned nil without a reason (did a path miss its return?); for no subsidy return {} "
-                     "or nil and a reason: return nil, \"why\"");
+    call_error(L, c, Ltr(L, "returned nil without a reason (did a path miss its return?); for no subsidy return {} "
+                     "or nil and a reason: return nil, \"why\"", "返回了 nil 却没有理由（是不是某个分支漏写了 return？）；不给补贴请返回 {}，或者返回 nil 和理由：return nil, \"原因\""));
   if (lua_isnil(L, r1)) return 0;
   if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0)
-    call_error(L, c, "returned a %s as its parts; expected a plain table {payer = fen, ...} or nil",
+    call_error(L, c, Ltr(L, "returned a %s as its parts; expected a plain table {payer = fen, ...} or nil", "返回的补贴部分是 %s 类型；应为普通的表 {付款方 = 分, ...} 或 nil"),
                lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
   int t = lua_gettop(L);
   lua_pushnil(L);
@@ -324,7 +328,7 @@ static int meal_result(lua_State *L, CallCtx *c, int r1, int r2) {
     payer_declared(L, c, -2);
     fen_at(L, c, -1, lua_tostring(L, -2), "amount");
   }
-  if (over) call_error(L, c, "returned more than %d payers", ZC_MAX_PARTS);
+  if (over) call_error(L, c, Ltr(L, "returned more than %d payers", "返回了超过 %d 个付款方"), ZC_MAX_PARTS);
   qsort(in, (size_t)nin, sizeof in[0], part_cmp);
   for (int i = 0; i < nin; i++) {
     c->parts[i].payer = word_keep(L, c, in[i].z, in[i].n);
@@ -358,7 +362,7 @@ static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
   if (c->nitems == rt->items_cap) {
     int ncap = rt->items_cap ? rt->items_cap * 2 : 16;
     ZcSiteItem *ni = sqlite3_realloc64(rt->items, (sqlite3_uint64)ncap * sizeof *ni);
-    if (!ni) luaL_error(L, "out of memory");
+    if (!ni) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
     rt->items = ni;
     rt->items_cap = ncap;
   }
@@ -372,13 +376,13 @@ static void site_item(lua_State *L, CallCtx *c, lua_Integer i) {
 /* site(): a list of at most ZC_MAX_ITEMS items, or nil */
 static int site_result(lua_State *L, CallCtx *c, int r1) {
   if (lua_isnil(L, r1))
-    call_error(L, c, "returned nil (did a path miss its return?); for no items return {}");
+    call_error(L, c, Ltr(L, "returned nil (did a path miss its return?); for no items return {}", "返回了 nil（是不是某个分支漏写了 return？）；没有项目请返回 {}"));
   if (!lua_istable(L, r1) || zc_sb_contents(L, r1) < 0)
-    call_error(L, c, "returned a %s; expected a list of {item=, payer=, fen=, quantity=} or nil",
+    call_error(L, c, Ltr(L, "returned a %s; expected a list of {item=, payer=, fen=, quantity=} or nil", "返回的是 %s 类型；应为 {item=, payer=, fen=, quantity=} 的列表或 nil"),
                lua_istable(L, r1) ? "table with a metatable" : luaL_typename(L, r1));
   int t = lua_gettop(L);
   lua_Integer n = (lua_Integer)lua_rawlen(L, t);
-  if (n > ZC_MAX_ITEMS) call_error(L, c, "returned %I items; at most %d are allowed", (LUAI_UACINT)n, ZC_MAX_ITEMS);
+  if (n > ZC_MAX_ITEMS) call_error(L, c, Ltr(L, "returned %I items; at most %d are allowed", "返回了 %I 个项目；最多允许 %d 个"), (LUAI_UACINT)n, ZC_MAX_ITEMS);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, t, i);
     site_item(L, c, i);
@@ -446,18 +450,18 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
   if (kind != RUN_ERR) {
     /* where the rule was when it passed the limit, as Lua's errors say it */
     int wnamed = strncmp(where, v->pub.name, nl) == 0 && where[nl] == '@';
-    *pzErr = sqlite3_mprintf("%s%s%s%s%s%s%s() %s (version %lld)", wnamed ? "" : v->pub.name, wnamed ? "" : "@",
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s%s%s() %s (version %lld)", "%s%s%s%s%s%s%s() %s（版本 %lld）"), wnamed ? "" : v->pub.name, wnamed ? "" : "@",
                              wnamed ? "" : v->pub.effective_text, where[0] && !wnamed ? ": " : "", where,
-                             where[0] || !wnamed ? ": " : "", zc_policy_fn_name[c->fn], zc_sb_fatal_text(kind),
+                             where[0] || !wnamed ? ": " : "", zc_policy_fn_name[c->fn], zc_sb_fatal_text(rt->zc, kind),
                              v->pub.id);
   } else if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
-    *pzErr = sqlite3_mprintf("%s@%s: %s() raised %s (version %lld)", VNAME(v), zc_policy_fn_name[c->fn], msg,
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: %s() raised %s (version %lld)", "%s@%s：%s() 抛出了 %s（版本 %lld）"), VNAME(v), zc_policy_fn_name[c->fn], msg,
                              v->pub.id);
   } else {
     /* errors raised inside library functions carry no position: name
     ** the policy anyway */
     int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
-    *pzErr = sqlite3_mprintf("%s%s%s%s%s (in %s(), version %lld)", named ? "" : v->pub.name, named ? "" : "@",
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s (in %s(), version %lld)", "%s%s%s%s%s（在 %s() 中，版本 %lld）"), named ? "" : v->pub.name, named ? "" : "@",
                              named ? "" : v->pub.effective_text, named ? "" : ": ", msg ? msg : "?",
                              zc_policy_fn_name[c->fn], v->pub.id);
   }
@@ -562,7 +566,8 @@ int zc_policy_subsidy(ZcConn *zc, const ZcPolicyVersion *pv, const ZcMealFacts *
   sqlite3_int64 total = 0;
   for (int i = 0; i < nparts; i++) {
     if (parts[i].fen > INT64_MAX - total) {
-      *pzErr = sqlite3_mprintf("%s@%s: meal() parts add up to more than 2^63 fen (version %lld)",
+      *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: meal() parts add up to more than 2^63 fen (version %lld)",
+                                      "%s@%s：meal() 各部分加起来超过 2^63 分（版本 %lld）"),
                                VNAME(v), v->pub.id);
       return SQLITE_ERROR;
     }

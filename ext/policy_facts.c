@@ -15,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-static int facts_readonly(lua_State *L) { return luaL_error(L, "facts are read-only"); }
+static int facts_readonly(lua_State *L) { return luaL_error(L, Ltr(L, "facts are read-only", "事实资料是只读的")); }
 
 static void push_day(lua_State *L, int day) {
   if (day == ZC_NONE) {
@@ -92,7 +92,7 @@ void zc_pf_push(lua_State *L, Rt *rt, int f) {
   int kind = ZF_KIND(f);
   if ((kind == ZF_K_ELDER && !e) || (kind == ZF_K_MEAL && !m) || (kind == ZF_K_SITE && !s) ||
       (kind == ZF_K_STATS && !st)) {
-    luaL_error(L, "%s facts are not available in this call", zc_field_kind_name[kind]);
+    luaL_error(L, Ltr(L, "%s facts are not available in this call", "这次调用里没有 %s 的事实资料"), zc_field_kind_name[kind]);
     return;
   }
   switch (f) {
@@ -113,8 +113,8 @@ static int fact_index(lua_State *L) {
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNUMBER) {
     if (lua_type(L, 2) == LUA_TSTRING)
-      return luaL_error(L, "%s has no field '%s'", zc_field_kind_name[kind], lua_tostring(L, 2));
-    return luaL_error(L, "%s has no field of type %s", zc_field_kind_name[kind], luaL_typename(L, 2));
+      return luaL_error(L, Ltr(L, "%s has no field '%s'", "%s 没有字段 '%s'"), zc_field_kind_name[kind], lua_tostring(L, 2));
+    return luaL_error(L, Ltr(L, "%s has no field of type %s", "%s 没有 %s 类型的字段"), zc_field_kind_name[kind], luaL_typename(L, 2));
   }
   zc_pf_push(L, rt, (int)lua_tointeger(L, -1));
   return 1;
@@ -174,8 +174,8 @@ static int xword(Rt *rt, const char *w, size_t n) {
 
 static int status_index(lua_State *L) {
   Rt *rt = rt_of(L);
-  if (!rt->cur_elder) return luaL_error(L, "elder facts are not available in this call");
-  if (lua_type(L, 2) != LUA_TSTRING) return luaL_error(L, "status words are strings");
+  if (!rt->cur_elder) return luaL_error(L, Ltr(L, "elder facts are not available in this call", "这次调用里没有老人（elder）的事实资料"));
+  if (lua_type(L, 2) != LUA_TSTRING) return luaL_error(L, Ltr(L, "status words are strings", "身份状态词应为字符串"));
   size_t n;
   const char *w = lua_tolstring(L, 2, &n);
   int bit = zc_pf_status_bit(rt, w, n);
@@ -195,7 +195,7 @@ static int status_index(lua_State *L) {
 ** connection met the words): the one after key 2, or the first. */
 static int status_next(lua_State *L) {
   Rt *rt = rt_of(L);
-  if (!rt->cur_elder) return luaL_error(L, "elder facts are not available in this call");
+  if (!rt->cur_elder) return luaL_error(L, Ltr(L, "elder facts are not available in this call", "这次调用里没有老人（elder）的事实资料"));
   const char *after = lua_isnoneornil(L, 2) ? NULL : luaL_checkstring(L, 2), *best = NULL;
   for (int bit = 0; bit < ZC_MAX_STATUS + rt->nxwords; bit++) {
     const char *w;
@@ -225,13 +225,13 @@ static int status_pairs(lua_State *L) {
 
 static int slots_index(lua_State *L) {
   Rt *rt = rt_of(L);
-  if (!rt->cur_site) return luaL_error(L, "site facts are not available in this call");
+  if (!rt->cur_site) return luaL_error(L, Ltr(L, "site facts are not available in this call", "这次调用里没有助餐点（site）的事实资料"));
   size_t n = 0;
   const char *w = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &n) : NULL;
   int i = w && strlen(w) == n ? zc_slot_index(w) : -1;
   if (i < 0)   /* a typo (site.slots.brekfast) would read as "not served" */
-    return luaL_error(L, "site.slots is keyed by slot, and %s is not one of the policy's windows (breakfast, "
-                         "lunch, dinner)", zc_sb_repr(L, 2));
+    return luaL_error(L, Ltr(L, "site.slots is keyed by slot, and %s is not one of the policy's windows (breakfast, "
+                         "lunch, dinner)", "site.slots 以餐次为键，而 %s 不是政策的就餐时段之一（breakfast、lunch、dinner）"), zc_sb_repr(L, 2));
   rt->seen.f |= 1ull << ZF_SITE_SLOTS;
   if (rt->cur_site->slots & (1u << i)) lua_pushboolean(L, 1);
   else lua_pushnil(L);
@@ -240,7 +240,7 @@ static int slots_index(lua_State *L) {
 
 static int slots_next(lua_State *L) {
   Rt *rt = rt_of(L);
-  if (!rt->cur_site) return luaL_error(L, "site facts are not available in this call");
+  if (!rt->cur_site) return luaL_error(L, Ltr(L, "site facts are not available in this call", "这次调用里没有助餐点（site）的事实资料"));
   int i = 0;
   if (!lua_isnoneornil(L, 2)) {
     i = zc_slot_index(luaL_checkstring(L, 2));

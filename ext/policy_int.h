@@ -183,6 +183,11 @@ static inline Rt *rt_of(lua_State *L) {
   return ud;
 }
 
+/* A text in the language of the connection running L (zc_tr). */
+static inline const char *Ltr(lua_State *L, const char *en, const char *zh) {
+  return zc_tr(rt_of(L)->zc, en, zh);
+}
+
 /* sandbox.c */
 enum { RUN_OK, RUN_ERR, RUN_BUDGET, RUN_MEM, RUN_STRING, RUN_STACK, RUN_INTR, RUN_BUSY };
 void *zc_sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
@@ -194,7 +199,7 @@ void zc_sb_close(Rt *rt);
 ** error text (sqlite3_malloc'd, cut to ZC_MAX_MSG bytes of valid UTF-8). */
 int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg);
 /* What a run that ended with kind did, as "exceeded its budget of ..." */
-const char *zc_sb_fatal_text(int kind);
+const char *zc_sb_fatal_text(const ZcConn *zc, int kind);
 /* "chunk:line" of the innermost Lua function running ("" if none). */
 void zc_sb_where(lua_State *L, char *buf, size_t size);
 /* SQLITE_INTERRUPT for RUN_INTR, else SQLITE_ERROR */
@@ -306,7 +311,7 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
 /* Creates zhucan_policy, or brings one made by an older zhucan up to date
 ** (the untested and retired_on columns, the guarded triggers); for the
 ** functions that write it, on a writable connection. */
-int zc_ps_upgrade(sqlite3 *db, char **pzErr);
+int zc_ps_upgrade(const ZcConn *zc, sqlite3 *db, char **pzErr);
 /* The sha256 of src[0..n) as 64 hex digits. */
 void zc_ps_sha256(const char *src, size_t n, char out[65]);
 /* A version's untested reason (sqlite3_malloc'd), NULL when it has none or

@@ -49,7 +49,7 @@ static const ZcRegion *arg_region(sqlite3_context *ctx, ZcConn *zc, const char *
   int rc = zc_facts_sync(zc);
   if (rc == SQLITE_OK) rc = zc_regions_load(zc, &err);
   if (rc != SQLITE_OK) {
-    zc_errorf(ctx, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+    zc_errorf(ctx, ZC_COLON(ZC_CTX(ctx)), fn, err ? err : sqlite3_errstr(rc));
     sqlite3_free(err);
     return NULL;
   }
@@ -84,7 +84,7 @@ static int arg_version(sqlite3_context *ctx, const char *fn, sqlite3_value *v, s
     }
   }
   char *q = zc_value_repr(v);
-  zc_errorf(ctx, "%s: version %s is not an integer version id of zhucan_policy", fn, q ? q : "?");
+  zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: version %s is not an integer version id of zhucan_policy", "%s：%s 不是 zhucan_policy 里的整数版本号"), fn, q ? q : "?");
   sqlite3_free(q);
   return 0;
 }
@@ -92,7 +92,7 @@ static int arg_version(sqlite3_context *ctx, const char *fn, sqlite3_value *v, s
 /* Ends a call with err (or out of memory); frees err. */
 static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
   if (zc_lost_to_nomem(sqlite3_context_db_handle(ctx), rc, err)) sqlite3_result_error_nomem(ctx);
-  else zc_errorf(ctx, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+  else zc_errorf(ctx, ZC_COLON(ZC_CTX(ctx)), fn, err ? err : sqlite3_errstr(rc));
   if (rc == SQLITE_INTERRUPT) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
   sqlite3_free(err);
 }
@@ -154,8 +154,8 @@ static void assign_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   int rc;
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
     char *q = zc_value_repr(argv[1]);
-    zc_errorf(ctx, "%s: policy %s is not a policy name; expected the name of an installed policy, or '' to let "
-              "the region inherit the policy of the region above it", fn, q ? q : "?");
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: policy %s is not a policy name; expected the name of an installed policy, or '' to let "
+              "the region inherit the policy of the region above it", "%s：%s 不是政策名称；应为已安装政策的名称，或者 ''（让这个区划沿用上级区划的政策）"), fn, q ? q : "?");
     sqlite3_free(q);
     return;
   }
@@ -180,10 +180,10 @@ static void assign_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     int live = policy_live(rt, name);
     if (live <= 0) {
       char *q = zc_utf8_repr(name, strlen(name));
-      err = live < 0 ? sqlite3_mprintf("every version of policy %s is retired: it cannot pay; install a new "
-                                       "version first", q ? q : "?")
-                     : sqlite3_mprintf("policy %s is not installed; install it first with policy_load() or "
-                                       "policy_install() (the names are in zhucan_policy.name)", q ? q : "?");
+      err = live < 0 ? sqlite3_mprintf(zc_tr(rt->zc, "every version of policy %s is retired: it cannot pay; install a new "
+                                       "version first", "政策 %s 的所有版本都已停用，不能再用来支付：请先安装一个新版本"), q ? q : "?")
+                     : sqlite3_mprintf(zc_tr(rt->zc, "policy %s is not installed; install it first with policy_load() or "
+                                       "policy_install() (the names are in zhucan_policy.name)", "政策 %s 还没有安装：请先用 policy_load() 或 policy_install() 安装（已安装的政策名称见 zhucan_policy.name）"), q ? q : "?");
       sqlite3_free(q);
       rc = SQLITE_ERROR;
       goto error;
@@ -211,7 +211,7 @@ static void assign_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
   }
   if (rc != SQLITE_OK) {
-    err = sqlite3_mprintf("cannot write region %s: %s", code, sqlite3_errmsg(db));
+    err = sqlite3_mprintf(zc_tr(zc, "cannot write region %s: %s", "无法写入区划 %s：%s"), code, sqlite3_errmsg(db));
     rc = sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
     goto error;
   }
@@ -230,7 +230,7 @@ done:
 
 /* The stored runs whose policy_versions name version id: "runs 3, 7" (the
 ** first RETIRE_MAX_RUNS, then the count), NULL in *out when none. */
-static int runs_using(sqlite3 *db, sqlite3_int64 id, char **out) {
+static int runs_using(const ZcConn *zc, sqlite3 *db, sqlite3_int64 id, char **out) {
   *out = NULL;
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'zhucan_run'", -1, &st,
@@ -250,7 +250,7 @@ static int runs_using(sqlite3 *db, sqlite3_int64 id, char **out) {
   int n = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (++n <= RETIRE_MAX_RUNS)
-      sqlite3_str_appendf(s, "%s%lld (%s %s)", n > 1 ? ", " : "", sqlite3_column_int64(st, 0),
+      sqlite3_str_appendf(s, zc_tr(zc, "%s%lld (%s %s)", "%s%lld（%s %s）"), n > 1 ? zc_tr(zc, ", ", "、") : "", sqlite3_column_int64(st, 0),
                           (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
   }
   sqlite3_finalize(st);
@@ -258,14 +258,14 @@ static int runs_using(sqlite3 *db, sqlite3_int64 id, char **out) {
     sqlite3_free(sqlite3_str_finish(s));
     return rc;
   }
-  if (n > RETIRE_MAX_RUNS) sqlite3_str_appendf(s, " and %d more", n - RETIRE_MAX_RUNS);
+  if (n > RETIRE_MAX_RUNS) sqlite3_str_appendf(s, zc_tr(zc, " and %d more", " 等，另有 %d 个"), n - RETIRE_MAX_RUNS);
   char *z = sqlite3_str_finish(s);
   if (n == 0) {
     sqlite3_free(z);
     return SQLITE_OK;
   }
   if (!z) return SQLITE_NOMEM;
-  *out = sqlite3_mprintf("%s %s", n == 1 ? "run" : "runs", z);
+  *out = zc_lang_en(zc) ? sqlite3_mprintf("%s %s", n == 1 ? "run" : "runs", z) : sqlite3_mprintf("结算批次 %s", z);
   sqlite3_free(z);
   return *out ? SQLITE_OK : SQLITE_NOMEM;
 }
@@ -297,7 +297,7 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (rt->rows[i].id == id) row = &rt->rows[i];
   rc = SQLITE_ERROR;
   if (!row) {
-    err = sqlite3_mprintf("version %lld is not an installed policy version (the ids are in zhucan_policy.id)", id);
+    err = sqlite3_mprintf(zc_tr(zc, "version %lld is not an installed policy version (the ids are in zhucan_policy.id)", "版本 %lld 不是已安装的政策版本（版本号见 zhucan_policy.id）"), id);
     goto error;
   }
   char eff[11] = "?";
@@ -308,18 +308,18 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     goto error;
   }
   if (row->retired) {
-    err = sqlite3_mprintf("version %lld (%s) is already retired", id, vname);
+    err = sqlite3_mprintf(zc_tr(zc, "version %lld (%s) is already retired", "版本 %lld（%s）已经停用了"), id, vname);
     sqlite3_free(vname);
     goto error;
   }
-  if ((rc = runs_using(db, id, &runs)) != SQLITE_OK) {
-    err = sqlite3_mprintf("cannot read the stored runs: %s", sqlite3_errmsg(db));
+  if ((rc = runs_using(zc, db, id, &runs)) != SQLITE_OK) {
+    err = sqlite3_mprintf(zc_tr(zc, "cannot read the stored runs: %s", "无法读取已保存的结算批次：%s"), sqlite3_errmsg(db));
     sqlite3_free(vname);
     goto error;
   }
   if (runs) {
-    err = sqlite3_mprintf("version %lld (%s) was used by stored %s; a version a run used stays, so that the run "
-                          "replays: install a corrected version to supersede it instead",
+    err = sqlite3_mprintf(zc_tr(zc, "version %lld (%s) was used by stored %s; a version a run used stays, so that the run "
+                          "replays: install a corrected version to supersede it instead", "版本 %lld（%s）已被保存的%s用过；结算批次用过的版本必须保留，批次才能重算核对：请安装一个改正后的新版本来取代它"),
                           id, vname, runs);
     sqlite3_free(vname);
     rc = SQLITE_ERROR;
@@ -330,10 +330,10 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   time_t now = time(NULL);
   struct tm tm;
   if (gmtime_r(&now, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-    err = sqlite3_mprintf("cannot read the clock");
+    err = sqlite3_mprintf(zc_tr(zc, "cannot read the clock", "无法读取系统时钟"));
     goto error;
   }
-  if ((rc = zc_ps_upgrade(db, &err)) != SQLITE_OK) goto error;
+  if ((rc = zc_ps_upgrade(zc, db, &err)) != SQLITE_OK) goto error;
   rc = sqlite3_prepare_v2(db, "UPDATE zhucan_policy SET retired_on = ?2 WHERE id = ?1 AND retired_on IS NULL", -1,
                           &st, NULL);
   if (rc == SQLITE_OK) {
@@ -344,7 +344,7 @@ static void retire_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     rt->guard = 0;
   }
   if (rc != SQLITE_OK) {
-    err = sqlite3_mprintf("cannot retire version %lld: %s", id, sqlite3_errmsg(db));
+    err = sqlite3_mprintf(zc_tr(zc, "cannot retire version %lld: %s", "无法停用版本 %lld：%s"), id, sqlite3_errmsg(db));
     goto error;
   }
   if (!sqlite3_get_autocommit(db)) rt->txn_dirty = 1;
@@ -389,7 +389,7 @@ static sqlite3_int64 same_source(sqlite3 *db, const char *name, const char *sha,
 
 /* The optional second argument of policy_install/_load: why the version
 ** has no test cases.  *out NULL when not given; an error message else. */
-static char *untested_arg(int argc, sqlite3_value **argv, const char *fn, const char **out) {
+static char *untested_arg(const ZcConn *zc, int argc, sqlite3_value **argv, const char *fn, const char **out) {
   *out = NULL;
   if (argc < 2) return NULL;
   const unsigned char *z = sqlite3_value_text(argv[1]);
@@ -399,8 +399,9 @@ static char *untested_arg(int argc, sqlite3_value **argv, const char *fn, const 
   if (sqlite3_value_type(argv[1]) != SQLITE_TEXT || blank || n > MAX_UNTESTED ||
       !zc_utf8_valid(z, (size_t)n, NULL) || strlen((const char *)z) != (size_t)n) {
     char *r = zc_value_repr(argv[1]);
-    char *m = sqlite3_mprintf("%s: untested reason %s is not a reason; expected text of 1 to %d bytes of UTF-8 "
+    char *m = sqlite3_mprintf(zc_tr(zc, "%s: untested reason %s is not a reason; expected text of 1 to %d bytes of UTF-8 "
                               "saying why this version has no test cases",
+                              "%s：未核算理由 %s 不能作为理由；应为 1 到 %d 字节的 UTF-8 文字，说明这个版本为什么没有核算用例"),
                               fn, r ? r : "?", MAX_UNTESTED);
     sqlite3_free(r);
     return m;
@@ -436,8 +437,8 @@ static int gate(Rt *rt, PVersion *v, const char *fn, const char *untested, char 
                              VNAME(v), fn);
     rc = SQLITE_ERROR;
   } else if (ncase > 0 && untested) {
-    *pzErr = sqlite3_mprintf("%s@%s has %d test cases (all pass): it is not untested; call %s() without the "
-                             "untested reason", VNAME(v), ncase, fn);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s has %d test cases (all pass): it is not untested; call %s() without the "
+                             "untested reason", "%s@%s 有 %d 个核算用例（全部通过），并不是未经核算的：调用 %s() 时请不要写未核算理由"), VNAME(v), ncase, fn);
     rc = SQLITE_ERROR;
   }
   sqlite3_free(list);
@@ -460,7 +461,7 @@ static int reload_and_gate(Rt *rt, const char *src, size_t len, const char *fn, 
   sqlite3_free(vchunk);
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_INTERRUPT) *pcode = SQLITE_INTERRUPT;
-    *pzErr = sqlite3_mprintf("%s", msg ? msg : "out of memory");
+    *pzErr = sqlite3_mprintf("%s", msg ? msg : zc_tr(rt->zc, "out of memory", "内存不足"));
     sqlite3_free(msg);
     return rc;
   }
@@ -487,11 +488,11 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   if (rc != SQLITE_OK) {
     /* an interrupted load is an interrupt to the host, not a bad source */
     if (rc == SQLITE_INTERRUPT) code = SQLITE_INTERRUPT;
-    err = sqlite3_mprintf("%s", msg ? msg : "out of memory");
+    err = sqlite3_mprintf("%s", msg ? msg : zc_tr(zc, "out of memory", "内存不足"));
     goto error;
   }
   /* anomaly thresholds in their ranges before anything runs or is stored */
-  if ((rc = zc_thresholds_check(&v->pub, &err)) != SQLITE_OK || (rc = zc_award_check(zc, &v->pub, &err)) != SQLITE_OK) {
+  if ((rc = zc_thresholds_check(zc, &v->pub, &err)) != SQLITE_OK || (rc = zc_award_check(zc, &v->pub, &err)) != SQLITE_OK) {
     if (rc == SQLITE_NOMEM) goto error;
     char *e = sqlite3_mprintf(zc_tr(zc, "%s; nothing installed", "%s；没有安装任何内容"), err);
     sqlite3_free(err);
@@ -503,7 +504,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   time_t now = time(NULL);
   struct tm tm;
   if (gmtime_r(&now, &tm) == NULL || strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm) == 0) {
-    err = sqlite3_mprintf("cannot read the clock");
+    err = sqlite3_mprintf(zc_tr(zc, "cannot read the clock", "无法读取系统时钟"));
     goto error;
   }
   /* the same source as a version of its policy: that version, nothing
@@ -512,9 +513,9 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   int was_retired = 0;
   sqlite3_int64 same = same_source(db, v->pub.name, sha, &was_retired);
   if (same && was_retired) {
-    err = sqlite3_mprintf("this source is version %lld of %s@%s, which is retired; a retired version never "
+    err = sqlite3_mprintf(zc_tr(zc, "this source is version %lld of %s@%s, which is retired; a retired version never "
                           "comes back: to use these rules again, change the source (a comment will do) and "
-                          "install it as a new version", same, VNAME(v));
+                          "install it as a new version", "这份源码就是 %lld 号版本 %s@%s，它已经停用；停用的版本不能恢复：要再用这些规则，请改动源码（加一行注释即可），作为新版本安装"), same, VNAME(v));
     goto error;
   }
   if (same) {
@@ -523,16 +524,16 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   }
   int rc2 = reload_and_gate(rt, src, len, fn, untested, &v, &err, &code);
   if (rc2 == SQLITE_INTERRUPT && code == SQLITE_ERROR) {
-    zc_errorf(ctx, "%s: %s", fn, err ? err : "interrupted");
+    zc_errorf(ctx, ZC_COLON(ZC_CTX(ctx)), fn, err ? err : zc_tr(zc, "interrupted", "已中断"));
     sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
     goto done;
   }
   if (rc2 != SQLITE_OK) goto error;
-  if (zc_ps_upgrade(db, &err) != SQLITE_OK) goto error;
+  if (zc_ps_upgrade(zc, db, &err) != SQLITE_OK) goto error;
   sqlite3_int64 before = sqlite3_last_insert_rowid(db);
   if (sqlite3_prepare_v2(db, "INSERT INTO zhucan_policy(name, effective_from, sha256, source,"
                          " installed_at, untested) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK) {
-    err = sqlite3_mprintf("cannot store the policy: %s", sqlite3_errmsg(db));
+    err = sqlite3_mprintf(zc_tr(zc, "cannot store the policy: %s", "无法保存政策：%s"), sqlite3_errmsg(db));
     goto error;
   }
   sqlite3_bind_text(st, 1, v->pub.name, -1, SQLITE_STATIC);
@@ -545,7 +546,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   rc = sqlite3_step(st);
   rt->guard = 0;
   if (rc != SQLITE_DONE) {
-    err = sqlite3_mprintf("cannot store the policy: %s", sqlite3_errmsg(db));
+    err = sqlite3_mprintf(zc_tr(zc, "cannot store the policy: %s", "无法保存政策：%s"), sqlite3_errmsg(db));
     goto error;
   }
   sqlite3_int64 id = sqlite3_last_insert_rowid(db);
@@ -556,7 +557,7 @@ static void install_source(sqlite3_context *ctx, const char *fn, const char *src
   goto done;
 error:
   if (err) {
-    zc_errorf(ctx, "%s: %s", fn, err);
+    zc_errorf(ctx, ZC_COLON(ZC_CTX(ctx)), fn, err);
     if (code != SQLITE_ERROR) sqlite3_result_error_code(ctx, code);
   } else {
     sqlite3_result_error_nomem(ctx);
@@ -570,7 +571,7 @@ done:
 
 static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *untested = NULL;
-  char *uerr = untested_arg(argc, argv, "policy_install", &untested);
+  char *uerr = untested_arg(ZC_CTX(ctx), argc, argv, "policy_install", &untested);
   if (uerr) {
     sqlite3_result_error(ctx, uerr, -1);
     sqlite3_free(uerr);
@@ -578,7 +579,7 @@ static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **
   }
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
     char *r = zc_value_repr(argv[0]);
-    zc_errorf(ctx, "policy_install: source %s is not text; expected the Lua source of a policy",
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "policy_install: source %s is not text; expected the Lua source of a policy", "policy_install：源码参数 %s 不是文本；应为政策的 Lua 源码"),
               r ? r : "?");
     sqlite3_free(r);
     return;
@@ -586,7 +587,7 @@ static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **
   const char *src = (const char *)sqlite3_value_text(argv[0]);
   int n = sqlite3_value_bytes(argv[0]);
   if (n == 0 || n > ZC_POLICY_MAX_SRC) {
-    zc_errorf(ctx, "policy_install: source is %d bytes; expected 1 to %d bytes of Lua", n,
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "policy_install: source is %d bytes; expected 1 to %d bytes of Lua", "policy_install：源码有 %d 字节；应为 1 到 %d 字节的 Lua 源码"), n,
               ZC_POLICY_MAX_SRC);
     return;
   }
@@ -595,7 +596,7 @@ static void policy_install_func(sqlite3_context *ctx, int argc, sqlite3_value **
 
 static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   const char *untested = NULL;
-  char *uerr = untested_arg(argc, argv, "policy_load", &untested);
+  char *uerr = untested_arg(ZC_CTX(ctx), argc, argv, "policy_load", &untested);
   if (uerr) {
     sqlite3_result_error(ctx, uerr, -1);
     sqlite3_free(uerr);
@@ -606,19 +607,19 @@ static void policy_load_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   size_t n = 0;
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !path || !*path) {
     char *r = zc_value_repr(argv[0]);
-    zc_errorf(ctx, "policy_load: path %s is not a file name", r ? r : "?");
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "policy_load: path %s is not a file name", "policy_load：路径参数 %s 不是文件名"), r ? r : "?");
     sqlite3_free(r);
     goto done;
   }
   /* a regular file only: a FIFO or /dev/zero is refused, never waited on */
-  int rc = zc_read_file(path, ZC_POLICY_MAX_SRC, &buf, &n, &err);
+  int rc = zc_read_file(ZC_CTX(ctx), path, ZC_POLICY_MAX_SRC, &buf, &n, &err);
   if (rc != SQLITE_OK) {
-    if (err) zc_errorf(ctx, "policy_load: %s; expected a file of 1 to %d bytes of Lua", err, ZC_POLICY_MAX_SRC);
+    if (err) zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "policy_load: %s; expected a file of 1 to %d bytes of Lua", "policy_load：%s；应为 1 到 %d 字节的 Lua 文件"), err, ZC_POLICY_MAX_SRC);
     else sqlite3_result_error_nomem(ctx);
     goto done;
   }
   if (n == 0) {
-    zc_errorf(ctx, "policy_load: '%s' is empty; expected 1 to %d bytes of Lua", path, ZC_POLICY_MAX_SRC);
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "policy_load: '%s' is empty; expected 1 to %d bytes of Lua", "policy_load：'%s' 是空文件；应为 1 到 %d 字节的 Lua 文件"), path, ZC_POLICY_MAX_SRC);
     goto done;
   }
   const char *base = strrchr(path, '/');

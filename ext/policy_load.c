@@ -47,7 +47,7 @@ static void json_string(lua_State *L, int idx, sqlite3_str *s, const char *path)
   size_t n;
   const char *z = lua_tolstring(L, idx, &n);
   if (!zc_utf8_valid((const unsigned char *)z, n, NULL))
-    luaL_error(L, "params%s: %s is not UTF-8 text", path, zc_sb_repr(L, idx));
+    luaL_error(L, Ltr(L, "params%s: %s is not UTF-8 text", "params%s：%s 不是 UTF-8 文字"), path, zc_sb_repr(L, idx));
   sqlite3_str_appendchar(s, 1, '"');
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)z[i];
@@ -92,7 +92,7 @@ static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const cha
       inlist += lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= INT_MAX;
     } else {
       lua_pushvalue(L, -1);
-      luaL_error(L, "params%s: the key %s is a %s; keys must be strings or integers", path, zc_sb_repr(L, -1),
+      luaL_error(L, Ltr(L, "params%s: the key %s is a %s; keys must be strings or integers", "params%s：键 %s 是 %s 类型；键必须是字符串或整数"), path, zc_sb_repr(L, -1),
                  luaL_typename(L, -2));
     }
   }
@@ -110,9 +110,9 @@ static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const cha
         lua_insert(L, -2);   /* keep the text below the key */
       }
     }
-    luaL_error(L, "params%s: a table mixes integer keys (%I) and named keys (%s); write them apart: a list "
+    luaL_error(L, Ltr(L, "params%s: a table mixes integer keys (%I) and named keys (%s); write them apart: a list "
                   "{ 300, 500 } or a tier table { [65] = 300, [80] = 500 } in a field of its own, the named "
-                  "values beside it", path, (LUAI_UACINT)fi, fs);
+                  "values beside it", "params%s：一个表里既有整数键（%I）又有名称键（%s）；请分开写：列表 { 300, 500 } 或分档表 { [65] = 300, [80] = 500 } 单独放在一个字段里，有名称的值放在它旁边"), path, (LUAI_UACINT)fi, fs);
   }
   if (count > 0 && nint == count && inlist == count) {
     /* keys distinct and all in 1..count: the list 1..count */
@@ -175,10 +175,10 @@ static void json_table(lua_State *L, int t, sqlite3_str *s, int depth, const cha
 ** (a table used in many places is written out each time: a table nested in
 ** itself 60 times over would be 2^60 copies). */
 static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const char *path) {
-  if (depth > MAX_DEPTH) luaL_error(L, "params%s: nested more than %d deep", path, MAX_DEPTH);
+  if (depth > MAX_DEPTH) luaL_error(L, Ltr(L, "params%s: nested more than %d deep", "params%s：嵌套超过 %d 层"), path, MAX_DEPTH);
   if (sqlite3_str_length(s) > ZC_MAX_PARAMS_JSON)
-    luaL_error(L, "params is more than %d bytes as JSON (a table used in several places is written out "
-                  "each time)", ZC_MAX_PARAMS_JSON);
+    luaL_error(L, Ltr(L, "params is more than %d bytes as JSON (a table used in several places is written out "
+                  "each time)", "params 写成 JSON 超过 %d 字节（一个表在几处用到时，每处都会写一遍）"), ZC_MAX_PARAMS_JSON);
   luaL_checkstack(L, 8, "params");
   zc_sb_poll(L, 1);
   switch (lua_type(L, idx)) {
@@ -188,7 +188,7 @@ static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const c
         sqlite3_str_appendf(s, "%lld", (long long)lua_tointeger(L, idx));
       } else {
         double d = lua_tonumber(L, idx);
-        if (!isfinite(d)) luaL_error(L, "params%s: %f is not a finite number", path, d);
+        if (!isfinite(d)) luaL_error(L, Ltr(L, "params%s: %f is not a finite number", "params%s：%f 不是有限的数"), path, d);
         sqlite3_str_appendf(s, "%!.15g", d);
       }
       break;
@@ -197,11 +197,11 @@ static void json_value(lua_State *L, int idx, sqlite3_str *s, int depth, const c
       json_string(L, idx, s, path);
       break;
     case LUA_TTABLE:
-      if (lua_getmetatable(L, idx)) luaL_error(L, "params%s: tables must not have metatables", path);
+      if (lua_getmetatable(L, idx)) luaL_error(L, Ltr(L, "params%s: tables must not have metatables", "params%s：表不能有元表"), path);
       json_table(L, idx, s, depth, path);
       break;
     default:
-      luaL_error(L, "params%s: a %s; params may hold numbers, strings, booleans and tables",
+      luaL_error(L, Ltr(L, "params%s: a %s; params may hold numbers, strings, booleans and tables", "params%s：是 %s 类型；params 里只能放数字、字符串、布尔值和表"),
                  path, luaL_typename(L, idx));
   }
 }
@@ -213,17 +213,17 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
   while (lua_next(L, t)) {
     if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) n++;
     else if (all && lua_type(L, -2) == LUA_TSTRING)
-      luaL_error(L, "anomaly.%s must be a number (got %s)", zc_sb_text(L, -2), luaL_typename(L, -1));
+      luaL_error(L, Ltr(L, "anomaly.%s must be a number (got %s)", "anomaly.%s 应为数字（实际是 %s）"), zc_sb_text(L, -2), luaL_typename(L, -1));
     else if (all)
-      luaL_error(L, "anomaly: keys must be threshold names (got a %s)", luaL_typename(L, -2));
+      luaL_error(L, Ltr(L, "anomaly: keys must be threshold names (got a %s)", "anomaly：键必须是阈值名称（实际是 %s 类型）"), luaL_typename(L, -2));
     lua_pop(L, 1);
     zc_sb_charge(L, ZC_ELEM_STEPS);
   }
   /* kept in C memory for the version's life: params is bounded by its
   ** JSON, anomaly here */
-  if (all && n > 256) luaL_error(L, "anomaly: %d thresholds; at most 256", n);
+  if (all && n > 256) luaL_error(L, Ltr(L, "anomaly: %d thresholds; at most 256", "anomaly：有 %d 个阈值；最多 256 个"), n);
   PNum *a = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * sizeof *a);
-  if (!a) luaL_error(L, "out of memory");
+  if (!a) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   memset(a, 0, (size_t)(n ? n : 1) * sizeof *a);
   *out = a;
   *pn = 0;
@@ -231,7 +231,7 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
   while (lua_next(L, t)) {
     if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER) {
       a[*pn].key = sqlite3_mprintf("%s", lua_tostring(L, -2));
-      if (!a[*pn].key) luaL_error(L, "out of memory");
+      if (!a[*pn].key) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
       a[*pn].val = lua_tonumber(L, -1);
       (*pn)++;
     }
@@ -282,8 +282,8 @@ static void run_chunk(lua_State *L, LoadCtx *c, int *pEnv, int *pEnvmt, int *pEn
 /* The policy table's keys are all known ones: unknown fields are mistakes. */
 static void check_keys(lua_State *L, int P) {
   if (!lua_istable(L, P))
-    luaL_error(L, "the chunk must return the policy table, not a %s", luaL_typename(L, P));
-  if (lua_getmetatable(L, P)) luaL_error(L, "the policy table must not have a metatable");
+    luaL_error(L, Ltr(L, "the chunk must return the policy table, not a %s", "代码块必须返回政策表，而不是 %s"), luaL_typename(L, P));
+  if (lua_getmetatable(L, P)) luaL_error(L, Ltr(L, "the policy table must not have a metatable", "政策表不能有元表"));
   lua_pushnil(L);
   while (lua_next(L, P)) {
     lua_pop(L, 1);
@@ -292,8 +292,8 @@ static void check_keys(lua_State *L, int P) {
       for (int i = 0; policy_keys[i]; i++) known |= strcmp(lua_tostring(L, -1), policy_keys[i]) == 0;
     if (!known) {
       lua_pushvalue(L, -1);
-      luaL_error(L, "unknown field %s in the policy table (expected name, effective_from, payers, "
-                    "eligible, meal, site, params, windows, anomaly, tests, description)",
+      luaL_error(L, Ltr(L, "unknown field %s in the policy table (expected name, effective_from, payers, "
+                    "eligible, meal, site, params, windows, anomaly, tests, description)", "政策表里有未知字段 %s（可用的字段：name、effective_from、payers、eligible、meal、site、params、windows、anomaly、tests、description）"),
                  zc_sb_text(L, -1));
     }
   }
@@ -311,17 +311,17 @@ static void read_identity(lua_State *L, int P, PVersion *v) {
              ch == '_' || ch == '-';
   }
   if (!okname)
-    luaL_error(L, "policy field 'name' must be 1 to %d letters, digits, '_' or '-' (got %s)", MAX_NAME,
+    luaL_error(L, Ltr(L, "policy field 'name' must be 1 to %d letters, digits, '_' or '-' (got %s)", "政策字段 'name' 应为 1 到 %d 个字母、数字、'_' 或 '-'（实际是 %s）"), MAX_NAME,
                name ? zc_sb_repr(L, -1) : luaL_typename(L, -1));
   v->name = sqlite3_mprintf("%s", name);
-  if (!v->name) luaL_error(L, "out of memory");
+  if (!v->name) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   v->pub.name = v->name;
   lua_pop(L, 1);
   lua_getfield(L, P, "effective_from");
   const char *eff = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   int effday = eff ? zc_day_parse(eff, (int)lua_rawlen(L, -1)) : ZC_NONE;
   if (effday == ZC_NONE)
-    luaL_error(L, "policy field 'effective_from' must be a date 'YYYY-MM-DD' (got %s)",
+    luaL_error(L, Ltr(L, "policy field 'effective_from' must be a date 'YYYY-MM-DD' (got %s)", "政策字段 'effective_from' 应为日期 'YYYY-MM-DD'（实际是 %s）"),
                eff ? zc_sb_repr(L, -1) : luaL_typename(L, -1));
   v->pub.effective_from = effday;
   zc_day_format(effday, v->pub.effective_text);
@@ -335,7 +335,7 @@ static void check_types(lua_State *L, int P, PVersion *v) {
   for (int i = 0; i < 3; i++) {
     int t = lua_getfield(L, P, fns[i]);
     if (t != LUA_TFUNCTION && !(i == FN_SITE && t == LUA_TNIL))
-      luaL_error(L, "policy field '%s' must be a function%s (got %s)", fns[i], i == FN_SITE ? " or absent" : "",
+      luaL_error(L, Ltr(L, "policy field '%s' must be a function%s (got %s)", "政策字段 '%s' 应为函数%s（实际是 %s）"), fns[i], i == FN_SITE ? Ltr(L, " or absent", "或不写") : "",
                  luaL_typename(L, -1));
     lua_pop(L, 1);
   }
@@ -346,14 +346,14 @@ static void check_types(lua_State *L, int P, PVersion *v) {
   for (int i = 0; i < 4; i++) {
     int t = lua_getfield(L, P, tabs[i]);
     if (t != LUA_TNIL && t != LUA_TTABLE)
-      luaL_error(L, "policy field '%s' must be a table or absent (got %s)", tabs[i], luaL_typename(L, -1));
+      luaL_error(L, Ltr(L, "policy field '%s' must be a table or absent (got %s)", "政策字段 '%s' 应为表或不写（实际是 %s）"), tabs[i], luaL_typename(L, -1));
     if (t == LUA_TTABLE && lua_getmetatable(L, -1))
-      luaL_error(L, "policy field '%s' must not have a metatable", tabs[i]);
+      luaL_error(L, Ltr(L, "policy field '%s' must not have a metatable", "政策字段 '%s' 不能有元表"), tabs[i]);
     lua_pop(L, 1);
   }
   lua_getfield(L, P, "description");
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "policy field 'description' must be a string or absent");
+    luaL_error(L, Ltr(L, "policy field 'description' must be a string or absent", "政策字段 'description' 应为字符串或不写"));
   lua_pop(L, 1);
 }
 
@@ -367,7 +367,7 @@ static void read_windows(lua_State *L, int P, PVersion *v) {
       int slot = lua_type(L, -2) == LUA_TSTRING ? zc_slot_index(lua_tostring(L, -2)) : -1;
       if (slot < 0) {
         lua_pushvalue(L, -2);
-        luaL_error(L, "windows: unknown slot %s (expected breakfast, lunch, dinner)", zc_sb_text(L, -1));
+        luaL_error(L, Ltr(L, "windows: unknown slot %s (expected breakfast, lunch, dinner)", "windows：未知的餐次 %s（应为 breakfast、lunch、dinner）"), zc_sb_text(L, -1));
       }
       int ft[2] = {-1, -1};
       if (lua_istable(L, -1) && lua_rawlen(L, -1) == 2) {
@@ -378,7 +378,7 @@ static void read_windows(lua_State *L, int P, PVersion *v) {
         }
       }
       if (ft[0] < 0 || ft[1] < 0 || ft[0] > ft[1])
-        luaL_error(L, "windows.%s must be {\"HH:MM\", \"HH:MM\"} with from <= to", zc_slot_name(slot));
+        luaL_error(L, Ltr(L, "windows.%s must be {\"HH:MM\", \"HH:MM\"} with from <= to", "windows.%s 应为 {\"HH:MM\", \"HH:MM\"}，且开始不晚于结束"), zc_slot_name(slot));
       v->pub.windows[slot].from = ft[0];
       v->pub.windows[slot].to = ft[1];
       lua_pop(L, 1);
@@ -386,7 +386,7 @@ static void read_windows(lua_State *L, int P, PVersion *v) {
     for (int a = 0; a < ZC_NSLOT; a++)
       for (int b = a + 1; b < ZC_NSLOT; b++)
         if (v->pub.windows[a].from <= v->pub.windows[b].to && v->pub.windows[b].from <= v->pub.windows[a].to)
-          luaL_error(L, "windows: %s and %s overlap", zc_slot_name(a), zc_slot_name(b));
+          luaL_error(L, Ltr(L, "windows: %s and %s overlap", "windows：%s 和 %s 时段重叠"), zc_slot_name(a), zc_slot_name(b));
   }
   lua_pop(L, 1);
 }
@@ -406,9 +406,9 @@ static void read_payers(lua_State *L, int P, LoadCtx *c) {
     return;
   }
   if (t == LUA_TNIL)
-    luaL_error(L, "policy field 'payers' is missing: declare who pays the parts and items, e.g. "
+    luaL_error(L, Ltr(L, "policy field 'payers' is missing: declare who pays the parts and items, e.g. "
                   "payers = { \"county\" } or payers = { \"city\", \"county\", \"township\" } "
-                  "(a part or item for a payer not declared is an error)");
+                  "(a part or item for a payer not declared is an error)", "缺少政策字段 'payers'：请声明由谁支付各部分和项目，例如 payers = { \"county\" } 或 payers = { \"city\", \"county\", \"township\" }（给没有声明的付款方的部分或项目会报错）"));
   int pl = lua_gettop(L);
   lua_Integer n = t == LUA_TTABLE ? (lua_Integer)lua_rawlen(L, pl) : 0, count = 0;
   if (t == LUA_TTABLE) {
@@ -419,24 +419,24 @@ static void read_payers(lua_State *L, int P, LoadCtx *c) {
     }
   }
   if (t != LUA_TTABLE || count != n || n == 0 || n > ZC_MAX_PAYERS)
-    luaL_error(L, "policy field 'payers' must be a list of 1 to %d payer names, e.g. "
-                  "payers = { \"city\", \"county\" } (got %s)", ZC_MAX_PAYERS,
-               t == LUA_TTABLE ? (n == 0 && count == 0 ? "an empty table" : "a table that is not a list")
+    luaL_error(L, Ltr(L, "policy field 'payers' must be a list of 1 to %d payer names, e.g. "
+                  "payers = { \"city\", \"county\" } (got %s)", "政策字段 'payers' 应为 1 到 %d 个付款方名称的列表，例如 payers = { \"city\", \"county\" }（实际是 %s）"), ZC_MAX_PAYERS,
+               t == LUA_TTABLE ? (n == 0 && count == 0 ? Ltr(L, "an empty table", "空表") : Ltr(L, "a table that is not a list", "不是列表的表"))
                                : luaL_typename(L, pl));
   v->payers = sqlite3_malloc64((sqlite3_uint64)n * sizeof *v->payers);
-  if (!v->payers) luaL_error(L, "out of memory");
+  if (!v->payers) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   memset(v->payers, 0, (size_t)n * sizeof *v->payers);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, pl, i);
     size_t len = 0;
     const char *z = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
     if (!z || !zc_sb_word_ok(z, len) || strcmp(z, "elder") == 0)
-      luaL_error(L, "payers[%I] is %s; expected a payer name: 1 to %d bytes of UTF-8 text without control "
-                    "characters, not 'elder' (the co-payment)", (LUAI_UACINT)i, zc_sb_repr(L, -1), MAX_NAME);
+      luaL_error(L, Ltr(L, "payers[%I] is %s; expected a payer name: 1 to %d bytes of UTF-8 text without control "
+                    "characters, not 'elder' (the co-payment)", "payers[%I] 是 %s；应为付款方名称：1 到 %d 字节、不含控制字符的 UTF-8 文字，且不能是 'elder'（老人自付部分）"), (LUAI_UACINT)i, zc_sb_repr(L, -1), MAX_NAME);
     for (int j = 0; j < v->npayers; j++)
-      if (strcmp(v->payers[j], z) == 0) luaL_error(L, "payers: %s is declared twice", zc_sb_repr(L, -1));
+      if (strcmp(v->payers[j], z) == 0) luaL_error(L, Ltr(L, "payers: %s is declared twice", "payers：%s 声明了两次"), zc_sb_repr(L, -1));
     v->payers[v->npayers] = sqlite3_mprintf("%s", z);
-    if (!v->payers[v->npayers]) luaL_error(L, "out of memory");
+    if (!v->payers[v->npayers]) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
     v->npayers++;
     lua_pop(L, 1);
   }
@@ -459,7 +459,7 @@ static void read_tables(lua_State *L, int P, LoadCtx *c) {
     json_value(L, lua_gettop(L), c->js, 0, "");
     v->params_json = sqlite3_str_finish(c->js);
     c->js = NULL;
-    if (!v->params_json) luaL_error(L, "out of memory");
+    if (!v->params_json) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
     numbers_of(L, lua_gettop(L), &v->params, &v->nparams, 0);
   }
   lua_pop(L, 1);
@@ -569,21 +569,21 @@ static int pl_load(Rt *rt, const char *src, size_t len, const char *chunk, int s
   int kind = zc_sb_run(rt, load_protected, &c, &msg);
   if (c.js) sqlite3_free(sqlite3_str_finish(c.js));
   if (kind == RUN_OK && !zc_sb_settle(rt)) {
-    msg = sqlite3_mprintf("the policies loaded on this connection would keep more than %d MiB",
+    msg = sqlite3_mprintf(zc_tr(rt->zc, "the policies loaded on this connection would keep more than %d MiB", "这个连接加载的政策占用的内存会超过 %d MiB"),
                           (int)(ZC_POLICY_KEEP_CAP >> 20));
     kind = RUN_ERR;
   }
   if (kind != RUN_OK) {
     /* where the chunk was when it passed the limit, as Lua's errors say it */
-    const char *w = rt->fatal_where, *sep = rt->fatal_where[0] ? ": " : "";
+    const char *w = rt->fatal_where, *sep = rt->fatal_where[0] ? zc_tr(rt->zc, ": ", "：") : "";
     if (kind == RUN_BUDGET)
-      *pmsg = sqlite3_mprintf("%s%srunning the chunk exceeded the budget of %ld instructions", w, sep,
+      *pmsg = sqlite3_mprintf(zc_tr(rt->zc, "%s%srunning the chunk exceeded the budget of %ld instructions", "%s%s运行代码块超出了 %ld 条指令的预算"), w, sep,
                               ZC_POLICY_BUDGET);
     else if (kind == RUN_MEM)
-      *pmsg = sqlite3_mprintf("%s%srunning the chunk exceeded the policy memory cap of %d MiB", w, sep,
+      *pmsg = sqlite3_mprintf(zc_tr(rt->zc, "%s%srunning the chunk exceeded the policy memory cap of %d MiB", "%s%s运行代码块超出了政策 %d MiB 的内存上限"), w, sep,
                               (int)(ZC_POLICY_MEM_CAP >> 20));
     else if (kind != RUN_ERR)
-      *pmsg = sqlite3_mprintf("%s%srunning the chunk %s", w, sep, zc_sb_fatal_text(kind));
+      *pmsg = sqlite3_mprintf(zc_tr(rt->zc, "%s%srunning the chunk %s", "%s%s运行代码块时%s"), w, sep, zc_sb_fatal_text(rt->zc, kind));
     else
       *pmsg = msg, msg = NULL;
     sqlite3_free(msg);

@@ -25,7 +25,7 @@ int zc_rt_init(ZcConn *zc) {
 Rt *zc_rt_get(ZcConn *zc, char **pzErr) {
   Rt *rt = zc->policy;
   if (!rt) {
-    *pzErr = sqlite3_mprintf("the policy runtime is not initialised");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(zc, "the policy runtime is not initialised", "政策运行环境没有初始化"));
     return NULL;
   }
   if (rt->L) return rt;
@@ -34,8 +34,8 @@ Rt *zc_rt_get(ZcConn *zc, char **pzErr) {
   int kind = zc_sb_run(rt, zc_sb_lib_open, rt, &msg);
   if (kind == RUN_OK) kind = zc_sb_run(rt, zc_pf_open, rt, &msg);
   if (kind != RUN_OK) {
-    *pzErr = sqlite3_mprintf("cannot initialise the Lua sandbox: %s",
-                             msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot initialise the Lua sandbox: %s", "无法初始化 Lua 沙箱：%s"),
+                             msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(rt->zc, kind));
     sqlite3_free(msg);
     zc_sb_close(rt);
     return NULL;
@@ -71,7 +71,7 @@ int zc_policy_proposal(ZcConn *zc, const char *src, size_t len, const char *chun
                        const ZcPolicyVersion **out, char **pzErr) {
   *out = NULL;
   if (len == 0 || len > ZC_POLICY_MAX_SRC) {
-    *pzErr = sqlite3_mprintf("source is %lld bytes; expected 1 to %d bytes of Lua", (long long)len,
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "source is %lld bytes; expected 1 to %d bytes of Lua", "源码有 %lld 字节；应为 1 到 %d 字节的 Lua 源码"), (long long)len,
                              ZC_POLICY_MAX_SRC);
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }

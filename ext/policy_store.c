@@ -64,13 +64,14 @@ static int has_column(sqlite3 *db, const char *col) {
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -(rc ? rc : SQLITE_ERROR);
 }
 
-int zc_ps_upgrade(sqlite3 *db, char **pzErr) {
+int zc_ps_upgrade(const ZcConn *zc, sqlite3 *db, char **pzErr) {
   static const char *const cols[] = {"untested", "retired_on"};
   if (sqlite3_exec(db, create_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
   for (int i = 0; i < 2; i++) {
     int has = has_column(db, cols[i]);
     if (has < 0) {
-      *pzErr = sqlite3_mprintf("cannot read the columns of zhucan_policy: %s", sqlite3_errstr(-has));
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "cannot read the columns of zhucan_policy: %s", "无法读取 zhucan_policy 的列：%s"),
+                               sqlite3_errstr(-has));
       return -has;
     }
     if (has) continue;
@@ -82,7 +83,8 @@ int zc_ps_upgrade(sqlite3 *db, char **pzErr) {
   if (sqlite3_exec(db, trigger_sql, NULL, NULL, NULL) != SQLITE_OK) goto error;
   return SQLITE_OK;
 error:
-  *pzErr = sqlite3_mprintf("cannot create or upgrade zhucan_policy: %s", sqlite3_errmsg(db));
+  *pzErr = sqlite3_mprintf(zc_tr(zc, "cannot create or upgrade zhucan_policy: %s", "无法创建或升级 zhucan_policy：%s"),
+                           sqlite3_errmsg(db));
   return sqlite3_errcode(db) ? sqlite3_errcode(db) : SQLITE_ERROR;
 }
 
@@ -140,7 +142,7 @@ int zc_ps_sync(Rt *rt, int pinned, char **pzErr) {
       rc = SQLITE_OK;   /* nothing installed yet */
       goto done;
     }
-    *pzErr = sqlite3_mprintf("cannot read zhucan_policy: %s", sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot read zhucan_policy: %s", "无法读取 zhucan_policy：%s"), sqlite3_errmsg(db));
     goto done;
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -168,7 +170,7 @@ int zc_ps_sync(Rt *rt, int pinned, char **pzErr) {
     r->retired = sqlite3_column_int(st, 4) != 0;
   }
   if (rc != SQLITE_DONE) {
-    *pzErr = sqlite3_mprintf("cannot read zhucan_policy: %s", sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot read zhucan_policy: %s", "无法读取 zhucan_policy：%s"), sqlite3_errmsg(db));
     goto done;
   }
   rc = SQLITE_OK;
@@ -223,7 +225,7 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
     rc = sqlite3_step(st);
   }
   if (rc != SQLITE_ROW) {
-    *pzErr = sqlite3_mprintf("cannot read policy version %lld: %s", r->id,
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "cannot read policy version %lld: %s", "无法读取政策版本 %lld：%s"), r->id,
                              sqlite3_errmsg(rt->zc->db));
     rc = SQLITE_ERROR;
     goto done;
@@ -233,9 +235,9 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
   char sha[65];
   zc_ps_sha256(src ? src : "", len, sha);
   if (r->eff == ZC_NONE || strcmp(sha, r->sha) != 0) {
-    *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its %s", r->id, r->name,
-                             r->eff == ZC_NONE ? "effective_from is not a date"
-                                               : "source does not match its sha256");
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld (%s) is damaged: its %s", "政策版本 %lld（%s）已损坏：它的%s"), r->id, r->name,
+                             r->eff == ZC_NONE ? zc_tr(rt->zc, "effective_from is not a date", "生效日期 effective_from 不是日期")
+                                               : zc_tr(rt->zc, "source does not match its sha256", "源码与保存的 sha256 不符"));
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -246,12 +248,12 @@ int zc_ps_version(Rt *rt, const IndexRow *r, const ZcPolicyVersion **out, char *
   }
   rc = zc_pl_load_stored(rt, src ? src : "", len, chunk, &v, &msg);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("policy version %lld (%s@%s) does not load: %s", r->id, r->name, eff,
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld (%s@%s) does not load: %s", "政策版本 %lld（%s@%s）无法加载：%s"), r->id, r->name, eff,
                              msg ? msg : "out of memory");
     goto done;
   }
   if (strcmp(v->pub.name, r->name) != 0 || v->pub.effective_from != r->eff) {
-    *pzErr = sqlite3_mprintf("policy version %lld is damaged: its row says %s@%s, its source %s@%s",
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld is damaged: its row says %s@%s, its source %s@%s", "政策版本 %lld 已损坏：它的记录写的是 %s@%s，源码却是 %s@%s"),
                              r->id, r->name, eff, v->pub.name, v->pub.effective_text);
     rc = SQLITE_ERROR;
     goto done;
@@ -311,8 +313,8 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     }
     found = 1;
     if (r->eff == ZC_NONE) {
-      *pzErr = sqlite3_mprintf("policy version %lld (%s) is damaged: its effective_from is not "
-                               "a date", r->id, r->name);
+      *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy version %lld (%s) is damaged: its effective_from is not "
+                               "a date", "政策版本 %lld（%s）已损坏：它的生效日期 effective_from 不是日期"), r->id, r->name);
       return SQLITE_ERROR;
     }
     /* rows are in id order: >= keeps the latest installed among equals */
@@ -323,19 +325,22 @@ int zc_policy_for_name(ZcConn *zc, const ZcPolicyPick *pick, const char *name, i
     return SQLITE_OK;
   }
   if (!found && later && !retired) {
-    *pzErr = sqlite3_mprintf("policy '%s' has no version the run could see: its %d version%s installed after "
-                             "the run (its policy_horizon is version %lld); the region's policy was changed after "
-                             "the run was settled", name, later, later == 1 ? " was" : "s were", horizon);
+    *pzErr = zc_lang_en(rt->zc)
+                 ? sqlite3_mprintf("policy '%s' has no version the run could see: its %d version%s installed after "
+                                   "the run (its policy_horizon is version %lld); the region's policy was changed "
+                                   "after the run was settled", name, later, later == 1 ? " was" : "s were", horizon)
+                 : sqlite3_mprintf("政策 '%s' 没有这个批次能看到的版本：它的 %d 个版本都是在批次之后安装的（批次的 "
+                                   "policy_horizon 是版本 %lld）；这个区划的政策是在结算之后改的", name, later, horizon);
     return SQLITE_ERROR;
   }
   if (!found && retired) {
-    *pzErr = sqlite3_mprintf("every version of policy '%s' is retired (%d); install a new version, or make "
-                             "another policy govern the region with policy_assign()", name, retired);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "every version of policy '%s' is retired (%d); install a new version, or make "
+                             "another policy govern the region with policy_assign()", "政策 '%s' 的所有版本都已停用（%d 个）；请安装一个新版本，或者用 policy_assign() 让别的政策管这个区划"), name, retired);
     return SQLITE_ERROR;
   }
   if (!found) {
-    *pzErr = sqlite3_mprintf("policy '%s' is not installed (install it with policy_load() or "
-                             "policy_install())", name);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "policy '%s' is not installed (install it with policy_load() or "
+                             "policy_install())", "政策 '%s' 还没有安装（请用 policy_load() 或 policy_install() 安装）"), name);
     return SQLITE_ERROR;
   }
   if (best >= 0) {

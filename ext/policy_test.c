@@ -46,6 +46,7 @@ typedef struct TestCtx {
   char *fail;        /* set by compare */
   int stop;          /* RUN_INTR: policy_test must stop */
   int oom;           /* out of memory: the case's outcome is unknown */
+  int want_err;      /* the case says error = "...": its rules run with English messages */
   sqlite3_str *s;    /* compare's message under construction */
 } TestCtx;
 
@@ -60,7 +61,7 @@ static int count_protected(lua_State *L) {
 static int push_case(lua_State *L, TestCtx *t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, t->v->ref_tests);
   lua_geti(L, -1, t->i);
-  if (!lua_istable(L, -1)) luaL_error(L, "tests[%I] is not a table", t->i);
+  if (!lua_istable(L, -1)) luaL_error(L, Ltr(L, "tests[%I] is not a table", "tests[%I] 不是表"), t->i);
   lua_getfield(L, -1, "name");
   t->name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   lua_pop(L, 1);
@@ -71,7 +72,7 @@ static const char *case_str(lua_State *L, TestCtx *t, int tab, const char *what,
   int ty = lua_getfield(L, tab, k);
   const char *s = NULL;
   if (ty == LUA_TSTRING) s = lua_tostring(L, -1);
-  else if (ty != LUA_TNIL) luaL_error(L, "%s.%s must be a string", what, k);
+  else if (ty != LUA_TNIL) luaL_error(L, Ltr(L, "%s.%s must be a string", "%s.%s 应为字符串"), what, k);
   lua_pop(L, 1);   /* the string stays alive in the frozen tests table */
   (void)t;
   return s;
@@ -83,7 +84,7 @@ static int case_day(lua_State *L, TestCtx *t, int tab, const char *what, const c
   int d = zc_day_parse(s, -1);
   if (d == ZC_NONE) {
     lua_getfield(L, tab, k);
-    luaL_error(L, "%s.%s %s is not a date 'YYYY-MM-DD'", what, k, zc_sb_repr(L, -1));
+    luaL_error(L, Ltr(L, "%s.%s %s is not a date 'YYYY-MM-DD'", "%s.%s 为 %s，不是日期 'YYYY-MM-DD'"), what, k, zc_sb_repr(L, -1));
   }
   return d;
 }
@@ -93,7 +94,7 @@ static sqlite3_int64 case_int(lua_State *L, int tab, const char *what, const cha
   int ty = lua_getfield(L, tab, k);
   sqlite3_int64 v = dflt;
   if (ty != LUA_TNIL) {
-    if (!lua_isinteger(L, -1)) luaL_error(L, "%s.%s must be an integer", what, k);
+    if (!lua_isinteger(L, -1)) luaL_error(L, Ltr(L, "%s.%s must be an integer", "%s.%s 应为整数"), what, k);
     v = (sqlite3_int64)lua_tointeger(L, -1);
   }
   lua_pop(L, 1);
@@ -112,7 +113,7 @@ static void case_fields(lua_State *L, int tab, int kind) {
     if (lua_type(L, -1) == LUA_TSTRING)
       for (int f = ZF_BEGIN(kind); f < ZF_END(kind); f++)
         known |= strcmp(lua_tostring(L, -1), zc_field_name[f]) == 0;
-    if (!known) luaL_error(L, "%s has no field %s", zc_field_kind_name[kind], zc_sb_text(L, -1));
+    if (!known) luaL_error(L, Ltr(L, "%s has no field %s", "%s 没有字段 %s"), zc_field_kind_name[kind], zc_sb_text(L, -1));
   }
   lua_pop(L, 1);
 }
@@ -123,7 +124,7 @@ static int case_facts(lua_State *L, TestCtx *t, int cs, const char *k, int kind)
     lua_pop(L, 1);
     lua_newtable(L);
   } else if (ty != LUA_TTABLE) {
-    luaL_error(L, "%s must be a table", k);
+    luaL_error(L, Ltr(L, "%s must be a table", "%s 应为表"), k);
   }
   case_fields(L, lua_gettop(L), kind);
   (void)t;
@@ -148,7 +149,7 @@ static void case_words(lua_State *L, void (*add)(lua_State *, TestCtx *, const c
 
 static void add_slot(lua_State *L, TestCtx *t, const char *w) {
   int i = zc_slot_index(w);
-  if (i < 0) luaL_error(L, "site.slots: expected breakfast, lunch or dinner");
+  if (i < 0) luaL_error(L, Ltr(L, "site.slots: expected breakfast, lunch or dinner", "site.slots：应为 breakfast、lunch 或 dinner"));
   t->site.slots |= 1u << i;
 }
 
@@ -164,7 +165,7 @@ static void add_status(lua_State *L, TestCtx *t, const char *w) {
   }
   for (int i = 0; i < t->nxwords; i++)
     if (strcmp(t->xwords[i], w) == 0) return;
-  if (t->nxwords == ZC_MAX_STATUS) luaL_error(L, "elder.status: more than %d words", ZC_MAX_STATUS);
+  if (t->nxwords == ZC_MAX_STATUS) luaL_error(L, Ltr(L, "elder.status: more than %d words", "elder.status：超过 %d 个词"), ZC_MAX_STATUS);
   t->xwords[t->nxwords++] = w;   /* alive in the frozen tests table */
 }
 
@@ -179,7 +180,7 @@ static void parse_site(lua_State *L, TestCtx *t, int s) {
   S->beds = (int)case_int(L, s, "site", "beds", 0);
   S->area_m2 = NAN;
   if (lua_getfield(L, s, "area_m2") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, "site.area_m2 must be a number");
+    if (lua_type(L, -1) != LUA_TNUMBER) luaL_error(L, Ltr(L, "site.area_m2 must be a number", "site.area_m2 应为数字"));
     S->area_m2 = lua_tonumber(L, -1);
   }
   lua_pop(L, 1);
@@ -187,7 +188,7 @@ static void parse_site(lua_State *L, TestCtx *t, int s) {
   S->closed_on = case_day(L, t, s, "site", "closed_on");
   S->slots = ZC_SLOT_LUNCH;
   if (lua_getfield(L, s, "slots") != LUA_TNIL) {
-    if (!lua_istable(L, -1)) luaL_error(L, "site.slots must be a list of slot words");
+    if (!lua_istable(L, -1)) luaL_error(L, Ltr(L, "site.slots must be a list of slot words", "site.slots 应为餐次词的列表"));
     S->slots = 0;
     case_words(L, add_slot, t);
   }
@@ -207,7 +208,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   if (month) {
     if (!zc_month_parse(month, -1, &first, &next)) {
       lua_getfield(L, cs, "month");
-      luaL_error(L, "month %s is not 'YYYY-MM'", zc_sb_repr(L, -1));
+      luaL_error(L, Ltr(L, "month %s is not 'YYYY-MM'", "month 为 %s，不是 'YYYY-MM'"), zc_sb_repr(L, -1));
     }
     memcpy(t->month, month, 8);
   }
@@ -215,7 +216,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   int si = zc_slot_index(slot);
   if (slot && si < 0) {
     lua_getfield(L, m, "slot");
-    luaL_error(L, "meal.slot %s is not breakfast, lunch or dinner", zc_sb_repr(L, -1));
+    luaL_error(L, Ltr(L, "meal.slot %s is not breakfast, lunch or dinner", "meal.slot 为 %s，不是 breakfast、lunch 或 dinner"), zc_sb_repr(L, -1));
   }
   M->slot = si >= 0 ? zc_slot_name(si) : "lunch";
   if (si < 0) si = ZC_LUNCH;
@@ -224,7 +225,7 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
   if (served) {
     if (!zc_time_parse(served, -1, &M->served_at)) {
       lua_getfield(L, m, "served_at");
-      luaL_error(L, "meal.served_at %s is not 'YYYY-MM-DD HH:MM:SS'", zc_sb_repr(L, -1));
+      luaL_error(L, Ltr(L, "meal.served_at %s is not 'YYYY-MM-DD HH:MM:SS'", "meal.served_at 为 %s，不是 'YYYY-MM-DD HH:MM:SS'"), zc_sb_repr(L, -1));
     }
     mday = (int)(M->served_at / ZC_DAY_SECONDS);
   } else {
@@ -234,15 +235,15 @@ static void parse_meal(lua_State *L, TestCtx *t, int cs, int m) {
     int secs = tm ? zc_clock_parse(tm, strlen(tm)) : t->v->pub.windows[si].from;
     if (secs < 0) {
       lua_getfield(L, m, "time");
-      luaL_error(L, "meal.time %s is not 'HH:MM:SS'", zc_sb_repr(L, -1));
+      luaL_error(L, Ltr(L, "meal.time %s is not 'HH:MM:SS'", "meal.time 为 %s，不是 'HH:MM:SS'"), zc_sb_repr(L, -1));
     }
     M->served_at = mday == ZC_NONE ? 0 : (sqlite3_int64)mday * ZC_DAY_SECONDS + secs;
   }
   M->day = mday;
   t->day = cday != ZC_NONE ? cday : mday;
   if (t->call != CALL_SITE && t->day == ZC_NONE)
-    luaL_error(L, "the case needs a day (day = 'YYYY-MM-DD' or meal.served_at)");
-  if (t->call == CALL_SITE && !month) luaL_error(L, "a site case needs month = 'YYYY-MM'");
+    luaL_error(L, Ltr(L, "the case needs a day (day = 'YYYY-MM-DD' or meal.served_at)", "用例需要一个日期（day = 'YYYY-MM-DD' 或 meal.served_at）"));
+  if (t->call == CALL_SITE && !month) luaL_error(L, Ltr(L, "a site case needs month = 'YYYY-MM'", "site 用例需要 month = 'YYYY-MM'"));
   M->id = case_int(L, m, "meal", "id", 1);
   M->method = case_str(L, t, m, "meal", "method");
   if (!M->method) M->method = "card";
@@ -259,7 +260,7 @@ static void parse_elder(lua_State *L, TestCtx *t, int e) {
   ZcElderFacts *E = &t->elder;
   E->id = case_int(L, e, "elder", "id", 1);
   const char *sex = case_str(L, t, e, "elder", "sex");
-  if (sex && strcmp(sex, "M") != 0 && strcmp(sex, "F") != 0) luaL_error(L, "elder.sex must be 'M' or 'F'");
+  if (sex && strcmp(sex, "M") != 0 && strcmp(sex, "F") != 0) luaL_error(L, Ltr(L, "elder.sex must be 'M' or 'F'", "elder.sex 应为 'M' 或 'F'"));
   E->sex = sex ? sex[0] : 0;
   E->birth = case_day(L, t, e, "elder", "birth_date");
   E->age = (int)case_int(L, e, "elder", "age", ZC_NONE);
@@ -270,13 +271,13 @@ static void parse_elder(lua_State *L, TestCtx *t, int e) {
   E->county = case_str(L, t, e, "elder", "county");
   E->died_on = case_day(L, t, e, "elder", "died_on");
   if (lua_getfield(L, e, "agreement") != LUA_TNIL) {
-    if (!lua_isboolean(L, -1)) luaL_error(L, "elder.agreement must be true or false");
+    if (!lua_isboolean(L, -1)) luaL_error(L, Ltr(L, "elder.agreement must be true or false", "elder.agreement 应为 true 或 false"));
     E->agreement = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
   E->bed = case_int(L, e, "elder", "bed", 0);
   if (lua_getfield(L, e, "status") != LUA_TNIL) {
-    if (!lua_istable(L, -1)) luaL_error(L, "elder.status must be a set {dibao = true} or a list");
+    if (!lua_istable(L, -1)) luaL_error(L, Ltr(L, "elder.status must be a set {dibao = true} or a list", "elder.status 应为集合 {dibao = true} 或列表"));
     case_words(L, add_status, t);
   }
   lua_pop(L, 1);
@@ -312,7 +313,7 @@ static void check_read_back(lua_State *L, TestCtx *t, int tab, int kind) {
     if (!none && !lua_rawequal(L, -1, -2)) {
       const char *want = zc_sb_repr(L, -2); /* the case's value */
       const char *got = zc_sb_repr(L, -2);  /* what the rules see (below it now) */
-      luaL_error(L, "%s.%s is %s in the case but the rules would see %s", zc_field_kind_name[kind],
+      luaL_error(L, Ltr(L, "%s.%s is %s in the case but the rules would see %s", "用例里 %s.%s 是 %s，但规则看到的会是 %s"), zc_field_kind_name[kind],
                  zc_field_name[f], want, got);
     }
     lua_pop(L, 2);
@@ -327,15 +328,16 @@ static void check_read_back(lua_State *L, TestCtx *t, int tab, int kind) {
 static int parse_protected(lua_State *L) {
   TestCtx *t = lua_touserdata(L, 1);
   int cs = push_case(L, t);
-  if (!t->name) luaL_error(L, "the case has no name");
+  if (!t->name) luaL_error(L, Ltr(L, "the case has no name", "用例没有名称（name）"));
   const char *call = case_str(L, t, cs, "case", "call");
   static const char *const calls[] = {"eligible", "meal", "site", "subsidy", NULL};
   t->call = -1;
   for (int i = 0; call && calls[i]; i++)
     if (strcmp(call, calls[i]) == 0) t->call = i;
-  if (t->call < 0) luaL_error(L, "call must be 'eligible', 'meal', 'subsidy' or 'site'");
+  if (t->call < 0) luaL_error(L, Ltr(L, "call must be 'eligible', 'meal', 'subsidy' or 'site'", "call 应为 'eligible'、'meal'、'subsidy' 或 'site'"));
   t->service = case_str(L, t, cs, "case", "service");
   if (!t->service) t->service = "meal";
+  t->want_err = case_str(L, t, cs, "case", "error") != NULL;
   int tab[ZF_NKIND];
   static const char *const kinds[ZF_NKIND] = {"elder", "meal", "site", "stats"};
   for (int k = 0; k < ZF_NKIND; k++) tab[k] = case_facts(L, t, cs, kinds[k], k);
@@ -374,24 +376,24 @@ static int compare_protected(lua_State *L) {
   sqlite3_str *s = t->s;
   const char *experr = case_str(L, t, cs, "case", "error");
   if (experr || t->err) {
-    if (!experr) sqlite3_str_appendf(s, "failed: %s", t->err);
-    else if (!t->err) sqlite3_str_appendf(s, "expected an error containing %s, got none", cut(L, experr));
+    if (!experr) sqlite3_str_appendf(s, Ltr(L, "failed: %s", "出错：%s"), t->err);
+    else if (!t->err) sqlite3_str_appendf(s, Ltr(L, "expected an error containing %s, got none", "应当出错且错误信息包含 %s，实际没有出错"), cut(L, experr));
     else if (!strstr(t->err, experr))
-      sqlite3_str_appendf(s, "expected an error containing %s, got: %s", cut(L, experr), t->err);
+      sqlite3_str_appendf(s, Ltr(L, "expected an error containing %s, got: %s", "应当出错且错误信息包含 %s，实际的错误是：%s"), cut(L, experr), t->err);
     goto out;
   }
   lua_getfield(L, cs, "expect");
   int ex = lua_gettop(L);
   if (t->call == CALL_ELIGIBLE) {
     if (!lua_isboolean(L, ex)) {
-      sqlite3_str_appendall(s, "expect must be true or false");
+      sqlite3_str_appendall(s, Ltr(L, "expect must be true or false", "expect 应为 true 或 false"));
     } else if (lua_toboolean(L, ex) != t->ok) {
-      sqlite3_str_appendf(s, "expected %s, got %s (reason %Q)", t->ok ? "false" : "true",
+      sqlite3_str_appendf(s, Ltr(L, "expected %s, got %s (reason %Q)", "应为 %s，实际是 %s（理由 %Q）"), t->ok ? "false" : "true",
                           t->ok ? "true" : "false", t->reason);
     }
   } else if (t->call == CALL_SITE) {
     if (!lua_istable(L, ex)) {
-      sqlite3_str_appendall(s, "expect must be a list of {item=, payer=, fen=, quantity=}");
+      sqlite3_str_appendall(s, Ltr(L, "expect must be a list of {item=, payer=, fen=, quantity=}", "expect 应为 {item=, payer=, fen=, quantity=} 的列表"));
       goto out;
     }
     lua_Integer n = (lua_Integer)luaL_len(L, ex), k = 0;
@@ -399,7 +401,7 @@ static int compare_protected(lua_State *L) {
     for (lua_Integer i = 1; i <= n; i++) {
       lua_geti(L, ex, i);
       int it = lua_gettop(L);
-      if (!lua_istable(L, it)) luaL_error(L, "expect[%I] is not a table", i);
+      if (!lua_istable(L, it)) luaL_error(L, Ltr(L, "expect[%I] is not a table", "expect[%I] 不是表"), i);
       const char *item = case_str(L, t, it, "expect", "item");
       const char *payer = case_str(L, t, it, "expect", "payer");
       sqlite3_int64 fen = case_int(L, it, "expect", "fen", 0);
@@ -412,12 +414,12 @@ static int compare_protected(lua_State *L) {
       k++;
     }
     if (!same || k != t->nitems) {
-      sqlite3_str_appendall(s, "site items differ: got ");
+      sqlite3_str_appendall(s, Ltr(L, "site items differ: got ", "助餐点项目不一致，实际得到："));
       fmt_items(s, t->items, t->nitems);
     }
   } else {
     if (!lua_istable(L, ex)) {
-      sqlite3_str_appendall(s, "expect must be a table {payer = fen} ({} for no subsidy)");
+      sqlite3_str_appendall(s, Ltr(L, "expect must be a table {payer = fen} ({} for no subsidy)", "expect 应为表 {付款方 = 分}（没有补贴写 {}）"));
       goto out;
     }
     zc_sb_contents(L, ex);
@@ -435,7 +437,7 @@ static int compare_protected(lua_State *L) {
       same &= hit;
     }
     if (!same || nexp != t->nparts) {
-      sqlite3_str_appendall(s, "expected ");
+      sqlite3_str_appendall(s, Ltr(L, "expected ", "应为 "));
       ZcPart ep[ZC_MAX_PARTS];
       int ne = 0;
       lua_pushnil(L);
@@ -450,15 +452,15 @@ static int compare_protected(lua_State *L) {
       }
       qsort(ep, (size_t)ne, sizeof ep[0], zc_payer_cmp);
       fmt_parts(s, ep, ne);
-      sqlite3_str_appendall(s, ", got ");
+      sqlite3_str_appendall(s, Ltr(L, ", got ", "，实际是 "));
       fmt_parts(s, t->parts, t->nparts);
-      if (t->call == CALL_SUBSIDY && !t->ok) sqlite3_str_appendf(s, " (not eligible: %Q)", t->reason);
+      if (t->call == CALL_SUBSIDY && !t->ok) sqlite3_str_appendf(s, Ltr(L, " (not eligible: %Q)", "（不符合条件：%Q）"), t->reason);
     }
   }
   {
     const char *er = case_str(L, t, cs, "case", "reason");
     if (er && sqlite3_str_length(s) == 0 && (!t->reason || strcmp(er, t->reason) != 0))
-      sqlite3_str_appendf(s, "expected reason %s, got %Q", cut(L, er), t->reason);
+      sqlite3_str_appendf(s, Ltr(L, "expected reason %s, got %Q", "理由应为 %s，实际是 %Q"), cut(L, er), t->reason);
   }
 out:
   return 0;
@@ -503,7 +505,7 @@ static void call_case(TestCtx *t) {
 /* "bad case: ..." for a parse or compare run that ended with kind. */
 static void bad_case(TestCtx *t, int kind, char *msg) {
   if (kind == RUN_INTR) t->stop = RUN_INTR;
-  t->fail = sqlite3_mprintf("bad case: %s", msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(kind));
+  t->fail = sqlite3_mprintf(zc_tr(t->rt->zc, "bad case: %s", "用例有误：%s"), msg ? msg : kind == RUN_ERR ? "out of memory" : zc_sb_fatal_text(t->rt->zc, kind));
   if (!t->fail || (kind == RUN_ERR && !msg)) t->oom = 1;
   sqlite3_free(msg);
 }
@@ -517,7 +519,13 @@ static void run_case(TestCtx *t) {
     bad_case(t, kind, msg);
     return;
   }
+  /* a case's error = "..." is matched against the runtime's English text,
+  ** whatever the connection speaks: its rules run with English messages
+  ** (every other case in the connection's language) */
+  int lang = rt->zc->lang;
+  if (t->want_err) rt->zc->lang = ZC_LANG_EN;
   call_case(t);
+  rt->zc->lang = lang;
   if (t->stop) goto done;
   t->s = sqlite3_str_new(NULL);
   kind = zc_sb_run(rt, compare_protected, t, &msg);
@@ -560,18 +568,22 @@ static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const ch
   if (!nm) tr->oom = 1;
   if (tr->gate) {
     /* the version has no id yet: the runtime's messages say "version 0" */
-    sqlite3_str_appendf(tr->fails, "\n  case %lld '%s': ", (long long)k, nm ? nm : "?");
-    for (const char *p = why, *q; *p; p = q + 10) {
-      q = strstr(p, "version 0)");
-      if (!q) {
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  case %lld '%s': ", "\n  用例 %lld '%s'："), (long long)k, nm ? nm : "?");
+    /* in either language: a case's error = "..." ran its rules in English */
+    static const char *const was[2] = {"version 0)", "版本 0）"}, *const now[2] = {"the new version)", "新版本）"};
+    for (const char *p = why, *q; *p;) {
+      const char *q0 = strstr(p, was[0]), *q1 = strstr(p, was[1]);
+      int w = q1 && (!q0 || q1 < q0);
+      if (!(q = w ? q1 : q0)) {
         sqlite3_str_appendall(tr->fails, p);
         break;
       }
       sqlite3_str_append(tr->fails, p, (int)(q - p));
-      sqlite3_str_appendall(tr->fails, "the new version)");
+      sqlite3_str_appendall(tr->fails, now[w]);
+      p = q + strlen(was[w]);
     }
   } else {
-    sqlite3_str_appendf(tr->fails, "\n  %s@%s (version %lld) case %lld '%s': %s", VNAME(v), v->pub.id,
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  %s@%s (version %lld) case %lld '%s': %s", "\n  %s@%s（版本 %lld）用例 %lld '%s'：%s"), VNAME(v), v->pub.id,
                         (long long)k, nm ? nm : "?", why);
   }
   sqlite3_free(nm);
@@ -591,7 +603,7 @@ static void run_cases(TestRun *tr, PVersion *v, lua_Integer *pn) {
   int kind = zc_sb_run(rt, count_protected, &t, &msg);
   if (kind != RUN_OK) {
     if (kind == RUN_INTR) tr->stop = RUN_INTR;
-    list_failure(tr, t.v, 0, "tests", msg ? msg : zc_sb_fatal_text(kind));
+    list_failure(tr, t.v, 0, "tests", msg ? msg : zc_sb_fatal_text(tr->rt->zc, kind));
     sqlite3_free(msg);
     return;
   }
@@ -617,12 +629,12 @@ static void run_version(TestRun *tr, IndexRow row, sqlite3_str *sum) {
   const ZcPolicyVersion *pv = NULL;
   char *verr = NULL;
   tr->nver++;
-  sqlite3_str_appendf(sum, "%sversion %lld: ", tr->nver > 1 ? "; " : "", row.id);
+  sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "%sversion %lld: ", "%s版本 %lld："), tr->nver > 1 ? "; " : "", row.id);
   int rc = zc_ps_version(rt, &row, &pv, &verr);
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_INTERRUPT) tr->stop = RUN_INTR;
-    sqlite3_str_appendf(tr->fails, "\n  version %lld: %s", row.id, verr ? verr : "out of memory");
-    sqlite3_str_appendall(sum, "does not load");
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  version %lld: %s", "\n  版本 %lld：%s"), row.id, verr ? verr : "out of memory");
+    sqlite3_str_appendall(sum, zc_tr(tr->rt->zc, "does not load", "无法加载"));
     sqlite3_free(verr);
     tr->nfail++;
     return;
@@ -634,14 +646,14 @@ static void run_version(TestRun *tr, IndexRow row, sqlite3_str *sum) {
   if (n == 0) {
     char *why = zc_ps_untested(rt->zc->db, row.id);
     char *c = why ? zc_sb_clean(why, strlen(why), 100) : NULL;
-    if (c) sqlite3_str_appendf(sum, "no cases, untested: %s", c);
-    else sqlite3_str_appendall(sum, "no cases");
+    if (c) sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "no cases, untested: %s", "没有用例，未经核算：%s"), c);
+    else sqlite3_str_appendall(sum, zc_tr(tr->rt->zc, "no cases", "没有用例"));
     sqlite3_free(c);
     sqlite3_free(why);
   } else if (nf) {
-    sqlite3_str_appendf(sum, "%d of %d failed", nf, nc);
+    sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "%d of %d failed", "%d 个未通过（共 %d 个）"), nf, nc);
   } else {
-    sqlite3_str_appendf(sum, "%d ok", nc);
+    sqlite3_str_appendf(sum, zc_tr(tr->rt->zc, "%d ok", "%d 个通过"), nc);
   }
 }
 
@@ -662,8 +674,8 @@ int zc_pt_gate(Rt *rt, PVersion *v, int *ncase, int *nfail, char **plist) {
   } else if (tr.stop == RUN_INTR) {
     rc = SQLITE_INTERRUPT;
   } else if (tr.stop) {
-    sqlite3_str_appendf(tr.fails, "\n  the cases used more than the %ld instructions the tests of one version may "
-                        "(stopped after %d cases)", ZC_POLICY_TEST_BUDGET, tr.ncase);
+    sqlite3_str_appendf(tr.fails, zc_tr(tr.rt->zc, "\n  the cases used more than the %ld instructions the tests of one version may "
+                        "(stopped after %d cases)", "\n  用例用掉的指令超过了一个版本的测试上限 %ld 条（运行 %d 个用例后停止）"), ZC_POLICY_TEST_BUDGET, tr.ncase);
     rc = SQLITE_ERROR;
   }
   if (tr.cut) sqlite3_str_appendall(tr.fails, "\n  ...");
@@ -689,7 +701,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   const char *name = (const char *)sqlite3_value_text(argv[0]);
   if (sqlite3_value_type(argv[0]) != SQLITE_TEXT || !name || !*name) {
     char *r = zc_value_repr(argv[0]);
-    zc_errorf(ctx, "policy_test: name %s is not a policy name", r ? r : "?");
+    zc_errorf(ctx, zc_tr(zc, "policy_test: name %s is not a policy name", "policy_test：%s 不是政策名称"), r ? r : "?");
     sqlite3_free(r);
     return;
   }
@@ -707,7 +719,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     if (tr.rt->rows[i].retired) nretired++;
     else run_version(&tr, tr.rt->rows[i], sum);   /* a copy: a call may rebuild the index */
   }
-  if (nretired) sqlite3_str_appendf(sum, "%s%d retired not run", tr.nver ? "; " : "", nretired);
+  if (nretired) sqlite3_str_appendf(sum, zc_tr(zc, "%s%d retired not run", "%s%d 个已停用，未运行"), tr.nver ? "; " : "", nretired);
   char *nm = zc_utf8_repr(name, strlen(name)), *list = NULL, *summary = NULL;
   if (tr.oom || !nm || sqlite3_str_errcode(sum) != SQLITE_OK || sqlite3_str_errcode(tr.fails) != SQLITE_OK) {
     sqlite3_free(nm);
@@ -716,22 +728,22 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   summary = sqlite3_str_finish(sum);
   sum = NULL;
   if (tr.stop == RUN_INTR) {
-    err = sqlite3_mprintf("interrupted after %d cases of %s", tr.ncase, nm ? nm : "?");
+    err = sqlite3_mprintf(zc_tr(zc, "interrupted after %d cases of %s", "运行了 %d 个用例后中断（%s）"), tr.ncase, nm ? nm : "?");
   } else if (tr.stop) {
-    err = sqlite3_mprintf("the cases of %s used more than the %ld instructions one policy_test() call may "
-                          "(stopped after %d cases)", nm ? nm : "?", ZC_POLICY_TEST_BUDGET, tr.ncase);
+    err = sqlite3_mprintf(zc_tr(zc, "the cases of %s used more than the %ld instructions one policy_test() call may "
+                          "(stopped after %d cases)", "%s 的用例用掉的指令超过了一次 policy_test() 调用的上限 %ld 条（运行 %d 个用例后停止）"), nm ? nm : "?", ZC_POLICY_TEST_BUDGET, tr.ncase);
   } else if (tr.nver == 0 && nretired) {
-    err = sqlite3_mprintf("every version of policy %s is retired (%d): none can pay, none was run", nm ? nm : "?",
+    err = sqlite3_mprintf(zc_tr(zc, "every version of policy %s is retired (%d): none can pay, none was run", "政策 %s 的所有版本都已停用（%d 个）：没有版本能支付，都没有运行"), nm ? nm : "?",
                           nretired);
   } else if (tr.nver == 0) {
-    err = sqlite3_mprintf("no installed version of policy %s", nm ? nm : "?");
+    err = sqlite3_mprintf(zc_tr(zc, "no installed version of policy %s", "政策 %s 没有已安装的版本"), nm ? nm : "?");
   } else if (tr.nfail) {
     list = sqlite3_str_finish(tr.fails);
     tr.fails = NULL;
-    err = sqlite3_mprintf("%d of %d cases of %s failed (%s):%s%s", tr.nfail, tr.ncase, nm ? nm : "?",
+    err = sqlite3_mprintf(zc_tr(zc, "%d of %d cases of %s failed (%s):%s%s", "%d 个用例未通过（共 %d 个，%s；%s）：%s%s"), tr.nfail, tr.ncase, nm ? nm : "?",
                           summary ? summary : "", list ? list : "", tr.cut ? "\n  ..." : "");
   } else {
-    char *ok = sqlite3_mprintf("ok: %d cases (%s)", tr.ncase, summary ? summary : "");
+    char *ok = sqlite3_mprintf(zc_tr(zc, "ok: %d cases (%s)", "通过：%d 个用例（%s）"), tr.ncase, summary ? summary : "");
     if (ok) sqlite3_result_text(ctx, ok, -1, sqlite3_free);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(nm);
@@ -742,7 +754,7 @@ static void policy_test_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
   sqlite3_free(list);
   sqlite3_free(summary);
 error:
-  if (err) zc_errorf(ctx, "policy_test: %s", err);
+  if (err) zc_errorf(ctx, zc_tr(zc, "policy_test: %s", "policy_test：%s"), err);
   else sqlite3_result_error_nomem(ctx);
   if (tr.stop == RUN_INTR) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
 done:

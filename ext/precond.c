@@ -73,7 +73,7 @@ int zc_cover_of(ZcConn *zc, const char *fn, const char *region, ZcCover *out, ch
   memset(out, 0, sizeof *out);
   int rc = sqlite3_prepare_v2(zc->db, "SELECT id, region FROM site ORDER BY id", -1, &st, NULL);
   if (rc) {
-    *pzErr = sqlite3_mprintf("%s: cannot read table site: %s", fn, sqlite3_errmsg(zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: cannot read table site: %s", "%s：无法读取助餐点表 site：%s"), fn, sqlite3_errmsg(zc->db));
     return rc;
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -93,7 +93,7 @@ int zc_cover_of(ZcConn *zc, const char *fn, const char *region, ZcCover *out, ch
   }
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
-  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf("%s: reading table site: %s", fn, sqlite3_errmsg(zc->db));
+  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: reading table site: %s", "%s：读取助餐点表 site 时出错：%s"), fn, sqlite3_errmsg(zc->db));
   zc_cover_free(out);
   return rc;
 }
@@ -243,7 +243,7 @@ static int run_cover(ZcConn *zc, sqlite3_int64 run, const char *code, int record
   zc_cover_free(&now);
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   if (rc) {
-    if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf("settle: reading run %lld: %s", run, sqlite3_errmsg(zc->db));
+    if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "settle: reading run %lld: %s", "settle：读取结算批次 %lld 时出错：%s"), run, sqlite3_errmsg(zc->db));
     zc_cover_free(out);
     return rc;
   }
@@ -266,7 +266,7 @@ int zc_overlaps(ZcConn *zc, const char *region, const char *month, const ZcCover
                               "superseded_by IS NULL ORDER BY id",
                               -1, &st, NULL);
   if (rc) {
-    *pzErr = sqlite3_mprintf("settle: reading zhucan_run: %s", sqlite3_errmsg(zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "settle: reading zhucan_run: %s", "settle：读取 zhucan_run 时出错：%s"), sqlite3_errmsg(zc->db));
     return rc;
   }
   sqlite3_bind_text(st, 1, month, -1, SQLITE_STATIC);
@@ -306,7 +306,7 @@ int zc_overlaps(ZcConn *zc, const char *region, const char *month, const ZcCover
   }
   sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
-  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf("settle: reading zhucan_run: %s", sqlite3_errmsg(zc->db));
+  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "settle: reading zhucan_run: %s", "settle：读取 zhucan_run 时出错：%s"), sqlite3_errmsg(zc->db));
   zc_overlaps_free(*out, *n);
   *out = NULL;
   *n = 0;

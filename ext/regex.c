@@ -214,7 +214,7 @@ static void re_info(ZcRe *re) {
 }
 
 /* Compile pat[0..n) into a new ZcRe with nRef 1. */
-static int re_compile(const char *pat, size_t n, uint64_t hash, ZcRe **out, char **pzErr) {
+static int re_compile(const ZcConn *zc, const char *pat, size_t n, uint64_t hash, ZcRe **out, char **pzErr) {
   int rc = SQLITE_NOMEM;
   ZcRe *re = sqlite3_malloc(sizeof *re);
   if (re == NULL) goto re_compile_error;
@@ -236,7 +236,8 @@ static int re_compile(const char *pat, size_t n, uint64_t hash, ZcRe **out, char
     char *q = text_repr(pat, n);
     char *m = pcre2_message(errcode);
     if (q && m)
-      *pzErr = sqlite3_mprintf("pattern %s is not a valid regular expression: %s at offset %llu",
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "pattern %s is not a valid regular expression: %s at offset %llu",
+                                     "模式 %s 不是有效的正则表达式：%s（位于第 %llu 个字节处）"),
                                q, m, (unsigned long long)erroff);
     sqlite3_free(q);
     sqlite3_free(m);
@@ -328,7 +329,7 @@ static int cache_get(ZcConn *zc, const char *pat, size_t n, ZcRe **out, char **p
     if (c->lru[victim] != NULL && c->used[i] < c->used[victim]) victim = i;
   }
   ZcRe *re = NULL;
-  int rc = re_compile(pat, n, h, &re, pzErr);
+  int rc = re_compile(zc, pat, n, h, &re, pzErr);
   if (rc != SQLITE_OK) return rc;
   re_release(c->lru[victim]);
   c->lru[victim] = re;
@@ -587,25 +588,28 @@ uint32_t zc_regex_first_set(pcre2_match_data *md, const uint32_t *groups, int n)
 
 /* The message of a failed search (rc < 0, not NOMATCH), without the
 ** function's name: pattern, text and reason. */
-static char *search_message(const char *pat, size_t np, const char *s, size_t n, int rc) {
-  char *qp = pat ? text_repr(pat, np) : sqlite3_mprintf("(compiled elsewhere)");
+static char *search_message(const ZcConn *zc, const char *pat, size_t np, const char *s, size_t n, int rc) {
+  char *qp = pat ? text_repr(pat, np) : sqlite3_mprintf("%s", zc_tr(zc, "(compiled elsewhere)", "（在别处编译）"));
   char *qs = text_repr(s, n);
   char *m = NULL;
   if (rc == ZC_REGEX_OVER_BUDGET) {
-    m = sqlite3_mprintf("the search ran longer than a call may (%lld ms for a text of %llu bytes: "
-                        "%lld ms + %lld ms per MB); the pattern rescans or backtracks too much, "
-                        "make it more specific",
+    m = sqlite3_mprintf(zc_tr(zc, "the search ran longer than a call may (%lld ms for a text of %llu bytes: "
+                                  "%lld ms + %lld ms per MB); the pattern rescans or backtracks too much, "
+                                  "make it more specific",
+                              "查找用的时间超过了一次调用的上限（%lld 毫秒，文本 %llu 字节：%lld 毫秒加每 MB %lld 毫秒）；"
+                              "模式反复扫描或回溯太多，请把模式写得更具体"),
                         call_budget_ns(n) / 1000000, (unsigned long long)n,
                         RE_TIME_BASE_NS / 1000000, RE_TIME_BYTE_NS * 1000000 / 1000000);
   } else {
     char *e = pcre2_message(rc);
     int hint = rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
                rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
-    if (e) m = sqlite3_mprintf("%s%s", e, hint ? " (the pattern backtracks too much; make it more specific)" : "");
+    if (e) m = sqlite3_mprintf("%s%s", e, hint ? zc_tr(zc, " (the pattern backtracks too much; make it more specific)",
+                                                             "（模式回溯太多，请写得更具体）") : "");
     sqlite3_free(e);
   }
   char *out = NULL;
-  if (qp && qs && m) out = sqlite3_mprintf("pattern %s on text %s: %s", qp, qs, m);
+  if (qp && qs && m) out = sqlite3_mprintf(zc_tr(zc, "pattern %s on text %s: %s", "模式 %s 查找文本 %s 时出错：%s"), qp, qs, m);
   sqlite3_free(qp);
   sqlite3_free(qs);
   sqlite3_free(m);
@@ -620,7 +624,8 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   if (!zc_utf8_valid((const unsigned char *)subj, n, &bad)) {
     char *q = text_repr(subj, n);
     if (q)
-      *pzErr = sqlite3_mprintf("text %s is not valid UTF-8 (bad byte at offset %llu)", q,
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "text %s is not valid UTF-8 (bad byte at offset %llu)",
+                                     "文本 %s 不是有效的 UTF-8（第 %llu 个字节处有错误字节）"), q,
                                (unsigned long long)bad);
     sqlite3_free(q);
     return *pzErr ? PCRE2_ERROR_BADDATA : PCRE2_ERROR_NOMEMORY;
@@ -634,8 +639,8 @@ int zc_regex_match(ZcConn *zc, const pcre2_code *code, const char *subj, size_t 
   if (rc == PCRE2_ERROR_NOMATCH) return 0;
   if (rc < 0) {
     if (rc == PCRE2_ERROR_NOMEMORY) return rc;
-    if (rc == ZC_REGEX_INTERRUPTED) *pzErr = sqlite3_mprintf("interrupted");
-    else *pzErr = search_message(re ? re->pat : NULL, re ? re->n : 0, subj, n, rc);
+    if (rc == ZC_REGEX_INTERRUPTED) *pzErr = sqlite3_mprintf("%s", zc_tr(zc, "interrupted", "已中断"));
+    else *pzErr = search_message(zc, re ? re->pat : NULL, re ? re->n : 0, subj, n, rc);
     return *pzErr ? rc : PCRE2_ERROR_NOMEMORY;
   }
   return rc == 0 ? 1 : rc; /* 0 would mean the ovector was too small */
@@ -653,7 +658,8 @@ static int arg_text(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   if (t == SQLITE_NULL) return 0;
   if (t == SQLITE_BLOB) {
     char *q = zc_value_repr(v);
-    if (q) zc_errorf(ctx, "%s: %s %s is a blob, expected text", fn, what, q);
+    if (q) zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: %s %s is a blob, expected text", "%s：%s %s 是二进制数据（blob），应为文本"),
+                     fn, what, q);
     else sqlite3_result_error_nomem(ctx);
     sqlite3_free(q);
     return -1;
@@ -668,7 +674,8 @@ static int arg_text(sqlite3_context *ctx, sqlite3_value *v, const char *fn, cons
   if (checkUtf8 && !zc_utf8_valid((const unsigned char *)z, n, &bad)) {
     char *q = text_repr(z, n);
     if (q)
-      zc_errorf(ctx, "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)", fn, what, q,
+      zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: %s %s is not valid UTF-8 (bad byte at offset %llu)",
+                           "%s：%s %s 不是有效的 UTF-8（第 %llu 个字节处有错误字节）"), fn, what, q,
                 (unsigned long long)bad);
     else
       sqlite3_result_error_nomem(ctx);
@@ -691,7 +698,7 @@ static ZcRe *pattern_arg(sqlite3_context *ctx, int iArg, const char *pat, size_t
   char *err = NULL;
   int rc = cache_get(zc, pat, n, &re, &err);
   if (rc != SQLITE_OK) {
-    if (err) zc_errorf(ctx, "%s: %s", fn, err);
+    if (err) zc_errorf(ctx, ZC_COLON(zc), fn, err);
     else if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
     else sqlite3_result_error_code(ctx, rc);
     sqlite3_free(err);
@@ -713,12 +720,12 @@ static void search_error(sqlite3_context *ctx, const char *fn, const ZcRe *re, c
     return;
   }
   if (rc == ZC_REGEX_INTERRUPTED) {
-    zc_errorf(ctx, "%s: interrupted", fn);
+    zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: interrupted", "%s：已中断"), fn);
     sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
     return;
   }
-  char *m = search_message(re->pat, re->n, s, n, rc);
-  if (m) zc_errorf(ctx, "%s: %s", fn, m);
+  char *m = search_message(ZC_CTX(ctx), re->pat, re->n, s, n, rc);
+  if (m) zc_errorf(ctx, ZC_COLON(ZC_CTX(ctx)), fn, m);
   else sqlite3_result_error_nomem(ctx);
   sqlite3_free(m);
 }
@@ -861,8 +868,10 @@ static int capture_group(sqlite3_context *ctx, const ZcRe *re, sqlite3_value *v,
   char *q = group_repr(v);
   char *qp = text_repr(re->pat, re->n);
   if (q == NULL || qp == NULL) sqlite3_result_error_nomem(ctx);
-  else if (t == SQLITE_TEXT) zc_errorf(ctx, "%s: pattern %s has no group named %s", fn, qp, q);
-  else zc_errorf(ctx, "%s: group %s is neither a group number nor a group name", fn, q);
+  else if (t == SQLITE_TEXT) zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: pattern %s has no group named %s",
+                                                          "%s：模式 %s 里没有名为 %s 的分组"), fn, qp, q);
+  else zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: group %s is neither a group number nor a group name",
+                               "%s：分组 %s 既不是分组编号，也不是分组名称"), fn, q);
   sqlite3_free(q);
   sqlite3_free(qp);
   return -1;
@@ -1127,7 +1136,8 @@ static void regexp_replace_func(sqlite3_context *ctx, int argc, sqlite3_value **
     char *q = text_repr(r, nr);
     char *qp = text_repr(re->pat, re->n);
     if (m && q && qp)
-      zc_errorf(ctx, "%s: replacement %s for pattern %s: %s at offset %llu", fn, q, qp, m,
+      zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "%s: replacement %s for pattern %s: %s at offset %llu",
+                           "%s：替换文本 %s（用于模式 %s）有误：%s（位于第 %llu 个字节处）"), fn, q, qp, m,
                 (unsigned long long)off);
     else
       sqlite3_result_error_nomem(ctx);

@@ -492,8 +492,8 @@ static int site_cause(ReplayCur *c, sqlite3_int64 site, ZcBuf *b, const char *he
     sqlite3_reset(c->site_of);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
   }
-  char *head = sqlite3_mprintf("%ssite %lld ", head0, (long long)site);
-  char *sep = sqlite3_mprintf(", site %lld ", (long long)site);
+  char *head = sqlite3_mprintf(zc_tr(c->zc, "%ssite %lld ", "%s助餐点 %lld "), head0, (long long)site);
+  char *sep = sqlite3_mprintf(zc_tr(c->zc, ", site %lld ", "，助餐点 %lld "), (long long)site);
   if (!head || !sep) {
     sqlite3_free(head);
     sqlite3_free(sep);
@@ -534,7 +534,7 @@ static int site_cause(ReplayCur *c, sqlite3_int64 site, ZcBuf *b, const char *he
       const char *now = rj ? (const char *)(intptr_t)*rj : NULL;
       if (!now) {
         cause_sep(b, h, &f1);
-        zc_buf_str(b, "site() no longer called");
+        zc_buf_str(b, zc_tr(c->zc, "site() no longer called", "不再调用 site()"));
       } else if (strcmp(now, COL(9)) != 0) {
         for (int k = 0; k < 6; k++) {
           char path[24];
@@ -564,10 +564,10 @@ static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, Z
   char x[20], y[20];
   b->n = 0;
   if (settled == NULL || replayed == NULL) {
-    zc_buf_str(b, settled ? "meal removed" : "meal added");
+    zc_buf_str(b, settled ? zc_tr(c->zc, "meal removed", "这餐已被删除") : zc_tr(c->zc, "meal added", "新增了这餐"));
     return b->oom ? SQLITE_NOMEM : SQLITE_OK;
   }
-  const char *head = "meal changed: ";
+  const char *head = zc_tr(c->zc, "meal changed: ", "就餐记录有变化：");
   cause_int(b, head, &first, "elder_id", settled->elder, replayed->elder);
   cause_int(b, head, &first, "site_id", settled->site, replayed->site);
   zc_time_format(settled->served_at, x);
@@ -580,7 +580,7 @@ static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, Z
   cause_int(b, head, &first, "price_fen", settled->price, replayed->price);
   if (!first) any = 1;
   first = 1;
-  head = any ? "; facts changed: " : "facts changed: ";
+  head = any ? zc_tr(c->zc, "; facts changed: ", "；资料有变化：") : zc_tr(c->zc, "facts changed: ", "资料有变化：");
   cause_int(b, head, &first, "nth_slot", settled->nth[0], replayed->nth[0]);
   cause_int(b, head, &first, "nth_day", settled->nth[1], replayed->nth[1]);
   cause_int(b, head, &first, "nth_month", settled->nth[2], replayed->nth[2]);
@@ -593,10 +593,10 @@ static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, Z
   if (!first) any = 1;
   if (settled->version != replayed->version) {
     first = 1;
-    cause_int(b, any ? "; policy changed: " : "policy changed: ", &first, "version", settled->version, replayed->version);
+    cause_int(b, any ? zc_tr(c->zc, "; policy changed: ", "；政策有变化：") : zc_tr(c->zc, "policy changed: ", "政策有变化："), &first, "version", settled->version, replayed->version);
     any = 1;
   }
-  if (!any) zc_buf_str(b, "unexplained: same inputs, different money");
+  if (!any) zc_buf_str(b, zc_tr(c->zc, "unexplained: same inputs, different money", "无法解释：输入相同，金额不同"));
   return b->oom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
@@ -769,14 +769,14 @@ static int items_compare(ReplayCur *c) {
       const Item *x = s ? s : r;
       int first = 1;
       b.n = 0;
-      if (!s) zc_buf_str(&b, "site item added");
-      else if (!r) zc_buf_str(&b, "site item removed");
+      if (!s) zc_buf_str(&b, zc_tr(c->zc, "site item added", "新增了助餐点项目"));
+      else if (!r) zc_buf_str(&b, zc_tr(c->zc, "site item removed", "助餐点项目已被删除"));
       else {
-        cause_int(&b, "site item changed: ", &first, "quantity", s->quantity, r->quantity);
-        if (first) zc_buf_str(&b, "site item changed");
+        cause_int(&b, zc_tr(c->zc, "site item changed: ", "助餐点项目有变化："), &first, "quantity", s->quantity, r->quantity);
+        if (first) zc_buf_str(&b, zc_tr(c->zc, "site item changed", "助餐点项目有变化"));
       }
       int f2 = 1;
-      if ((rc = site_cause(c, x->site, &b, "; facts changed: ", &f2, 1))) break;
+      if ((rc = site_cause(c, x->site, &b, zc_tr(c->zc, "; facts changed: ", "；资料有变化："), &f2, 1))) break;
       if (b.oom) { rc = SQLITE_NOMEM; break; }
       rc = diff_add(c, x->site, 0, x->item, x->payer, s ? s->fen : 0, r ? r->fen : 0, b.z);
     }
@@ -904,7 +904,7 @@ static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizo
   const char *month = (const char *)sqlite3_column_text(st, 1);
   rc = SQLITE_OK;
   if (!month || !zc_month_parse(month, -1, &c->first, &c->next)) {
-    *pzErr = sqlite3_mprintf("replay: run %lld has a malformed month", c->run);
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "replay: run %lld has a malformed month", "replay：结算批次 %lld 的月份格式不对"), c->run);
     rc = SQLITE_ERROR;
   }
   *horizon = sqlite3_column_int64(st, 2);
@@ -915,7 +915,7 @@ static int rp_run_row(ReplayCur *c, const ZcRegion **preg, sqlite3_int64 *horizo
   }
   *preg = region ? zc_region(c->zc, region) : NULL;
   if (rc == SQLITE_OK && *preg == NULL) {
-    *pzErr = sqlite3_mprintf("replay: run %lld: region %Q is no longer in table region", c->run, region);
+    *pzErr = sqlite3_mprintf(zc_tr(c->zc, "replay: run %lld: region %Q is no longer in table region", "replay：结算批次 %lld：区划 %Q 已不在区划表（region）里"), c->run, region);
     rc = SQLITE_ERROR;
   }
   sqlite3_free(region);
@@ -1033,8 +1033,8 @@ static int rp_compare(ReplayCur *c, const ZcRegion *reg, sqlite3_int64 horizon, 
 /* The run id argument: 1 and c->run, 0 for NULL (no rows), or an error. */
 static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char **pzErr) {
   if (argc != 1 || idxNum != 1) {
-    *pzErr = sqlite3_mprintf("replay: needs a run id, replay(run_id): the id settle() answered "
-                             "(SELECT id FROM zhucan_run)");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(c->zc, "replay: needs a run id, replay(run_id): the id settle() answered "
+                             "(SELECT id FROM zhucan_run)", "replay：需要结算批次号 replay(run_id)：即 settle() 返回的批次号（SELECT id FROM zhucan_run）"));
     return -1;
   }
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
@@ -1064,20 +1064,21 @@ static int rp_arg(ReplayCur *c, int idxNum, int argc, sqlite3_value **argv, char
 typedef struct RpProblems {
   sqlite3_int64 n;
   char *first;
+  const ZcConn *zc;
 } RpProblems;
 
 static int rp_problem(void *p, sqlite3_int64 run, const char *what, const char *expected, const char *found) {
   RpProblems *x = p;
   (void)run;
   if (x->n++ == 0) {
-    x->first = sqlite3_mprintf("%s: expected %s, found %s", what, expected, found);
+    x->first = sqlite3_mprintf(zc_tr(x->zc, "%s: expected %s, found %s", "%s：应为 %s，实际是 %s"), what, expected, found);
     if (!x->first) return SQLITE_NOMEM;
   }
   return SQLITE_OK;
 }
 
 static int rp_verified(ReplayCur *c, char **pzErr) {
-  RpProblems x = {0, NULL};
+  RpProblems x = {0, NULL, c->zc};
   int rc = zc_run_check(c->zc, c->run, rp_problem, &x, pzErr);
   if (rc == SQLITE_OK && x.n > 0) {
     *pzErr = zc_lang_en(c->zc)
@@ -1127,7 +1128,7 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     return SQLITE_OK;
   }
   if (!err && c->damaged)
-    err = sqlite3_mprintf("replay: run %lld: the meal pack of elder %lld in zhucan_run_pack is damaged", c->run,
+    err = sqlite3_mprintf(zc_tr(c->zc, "replay: run %lld: the meal pack of elder %lld in zhucan_run_pack is damaged", "replay：结算批次 %lld：zhucan_run_pack 里老人 %lld 的就餐数据包已损坏"), c->run,
                           c->pack_elder);
   if (zc_lost_to_nomem(c->zc->db, rc, err)) {
     sqlite3_free(err);
@@ -1135,9 +1136,9 @@ static int rp_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     return SQLITE_NOMEM;
   }
   if (!err)
-    err = sqlite3_mprintf("replay: run %lld: %s", c->run, sqlite3_errmsg(c->zc->db));
+    err = sqlite3_mprintf(zc_tr(c->zc, "replay: run %lld: %s", "replay：结算批次 %lld：%s"), c->run, sqlite3_errmsg(c->zc->db));
   else if (strncmp(err, "replay:", 7) != 0 && strncmp(err, "replay：", strlen("replay：")) != 0) {
-    char *w = sqlite3_mprintf("replay: %s", err);
+    char *w = sqlite3_mprintf(zc_tr(c->zc, "replay: %s", "replay：%s"), err);
     sqlite3_free(err);
     err = w;
   }

@@ -314,8 +314,8 @@ static int output_lines(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, co
 }
 
 /* The run's total past 2^63 fen: an error, never a wrap. */
-static int settle_overflow(char **pzErr) {
-  *pzErr = sqlite3_mprintf("settle: the run's amounts add up to more than 2^63 fen");
+static int settle_overflow(const ZcConn *zc, char **pzErr) {
+  *pzErr = sqlite3_mprintf(zc_tr(zc, "settle: the run's amounts add up to more than 2^63 fen", "settle：这个批次的金额加起来超过 2^63 分"));
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -360,7 +360,7 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
     x.n[4] = (int)pj->n;
     if ((rc = output_lines(s, m, e, r))) return rc;
     s->subsidised++;
-    if (!zc_add_fen(&s->total, r->total)) return settle_overflow(pzErr);
+    if (!zc_add_fen(&s->total, r->total)) return settle_overflow(s->zc, pzErr);
   }
   zc_pack_meal(&s->pack, &x);
   return s->pack.oom ? SQLITE_NOMEM : SQLITE_OK;
@@ -396,7 +396,7 @@ static int settle_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *
   ser_i64(b, it->fen);
   if (b->oom) return SQLITE_NOMEM;
   hash_some(&s->out, b, 0);
-  if (!zc_add_fen(&s->total, it->fen)) return settle_overflow(pzErr);
+  if (!zc_add_fen(&s->total, it->fen)) return settle_overflow(s->zc, pzErr);
   sqlite3_int64 seq = (s->run << 32) | s->nitem;
   sqlite3_bind_int64(st, 1, seq);
   s->nitem++;
@@ -572,7 +572,7 @@ static int settle_snapshots(Settle *s, struct sha256_ctx *in, char **pzErr) {
   rc = SQLITE_OK;
 error:
   if (rc != SQLITE_OK && !*pzErr)
-    *pzErr = sqlite3_mprintf("settle: storing the run's facts: %s", sqlite3_errmsg(zc->db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "settle: storing the run's facts: %s", "settle：保存批次的事实资料时出错：%s"), sqlite3_errmsg(zc->db));
   sqlite3_free(keys);
   sqlite3_finalize(st);
   return rc;
@@ -651,7 +651,8 @@ static int settle_mode(SettleCall *k, int argc, sqlite3_value **argv, char **pzE
     const char *mode = (const char *)sqlite3_value_text(argv[2]);
     if (sqlite3_value_type(argv[2]) != SQLITE_TEXT || strcmp(mode, "supersede") != 0) {
       char *r = zc_value_repr(argv[2]);
-      *pzErr = sqlite3_mprintf("settle: third argument %s is not 'supersede'", r ? r : "?");
+      *pzErr = sqlite3_mprintf(zc_tr(k->zc, "settle: third argument %s is not 'supersede'",
+                                     "settle：第三个参数 %s 不是 'supersede'"), r ? r : "?");
       sqlite3_free(r);
       return SQLITE_ERROR;
     }
@@ -898,7 +899,7 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (rc != SQLITE_OK) {
       /* the message of the failure, before the rollback replaces it */
       if (zc_lost_to_nomem(db, rc, err)) rc = SQLITE_NOMEM;
-      else if (!err) err = sqlite3_mprintf("settle: %s", sqlite3_errmsg(db));
+      else if (!err) err = sqlite3_mprintf(zc_tr(zc, "settle: %s", "settle：%s"), sqlite3_errmsg(db));
       zc_unit_abort(&unit);
     } else {
       rc = zc_unit_commit(&unit, &err);
@@ -910,11 +911,11 @@ static void settle_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   } else if (zc_lost_to_nomem(db, rc, err)) {
     sqlite3_result_error_nomem(ctx);
   } else if (!err) {
-    zc_errorf(ctx, "settle: %s", sqlite3_errmsg(db));
+    zc_errorf(ctx, zc_tr(zc, "settle: %s", "settle：%s"), sqlite3_errmsg(db));
   } else if (strncmp(err, "settle:", 7) == 0 || strncmp(err, "settle：", strlen("settle：")) == 0) {
     sqlite3_result_error(ctx, err, -1);
   } else {
-    zc_errorf(ctx, "settle: %s", err);
+    zc_errorf(ctx, zc_tr(zc, "settle: %s", "settle：%s"), err);
   }
   sqlite3_free(err);
   settle_free(&s, &k);

@@ -252,7 +252,7 @@ static int seal_old_runs(ZcConn *zc, char **pzErr) {
   sqlite3_finalize(npack);
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   if (rc && rc != SQLITE_NOMEM && !*pzErr)
-    *pzErr = sqlite3_mprintf("settle: sealing the runs stored before chains: %s", sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "settle: sealing the runs stored before chains: %s", "settle：封存早期保存的批次时出错：%s"), sqlite3_errmsg(db));
   return rc;
 }
 

@@ -68,14 +68,14 @@ static void set_fatal(Rt *rt, int kind) {
   if (rt->L && rt->in_call) lua_sethook(rt->L, rt_hook, LUA_MASKCOUNT, 1);
 }
 
-const char *zc_sb_fatal_text(int kind) {
+const char *zc_sb_fatal_text(const ZcConn *zc, int kind) {
   switch (kind) {
-    case RUN_BUDGET: return "exceeded its budget of 10000000 instructions";
-    case RUN_MEM: return "exceeded the policy memory cap of 64 MiB";
-    case RUN_STRING: return "made a string longer than 4096 bytes (the most a policy may make)";
-    case RUN_STACK: return "overflowed the stack of 65536 slots (recursion too deep?)";
-    case RUN_INTR: return "was interrupted";
-    case RUN_BUSY: return "was called while another policy call was running";
+    case RUN_BUDGET: return zc_tr(zc, "exceeded its budget of 10000000 instructions", "超出了 10000000 条指令的运行预算");
+    case RUN_MEM: return zc_tr(zc, "exceeded the policy memory cap of 64 MiB", "超出了政策 64 MiB 的内存上限");
+    case RUN_STRING: return zc_tr(zc, "made a string longer than 4096 bytes (the most a policy may make)", "生成了超过 4096 字节的字符串（政策最多只能生成这么长）");
+    case RUN_STACK: return zc_tr(zc, "overflowed the stack of 65536 slots (recursion too deep?)", "超出了 65536 个槽位的栈空间（递归太深？）");
+    case RUN_INTR: return zc_tr(zc, "was interrupted", "被中断");
+    case RUN_BUSY: return zc_tr(zc, "was called while another policy call was running", "在另一个政策调用运行时被调用");
     default: return "failed";
   }
 }
@@ -258,7 +258,7 @@ static void rt_hook(lua_State *L, lua_Debug *ar) {
   }
   lua_sethook(L, rt_hook, LUA_MASKCOUNT, 1);
   if (!rt->fatal_where[0]) zc_sb_where(L, rt->fatal_where, sizeof rt->fatal_where);
-  luaL_error(L, "%s", zc_sb_fatal_text(rt->fatal));
+  luaL_error(L, "%s", zc_sb_fatal_text(rt->zc, rt->fatal));
 }
 
 void zc_sb_charge(lua_State *L, lua_Integer n) {
@@ -267,7 +267,7 @@ void zc_sb_charge(lua_State *L, lua_Integer n) {
   if (n > ZC_POLICY_BUDGET) n = ZC_POLICY_BUDGET;
   if (n > 0) rt->steps += (long)n;
   if (!rt->fatal && rt->steps >= ZC_POLICY_BUDGET) set_fatal(rt, RUN_BUDGET);
-  if (rt->fatal && rt->in_call) luaL_error(L, "%s", zc_sb_fatal_text(rt->fatal));
+  if (rt->fatal && rt->in_call) luaL_error(L, "%s", zc_sb_fatal_text(rt->zc, rt->fatal));
 }
 
 void zc_sb_poll(lua_State *L, lua_Integer n) {
@@ -275,13 +275,13 @@ void zc_sb_poll(lua_State *L, lua_Integer n) {
   zc_sb_charge(L, n);
   if (rt->in_call && poll_due(rt) && zc_interrupted(rt->zc)) {
     set_fatal(rt, RUN_INTR);
-    luaL_error(L, "%s", zc_sb_fatal_text(RUN_INTR));
+    luaL_error(L, "%s", zc_sb_fatal_text(rt_of(L)->zc, RUN_INTR));
   }
 }
 
 void zc_sb_fail(lua_State *L, int kind) {
   set_fatal(rt_of(L), kind);
-  luaL_error(L, "%s", zc_sb_fatal_text(kind));
+  luaL_error(L, "%s", zc_sb_fatal_text(rt_of(L)->zc, kind));
 }
 
 /* ------------------------------------------------------------ messages */
@@ -407,8 +407,8 @@ static int key_read(lua_State *L, int idx, Key *k) {
 }
 
 static void key_refused(lua_State *L, int idx) {
-  luaL_error(L, "cannot visit a table with %s keys in a fixed order (their order would depend on "
-                "memory addresses): use numbers or strings as keys", luaL_typename(L, idx));
+  luaL_error(L, Ltr(L, "cannot visit a table with %s keys in a fixed order (their order would depend on "
+                "memory addresses): use numbers or strings as keys", "无法按固定顺序遍历以 %s 为键的表（顺序会取决于内存地址）：请用数字或字符串作键"), luaL_typename(L, idx));
 }
 
 /* sign of d - i, exactly */
@@ -548,16 +548,16 @@ int zc_sb_next(lua_State *L) {
 /* __newindex of a version's globals once it is loaded */
 int zc_sb_global_assign(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING)
-    return luaL_error(L, "assignment to global %s: policy globals are read-only (use a local)",
+    return luaL_error(L, Ltr(L, "assignment to global %s: policy globals are read-only (use a local)", "给全局变量 %s 赋值：政策的全局变量是只读的（请用 local 局部变量）"),
                       zc_sb_repr(L, 2));
-  return luaL_error(L, "assignment to a global: policy globals are read-only");
+  return luaL_error(L, Ltr(L, "assignment to a global: policy globals are read-only", "给全局变量赋值：政策的全局变量是只读的"));
 }
 
 
 static int frozen_newindex(lua_State *L) {
   if (lua_type(L, 2) == LUA_TSTRING)
-    return luaL_error(L, "attempt to modify read-only policy table (field %s)", zc_sb_repr(L, 2));
-  return luaL_error(L, "attempt to modify read-only policy table");
+    return luaL_error(L, Ltr(L, "attempt to modify read-only policy table (field %s)", "试图修改只读的政策表（字段 %s）"), zc_sb_repr(L, 2));
+  return luaL_error(L, Ltr(L, "attempt to modify read-only policy table", "试图修改只读的政策表"));
 }
 
 int zc_sb_contents(lua_State *L, int idx) {
@@ -637,16 +637,16 @@ static int checked_index(lua_State *L) {
   int isslot = k && strlen(k) == len && zc_slot_index(k) >= 0;
   const char *path = lua_tostring(L, lua_upvalueindex(2));
   if (slots && !isslot)
-    return luaL_error(L, "%s is keyed by slot, and %s is not one of the policy's windows (breakfast, lunch, "
-                         "dinner)", path ? path : "this table", zc_sb_repr(L, 2));
+    return luaL_error(L, Ltr(L, "%s is keyed by slot, and %s is not one of the policy's windows (breakfast, lunch, "
+                         "dinner)", "%s 以餐次为键，而 %s 不是政策的就餐时段之一（breakfast、lunch、dinner）"), path ? path : "this table", zc_sb_repr(L, 2));
   if (!strict) {
     lua_pushnil(L);
     return 1;
   }
   const char *r = zc_sb_repr(L, 2);
   push_keys_text(L, lua_upvalueindex(1));
-  return luaL_error(L, "%s has no key %s (its keys: %s); params are checked: test with pairs() or #, "
-                       "or give the key a value", path ? path : "params", r, lua_tostring(L, -1));
+  return luaL_error(L, Ltr(L, "%s has no key %s (its keys: %s); params are checked: test with pairs() or #, "
+                       "or give the key a value", "%s 没有键 %s（它的键有：%s）；params 会被检查：请先用 pairs() 或 # 判断，或者给这个键一个值"), path ? path : "params", r, lua_tostring(L, -1));
 }
 
 void zc_sb_check(lua_State *L, int idx, int path, int strict) {
@@ -688,7 +688,7 @@ void zc_sb_freeze(lua_State *L, int idx, int vis, int snap, int depth) {
   int t = lua_type(L, idx);
   if (t != LUA_TTABLE && t != LUA_TFUNCTION) return;
   if (t == LUA_TFUNCTION && lua_iscfunction(L, idx)) return;
-  if (depth > MAX_DEPTH) luaL_error(L, "policy tables nest more than %d deep", MAX_DEPTH);
+  if (depth > MAX_DEPTH) luaL_error(L, Ltr(L, "policy tables nest more than %d deep", "政策的表嵌套超过 %d 层"), MAX_DEPTH);
   luaL_checkstack(L, 8, "freezing the policy");
   lua_pushvalue(L, idx);
   if (lua_rawget(L, vis) != LUA_TNIL) {
@@ -716,7 +716,7 @@ void zc_sb_freeze(lua_State *L, int idx, int vis, int snap, int depth) {
   if (lua_getmetatable(L, idx)) {
     lua_pop(L, 1);
     if (zc_sb_contents(L, idx) < 0)
-      luaL_error(L, "tables in a policy must not have metatables (found one at depth %d)", depth);
+      luaL_error(L, Ltr(L, "tables in a policy must not have metatables (found one at depth %d)", "政策里的表不能有元表（在第 %d 层发现了一个）"), depth);
     lua_pop(L, 1);
     return;   /* already frozen */
   }
@@ -773,7 +773,7 @@ int zc_sb_state(Rt *rt, char **pzErr) {
   lua_State *L = c ? lua_newstate(zc_sb_alloc, rt) : NULL;
   if (!L) {
     zc_plat_locale_free(c);
-    *pzErr = sqlite3_mprintf("cannot create the Lua state: out of memory");
+    *pzErr = sqlite3_mprintf("%s", zc_tr(rt->zc, "cannot create the Lua state: out of memory", "无法创建 Lua 运行环境：内存不足"));
     return SQLITE_NOMEM;
   }
   rt->L = L;
@@ -822,7 +822,8 @@ int zc_sb_run(Rt *rt, lua_CFunction f, void *ctx, char **pmsg) {
     size_t n = 0;
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
     *pmsg = m ? zc_sb_clean(m, n, ZC_MAX_MSG)
-              : sqlite3_mprintf("(error object is a %s value)", luaL_typename(L, -1));
+              : sqlite3_mprintf(zc_tr(rt->zc, "(error object is a %s value)", "(错误对象是 %s 类型的值)"),
+                                luaL_typename(L, -1));
   }
   lua_settop(L, top);
   if (kind != RUN_OK && kind != RUN_ERR) lua_gc(L, LUA_GCCOLLECT);   /* no finalizers: __gc is refused */

@@ -66,12 +66,12 @@ static int sb_setmetatable(lua_State *L) {
     for (int i = 0; i < 2; i++) {
       lua_pushstring(L, banned[i]);
       if (lua_rawget(L, 2) != LUA_TNIL)
-        return luaL_error(L, "setmetatable: %s is not allowed in a policy", banned[i]);
+        return luaL_error(L, Ltr(L, "setmetatable: %s is not allowed in a policy", "setmetatable：政策里不允许使用 %s"), banned[i]);
       lua_pop(L, 1);
     }
   }
   if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
-    return luaL_error(L, "cannot change a protected metatable");
+    return luaL_error(L, Ltr(L, "cannot change a protected metatable", "不能修改受保护的元表"));
   lua_settop(L, 2);
   lua_setmetatable(L, 1);
   return 1;
@@ -226,8 +226,8 @@ static int sb_find(lua_State *L) {
   const char *p = luaL_checklstring(L, 2, &lp);
   lua_Integer init = luaL_optinteger(L, 3, 1);
   if (!lua_toboolean(L, 4))
-    return luaL_error(L, "string.find: policies may only search plain text: "
-                         "pass true as the 4th argument");
+    return luaL_error(L, Ltr(L, "string.find: policies may only search plain text: "
+                         "pass true as the 4th argument", "string.find：政策只能查找普通文字：请把第 4 个参数设为 true"));
   if (init < 0) init = (lua_Integer)ls + init + 1;
   if (init < 1) init = 1;
   if (init > (lua_Integer)ls + 1) {
@@ -280,7 +280,7 @@ static int sb_format(lua_State *L) {
     i += sp;
     cost += 48 + (width > 0 ? width : 0) + (prec > 0 ? prec : 0);
     if (conv == 'p')
-      return luaL_error(L, "string.format: %%p would show a memory address; policies may not use it");
+      return luaL_error(L, Ltr(L, "string.format: %%p would show a memory address; policies may not use it", "string.format：%%p 会显示内存地址；政策不能使用它"));
     if (conv == 's') {
       int t = lua_type(L, arg);
       if (t != LUA_TSTRING && t != LUA_TNUMBER) {
@@ -490,8 +490,8 @@ static int sb_sort(lua_State *L) {
 /* ------------------------------------------------------ the base table */
 
 static int undeclared_global(lua_State *L) {
-  if (lua_type(L, 2) == LUA_TSTRING) return luaL_error(L, "undeclared global %s", zc_sb_repr(L, 2));
-  return luaL_error(L, "undeclared global");
+  if (lua_type(L, 2) == LUA_TSTRING) return luaL_error(L, Ltr(L, "undeclared global %s", "未声明的全局变量 %s"), zc_sb_repr(L, 2));
+  return luaL_error(L, Ltr(L, "undeclared global", "未声明的全局变量"));
 }
 
 

@@ -162,8 +162,8 @@ static Row *stl_row(StlCursor *c, sqlite3_int64 site, const char *item, const ch
 }
 
 /* A site's amounts that add up past 2^63 fen: an error, never a wrap. */
-static int stl_overflow(const ZcSiteFacts *site, char **pzErr) {
-  *pzErr = sqlite3_mprintf("settlement: site %lld: the amounts add up to more than 2^63 fen", site->id);
+static int stl_overflow(const ZcConn *zc, const ZcSiteFacts *site, char **pzErr) {
+  *pzErr = sqlite3_mprintf(zc_tr(zc, "settlement: site %lld: the amounts add up to more than 2^63 fen", "settlement：助餐点 %lld：金额加起来超过 2^63 分"), site->id);
   return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
@@ -182,12 +182,12 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   for (int i = 0; i < res->nparts; i++) {
     Row *r = stl_row(c, site->id, meal, res->parts[i].payer, 0);
     if (!r) return SQLITE_NOMEM;
-    if (!zc_add_fen(&r->amount, res->parts[i].fen)) return stl_overflow(site, pzErr);
+    if (!zc_add_fen(&r->amount, res->parts[i].fen)) return stl_overflow(c->zc, site, pzErr);
   }
   /* the co-payment row exists for every subsidised meal: it counts them */
   Row *r = stl_row(c, site->id, meal, el, 1);
   if (!r) return SQLITE_NOMEM;
-  if (!zc_add_fen(&r->amount, m->price_fen - res->total)) return stl_overflow(site, pzErr);
+  if (!zc_add_fen(&r->amount, m->price_fen - res->total)) return stl_overflow(c->zc, site, pzErr);
   r->quantity++;
   return SQLITE_OK;
 }
@@ -199,7 +199,7 @@ static int stl_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, 
   StlCursor *c = p;
   Row *r = stl_row(c, site->id, it->item, it->payer, 2 + c->nitem++);
   if (!r) return SQLITE_NOMEM;
-  if (!zc_add_fen(&r->amount, it->fen) || !zc_add_fen(&r->quantity, it->quantity)) return stl_overflow(site, pzErr);
+  if (!zc_add_fen(&r->amount, it->fen) || !zc_add_fen(&r->quantity, it->quantity)) return stl_overflow(c->zc, site, pzErr);
   return SQLITE_OK;
 }
 
@@ -220,8 +220,8 @@ static int stl_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
   int first, next, rc;
   stl_reset(c);
   if (argc != 2 || idxNum != 3) {
-    return zc_vtab_errorf(cur->pVtab, "settlement: needs two arguments, settlement(region, month): a region "
-                                      "code such as '141129' and a month 'YYYY-MM'");
+    return zc_vtab_errorf(cur->pVtab, zc_tr(c->zc, "settlement: needs two arguments, settlement(region, month): a region "
+                                      "code such as '141129' and a month 'YYYY-MM'", "settlement：需要两个参数 settlement(region, month)：区划代码（例如 '141129'）和月份 'YYYY-MM'"));
   }
   if ((rc = zc_facts_sync(c->zc))) return rc;
   if ((rc = zc_month_args(c->zc, "settlement", argv[0], argv[1], &region, &first, &next, &err))) goto error;

@@ -84,7 +84,7 @@ static void fail(sqlite3_context *ctx, const char *fn, int rc, char *err) {
   } else if (err && strncmp(err, fn, strlen(fn)) == 0 && err[strlen(fn)] == ':') {
     sqlite3_result_error(ctx, err, -1);
   } else {
-    zc_errorf(ctx, "%s: %s", fn, err ? err : sqlite3_errstr(rc));
+    zc_errorf(ctx, ZC_COLON(ZC_CTX(ctx)), fn, err ? err : sqlite3_errstr(rc));
   }
   sqlite3_free(err);
 }
@@ -104,7 +104,7 @@ static void eligible_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
   if (argc == 3) {
     if (sqlite3_value_type(argv[2]) != SQLITE_TEXT || sqlite3_value_bytes(argv[2]) == 0) {
       char *r = zc_value_repr(argv[2]);
-      zc_errorf(ctx, "eligible: service %s is not a service word such as 'meal'", r ? r : "?");
+      zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "eligible: service %s is not a service word such as 'meal'", "eligible：%s 不是服务词，例如 'meal'"), r ? r : "?");
       sqlite3_free(r);
       return;
     }
@@ -120,9 +120,9 @@ static void eligible_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
     zc_day_format(day, d);
     const ZcRegion *g = zc_region_governing(zc, rec->region_code);
     if (g)
-      err = sqlite3_mprintf("eligible: no version of policy '%s' is in force on %s", g->policy, d);
+      err = sqlite3_mprintf(zc_tr(zc, "eligible: no version of policy '%s' is in force on %s", "eligible：政策 '%s' 在 %s 没有生效的版本"), g->policy, d);
     else
-      err = sqlite3_mprintf("eligible: no policy governs elder %lld (region %s)", id,
+      err = sqlite3_mprintf(zc_tr(zc, "eligible: no policy governs elder %lld (region %s)", "eligible：老人 %lld（区划 %s）没有适用的政策"), id,
                             rec->region_code ? rec->region_code : "NULL");
     rc = SQLITE_ERROR;
     goto error;
@@ -204,14 +204,14 @@ static void subsidy_for_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     }
     if (!zc_time_parse((const char *)sqlite3_value_text(argv[2]), sqlite3_value_bytes(argv[2]), &t)) {
       char *r = zc_value_repr(argv[2]);
-      zc_errorf(ctx, "subsidy_for: served_at %s is not a time 'YYYY-MM-DD HH:MM:SS'", r ? r : "?");
+      zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "subsidy_for: served_at %s is not a time 'YYYY-MM-DD HH:MM:SS'", "subsidy_for：就餐时间 served_at 为 %s，不是时间 'YYYY-MM-DD HH:MM:SS'"), r ? r : "?");
       sqlite3_free(r);
       return;
     }
     const char *slot = (const char *)sqlite3_value_text(argv[3]);
     if (zc_slot_index(slot) < 0) {
       char *r = zc_value_repr(argv[3]);
-      zc_errorf(ctx, "subsidy_for: slot %s is not one of 'breakfast', 'lunch', 'dinner'", r ? r : "?");
+      zc_errorf(ctx, zc_tr(ZC_CTX(ctx), "subsidy_for: slot %s is not one of 'breakfast', 'lunch', 'dinner'", "subsidy_for：餐次 slot 为 %s，不是 'breakfast'、'lunch'、'dinner' 之一"), r ? r : "?");
       sqlite3_free(r);
       return;
     }

@@ -8,6 +8,6 @@
 #include "policy.h"
 
 /* SQLITE_OK, or an error in *pzErr naming the threshold, value and range. */
-int zc_thresholds_check(const ZcPolicyVersion *v, char **pzErr);
+int zc_thresholds_check(const ZcConn *zc, const ZcPolicyVersion *v, char **pzErr);
 
 #endif

@@ -130,16 +130,16 @@ static int meal_lines(Check *k, sqlite3_int64 id, sqlite3_int64 elder, sqlite3_i
   k->meals++;
   if (subsidy <= 0) return SQLITE_OK;
   k->subsidised++;
-  if (!zc_add_fen(&k->total, subsidy)) return problem(k, "total_fen", "at most 2^63 fen", "more");
+  if (!zc_add_fen(&k->total, subsidy)) return problem(k, "total_fen", zc_tr(k->zc, "at most 2^63 fen", "最多 2^63 分"), zc_tr(k->zc, "more", "更多"));
   sqlite3_int64 sum;
   if (!parts || !parts_lines(k, parts, nparts, id, elder, site, &sum)) {
     char m[48];
-    snprintf(m, sizeof m, "meal %lld parts", (long long)id);
+    snprintf(m, sizeof m, zc_tr(k->zc, "meal %lld parts", "就餐 %lld 的补贴部分"), (long long)id);
     return problem(k, m, "{\"payer\":fen,...}", parts ? "not that" : "NULL");
   }
   if (sum != subsidy) {
     char m[48];
-    snprintf(m, sizeof m, "meal %lld parts", (long long)id);
+    snprintf(m, sizeof m, zc_tr(k->zc, "meal %lld parts", "就餐 %lld 的补贴部分"), (long long)id);
     return problemf(k, m, subsidy, sum);
   }
   if (price != subsidy) {
@@ -199,7 +199,7 @@ static int read_packs(Check *k, ZcRowHash *h) {
     if (got < 0 || n != sqlite3_column_int(st, 3)) {
       char m[64];
       snprintf(m, sizeof m, "zhucan_run_pack seq %lld", (long long)seq);
-      if ((rc = problem(k, m, "a meal pack of its meals", got < 0 ? "damaged data" : "another count"))) break;
+      if ((rc = problem(k, m, zc_tr(k->zc, "a meal pack of its meals", "它那些就餐的数据包"), got < 0 ? zc_tr(k->zc, "damaged data", "已损坏的数据") : zc_tr(k->zc, "another count", "另一个数目")))) break;
     }
   }
   sqlite3_finalize(st);
@@ -245,7 +245,7 @@ static int read_items(Check *k, ZcRowHash *h) {
     ser_i64(b, sqlite3_column_int64(st, 6));
     hash_some(&k->out, b, 0);
     rc = SQLITE_OK;
-    if (!zc_add_fen(&k->total, sqlite3_column_int64(st, 6))) rc = problem(k, "total_fen", "at most 2^63 fen", "more");
+    if (!zc_add_fen(&k->total, sqlite3_column_int64(st, 6))) rc = problem(k, "total_fen", zc_tr(k->zc, "at most 2^63 fen", "最多 2^63 分"), zc_tr(k->zc, "more", "更多"));
     if (!rc && sqlite3_column_int64(st, 1) != k->run) {
       char m[64];
       snprintf(m, sizeof m, "zhucan_run_item seq %lld: run_id", (long long)sqlite3_column_int64(st, 0));
@@ -368,12 +368,12 @@ static int check_supersede(Check *k) {
       char e[64], f[64];
       k->run = sqlite3_column_int64(st, 0);
       if (i == 0) {
-        snprintf(e, sizeof e, "a later run of its month listing it");
-        snprintf(f, sizeof f, "run %lld%s", (long long)sqlite3_column_int64(st, 1),
-                 sqlite3_column_int(st, 2) ? " (absent)" : "");
+        snprintf(e, sizeof e, "%s", zc_tr(k->zc, "a later run of its month listing it", "本月后来的一个批次列出了它"));
+        snprintf(f, sizeof f, zc_tr(k->zc, "run %lld%s", "批次 %lld%s"), (long long)sqlite3_column_int64(st, 1),
+                 sqlite3_column_int(st, 2) ? zc_tr(k->zc, " (absent)", "（不存在）") : "");
       } else {
         snprintf(e, sizeof e, "%lld", (long long)sqlite3_column_int64(st, 1));
-        snprintf(f, sizeof f, "not that run");
+        snprintf(f, sizeof f, "%s", zc_tr(k->zc, "not that run", "不是那个批次"));
       }
       if ((rc = problem(k, "superseded_by", e, f))) break;
     }
@@ -389,12 +389,12 @@ static int check_triggers(Check *k) {
   k->run = 0;
   for (int i = 0; zc_run_triggers[i] && rc == SQLITE_OK; i++)
     if (!zc_table_exists(k->zc->db, zc_run_triggers[i]))
-      rc = problem(k, "missing trigger", zc_run_triggers[i], "none (dropped: writes to the runs are not refused)");
+      rc = problem(k, zc_tr(k->zc, "missing trigger", "缺少触发器"), zc_run_triggers[i], zc_tr(k->zc, "none (dropped: writes to the runs are not refused)", "没有（已被删除：对结算批次的改写不再被拒绝）"));
   static const char *const v1[] = {"zhucan_run_meal_v1_guard_insert", "zhucan_run_meal_v1_guard_update",
                                    "zhucan_run_meal_v1_guard_delete"};
   for (int i = 0; i < 3 && rc == SQLITE_OK && k->v1name && strcmp(k->v1name, "zhucan_run_meal_v1") == 0; i++)
     if (!zc_table_exists(k->zc->db, v1[i]))
-      rc = problem(k, "missing trigger", v1[i], "none (dropped: writes to the runs are not refused)");
+      rc = problem(k, zc_tr(k->zc, "missing trigger", "缺少触发器"), v1[i], zc_tr(k->zc, "none (dropped: writes to the runs are not refused)", "没有（已被删除：对结算批次的改写不再被拒绝）"));
   return rc;
 }
 
@@ -420,9 +420,9 @@ static int check_orphans(Check *k, int has_cover) {
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       char what[80], found[32];
       k->run = sqlite3_column_int64(st, 1);
-      snprintf(what, sizeof what, "%s rows of no run", (const char *)sqlite3_column_text(st, 0));
-      snprintf(found, sizeof found, "%lld rows", (long long)sqlite3_column_int64(st, 2));
-      if ((rc = problem(k, what, "none", found))) break;
+      snprintf(what, sizeof what, zc_tr(k->zc, "%s rows of no run", "%s 里不属于任何批次的行"), (const char *)sqlite3_column_text(st, 0));
+      snprintf(found, sizeof found, zc_tr(k->zc, "%lld rows", "%lld 行"), (long long)sqlite3_column_int64(st, 2));
+      if ((rc = problem(k, what, zc_tr(k->zc, "none", "没有"), found))) break;
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE) rc = SQLITE_OK;
@@ -450,11 +450,11 @@ static int check_layout(Check *k, int *sealed, int *ok) {
     if (i == 1 && k->v1name && !*sealed) continue;   /* runs from before packs only */
     if (zc_table_exists(db, need[i])) continue;
     *ok = 0;
-    if ((rc = problem(k, "missing table", need[i], "none"))) return rc;
+    if ((rc = problem(k, zc_tr(k->zc, "missing table", "缺少表"), need[i], zc_tr(k->zc, "none", "没有")))) return rc;
   }
   if (*ok && *sealed && has != 4) {
     *ok = 0;
-    return problem(k, "missing column", "zhucan_run: sites, supersedes, rows_digest, chain", "some dropped");
+    return problem(k, zc_tr(k->zc, "missing column", "缺少列"), "zhucan_run: sites, supersedes, rows_digest, chain", zc_tr(k->zc, "some dropped", "有的已被删除"));
   }
   return SQLITE_OK;
 }
@@ -548,7 +548,7 @@ sqlerr:
   sqlite3_finalize(npack);
   zc_buf_free(&k.hout);
   zc_buf_free(&k.payer);
-  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf("reading the runs: %s", sqlite3_errmsg(db));
+  if (rc != SQLITE_NOMEM && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "reading the runs: %s", "读取结算批次时出错：%s"), sqlite3_errmsg(db));
   return rc;
 }
 
@@ -700,7 +700,7 @@ static int ver_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, 
     return SQLITE_NOMEM;
   }
   sqlite3_free(cur->pVtab->zErrMsg);
-  cur->pVtab->zErrMsg = sqlite3_mprintf("run_verify: %s", err ? err : sqlite3_errmsg(c->zc->db));
+  cur->pVtab->zErrMsg = sqlite3_mprintf(zc_tr(c->zc, "run_verify: %s", "run_verify：%s"), err ? err : sqlite3_errmsg(c->zc->db));
   sqlite3_free(err);
   return cur->pVtab->zErrMsg ? (rc == SQLITE_OK ? SQLITE_ERROR : rc) : SQLITE_NOMEM;
 }
