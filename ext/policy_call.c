@@ -56,6 +56,14 @@ typedef struct CallCtx {
 /* Raises "chunk:line: fn() ..." (fmt as lua_pushfstring's): the line of
 ** the rule's return when the return hook saw it (rt->ret_line), else the
 ** line where the rule is defined. */
+/* "version N", or "the new version" for one not stored (id 0): a version
+** running its tests before install, or policy_impact's proposal. */
+static const char *ver_label(const Rt *rt, const PVersion *v, char *buf, size_t n) {
+  if (v->pub.id > 0) snprintf(buf, n, zc_tr(rt->zc, "version %lld", "版本 %lld"), (long long)v->pub.id);
+  else snprintf(buf, n, "%s", zc_tr(rt->zc, "the new version", "新版本"));
+  return buf;
+}
+
 static int call_error(lua_State *L, CallCtx *c, const char *fmt, ...) {
   lua_Debug ar;
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->v->ref_fn[c->fn]);
@@ -81,9 +89,10 @@ static const char *reason_keep(lua_State *L, CallCtx *c, const char *s, size_t n
   for (uint32_t i = (uint32_t)h & mask; v->reasons_cap && v->reasons[i].s; i = (i + 1) & mask)
     if (v->reasons[i].h == h && strncmp(v->reasons[i].s, s, n) == 0 && v->reasons[i].s[n] == 0)
       return v->reasons[i].s;
+  char vb[64];
   if (v->nreasons >= ZC_MAX_REASONS)
-    call_error(L, c, Ltr(L, "gave more than %d different reasons (version %I); a reason should say why, "
-                     "not carry ids, dates or amounts", "给出了超过 %d 种不同的理由（版本 %I）；理由应说明原因，不要带编号、日期或金额"), ZC_MAX_REASONS, (LUAI_UACINT)v->pub.id);
+    call_error(L, c, Ltr(L, "gave more than %d different reasons (%s); a reason should say why, "
+                     "not carry ids, dates or amounts", "给出了超过 %d 种不同的理由（%s）；理由应说明原因，不要带编号、日期或金额"), ZC_MAX_REASONS, ver_label(rt, v, vb, sizeof vb));
   size_t grow = 2u * (v->nreasons + 1) > v->reasons_cap ? (v->reasons_cap ? v->reasons_cap : 32) * 2 : 0;
   size_t more = n + 1 + grow * sizeof v->reasons[0];
   if (rt->mem_base + rt->keep_extra + more > ZC_POLICY_KEEP_CAP)
@@ -185,9 +194,10 @@ static const char *word_keep(lua_State *L, CallCtx *c, const char *s, size_t n) 
   sqlite3_int64 *slot = zc_map_slot(&c->v->words, (sqlite3_int64)(intptr_t)r, 1, &isnew);
   if (!slot) luaL_error(L, Ltr(L, "out of memory", "内存不足"));
   if (isnew) *slot = c->v->words.n <= ZC_MAX_WORDS;
+  char vb[64];
   if (*slot == 0)
-    call_error(L, c, Ltr(L, "used more than %d different payer and item names (version %I)", "用了超过 %d 个不同的付款方和项目名称（版本 %I）"), ZC_MAX_WORDS,
-               (LUAI_UACINT)c->v->pub.id);
+    call_error(L, c, Ltr(L, "used more than %d different payer and item names (%s)", "用了超过 %d 个不同的付款方和项目名称（%s）"), ZC_MAX_WORDS,
+               ver_label(c->rt, c->v, vb, sizeof vb));
   return r;
 }
 
@@ -439,6 +449,7 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
   rt->cur_site = NULL;
   rt->cur_stats = NULL;
   PVersion *v = c->v;
+  char vb[64];
   if (kind != RUN_OK) {
     /* a failed call may have assigned an upvalue before failing */
     char *m2 = NULL;
@@ -450,20 +461,20 @@ static int call_version(Rt *rt, CallCtx *c, char **pzErr) {
   if (kind != RUN_ERR) {
     /* where the rule was when it passed the limit, as Lua's errors say it */
     int wnamed = strncmp(where, v->pub.name, nl) == 0 && where[nl] == '@';
-    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s%s%s() %s (version %lld)", "%s%s%s%s%s%s%s() %s（版本 %lld）"), wnamed ? "" : v->pub.name, wnamed ? "" : "@",
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s%s%s() %s (%s)", "%s%s%s%s%s%s%s() %s（%s）"), wnamed ? "" : v->pub.name, wnamed ? "" : "@",
                              wnamed ? "" : v->pub.effective_text, where[0] && !wnamed ? ": " : "", where,
                              where[0] || !wnamed ? ": " : "", zc_policy_fn_name[c->fn], zc_sb_fatal_text(rt->zc, kind),
-                             v->pub.id);
+                             ver_label(rt, v, vb, sizeof vb));
   } else if (msg && msg[0] == '(') {   /* a non-string error object: name the policy */
-    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: %s() raised %s (version %lld)", "%s@%s：%s() 抛出了 %s（版本 %lld）"), VNAME(v), zc_policy_fn_name[c->fn], msg,
-                             v->pub.id);
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: %s() raised %s (%s)", "%s@%s：%s() 抛出了 %s（%s）"), VNAME(v), zc_policy_fn_name[c->fn], msg,
+                             ver_label(rt, v, vb, sizeof vb));
   } else {
     /* errors raised inside library functions carry no position: name
     ** the policy anyway */
     int named = msg && strncmp(msg, v->pub.name, nl) == 0 && msg[nl] == '@';
-    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s (in %s(), version %lld)", "%s%s%s%s%s（在 %s() 中，版本 %lld）"), named ? "" : v->pub.name, named ? "" : "@",
+    *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s%s%s%s%s (in %s(), %s)", "%s%s%s%s%s（在 %s() 中，%s）"), named ? "" : v->pub.name, named ? "" : "@",
                              named ? "" : v->pub.effective_text, named ? "" : ": ", msg ? msg : "?",
-                             zc_policy_fn_name[c->fn], v->pub.id);
+                             zc_policy_fn_name[c->fn], ver_label(rt, v, vb, sizeof vb));
   }
   sqlite3_free(msg);
   return !*pzErr ? SQLITE_NOMEM : zc_sb_rc(kind);
@@ -566,9 +577,10 @@ int zc_policy_subsidy(ZcConn *zc, const ZcPolicyVersion *pv, const ZcMealFacts *
   sqlite3_int64 total = 0;
   for (int i = 0; i < nparts; i++) {
     if (parts[i].fen > INT64_MAX - total) {
-      *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: meal() parts add up to more than 2^63 fen (version %lld)",
-                                      "%s@%s：meal() 各部分加起来超过 2^63 分（版本 %lld）"),
-                               VNAME(v), v->pub.id);
+      char vb[64];
+      *pzErr = sqlite3_mprintf(zc_tr(rt->zc, "%s@%s: meal() parts add up to more than 2^63 fen (%s)",
+                                      "%s@%s：meal() 各部分加起来超过 2^63 分（%s）"),
+                               VNAME(v), ver_label(rt, v, vb, sizeof vb));
       return SQLITE_ERROR;
     }
     total += parts[i].fen;

@@ -567,21 +567,9 @@ static void list_failure(TestRun *tr, const PVersion *v, lua_Integer k, const ch
   char *nm = zc_sb_clean(name ? name : "?", name ? strlen(name) : 1, 100);
   if (!nm) tr->oom = 1;
   if (tr->gate) {
-    /* the version has no id yet: the runtime's messages say "version 0" */
-    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  case %lld '%s': ", "\n  用例 %lld '%s'："), (long long)k, nm ? nm : "?");
-    /* in either language: a case's error = "..." ran its rules in English */
-    static const char *const was[2] = {"version 0)", "版本 0）"}, *const now[2] = {"the new version)", "新版本）"};
-    for (const char *p = why, *q; *p;) {
-      const char *q0 = strstr(p, was[0]), *q1 = strstr(p, was[1]);
-      int w = q1 && (!q0 || q1 < q0);
-      if (!(q = w ? q1 : q0)) {
-        sqlite3_str_appendall(tr->fails, p);
-        break;
-      }
-      sqlite3_str_append(tr->fails, p, (int)(q - p));
-      sqlite3_str_appendall(tr->fails, now[w]);
-      p = q + strlen(was[w]);
-    }
+    /* the version has no id yet: the runtime calls it "the new version" */
+    sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  case %lld '%s': %s", "\n  用例 %lld '%s'：%s"), (long long)k,
+                        nm ? nm : "?", why);
   } else {
     sqlite3_str_appendf(tr->fails, zc_tr(tr->rt->zc, "\n  %s@%s (version %lld) case %lld '%s': %s", "\n  %s@%s（版本 %lld）用例 %lld '%s'：%s"), VNAME(v), v->pub.id,
                         (long long)k, nm ? nm : "?", why);
