@@ -24,6 +24,8 @@ int zc_ingest_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* ingest.c   *
 int zc_verify_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* verify.c   */
 int zc_impact_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* impact.c   */
 int zc_notice_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* notice_sql.c */
+int zc_credit_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* credit_sql.c */
+int zc_credit_write_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* credit_write.c */
 
 /* prepared statements kept between calls, finalized when the connection
 ** is asked to close (prepared again if it stays open) */

@@ -34,6 +34,7 @@ static const struct {
     {"ingest", zc_ingest_register},     {"verify", zc_verify_register},
     {"impact", zc_impact_register},
     {"notice", zc_notice_register},
+    {"credit", zc_credit_register},     {"credit_write", zc_credit_write_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is
