@@ -43,6 +43,11 @@ zhucan_lang|SELECT zhucan_lang(@1)|'en'
 notice|SELECT count(*) FROM notice(@1, @2)|1;'2024-03'
 notice_html|SELECT notice_html(@1, @2)|1;'2024-03'
 notice_due|SELECT count(*) FROM notice_due(@1, @2)|'141129';'2024-03'
+credit_ledger|SELECT count(*) FROM credit_ledger(@1, @2)|'141129';'2024-03-31'
+credit_ledger_digest|SELECT credit_ledger_digest(@1, @2)|'141129';'2024-03-31'
+credit_statement|SELECT count(*) FROM credit_statement(@1, @2)|1;2024
+credit_redeem|SELECT credit_redeem(@1, @2, @3, @4, @5)|1;'2024-03-31';1000;'meal';1
+credit_give|SELECT credit_give(@1, @2, @3, @4, @5)|1;2;'spouse';'2024-03-31';1000
 "
 # NULL in, NULL out
 NULLS="
