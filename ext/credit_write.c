@@ -337,7 +337,12 @@ static int check_relation(Check *k, const char *rel, char **pzErr) {
     }
     sqlite3_str_appendf(all, "%s'%s'", i ? ", " : "", c->rel[i]);
   }
+  int oom = sqlite3_str_errcode(all) != SQLITE_OK;
   char *list = sqlite3_str_finish(all);
+  if (oom || (c->nrel && !list)) {
+    sqlite3_free(list);
+    return SQLITE_NOMEM;
+  }
   *pzErr = sqlite3_mprintf(zc_tr(k->zc, "%s: refused: policy '%s' (version %lld) does not allow giving points to a "
                                         "'%s' (credit.transfer allows: %s)",
                                  "%s：拒绝：政策 '%s'（版本 %lld）不允许把积分转赠给关系为 '%s' 的人（credit.transfer 允许：%s）"),
