@@ -57,10 +57,11 @@ static char *line_reason(const ZcConn *zc, const CrLine *l) {
     case CR_EARN:
       fmt_minutes(zc, e->amount, a);
       fmt_minutes(zc, l->ytd, b);
-      return sqlite3_mprintf(zc_tr(zc, "%s of %s, %s so far this year; %s@%s (version %lld)",
-                                   "%s：%s，本年累计 %s；%s@%s（版本 %lld）"),
-                             activity(zc, e->word), a, b,
-                             l->v->name, l->v->effective_text, l->v->id);
+      if (zc_lang_en(zc))
+        return sqlite3_mprintf("%s of %s, %s so far this year; %s@%s (version %lld)", a, activity(zc, e->word), b,
+                               l->v->name, l->v->effective_text, l->v->id);
+      return sqlite3_mprintf("%s：%s，本年累计 %s；%s@%s（版本 %lld）", activity(zc, e->word), a, b, l->v->name,
+                             l->v->effective_text, l->v->id);
     case CR_OVERCAP:
       zc_credit_fmt(l->short_by, p);
       zc_credit_fmt(l->v->credit->cap, a);
