@@ -32,7 +32,7 @@
 #      directory.
 # modes: plain
 set -u
-TRANSLATED="analysts rules auditing ingest odbc cli"
+TRANSLATED="analysts rules auditing ingest odbc cli credit"
 NOT_YET="anomalies fixtures design testing-oom fuzzing notices"
 
 ROOT=$ZC_ROOT
