@@ -16,7 +16,10 @@
 **   }
 **
 ** A misspelt or unknown key is refused naming the file and the line where
-** the key is written ("weihai.lua:41: credit has no field 'expire_month'").
+** the key is written ("weihai.lua:41: credit has no field 'expire_month'"):
+** the first `key =` of the source (a table has no line of its own; for
+** tiers[i], the i-th), so a key written through params names its credit
+** line.
 */
 #include "policy_int.h"
 #include <string.h>
@@ -37,10 +40,11 @@ sqlite3_int64 zc_credit_points(const ZcCredit *c, sqlite3_int64 minutes) {
   return mp;
 }
 
-/* The line of the first `key =` (not `==`) in the source, 0 if none. */
-static int key_line(const char *src, size_t len, const char *key) {
+/* The line of the nth `key =` (not `==`) in the source (the last one if
+** there are fewer; nth 0 or 1: the first), 0 if none. */
+static int key_line(const char *src, size_t len, const char *key, int nth) {
   size_t k = strlen(key);
-  int line = 1;
+  int line = 1, found = 0, seen = 0;
   for (size_t i = 0; i + k <= len; i++) {
     if (src[i] == '\n') line++;
     if (memcmp(src + i, key, k) != 0) continue;
@@ -48,22 +52,26 @@ static int key_line(const char *src, size_t len, const char *key) {
     if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || b == '_') continue;
     size_t j = i + k;
     while (j < len && (src[j] == ' ' || src[j] == '\t')) j++;
-    if (j < len && src[j] == '=' && (j + 1 >= len || src[j + 1] != '=')) return line;
+    if (j < len && src[j] == '=' && (j + 1 >= len || src[j + 1] != '=')) {
+      found = line;
+      if (++seen >= nth) return found;
+    }
   }
-  return 0;
+  return found;
 }
 
 typedef struct CreditCtx {
   lua_State *L;
   const char *src, *chunk;
   size_t len;
+  int nth;                       /* reading tiers[nth - 1]: its keys are the nth ones */
 } CreditCtx;
 
 /* Raises "file:line: credit...: what", the line where key is written. */
 static void credit_fail(CreditCtx *x, const char *key, const char *fmt, const char *a, const char *b) {
   const char *file = x->chunk && (x->chunk[0] == '=' || x->chunk[0] == '@') ? x->chunk + 1 : x->chunk;
-  int line = key ? key_line(x->src, x->len, key) : 0;
-  if (line == 0) line = key_line(x->src, x->len, "credit");
+  int line = key ? key_line(x->src, x->len, key, x->nth) : 0;
+  if (line == 0) line = key_line(x->src, x->len, "credit", 1);
   lua_pushfstring(x->L, fmt, a, b);
   if (line > 0) luaL_error(x->L, "%s:%d: %s", file ? file : "?", line, lua_tostring(x->L, -1));
   luaL_error(x->L, "%s: %s", file ? file : "?", lua_tostring(x->L, -1));
@@ -133,15 +141,17 @@ static void read_tiers(CreditCtx *x, int C, ZcCredit *c) {
                                                             lua_pushfstring(L, "%d", i + 1), "");
     int e = lua_gettop(L);
     const char *what = lua_pushfstring(L, "credit.tiers[%d]", i + 1);
+    x->nth = i + 1;
     check_fields(x, e, tier_keys, what);
     int last = i == c->ntiers - 1;
     lua_Integer upto = int_field(x, e, "upto", what, last ? -1 : prev + 1, 1000000, -1);
     if (last && upto != -1) credit_fail(x, "upto", "%s: the last tier has no upto (it runs on)%s", what, "");
-    if (!last && upto == -1) credit_fail(x, "upto", "%s.upto is missing (only the last tier runs on)%s", what, "");
+    if (!last && upto == -1) credit_fail(x, "hours", "%s.upto is missing (only the last tier runs on)%s", what, "");
     c->tier[i].upto_min = upto < 0 ? -1 : upto * 60;
     c->tier[i].hours = (int)int_field(x, e, "hours", what, 1, 1000, 0);
-    if (c->tier[i].hours == 0) credit_fail(x, "hours", "%s.hours is missing: hours per point%s", what, "");
+    if (c->tier[i].hours == 0) credit_fail(x, "upto", "%s.hours is missing: hours per point%s", what, "");
     prev = upto;
+    x->nth = 0;
     lua_pop(L, 2);
   }
   lua_pop(L, 1);
@@ -178,10 +188,12 @@ static void read_transfer(CreditCtx *x, int C, ZcCredit *c) {
       lua_rawgeti(L, t, i);
       size_t len = 0;
       const char *z = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
-      if (!z || len == 0 || len > 32 || !zc_sb_word_ok(z, len) || strcmp(z, "donation") == 0)
+      if (!z || len == 0 || len > 32 || !zc_sb_word_ok(z, len) || strcmp(z, "donation") == 0) {
+        const char *shown = zc_sb_repr(L, -1);
         credit_fail(x, "transfer", "credit.transfer[%s] is %s; expected a relation word of 1 to 32 bytes "
                                    "(not 'donation': use donate = true)",
-                    lua_pushfstring(L, "%I", (LUAI_UACINT)i), zc_sb_repr(L, -2));
+                    lua_pushfstring(L, "%I", (LUAI_UACINT)i), shown);
+      }
       memcpy(c->rel[c->nrel++], z, len + 1);
       lua_pop(L, 1);
     }
@@ -192,7 +204,7 @@ static void read_transfer(CreditCtx *x, int C, ZcCredit *c) {
 }
 
 void zc_pl_read_credit(lua_State *L, int P, PVersion *v, const char *src, size_t len, const char *chunk) {
-  CreditCtx x = {L, src, chunk, len};
+  CreditCtx x = {L, src, chunk, len, 0};
   int ty = lua_getfield(L, P, "credit");
   if (ty == LUA_TNIL) {
     lua_pop(L, 1);

@@ -379,6 +379,14 @@ static const char *cut(lua_State *L, const char *z) {
   return zc_sb_repr(L, -1);
 }
 
+/* call = "credit": expect is the milli-points of the case's minutes */
+static void compare_credit(lua_State *L, TestCtx *t, int ex, sqlite3_str *s) {
+  if (!lua_isinteger(L, ex))
+    sqlite3_str_appendall(s, "expect must be the milli-points (an integer: 102500 = 102.5 points)");
+  else if (lua_tointeger(L, ex) != t->points)
+    sqlite3_str_appendf(s, "expected %lld milli-points, got %lld", (sqlite3_int64)lua_tointeger(L, ex), t->points);
+}
+
 static int compare_protected(lua_State *L) {
   TestCtx *t = lua_touserdata(L, 1);
   int cs = push_case(L, t);
@@ -394,9 +402,7 @@ static int compare_protected(lua_State *L) {
   lua_getfield(L, cs, "expect");
   int ex = lua_gettop(L);
   if (t->call == CALL_CREDIT) {
-    if (!lua_isinteger(L, ex)) sqlite3_str_appendall(s, "expect must be the milli-points (an integer: 102500 = 102.5 points)");
-    else if (lua_tointeger(L, ex) != t->points)
-      sqlite3_str_appendf(s, "expected %lld milli-points, got %lld", (sqlite3_int64)lua_tointeger(L, ex), t->points);
+    compare_credit(L, t, ex, s);
     goto out;
   }
   if (t->call == CALL_ELIGIBLE) {
