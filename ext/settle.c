@@ -192,7 +192,7 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   sqlite3_int64 copay = m->price_fen - res->total, credit = res->credit < copay ? res->credit : copay;
   if (credit > 0) {
     if (!c->w_credit && !(c->w_credit = zc_intern(c->zc, "credit", 6))) return SQLITE_NOMEM;
-    Row *cr = stl_meal_row(c, site->id, meal, c->w_credit, 0);
+    Row *cr = stl_row(c, site->id, meal, c->w_credit, 0);
     if (!cr) return SQLITE_NOMEM;
     if (!zc_add_fen(&cr->amount, credit)) return stl_overflow(site, pzErr);
   }
