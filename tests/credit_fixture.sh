@@ -9,7 +9,7 @@
 #     writes nothing;
 #  3. the ledger of the fixture month's 15th does not change when a row
 #     dated after it is added, and its digest neither.
-# modes: plain asan valgrind
+# modes: plain asan
 set -u
 Z() { $SQLITE3 -batch -cmd ".load $ZC_SO" "$@"; }
 cp "$ZC_ROOT/data/small.db" f.db
