@@ -26,6 +26,8 @@ int zc_impact_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* impact.c   *
 int zc_notice_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* notice_sql.c */
 int zc_honour_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* honour.c */
 int zc_award_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* award.c */
+int zc_credit_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* credit_sql.c */
+int zc_credit_write_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* credit_write.c */
 
 /* prepared statements kept between calls, finalized when the connection
 ** is asked to close (prepared again if it stays open) */

@@ -92,6 +92,7 @@ typedef struct Compute {
   ZcMonthScan src;
   sqlite3_int64 *elders;         /* the listed elders (NULL: all) */
   size_t nelder;
+  ZcMap credit;                  /* meal id -> fen of its co-payment paid with points */
 } Compute;
 
 static void compute_free(Compute *c) {
@@ -100,6 +101,7 @@ static void compute_free(Compute *c) {
   sqlite3_free(c->refs);
   zc_month_scan_close(&c->src);
   sqlite3_free(c->elders);
+  zc_map_clear(&c->credit);
 }
 
 /* "fn: what id: err" (or "fn: err" without what); err is freed. */
@@ -173,6 +175,35 @@ static int load_sites(Compute *c, const char *region, char **pzErr) {
     for (int i = 0; i < c->nref; i++) c->site_dense[c->refs[i].site->id] = i + 1;
   }
   return SQLITE_OK;
+}
+
+/* The month's meals whose co-payment points paid (credit_redemption,
+** docs/credit.md): meal id -> fen.  A database without the table has none. */
+static int load_credit(Compute *c, char **pzErr) {
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11];
+  int rc = sqlite3_prepare_v2(c->zc->db,
+                              "SELECT r.meal_id, sum(r.fen) FROM credit_redemption r JOIN meal m ON m.id = r.meal_id "
+                              "WHERE r.what = 'meal' AND m.served_at >= ?1 AND m.served_at < ?2 GROUP BY r.meal_id",
+                              -1, &st, NULL);
+  if (rc == SQLITE_ERROR && strstr(sqlite3_errmsg(c->zc->db), "no such table")) return SQLITE_OK;
+  if (rc) {
+    *pzErr = sqlite3_mprintf("%s: cannot read table credit_redemption: %s", c->fn, sqlite3_errmsg(c->zc->db));
+    return rc;
+  }
+  zc_day_format(c->first, a);
+  zc_day_format(c->next, b);
+  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 *v = zc_map_slot(&c->credit, sqlite3_column_int64(st, 0), 1, NULL);
+    if (!v) { rc = SQLITE_NOMEM; break; }
+    *v = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE) return SQLITE_OK;
+  if (rc != SQLITE_NOMEM) *pzErr = sqlite3_mprintf("%s: reading credit_redemption: %s", c->fn, sqlite3_errmsg(c->zc->db));
+  return rc;
 }
 
 /* Opens the month's meals: every elder's when every site is in the region,
@@ -315,6 +346,7 @@ static int pass_open(Compute *c, Pass *p, const char *region, char **pzErr) {
     c->refs[i].want_stats = v && v->has_site;
   }
   if ((rc = source_open(c, pzErr))) return rc;
+  if ((rc = load_credit(c, pzErr))) return rc;
   /* a whole database, or many elders of one: their records in one read of
   ** each table (facts.c), not four point queries per elder */
   if ((!c->src.elders || c->nelder >= (size_t)zc_bulk_threshold(c->zc)) && (rc = zc_elder_preload(c->zc, pzErr)))
@@ -379,6 +411,11 @@ static int pass_price(Compute *c, Pass *p, SiteRef *r, ZcMealFacts *m, sqlite3_i
     return rc;
   }
   if (r->want_stats) pass_stats(c, r, m, elder_id, &res);
+  res.credit = 0;
+  if (c->credit.n) {
+    sqlite3_int64 *cf = zc_map_slot(&c->credit, m->id, 0, NULL);
+    if (cf) res.credit = *cf;
+  }
   sink->day_facts = &p->md.any;
   return sink->xMeal ? sink->xMeal(sink->p, m, p->rec, r->site, v, &res, pzErr) : SQLITE_OK;
 skip:

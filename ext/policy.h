@@ -11,6 +11,34 @@
 
 typedef struct ZcWindow { int from, to; } ZcWindow;  /* seconds of day, inclusive */
 
+/* A version's credit section (time bank / credit points, docs/credit.md),
+** checked at load (policy_credit.c).  Points are counted in thousandths
+** ("milli-points", integers): 1 point = 1000. */
+#define ZC_CREDIT_TIERS 16
+#define ZC_CREDIT_RELS 16
+enum { ZC_CREDIT_MEAL, ZC_CREDIT_GOODS, ZC_CREDIT_SERVICE, ZC_CREDIT_NUSE };
+typedef struct ZcCredit {
+  int ntiers;
+  struct {
+    sqlite3_int64 upto_min;      /* the tier runs to this many minutes of the year; -1 open */
+    int hours;                   /* hours per point in the tier */
+  } tier[ZC_CREDIT_TIERS];
+  sqlite3_int64 cap;             /* milli-points an account may hold; 0 none */
+  int expire_months;             /* points expire this many months after earned; 0 never */
+  sqlite3_int64 rate[ZC_CREDIT_NUSE]; /* fen one point pays for, per use; -1 not redeemable */
+  int redeem_min_age;            /* the holder's age to redeem; 0 any */
+  sqlite3_int64 month_cap;       /* milli-points redeemed per calendar month; 0 none */
+  int nrel;                      /* relations a transfer may go to */
+  char rel[ZC_CREDIT_RELS][33];
+  int transfer_min_age;          /* the receiver's age; 0 any */
+  int donate;                    /* donations to a fund allowed */
+} ZcCredit;
+/* The use words, in enum order: "meal", "goods", "service". */
+extern const char *const zc_credit_use[ZC_CREDIT_NUSE];
+/* Milli-points earned by the first `minutes` of a year under c: per tier,
+** floor(minutes in the tier * 1000 / (60 * hours)), summed. */
+sqlite3_int64 zc_credit_points(const ZcCredit *c, sqlite3_int64 minutes);
+
 typedef struct ZcPolicyVersion {
   sqlite3_int64 id;
   const char *name;
@@ -19,6 +47,7 @@ typedef struct ZcPolicyVersion {
   char sha256[65];
   ZcWindow windows[ZC_NSLOT];    /* policy windows or the SPEC defaults */
   int has_site;                  /* site() present */
+  const ZcCredit *credit;        /* the credit section, NULL when absent */
 } ZcPolicyVersion;
 
 /* How a caller chooses versions; NULL means { 0, 0 }: every installed
@@ -71,6 +100,9 @@ typedef struct ZcMealResult {
   int nparts;                   /* parts with fen > 0, sorted by payer */
   ZcPart parts[ZC_MAX_PARTS];
   sqlite3_int64 total;          /* sum of parts */
+  /* set by the month pass (month.c) only: fen of the co-payment paid with
+  ** credit points (credit_redemption rows of the meal), else 0 */
+  sqlite3_int64 credit;
 } ZcMealResult;
 /* Strings in results (payer, reasons) are interned for the connection's
 ** life. */

@@ -91,6 +91,7 @@ typedef struct PVersion {
   ** stored version installed before payers were required (unchecked) */
   char **payers;
   int npayers, legacy_payers;
+  ZcCredit *credit;        /* the credit section (policy_credit.c) or NULL */
   Memo memo[2];
   /* the reasons its rules gave (kept for the connection's life, counted in
   ** rt->keep_extra) and the payer and item words they used */
@@ -288,6 +289,9 @@ int zc_pl_load_stored(Rt *rt, const char *src, size_t len, const char *chunk, PV
 /* 1 if v declares payer s[0..n) (or is a legacy version) */
 int zc_pl_payer_declared(const PVersion *v, const char *s, size_t n);
 void zc_pl_free(Rt *rt, PVersion *v);
+/* policy_credit.c: the policy table's credit section (at P) checked and
+** kept in v->credit; src/chunk name the file and line of a wrong key. */
+void zc_pl_read_credit(lua_State *L, int P, PVersion *v, const char *src, size_t len, const char *chunk);
 
 /* policy_rt.c: the runtime of a connection (zc_rt_init at registration),
 ** with its Lua state made (zc_rt_get). */

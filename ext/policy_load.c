@@ -2,7 +2,7 @@
 ** policy_load.c — a version's Lua source made into a loaded version: run
 ** in its own _ENV on the sandbox's base, its policy table checked field by
 ** field (name, effective_from, eligible/meal/site, windows, params, anomaly,
-** tests, description; nothing else), params kept as canonical JSON and
+** tests, description, credit (policy_credit.c); nothing else), params kept as canonical JSON and
 ** numbers, then everything frozen (sandbox.c).  No SQL of its own: the
 ** store (policy_store.c) loads installed versions through it.
 */
@@ -241,7 +241,7 @@ static void numbers_of(lua_State *L, int t, PNum **out, int *pn, int all) {
 
 static const char *const policy_keys[] = {"name", "effective_from", "payers", "params", "eligible",
                                           "meal", "site", "windows", "anomaly", "tests",
-                                          "description", NULL};
+                                          "description", "credit", NULL};
 
 /* The chunk, run in a fresh _ENV: an empty proxy over envdata, whose misses
 ** go to the base table, whose misses are errors.  Writes go to envdata
@@ -293,7 +293,7 @@ static void check_keys(lua_State *L, int P) {
     if (!known) {
       lua_pushvalue(L, -1);
       luaL_error(L, Ltr(L, "unknown field %s in the policy table (expected name, effective_from, payers, "
-                    "eligible, meal, site, params, windows, anomaly, tests, description)", "政策表里有未知字段 %s（可用的字段：name、effective_from、payers、eligible、meal、site、params、windows、anomaly、tests、description）"),
+                    "eligible, meal, site, params, windows, anomaly, tests, description, credit)", "政策表里有未知字段 %s（可用的字段：name、effective_from、payers、eligible、meal、site、params、windows、anomaly、tests、description、credit）"),
                  zc_sb_text(L, -1));
     }
   }
@@ -546,6 +546,7 @@ static int load_protected(lua_State *L) {
   read_windows(L, P, c->v);
   read_tables(L, P, c);
   read_payers(L, P, c);
+  zc_pl_read_credit(L, P, c->v, c->src, c->len, c->chunk);
   freeze_version(L, P, env, envmt, envdata, c->v);
   if (lua_getfield(L, P, "params") == LUA_TTABLE) {
     int t = lua_gettop(L);
@@ -616,6 +617,7 @@ void zc_pl_free(Rt *rt, PVersion *v) {
   sqlite3_free(v->params_json);
   for (int i = 0; i < v->npayers; i++) sqlite3_free(v->payers[i]);
   sqlite3_free(v->payers);
+  sqlite3_free(v->credit);
   sqlite3_free(v->name);
   zc_memo_clear(&v->memo[0]);
   zc_memo_clear(&v->memo[1]);

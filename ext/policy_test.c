@@ -5,11 +5,13 @@
 **   SELECT policy_test('zhongyang');              -- 'ok: 9 cases'
 **
 ** A case of a version's tests table:
-**   { name = "80+ lunch", call = "meal" | "eligible" | "subsidy" | "site",
+**   { name = "80+ lunch", call = "meal" | "eligible" | "subsidy" | "site" | "credit",
 **     elder = {...}, meal = {...}, site = {...}, stats = {...},
 **     day = "YYYY-MM-DD", service = "meal", month = "YYYY-MM",
 **     expect = true | { county = 500 } | { {item=, payer=, fen=, quantity=}, ... },
 **     reason = "text" (optional), error = "text the error contains" (optional) }
+** A credit case: { name = "250 h", call = "credit", hours = 250, expect = 102500 }
+** (the milli-points of a year's first hours, or minutes =, under credit.tiers).
 ** Facts are plain tables with the fields the rules see; they go through
 ** the same C structs, proxies, checks and memo as real facts.
 */
@@ -19,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { CALL_ELIGIBLE, CALL_MEAL, CALL_SITE, CALL_SUBSIDY };
+enum { CALL_ELIGIBLE, CALL_MEAL, CALL_SITE, CALL_SUBSIDY, CALL_CREDIT };
 
 typedef struct TestCtx {
   Rt *rt;
@@ -27,6 +29,7 @@ typedef struct TestCtx {
   lua_Integer i, n;
   const char *name;
   int call, day;
+  sqlite3_int64 minutes, points;   /* call = "credit": the year's minutes, their milli-points */
   const char *service;
   char month[8];
   ZcElderFacts elder;
@@ -330,11 +333,20 @@ static int parse_protected(lua_State *L) {
   int cs = push_case(L, t);
   if (!t->name) luaL_error(L, Ltr(L, "the case has no name", "用例没有名称（name）"));
   const char *call = case_str(L, t, cs, "case", "call");
-  static const char *const calls[] = {"eligible", "meal", "site", "subsidy", NULL};
+  static const char *const calls[] = {"eligible", "meal", "site", "subsidy", "credit", NULL};
   t->call = -1;
   for (int i = 0; call && calls[i]; i++)
     if (strcmp(call, calls[i]) == 0) t->call = i;
-  if (t->call < 0) luaL_error(L, Ltr(L, "call must be 'eligible', 'meal', 'subsidy' or 'site'", "call 应为 'eligible'、'meal'、'subsidy' 或 'site'"));
+  if (t->call < 0) luaL_error(L, Ltr(L, "call must be 'eligible', 'meal', 'subsidy', 'site' or 'credit'", "call 应为 'eligible'、'meal'、'subsidy'、'site' 或 'credit'"));
+  if (t->call == CALL_CREDIT) {
+    /* the points of a year's first `minutes` (or `hours`) under credit.tiers */
+    if (!t->v->pub.credit) luaL_error(L, Ltr(L, "a credit case needs the policy's credit section", "credit 用例需要政策里有 credit 部分"));
+    t->minutes = case_int(L, cs, "case", "minutes", -1);
+    if (t->minutes < 0) t->minutes = case_int(L, cs, "case", "hours", -1) * 60;
+    if (t->minutes < 0 || t->minutes > 366 * 24 * 60)
+      luaL_error(L, Ltr(L, "a credit case needs minutes = or hours = (0 to a year)", "credit 用例需要 minutes = 或 hours =（0 到一年）"));
+    return 0;
+  }
   t->service = case_str(L, t, cs, "case", "service");
   if (!t->service) t->service = "meal";
   t->want_err = case_str(L, t, cs, "case", "error") != NULL;
@@ -370,6 +382,14 @@ static const char *cut(lua_State *L, const char *z) {
   return zc_sb_repr(L, -1);
 }
 
+/* call = "credit": expect is the milli-points of the case's minutes */
+static void compare_credit(lua_State *L, TestCtx *t, int ex, sqlite3_str *s) {
+  if (!lua_isinteger(L, ex))
+    sqlite3_str_appendall(s, "expect must be the milli-points (an integer: 102500 = 102.5 points)");
+  else if (lua_tointeger(L, ex) != t->points)
+    sqlite3_str_appendf(s, "expected %lld milli-points, got %lld", (sqlite3_int64)lua_tointeger(L, ex), t->points);
+}
+
 static int compare_protected(lua_State *L) {
   TestCtx *t = lua_touserdata(L, 1);
   int cs = push_case(L, t);
@@ -384,6 +404,10 @@ static int compare_protected(lua_State *L) {
   }
   lua_getfield(L, cs, "expect");
   int ex = lua_gettop(L);
+  if (t->call == CALL_CREDIT) {
+    compare_credit(L, t, ex, s);
+    goto out;
+  }
   if (t->call == CALL_ELIGIBLE) {
     if (!lua_isboolean(L, ex)) {
       sqlite3_str_appendall(s, Ltr(L, "expect must be true or false", "expect 应为 true 或 false"));
@@ -480,6 +504,7 @@ static void call_case(TestCtx *t) {
     case CALL_MEAL:
       rc = zc_pc_meal(rt, t->v, &t->meal, &t->elder, &t->site, &t->reason, &t->parts, &t->nparts, &t->err);
       break;
+    case CALL_CREDIT: t->points = zc_credit_points(t->v->pub.credit, t->minutes); break;
     case CALL_SUBSIDY:
       rc = zc_policy_subsidy(rt->zc, &t->v->pub, &t->meal, &t->elder, &t->elder, &t->site, NULL, &r, &t->err);
       if (rc == SQLITE_OK) {

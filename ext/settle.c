@@ -14,7 +14,10 @@
 **   item 'meal', payer P   quantity = subsidised meals at the site (subsidy
 **                          above 0), amount_fen = sum of P's parts
 **   item 'meal', 'elder'   the co-payments over the same meals:
-**                          sum(price_fen - subsidy)
+**                          sum(price_fen - subsidy), less what points paid
+**   item 'meal', 'credit'  the co-payments paid with credit points
+**                          (credit_redemption rows of what = 'meal', at
+**                          most each meal's co-payment; docs/credit.md)
 **   item X, payer P        each item site(site, month, stats) returns, run
 **                          under the version in force on the month's 1st
 ** Rows of 0 fen are left out, as parts of 0 fen are.
@@ -48,7 +51,7 @@ typedef struct StlCursor {
   int n, cap, i;
   ZcRowKeys keys;             /* (site, item, payer) -> row position */
   int nitem;                  /* item order counter */
-  const char *w_meal, *w_elder; /* interned words */
+  const char *w_meal, *w_elder, *w_credit; /* interned words */
   ZcConn *zc;
 } StlCursor;
 
@@ -184,10 +187,19 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
     if (!r) return SQLITE_NOMEM;
     if (!zc_add_fen(&r->amount, res->parts[i].fen)) return stl_overflow(c->zc, site, pzErr);
   }
+  /* the co-payment: the part points paid (credit_redemption, payer
+  ** 'credit', at most the co-payment), the rest the elder's */
+  sqlite3_int64 copay = m->price_fen - res->total, credit = res->credit < copay ? res->credit : copay;
+  if (credit > 0) {
+    if (!c->w_credit && !(c->w_credit = zc_intern(c->zc, "credit", 6))) return SQLITE_NOMEM;
+    Row *cr = stl_row(c, site->id, meal, c->w_credit, 0);
+    if (!cr) return SQLITE_NOMEM;
+    if (!zc_add_fen(&cr->amount, credit)) return stl_overflow(c->zc, site, pzErr);
+  }
   /* the co-payment row exists for every subsidised meal: it counts them */
   Row *r = stl_row(c, site->id, meal, el, 1);
   if (!r) return SQLITE_NOMEM;
-  if (!zc_add_fen(&r->amount, m->price_fen - res->total)) return stl_overflow(c->zc, site, pzErr);
+  if (!zc_add_fen(&r->amount, copay - (credit > 0 ? credit : 0))) return stl_overflow(c->zc, site, pzErr);
   r->quantity++;
   return SQLITE_OK;
 }

@@ -35,6 +35,7 @@ static const struct {
     {"impact", zc_impact_register},
     {"notice", zc_notice_register},
     {"honour", zc_honour_register},     {"award", zc_award_register},
+    {"credit", zc_credit_register},     {"credit_write", zc_credit_write_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is

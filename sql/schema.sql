@@ -209,3 +209,59 @@ CREATE TABLE IF NOT EXISTS donation(
   fund       TEXT            -- '中阳县千万养怡助老基金' when not to a site
 );
 CREATE INDEX IF NOT EXISTS donation_site ON donation(site_id, day);
+
+-- time bank and credit points (时间银行 / 信用积分, docs/credit.md).  Points
+-- are counted in thousandths ("milli-points", whole numbers): 2.5 points is
+-- 2500.  The rules (tiers, cap, expiry, transfers, redemption rates) are the
+-- `credit` section of the policy governing the account's region.
+
+-- an account: a volunteer, or anyone who receives time (an elder, a spouse)
+CREATE TABLE IF NOT EXISTS volunteer(
+  id        INTEGER PRIMARY KEY,
+  id_number TEXT NOT NULL UNIQUE,   -- resident ID: age for transfers and redemption, and the
+                                    -- link to elder.id_number for a meal co-payment
+  name      TEXT NOT NULL,
+  region    TEXT NOT NULL,          -- where the account is kept (its policy's credit rules)
+  joined_on TEXT
+);
+
+-- time served (志愿服务时长): whole minutes (90 = 1.5 hours); hours not
+-- verified (verified_by NULL) earn nothing until someone confirms them
+CREATE TABLE IF NOT EXISTS credit_hours(
+  id           INTEGER PRIMARY KEY,
+  volunteer_id INTEGER NOT NULL,
+  day          TEXT NOT NULL,
+  minutes      INTEGER NOT NULL,
+  activity     TEXT NOT NULL,       -- meal_delivery|meal_help|laundry|visit|escort|cleaning|other
+  verified_by  TEXT                 -- who confirmed it: '站长 王丽娜', '村委 李志强'
+);
+CREATE INDEX IF NOT EXISTS credit_hours_volunteer ON credit_hours(volunteer_id, day, id, minutes, verified_by);
+
+-- points spent (积分兑换): on a meal's co-payment (meal_id, and the fen it
+-- pays), goods of the credit supermarket (信用超市) or a service
+CREATE TABLE IF NOT EXISTS credit_redemption(
+  id           INTEGER PRIMARY KEY,
+  volunteer_id INTEGER NOT NULL,
+  day          TEXT NOT NULL,
+  points_milli INTEGER NOT NULL,    -- points spent, thousandths
+  what         TEXT NOT NULL,       -- meal|goods|service
+  meal_id      INTEGER,             -- what = 'meal': the meal whose co-payment it pays
+  fen          INTEGER,             -- the money it stands for (points x the policy's rate)
+  note         TEXT                 -- '大米 5 斤', '理发'
+);
+CREATE INDEX IF NOT EXISTS credit_redemption_volunteer ON credit_redemption(volunteer_id, day, id);
+CREATE INDEX IF NOT EXISTS credit_redemption_meal ON credit_redemption(meal_id);
+
+-- points given (转赠) to another account, or donated (捐赠) to a fund:
+-- to_id NULL, relation 'donation', fund named
+CREATE TABLE IF NOT EXISTS credit_transfer(
+  id           INTEGER PRIMARY KEY,
+  from_id      INTEGER NOT NULL,
+  to_id        INTEGER,
+  relation     TEXT NOT NULL,       -- spouse|parent|child|grandparent|grandchild|sibling|relative|friend|donation
+  day          TEXT NOT NULL,
+  points_milli INTEGER NOT NULL,
+  fund         TEXT                 -- '荣成市时间银行公益池' for a donation
+);
+CREATE INDEX IF NOT EXISTS credit_transfer_from ON credit_transfer(from_id, day, id);
+CREATE INDEX IF NOT EXISTS credit_transfer_to ON credit_transfer(to_id, day, id);

@@ -123,5 +123,18 @@ both_rows "coverage reasons" "SELECT region, reason FROM coverage_gaps('99010100
 "990101001003|行政村，有 11 位 70 岁以上老人，2024-04-15 本村及所属自然村都没有开放的助餐点
 990101001003101|本村住有 11 位 70 岁以上老人（超过 10 位），2024-04-15 没有开放的助老小院"
 
+# ---- the time bank (docs/credit.md): a refusal and a statement line, on
+# the small fixture's accounts under lua/timebank.lua (account 1: 12 h in
+# Jan-Mar 2024, so 12 points; its first line earns 1 point for 1 hour)
+Z en "UPDATE region SET policy = 'timebank' WHERE code = '141129'; SELECT policy_load('lua/timebank.lua')" >/dev/null
+both_err "credit refusal" "SELECT credit_redeem(1, '2024-03-31', 13000, 'service', 'x')" \
+  "credit_redeem: refused: account 1 holds 12 points on 2024-03-31; 13 would go below zero" \
+  "credit_redeem：拒绝：账户 1 在 2024-03-31 只有 12 分；支出 13 分会低于零"
+both_rows "credit statement" "SELECT kind, reason FROM credit_statement(1, 2024) LIMIT 2" \
+"opening|balance brought forward
+earned|1 h of meal_help, 1 h so far this year; timebank@2024-01-01 (version 2)" \
+"opening|上年结转余额
+earned|助餐：1 小时，本年累计 1 小时；timebank@2024-01-01（版本 2）"
+
 [ $fail = 0 ] && echo "lang: all cases agree in zh and en"
 exit $fail

@@ -46,6 +46,11 @@ notice_due|SELECT count(*) FROM notice_due(@1, @2)|'141129';'2024-03'
 honour_roll|SELECT count(*) FROM honour_roll(@1, @2)|'141129';'2024-03'
 award_ranking|SELECT count(*) FROM award_ranking(@1, @2)|'141129';2024
 donation_certificate_html|SELECT donation_certificate_html(@1)|1
+credit_ledger|SELECT count(*) FROM credit_ledger(@1, @2)|'141129';'2024-03-31'
+credit_ledger_digest|SELECT credit_ledger_digest(@1, @2)|'141129';'2024-03-31'
+credit_statement|SELECT count(*) FROM credit_statement(@1, @2)|1;2024
+credit_redeem|SELECT credit_redeem(@1, @2, @3, @4, @5)|1;'2024-03-31';1000;'meal';1
+credit_give|SELECT credit_give(@1, @2, @3, @4, @5)|1;2;'spouse';'2024-03-31';1000
 "
 # NULL in, NULL out
 NULLS="

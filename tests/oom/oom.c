@@ -593,6 +593,8 @@ typedef struct Case {
 ** a PRIME. */
 #define PRIME_ZY "SELECT policy_test('zhongyang')"
 #define PRIME_TY "SELECT policy_test('taiyuan')"
+#define PRIME_CR "SELECT policy_test('weihai'); SELECT policy_test('timebank')"
+#define CR_POST "SELECT * FROM credit_redemption ORDER BY id; SELECT * FROM credit_transfer ORDER BY id;"
 
 static const char *kInline =
     "return { name = 'mini', effective_from = '2024-03-01', payers = { 'city', 'county', 'village' }, params = { flat = 100 },"
@@ -752,6 +754,22 @@ static const Case kCases[] = {
      NULL, NULL, 0, 0},
     {"swipe_log/missing_file", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/none.csv', 'csv')", NULL, NULL,
      0, 0},
+
+    /* the time bank (docs/credit.md): a policy with a credit section, the
+    ** ledger, statement and digest, the writes (a failure writes nothing),
+    ** a refusal, settlement's 'credit' line */
+    {"credit/policy_load", "zy0", NULL, "SELECT policy_load('lua/weihai.lua')", POLICY_POST, POLICY_STATE, 0, 0},
+    {"credit/ledger", "cr", PRIME_CR, "SELECT * FROM credit_ledger('371082', '2025-12-31')", NULL, NULL, 0, 0},
+    {"credit/ledger_cap", "cr", PRIME_CR, "SELECT * FROM credit_ledger('320102', '2025-12-31')", NULL, NULL, 0, 0},
+    {"credit/statement", "cr", PRIME_CR, "SELECT * FROM credit_statement(1, 2025)", NULL, NULL, 0, 0},
+    {"credit/digest", "cr", PRIME_CR, "SELECT credit_ledger_digest('371082', '2025-12-31')", NULL, NULL, 0, 0},
+    {"credit/redeem", "cr", PRIME_CR, "SELECT credit_redeem(3, '2025-06-01', 5000, 'service', 'haircut')", CR_POST,
+     CR_POST, 0, 0},
+    {"credit/redeem_meal", "cr", PRIME_CR, "SELECT credit_redeem(1, '2025-06-11', 2000, 'meal', 2)", CR_POST, CR_POST,
+     0, 0},
+    {"credit/give", "cr", PRIME_CR, "SELECT credit_give(3, 4, 'spouse', '2025-05-01', 10000)", CR_POST, CR_POST, 0, 0},
+    {"credit/refused", "cr", PRIME_CR, "SELECT credit_give(3, 5, 'friend', '2025-05-01', 1000)", CR_POST, CR_POST, 0, 0},
+    {"credit/settlement", "cr", PRIME_CR, "SELECT * FROM settlement('371082', '2025-06')", NULL, NULL, 0, 0},
 };
 #define NCASES (int)(sizeof kCases / sizeof kCases[0])
 
@@ -814,6 +832,9 @@ static Tmpl kTmpl[] = {
                 "SELECT settle('140100', '2024-04')", NULL}, NULL, 0},
     {"tyrun", {"@sql/schema.sql", "@fixtures/hand/taiyuan.sql", "SELECT policy_load('lua/taiyuan.lua')",
                "SELECT settle('140100', '2024-05')", NULL}, NULL, 0},
+    {"cr", {"@sql/schema.sql", "@fixtures/hand/credit.sql", "SELECT policy_load('lua/weihai.lua')",
+            "SELECT policy_load('lua/timebank.lua')", "SELECT credit_redeem(1, '2025-06-10', 5000, 'meal', 1)", NULL},
+     NULL, 0},
     {"sw", {"@sql/schema.sql", "@fixtures/swipes/setup.sql", "SELECT policy_load('lua/zhongyang.lua')",
             "UPDATE region SET policy = 'zhongyang' WHERE code = '990000'", NULL}, NULL, 0},
 };
