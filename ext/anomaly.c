@@ -1,8 +1,9 @@
 /*
 ** anomaly.c — the monthly early warning: the table-valued functions
-** anomaly_scan (fraud, data and welfare findings of a month) and
+** anomaly_scan (fraud, data and welfare findings of a month),
 ** coverage_gaps (the villages and hamlets that fall short of the meal
-** duty), and their registration.
+** duty) and needs_watch (the elders whose needs grew in a month,
+** 主动发现), and their registration.
 **
 **   SELECT kind, severity, site_id, elder_id, meal_id, at, detail
 **     FROM anomaly_scan('141129', '2024-03');
@@ -12,13 +13,18 @@
 **   SELECT * FROM coverage_gaps('141129', '2024-03-05');
 **   -- 141129104207|Xiagou|hamlet|14|14 elders aged 70+ live here (more than 10) and no courtyard is open on 2024-03-05
 **
-** Both are eponymous-only table-valued functions with two required hidden
-** arguments:
+**   SELECT elder_id, name, reason, day, evidence FROM needs_watch('141129', '2024-03');
+**   -- 1207|王桂英|turned_80|2024-03-12|1944-03-12 出生
+**
+** All three are eponymous-only table-valued functions with two required
+** hidden arguments:
 **
 **   CREATE TABLE anomaly_scan(kind, severity, site_id, elder_id, meal_id, at,
 **                             detail, region HIDDEN, month HIDDEN);
 **   CREATE TABLE coverage_gaps(region, name, level, elders, reason,
 **                              region_arg HIDDEN, day HIDDEN);
+**   CREATE TABLE needs_watch(elder_id, name, lives_in, reason, reason_text,
+**                            day, site_id, evidence, region HIDDEN, month HIDDEN);
 **
 ** (coverage_gaps' first column is the answering region's code; its argument
 ** columns are therefore named region_arg and day.)  xBestIndex insists on an
@@ -28,7 +34,8 @@
 **
 ** xFilter computes every row: anomaly_scan in anomaly_scan.c (scan_run;
 ** its read in anomaly_read.c, its passes in anomaly_pass.c, thresholds in
-** anomaly_thr.c), coverage_gaps in coverage.c (coverage_run).  anomaly.h
+** anomaly_thr.c), coverage_gaps in coverage.c (coverage_run), needs_watch
+** in needs.c (needs_run).  anomaly.h
 ** lists the files; docs/anomalies.md explains the findings.
 */
 #include "modules.h"
@@ -53,6 +60,15 @@
 #define CG_ELDERS 3
 #define CG_REASON 4
 
+#define NW_ELDER 0
+#define NW_NAME 1
+#define NW_LIVES_IN 2
+#define NW_REASON 3
+#define NW_REASON_TEXT 4
+#define NW_DAY 5
+#define NW_SITE 6
+#define NW_EVIDENCE 7
+
 /* The kind and severity columns of each kind, in the enum's order
 ** (anomaly.h). */
 static const struct {
@@ -65,19 +81,28 @@ static const struct {
     {"unknown_elder", "data"},
 };
 
+enum { TVF_SCAN, TVF_GAPS, TVF_NEEDS };
+
 typedef struct TvfDef {
   const char *fn, *schema, *arg2, *arg2_form;
-  int is_scan;
+  int is_scan;     /* the second argument is a month (else a day) */
+  int kind;        /* TVF_* */
+  int arg1;        /* the column of the first hidden argument */
 } TvfDef;
 
 static const TvfDef scan_def = {
     "anomaly_scan",
     "CREATE TABLE x(kind, severity, site_id, elder_id, meal_id, at, detail, region HIDDEN, month HIDDEN)",
-    "month", "'YYYY-MM'", 1};
+    "month", "'YYYY-MM'", 1, TVF_SCAN, AS_ARG1};
 static const TvfDef gaps_def = {
     "coverage_gaps",
     "CREATE TABLE x(region, name, level, elders, reason, region_arg HIDDEN, day HIDDEN)", "day",
-    "'YYYY-MM-DD'", 0};
+    "'YYYY-MM-DD'", 0, TVF_GAPS, AS_ARG1 - 2};
+static const TvfDef needs_def = {
+    "needs_watch",
+    "CREATE TABLE x(elder_id, name, lives_in, reason, reason_text, day, site_id, evidence, region HIDDEN, "
+    "month HIDDEN)",
+    "month", "'YYYY-MM'", 1, TVF_NEEDS, 8};
 
 typedef struct TvfAux {
   ZcConn *zc;
@@ -95,6 +120,7 @@ typedef struct TvfCursor {
   int i, n;
   FindingList f;   /* anomaly_scan */
   GapList g;       /* coverage_gaps */
+  NeedList nl;     /* needs_watch */
 } TvfCursor;
 
 static int tvf_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
@@ -127,7 +153,7 @@ static int tvf_best_index(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   int seen = 0, usable = 0, at[2] = {-1, -1};
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    int col = c->iColumn - AS_ARG1 + (t->def->is_scan ? 0 : 2);
+    int col = c->iColumn - t->def->arg1;
     if (col < 0 || col > 1 || c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
     seen |= 1 << col;
     if (!c->usable) continue;
@@ -166,6 +192,7 @@ static int tvf_open(sqlite3_vtab *p, sqlite3_vtab_cursor **ppCursor) {
 static void cursor_reset(TvfCursor *c) {
   findings_clear(&c->f);
   gaps_clear(&c->g);
+  needs_clear(&c->nl);
   c->i = c->n = 0;
 }
 
@@ -180,9 +207,14 @@ static int tvf_close(sqlite3_vtab_cursor *cur) {
 ** hold a message. */
 static int cursor_compute(TvfCursor *c, const Tvf *t, const char *region, int first, int next, char **err) {
   int rc;
-  if (!t->def->is_scan) {
+  if (t->def->kind == TVF_GAPS) {
     rc = coverage_run(t->zc, region, first, &c->g, err);
     if (rc == SQLITE_OK) c->n = c->g.n;
+    return rc;
+  }
+  if (t->def->kind == TVF_NEEDS) {
+    rc = needs_run(t->zc, region, first, next, &c->nl, err);
+    if (rc == SQLITE_OK) c->n = c->nl.n;
     return rc;
   }
   Scan s;
@@ -299,10 +331,31 @@ static void result_id(sqlite3_context *ctx, sqlite3_int64 id) {
   else sqlite3_result_null(ctx);
 }
 
+/* A row of needs_watch. */
+static void needs_column(const ZcConn *zc, const Need *nd, sqlite3_context *ctx, int col) {
+  char buf[11];
+  switch (col) {
+    case NW_ELDER: sqlite3_result_int64(ctx, nd->elder_id); break;
+    case NW_NAME: sqlite3_result_text(ctx, nd->name, -1, SQLITE_TRANSIENT); break;
+    case NW_LIVES_IN: sqlite3_result_text(ctx, nd->lives_in, -1, SQLITE_TRANSIENT); break;
+    case NW_REASON: sqlite3_result_text(ctx, needs_reason_code(nd->reason), -1, SQLITE_STATIC); break;
+    case NW_REASON_TEXT: sqlite3_result_text(ctx, needs_reason_text(zc, nd->reason), -1, SQLITE_STATIC); break;
+    case NW_DAY:
+      zc_day_format(nd->day, buf);
+      sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+      break;
+    case NW_SITE: result_id(ctx, nd->site_id); break;
+    case NW_EVIDENCE: sqlite3_result_text(ctx, nd->evidence, -1, SQLITE_TRANSIENT); break;
+    default: sqlite3_result_null(ctx); break;
+  }
+}
+
 static int tvf_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   TvfCursor *c = (TvfCursor *)cur;
   Tvf *t = (Tvf *)cur->pVtab;
-  if (t->def->is_scan) {
+  if (t->def->kind == TVF_NEEDS) {
+    needs_column(t->zc, &c->nl.a[c->i], ctx, col);
+  } else if (t->def->is_scan) {
     const Finding *f = &c->f.a[c->i];
     char buf[20];
     switch (col) {
@@ -348,8 +401,8 @@ static const sqlite3_module tvf_module = {
 
 int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   (void)pzErr;
-  static const TvfDef *defs[2] = {&scan_def, &gaps_def};
-  for (int i = 0; i < 2; i++) {
+  static const TvfDef *defs[3] = {&scan_def, &gaps_def, &needs_def};
+  for (int i = 0; i < 3; i++) {
     TvfAux *aux = sqlite3_malloc(sizeof *aux);
     if (!aux) return SQLITE_NOMEM;
     aux->zc = zc;

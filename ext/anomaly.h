@@ -1,13 +1,14 @@
 /*
-** anomaly.h — private to anomaly_scan and coverage_gaps: what their files
-** share.  Not a module interface (modules.h declares the registration).
+** anomaly.h — private to anomaly_scan, coverage_gaps and needs_watch: what
+** their files share.  Not a module interface (modules.h declares the registration).
 **
-**   anomaly.c           the two table-valued functions (the SQL), registration
+**   anomaly.c           the three table-valued functions (the SQL), registration
 **   anomaly_scan.c      anomaly_scan's steps: set-up, site checks
 **   anomaly_read.c      the read of the meals on two threads, with the checks
 **                       made while reading (revoked_card, out_of_hours)
 **   anomaly_pass.c      the elder pass and the device pass, on two threads
 **   coverage.c          coverage_gaps
+**   needs.c             needs_watch (docs/needs.md)
 **   anomaly_findings.c  the list of findings, their order and wording
 **   anomaly_thr.c       thresholds: the policy's `anomaly` and `params`
 **                       entries by governing region and day
@@ -84,12 +85,16 @@ typedef struct Thr {
   double travel_minutes, burst_count, burst_seconds, report_tolerance, manual_share;
   double quiet_days, quiet_active, quiet_window;
   double coverage_min_age, coverage_min_elders;
+  double needs_quiet_window, needs_quiet_regular, needs_quiet_share;  /* needs_watch's gone_quiet */
   ZcWindow win[ZC_NSLOT];
 } Thr;
 
 /* The largest quiet_days, quiet_active and quiet_window allowed: the scan
 ** reads at most quiet_days + quiet_window + 1 days before the month. */
 #define THR_MAX_QUIET 366
+/* The largest anomaly.needs_quiet_window (and needs_quiet_regular): needs_watch reads at
+** most 2 * quiet_window - 1 days before the month. */
+#define THR_MAX_NEEDS_WINDOW 92
 
 /* A governing policy (by name) and its thresholds on each day of the
 ** cache's range: days[day - lo], all looked up when the row is made. */
@@ -321,5 +326,35 @@ typedef struct GapList {
 void gaps_clear(GapList *g);
 /* The villages and hamlets at or under region short of the duty on day. */
 int coverage_run(ZcConn *zc, const char *region, int day, GapList *out, char **pzErr);
+
+/* --------------------------------------------------------- needs_watch */
+
+/* The reasons, in the order rows of one elder and day are listed. */
+enum {
+  N_TURNED_80, N_TURNED_90, N_NEW_DISABLED_FULL, N_NEW_DISABLED_SEMI, N_SPOUSE_DIED, N_NEW_DIBAO,
+  N_NEW_TEKUN, N_LEFT_HOSPITAL, N_GONE_QUIET, N_REASONS
+};
+
+typedef struct Need {
+  int reason, day;
+  sqlite3_int64 elder_id;
+  sqlite3_int64 site_id;     /* 0 = NULL */
+  const char *lives_in;      /* elder.region (interned) */
+  char *name;                /* elder.name */
+  char *evidence;
+} Need;
+
+typedef struct NeedList {
+  Need *a;
+  int n, cap;
+} NeedList;
+
+/* needs.c */
+void needs_clear(NeedList *l);
+const char *needs_reason_code(int reason);
+const char *needs_reason_text(const ZcConn *zc, int reason);
+/* The elders living at or under region whose needs grew in the month
+** [first, next), one row per elder and reason, by elder, day, reason. */
+int needs_run(ZcConn *zc, const char *region, int first, int next, NeedList *out, char **pzErr);
 
 #endif /* ZC_ANOMALY_H */

@@ -1,6 +1,6 @@
 /*
-** anomaly_thr.c — the thresholds of anomaly_scan and coverage_gaps: the
-** `anomaly` and `params` entries of the policy version governing a region
+** anomaly_thr.c — the thresholds of anomaly_scan, coverage_gaps and
+** needs_watch: the `anomaly` and `params` entries of the policy version governing a region
 ** on a day (ThrCache: by governing policy and day), with the SPEC defaults
 ** for absent entries or when no policy governs.  Every value is checked
 ** against its allowed range (thr_limits; docs/anomalies.md lists them):
@@ -43,6 +43,9 @@ static const struct {
     {"anomaly", "quiet_window", offsetof(Thr, quiet_window), 14, 0, THR_MAX_QUIET, 1},
     {"params", "coverage_min_age", offsetof(Thr, coverage_min_age), 70, 0, 150, 0},
     {"params", "coverage_min_elders", offsetof(Thr, coverage_min_elders), 10, 0, 1000000, 0},
+    {"anomaly", "needs_quiet_window", offsetof(Thr, needs_quiet_window), 7, 1, THR_MAX_NEEDS_WINDOW, 1},
+    {"anomaly", "needs_quiet_regular", offsetof(Thr, needs_quiet_regular), 5, 0, THR_MAX_NEEDS_WINDOW, 1},
+    {"anomaly", "needs_quiet_share", offsetof(Thr, needs_quiet_share), 0.25, 0, 1, 0},
 };
 
 /* The thresholds of version v (NULL: none governs, the defaults); an

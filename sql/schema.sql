@@ -265,3 +265,19 @@ CREATE TABLE IF NOT EXISTS credit_transfer(
 );
 CREATE INDEX IF NOT EXISTS credit_transfer_from ON credit_transfer(from_id, day, id);
 CREATE INDEX IF NOT EXISTS credit_transfer_to ON credit_transfer(to_id, day, id);
+-- ---------------------------------------------------------------------
+-- Needs watch (主动发现, docs/needs.md).  Optional: money, settlement and
+-- the scans never read it; needs_watch() names the table when it is
+-- missing.
+--
+-- an elder's spouse (配偶): one row per marriage.  When the spouse is an
+-- elder too, give the spouse's id_number and leave died_on NULL: the death
+-- is then read from elder.died_on (one place for a death); otherwise record
+-- the spouse's death here.
+CREATE TABLE IF NOT EXISTS spouse(
+  elder_id  INTEGER NOT NULL,
+  name      TEXT NOT NULL,
+  id_number TEXT,            -- the spouse's ID number when known
+  died_on   TEXT             -- 'YYYY-MM-DD', for a spouse not in table elder
+);
+CREATE INDEX IF NOT EXISTS spouse_elder ON spouse(elder_id);
