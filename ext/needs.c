@@ -207,10 +207,14 @@ static int new_status(NW *w, const ZcElderRec *rec, int bit, int also, int reaso
   char d[11], b[11];
   zc_day_format(best, d);
   zc_day_format(best - 1, b);
-  const char *word = zc_status_name(w->zc, bit);
-  return need_add(w, reason, rec, best,
-                  sqlite3_mprintf(zc_tr(w->zc, "%s in force from %s, not on %s", "%s 起登记为 %s（%s 时没有）"),
-                                  zc_lang_en(w->zc) ? word : d, zc_lang_en(w->zc) ? d : word, b));
+  if (zc_lang_en(w->zc))
+    return need_add(w, reason, rec, best,
+                    sqlite3_mprintf("%s in force from %s, not on %s", zc_status_name(w->zc, bit), d, b));
+  const char *label = bit == ZC_ST_DISABLED_FULL   ? "失能"
+                      : bit == ZC_ST_DISABLED_SEMI ? "半失能"
+                      : bit == ZC_ST_DIBAO         ? "低保"
+                                                   : "特困";
+  return need_add(w, reason, rec, best, sqlite3_mprintf("%s 起登记为%s（%s 时没有）", d, label, b));
 }
 
 /* The earliest hospital stay ending in the month (valid_to = the day out)
