@@ -32,7 +32,7 @@
 #      directory.
 # modes: plain
 set -u
-TRANSLATED="analysts rules auditing ingest odbc cli notices credit"
+TRANSLATED="analysts rules auditing ingest odbc cli notices credit needs"
 NOT_YET="anomalies fixtures design testing-oom fuzzing windows"
 
 ROOT=$ZC_ROOT

@@ -23,6 +23,7 @@ run_verify|SELECT count(*) FROM run_verify(@1)|1
 zhucan_run_unpack|SELECT count(*) FROM zhucan_run_unpack(@1)|(SELECT data FROM zhucan_run_pack LIMIT 1)
 anomaly_scan|SELECT count(*) FROM anomaly_scan(@1, @2)|'141129';'2024-03'
 coverage_gaps|SELECT count(*) FROM coverage_gaps(@1, @2)|'141129';'2024-03'
+needs_watch|SELECT count(*) FROM needs_watch(@1, @2)|'141129';'2024-03'
 swipe_log|SELECT count(*) FROM swipe_log(@1, @2)|'fixtures/swipes/good.csv';'csv'
 swipe_log|SELECT count(*) FROM swipe_log(@1, @2, @3)|'fixtures/swipes/good.csv';'csv';'gbk'
 subsidy_for|SELECT subsidy_for(@1)|1
