@@ -746,6 +746,9 @@ static const Case kCases[] = {
      NULL, 0, 0},
     {"award/award_ranking", "nt", PRIME_ZY, "SELECT * FROM award_ranking('141129', 2024)", NULL, NULL, 0, 0},
 
+    /* needs_watch: every reason on the hand-made elders of fixtures/hand/needs.sql */
+    {"needs/watch", "nw", NULL, "SELECT * FROM needs_watch('990301', '2024-04')", NULL, NULL, 0, 0},
+
     /* swipe_log */
     {"swipe_log/csv", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/good.csv', 'csv')", NULL, NULL, 0, 0},
     {"swipe_log/terminal", "sw", PRIME_ZY, "SELECT * FROM swipe_log('fixtures/swipes/terminal.log', 'terminal')", NULL,
@@ -835,6 +838,7 @@ static Tmpl kTmpl[] = {
     {"cr", {"@sql/schema.sql", "@fixtures/hand/credit.sql", "SELECT policy_load('lua/weihai.lua')",
             "SELECT policy_load('lua/timebank.lua')", "SELECT credit_redeem(1, '2025-06-10', 5000, 'meal', 1)", NULL},
      NULL, 0},
+    {"nw", {"@sql/schema.sql", "@fixtures/hand/needs.sql", NULL}, NULL, 0},
     {"sw", {"@sql/schema.sql", "@fixtures/swipes/setup.sql", "SELECT policy_load('lua/zhongyang.lua')",
             "UPDATE region SET policy = 'zhongyang' WHERE code = '990000'", NULL}, NULL, 0},
 };
