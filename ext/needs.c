@@ -381,6 +381,7 @@ static int nw_quiet(NW *w) {
   if (w->last_day == ZC_NONE) return SQLITE_OK;
   for (int i = 0; i < w->nel; i++) {
     if (!alive_through(w->el[i].rec, w->next)) continue;
+    if (zc_interrupted_every(w->zc, &w->tick, 12)) return SQLITE_INTERRUPT;
     int rc = gone_quiet(w, i);
     if (rc) return rc;
   }

@@ -1,4 +1,4 @@
-"""anomaly_scan and coverage_gaps stop soon when the statement is interrupted.
+"""anomaly_scan, coverage_gaps and needs_watch stop soon when the statement is interrupted.
 
 Run by tests/anomaly_interrupt.sh (issue #12, finding 5): DB is a copy of
 the county fixture (or the city's, by hand: python3 tests/anomaly_interrupt.py
@@ -35,7 +35,8 @@ c.load_extension(so)
 top = c.execute("SELECT code FROM region WHERE parent IS NULL ORDER BY code LIMIT 1").fetchone()[0]
 month = c.execute("SELECT substr(served_at, 1, 7) m FROM meal GROUP BY m ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
 CALLS = [("anomaly_scan", "SELECT * FROM anomaly_scan(?, ?)", (top, month)),
-         ("coverage_gaps", "SELECT * FROM coverage_gaps(?, ?)", (top, month + "-15"))]
+         ("coverage_gaps", "SELECT * FROM coverage_gaps(?, ?)", (top, month + "-15")),
+         ("needs_watch", "SELECT * FROM needs_watch(?, ?)", (top, month))]
 
 
 for label, sql, args in CALLS:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# anomaly_scan and coverage_gaps stop within 100 ms of sqlite3_interrupt()
+# anomaly_scan, coverage_gaps and needs_watch stop within 100 ms of sqlite3_interrupt()
 # or a progress handler asking to stop, and say 'interrupted' (issue #12,
 # finding 5; tests/anomaly_interrupt.py says how).  On the county fixture;
 # by hand on the city: python3 tests/anomaly_interrupt.py zhucan.so data/city.db
