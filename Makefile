@@ -165,3 +165,6 @@ uninstall:
 
 # ---- the Windows cross build (windows/windows.mk, docs/windows.md) ----------
 include windows/windows.mk
+
+# ---- one dqlite node (node/node.mk, docs/cluster.md) ----------------------
+include node/node.mk
