@@ -99,17 +99,17 @@ test:
 	sh tools/deps.sh
 	$(MAKE) --no-print-directory test-build
 	sh tests/run.sh all "$(TESTS_FILTER)"
-test-build: all asan data/small.db data/county.db
+test-build: all asan node data/small.db data/county.db
 	@:
 
-test-plain: all data/small.db data/county.db
+test-plain: all node data/small.db data/county.db
 	sh tests/run.sh plain "$(TESTS_FILTER)"
 test-asan: all asan data/small.db data/county.db
 	sh tests/run.sh asan "$(TESTS_FILTER)"
 test-valgrind: all data/small.db
 	sh tests/run.sh valgrind "$(TESTS_FILTER)"
 
-bench: all data/county.db data/city.db
+bench: all node data/county.db data/city.db
 	sh bench/run.sh
 
 clean:

@@ -29,6 +29,7 @@ PY
 }
 
 zc_cluster_init() {
+  local i
   ZC_CDIR=$1
   ZC_N=$2
   set -- $(zc_free_ports "$ZC_N")
@@ -45,16 +46,18 @@ zc_cluster_init() {
 zc_addr() { eval "echo \$ZC_ADDR_$1"; }
 zc_pid() { eval "echo \$ZC_PID_$1"; }
 zc_node_of() {  # address -> node number
+  local i
   for i in $(seq 1 "$ZC_N"); do [ "$(zc_addr "$i")" = "$1" ] && { echo "$i"; return 0; }; done
   return 1
 }
 
 # zc_node_start I [options...]: node I on its port and data directory; a new
 # node other than 1 joins through the others.  Returns once the node knows a
-# leader (a new node: once it has joined), or fails after 30 s.
+# leader (a new node: once it has joined), or fails after 30 s; with
+# ZC_NOWAIT set, at once.
 zc_node_start() {
-  i=$1; shift
-  join=""
+  local i=$1 join="" log before want
+  shift
   if [ "$i" != 1 ] && [ ! -e "$ZC_CDIR/n$i/metadata1" ]; then
     join="--join $(echo "$ZC_ALL" | tr ',' '\n' | grep -v "^$(zc_addr "$i")\$" | paste -sd,)"
   fi
@@ -63,6 +66,7 @@ zc_node_start() {
   "$ZC_NODE_BIN" --id "$i" --address "$(zc_addr "$i")" --dir "$ZC_CDIR/n$i" $join --watch "$@" \
     >> "$log" 2>&1 &
   eval "ZC_PID_$i=$!"
+  [ -n "${ZC_NOWAIT:-}" ] && return 0   # restarting all: no leader until a majority runs
   want="leader: [0-9]"
   [ -n "$join" ] && want="joined the cluster"
   for _ in $(seq 1 300); do
@@ -73,11 +77,11 @@ zc_node_start() {
   echo "node $i did not come up within 30 s"; tail -5 "$log"; return 1
 }
 
-zc_node_kill9() { p=$(zc_pid "$1"); [ -n "$p" ] && kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; eval "ZC_PID_$1="; }
+zc_node_kill9() { local p; p=$(zc_pid "$1"); [ -n "$p" ] && kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; eval "ZC_PID_$1="; }
 
 # SIGTERM, then up to 20 s for a clean exit (then SIGKILL, and a failure).
 zc_node_stop() {
-  p=$(zc_pid "$1"); [ -n "$p" ] || return 0
+  local p rc; p=$(zc_pid "$1"); [ -n "$p" ] || return 0
   kill -TERM "$p" 2>/dev/null
   for _ in $(seq 1 200); do
     kill -0 "$p" 2>/dev/null || { wait "$p"; rc=$?; eval "ZC_PID_$1="; return $rc; }
@@ -88,6 +92,7 @@ zc_node_stop() {
 }
 
 zc_cluster_cleanup() {
+  local i p
   for i in $(seq 1 "${ZC_N:-0}"); do
     p=$(zc_pid "$i"); [ -n "$p" ] && kill -9 "$p" 2>/dev/null
   done
@@ -98,6 +103,7 @@ zc_cluster_cleanup() {
 # The dqlite shell on the cluster: SQL lines on stdin (or $1), results on
 # stdout without prompts; fails when a line fails or after ZC_Q_TIMEOUT s.
 zc_q() {
+  local rc
   if [ $# -gt 0 ]; then printf '%s\n' "$@"; else cat; fi > "$ZC_CDIR/q.in"
   timeout "$ZC_Q_TIMEOUT" dqlite -s "${ZC_SERVERS:-$ZC_ALL}" "$ZC_DB" < "$ZC_CDIR/q.in" > "$ZC_CDIR/q.out" 2>&1
   rc=$?
@@ -109,7 +115,7 @@ zc_q() {
 
 # The leader's address, asked of the nodes still running ("" if none knows).
 zc_leader() {
-  alive=""
+  local alive="" i
   for i in $(seq 1 "$ZC_N"); do
     [ -n "$(zc_pid "$i")" ] && alive="$alive${alive:+,}$(zc_addr "$i")"
   done
@@ -119,6 +125,7 @@ zc_leader() {
 
 # Waits (at most $2 s, default 30) for a leader other than $1; prints it.
 zc_wait_leader() {
+  local end l
   end=$(( $(date +%s) + ${2:-30} ))
   while [ "$(date +%s)" -lt "$end" ]; do
     l=$(zc_leader)

@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential pkg-config sqlite3 libsqlite3-dev libpcre2-dev liblua5.4-dev nettle-dev clang libclang-rt-14-dev
       valgrind unixodbc odbcinst libsqliteodbc python3-pyodbc python3 pcre2-utils time
       libxlsxwriter-dev python3-openpyxl tmux
-      chromium fonts-noto-cjk poppler-utils"
+      chromium fonts-noto-cjk poppler-utils
+      libdqlite-dev go-dqlite"
 NOREC=""
 # `tools/deps.sh windows`: what `make windows` and `make test-windows` need
 # (docs/windows.md): the mingw-w64 cross compiler, tclsh (SQLite's
