@@ -15,7 +15,7 @@ ZC_Q_TIMEOUT=${ZC_Q_TIMEOUT:-60}
 ZC_DB=zhucan
 
 zc_now() { date +%s.%N; }
-zc_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+zc_secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
 
 # Free TCP ports on 127.0.0.1 (bound once by the kernel, then released).
 zc_free_ports() {
