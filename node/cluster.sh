@@ -70,7 +70,7 @@ zc_node_start() {
   want="leader: [0-9]"
   [ -n "$join" ] && want="joined the cluster"
   for _ in $(seq 1 300); do
-    tail -n +"$((before + 1))" "$log" | grep -q "$want" && return 0
+    tail -n +"$((before + 1))" "$log" 2>/dev/null | grep -q "$want" && return 0
     kill -0 "$(zc_pid "$i")" 2>/dev/null || { echo "node $i exited:"; tail -5 "$log"; return 1; }
     sleep 0.1
   done

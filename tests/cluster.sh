@@ -86,6 +86,24 @@ zc_q "INSERT INTO meal SELECT id + 2000000, elder_id, site_id, '2024-05' || subs
   bad "no write with 2 of 3 nodes"
 may=$(one "SELECT count(*) FROM meal WHERE served_at LIKE '2024-05%'")
 echo "node $f stopped; $may May meals written by nodes $l and $k"
+# Node $k's own copy, read out with the shell's .dump (the backup and
+# read-copy path of docs/cluster.md): a SQLite file with the May meals and
+# runs that verify and replay.  A follower applies a commit with the next
+# heartbeat: asked again, at most 10 times.
+mkdir -p dump
+for _ in $(seq 1 10); do
+  rm -f dump/zhucan dump/zhucan-wal
+  (cd dump && timeout 20 dqlite -s "$(zc_addr "$k")" zhucan ".dump $(zc_addr "$k") zhucan" > dump.out 2>&1)
+  got=$(sqlite3 dump/zhucan "SELECT count(*) FROM meal WHERE served_at LIKE '2024-05%'" 2>&1)
+  [ "$got" = "$may" ] && break
+  sleep 0.5
+done
+[ "$got" = "$may" ] || bad "node $k's dumped copy has '$got' May meals, not $may: $(cat dump/dump.out)"
+D() { $SQLITE3 -batch -cmd ".load $ZC_SO" dump/zhucan "$@"; }
+[ "$(D "SELECT count(*) FROM run_verify()")" = 0 ] || bad "run_verify() on node $k's copy"
+[ "$(D "SELECT count(*) FROM replay($r2)")" = 0 ] || bad "replay($r2) on node $k's copy"
+[ "$(D "$RUNQ $r2")" = "$d2" ] || bad "run $r2 in node $k's copy: '$(D "$RUNQ $r2")'"
+echo "node $k's own copy (.dump): $got May meals, run $r2 verifies and replays clean"
 # Now the leader dies and node $f (which missed the write) comes back: the
 # only copy of the May meals a majority can have is node $k's.
 zc_node_kill9 "$l"

@@ -7,7 +7,7 @@
 #    docs/zh/README.md links it) or listed in NOT_YET (docs/zh/README.md links
 #    the English page ../NAME.md instead).  A new English guide must be added
 #    to one list or the other; a docs/zh page with no English guide fails.
-# 2. Same commands.  For a translated guide, the ```sh, ```sql and
+# 2. Same commands.  For a translated guide, the ```sh, ```sh node, ```sql and
 #    ```sql error blocks of both pages, with comments removed and spaces
 #    collapsed, are the same lines in the same order (the Chinese page
 #    explains them in Chinese; it must not drift from the English one).
@@ -27,12 +27,15 @@
 #    - a ```lua block with a line starting `return {` is a whole policy: it
 #      must install with policy_install() on a copy of data/small.db and pass
 #      its own policy_test();
+#    - ```sh node blocks (docs/cluster.md: commands for a cluster of machines)
+#      are compared (2.) but not run here: tests/cluster.sh runs them on
+#      127.0.0.1;
 #    - other blocks (```text sample output, ```python, connection strings)
 #      are not run.  "/tmp/" in commands is rewritten to the test's own
 #      directory.
 # modes: plain
 set -u
-TRANSLATED="analysts rules auditing ingest odbc cli notices credit needs"
+TRANSLATED="analysts rules auditing ingest odbc cli notices credit needs cluster"
 NOT_YET="anomalies fixtures design testing-oom fuzzing windows"
 
 ROOT=$ZC_ROOT
@@ -103,7 +106,7 @@ def blocks(path):
     if kind is not None: bad(f"{path}: unclosed ``` block from line {start}")
     return out
 
-RUN = ("sh", "sql", "sql error")
+RUN = ("sh", "sql", "sql error", "sh node")
 def strip_comment(kind, line):
     if kind == "sh":
         line = re.sub(r"(^|\s)#.*$", "", line)
