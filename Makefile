@@ -42,6 +42,7 @@ help:
 	@echo "make test-plain T=regex   one test: those whose file name contains 'regex', plain build"
 	@echo "make test-asan T=regex    the same under ASan+UBSan; test-valgrind T=.. under valgrind;"
 	@echo "                          make test T=.. in all three; without T: every test"
+	@echo "make node       build/zhucan-node, one dqlite node with zhucan (docs/cluster.md)"
 	@echo "make bench      benchmarks (not part of make test)"
 	@echo "make windows    zhucan.dll, zhucan.exe, sqlite3.exe for Windows (mingw-w64; docs/windows.md)"
 	@echo "make test-windows   the Windows build under Wine against the Linux build"

@@ -53,6 +53,12 @@ d1=$(one "$RUNQ $r1")
 w1=$(L "$RUNQ $r1" | cut -d' ' -f1-5)   # created_at enters rows_digest and chain
 [ "$(echo "$d1" | cut -d' ' -f1-5)" = "$w1" ] || bad "run $r1 on the cluster '$d1', locally '$w1'"
 [ "$(one "SELECT count(*) FROM run_verify()")" = 0 ] || bad "run_verify() not clean after settle"
+# The read-only functions on dqlite's connections: the anomaly scan (its
+# reader thread) and a site's notice, against the local copy.
+SCAN="SELECT count(*) || ' ' || total(meal_id) || ' ' || group_concat(DISTINCT kind) FROM anomaly_scan('141129', '2024-03')"
+[ "$(one "$SCAN")" = "$(L "$SCAN")" ] || bad "anomaly_scan on the cluster '$(one "$SCAN")', locally '$(L "$SCAN")'"
+NOTICE="SELECT count(*) FROM notice(1, '2024-03')"
+[ "$(one "$NOTICE")" = "$(L "$NOTICE")" ] || bad "notice(1, '2024-03') on the cluster differs from the local copy"
 echo "run $r1 settled: $(echo "$d1" | cut -d' ' -f3) fen, the same totals and digests as the local copy"
 
 # ---- kill -9 the leader -----------------------------------------------------
