@@ -52,4 +52,12 @@ int zc_month_compute(ZcConn *zc, const char *fn, const char *region, int first, 
 int zc_month_args(ZcConn *zc, const char *fn, sqlite3_value *region, sqlite3_value *month,
                   const char **pRegion, int *first, int *next, char **pzErr);
 
+/* The fen of a subsidised meal's co-payment paid with credit points: its
+** redemptions (r->credit), at most the co-payment; 0 for a meal not
+** subsidised.  settlement(), settle() and replay() all split by this. */
+static inline sqlite3_int64 zc_meal_credit(const ZcMealFacts *m, const ZcMealResult *r) {
+  sqlite3_int64 copay = m->price_fen - r->total, c = r->credit < copay ? r->credit : copay;
+  return r->total > 0 && c > 0 ? c : 0;
+}
+
 #endif /* ZC_MONTH_H */

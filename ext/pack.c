@@ -6,7 +6,8 @@
 **
 **   CREATE TABLE x(k, meal_id, site_id, served_at, slot, method, device,
 **                  token, price_fen, nth_slot, nth_day, nth_month,
-**                  version_id, subsidy_fen, parts, data HIDDEN);  -- data required
+**                  version_id, subsidy_fen, parts, credit_fen,
+**                  data HIDDEN);                              -- data required
 **
 ** The view zhucan_run_meal (run.c) joins every pack with its unpacked
 ** meals, so a run reads as one row per meal; settle() writes packs, and
@@ -17,8 +18,8 @@
 ** Layout (canonical: equal meals give equal bytes on every host): a byte 1
 ** (the layout's version), then per meal, in (served_at, id) order:
 **   flags     varint: bit 0 set = site_id is the previous meal's, bit 1
-**             set = version_id is; the first meal has no previous one
-**             (flags 0)
+**             set = version_id is (the first meal has no previous one:
+**             neither bit); bit 2 set = credit_fen follows the parts
 **   meal_id   zigzag varint, the difference from the previous meal's id
 **   served_at zigzag varint, seconds since the previous meal's (the first:
 **             since 1970-01-01 00:00:00)
@@ -30,6 +31,11 @@
 **   subsidy_fen zigzag varint
 **   parts     string (the JSON of the parts, NULL when the meal was not
 **             subsidised)
+**   credit_fen zigzag varint, only when flagged: the part of the
+**             co-payment paid with credit points (docs/credit.md); a meal
+**             without one has no bit 2 and no field, so packs written
+**             before credit points (and every pack without them) are
+**             unchanged, byte for byte
 ** A string is varint 0 for NULL; 1, varint(length), the bytes for a string
 ** new to the pack (the first 64 such are numbered from 0 in order); 2 + k
 ** for the pack's string number k (an elder's meals repeat a few slots,
@@ -121,6 +127,7 @@ void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m) {
     if (m->site == p->site) flags |= 1u;
     if (m->version == p->version) flags |= 2u;
   }
+  if (m->credit != 0) flags |= 4u;
   t = pw_u64(t, flags);
   t = pw_i64(t, (sqlite3_int64)((uint64_t)m->id - (uint64_t)(first ? 0 : p->id)));
   t = pw_i64(t, (sqlite3_int64)((uint64_t)m->served_at - (uint64_t)(first ? 0 : p->served_at)));
@@ -133,6 +140,7 @@ void zc_pack_meal(ZcPackW *w, const ZcPackMeal *m) {
   if (!(flags & 2u)) t = pw_i64(t, m->version);
   t = pw_i64(t, m->subsidy);
   t = pw_str(w, t, 4, m->s[4], m->n[4]);
+  if (flags & 4u) t = pw_i64(t, m->credit);
   w->n = (size_t)(t - w->z);
   w->prev = *m;
   for (int i = 0; i < 5; i++) w->prev.s[i] = NULL; /* not kept */
@@ -207,8 +215,9 @@ int zc_pack_next(ZcPackR *r, ZcPackMeal *m) {
   ZcPackMeal *p = &r->prev;
   uint64_t flags, u;
   sqlite3_int64 d;
-  if (!pr_u64(r, &flags) || flags > 3 || (r->count == 0 && flags)) return -1;
+  if (!pr_u64(r, &flags) || flags > 7 || (r->count == 0 && (flags & 3u))) return -1;
   *m = *p;
+  m->credit = 0;
   if (!pr_i64(r, &d)) return -1;
   m->id = (sqlite3_int64)((uint64_t)(r->count ? p->id : 0) + (uint64_t)d);
   if (!pr_i64(r, &d)) return -1;
@@ -225,6 +234,7 @@ int zc_pack_next(ZcPackR *r, ZcPackMeal *m) {
   if (!(flags & 2u) && !pr_i64(r, &m->version)) return -1;
   if (!pr_i64(r, &m->subsidy)) return -1;
   if (!pr_str(r, &m->s[4], &m->n[4])) return -1;
+  if ((flags & 4u) && (!pr_i64(r, &m->credit) || m->credit == 0)) return -1;   /* canonical: no flag for 0 */
   *p = *m;
   r->count++;
   return 1;
@@ -234,7 +244,7 @@ int zc_pack_next(ZcPackR *r, ZcPackMeal *m) {
 
 enum {
   UP_K, UP_MEAL, UP_SITE, UP_SERVED, UP_SLOT, UP_METHOD, UP_DEVICE, UP_TOKEN, UP_PRICE,
-  UP_NTH_SLOT, UP_NTH_DAY, UP_NTH_MONTH, UP_VERSION, UP_SUBSIDY, UP_PARTS, UP_DATA
+  UP_NTH_SLOT, UP_NTH_DAY, UP_NTH_MONTH, UP_VERSION, UP_SUBSIDY, UP_PARTS, UP_CREDIT, UP_DATA
 };
 
 /* the table: its connection, for the language of messages */
@@ -259,7 +269,7 @@ static int up_connect(sqlite3 *db, void *pAux, int argc, const char *const *argv
                                 "CREATE TABLE x(k INTEGER, meal_id INTEGER, site_id INTEGER, served_at TEXT, "
                                 "slot TEXT, method TEXT, device TEXT, token TEXT, price_fen INTEGER, "
                                 "nth_slot INTEGER, nth_day INTEGER, nth_month INTEGER, version_id INTEGER, "
-                                "subsidy_fen INTEGER, parts TEXT, data HIDDEN)");
+                                "subsidy_fen INTEGER, parts TEXT, credit_fen INTEGER, data HIDDEN)");
   if (rc) return rc;
   UpVtab *v = sqlite3_malloc(sizeof *v);
   if (!v) return SQLITE_NOMEM;
@@ -391,6 +401,7 @@ static int up_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     case UP_VERSION: sqlite3_result_int64(ctx, m->version); break;
     case UP_SUBSIDY: sqlite3_result_int64(ctx, m->subsidy); break;
     case UP_PARTS: result_str(ctx, m->s[4], m->n[4]); break;
+    case UP_CREDIT: sqlite3_result_int64(ctx, m->credit); break;
     default: break;
   }
   return SQLITE_OK;

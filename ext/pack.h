@@ -8,9 +8,10 @@
 
 /* A run's meals, one blob per elder (zhucan_run_pack.data); the
 ** layout is described there.  Strings are (pointer, length); s[] holds
-** slot, method, device, token and parts, NULL for SQL NULL. */
+** slot, method, device, token and parts, NULL for SQL NULL.  credit: the
+** fen of the co-payment paid with credit points (0 for none). */
 typedef struct ZcPackMeal {
-  sqlite3_int64 id, site, served_at, price, version, subsidy;
+  sqlite3_int64 id, site, served_at, price, version, subsidy, credit;
   int nth[3];
   const char *s[5];
   int n[5];

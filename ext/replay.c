@@ -28,7 +28,7 @@
 ** month pass).  Strings are borrowed in place and owned (copied) once the
 ** meal waits in a pending list. */
 typedef struct Snap {
-  sqlite3_int64 id, elder, site, served_at, price, version, subsidy;
+  sqlite3_int64 id, elder, site, served_at, price, version, subsidy, credit;
   int nth[3];
   const char *slot, *method, *device, *token, *parts;
   int owned;
@@ -244,6 +244,7 @@ static int pack_meal(ReplayCur *c) {
   for (int i = 0; i < 3; i++) s->nth[i] = m.nth[i];
   s->version = m.version;
   s->subsidy = m.subsidy;
+  s->credit = m.credit;
   /* the strings, NUL-terminated, in sbuf (placed first, pointed at after) */
   size_t off[5];
   c->sbuf.n = 0;
@@ -306,6 +307,22 @@ typedef struct Line {
   char *payer;
 } Line;
 
+static int line_push(Line **a, int *n, int *cap, sqlite3_int64 site, sqlite3_int64 fen, const char *payer) {
+  if (*n == *cap) {
+    int nc = *cap ? *cap * 2 : 4;
+    Line *na = sqlite3_realloc64(*a, (sqlite3_uint64)nc * sizeof *na);
+    if (!na) return SQLITE_NOMEM;
+    *a = na;
+    *cap = nc;
+  }
+  (*a)[*n] = (Line){.site = site, .fen = fen, .payer = zc_dup_text(payer)};
+  if (!(*a)[*n].payer) return SQLITE_NOMEM;
+  (*n)++;
+  return SQLITE_OK;
+}
+
+/* parts by payer, the part of the co-payment points paid ('credit'), the
+** rest of the co-payment ('elder'): the lines settlement() makes */
 static int meal_lines(ReplayCur *c, const Snap *m, Line **out, int *pn) {
   Line *a = NULL;
   int n = 0, cap = 0, rc = SQLITE_OK;
@@ -314,44 +331,20 @@ static int meal_lines(ReplayCur *c, const Snap *m, Line **out, int *pn) {
   if (m == NULL || m->subsidy <= 0 || m->parts == NULL) return SQLITE_OK;
   sqlite3_reset(c->parts_of);
   sqlite3_bind_text(c->parts_of, 1, m->parts, -1, SQLITE_STATIC);
-  for (int copay = 0;;) {
-    const char *payer;
-    sqlite3_int64 fen;
-    if (!copay) {
-      rc = sqlite3_step(c->parts_of);
-      if (rc == SQLITE_DONE) {
-        copay = 1;
-        rc = SQLITE_OK;
-        if (m->price == m->subsidy) break;
-        payer = "elder";
-        fen = m->price - m->subsidy;
-      } else if (rc != SQLITE_ROW) {
-        break;
-      } else {
-        payer = (const char *)sqlite3_column_text(c->parts_of, 0);
-        fen = sqlite3_column_int64(c->parts_of, 1);
-        rc = SQLITE_OK;
-        if (!payer) {   /* parts that are not an object {payer: fen}: a damaged run */
-          c->damaged = 1;
-          rc = SQLITE_CORRUPT;
-          break;
-        }
-      }
-    } else {
+  while ((rc = sqlite3_step(c->parts_of)) == SQLITE_ROW) {
+    const char *payer = (const char *)sqlite3_column_text(c->parts_of, 0);
+    if (!payer) {   /* parts that are not an object {payer: fen}: a damaged run */
+      c->damaged = 1;
+      rc = SQLITE_CORRUPT;
       break;
     }
-    if (n == cap) {
-      cap = cap ? cap * 2 : 4;
-      Line *na = sqlite3_realloc64(a, (sqlite3_uint64)cap * sizeof *na);
-      if (!na) { rc = SQLITE_NOMEM; break; }
-      a = na;
-    }
-    a[n].site = m->site;
-    a[n].fen = fen;
-    a[n].payer = zc_dup_text(payer);
-    if (!a[n].payer) { rc = SQLITE_NOMEM; break; }
-    n++;
-    if (copay) break;
+    if ((rc = line_push(&a, &n, &cap, m->site, sqlite3_column_int64(c->parts_of, 1), payer))) break;
+  }
+  if (rc == SQLITE_DONE) {
+    rc = SQLITE_OK;
+    if (m->credit > 0) rc = line_push(&a, &n, &cap, m->site, m->credit, "credit");
+    if (!rc && m->price - m->subsidy - m->credit != 0)
+      rc = line_push(&a, &n, &cap, m->site, m->price - m->subsidy - m->credit, "elder");
   }
   sqlite3_reset(c->parts_of);
   if (rc != SQLITE_OK) {
@@ -579,6 +572,13 @@ static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, Z
   cause_field(b, head, &first, "token", settled->token, replayed->token);
   cause_int(b, head, &first, "price_fen", settled->price, replayed->price);
   if (!first) any = 1;
+  if (settled->credit != replayed->credit) {   /* a credit_redemption added, removed or changed */
+    first = 1;
+    cause_int(b, any ? zc_tr(c->zc, "; co-payment paid with credit points changed (credit_redemption): ", "；用信用积分抵扣的自付部分有变化（credit_redemption）：")
+                     : zc_tr(c->zc, "co-payment paid with credit points changed (credit_redemption): ", "用信用积分抵扣的自付部分有变化（credit_redemption）："),
+              &first, "credit_fen", settled->credit, replayed->credit);
+    any = 1;
+  }
   first = 1;
   head = any ? zc_tr(c->zc, "; facts changed: ", "；资料有变化：") : zc_tr(c->zc, "facts changed: ", "资料有变化：");
   cause_int(b, head, &first, "nth_slot", settled->nth[0], replayed->nth[0]);
@@ -603,7 +603,7 @@ static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, Z
 /* Compares a settled meal with its recomputation (either may be NULL). */
 static int meal_compare(ReplayCur *c, const Snap *settled, const Snap *replayed) {
   if (settled && replayed && settled->site == replayed->site && settled->subsidy == replayed->subsidy && settled->price == replayed->price &&
-      same_str(settled->parts, replayed->parts))
+      settled->credit == replayed->credit && same_str(settled->parts, replayed->parts))
     return SQLITE_OK;
   Line *settled_lines = NULL, *replayed_lines = NULL;
   int n_settled = 0, n_replayed = 0, rc;
@@ -674,6 +674,7 @@ static int replay_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, c
     zc_parts_json(&c->parts, res);
     if (c->parts.oom) return SQLITE_NOMEM;
     r.parts = c->parts.z;
+    r.credit = zc_meal_credit(m, res);
   }
   while (c->has_settled && snap_key_cmp(&c->settled_meal, &r) < 0) {
     if ((rc = pending_add(&c->pending_settled, &c->settled_meal)) || (rc = settled_next(c))) return rc;

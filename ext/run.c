@@ -264,6 +264,20 @@ static int input_meal(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, cons
   return SQLITE_OK;
 }
 
+/* Input: the part of a meal's co-payment its credit_redemption rows pay
+** (record "C": meal id, fen), after its "M", only for a meal that has one. */
+static int input_credit(Settle *s, const ZcMealFacts *m, sqlite3_int64 credit) {
+  ZcBuf *b = &s->hin;
+  if (!zc_buf_need(b, PUT_ROOM(3, 1))) return SQLITE_NOMEM;
+  unsigned char *t = (unsigned char *)b->z + b->n;
+  t = put_str(t, "C", 1);
+  t = put_i64(t, m->id);
+  t = put_i64(t, credit);
+  b->n = (size_t)(t - (unsigned char *)b->z);
+  hash_some(&s->in_meals, b, 0);
+  return SQLITE_OK;
+}
+
 /* The JSON of r's parts: most meals repeat a recent meal's parts, whose
 ** JSON is reused (payer words are interned: equal words are equal
 ** pointers).  NULL on OOM. */
@@ -285,10 +299,12 @@ static const ZcBuf *parts_text(Settle *s, const ZcMealResult *r) {
   return &s->pj[k].json;
 }
 
-/* Output: one line per payer, then the co-payment. */
-static int output_lines(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, const ZcMealResult *r) {
+/* Output: one line per payer, then the co-payment: the part points paid
+** ('credit', only when there is one), the rest ('elder'). */
+static int output_lines(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, const ZcMealResult *r,
+                        sqlite3_int64 credit) {
   ZcBuf *b = &s->hout;
-  size_t room = PUT_ROOM(5 * (r->nparts + 1), 2 * (r->nparts + 1) + 5);
+  size_t room = PUT_ROOM(5 * (r->nparts + 2), 2 * (r->nparts + 2) + 11);
   for (int i = 0; i < r->nparts; i++) room += strlen(r->parts[i].payer);
   if (!zc_buf_need(b, room)) return SQLITE_NOMEM;
   unsigned char *t = (unsigned char *)b->z + b->n;
@@ -300,13 +316,21 @@ static int output_lines(Settle *s, const ZcMealFacts *m, const ZcElderRec *e, co
     t = put_str(t, r->parts[i].payer, strlen(r->parts[i].payer));
     t = put_i64(t, r->parts[i].fen);
   }
-  if (m->price_fen != r->total) {
+  if (credit > 0) {
+    t = put_str(t, "L", 1);
+    t = put_i64(t, m->id);
+    t = put_i64(t, e->id);
+    t = put_i64(t, m->site_id);
+    t = put_str(t, "credit", 6);
+    t = put_i64(t, credit);
+  }
+  if (m->price_fen - r->total - credit != 0) {
     t = put_str(t, "L", 1);
     t = put_i64(t, m->id);
     t = put_i64(t, e->id);
     t = put_i64(t, m->site_id);
     t = put_str(t, "elder", 5);
-    t = put_i64(t, m->price_fen - r->total);
+    t = put_i64(t, m->price_fen - r->total - credit);
   }
   b->n = (size_t)(t - (unsigned char *)b->z);
   hash_some(&s->out, b, 0);
@@ -353,12 +377,14 @@ static int settle_meal(void *p, const ZcMealFacts *m, const ZcElderRec *e, const
   x.s[2] = m->device, x.n[2] = (int)len[2];
   x.s[3] = m->token, x.n[3] = (int)len[3];
   x.s[4] = NULL, x.n[4] = 0;
+  x.credit = zc_meal_credit(m, r);
+  if (x.credit > 0 && (rc = input_credit(s, m, x.credit))) return rc;
   if (r->total > 0) {
     const ZcBuf *pj = parts_text(s, r);
     if (!pj) return SQLITE_NOMEM;
     x.s[4] = pj->z;
     x.n[4] = (int)pj->n;
-    if ((rc = output_lines(s, m, e, r))) return rc;
+    if ((rc = output_lines(s, m, e, r, x.credit))) return rc;
     s->subsidised++;
     if (!zc_add_fen(&s->total, r->total)) return settle_overflow(s->zc, pzErr);
   }

@@ -25,7 +25,8 @@
 **
 ** Layouts met on the way: runs before packs (zhucan_run_meal a table: kept
 ** as zhucan_run_meal_v1), before site stats (zhucan_run_site.stats added),
-** before chains (columns added, triggers replaced, runs sealed).
+** before chains (columns added, triggers replaced, runs sealed), before
+** credit points (the view zhucan_run_line replaced: its 'credit' lines).
 */
 #include "runschema.h"
 #include "runrec.h"
@@ -117,8 +118,13 @@ static const char *zRunViews =
     "  SELECT m.run_id, m.site_id, m.meal_id, m.elder_id, 'meal', p.key, 1, p.value\n"
     "    FROM zhucan_run_meal m, json_each(m.parts) p WHERE m.parts IS NOT NULL\n"
     "  UNION ALL\n"
-    "  SELECT run_id, site_id, meal_id, elder_id, 'meal', 'elder', 1, price_fen - subsidy_fen\n"
-    "    FROM zhucan_run_meal WHERE subsidy_fen > 0 AND price_fen <> subsidy_fen\n"
+    "  SELECT p.run_id, u.site_id, u.meal_id, p.elder_id, 'meal', 'credit', 1, u.credit_fen\n"
+    "    FROM zhucan_run_pack p, zhucan_run_unpack(p.data) u WHERE u.credit_fen > 0\n"
+    "  UNION ALL\n"
+    "  SELECT p.run_id, u.site_id, u.meal_id, p.elder_id, 'meal', 'elder', 1,\n"
+    "         u.price_fen - u.subsidy_fen - u.credit_fen\n"
+    "    FROM zhucan_run_pack p, zhucan_run_unpack(p.data) u\n"
+    "    WHERE u.subsidy_fen > 0 AND u.price_fen - u.subsidy_fen - u.credit_fen <> 0%s\n"
     "  UNION ALL\n"
     "  SELECT run_id, site_id, NULL, NULL, item, payer, quantity, amount_fen FROM zhucan_run_item;\n";
 
@@ -133,8 +139,21 @@ static int exec_sql(sqlite3 *db, const char *sql, char **pzErr) {
 /* A database with runs from before packs has zhucan_run_meal as a table:
 ** it is kept, renamed zhucan_run_meal_v1 (its rows unchanged), and the
 ** view zhucan_run_meal reads its rows with the packs'. */
+/* *old = 1 for a line view from before credit points (no 'credit' line):
+** run_tables replaces it. */
+static int old_line_view(sqlite3 *db, int *old) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE name = 'zhucan_run_line' AND type = 'view' "
+                              "AND sql NOT LIKE '%u.credit_fen%'", -1, &st, NULL);
+  if (rc) return rc;
+  rc = sqlite3_step(st);
+  *old = rc == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int run_tables(sqlite3 *db, char **pzErr) {
-  int rc, v1 = 0;
+  int rc, v1 = 0, old = 0;
   sqlite3_stmt *st = NULL;
   if ((rc = sqlite3_prepare_v2(db, "SELECT type FROM sqlite_schema WHERE name = 'zhucan_run_meal'", -1, &st,
                                NULL)))
@@ -147,10 +166,15 @@ static int run_tables(sqlite3 *db, char **pzErr) {
                            pzErr)))
     return rc;
   if (!v1) v1 = zc_table_exists(db, "zhucan_run_meal_v1");
+  if ((rc = old_line_view(db, &old))) return rc;
+  if (old && (rc = exec_sql(db, "DROP VIEW zhucan_run_line", pzErr))) return rc;
   if ((rc = exec_sql(db, zOldTriggers, pzErr))) return rc;
   if ((rc = exec_sql(db, zRunSchema, pzErr))) return rc;
   if (v1 && (rc = exec_sql(db, zRunV1Guard, pzErr))) return rc;
-  char *views = sqlite3_mprintf(zRunViews, v1 ? "\n  UNION ALL SELECT " RUN_MEAL_COLS " FROM zhucan_run_meal_v1" : "");
+  char *views = sqlite3_mprintf(zRunViews, v1 ? "\n  UNION ALL SELECT " RUN_MEAL_COLS " FROM zhucan_run_meal_v1" : "",
+                                v1 ? "\n  UNION ALL\n  SELECT run_id, site_id, meal_id, elder_id, 'meal', 'elder', 1, price_fen - subsidy_fen\n"
+                                     "    FROM zhucan_run_meal_v1 WHERE subsidy_fen > 0 AND price_fen <> subsidy_fen"
+                                   : "");
   if (!views) return SQLITE_NOMEM;
   rc = exec_sql(db, views, pzErr);
   sqlite3_free(views);
@@ -259,9 +283,11 @@ static int seal_old_runs(ZcConn *zc, char **pzErr) {
 int zc_run_schema(ZcConn *zc, char **pzErr) {
   sqlite3 *db = zc->db;
   int rc;
-  if ((rc = run_columns(db, pzErr))) return rc;
-  /* the newest layout has the cover table's guard */
-  if (!zc_table_exists(db, "zhucan_run_pack") || !zc_table_exists(db, "zhucan_run_cover") ||
+  int old = 0;
+  if ((rc = run_columns(db, pzErr)) || (rc = old_line_view(db, &old))) return rc;
+  /* the newest layout has the cover table's guard and the line view with
+  ** 'credit' lines */
+  if (old || !zc_table_exists(db, "zhucan_run_pack") || !zc_table_exists(db, "zhucan_run_cover") ||
       !zc_table_exists(db, "zhucan_run_cover_guard_delete")) {
     if ((rc = run_tables(db, pzErr))) return rc;
     if ((rc = run_columns(db, pzErr))) return rc;

@@ -189,7 +189,7 @@ static int stl_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, cons
   }
   /* the co-payment: the part points paid (credit_redemption, payer
   ** 'credit', at most the co-payment), the rest the elder's */
-  sqlite3_int64 copay = m->price_fen - res->total, credit = res->credit < copay ? res->credit : copay;
+  sqlite3_int64 copay = m->price_fen - res->total, credit = zc_meal_credit(m, res);
   if (credit > 0) {
     if (!c->w_credit && !(c->w_credit = zc_intern(c->zc, "credit", 6))) return SQLITE_NOMEM;
     Row *cr = stl_row(c, site->id, meal, c->w_credit, 0);

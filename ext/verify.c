@@ -124,10 +124,35 @@ static int parts_lines(Check *k, const char *z, int n, sqlite3_int64 meal, sqlit
   }
 }
 
-/* One stored meal into the output lines and the counts. */
+/* A co-payment line of the output (payer 'credit' or 'elder'). */
+static int copay_line(Check *k, sqlite3_int64 id, sqlite3_int64 elder, sqlite3_int64 site, const char *payer,
+                      sqlite3_int64 fen) {
+  ZcBuf *b = &k->hout;
+  if (!zc_buf_need(b, PUT_ROOM(5, 7))) return SQLITE_NOMEM;
+  unsigned char *t = (unsigned char *)b->z + b->n;
+  t = put_str(t, "L", 1);
+  t = put_i64(t, id);
+  t = put_i64(t, elder);
+  t = put_i64(t, site);
+  t = put_str(t, payer, strlen(payer));
+  t = put_i64(t, fen);
+  b->n = (size_t)(t - (unsigned char *)b->z);
+  hash_some(&k->out, b, 0);
+  return SQLITE_OK;
+}
+
+/* One stored meal into the output lines and the counts; credit: the part
+** of its co-payment paid with points (0 to the whole co-payment, and only
+** for a subsidised meal). */
 static int meal_lines(Check *k, sqlite3_int64 id, sqlite3_int64 elder, sqlite3_int64 site, sqlite3_int64 price,
-                      sqlite3_int64 subsidy, const char *parts, int nparts) {
+                      sqlite3_int64 subsidy, const char *parts, int nparts, sqlite3_int64 credit) {
   k->meals++;
+  if (credit < 0 || (credit > 0 && (subsidy <= 0 || credit > price - subsidy))) {
+    char m[48], f[24];
+    snprintf(m, sizeof m, zc_tr(k->zc, "meal %lld credit_fen", "就餐 %lld 的 credit_fen"), (long long)id);
+    snprintf(f, sizeof f, "%lld", (long long)credit);
+    return problem(k, m, zc_tr(k->zc, "0 to the co-payment of a subsidised meal", "0 到有补贴的一餐的自付部分"), f);
+  }
   if (subsidy <= 0) return SQLITE_OK;
   k->subsidised++;
   if (!zc_add_fen(&k->total, subsidy)) return problem(k, "total_fen", zc_tr(k->zc, "at most 2^63 fen", "最多 2^63 分"), zc_tr(k->zc, "more", "更多"));
@@ -142,19 +167,9 @@ static int meal_lines(Check *k, sqlite3_int64 id, sqlite3_int64 elder, sqlite3_i
     snprintf(m, sizeof m, zc_tr(k->zc, "meal %lld parts", "就餐 %lld 的补贴部分"), (long long)id);
     return problemf(k, m, subsidy, sum);
   }
-  if (price != subsidy) {
-    ZcBuf *b = &k->hout;
-    if (!zc_buf_need(b, PUT_ROOM(5, 6))) return SQLITE_NOMEM;
-    unsigned char *t = (unsigned char *)b->z + b->n;
-    t = put_str(t, "L", 1);
-    t = put_i64(t, id);
-    t = put_i64(t, elder);
-    t = put_i64(t, site);
-    t = put_str(t, "elder", 5);
-    t = put_i64(t, price - subsidy);
-    b->n = (size_t)(t - (unsigned char *)b->z);
-    hash_some(&k->out, b, 0);
-  }
+  int rc;
+  if (credit > 0 && (rc = copay_line(k, id, elder, site, "credit", credit))) return rc;
+  if (price - subsidy - credit != 0) return copay_line(k, id, elder, site, "elder", price - subsidy - credit);
   return SQLITE_OK;
 }
 
@@ -192,7 +207,7 @@ static int read_packs(Check *k, ZcRowHash *h) {
     } else {
       while ((got = zc_pack_next(&r, &pm)) == 1) {
         n++;
-        if ((rc = meal_lines(k, pm.id, elder, pm.site, pm.price, pm.subsidy, pm.s[4], pm.n[4]))) break;
+        if ((rc = meal_lines(k, pm.id, elder, pm.site, pm.price, pm.subsidy, pm.s[4], pm.n[4], pm.credit))) break;
       }
     }
     if (rc) break;
@@ -222,7 +237,7 @@ static int read_v1(Check *k, ZcRowHash *h) {
     ** subsidy_fen, parts */
     rc = meal_lines(k, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
                     sqlite3_column_int64(st, 10), sqlite3_column_int64(st, 15),
-                    (const char *)sqlite3_column_text(st, 16), sqlite3_column_bytes(st, 16));
+                    (const char *)sqlite3_column_text(st, 16), sqlite3_column_bytes(st, 16), 0);
   }
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
