@@ -50,3 +50,19 @@ SELECT substr(hex(data), -4) AS credit_varint FROM zhucan_run_pack WHERE run_id 
 SELECT count(*) FROM zhucan_run_unpack(x'010002A0E6C0840D0201056C756E63680104636172640000D00F01010102D804010C7B2263697479223A3330307D070280C60A02030000D00F010102D8040400');
 -- and made 92 03 (zigzag 402): meal 2's credit_fen reads 201
 SELECT meal_id, credit_fen FROM zhucan_run_unpack(x'010002A0E6C0840D0201056C756E63680104636172640000D00F01010102D804010C7B2263697479223A3330307D070280C60A02030000D00F010102D804049203');
+-- a database whose line view is from before credit points (elder line =
+-- price - subsidy, no credit line) gets the new view at its next settle()
+DROP VIEW zhucan_run_line;
+CREATE VIEW zhucan_run_line(run_id, site_id, meal_id, elder_id, item, payer, quantity, amount_fen) AS
+  SELECT m.run_id, m.site_id, m.meal_id, m.elder_id, 'meal', p.key, 1, p.value
+    FROM zhucan_run_meal m, json_each(m.parts) p WHERE m.parts IS NOT NULL
+  UNION ALL
+  SELECT run_id, site_id, meal_id, elder_id, 'meal', 'elder', 1, price_fen - subsidy_fen
+    FROM zhucan_run_meal WHERE subsidy_fen > 0 AND price_fen <> subsidy_fen
+  UNION ALL
+  SELECT run_id, site_id, NULL, NULL, item, payer, quantity, amount_fen FROM zhucan_run_item;
+SELECT payer, sum(amount_fen) FROM zhucan_run_line WHERE run_id = 2 GROUP BY payer;
+SELECT settle('371082', '2025-06', 'supersede') AS run;
+-- by hand, runs 2 and 3: city 600, credit 200, elder 700 + 500 = 1200
+SELECT run_id, payer, sum(amount_fen) FROM zhucan_run_line WHERE run_id IN (2, 3) GROUP BY 1, 2;
+SELECT count(*) AS problems FROM run_verify(2);
