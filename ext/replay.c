@@ -572,7 +572,9 @@ static int meal_cause(ReplayCur *c, const Snap *settled, const Snap *replayed, Z
   cause_field(b, head, &first, "token", settled->token, replayed->token);
   cause_int(b, head, &first, "price_fen", settled->price, replayed->price);
   if (!first) any = 1;
-  if (settled->credit != replayed->credit) {   /* a credit_redemption added, removed or changed */
+  /* a credit_redemption added, removed or changed (a meal no longer
+  ** subsidised loses its credit line by the cause that ends its subsidy) */
+  if (settled->credit != replayed->credit && settled->subsidy > 0 && replayed->subsidy > 0) {
     first = 1;
     cause_int(b, any ? zc_tr(c->zc, "; co-payment paid with credit points changed (credit_redemption): ", "；用信用积分抵扣的自付部分有变化（credit_redemption）：")
                      : zc_tr(c->zc, "co-payment paid with credit points changed (credit_redemption): ", "用信用积分抵扣的自付部分有变化（credit_redemption）："),

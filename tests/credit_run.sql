@@ -66,3 +66,7 @@ SELECT settle('371082', '2025-06', 'supersede') AS run;
 -- by hand, runs 2 and 3: city 600, credit 200, elder 700 + 500 = 1200
 SELECT run_id, payer, sum(amount_fen) FROM zhucan_run_line WHERE run_id IN (2, 3) GROUP BY 1, 2;
 SELECT count(*) AS problems FROM run_verify(2);
+-- a meal no longer subsidised loses its credit line by the cause that ends
+-- the subsidy (a death registered late), not by a redemption changed
+UPDATE elder SET died_on = '2025-06-01' WHERE id = 1;
+SELECT meal_id, payer, settled_fen, replayed_fen, cause FROM replay(3) ORDER BY meal_id, payer;
