@@ -54,7 +54,7 @@ struct ZcConn {
   struct { sqlite3_stmt *st; sqlite3_uint64 serial; } watch[32];
   int watch_next;
   sqlite3_uint64 serial;
-  int run_writing;              /* run.c: settle() is writing a run (zhucan_run_guard) */
+  int run_writing;              /* run.c, credit_run.c: settle() or credit_settle() is writing (zhucan_run_guard) */
   int lang;                     /* lang.c: the language of messages, ZC_LANG_ZH (0) or ZC_LANG_EN */
   struct ZcNoticeCache *notice; /* notice_money.c: notices' money by run or by county pass */
 };
@@ -158,7 +158,7 @@ typedef struct ZcCaller {
 ** the one that wrote it. */
 void zc_mine_note(ZcConn *zc, int kind, sqlite3_uint64 key, const ZcCaller *c);
 int zc_mine_same(ZcConn *zc, int kind, sqlite3_uint64 key);
-enum { ZC_MINE_RUN = 1, ZC_MINE_POLICY = 2 };
+enum { ZC_MINE_RUN = 1, ZC_MINE_POLICY = 2, ZC_MINE_CREDIT = 3 };
 /* From the connection's SQLITE_TRACE_STMT callback: st starts a run. */
 void zc_stmt_started(ZcConn *zc, sqlite3_stmt *st);
 /* The statements busy now (call it before preparing statements of one's own). */

@@ -18,6 +18,7 @@
 #ifndef ZC_CREDIT_H
 #define ZC_CREDIT_H
 #include "policy.h"
+#include <nettle/sha2.h>
 
 enum { CR_EARN, CR_IN, CR_OUT, CR_DONATE, CR_REDEEM, CR_NKIND,
        /* lines the engine adds */ CR_EXPIRE, CR_OVERCAP, CR_UNVERIFIED };
@@ -97,5 +98,48 @@ int zc_credit_statement_rows(ZcConn *zc, sqlite3_value *person, sqlite3_value *y
 
 /* "102.5" for 102500 milli-points (no trailing zeros); out >= 32 bytes. */
 void zc_credit_fmt(sqlite3_int64 mp, char *out);
+
+/* The ledger walk behind credit_ledger (credit_sql.c): every account at or
+** under scope, in id order, replayed up to as_of; after each
+** zc_credit_walk_next, a (the account), sum (its ledger row) and ev[0..n)
+** (its events, sorted) until eof.  credit_settle and credit_verify
+** (credit_run.c, credit_verify.c) walk the same way. */
+typedef struct ZcCreditWalk {
+  ZcConn *zc;
+  const char *fn;
+  const char *scope;
+  int as_of;
+  ZcPolicyPick pick;
+  sqlite3_stmt *acc;             /* the accounts, in id order */
+  CrReader *rd;
+  CrAcct a;
+  CrSum sum;
+  CrEv *ev;                      /* the account's events (the reader's) */
+  int n;
+  int eof;
+} ZcCreditWalk;
+/* (region, as_of [, horizon]) checked as credit_ledger checks them, the
+** walk opened. */
+int zc_credit_walk_open(ZcCreditWalk *w, ZcConn *zc, const char *fn, int argc, sqlite3_value **argv, char **pzErr);
+/* The same from values already checked (scope a region row's code; call
+** zc_facts_sync and zc_regions_load first). */
+int zc_credit_walk_start(ZcCreditWalk *w, ZcConn *zc, const char *fn, const char *scope, int as_of,
+                         sqlite3_int64 horizon, char **pzErr);
+int zc_credit_walk_next(ZcCreditWalk *w, char **pzErr);
+void zc_credit_walk_close(ZcCreditWalk *w);
+/* The ledger's versions column: {"3":102500,"5":20000} in version order. */
+char *zc_credit_versions_json(const CrSum *s);
+
+/* credit_ledger_digest's stream: init with the walk's arguments, a row per
+** account walked, end with the versions that earned (hex digest). */
+typedef struct ZcCreditDigest {
+  struct sha256_ctx h;
+  ZcBuf b;
+  ZcMap vers;
+} ZcCreditDigest;
+void zc_credit_digest_init(ZcCreditDigest *d, const ZcCreditWalk *w);
+int zc_credit_digest_row(ZcCreditDigest *d, const ZcCreditWalk *w);
+int zc_credit_digest_end(ZcCreditDigest *d, ZcConn *zc, char hex[65], char **pzErr);
+void zc_credit_digest_free(ZcCreditDigest *d);
 
 #endif /* ZC_CREDIT_H */

@@ -29,28 +29,35 @@
 
 /* ------------------------------------------------------- the ledger walk */
 
-typedef struct Walk {
-  ZcConn *zc;
-  const char *fn;
-  const char *scope;
-  int as_of;
-  ZcPolicyPick pick;
-  sqlite3_stmt *acc;             /* the accounts, in id order */
-  CrReader *rd;
-  CrAcct a;
-  CrSum sum;
-  int eof;
-} Walk;
+typedef ZcCreditWalk Walk;
 
-static void walk_close(Walk *w) {
+static void walk_close(Walk *w) { zc_credit_walk_close(w); }
+
+void zc_credit_walk_close(ZcCreditWalk *w) {
   sqlite3_finalize(w->acc);
   zc_credit_reader_close(w->rd);
   w->acc = NULL;
   w->rd = NULL;
 }
 
-/* Arguments (scope, as_of [, horizon]) checked; the walk opened. */
-static int walk_open(Walk *w, ZcConn *zc, const char *fn, int argc, sqlite3_value **argv, char **pzErr) {
+int zc_credit_walk_start(ZcCreditWalk *w, ZcConn *zc, const char *fn, const char *scope, int as_of,
+                         sqlite3_int64 horizon, char **pzErr) {
+  memset(w, 0, sizeof *w);
+  w->zc = zc;
+  w->fn = fn;
+  w->scope = scope;
+  w->as_of = as_of;
+  w->pick.horizon = horizon;
+  int rc = sqlite3_prepare_v2(zc->db, "SELECT id, region, id_number FROM volunteer ORDER BY id", -1, &w->acc, NULL);
+  if (rc) {
+    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: cannot read table volunteer: %s", "%s：无法读取 volunteer 表：%s"), fn,
+                             sqlite3_errmsg(zc->db));
+    return rc;
+  }
+  return zc_credit_reader_open(zc, fn, -1, as_of, &w->rd, pzErr);
+}
+
+int zc_credit_walk_open(ZcCreditWalk *w, ZcConn *zc, const char *fn, int argc, sqlite3_value **argv, char **pzErr) {
   memset(w, 0, sizeof *w);
   w->zc = zc;
   w->fn = fn;
@@ -90,17 +97,14 @@ static int walk_open(Walk *w, ZcConn *zc, const char *fn, int argc, sqlite3_valu
     }
     w->pick.horizon = sqlite3_value_int64(argv[2]);
   }
-  rc = sqlite3_prepare_v2(zc->db, "SELECT id, region, id_number FROM volunteer ORDER BY id", -1, &w->acc, NULL);
-  if (rc) {
-    *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: cannot read table volunteer: %s", "%s：无法读取 volunteer 表：%s"), fn,
-                             sqlite3_errmsg(zc->db));
-    return rc;
-  }
-  return zc_credit_reader_open(zc, fn, -1, w->as_of, &w->rd, pzErr);
+  return zc_credit_walk_start(w, zc, fn, w->scope, w->as_of, w->pick.horizon, pzErr);
 }
 
-/* The next account in scope, replayed; w->eof at the end. */
-static int walk_next(Walk *w, char **pzErr) {
+static int walk_open(Walk *w, ZcConn *zc, const char *fn, int argc, sqlite3_value **argv, char **pzErr) {
+  return zc_credit_walk_open(w, zc, fn, argc, argv, pzErr);
+}
+
+int zc_credit_walk_next(ZcCreditWalk *w, char **pzErr) {
   int rc;
   while ((rc = sqlite3_step(w->acc)) == SQLITE_ROW) {
     sqlite3_int64 id = sqlite3_column_int64(w->acc, 0);
@@ -118,10 +122,8 @@ static int walk_next(Walk *w, char **pzErr) {
     w->a.id = id;
     w->a.region = g->code;
     if (!idn || !zc_idcard_parse(idn, sqlite3_column_bytes(w->acc, 2), &w->a.birth, &sex)) w->a.birth = ZC_NONE;
-    CrEv *ev;
-    int n;
-    if ((rc = zc_credit_reader_events(w->rd, id, &ev, &n, pzErr))) return rc;
-    return zc_credit_replay(w->zc, w->fn, &w->pick, &w->a, ev, n, w->as_of, &w->sum, NULL, pzErr);
+    if ((rc = zc_credit_reader_events(w->rd, id, &w->ev, &w->n, pzErr))) return rc;
+    return zc_credit_replay(w->zc, w->fn, &w->pick, &w->a, w->ev, w->n, w->as_of, &w->sum, NULL, pzErr);
   }
   if (rc != SQLITE_DONE) {
     *pzErr = sqlite3_mprintf("%s: %s", w->fn, sqlite3_errmsg(w->zc->db));
@@ -131,8 +133,9 @@ static int walk_next(Walk *w, char **pzErr) {
   return SQLITE_OK;
 }
 
-/* versions as JSON: {"3":102500,"5":20000} in version order */
-static char *versions_json(const CrSum *s) {
+static int walk_next(Walk *w, char **pzErr) { return zc_credit_walk_next(w, pzErr); }
+
+char *zc_credit_versions_json(const CrSum *s) {
   sqlite3_str *x = sqlite3_str_new(NULL);
   int idx[16], n = s->nver;
   for (int i = 0; i < n; i++) idx[i] = i;
@@ -322,7 +325,7 @@ static int cr_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
                        s->donated, s->redeemed, s->expired, s->balance, s->problems};
   if (col == LG_REGION) sqlite3_result_text(ctx, c->w.a.region, -1, SQLITE_TRANSIENT);
   else if (col == LG_VER) {
-    char *j = versions_json(s);
+    char *j = zc_credit_versions_json(s);
     if (!j) return SQLITE_NOMEM;
     sqlite3_result_text(ctx, j, -1, sqlite3_free);
   } else if (col < LG_VER) sqlite3_result_int64(ctx, v[col]);
@@ -366,60 +369,78 @@ static int digest_versions(ZcConn *zc, ZcMap *vers, ZcBuf *b, char **pzErr) {
   return rc;
 }
 
-/* credit_ledger_digest(region, as_of [, horizon]): sha256 (hex) of
-** "zhucan credit 1", the arguments, every ledger row, then the id and
-** sha256 of every version that earned points, in id order. */
+/* The digest of a ledger: sha256 (hex) of "zhucan credit 1", the walk's
+** arguments, every ledger row, then the id and sha256 of every version that
+** earned points, in id order.  credit_ledger_digest and credit_settle
+** (credit_run.c) feed it the same rows. */
+void zc_credit_digest_init(ZcCreditDigest *d, const ZcCreditWalk *w) {
+  memset(d, 0, sizeof *d);
+  sha256_init(&d->h);
+  zc_map_init(&d->vers);
+  zc_buf_str(&d->b, "zhucan credit 1");
+  ser_u64(&d->b, 0);
+  ser_str(&d->b, w->scope);
+  ser_i64(&d->b, w->as_of);
+  ser_i64(&d->b, w->pick.horizon);
+}
+
+int zc_credit_digest_row(ZcCreditDigest *d, const ZcCreditWalk *w) {
+  const CrSum *s = &w->sum;
+  ZcBuf *b = &d->b;
+  sqlite3_int64 v[] = {w->a.id, s->minutes, s->unverified, s->earned, s->over_cap, s->tin, s->tout,
+                       s->donated, s->redeemed, s->expired, s->balance, s->problems, s->nver};
+  ser_str(b, w->a.region);
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) ser_i64(b, v[i]);
+  for (int i = 0; i < s->nver; i++) {
+    ser_i64(b, s->ver[i].vid);
+    ser_i64(b, s->ver[i].mp);
+    if (!zc_map_slot(&d->vers, s->ver[i].vid, 1, NULL)) return SQLITE_NOMEM;
+  }
+  if (b->n > 65536) {
+    sha256_update(&d->h, b->n, (const uint8_t *)b->z);
+    b->n = 0;
+  }
+  return SQLITE_OK;
+}
+
+int zc_credit_digest_end(ZcCreditDigest *d, ZcConn *zc, char hex[65], char **pzErr) {
+  int rc = digest_versions(zc, &d->vers, &d->b, pzErr);
+  if (!rc && d->b.oom) rc = SQLITE_NOMEM;
+  if (rc) return rc;
+  sha256_update(&d->h, d->b.n, (const uint8_t *)d->b.z);
+  d->b.n = 0;
+  uint8_t dg[SHA256_DIGEST_SIZE];
+  sha256_digest(&d->h, SHA256_DIGEST_SIZE, dg);
+  hex32(dg, hex);
+  return SQLITE_OK;
+}
+
+void zc_credit_digest_free(ZcCreditDigest *d) {
+  zc_buf_free(&d->b);
+  zc_map_clear(&d->vers);
+}
+
+/* credit_ledger_digest(region, as_of [, horizon]) */
 static void digest_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   ZcConn *zc = sqlite3_user_data(ctx);
   Walk w;
   char *err = NULL;
-  ZcBuf b = {0};
-  struct sha256_ctx h;
-  sha256_init(&h);
-  ZcMap vers;
-  zc_map_init(&vers);
+  ZcCreditDigest d;
+  char hex[65];
+  memset(&d, 0, sizeof d);
   int rc = walk_open(&w, zc, "credit_ledger_digest", argc, argv, &err);
-  if (!rc) {
-    zc_buf_str(&b, "zhucan credit 1");
-    ser_u64(&b, 0);
-    ser_str(&b, w.scope);
-    ser_i64(&b, w.as_of);
-    ser_i64(&b, w.pick.horizon);
-  }
-  while (!rc && !(rc = walk_next(&w, &err)) && !w.eof) {
-    const CrSum *s = &w.sum;
-    sqlite3_int64 v[] = {w.a.id, s->minutes, s->unverified, s->earned, s->over_cap, s->tin, s->tout,
-                         s->donated, s->redeemed, s->expired, s->balance, s->problems, s->nver};
-    ser_str(&b, w.a.region);
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) ser_i64(&b, v[i]);
-    for (int i = 0; i < s->nver; i++) {
-      ser_i64(&b, s->ver[i].vid);
-      ser_i64(&b, s->ver[i].mp);
-      if (!zc_map_slot(&vers, s->ver[i].vid, 1, NULL)) rc = SQLITE_NOMEM;
-    }
-    if (b.n > 65536) {
-      sha256_update(&h, b.n, (const uint8_t *)b.z);
-      b.n = 0;
-    }
-  }
+  if (!rc) zc_credit_digest_init(&d, &w);
+  while (!rc && !(rc = walk_next(&w, &err)) && !w.eof) rc = zc_credit_digest_row(&d, &w);
   walk_close(&w);
-  if (!rc) rc = digest_versions(zc, &vers, &b, &err);
-  zc_map_clear(&vers);
-  if (!rc && b.oom) rc = SQLITE_NOMEM;
+  if (!rc) rc = zc_credit_digest_end(&d, zc, hex, &err);
+  zc_credit_digest_free(&d);
   if (rc) {
-    zc_buf_free(&b);
     if (zc_lost_to_nomem(sqlite3_context_db_handle(ctx), rc, err) || rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
     else sqlite3_result_error(ctx, err ? err : sqlite3_errstr(rc), -1);
     sqlite3_free(err);
     return;
   }
-  sha256_update(&h, b.n, (const uint8_t *)b.z);
-  zc_buf_free(&b);
-  uint8_t d[SHA256_DIGEST_SIZE];
-  char hex[2 * SHA256_DIGEST_SIZE + 1];
-  sha256_digest(&h, SHA256_DIGEST_SIZE, d);
-  for (int i = 0; i < SHA256_DIGEST_SIZE; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
-  sqlite3_result_text(ctx, hex, 2 * SHA256_DIGEST_SIZE, SQLITE_TRANSIENT);
+  sqlite3_result_text(ctx, hex, 64, SQLITE_TRANSIENT);
 }
 
 int zc_credit_register(sqlite3 *db, ZcConn *zc, char **pzErr) {

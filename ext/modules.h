@@ -28,6 +28,8 @@ int zc_honour_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* honour.c */
 int zc_award_register(sqlite3 *db, ZcConn *zc, char **pzErr);    /* award.c */
 int zc_credit_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* credit_sql.c */
 int zc_credit_write_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* credit_write.c */
+int zc_credit_run_register(sqlite3 *db, ZcConn *zc, char **pzErr);   /* credit_run.c */
+int zc_credit_verify_register(sqlite3 *db, ZcConn *zc, char **pzErr); /* credit_verify.c */
 
 /* prepared statements kept between calls, finalized when the connection
 ** is asked to close (prepared again if it stays open) */

@@ -36,6 +36,7 @@ static const struct {
     {"notice", zc_notice_register},
     {"honour", zc_honour_register},     {"award", zc_award_register},
     {"credit", zc_credit_register},     {"credit_write", zc_credit_write_register},
+    {"credit_run", zc_credit_run_register}, {"credit_verify", zc_credit_verify_register},
 };
 
 /* The prepared statements modules keep between calls, finalized (each is
