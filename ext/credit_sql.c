@@ -68,10 +68,11 @@ int zc_credit_walk_open(ZcCreditWalk *w, ZcConn *zc, const char *fn, int argc, s
     g = zc_region(zc, (const char *)sqlite3_value_text(argv[0]));
   if (argc < 2 || !g) {
     char *r = argc >= 1 ? zc_value_repr(argv[0]) : NULL;
+    int st = strcmp(fn, "credit_settle") == 0;
     *pzErr = sqlite3_mprintf(zc_tr(zc, "%s: region %s is not a code in table region; call %s(region, as_of "
-                                       "[, horizon]) with a day 'YYYY-MM-DD'",
-                                   "%s：%s 不是区划表（region）里的区划代码；用法 %s(区划, 截止日期 [, 版本上限])"),
-                             fn, r ? r : "(missing)", fn);
+                                       "[, %s]) with a day 'YYYY-MM-DD'",
+                                   "%s：%s 不是区划表（region）里的区划代码；用法 %s(区划, 截止日期 [, %s])"),
+                             fn, r ? r : "(missing)", fn, st ? "'supersede'" : zc_tr(zc, "horizon", "版本上限"));
     sqlite3_free(r);
     return SQLITE_ERROR;
   }

@@ -157,8 +157,8 @@ static int cv_chain(Cv *v) {
 /* ----------------------------------------------- (b) the ledger again */
 
 /* Why account w->a differs from the stored row st (a ZC_CB_COLS row). */
-static int cv_cause(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, const sqlite3_int64 now[], ZcBuf *why,
-                    char **pzErr) {
+static int cv_cause(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, const sqlite3_int64 now[], const char *vj,
+                    ZcBuf *why, char **pzErr) {
   ZcConn *zc = v->zc;
   ZcCreditInputs in;
   zc_credit_inputs(w, &in);
@@ -204,7 +204,11 @@ static int cv_cause(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, const sqlite3_int6
   if (rc) return rc;
   sqlite3_int64 th[] = {then.minutes, then.unverified, then.earned, then.over_cap, then.tin, then.tout,
                         then.donated, then.redeemed, then.expired, then.balance, then.problems};
-  if (memcmp(th, now + ZC_CB_FIRST_INT, sizeof th) != 0) {
+  char *tj = zc_credit_versions_json(&then);
+  if (!tj) return SQLITE_NOMEM;
+  int policy = memcmp(th, now + ZC_CB_FIRST_INT, sizeof th) != 0 || strcmp(tj, vj) != 0;
+  sqlite3_free(tj);
+  if (policy) {
     sqlite3_stmt *p = NULL;
     if ((rc = sqlite3_prepare_v2(zc->db, "SELECT id, name, effective_from FROM zhucan_policy WHERE id > ?1 "
                                  "ORDER BY id", -1, &p, NULL)))
@@ -218,8 +222,12 @@ static int cv_cause(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, const sqlite3_int6
       zc_buf_str(why, t);
     }
     sqlite3_finalize(p);
-  } else if (!data) {
-    const char *reg = (const char *)sqlite3_column_text(st, 1);
+  }
+  int kept = 1;   /* the same rows under the versions of then give the stored numbers */
+  for (int i = ZC_CB_FIRST_INT; i <= ZC_CB_LAST_INT; i++) kept &= sqlite3_column_int64(st, i) == th[i - ZC_CB_FIRST_INT];
+  const char *reg = (const char *)sqlite3_column_text(st, 1);
+  if (!data && (!kept || strcmp(reg ? reg : "", w->a.region))) {
+    if (why->n) zc_buf_str(why, zc_tr(zc, "; ", "；"));
     zc_buf_str(why, v->tampered ? zc_tr(zc, "the stored row was changed after credit_settle (see rows_digest)",
                                         "保存后快照中这一行被改动过（见 rows_digest）")
                     : strcmp(reg ? reg : "", w->a.region)
@@ -244,7 +252,7 @@ static int cv_compare(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, char **pzErr) {
   int rc = SQLITE_OK;
   ZcBuf why;
   memset(&why, 0, sizeof why);
-  if (differs) rc = cv_cause(v, w, st, now, &why, pzErr);
+  if (differs) rc = cv_cause(v, w, st, now, vj, &why, pzErr);
   for (int i = 1; differs && rc == SQLITE_OK && i <= 13; i++) {
     char e[24], f[24];
     const char *ez = e, *fz = f;
