@@ -101,8 +101,9 @@ SELECT id, supersedes, superseded_by, accounts, balance_milli FROM zhucan_credit
 -- in Chinese (the default for users)
 SELECT zhucan_lang('zh');
 SELECT credit_settle('371082', '2025-03-31');
--- snapshot 3, just stored, verifies clean (no rows); snapshot 1 names the cause in Chinese
-SELECT * FROM credit_verify(3);
+-- snapshot 3, just stored: its own rows are intact; the dropped triggers and snapshot 1's
+-- edited link are still found (the chain is checked up to it); snapshot 1 names the cause in Chinese
+SELECT run_id, volunteer_id, what, cause FROM credit_verify(3);
 SELECT * FROM credit_verify(1) WHERE volunteer_id = 2;
 SELECT * FROM credit_verify(99);
 SELECT * FROM credit_verify('x');
