@@ -16,7 +16,9 @@
 **   diners      one line per elder who ate there: masked name (item) and ID
 **               number (detail), meals, public subsidy; a 合计 line
 **   total       public money for the site (= settlement()'s rows of the
-**               site other than payer 'elder'), and the co-payments
+**               site other than payers 'elder' and 'credit'), the
+**               co-payments, and (when points paid some) 信用积分抵扣合计:
+**               the co-payments paid with credit points
 **   site_items  each item the policy's site() pays
 **   daily       meals recorded per day (the chart of notice_html)
 **   purchases   food purchases of the month, with a 合计 line
@@ -132,6 +134,16 @@ static const char *payer_zh(const char *p) {
 }
 
 #define T_DINERS "每月用餐人员明细"
+
+/* "，信用积分抵扣 12.00 元" after a note: the part of the co-payment credit
+** points paid (docs/credit.md); only when there is one, so a notice
+** without it reads as before */
+static void credit_note(char *note, size_t size, sqlite3_int64 fen) {
+  char y[32];
+  size_t n = strlen(note);
+  zc_notice_yuan(fen, y);
+  snprintf(note + n, size - n, "，信用积分抵扣 %s 元", y);
+}
 #define T_TOTAL "本月补贴合计"
 
 /* diners (masked), their total, and the site's items */
@@ -140,8 +152,8 @@ static int sec_money(ZcConn *zc, ZcNotice *nt, const ZcNoticeMoney *mo, char **p
   int rc = sqlite3_prepare_v2(zc->db, "SELECT mask_name(name), mask_id(id_number) FROM elder WHERE id = ?1", -1,
                               &st, NULL);
   if (rc) { *pzErr = sqlite3_mprintf("notice: %s", sqlite3_errmsg(zc->db)); return rc; }
-  sqlite3_int64 meals = 0, subsidised = 0, subsidy = 0, copay = 0;
-  char note[96], y1[32];
+  sqlite3_int64 meals = 0, subsidised = 0, subsidy = 0, copay = 0, credit = 0;
+  char note[160], y1[32];
   for (int i = 0; i < mo->n && !nt->oom; i++) {
     const ZcNoticeDiner *d = &mo->d[i];
     sqlite3_bind_int64(st, 1, d->elder);
@@ -152,12 +164,13 @@ static int sec_money(ZcConn *zc, ZcNotice *nt, const ZcNoticeMoney *mo, char **p
     } else if (rc != SQLITE_DONE) break;
     zc_notice_yuan(d->copay, y1);
     snprintf(note, sizeof note, "补贴 %lld 餐，个人自付 %s 元", d->subsidised, y1);
+    if (d->credit) credit_note(note, sizeof note, d->credit);
     ZcNoticeRow *r = nt_add(nt, "diners", T_DINERS, i + 1, nm ? nm : "", idn ? idn : "", note);
     nt_qty(r, d->meals);
     nt_amount(r, d->subsidy);
     sqlite3_reset(st);
     rc = SQLITE_OK;
-    meals += d->meals; subsidised += d->subsidised; subsidy += d->subsidy; copay += d->copay;
+    meals += d->meals; subsidised += d->subsidised; subsidy += d->subsidy; copay += d->copay; credit += d->credit;
   }
   if (rc != SQLITE_OK && rc != SQLITE_DONE) {
     *pzErr = sqlite3_mprintf("notice: %s", sqlite3_errmsg(zc->db));
@@ -167,6 +180,7 @@ static int sec_money(ZcConn *zc, ZcNotice *nt, const ZcNoticeMoney *mo, char **p
   sqlite3_finalize(st);
   zc_notice_yuan(copay, y1);
   snprintf(note, sizeof note, "%d 人，补贴 %lld 餐，个人自付 %s 元", mo->n, subsidised, y1);
+  if (credit) credit_note(note, sizeof note, credit);
   ZcNoticeRow *r = nt_add(nt, "diners", T_DINERS, mo->n + 1, "合计", NULL, note);
   nt_qty(r, meals);
   nt_amount(r, subsidy);
@@ -182,8 +196,13 @@ static int sec_money(ZcConn *zc, ZcNotice *nt, const ZcNoticeMoney *mo, char **p
   else snprintf(det, sizeof det, "助餐补贴加运营补贴，按今日数据试算");
   r = nt_add(nt, "total", T_TOTAL, 1, "财政补贴合计", det, NULL);
   nt_amount(r, total);
-  r = nt_add(nt, "total", T_TOTAL, 2, "老人自付合计", "已补贴餐次的个人自付部分", NULL);
+  r = nt_add(nt, "total", T_TOTAL, 2, "老人自付合计",
+             credit ? "已补贴餐次的个人自付部分（不含信用积分抵扣）" : "已补贴餐次的个人自付部分", NULL);
   nt_amount(r, copay);
+  if (credit) {
+    r = nt_add(nt, "total", T_TOTAL, 3, "信用积分抵扣合计", "已补贴餐次的个人自付中以信用积分支付的部分", NULL);
+    nt_amount(r, credit);
+  }
   memcpy(nt->per_day, mo->per_day, sizeof nt->per_day);
   return SQLITE_OK;
 }

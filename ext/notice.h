@@ -34,9 +34,12 @@ typedef struct ZcNotice {
 
 /* The money of one site's notice (notice_money.c): per diner (sorted by
 ** elder id; elder 0: a meal whose elder is not in table elder), meals per
-** day, and the site items with a public amount. */
+** day, and the site items with a public amount.  A subsidised meal's
+** price is subsidy + copay + credit. */
 typedef struct ZcNoticeDiner {
-  sqlite3_int64 elder, meals, subsidised, subsidy, copay;
+  sqlite3_int64 elder, meals, subsidised, subsidy;
+  sqlite3_int64 copay;           /* what the elder paid of subsidised meals */
+  sqlite3_int64 credit;          /* what credit points paid of them (docs/credit.md) */
 } ZcNoticeDiner;
 typedef struct ZcNoticeItem {
   char *item, *payer;

@@ -2,6 +2,10 @@
 ** notice_money.c — the money a site's notice prints (notice.c), per site
 ** and diner, with a per-connection cache shared by every site of a region:
 **
+** The co-payment of a subsidised meal is split as settlement() splits it:
+** the part credit points paid (the pack's credit_fen in a run, the meal's
+** redemptions in a pass) and the elder's.
+**
 **   settled month   the run's stored rows: its packs (zhucan_run_pack,
 **                   pack.c; the view zhucan_run_meal for runs stored before
 **                   packs) and items (zhucan_run_item), read once per run
@@ -91,7 +95,7 @@ static ZcNoticeMoney *site_money(NmEntry *e, sqlite3_int64 site) {
 ** and public subsidy: meals come elder by elder, so a site's last diner
 ** is the one to add to (entry_finish merges any repeat) */
 static int add_meal(NmEntry *e, sqlite3_int64 site, sqlite3_int64 eid, sqlite3_int64 day, sqlite3_int64 price,
-                    sqlite3_int64 subsidy) {
+                    sqlite3_int64 subsidy, sqlite3_int64 credit) {
   ZcNoticeMoney *m = site_money(e, site);
   if (!m) return SQLITE_NOMEM;
   if (m->n == 0 || m->d[m->n - 1].elder != eid) {
@@ -110,7 +114,9 @@ static int add_meal(NmEntry *e, sqlite3_int64 site, sqlite3_int64 eid, sqlite3_i
   if (day >= 0 && day < 31) m->per_day[day]++;
   if (subsidy > 0) {
     d->subsidised++;
-    if (!zc_add_fen(&d->subsidy, subsidy) || !zc_add_fen(&d->copay, price - subsidy)) return SQLITE_TOOBIG;
+    if (!zc_add_fen(&d->subsidy, subsidy) || !zc_add_fen(&d->copay, price - subsidy - credit) ||
+        !zc_add_fen(&d->credit, credit))
+      return SQLITE_TOOBIG;
   }
   return SQLITE_OK;
 }
@@ -158,7 +164,9 @@ static int entry_finish(NmEntry *e) {
         ZcNoticeDiner *a = &m->d[k - 1], *b = &m->d[j];
         a->meals += b->meals;
         a->subsidised += b->subsidised;
-        if (!zc_add_fen(&a->subsidy, b->subsidy) || !zc_add_fen(&a->copay, b->copay)) return SQLITE_TOOBIG;
+        if (!zc_add_fen(&a->subsidy, b->subsidy) || !zc_add_fen(&a->copay, b->copay) ||
+            !zc_add_fen(&a->credit, b->credit))
+          return SQLITE_TOOBIG;
       } else {
         m->d[k++] = m->d[j];
       }
@@ -176,7 +184,7 @@ static int pass_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, con
   (void)pzErr;
   NmEntry *e = p;
   return add_meal(e, site->id, elder ? elder->id : 0, m->day - e->first, m->price_fen,
-                  res->total > 0 ? res->total : 0);
+                  res->total > 0 ? res->total : 0, zc_meal_credit(m, res));
 }
 
 static int pass_item(void *p, const ZcSiteFacts *site, const ZcPolicyVersion *v, const ZcSiteItem *it,
@@ -215,7 +223,7 @@ static int run_packs(ZcConn *zc, const char *fn, NmEntry *e, char **pzErr) {
       while ((got = zc_pack_next(&r, &pm)) == 1 && rc == SQLITE_OK) {
         n++;
         sqlite3_int64 day = (pm.served_at >= 0 ? pm.served_at / 86400 : -1) - e->first;
-        rc = add_meal(e, pm.site, eid, day, pm.price, pm.subsidy);
+        rc = add_meal(e, pm.site, eid, day, pm.price, pm.subsidy, pm.subsidy > 0 ? pm.credit : 0);
       }
     if (rc == SQLITE_OK && (got < 0 || n != sqlite3_column_int(st, 1)))
       rc = run_error(zc, fn, e->run, zc_tr(zc, "a stored pack of meals is damaged (run_verify(run) says where)",
@@ -238,7 +246,7 @@ static int run_rows(ZcConn *zc, NmEntry *e) {
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     if ((rc = add_meal(e, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                        sqlite3_column_int64(st, 2) - e->first, sqlite3_column_int64(st, 3),
-                       sqlite3_column_int64(st, 4)))) break;
+                       sqlite3_column_int64(st, 4), 0))) break;
   if (rc == SQLITE_DONE) rc = SQLITE_OK;
   sqlite3_finalize(st);
   return rc;

@@ -306,6 +306,38 @@ static void json_site(sqlite3_str *out, const ZcSiteFacts *s) {
   sqlite3_str_appendchar(out, 1, '}');
 }
 
+/* The part of the meal's co-payment paid with credit points, as
+** settlement() splits it (zc_meal_credit: the meal's redemptions, at most
+** the co-payment, none for a meal not subsidised), and the redemptions:
+** ,"credit":500,"credit_redemptions":[3] — only for a meal with
+** redemptions, so other meals explain as before. */
+static int json_credit(ZcConn *zc, sqlite3_str *s, const ZcMealFacts *m, const ZcMealResult *res) {
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(zc->db, "SELECT id, fen FROM credit_redemption WHERE what = 'meal' AND meal_id = ?1 "
+                         "ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return sqlite3_errcode(zc->db) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;   /* no time bank tables */
+  }
+  sqlite3_bind_int64(st, 1, m->id);
+  sqlite3_str *ids = sqlite3_str_new(NULL);
+  sqlite3_int64 fen = 0;
+  int rc, n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_str_appendf(ids, "%s%lld", n++ ? "," : "", sqlite3_column_int64(st, 0));
+    fen += sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE && n > 0) {
+    ZcMealResult r = *res;
+    r.credit = fen;
+    sqlite3_str_appendf(s, ",\"credit\":%lld,\"credit_redemptions\":[%s]", zc_meal_credit(m, &r),
+                        sqlite3_str_value(ids) ? sqlite3_str_value(ids) : "");
+  }
+  if (sqlite3_str_errcode(ids)) rc = SQLITE_NOMEM;
+  sqlite3_free(sqlite3_str_finish(ids));
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 static void explain_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   ZcConn *zc = sqlite3_user_data(ctx);
@@ -340,6 +372,10 @@ static void explain_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   sqlite3_str_appendf(s, "},\"total\":%lld,\"price_fen\":%lld,\"copay\":%lld", res.total, m.price_fen,
                       m.price_fen - res.total);
+  if ((rc = json_credit(zc, s, &m, &res))) {
+    sqlite3_free(sqlite3_str_finish(s));
+    goto error;
+  }
   ZcElderFacts any, at_site;
   zc_elder_facts(zc, elder, m.day, 0, &any);
   at_site = any;
