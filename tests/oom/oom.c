@@ -595,6 +595,15 @@ typedef struct Case {
 #define PRIME_TY "SELECT policy_test('taiyuan')"
 #define PRIME_CR "SELECT policy_test('weihai'); SELECT policy_test('timebank')"
 #define CR_POST "SELECT * FROM credit_redemption ORDER BY id; SELECT * FROM credit_transfer ORDER BY id;"
+/* a credit snapshot as written, but created_at and the chain (which covers it) */
+#define CS_POST                                                                                          \
+  "SELECT id, region, as_of, policy_versions, policy_horizon, accounts, balance_milli, last_ids,"        \
+  " ledger_digest, rows_digest, supersedes, superseded_by FROM zhucan_credit_run ORDER BY id;"          \
+  "SELECT * FROM zhucan_credit_balance ORDER BY 1, 2; PRAGMA integrity_check;"
+#define CS_STATE "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'zhucan_credit%'; PRAGMA integrity_check;"
+#define CR_BACKDATED                                                                                     \
+  "INSERT INTO credit_hours(id, volunteer_id, day, minutes, activity, verified_by)"                      \
+  " VALUES (500, 2, '2025-03-02', 240, 'laundry', 'x')"
 
 static const char *kInline =
     "return { name = 'mini', effective_from = '2024-03-01', payers = { 'city', 'county', 'village' }, params = { flat = 100 },"
@@ -773,6 +782,14 @@ static const Case kCases[] = {
     {"credit/give", "cr", PRIME_CR, "SELECT credit_give(3, 4, 'spouse', '2025-05-01', 10000)", CR_POST, CR_POST, 0, 0},
     {"credit/refused", "cr", PRIME_CR, "SELECT credit_give(3, 5, 'friend', '2025-05-01', 1000)", CR_POST, CR_POST, 0, 0},
     {"credit/settlement", "cr", PRIME_CR, "SELECT * FROM settlement('371082', '2025-06')", NULL, NULL, 0, 0},
+    /* snapshots: credit_settle writes all or nothing; credit_verify names a
+    ** back-dated row; a notice and an explanation with a meal paid in part
+    ** with points */
+    {"credit/settle", "cr", PRIME_CR, "SELECT credit_settle('320102', '2025-12-31')", CS_POST, CS_STATE, 0, 0},
+    {"credit/verify", "cr", PRIME_CR "; SELECT credit_settle('371082', '2025-03-31'); " CR_BACKDATED,
+     "SELECT * FROM credit_verify(1)", NULL, NULL, 0, 0},
+    {"credit/notice", "cr", PRIME_CR, "SELECT * FROM notice(1, '2025-06'); SELECT subsidy_explain(1)", NULL, NULL, 0,
+     0},
 };
 #define NCASES (int)(sizeof kCases / sizeof kCases[0])
 
