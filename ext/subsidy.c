@@ -374,6 +374,7 @@ static void explain_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                       m.price_fen - res.total);
   if ((rc = json_credit(zc, s, &m, &res))) {
     sqlite3_free(sqlite3_str_finish(s));
+    sqlite3_free(params);
     goto error;
   }
   ZcElderFacts any, at_site;

@@ -52,6 +52,9 @@ credit_ledger_digest|SELECT credit_ledger_digest(@1, @2)|'141129';'2024-03-31'
 credit_statement|SELECT count(*) FROM credit_statement(@1, @2)|1;2024
 credit_redeem|SELECT credit_redeem(@1, @2, @3, @4, @5)|1;'2024-03-31';1000;'meal';1
 credit_give|SELECT credit_give(@1, @2, @3, @4, @5)|1;2;'spouse';'2024-03-31';1000
+credit_settle|SELECT credit_settle(@1, @2)|'141129';'2024-03-31'
+credit_settle|SELECT credit_settle(@1, @2, @3)|'141129';'2024-03-31';'supersede'
+credit_verify|SELECT count(*) FROM credit_verify(@1)|1
 "
 # NULL in, NULL out
 NULLS="
