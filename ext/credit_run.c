@@ -412,7 +412,11 @@ static int cs_write(CSettle *k, sqlite3_value **argv, char **pzErr) {
   sqlite3_bind_int64(k->ins, 1, k->h.id);
   while (!(rc = zc_credit_walk_next(&k->w, pzErr)) && !k->w.eof) {
     if ((rc = cs_row(k))) return rc;
-    if (zc_interrupted_every(zc, &tick, 10)) return SQLITE_INTERRUPT;
+    if (zc_interrupted_every(zc, &tick, 10)) {
+      *pzErr = sqlite3_mprintf(zc_tr(zc, "credit_settle: interrupted; nothing was stored",
+                                     "credit_settle：已中断，没有保存任何内容"));
+      return SQLITE_INTERRUPT;
+    }
   }
   if (rc) return rc;
   if ((rc = zc_credit_digest_end(&k->d, zc, k->ledger, pzErr))) return rc;
