@@ -183,7 +183,7 @@ static int cv_cause(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, const sqlite3_int6
     if (gone <= 0) continue;
     data = 1;
     snprintf(t, sizeof t, zc_tr(zc, "%s%lld row(s) of %s dated on or before the day removed after the snapshot",
-                                "%s快照之后删除了 %lld 行截止日期之前的 %s"),
+                                "%s快照之后删除了 %lld 行日期不晚于截止日期的 %s"),
              why->n ? zc_tr(zc, "; ", "；") : "", (long long)gone, table[k]);
     zc_buf_str(why, t);
   }
@@ -192,7 +192,7 @@ static int cv_cause(Cv *v, ZcCreditWalk *w, sqlite3_stmt *st, const sqlite3_int6
     data = 1;
     snprintf(t, sizeof t, zc_tr(zc, "%sa row of credit_hours, credit_redemption or credit_transfer dated on or before "
                                     "the day changed after the snapshot",
-                                "%s快照之后改动了截止日期之前的某一行 credit_hours、credit_redemption 或 credit_transfer"),
+                                "%s快照之后改动了某一行日期不晚于截止日期的 credit_hours、credit_redemption 或 credit_transfer"),
              why->n ? zc_tr(zc, "; ", "；") : "");
     zc_buf_str(why, t);
   }
@@ -284,7 +284,7 @@ static int cv_only(Cv *v, sqlite3_int64 id, int stored, const ZcCreditWalk *w) {
                                "快照之后该账户从 volunteer 表删除，或迁出了这个区划")
                        : zc_tr(zc, "the account (with rows dated on or before the day) was added to volunteer or moved "
                                    "into the region after the snapshot",
-                               "快照之后新增了这个账户（有截止日期之前的记录），或它迁入了这个区划"));
+                               "快照之后新增了这个账户（有日期不晚于截止日期的记录），或它迁入了这个区划"));
 }
 
 static int cv_ledger(Cv *v, sqlite3_stmt *head, char **pzErr) {
