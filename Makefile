@@ -31,7 +31,7 @@ GEN_HDRS := $(wildcard fixtures/*.h)
 # never narrows `make test` unnoticed.
 TESTS_FILTER := $(if $(filter command line,$(origin T)),$(T))
 
-.PHONY: all deps pkgcheck demo demo-build test test-build test-plain test-asan test-valgrind bench clean help fixtures asan
+.PHONY: all deps pkgcheck demo demo-build province test test-build test-plain test-asan test-valgrind bench clean help fixtures asan
 all: zhucan.so build/zcgen
 
 help:
@@ -44,6 +44,7 @@ help:
 	@echo "                          make test T=.. in all three; without T: every test"
 	@echo "make node       build/zhucan-node, one dqlite node with zhucan (docs/cluster.md)"
 	@echo "make bench      benchmarks (not part of make test)"
+	@echo "make province CITIES=N   data/province-N.db: the first N of 11 Shanxi cities (N=11: ~56M meals, ~20 GB)"
 	@echo "make windows    zhucan.dll, zhucan.exe, sqlite3.exe for Windows (mingw-w64; docs/windows.md)"
 	@echo "make test-windows   the Windows build under Wine against the Linux build"
 	@echo "make dist       build/zhucan-VERSION-windows-x64.zip with SHA256SUMS"
@@ -85,6 +86,13 @@ data/county.db: build/zcgen sql/schema.sql
 data/city.db: build/zcgen sql/schema.sql
 	mkdir -p data && rm -f $@ && build/zcgen --scale city --out $@
 fixtures: data/small.db data/county.db
+# The province scale (docs/fixtures.md "Province scale"): the first N of
+# Shanxi's 11 cities, ~1M meals for N=1 up to ~56M (a ~20 GB file) for 11.
+# `make province CITIES=3` or `make data/province-3.db`; not part of make test.
+CITIES ?= 11
+province: data/province-$(CITIES).db
+data/province-%.db: build/zcgen sql/schema.sql
+	mkdir -p data && rm -f $@ && build/zcgen --scale province --cities $* --out $@
 
 # deps first, then the build in a sub-make that reads the pkg-config flags
 # after the packages exist (a prerequisite list would be parsed too early, and
