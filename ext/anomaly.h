@@ -4,9 +4,11 @@
 **
 **   anomaly.c           the three table-valued functions (the SQL), registration
 **   anomaly_scan.c      anomaly_scan's steps: set-up, site checks
-**   anomaly_read.c      the read of the meals on two threads, with the checks
+**   anomaly_read.c      the read of the meals by elder, a bounded run of
+**                       elders at a time, on two threads, with the checks
 **                       made while reading (revoked_card, out_of_hours)
-**   anomaly_pass.c      the elder pass and the device pass, on two threads
+**   anomaly_pass.c      the elder pass over each run of elders
+**   anomaly_dev.c       the device pass (card_burst), with its own read
 **   coverage.c          coverage_gaps
 **   needs.c             needs_watch (docs/needs.md)
 **   anomaly_findings.c  the list of findings, their order and wording
@@ -141,27 +143,27 @@ static inline const Thr *const *thr_days(const ThrCache *c, int row) {
 
 enum { M_CARD, M_FACE, M_MANUAL, M_DELIVERY, M_OTHER };
 
-/* 32 bytes a meal (a city month is five million): times are seconds from
-** the start of the first day read, elders, sites and slot words are per-scan
-** numbers or looked up by meal id (meal_t, meal_elder, meal_site,
-** meal_slot_word). */
+/* 32 bytes a meal (of one run of elders: at most about s->chunk_cap of
+** them are held at once): times are seconds from the start of the first
+** day read, elders, sites and slot words are per-run or per-scan numbers or
+** looked up by meal id (meal_t, meal_elder, meal_site, meal_slot_word). */
 typedef struct Meal {
   sqlite3_int64 id;
   int rt;                  /* served_at: seconds since day lo began */
   int day;
   int ek;                  /* elder key: s->eid[ek] is the elder id */
   int site_ix;             /* index in s->sites; < 0: site id s->xsite[-1 - site_ix], not in table site */
-  int dev;                 /* per-scan device index; -1: none, or not a card/face meal */
+  int dev;                 /* unused: -1 */
   signed char slot;        /* ZC_BREAKFAST.. or -1 (the word: s->odd_slot by meal id) */
   unsigned char method, in_scope;
 } Meal;
 
-/* The scan's text maps (common.c's ZcTextMap), keyed on card tokens and
-** device ids: the text is copied once per distinct key, never per meal,
-** and nothing is interned on the connection.  An entry is one 64-byte line
-** (aligned): hash, key and card together, so a probe costs one cache miss,
-** and the reader can prefetch that line a row ahead (a city's quarter
-** million cards do not stay in cache). */
+/* The scan's map of cards (common.c's ZcTextMap), keyed on tokens: the
+** text is copied once per card, never per meal, and nothing is interned on
+** the connection.  An entry is one 64-byte line (aligned): hash, key and
+** card together, so a probe costs one cache miss, and the reader can
+** prefetch that line a row ahead (a city's quarter million cards do not
+** stay in cache). */
 typedef struct Card {
   sqlite3_int64 elder;
   int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
@@ -170,13 +172,8 @@ typedef struct CardEnt {
   ZcTextKey key;         /* the token */
   Card card;             /* the card itself, so a token check is one probe */
 } CardEnt;
-typedef struct DeviceEnt {
-  ZcTextKey key;         /* the device id */
-  int ix;                /* its dense per-scan index */
-} DeviceEnt;
-#define SCAN_ENT_SIZE 64 /* an entry's room in the scan's maps: one cache line */
-_Static_assert(sizeof(CardEnt) <= SCAN_ENT_SIZE && sizeof(DeviceEnt) <= SCAN_ENT_SIZE,
-               "an entry fits a cache line");
+#define SCAN_ENT_SIZE 64 /* an entry's room in the card map: one cache line */
+_Static_assert(sizeof(CardEnt) <= SCAN_ENT_SIZE, "an entry fits a cache line");
 
 typedef struct ScanSite {
   const ZcSiteFacts *f;
@@ -198,20 +195,22 @@ typedef struct Scan {
   int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
   sqlite3_int64 nsite_dense;
   ZcTextMap card_ix;      /* token text -> CardEnt */
-  ZcTextMap dev_ix;       /* device text -> DeviceEnt: its dense index */
-  const char **dev_name;  /* dense device index -> its text (in dev_ix), once loaded */
-  int ndev;
   unsigned char *quiet_flag;  /* by elder id (0..nquiet-1): has lives_alone at some time */
   sqlite3_int64 nquiet;
   ZcMap quiet_big;        /* elder ids beyond the dense range with lives_alone */
   sqlite3_int64 keep_from;    /* lookback meals before this second are kept only for gone_quiet */
-  Meal *m;
+  /* The read by elder (anomaly_read.c), one run of elders at a time. */
+  sqlite3_stmt *mst;      /* its statement, kept between runs */
+  char ra[11], rb[11];    /* lo and next as days */
+  int mrow;               /* mst is on a row the next run begins with */
+  int mdone;              /* every run read */
+  sqlite3_int64 chunk_cap;    /* rows a run takes before it ends at the next elder */
+  Meal *m;                /* the run's meals, in (elder, served_at, id) order */
   int nm, capm;
-  Meal *buf;              /* nm meals: in device order, then in elder order */
   sqlite3_int64 t0;       /* lo * ZC_DAY_SECONDS: Meal.rt is from here */
-  int *ekey;              /* elder id (0..nquiet-1) -> elder key, -1 none yet */
+  int *ekey;              /* elder id (0..nquiet-1) -> elder key in the run, -1 none */
   ZcMap ekey_big;         /* other elder ids -> key */
-  sqlite3_int64 *eid;     /* elder key -> id */
+  sqlite3_int64 *eid;     /* elder key -> id (keys in the read's order) */
   int neld, capeld;
   sqlite3_int64 *xsite;   /* site ids of meals that are not in table site */
   int nxsite, capxsite;
@@ -228,20 +227,32 @@ typedef struct Scan {
   unsigned tick;          /* the calling thread's polls (zc_interrupted_every) */
 } Scan;
 
+/* Rows a run of elders takes before it ends at the next elder: the meals
+** held at once (32 bytes each, plus the read's chunks and the run's elder
+** records).  ZHUCAN_SCAN_CHUNK=n (n > 0) sets it, for tests. */
+#define SCAN_CHUNK (1 << 20)
+
 /* anomaly_scan.c */
 void scan_init(Scan *s, ZcConn *zc, const char *region, int first, int next, char **pzErr);
 void scan_clear(Scan *s);
 /* Every finding of the month into s->out, sorted. */
 int scan_run(Scan *s);
 
-/* anomaly_read.c: one read of the meals of [lo, next) into s->m, with the
-** token and window checks. */
+/* anomaly_read.c: the meals of [lo, next) of the next run of elders into
+** s->m (s->nm 0: none left), keys s->eid, with the token and window
+** checks. */
 int scan_load_meals(Scan *s);
 /* ZC_BREAKFAST.. for the words breakfast, lunch, dinner, else -1. */
 signed char slot_code(const char *z, int n);
-/* anomaly_pass.c: the elder pass and the device pass, their findings into
-** s->out.  Frees s->m. */
-int scan_passes(Scan *s);
+/* The site index of a meal's site id: its index in s->sites, or for an id
+** not in table site, -1 - its index in s->xsite (numbered when new). */
+int scan_site_index(Scan *s, sqlite3_int64 id, int *out);
+/* anomaly_pass.c: the elder pass over the run in s->m, findings into
+** s->out. */
+int scan_elder_pass(Scan *s);
+/* anomaly_dev.c: the device pass (card_burst), its own read, findings into
+** s->out. */
+int scan_device_pass(Scan *s);
 
 /* 1 when the scan must stop because its statement is interrupted
 ** (sqlite3_interrupt() or the host's progress handler).  Only the calling

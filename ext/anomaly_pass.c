@@ -1,62 +1,21 @@
 /*
-** anomaly_pass.c — anomaly_scan's two passes over the meals read
-** (scan_passes), on two threads.
+** anomaly_pass.c — anomaly_scan's elder pass over one run of elders
+** (scan_elder_pass): repeat_meal, two_sites, after_death, in_hospital,
+** no_agreement, not_eligible, unknown_elder and gone_quiet.
 **
-** Two stable counting sorts scatter the meals into buffers: in (device,
-** served_at, id) order for the device pass (card_burst), in (elder,
-** served_at, id) order for the elder pass (repeat_meal, two_sites,
-** after_death, in_hospital, no_agreement, not_eligible, unknown_elder and
-** gone_quiet).  A worker thread sorts by elder, then sorts by device and
-** runs the device pass, while the calling thread has facts.c cache every
-** elder's record (zc_elder_preload: one scan each of elder, elder_status,
-** agreement and bed_stay, not four point queries per elder) and then runs
-** the elder pass, which takes the records from zc_elder_rec and asks the
-** policy runtime (not_eligible: zc_policy_eligible on the facts of
-** zc_elder_facts, the path the money takes).  The worker never touches
-** SQLite, Lua or the connection's caches; without a thread the device pass
-** runs first on the calling thread.
+** The read (anomaly_read.c) gives the meals of a run of elders already in
+** (elder, served_at, id) order, each elder's meals together: no sort.  The
+** run's elder records are built with four range reads (zc_elder_recs:
+** elder, then elder_status, agreement and bed_stay by elder_id), not four
+** point queries per elder, and freed after the run: nothing is kept per
+** elder between runs.  The pass asks the policy runtime (not_eligible:
+** zc_policy_eligible on the facts of zc_elder_facts, the path the money
+** takes), so it runs on the calling thread.
 */
 #include "anomaly.h"
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
-
-/* Stable counting sort of the meals by a dense key, the device (by_dev;
-** -1: not a card/face meal on a device, left out) or the elder, scattered
-** into out in one pass over s->m: each key's run keeps the input order
-** (served_at, id).  Key k's run is out[starts[k]..starts[k+1]).  calling:
-** 1 on the calling thread (scan_stop). */
-static int sort_meals(Scan *s, int by_dev, int nkey, Meal *out, int **pstarts, int calling) {
-  int *starts = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *starts);
-  int *fill = sqlite3_malloc64(((sqlite3_uint64)nkey + 1) * sizeof *fill);
-  if (!starts || !fill) {
-    sqlite3_free(starts);
-    sqlite3_free(fill);
-    return SQLITE_NOMEM;
-  }
-  const Meal *m = s->m;
-  int n = s->nm;
-  memset(starts, 0, ((size_t)nkey + 1) * sizeof *starts);
-  for (int i = 0; i < n; i++) {
-    int k = by_dev ? m[i].dev : m[i].ek;
-    if (k >= 0) starts[k + 1]++;
-    if ((i & 0xffff) == 0xffff && scan_stop(s, calling, 0)) goto stopped;
-  }
-  for (int k = 0; k < nkey; k++) starts[k + 1] += starts[k];
-  memcpy(fill, starts, ((size_t)nkey + 1) * sizeof *fill);
-  for (int i = 0; i < n; i++) {
-    int k = by_dev ? m[i].dev : m[i].ek;
-    if (k >= 0) out[fill[k]++] = m[i];
-    if ((i & 0xffff) == 0xffff && scan_stop(s, calling, 0)) goto stopped;
-  }
-  sqlite3_free(fill);
-  *pstarts = starts;
-  return SQLITE_OK;
-stopped:
-  sqlite3_free(starts);
-  sqlite3_free(fill);
-  return SQLITE_INTERRUPT;
-}
 
 /* ---------------------------------------------------- the elder pass */
 
@@ -271,21 +230,17 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
   return rc;
 }
 
-/* Every check of elder key k, whose meals are em[a..b) in time order.  An
-** elder with no meal in scope is checked only for gone_quiet. */
-static int check_elder(Scan *s, int k, const Meal *em, int a, int b, QuietDays *q) {
+/* Every check of elder key k, whose meals are em[a..b) in time order; r
+** its record (NULL: not in table elder).  An elder with no meal in scope
+** is checked only for gone_quiet. */
+static int check_elder(Scan *s, int k, const ZcElderRec *r, const Meal *em, int a, int b, QuietDays *q) {
   int rc, any = 0;
   for (int i = a; i < b && !any; i++) any = em[i].in_scope;
   sqlite3_int64 elder = s->eid[k];
-  const ZcElderRec *r = NULL;
-  char *err = NULL;
-  if ((rc = zc_elder_rec(s->zc, elder, &r, &err)) == SQLITE_ERROR && r == NULL) {
-    /* an elder id that is not in table elder (a malformed one is an error) */
-    sqlite3_free(err);
-    r = NULL;
-  } else if (rc) {
-    *s->pzErr = err;
-    return rc;
+  if (r && r->bad) {
+    /* malformed rows: asking for the record is an error (zc_elder_rec) */
+    *s->pzErr = sqlite3_mprintf("%s", r->bad);
+    return *s->pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   int alone = r && has_status(r, ZC_ST_LIVES_ALONE);
   if (!any && !alone) return SQLITE_OK;
@@ -295,189 +250,51 @@ static int check_elder(Scan *s, int k, const Meal *em, int a, int b, QuietDays *
   return SQLITE_OK;
 }
 
-/* The second thread's work (scan_passes): first the meals sorted by elder
-** into s->buf (estarts, erc, then esorted set), then the device pass into
-** dm and out. */
-typedef struct DevJob {
-  Scan *s;
-  Meal *dm;
-  FindingList out;
-  int rc;
-  int threaded, esorted, erc, finished;
-  int *estarts;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-} DevJob;
-
-/* The meals in (elder, served_at, id) order in s->buf: sorted on the other
-** thread meanwhile, or here.  *pstarts: each elder key's run. */
-static int elder_order(Scan *s, DevJob *job, int **pstarts) {
-  if (!job->threaded) return sort_meals(s, 0, s->neld, s->buf, pstarts, 1);
-  pthread_mutex_lock(&job->mu);
-  scan_wait(s, &job->mu, &job->cv, &job->esorted);
-  pthread_mutex_unlock(&job->mu);
-  *pstarts = job->estarts;
-  job->estarts = NULL;
-  return job->erc;
+/* The records of the run's elders (s->eid, ascending ids as the read
+** gives them): built for the run (zc_elder_recs), or, should the ids not
+** ascend (an elder_id that is no integer), asked one by one (cached). */
+static int run_records(Scan *s, ZcElderRec **recs, int *owned) {
+  int asc = 1;
+  for (int k = 1; k < s->neld && asc; k++) asc = s->eid[k - 1] < s->eid[k];
+  *owned = asc;
+  if (asc) return zc_elder_recs(s->zc, s->eid, s->neld, recs, s->pzErr);
+  for (int k = 0; k < s->neld; k++) {
+    const ZcElderRec *r = NULL;
+    char *err = NULL;
+    int rc = zc_elder_rec(s->zc, s->eid[k], &r, &err);
+    if (rc == SQLITE_ERROR && r == NULL) sqlite3_free(err);   /* not in table elder */
+    else if (rc && !r) {
+      *s->pzErr = err;
+      return rc;
+    } else sqlite3_free(err);   /* a malformed record: check_elder says so */
+    recs[k] = (ZcElderRec *)r;
+  }
+  return SQLITE_OK;
 }
 
-static int elder_pass(Scan *s, DevJob *job) {
-  int rc = SQLITE_OK, *starts = NULL;
+int scan_elder_pass(Scan *s) {
+  int rc = SQLITE_OK, owned = 0;
+  if (s->neld == 0) return SQLITE_OK;
   sqlite3_uint64 span = (sqlite3_uint64)(s->next - s->lo) + 1;
   QuietDays q = {sqlite3_malloc64(span), sqlite3_malloc64(span * sizeof(int)), sqlite3_malloc64(span * sizeof(int))};
-  if (!q.ate || !q.run || !q.before) { rc = SQLITE_NOMEM; goto done; }
-  /* most elders are asked for: their records in one read of each table
-  ** (facts.c), not four point queries per elder */
-  if ((rc = zc_elder_preload(s->zc, s->pzErr))) goto done;
-  if ((rc = elder_order(s, job, &starts))) goto done;
-  for (int k = 0; k < s->neld; k++) {
+  ZcElderRec **recs = sqlite3_malloc64((sqlite3_uint64)s->neld * sizeof *recs);
+  if (!q.ate || !q.run || !q.before || !recs) { rc = SQLITE_NOMEM; goto done; }
+  memset(recs, 0, (size_t)s->neld * sizeof *recs);
+  if ((rc = run_records(s, recs, &owned))) goto done;
+  /* the meals are in elder order, keys numbered in that order */
+  for (int k = 0, a = 0; k < s->neld; k++) {
+    int b = a;
+    while (b < s->nm && s->m[b].ek == k) b++;
     if (scan_stop(s, 1, 10)) { rc = SQLITE_INTERRUPT; goto done; }
-    if ((rc = check_elder(s, k, s->buf, starts[k], starts[k + 1], &q))) goto done;
+    if ((rc = check_elder(s, k, recs[k], s->m, a, b, &q))) goto done;
+    a = b;
   }
 done:
-  sqlite3_free(starts);
+  if (recs && owned)
+    for (int k = 0; k < s->neld; k++) sqlite3_free(recs[k]);
+  sqlite3_free(recs);
   sqlite3_free(q.ate);
   sqlite3_free(q.run);
   sqlite3_free(q.before);
-  return rc;
-}
-
-/* --------------------------------------------------- the device pass */
-
-/* Every window of burst_count meals of one device (dm[a..b)) whose first
-** and last are at most burst_seconds apart marks its meals (thresholds of
-** its first meal). */
-static int mark_bursts(Scan *s, const Meal *dm, int a, int b, unsigned char *mark) {
-  int rc = SQLITE_OK;
-  for (int i = a; i < b; i++) {
-    const Meal *m = &dm[i];
-    const Thr *t = site_thr(s, m);
-    int need = (int)ceil(t->burst_count);
-    int j = i + need - 1;
-    if (j >= b) continue;
-    if ((double)(dm[j].rt - m->rt) <= t->burst_seconds) memset(mark + i, 1, (size_t)need);
-  }
-  return rc;
-}
-
-/* card_burst: each marked meal in scope, with the run of marked meals
-** around it; a run ends where the next marked meal is more than
-** burst_seconds later (it belongs to another burst, perhaps another day). */
-static int report_bursts(Scan *s, const Meal *dm, int a, int b, const unsigned char *mark, FindingList *out) {
-  int rc = SQLITE_OK;
-  for (int i = a; i < b;) {
-    if (!mark[i]) { i++; continue; }
-    const Thr *t = site_thr(s, &dm[i]);
-    int j = i + 1;
-    while (j < b && mark[j] && (double)(dm[j].rt - dm[j - 1].rt) <= t->burst_seconds) j++;
-    const Meal *f = &dm[i], *l = &dm[j - 1];
-    char c1[9], c2[9];
-    fmt_clock(meal_t(s, f), c1);
-    fmt_clock(meal_t(s, l), c2);
-    for (int x = i; x < j; x++) {
-      const Meal *m = &dm[x];
-      if (!m->in_scope) continue;
-      if ((rc = finding_add(out, K_CARD_BURST, meal_site(s, m), meal_elder(s, m), m->id, meal_t(s, m), 0, 0,
-                            zc_lang_en(s->zc)
-                                ? sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)", j - i,
-                                                  s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), c1, c2)
-                                : sqlite3_mprintf("设备 %s 在 %lld 秒内记录了 %d 次刷卡/刷脸就餐（%s 至 %s）",
-                                                  s->dev_name[m->dev], (sqlite3_int64)(l->rt - f->rt), j - i, c1,
-                                                  c2))))
-        return rc;
-    }
-    i = j;
-  }
-  return rc;
-}
-
-/* On its own thread while elder_pass runs (scan_passes): it reads the
-** meals and the scan's maps, writes only dm, s->dev_name and out, and asks
-** thresholds looked up before the read (site_thr). */
-static int device_pass(Scan *s, Meal *dm, FindingList *out, int calling) {
-  int rc = SQLITE_OK, *starts = NULL, nkey = s->ndev;
-  unsigned char *mark = NULL;
-  /* names by index (entries no longer move: the map is complete) */
-  s->dev_name = sqlite3_malloc64(((sqlite3_uint64)s->ndev + 1) * sizeof *s->dev_name);
-  if (!s->dev_name) { rc = SQLITE_NOMEM; goto done; }
-  for (size_t i = 0; i < s->dev_ix.cap; i++) {
-    const DeviceEnt *e = zc_textmap_at(&s->dev_ix, i);
-    if (e) s->dev_name[e->ix] = zc_textmap_key(e);
-  }
-  /* dm: card/face meals in (device, served_at, id) order */
-  if ((rc = sort_meals(s, 1, nkey, dm, &starts, calling))) goto done;
-  int n = starts[nkey];
-  mark = sqlite3_malloc64((sqlite3_uint64)n + 1);
-  if (!mark) { rc = SQLITE_NOMEM; goto done; }
-  memset(mark, 0, (size_t)n + 1);
-  for (int k = 0; k < nkey; k++) {
-    if (scan_stop(s, calling, 2)) { rc = SQLITE_INTERRUPT; goto done; }
-    if ((rc = mark_bursts(s, dm, starts[k], starts[k + 1], mark))) goto done;
-    if ((rc = report_bursts(s, dm, starts[k], starts[k + 1], mark, out))) goto done;
-  }
-done:
-  sqlite3_free(starts);
-  sqlite3_free(mark);
-  return rc;
-}
-
-static void *device_worker(void *arg) {
-  DevJob *j = arg;
-  int *starts = NULL;
-  int rc = sort_meals(j->s, 0, j->s->neld, j->s->buf, &starts, 0);
-  pthread_mutex_lock(&j->mu);
-  j->erc = rc;
-  j->estarts = starts;
-  j->esorted = 1;
-  pthread_cond_broadcast(&j->cv);
-  pthread_mutex_unlock(&j->mu);
-  rc = device_pass(j->s, j->dm, &j->out, 0);
-  pthread_mutex_lock(&j->mu);
-  j->rc = rc;
-  j->finished = 1;
-  pthread_cond_broadcast(&j->cv);
-  pthread_mutex_unlock(&j->mu);
-  return NULL;
-}
-
-/* ---------------------------------------------------------- both */
-
-int scan_passes(Scan *s) {
-  int rc;
-  /* each pass sorts the meals into its own buffer */
-  s->buf = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *s->buf);
-  if (!s->buf) return SQLITE_NOMEM;
-  DevJob j;
-  memset(&j, 0, sizeof j);
-  j.s = s;
-  if (!(j.dm = sqlite3_malloc64(((sqlite3_uint64)s->nm + 1) * sizeof *j.dm))) return SQLITE_NOMEM;
-  pthread_t th;
-  if (scan_threads_allowed() && pthread_mutex_init(&j.mu, NULL) == 0) {
-    if (pthread_cond_init(&j.cv, NULL) == 0) {
-      j.threaded = pthread_create(&th, NULL, device_worker, &j) == 0;
-      if (!j.threaded) pthread_cond_destroy(&j.cv);
-    }
-    if (!j.threaded) pthread_mutex_destroy(&j.mu);
-  }
-  if (!j.threaded) j.rc = device_pass(s, j.dm, &j.out, 1);
-  rc = elder_pass(s, &j);
-  if (j.threaded) {
-    /* the worker may still be in the device pass: wait, and tell it to
-    ** stop if this pass failed or the statement is interrupted meanwhile */
-    if (rc != SQLITE_OK) atomic_store_explicit(&s->stop, 1, memory_order_relaxed);
-    pthread_mutex_lock(&j.mu);
-    scan_wait(s, &j.mu, &j.cv, &j.finished);
-    pthread_mutex_unlock(&j.mu);
-    pthread_join(th, NULL);
-    pthread_mutex_destroy(&j.mu);
-    pthread_cond_destroy(&j.cv);
-    sqlite3_free(j.estarts); /* elder_pass failed before taking them */
-  }
-  sqlite3_free(j.dm);
-  sqlite3_free(s->m);  /* both passes have their copies */
-  s->m = NULL;
-  if (rc == SQLITE_OK) rc = j.rc;
-  if (rc == SQLITE_OK) rc = findings_move(&s->out, &j.out);
-  findings_clear(&j.out);
   return rc;
 }

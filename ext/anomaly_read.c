@@ -82,7 +82,7 @@ static int elder_key(Scan *s, sqlite3_int64 id, int *out) {
 
 /* The site index of a meal's site id: its index in s->sites, or for an id
 ** not in table site, -1 - its index in s->xsite. */
-static int site_index(Scan *s, sqlite3_int64 id, int *out) {
+int scan_site_index(Scan *s, sqlite3_int64 id, int *out) {
   int ix = scan_site_lookup(s, id);
   if (ix < 0) {
     int isnew = 0;
@@ -102,16 +102,6 @@ static int site_index(Scan *s, sqlite3_int64 id, int *out) {
     ix = -1 - (int)*v;
   }
   *out = ix;
-  return SQLITE_OK;
-}
-
-/* The dense index of a device (text), numbering new ones. */
-static int device_index(Scan *s, const char *z, int n, int *out) {
-  int isnew;
-  DeviceEnt *e = zc_textmap_get(&s->dev_ix, z, (size_t)n, zc_text_hash(z, (size_t)n), &isnew);
-  if (!e) return SQLITE_NOMEM;
-  if (isnew) e->ix = s->ndev++;
-  *out = e->ix;
   return SQLITE_OK;
 }
 
@@ -226,10 +216,10 @@ static int pending_check(Scan *s, Pending *p) {
 /* A row as read: the text columns are bytes in its chunk. */
 typedef struct RawRow {
   sqlite3_int64 id, elder, site;
-  unsigned char method, has_dev;
+  unsigned char method;
   int nat, nslot;           /* bytes of served_at, slot (-1: NULL) */
-  int ndev, ntok;           /* bytes at dev, tok (ntok -1: NULL token) */
-  size_t at, slot, dev, tok; /* offsets in the chunk's bytes */
+  int ntok;                 /* bytes at tok (-1: NULL token) */
+  size_t at, slot, tok;     /* offsets in the chunk's bytes */
 } RawRow;
 
 #define CHUNK_ROWS 4096
@@ -242,13 +232,11 @@ typedef struct Chunk {
 
 /* The meal's time, or 0 for a row that is not kept: served_at is not a
 ** time, or the meal is a lookback meal (before keep_from) of an elder who
-** never lives alone.  Notes the latest day of any meal read. */
+** never lives alone. */
 static int row_time(Scan *s, ZcDayMemo *memo, const Chunk *ch, const RawRow *w, sqlite3_int64 *pt) {
   sqlite3_int64 t;
   if (w->nat < 0 || !zc_time_parse_memo(memo, ch->bytes + w->at, w->nat, &t))
     return 0; /* not a time: cannot be placed in any order */
-  if (s->last_data_day == ZC_NONE || t / ZC_DAY_SECONDS > s->last_data_day)
-    s->last_data_day = (int)(t / ZC_DAY_SECONDS);
   if (t < s->keep_from && !quiet_flagged(s, w->elder)) return 0;
   /* cannot happen (served_at is in [lo, next)); the thresholds cover no more */
   if (t < s->t0 || t >= (sqlite3_int64)s->next * ZC_DAY_SECONDS) return 0;
@@ -275,8 +263,7 @@ static int meal_from_row(Scan *s, const Chunk *ch, const RawRow *w, sqlite3_int6
   }
   m->method = w->method;
   m->dev = -1;
-  if (w->has_dev && (rc = device_index(s, ch->bytes + w->dev, w->ndev, &m->dev))) return rc;
-  if ((rc = site_index(s, w->site, &m->site_ix))) return rc;
+  if ((rc = scan_site_index(s, w->site, &m->site_ix))) return rc;
   m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
   return SQLITE_OK;
 }
@@ -318,11 +305,15 @@ static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
     sqlite3_int64 t;
     if (!row_time(s, memo, ch, w, &t)) continue;
     if (s->nm == s->capm) {
-      int ncap = s->capm ? s->capm * 2 : 4096;
+      /* doubling, but not far past the run's cap (a run ends at the next
+      ** elder after chunk_cap rows: one elder's meals more) */
+      sqlite3_int64 lim = s->chunk_cap + 65536, ncap = s->capm ? (sqlite3_int64)s->capm * 2 : 4096;
+      if (s->capm < lim && ncap > lim) ncap = lim;
+      if (ncap > INT_MAX / 2) return SQLITE_NOMEM;
       Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);
       if (!nm) return SQLITE_NOMEM;
       s->m = nm;
-      s->capm = ncap;
+      s->capm = (int)ncap;
     }
     /* the elder's key is a cache miss: start loading the next row's */
     if (r + 1 < ch->n) {
@@ -379,18 +370,7 @@ static int copy_row(Chunk *c, sqlite3_stmt *st) {
   sqlite3_value *v = sqlite3_column_value(st, 5);
   const char *z = (const char *)sqlite3_value_text(v);
   w->method = z ? method_code(z, sqlite3_value_bytes(v)) : M_OTHER;
-  w->has_dev = 0;
-  if (w->method == M_CARD || w->method == M_FACE) {
-    v = sqlite3_column_value(st, 6);
-    z = (const char *)sqlite3_value_text(v);
-    int n = sqlite3_value_bytes(v);
-    if (z && n > 0) {
-      if ((rc = chunk_bytes(c, z, n, &w->dev))) return rc;
-      w->ndev = n;
-      w->has_dev = 1;
-    }
-  }
-  return copy_text(c, sqlite3_column_value(st, 7), &w->tok, &w->ntok);
+  return copy_text(c, sqlite3_column_value(st, 6), &w->tok, &w->ntok);
 }
 
 /* The two stages: the reader fills chunk c[head] while the worker turns
@@ -474,17 +454,72 @@ static int pipe_hand_over(Pipe *p, Chunk **pc) {
   return SQLITE_OK;
 }
 
-/* Steps through the meals, copying rows into chunks and handing each full
-** chunk, and the last, over.  SQLITE_DONE when every row is in. */
+/* served_at (text, n bytes) against a day 'YYYY-MM-DD', as SQLite's BINARY
+** collation compares them (as meals.c's month scan) */
+static int text_cmp10(const char *t, int n, const char *day) {
+  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
+  return k ? k : n - 10;
+}
+
+/* Steps the elder-ordered read to its next meal served in [lo, next): a
+** row of another month of its elder seeks to that elder's days, or past
+** the elder (no seek at all when the file holds only the days read). */
+static int meal_step(Scan *s, sqlite3_stmt *st) {
+  for (;;) {
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) return rc;
+    sqlite3_value *v = sqlite3_column_value(st, 3);
+    int ty = sqlite3_value_type(v), early, late;
+    if (ty == SQLITE_TEXT) {
+      const char *t = (const char *)sqlite3_value_text(v);
+      int n = sqlite3_value_bytes(v);
+      early = text_cmp10(t, n, s->ra) < 0;
+      late = !early && text_cmp10(t, n, s->rb) >= 0;
+      if (!early && !late) return SQLITE_ROW;
+    } else {
+      early = ty != SQLITE_BLOB;   /* the index puts NULL and numbers first, blobs last */
+      late = !early;
+    }
+    sqlite3_value *ev = sqlite3_column_value(st, 1);
+    if (sqlite3_value_type(ev) != SQLITE_INTEGER) continue;   /* no seek by such an id: step on */
+    sqlite3_int64 e = sqlite3_value_int64(ev);
+    if (late && e == INT64_MAX) return SQLITE_DONE;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, late ? e + 1 : e);
+  }
+}
+
+/* Steps through the meals of the next run of elders, copying rows into
+** chunks and handing each full chunk, and the last, over.  The run ends
+** at the first new elder once s->chunk_cap rows are in (an elder is never
+** split); the statement stays on that row (s->mrow) for the next run.
+** SQLITE_DONE when the run is in (s->mdone: and it was the last). */
 static int read_rows(Pipe *p, sqlite3_stmt *st) {
+  Scan *s = p->s;
   Chunk *c = p->c[0];
+  sqlite3_int64 rows = 0, prev = 0;
   int rc;
   for (;;) {
-    rc = sqlite3_step(st);
+    if (s->mrow) {
+      rc = SQLITE_ROW;   /* the row the last run stopped on */
+      s->mrow = 0;
+    } else {
+      rc = meal_step(s, st);
+    }
     if (rc == SQLITE_ROW) {
-      if ((rc = copy_row(c, st))) break;
-      if (++c->n < CHUNK_ROWS) continue;
-    } else if (rc != SQLITE_DONE) {
+      sqlite3_int64 e = sqlite3_value_int64(sqlite3_column_value(st, 1));
+      if (rows >= s->chunk_cap && e != prev) {
+        s->mrow = 1;
+        rc = SQLITE_DONE;
+      } else {
+        prev = e;
+        rows++;
+        if ((rc = copy_row(c, st))) break;
+        if (++c->n < CHUNK_ROWS) continue;
+      }
+    } else if (rc == SQLITE_DONE) {
+      s->mdone = 1;
+    } else {
       break;
     }
     /* a full chunk, or the last one: to the worker */
@@ -527,24 +562,23 @@ static int pipe_close(Pipe *p, int rc) {
 }
 
 int scan_load_meals(Scan *s) {
-  sqlite3_stmt *st = NULL;
-  char a[11], b[11];
   Pipe p;
   int rc;
-  rc = scan_prepare(s,
-                    &st,
-                    "SELECT id, elder_id, site_id, served_at, slot, method, device, token FROM meal "
-                    "WHERE served_at >= ?1 AND served_at < ?2 ORDER BY served_at, id");
-  if (rc) return rc;
-  zc_day_format(s->lo, a);
-  zc_day_format(s->next, b);
-  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
-  s->last_data_day = ZC_NONE;
+  if (!s->mst) {
+    rc = scan_prepare(s, &s->mst,
+                      "SELECT id, elder_id, site_id, served_at, slot, method, token FROM meal "
+                      "WHERE (elder_id, served_at) >= (?1, ?2) ORDER BY elder_id, served_at, id");
+    if (rc) return rc;
+    zc_day_format(s->lo, s->ra);
+    zc_day_format(s->next, s->rb);
+    sqlite3_bind_int64(s->mst, 1, INT64_MIN);
+    sqlite3_bind_text(s->mst, 2, s->ra, 10, SQLITE_STATIC);
+  }
+  s->nm = 0;
+  if (s->mdone) return SQLITE_OK;
   rc = pipe_open(&p, s);
-  if (rc == SQLITE_OK) rc = read_rows(&p, st);
+  if (rc == SQLITE_OK) rc = read_rows(&p, s->mst);
   rc = pipe_close(&p, rc);
-  sqlite3_finalize(st);
   if (rc == SQLITE_DONE) return SQLITE_OK;
   if (!*s->pzErr && rc != SQLITE_NOMEM)
     *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"), sqlite3_errmsg(s->zc->db));

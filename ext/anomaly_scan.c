@@ -38,7 +38,10 @@ void scan_init(Scan *s, ZcConn *zc, const char *region, int first, int next, cha
   s->next = next;
   s->pzErr = pzErr;
   zc_textmap_init(&s->card_ix, SCAN_ENT_SIZE, 0);
-  zc_textmap_init(&s->dev_ix, SCAN_ENT_SIZE, 0);
+  s->chunk_cap = SCAN_CHUNK;
+  /* tests force small runs, so that a small file crosses many boundaries */
+  const char *z = getenv("ZHUCAN_SCAN_CHUNK");
+  if (z && atoll(z) > 0) s->chunk_cap = atoll(z);
 }
 
 void scan_clear(Scan *s) {
@@ -48,12 +51,10 @@ void scan_clear(Scan *s) {
   sqlite3_free(s->site_dense);
   zc_map_clear(&s->site_ix);
   zc_textmap_clear(&s->card_ix);
-  zc_textmap_clear(&s->dev_ix);
-  sqlite3_free((void *)s->dev_name);
+  sqlite3_finalize(s->mst);
   sqlite3_free(s->quiet_flag);
   zc_map_clear(&s->quiet_big);
   sqlite3_free(s->m);
-  sqlite3_free(s->buf);
   sqlite3_free(s->ekey);
   zc_map_clear(&s->ekey_big);
   sqlite3_free(s->eid);
@@ -295,6 +296,42 @@ static int check_over_report(Scan *s) {
 
 /* ------------------------------------------------------------ the run */
 
+/* The latest day of any meal read (gone_quiet looks no further): served_at
+** is a valid time (zc_meal_times_check), so the largest text is the latest
+** time; one descent of meal_time. */
+static int last_day(Scan *s) {
+  sqlite3_stmt *st = NULL;
+  char a[11], b[11];
+  int rc = scan_prepare(s, &st, "SELECT max(served_at) FROM meal WHERE served_at >= ?1 AND served_at < ?2");
+  if (rc) return rc;
+  zc_day_format(s->lo, a);
+  zc_day_format(s->next, b);
+  sqlite3_bind_text(st, 1, a, 10, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, b, 10, SQLITE_STATIC);
+  s->last_data_day = ZC_NONE;
+  if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *t = (const char *)sqlite3_column_text(st, 0);
+    sqlite3_int64 at;
+    if (t && zc_time_parse(t, sqlite3_column_bytes(st, 0), &at)) s->last_data_day = (int)(at / ZC_DAY_SECONDS);
+    rc = SQLITE_OK;
+  } else if (!*s->pzErr && rc != SQLITE_NOMEM) {
+    *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"),
+                                sqlite3_errmsg(s->zc->db));
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Forgets the run's elders (their keys) and odd slot words by meal id. */
+static void run_reset(Scan *s) {
+  for (int k = 0; k < s->neld; k++)
+    if (s->eid[k] >= 0 && s->eid[k] < s->nquiet) s->ekey[s->eid[k]] = -1;
+  zc_map_clear(&s->ekey_big);
+  zc_map_clear(&s->odd_slot);
+  s->neld = 0;
+  s->nm = 0;
+}
+
 int scan_run(Scan *s) {
   int rc;
   if ((rc = zc_facts_sync(s->zc))) return rc;
@@ -312,8 +349,17 @@ int scan_run(Scan *s) {
   if ((rc = load_sites(s))) return rc;
   if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = load_cards(s))) return rc;
-  if ((rc = scan_load_meals(s))) return rc;
-  if ((rc = scan_passes(s))) return rc;
+  if ((rc = last_day(s))) return rc;
+  if ((rc = scan_device_pass(s))) return rc;
+  /* the elders a bounded run at a time: read, checked, forgotten */
+  do {
+    if ((rc = scan_load_meals(s))) return rc;
+    if ((rc = scan_elder_pass(s))) return rc;
+    run_reset(s);
+  } while (!s->mdone);
+  sqlite3_free(s->m);   /* the largest run's room */
+  s->m = NULL;
+  s->capm = 0;
   if ((rc = check_manual_heavy(s))) return rc;
   if ((rc = check_over_report(s))) return rc;
   findings_sort(&s->out);

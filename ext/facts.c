@@ -882,3 +882,117 @@ void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_da
   *nth_day = o->nday;
   *nth_month = o->nmonth;
 }
+
+/* ------------------------------------------- records of a run of elders */
+
+/* The three interval tables over elder ids [lo, hi], in the order the
+** per-elder query reads them (as aIvAll). */
+static const char *const aIvRange[3] = {
+    "SELECT elder_id, status, valid_from, valid_to FROM elder_status WHERE elder_id >= ?1 AND elder_id <= ?2 "
+    "ORDER BY elder_id, valid_from, status, valid_to, rowid",
+    "SELECT elder_id, site_id, signed_on, ended_on FROM agreement WHERE elder_id >= ?1 AND elder_id <= ?2 "
+    "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
+    "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay WHERE elder_id >= ?1 AND elder_id <= ?2 "
+    "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
+
+/* Intervals of table x for the elders ids[0..n) that have a head (has[j]):
+** iv (grown), and each elder's run at off[j], cnt[j]. */
+static int recs_intervals(ZcConn *zc, int x, const sqlite3_int64 *ids, int n, ElderHead *head, const char *has,
+                          ZcInterval **iv, size_t *off, int *cnt) {
+  sqlite3_stmt *st = NULL;
+  size_t niv = 0, civ = 0;
+  int rc = sqlite3_prepare_v2(zc->db, aIvRange[x], -1, &st, NULL);
+  if (rc) return rc;
+  sqlite3_bind_int64(st, 1, ids[0]);
+  sqlite3_bind_int64(st, 2, ids[n - 1]);
+  int j = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) continue;
+    sqlite3_int64 e = sqlite3_column_int64(st, 0);
+    while (j < n && ids[j] < e) j++;
+    if (j == n) break;
+    if (ids[j] != e || !has[j]) continue;
+    ZcInterval one;
+    int k = row_interval(zc, st, 1, x, e, &one, &head[j].bad);
+    if (k == -1) continue;
+    if (k == -2) { rc = SQLITE_NOMEM; break; }
+    if (niv == civ) {
+      size_t ncap = civ ? civ * 2 : 256;
+      ZcInterval *na = sqlite3_realloc64(*iv, ncap * sizeof *na);
+      if (!na) { rc = SQLITE_NOMEM; break; }
+      *iv = na;
+      civ = ncap;
+    }
+    if (cnt[j] == 0) off[j] = niv;
+    (*iv)[niv++] = one;
+    cnt[j]++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
+int zc_elder_recs(ZcConn *zc, const sqlite3_int64 *ids, int n, ZcElderRec **out, char **pzErr) {
+  int rc;
+  if (!facts_get(zc)) return SQLITE_NOMEM;
+  memset(out, 0, (size_t)n * sizeof *out);
+  if (n == 0) return SQLITE_OK;
+  if ((rc = zc_regions_load(zc, pzErr))) return rc;
+  sqlite3_stmt *st = NULL;
+  ElderHead *head = sqlite3_malloc64((sqlite3_uint64)n * sizeof *head);
+  char *has = sqlite3_malloc64((sqlite3_uint64)n);
+  ZcInterval *iv[3] = {NULL, NULL, NULL};
+  size_t *off[3] = {NULL, NULL, NULL};
+  int *cnt[3] = {NULL, NULL, NULL};
+  if (!head || !has) { rc = SQLITE_NOMEM; goto done; }
+  memset(has, 0, (size_t)n);
+  rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder WHERE id >= ?1 AND id <= ?2 "
+                          "ORDER BY id", -1, &st, NULL);
+  if (rc) goto sqlerr;
+  sqlite3_bind_int64(st, 1, ids[0]);
+  sqlite3_bind_int64(st, 2, ids[n - 1]);
+  for (int j = 0; (rc = sqlite3_step(st)) == SQLITE_ROW;) {
+    sqlite3_int64 e = sqlite3_column_int64(st, 0);
+    while (j < n && ids[j] < e) j++;
+    if (j == n) { rc = SQLITE_DONE; break; }
+    if (ids[j] != e) continue;
+    if ((rc = elder_head(zc, st, 1, e, &head[j]))) goto done;
+    has[j] = 1;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (rc != SQLITE_DONE) goto sqlerr;
+  for (int x = 0; x < 3; x++) {
+    off[x] = sqlite3_malloc64((sqlite3_uint64)n * sizeof(size_t));
+    cnt[x] = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
+    if (!off[x] || !cnt[x]) { rc = SQLITE_NOMEM; goto done; }
+    memset(cnt[x], 0, (size_t)n * sizeof(int));
+    rc = recs_intervals(zc, x, ids, n, head, has, &iv[x], off[x], cnt[x]);
+    if (rc == SQLITE_NOMEM) goto done;
+    if (rc != SQLITE_DONE) goto sqlerr;
+  }
+  rc = SQLITE_OK;
+  for (int j = 0; j < n && rc == SQLITE_OK; j++) {
+    if (!has[j]) continue;
+    out[j] = rec_build(zc, &head[j], cnt[0][j] ? iv[0] + off[0][j] : NULL, cnt[0][j],
+                       cnt[1][j] ? iv[1] + off[1][j] : NULL, cnt[1][j], cnt[2][j] ? iv[2] + off[2][j] : NULL,
+                       cnt[2][j], head[j].bad);
+    if (!out[j]) rc = SQLITE_NOMEM;
+  }
+  goto done;
+sqlerr:
+  if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading the elders: %s", "zhucan：读取老人资料时出错：%s"), sqlite3_errmsg(zc->db));
+done:
+  sqlite3_finalize(st);
+  for (int j = 0; has && j < n; j++)
+    if (has[j]) sqlite3_free(head[j].bad);
+  sqlite3_free(head);
+  sqlite3_free(has);
+  for (int x = 0; x < 3; x++) {
+    sqlite3_free(iv[x]);
+    sqlite3_free(off[x]);
+    sqlite3_free(cnt[x]);
+  }
+  if (rc != SQLITE_OK)
+    for (int j = 0; j < n; j++) { sqlite3_free(out[j]); out[j] = NULL; }
+  return rc;
+}

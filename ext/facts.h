@@ -135,6 +135,12 @@ const ZcElderRec *zc_elder_cached(ZcConn *zc, sqlite3_int64 id);
 ** queries per elder: for passes that will ask for most elders.  Records
 ** already cached are kept.  The same records zc_elder_rec builds. */
 int zc_elder_preload(ZcConn *zc, char **pzErr);
+/* The records of elders ids[0..n) (ascending, distinct) into out[j], NULL
+** for an id not in table elder: built as zc_elder_rec builds them (rec->bad
+** set for malformed rows) but not cached; the caller frees each with
+** sqlite3_free.  Four range reads over [ids[0], ids[n-1]]: for a pass that
+** goes through the elders a bounded run at a time (anomaly_scan). */
+int zc_elder_recs(ZcConn *zc, const sqlite3_int64 *ids, int n, ZcElderRec **out, char **pzErr);
 /* How many elders asked for one by one make a bulk read worth it (1/64 of
 ** the elders, at least 256): the facts cache switches at this count. */
 int zc_bulk_threshold(ZcConn *zc);
