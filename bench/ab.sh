@@ -17,6 +17,9 @@
 # by each build (a build reads back what it stored itself).
 # ZC_LUA=dir takes the policy from another tree's lua/ (an old loader may
 # refuse today's stricter policy files).
+# ZC_PASSES="anomaly_scan settlement" runs only those passes.  With
+# /usr/bin/time installed, each pass also gets the median of the processes'
+# peak RSS (MB) for each build.
 # Without ZC_BASE_SO it says so and exits 0 (`make bench` runs every script).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,21 +55,27 @@ declare -A SQL=(
 cpu() {   # cpu SO DB SQL -> user+sys seconds of one sqlite3 process
   local t0 t1 me=$BASHPID   # this subshell: it waits for the sqlite3 below
   t0=$(awk '{print $14+$15+$16+$17}' /proc/$me/stat)
-  ( cd "$W" && ZHUCAN_LANG=en sqlite3 -batch -cmd ".load $1" "$2" "$3" > "$W/answer.$4" )
+  if [ -x /usr/bin/time ]; then
+    ( cd "$W" && ZHUCAN_LANG=en /usr/bin/time -f %M -o "$W/rss.$4" sqlite3 -batch -cmd ".load $1" "$2" "$3" > "$W/answer.$4" )
+  else
+    ( cd "$W" && ZHUCAN_LANG=en sqlite3 -batch -cmd ".load $1" "$2" "$3" > "$W/answer.$4" )
+  fi
   t1=$(awk '{print $14+$15+$16+$17}' /proc/$me/stat)
   awk -v a="$t0" -v b="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f", (b - a) / hz }'
 }
 median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "fixture $DB: top region $TOP, month $MONTH, $MEALS meals; $REPS rounds, base first in each; load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-14s %10s %10s %8s  %s\n" pass "base s" "new s" new/base answers
-for p in settlement subsidy_for anomaly_scan coverage_gaps; do
-  bs=""; ns=""
+printf "%-14s %10s %10s %8s %10s %10s  %s\n" pass "base s" "new s" new/base "base MB" "new MB" answers
+rss() { if [ -f "$W/rss.$1" ]; then awk '{ printf "%.0f", $1 / 1024 }' "$W/rss.$1"; else echo -; fi; }
+for p in ${ZC_PASSES:-settlement subsidy_for anomaly_scan coverage_gaps}; do
+  bs=""; ns=""; bm=""; nm=""
   for _ in $(seq "$REPS"); do
-    bs="$bs $(cpu "$BASE" base.db "${SQL[$p]}" base)"
-    ns="$ns $(cpu "$NEW" new.db "${SQL[$p]}" new)"
+    bs="$bs $(cpu "$BASE" base.db "${SQL[$p]}" base)"; bm="$bm $(rss base)"
+    ns="$ns $(cpu "$NEW" new.db "${SQL[$p]}" new)"; nm="$nm $(rss new)"
   done
   same=same; cmp -s "$W/answer.base" "$W/answer.new" || same=DIFFER
   b=$(echo "$bs" | median); n=$(echo "$ns" | median)
-  printf "%-14s %10.3f %10.3f %8.3f  %s\n" "$p" "$b" "$n" "$(awk -v b="$b" -v n="$n" 'BEGIN { print (b > 0) ? n / b : 0 }')" "$same"
+  printf "%-14s %10.3f %10.3f %8.3f %10s %10s  %s\n" "$p" "$b" "$n" "$(awk -v b="$b" -v n="$n" 'BEGIN { print (b > 0) ? n / b : 0 }')" \
+    "$(echo "$bm" | median)" "$(echo "$nm" | median)" "$same"
 done
