@@ -153,20 +153,20 @@ typedef struct Meal {
   int day;
   int ek;                  /* elder key: s->eid[ek] is the elder id */
   int site_ix;             /* index in s->sites; < 0: site id s->xsite[-1 - site_ix], not in table site */
-  int dev;                 /* unused: -1 */
+  int tok;                 /* the token's place in s->tokb (in scope only); -1: none */
   signed char slot;        /* ZC_BREAKFAST.. or -1 (the word: s->odd_slot by meal id) */
   unsigned char method, in_scope;
 } Meal;
 
-/* The scan's map of cards (common.c's ZcTextMap), keyed on tokens: the
-** text is copied once per card, never per meal, and nothing is interned on
-** the connection.  An entry is one 64-byte line (aligned): hash, key and
-** card together, so a probe costs one cache miss, and the reader can
-** prefetch that line a row ahead (a city's quarter million cards do not
-** stay in cache). */
+/* The run's map of cards (common.c's ZcTextMap), keyed on tokens: the
+** cards of the run's elders, and any other token a meal of the run names,
+** looked up on its own (found or not).  Nothing is interned on the
+** connection.  An entry is one 64-byte line (aligned): hash, key and card
+** together. */
 typedef struct Card {
   sqlite3_int64 elder;
   int issued, revoked;   /* revoked INT_MAX when open; issued ZC_NONE if malformed */
+  int none;              /* 1: no card has this token */
 } Card;
 typedef struct CardEnt {
   ZcTextKey key;         /* the token */
@@ -194,7 +194,10 @@ typedef struct Scan {
   ZcMap site_ix;          /* site id -> index */
   int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
   sqlite3_int64 nsite_dense;
-  ZcTextMap card_ix;      /* token text -> CardEnt */
+  ZcTextMap card_ix;      /* token text -> CardEnt: the run's */
+  sqlite3_stmt *cst_run, *cst_one;  /* cards by elder range, by token */
+  char *tokb;             /* the run's tokens (Meal.tok) */
+  size_t ntokb, captokb;
   unsigned char *quiet_flag;  /* by elder id (0..nquiet-1): has lives_alone at some time */
   sqlite3_int64 nquiet;
   ZcMap quiet_big;        /* elder ids beyond the dense range with lives_alone */
@@ -244,6 +247,11 @@ int scan_run(Scan *s);
 int scan_load_meals(Scan *s);
 /* ZC_BREAKFAST.. for the words breakfast, lunch, dinner, else -1. */
 signed char slot_code(const char *z, int n);
+/* The cards of the run's elders into s->card_ix (emptied first). */
+int scan_cards_load(Scan *s);
+/* revoked_card: the token of in-scope meal m of elder against its card
+** (calling thread: a token of no card of the run is looked up in SQL). */
+int scan_check_token(Scan *s, const Meal *m, sqlite3_int64 elder);
 /* The site index of a meal's site id: its index in s->sites, or for an id
 ** not in table site, -1 - its index in s->xsite (numbered when new). */
 int scan_site_index(Scan *s, sqlite3_int64 id, int *out);

@@ -122,7 +122,7 @@ static int dev_meal(DevRead *d, const DevRow *r, Meal *m, sqlite3_int64 *elder) 
   m->id = r->id;
   m->rt = r->rt;
   m->day = (int)(t / ZC_DAY_SECONDS);
-  m->dev = -1;
+  m->tok = -1;
   if ((rc = scan_site_index(s, site, &m->site_ix))) return -rc;
   m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
   return 1;

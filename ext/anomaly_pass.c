@@ -235,8 +235,12 @@ static int check_quiet(Scan *s, const ZcElderRec *r, const Meal *em, int a, int 
 ** is checked only for gone_quiet. */
 static int check_elder(Scan *s, int k, const ZcElderRec *r, const Meal *em, int a, int b, QuietDays *q) {
   int rc, any = 0;
-  for (int i = a; i < b && !any; i++) any = em[i].in_scope;
   sqlite3_int64 elder = s->eid[k];
+  for (int i = a; i < b; i++) {
+    if (!em[i].in_scope) continue;
+    any = 1;
+    if ((rc = scan_check_token(s, &em[i], elder))) return rc;
+  }
   if (r && r->bad) {
     /* malformed rows: asking for the record is an error (zc_elder_rec) */
     *s->pzErr = sqlite3_mprintf("%s", r->bad);
@@ -281,6 +285,7 @@ int scan_elder_pass(Scan *s) {
   if (!q.ate || !q.run || !q.before || !recs) { rc = SQLITE_NOMEM; goto done; }
   memset(recs, 0, (size_t)s->neld * sizeof *recs);
   if ((rc = run_records(s, recs, &owned))) goto done;
+  if ((rc = scan_cards_load(s))) goto done;
   /* the meals are in elder order, keys numbered in that order */
   for (int k = 0, a = 0; k < s->neld; k++) {
     int b = a;

@@ -157,23 +157,82 @@ static char *token_problem(const ZcConn *zc, const Card *c, sqlite3_int64 elder,
                          ntok, tok, d, x);
 }
 
-/* Checks that need no elder record: the token (its text, h its
-** zc_text_hash) and the window.  Runs while the meals are read; elder is
+/* A card row's elder and dates (columns c0..c0+2) into c. */
+static void card_fill(Card *c, sqlite3_stmt *st, int c0) {
+  c->none = 0;
+  c->elder = sqlite3_column_int64(st, c0);
+  c->issued = day_col(st, c0 + 1);
+  c->revoked = sqlite3_column_type(st, c0 + 2) == SQLITE_NULL ? INT_MAX : day_col(st, c0 + 2);
+  if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
+}
+
+int scan_cards_load(Scan *s) {
+  int rc;
+  zc_textmap_clear(&s->card_ix);
+  zc_textmap_init(&s->card_ix, SCAN_ENT_SIZE, 0);
+  if (s->neld == 0) return SQLITE_OK;
+  for (int k = 1; k < s->neld; k++)
+    if (s->eid[k - 1] >= s->eid[k]) return SQLITE_OK;   /* not ascending: each token on its own */
+  if (!s->cst_run && (rc = scan_prepare(s, &s->cst_run, "SELECT token, elder_id, issued_on, revoked_on FROM card "
+                                                         "WHERE elder_id >= ?1 AND elder_id <= ?2")))
+    return rc;
+  sqlite3_bind_int64(s->cst_run, 1, s->eid[0]);
+  sqlite3_bind_int64(s->cst_run, 2, s->eid[s->neld - 1]);
+  while ((rc = sqlite3_step(s->cst_run)) == SQLITE_ROW) {
+    const char *tok = (const char *)sqlite3_column_text(s->cst_run, 0);
+    if (!tok) continue; /* NULL token: no meal can name it */
+    int n = sqlite3_column_bytes(s->cst_run, 0);
+    CardEnt *e = zc_textmap_get(&s->card_ix, tok, (size_t)n, zc_text_hash(tok, (size_t)n), NULL);
+    if (!e) { rc = SQLITE_NOMEM; break; }
+    card_fill(&e->card, s->cst_run, 1);
+  }
+  sqlite3_reset(s->cst_run);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* The card of token tok (n bytes, h its hash): from the run's cards, else
+** looked up on its own and kept in the run's map (found or not). */
+static int card_of(Scan *s, const char *tok, int n, uint64_t h, const Card **out) {
+  const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)n, h);
+  int rc;
+  if (!e) {
+    if (!s->cst_one && (rc = scan_prepare(s, &s->cst_one, "SELECT elder_id, issued_on, revoked_on FROM card WHERE token = ?1")))
+      return rc;
+    CardEnt *ne = zc_textmap_get(&s->card_ix, tok, (size_t)n, h, NULL);
+    if (!ne) return SQLITE_NOMEM;
+    sqlite3_bind_text(s->cst_one, 1, tok, n, SQLITE_STATIC);
+    rc = sqlite3_step(s->cst_one);
+    if (rc == SQLITE_ROW) card_fill(&ne->card, s->cst_one, 0);
+    else ne->card.none = 1;
+    sqlite3_reset(s->cst_one);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+    e = ne;
+  }
+  *out = e->card.none ? NULL : &e->card;
+  return SQLITE_OK;
+}
+
+int scan_check_token(Scan *s, const Meal *m, sqlite3_int64 elder) {
+  if (m->tok < 0) return SQLITE_OK;
+  int32_t n;
+  memcpy(&n, s->tokb + m->tok, sizeof n);
+  const char *tok = s->tokb + m->tok + sizeof n;
+  const Card *c = NULL;
+  int rc = card_of(s, tok, n, zc_text_hash(tok, (size_t)n), &c);
+  if (rc) return rc;
+  if (token_ok(c, elder, m->day)) return SQLITE_OK;
+  char *why = token_problem(s->zc, c, elder, m->day, tok, n);
+  if (!why) return SQLITE_NOMEM;   /* never a finding dropped */
+  return finding_add(&s->out, K_REVOKED_CARD, meal_site(s, m), elder, m->id, meal_t(s, m), 0, 0, why);
+}
+
+/* out_of_hours: the meal's time against its slot's window (t: the
+** thresholds of its site and day).  Runs while the meals are read; elder is
 ** meal_elder(s, m). */
-static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t, const char *tok, int ntok,
-                      uint64_t h) {
+static int check_window(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t) {
   int rc = SQLITE_OK;
   sqlite3_int64 site = meal_site(s, m), at = meal_t(s, m);
   const char *word = meal_slot_word(s, m);
-  if (tok && ntok > 0) {
-    const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)ntok, h);
-    if (!token_ok(e ? &e->card : NULL, elder, m->day)) {
-      char *why = token_problem(s->zc, e ? &e->card : NULL, elder, m->day, tok, ntok);
-      if (!why) return SQLITE_NOMEM;   /* never a finding dropped */
-      rc = finding_add(&s->out, K_REVOKED_CARD, site, elder, m->id, at, 0, 0, why);
-      if (rc) return rc;
-    }
-  }
   int secs = (int)(at % ZC_DAY_SECONDS);
   if (m->slot >= 0 && secs >= t->win[m->slot].from && secs <= t->win[m->slot].to) return rc;
   char hm[9];
@@ -192,22 +251,6 @@ static int check_meal(Scan *s, const Meal *m, sqlite3_int64 elder, const Thr *t,
                                            "%s记录于 %s，不在%s时段 %s 至 %s 内"),
                                      slot_label(s->zc, word), hm, slot_label(s->zc, word), a, b));
   }
-  return rc;
-}
-
-/* A meal whose token check waits for the next row. */
-typedef struct Pending {
-  int meal;          /* index in s->m; -1: none */
-  int n;
-  sqlite3_int64 elder;
-  const Thr *t;
-  uint64_t h;
-  char tok[48];
-} Pending;
-
-static int pending_check(Scan *s, Pending *p) {
-  int rc = check_meal(s, &s->m[p->meal], p->elder, p->t, p->tok, p->n, p->h);
-  p->meal = -1;
   return rc;
 }
 
@@ -262,42 +305,49 @@ static int meal_from_row(Scan *s, const Chunk *ch, const RawRow *w, sqlite3_int6
     *v = (sqlite3_int64)(intptr_t)word;
   }
   m->method = w->method;
-  m->dev = -1;
+  m->tok = -1;
   if ((rc = scan_site_index(s, w->site, &m->site_ix))) return rc;
   m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
   return SQLITE_OK;
 }
 
-/* A meal in scope (s->m[s->nm]): its site's counters, then the token and
-** window checks. */
-static int count_and_check(Scan *s, Pending *pend, const Chunk *ch, const RawRow *w, const Meal *m) {
-  int rc = SQLITE_OK;
+/* The token of a meal (n > 0 bytes) into the run's bytes: *off, where its
+** length (4 bytes) and then its bytes are. */
+static int keep_token(Scan *s, const char *z, int n, int *off) {
+  size_t need = s->ntokb + sizeof(int32_t) + (size_t)n;
+  if (need > INT_MAX) return SQLITE_NOMEM;
+  if (need > s->captokb) {
+    size_t ncap = s->captokb ? s->captokb * 2 : 65536;
+    while (ncap < need) ncap *= 2;
+    char *nb = sqlite3_realloc64(s->tokb, ncap);
+    if (!nb) return SQLITE_NOMEM;
+    s->tokb = nb;
+    s->captokb = ncap;
+  }
+  int32_t len = n;
+  memcpy(s->tokb + s->ntokb, &len, sizeof len);
+  memcpy(s->tokb + s->ntokb + sizeof len, z, (size_t)n);
+  *off = (int)s->ntokb;
+  s->ntokb = need;
+  return SQLITE_OK;
+}
+
+/* A meal in scope (s->m[s->nm]): its site's counters, the window check,
+** and its token kept for the check against the run's cards (the elder
+** pass: scan_check_token). */
+static int count_and_check(Scan *s, const Chunk *ch, const RawRow *w, Meal *m) {
+  int rc;
   ScanSite *p = &s->sites[m->site_ix];
   p->meals++;
   if (m->method == M_MANUAL) p->manual++;
   if (m->slot >= 0) p->rec[(m->day - s->first) * ZC_NSLOT + m->slot]++;
-  const Thr *th = site_thr(s, m);
-  const char *z = w->ntok >= 0 ? ch->bytes + w->tok : NULL;
-  int n = z ? w->ntok : 0;
-  /* The card lookup is a cache miss: the check waits a row (its
-  ** findings are sorted later like all others) while its line loads.
-  ** A long token is checked at once. */
-  if (pend->meal >= 0 && (rc = pending_check(s, pend))) return rc;
-  if (n > 0 && n <= (int)sizeof pend->tok) {
-    pend->meal = s->nm;
-    pend->elder = w->elder;
-    pend->t = th;
-    pend->n = n;
-    memcpy(pend->tok, z, (size_t)n);
-    pend->h = zc_text_hash(z, (size_t)n);
-    zc_textmap_prefetch(&s->card_ix, pend->h);
-    return SQLITE_OK;
-  }
-  return check_meal(s, m, w->elder, th, z, n, n > 0 ? zc_text_hash(z, (size_t)n) : 0);
+  if ((rc = check_window(s, m, w->elder, site_thr(s, m)))) return rc;
+  if (w->ntok > 0) return keep_token(s, ch->bytes + w->tok, w->ntok, &m->tok);
+  return SQLITE_OK;
 }
 
 /* Turns one chunk into meals (the worker's stage). */
-static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
+static int consume(Scan *s, ZcDayMemo *memo, const Chunk *ch) {
   int rc = SQLITE_OK;
   if (scan_stop(s, 0, 0)) return SQLITE_INTERRUPT;   /* the read failed or was interrupted */
   for (int r = 0; r < ch->n; r++) {
@@ -322,7 +372,7 @@ static int consume(Scan *s, Pending *pend, ZcDayMemo *memo, const Chunk *ch) {
     }
     Meal *m = &s->m[s->nm];
     if ((rc = meal_from_row(s, ch, w, t, m))) return rc;
-    if (m->in_scope && (rc = count_and_check(s, pend, ch, w, m))) return rc;
+    if (m->in_scope && (rc = count_and_check(s, ch, w, m))) return rc;
     s->nm++;
   }
   return rc;
@@ -381,7 +431,6 @@ typedef struct Pipe {
   int full[3];              /* chunk i waits for the worker */
   int head, tail;           /* producer fills c[head]; worker takes c[tail] */
   int done, rc;             /* producer finished; the worker's result */
-  Pending pend;
   ZcDayMemo memo;           /* the worker's served_at parsing (common.c) */
   int threaded;             /* the worker runs on its own thread */
   pthread_t th;
@@ -398,7 +447,7 @@ static void *pipe_worker(void *arg) {
     Chunk *c = p->c[p->tail];
     int rc = p->rc;
     pthread_mutex_unlock(&p->mu);
-    if (rc == SQLITE_OK) rc = consume(p->s, &p->pend, &p->memo, c);
+    if (rc == SQLITE_OK) rc = consume(p->s, &p->memo, c);
     pthread_mutex_lock(&p->mu);
     if (rc != SQLITE_OK && p->rc == SQLITE_OK) p->rc = rc;
     p->full[p->tail] = 0;
@@ -414,7 +463,6 @@ static void *pipe_worker(void *arg) {
 static int pipe_open(Pipe *p, Scan *s) {
   memset(p, 0, sizeof *p);
   p->s = s;
-  p->pend.meal = -1;
   for (int i = 0; i < 3; i++) {
     if (!(p->c[i] = sqlite3_malloc64(sizeof *p->c[i]))) return SQLITE_NOMEM;
     memset(p->c[i], 0, sizeof *p->c[i]);
@@ -435,7 +483,7 @@ static int pipe_open(Pipe *p, Scan *s) {
 static int pipe_hand_over(Pipe *p, Chunk **pc) {
   Chunk *c = *pc;
   if (!p->threaded) {
-    int rc = consume(p->s, &p->pend, &p->memo, c);
+    int rc = consume(p->s, &p->memo, c);
     c->n = 0;
     c->nb = 0;
     return rc;
@@ -535,8 +583,8 @@ static int read_rows(Pipe *p, sqlite3_stmt *st) {
 }
 
 /* Lets the worker finish the chunks handed over and joins it; rc (the
-** read's result) becomes the worker's error if the read went well; the
-** last token check waiting.  Frees the chunks. */
+** read's result) becomes the worker's error if the read went well.  Frees
+** the chunks. */
 static int pipe_close(Pipe *p, int rc) {
   if (rc != SQLITE_DONE) atomic_store_explicit(&p->s->stop, 1, memory_order_relaxed);
   if (p->threaded) {
@@ -548,10 +596,6 @@ static int pipe_close(Pipe *p, int rc) {
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     if (p->rc != SQLITE_OK && (rc == SQLITE_DONE || rc == SQLITE_ROW)) rc = p->rc;
-  }
-  if (rc == SQLITE_DONE && p->pend.meal >= 0) {
-    int rc2 = pending_check(p->s, &p->pend);
-    if (rc2) rc = rc2;
   }
   for (int i = 0; i < 3; i++)
     if (p->c[i]) {

@@ -52,6 +52,9 @@ void scan_clear(Scan *s) {
   zc_map_clear(&s->site_ix);
   zc_textmap_clear(&s->card_ix);
   sqlite3_finalize(s->mst);
+  sqlite3_finalize(s->cst_run);
+  sqlite3_finalize(s->cst_one);
+  sqlite3_free(s->tokb);
   sqlite3_free(s->quiet_flag);
   zc_map_clear(&s->quiet_big);
   sqlite3_free(s->m);
@@ -201,27 +204,6 @@ static int load_quiet_flags(Scan *s) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Every card by token (revoked_card is checked while reading). */
-static int load_cards(Scan *s) {
-  sqlite3_stmt *st = NULL;
-  int rc = scan_prepare(s, &st, "SELECT token, elder_id, issued_on, revoked_on FROM card");
-  if (rc) return rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    const char *tok = (const char *)sqlite3_column_text(st, 0);
-    if (!tok) continue; /* NULL token: no meal can name it */
-    int n = sqlite3_column_bytes(st, 0);
-    CardEnt *e = zc_textmap_get(&s->card_ix, tok, (size_t)n, zc_text_hash(tok, (size_t)n), NULL);
-    if (!e) { rc = SQLITE_NOMEM; break; }
-    Card *c = &e->card;
-    c->elder = sqlite3_column_int64(st, 1);
-    c->issued = day_col(st, 2);
-    c->revoked = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT_MAX : day_col(st, 3);
-    if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /* -------------------------------------------------------- site checks */
 
 /* manual_heavy: a site whose manual meals are more than manual_share of
@@ -330,6 +312,7 @@ static void run_reset(Scan *s) {
   zc_map_clear(&s->odd_slot);
   s->neld = 0;
   s->nm = 0;
+  s->ntokb = 0;
 }
 
 int scan_run(Scan *s) {
@@ -348,7 +331,6 @@ int scan_run(Scan *s) {
   if ((rc = thr_cache_widen(&s->tc, s->lo, s->pzErr))) return rc;
   if ((rc = load_sites(s))) return rc;
   if ((rc = load_quiet_flags(s))) return rc;
-  if ((rc = load_cards(s))) return rc;
   if ((rc = last_day(s))) return rc;
   if ((rc = scan_device_pass(s))) return rc;
   /* the elders a bounded run at a time: read, checked, forgotten */
