@@ -33,9 +33,10 @@
 ** rows; a malformed one, or an unknown region, is an error.
 **
 ** xFilter computes every row: anomaly_scan in anomaly_scan.c (scan_run;
-** its read in anomaly_read.c, its passes in anomaly_pass.c, thresholds in
-** anomaly_thr.c), coverage_gaps in coverage.c (coverage_run), needs_watch
-** in needs.c (needs_run).  anomaly.h
+** its read by elder in anomaly_read.c, the elder pass in anomaly_pass.c,
+** the device pass in anomaly_dev.c, thresholds in anomaly_thr.c),
+** coverage_gaps in coverage.c (coverage_run), needs_watch in needs.c
+** (needs_run).  anomaly.h
 ** lists the files; docs/anomalies.md explains the findings.
 */
 #include "modules.h"

@@ -1,7 +1,8 @@
 /*
 ** anomaly_pass.c — anomaly_scan's elder pass over one run of elders
-** (scan_elder_pass): repeat_meal, two_sites, after_death, in_hospital,
-** no_agreement, not_eligible, unknown_elder and gone_quiet.
+** (scan_elder_pass): revoked_card (scan_check_token, with the run's
+** cards), repeat_meal, two_sites, after_death, in_hospital, no_agreement,
+** not_eligible, unknown_elder and gone_quiet.
 **
 ** The read (anomaly_read.c) gives the meals of a run of elders already in
 ** (elder, served_at, id) order, each elder's meals together: no sort.  The

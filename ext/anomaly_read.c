@@ -1,30 +1,36 @@
 /*
-** anomaly_read.c — anomaly_scan's one read of the meals (scan_load_meals),
-** on two threads, and the checks made while reading: revoked_card and
-** out_of_hours.
+** anomaly_read.c — anomaly_scan's read of the meals by elder
+** (scan_load_meals), a bounded run of elders at a time, on two threads,
+** with the checks made while reading (out_of_hours, the site counters);
+** and the run's cards for revoked_card (scan_cards_load, scan_check_token).
 **
-** One read of [lo, next) through the covering index meal_time, in
-** (served_at, id) order (no SQL sort).  Every site's meals are read: a
-** repeat or a second site may be at a site outside the region; findings are
-** kept only for meals in the month at sites at or under the region.  The
-** text columns are used during the read only (nothing interned per meal):
-** the token is checked against a per-scan hash of the cards (the check
-** waits one row behind a prefetch of its hash line), the time against the
-** window, the device becomes a dense per-scan index, the elder a per-scan
-** key in order of first appearance (prefetched a row ahead).  Meals before
-** keep_from (the lookback beyond the two_sites margin) are kept only for
-** elders who live alone at some time.  A meal is 32 bytes (anomaly.h).
+** The read steps the covering index meal_elder_time in (elder, served_at,
+** id) order over [lo, next): a row of another month of its elder seeks to
+** that elder's days or past the elder (as meals.c's month scan), so a file
+** of many months costs a seek per elder and month, not a row.  A run ends
+** at the first new elder once s->chunk_cap rows are in (an elder's meals
+** are never split); the statement stays on that row for the next run.
+** The run's meals are already in the elder pass's order: no sort.  Every
+** site's meals are read: a repeat or a second site may be at a site outside
+** the region; findings are kept only for meals in the month at sites at
+** or under the region.  The text columns are used during the read only:
+** the time against the window, the elder a per-run key in order of
+** appearance, the token copied into the run's bytes (checked in the elder
+** pass against the cards of the run's elders, read by elder_id range; any
+** other token is looked up on its own).  Meals before keep_from (the
+** lookback beyond the two_sites margin) are kept only for elders who live
+** alone at some time.  A meal is 32 bytes (anomaly.h).
 **
 ** Two stages on two threads: the calling thread steps SQLite and copies
-** each row (numbers, the method's code, the served_at, slot, device and
-** token bytes) into chunks; a worker thread turns chunks into meals
-** (times, slots, keys, indexes, counters, the checks).  The worker touches
+** each row (numbers, the method's code, the served_at, slot and token
+** bytes) into chunks; a worker thread turns chunks into meals (times,
+** slots, keys, indexes, counters, the window check).  The worker touches
 ** only the scan's own structures, never SQLite, Lua or the connection's
 ** caches: the thresholds of every governing policy on every day read are
 ** looked up before (anomaly_thr.c), and odd slot words are copies owned by
 ** the scan.  Without a thread (pthread_create fails, or ZHUCAN_NO_THREADS)
 ** the chunks are turned into meals on the calling thread, one after
-** another, by the same code.
+** another, by the same code.  The worker is joined at the end of each run.
 */
 #include "anomaly.h"
 #include <limits.h>

@@ -12,14 +12,16 @@
 **      lookback: a meal just before the month for two_sites, and
 **      quiet_window + quiet_days days for gone_quiet.
 **   2. The sites (with their governing region and, in the region, counters
-**      of recorded meals), the elders who ever live alone (lookback meals
-**      older than the two_sites margin are kept only for them) and the
-**      cards (a per-scan hash of tokens).
-**   3. One read of the meals served in [month start - lookback, month end)
-**      on two threads (anomaly_read.c), with the checks that need no elder
-**      record: revoked_card and out_of_hours.
-**   4. The elder pass and the device pass, on two threads (anomaly_pass.c).
-**   5. Per-site counters collected while reading give manual_heavy, and
+**      of recorded meals) and the elders who ever live alone (lookback
+**      meals older than the two_sites margin are kept only for them).
+**   3. The latest day of any meal read (one descent of meal_time), where
+**      gone_quiet stops looking.
+**   4. The device pass, with its own read by device (anomaly_dev.c).
+**   5. The elders a bounded run at a time: the run's meals read by elder on
+**      two threads with the window check (anomaly_read.c), then the elder
+**      pass over the run with its records and cards (anomaly_pass.c), then
+**      the run is forgotten.  Nothing grows with the meals of the month.
+**   6. Per-site counters collected while reading give manual_heavy, and
 **      with one read of site_report, over_report.
 */
 #include "anomaly.h"
