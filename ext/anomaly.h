@@ -275,22 +275,6 @@ static inline int scan_stop(Scan *s, int calling, unsigned k) {
   }
   return 0;
 }
-/* The calling thread waits (mu held) until *flag is set by the worker,
-** polling for an interrupt every 10 ms meanwhile (so the worker learns
-** of it through s->stop). */
-static inline void scan_wait(Scan *s, pthread_mutex_t *mu, pthread_cond_t *cv, const int *flag) {
-  while (!*flag) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 10 * 1000 * 1000;
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
-    pthread_cond_timedwait(cv, mu, &ts);
-    if (!*flag) (void)scan_stop(s, 1, 0);
-  }
-}
 /* Prepares sql; on error sets the scan's message. */
 static inline int scan_prepare(Scan *s, sqlite3_stmt **st, const char *sql) {
   int rc = sqlite3_prepare_v2(s->zc->db, sql, -1, st, NULL);
