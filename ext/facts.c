@@ -983,7 +983,7 @@ sqlerr:
   if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading the elders: %s", "zhucan：读取老人资料时出错：%s"), sqlite3_errmsg(zc->db));
 done:
   sqlite3_finalize(st);
-  for (int j = 0; has && j < n; j++)
+  for (int j = 0; has && head && j < n; j++)
     if (has[j]) sqlite3_free(head[j].bad);
   sqlite3_free(head);
   sqlite3_free(has);
