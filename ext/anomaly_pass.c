@@ -277,6 +277,31 @@ static int run_records(Scan *s, ZcElderRec **recs, int *owned) {
   return SQLITE_OK;
 }
 
+/* The run's meals grouped by elder key.  Keys are numbered in the read's
+** order, so each key's meals are together unless two rows' elder_id give
+** the same number without being equal (text that is no integer, which the
+** read cannot seek): then a stable counting sort by key (into s->m). */
+static int group_by_key(Scan *s) {
+  int grouped = 1;
+  for (int i = 1; i < s->nm && grouped; i++) grouped = s->m[i].ek >= s->m[i - 1].ek;
+  if (grouped) return SQLITE_OK;
+  int *at = sqlite3_malloc64(((sqlite3_uint64)s->neld + 1) * sizeof *at);
+  Meal *out = sqlite3_malloc64(((sqlite3_uint64)s->capm + 1) * sizeof *out);
+  if (!at || !out) {
+    sqlite3_free(at);
+    sqlite3_free(out);
+    return SQLITE_NOMEM;
+  }
+  memset(at, 0, ((size_t)s->neld + 1) * sizeof *at);
+  for (int i = 0; i < s->nm; i++) at[s->m[i].ek + 1]++;
+  for (int k = 0; k < s->neld; k++) at[k + 1] += at[k];
+  for (int i = 0; i < s->nm; i++) out[at[s->m[i].ek]++] = s->m[i];
+  sqlite3_free(at);
+  sqlite3_free(s->m);
+  s->m = out;
+  return SQLITE_OK;
+}
+
 int scan_elder_pass(Scan *s) {
   int rc = SQLITE_OK, owned = 0;
   if (s->neld == 0) return SQLITE_OK;
@@ -285,9 +310,10 @@ int scan_elder_pass(Scan *s) {
   ZcElderRec **recs = sqlite3_malloc64((sqlite3_uint64)s->neld * sizeof *recs);
   if (!q.ate || !q.run || !q.before || !recs) { rc = SQLITE_NOMEM; goto done; }
   memset(recs, 0, (size_t)s->neld * sizeof *recs);
+  if ((rc = group_by_key(s))) goto done;
   if ((rc = run_records(s, recs, &owned))) goto done;
   if ((rc = scan_cards_load(s))) goto done;
-  /* the meals are in elder order, keys numbered in that order */
+  /* the meals are in key order (group_by_key) */
   for (int k = 0, a = 0; k < s->neld; k++) {
     int b = a;
     while (b < s->nm && s->m[b].ek == k) b++;
