@@ -43,6 +43,8 @@
 #
 #   PROV_CITIES="1 2"  fewer sizes;  PROV_PASSES="settlement anomaly_scan"
 #   PROV_EXTRA=city    also the city fixture (data/city.db, 5.3M meals)
+#   PROV_REGEN=1       generate the province files again (after a change to
+#                      the generator: files are kept between runs otherwise)
 #   PROV_MMAP=bytes    PRAGMA mmap_size for every pass (default 0 = off)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -76,7 +78,7 @@ prep_fixture() {
 }
 prep_province() {
   local n=$1 db=data/prov/province-$1.db
-  if [ ! -f "$db" ] || [ build/zcgen -nt "$db" ] ||
+  if [ ! -f "$db" ] || [ -n "${PROV_REGEN:-}" ] ||
      [ "$(sqlite3 "$db" "SELECT value FROM fixture WHERE key = 'scale'" 2>/dev/null)" != province ]; then
     echo "generating $db (zcgen --scale province --cities $n) ..." >&2
     rm -f "$db" "$db.tmp"
