@@ -123,6 +123,7 @@ run_pass() {
     printf '%s\t%s\t%s\t%s\t%s\twarm\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 2) "$rss1" "$r" >> "$RES"
     printf '%s\t%s\t%s\t%s\t%s\tfresh\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o2" 1) "$rss2" "$r" >> "$RES"
   fi
+  sed 's/^.*: /  page cache of the file: /' "$TMP/drop"
   tail -n 3 "$RES" | awk -F'\t' -v m="$MEALS" '{
     printf "  %-13s %-5s cpu %8.2f s  wall %8.2f s  %7.3f us/meal  %9.0f meals/s  RSS %6.0f MiB  -> %s\n",
       $5, $6, $7, $8, $7 * 1e6 / m, ($7 > 0 ? m / $7 : 0), $9 / 1024, $10 }'
