@@ -685,82 +685,82 @@ int zc_bulk_threshold(ZcConn *zc) {
   return f ? bulk_threshold(zc, f) : 256;
 }
 
+/* One interval table read for every elder at once (aIvAll: rows in elder-id
+** order), stepped alongside the elder table: the current elder's rows are
+** gathered in a, reused from one elder to the next. */
+typedef struct IvCursor {
+  sqlite3_stmt *st;
+  int rc;                      /* of the last step: SQLITE_ROW while a row is current */
+  ZcInterval *a;
+  int n, cap;
+} IvCursor;
+
+/* Gathers cursor c's rows of elder id (table x), passing rows of lower ids
+** (no such elder) and rows whose elder_id is not an integer (the per-elder
+** query binds an integer: they match no elder there either).  SQLITE_OK,
+** SQLITE_NOMEM, or an error of the step (c->rc). */
+static int ivc_gather(ZcConn *zc, IvCursor *c, int x, sqlite3_int64 id, char **bad) {
+  c->n = 0;
+  for (; c->rc == SQLITE_ROW; c->rc = sqlite3_step(c->st)) {
+    if (sqlite3_column_type(c->st, 0) != SQLITE_INTEGER) continue;
+    sqlite3_int64 e = sqlite3_column_int64(c->st, 0);
+    if (e > id) return SQLITE_OK;
+    if (e < id) continue;
+    ZcInterval one;
+    int k = row_interval(zc, c->st, 1, x, e, &one, bad);
+    if (k == -1) continue;
+    if (k == -2) return SQLITE_NOMEM;
+    if (c->n == c->cap) {
+      int ncap = c->cap ? c->cap * 2 : 16;
+      ZcInterval *na = sqlite3_realloc64(c->a, (sqlite3_uint64)ncap * sizeof *na);
+      if (!na) return SQLITE_NOMEM;
+      c->a = na;
+      c->cap = ncap;
+    }
+    c->a[c->n++] = one;
+  }
+  return c->rc == SQLITE_DONE ? SQLITE_OK : c->rc;
+}
+
+/* Every elder's record built as the four tables are read, side by side in
+** elder-id order: nothing but the records themselves grows with the
+** elders (a province's 3.4M elders: no second copy of every row while the
+** records are made). */
 int zc_elder_preload(ZcConn *zc, char **pzErr) {
   struct ZcFacts *f = facts_get(zc);
   if (!f) return SQLITE_NOMEM;
   if (f->elders_preloaded) return SQLITE_OK;
   sqlite3_stmt *st = NULL;
-  ElderHead *head = NULL;
-  size_t n = 0, cap = 0;
-  ZcInterval *iv[3] = {NULL, NULL, NULL};
-  size_t niv[3] = {0, 0, 0}, civ[3] = {0, 0, 0};
-  size_t *off[3] = {NULL, NULL, NULL};
-  int *cnt[3] = {NULL, NULL, NULL};
+  IvCursor c[3];
+  memset(c, 0, sizeof c);
   int rc = zc_regions_load(zc, pzErr);
   if (rc) return rc;
   rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder ORDER BY id", -1, &st, NULL);
   if (rc) goto sqlerr;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 4096;
-      ElderHead *nh = sqlite3_realloc64(head, cap * sizeof *nh);
-      if (!nh) { rc = SQLITE_NOMEM; goto done; }
-      head = nh;
-    }
-    if ((rc = elder_head(zc, st, 1, sqlite3_column_int64(st, 0), &head[n]))) goto done;
-    n++;
-  }
-  sqlite3_finalize(st);
-  st = NULL;
-  if (rc != SQLITE_DONE) goto sqlerr;
   for (int x = 0; x < 3; x++) {
-    off[x] = sqlite3_malloc64((n + 1) * sizeof(size_t));
-    cnt[x] = sqlite3_malloc64((n + 1) * sizeof(int));
-    if (!off[x] || !cnt[x]) { rc = SQLITE_NOMEM; goto done; }
-    memset(cnt[x], 0, (n + 1) * sizeof(int));
-    if ((rc = sqlite3_prepare_v2(zc->db, aIvAll[x], -1, &st, NULL))) goto sqlerr;
-    size_t j = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      /* rows come by elder id; the per-elder query binds an integer, so
-      ** an elder_id stored as text matches no elder there either */
-      if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) continue;
-      sqlite3_int64 e = sqlite3_column_int64(st, 0);
-      while (j < n && head[j].id < e) j++;
-      if (j == n) break;
-      if (head[j].id != e) continue;
-      ZcInterval one;
-      int k = row_interval(zc, st, 1, x, e, &one, &head[j].bad);
-      if (k == -1) continue;
-      if (k == -2) { rc = SQLITE_NOMEM; goto done; }
-      if (niv[x] == civ[x]) {
-        size_t ncap = civ[x] ? civ[x] * 2 : 4096;
-        ZcInterval *na = sqlite3_realloc64(iv[x], ncap * sizeof *na);
-        if (!na) { rc = SQLITE_NOMEM; goto done; }
-        iv[x] = na;
-        civ[x] = ncap;
-      }
-      if (cnt[x][j] == 0) off[x][j] = niv[x];
-      iv[x][niv[x]++] = one;
-      cnt[x][j]++;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) goto sqlerr;
+    if ((rc = sqlite3_prepare_v2(zc->db, aIvAll[x], -1, &c[x].st, NULL))) goto sqlerr;
+    c[x].rc = sqlite3_step(c[x].st);
   }
-  for (size_t j = 0; j < n; j++) {
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    ElderHead h;
+    if ((rc = elder_head(zc, st, 1, sqlite3_column_int64(st, 0), &h))) goto done;
+    for (int x = 0; x < 3 && rc == SQLITE_OK; x++) rc = ivc_gather(zc, &c[x], x, h.id, &h.bad);
     /* already cached: keep it, others may hold that record */
-    if (zc_map_slot(&f->elders, head[j].id, 0, NULL)) continue;
-    ZcElderRec *rec = rec_build(zc, &head[j], cnt[0][j] ? iv[0] + off[0][j] : NULL, cnt[0][j],
-                                cnt[1][j] ? iv[1] + off[1][j] : NULL, cnt[1][j],
-                                cnt[2][j] ? iv[2] + off[2][j] : NULL, cnt[2][j], head[j].bad);
-    sqlite3_int64 *v = rec ? zc_map_slot(&f->elders, head[j].id, 1, NULL) : NULL;
-    if (!v) {
-      sqlite3_free(rec);
-      rc = SQLITE_NOMEM;
-      goto done;
+    if (rc == SQLITE_OK && !zc_map_slot(&f->elders, h.id, 0, NULL)) {
+      ZcElderRec *rec = rec_build(zc, &h, c[0].n ? c[0].a : NULL, c[0].n, c[1].n ? c[1].a : NULL, c[1].n,
+                                  c[2].n ? c[2].a : NULL, c[2].n, h.bad);
+      sqlite3_int64 *v = rec ? zc_map_slot(&f->elders, h.id, 1, NULL) : NULL;
+      if (v) *v = (sqlite3_int64)(intptr_t)rec;
+      else {
+        sqlite3_free(rec);
+        rc = SQLITE_NOMEM;
+      }
     }
-    *v = (sqlite3_int64)(intptr_t)rec;
+    sqlite3_free(h.bad);
+    if (rc == SQLITE_NOMEM) goto done;
+    if (rc) goto sqlerr;
   }
+  if (rc != SQLITE_DONE) goto sqlerr;
   f->elders_preloaded = 1;
   rc = SQLITE_OK;
   goto done;
@@ -768,12 +768,9 @@ sqlerr:
   if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading the elders: %s", "zhucan：读取老人资料时出错：%s"), sqlite3_errmsg(zc->db));
 done:
   sqlite3_finalize(st);
-  for (size_t j = 0; j < n; j++) sqlite3_free(head[j].bad);
-  sqlite3_free(head);
   for (int x = 0; x < 3; x++) {
-    sqlite3_free(iv[x]);
-    sqlite3_free(off[x]);
-    sqlite3_free(cnt[x]);
+    sqlite3_finalize(c[x].st);
+    sqlite3_free(c[x].a);
   }
   return rc;
 }
