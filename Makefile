@@ -31,7 +31,7 @@ GEN_HDRS := $(wildcard fixtures/*.h)
 # never narrows `make test` unnoticed.
 TESTS_FILTER := $(if $(filter command line,$(origin T)),$(T))
 
-.PHONY: all deps pkgcheck demo demo-build province test test-build test-plain test-asan test-valgrind bench clean help fixtures asan
+.PHONY: all deps pkgcheck demo demo-build province test test-build test-plain test-asan test-valgrind bench bench-province clean help fixtures asan
 all: zhucan.so build/zcgen
 
 help:
@@ -44,7 +44,8 @@ help:
 	@echo "                          make test T=.. in all three; without T: every test"
 	@echo "make node       build/zhucan-node, one dqlite node with zhucan (docs/cluster.md)"
 	@echo "make bench      benchmarks (not part of make test)"
-	@echo "make province CITIES=N   data/province-N.db: the first N of 11 Shanxi cities (N=11: ~56M meals, ~20 GB)"
+	@echo "make province CITIES=N   data/province-N.db: the first N of 11 Shanxi cities (N=11: ~54M meals, ~21 GB)"
+	@echo "make bench-province  the cost curve up to a province month (docs/performance.md; ~28 GB of files)"
 	@echo "make windows    zhucan.dll, zhucan.exe, sqlite3.exe for Windows (mingw-w64; docs/windows.md)"
 	@echo "make test-windows   the Windows build under Wine against the Linux build"
 	@echo "make dist       build/zhucan-VERSION-windows-x64.zip with SHA256SUMS"
@@ -120,6 +121,12 @@ test-valgrind: all data/small.db
 
 bench: all node data/county.db data/city.db
 	sh bench/run.sh
+
+# the cost curve from a county month to a province month (~50M meals; the
+# files are generated once into data/prov/, ~30 GB with the smaller sizes);
+# not part of `make bench`.  docs/performance.md
+bench-province: all data/county.db
+	bash bench/province.sh
 
 clean:
 	rm -rf build zhucan.so

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/province.sh — the cost curve from a county month to a province month
-# (`make bench-province`; not part of `make bench` or `make test`: the
-# largest file is ~19 GB and takes minutes to generate and to read).
+# (`make bench-province`; bench/run.sh skips it, so it is not part of
+# `make bench` or `make test`: the largest file is ~21 GB and takes minutes
+# to generate and to read).
 #
 # Sizes: data/county.db (the county scale, ~0.1M meals) and the province
 # scale of the generator at PROV_CITIES (default "1 2 4 11": ~1M, ~5M, ~12M,
