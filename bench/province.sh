@@ -47,6 +47,10 @@
 #   PROV_REGEN=1       generate the province files again (after a change to
 #                      the generator: files are kept between runs otherwise)
 #   PROV_MMAP=bytes    PRAGMA mmap_size for every pass (default 0 = off)
+#   PROV_KEEP=1        keep the rows of passes not run now from the last
+#                      results.tsv (re-measure one pass after a change)
+# plain_sql runs once per size (the cold process: its window sort of the
+# whole month takes minutes at 50M meals).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -59,7 +63,15 @@ mkdir -p "$OUT" data/prov
 TMP=$(mktemp -d /tmp/zcprov.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 RES=$OUT/results.tsv
-printf 'size\tmeals\telders\tfile_bytes\tpass\tvariant\tcpu_s\twall_s\trss_kib\tresult\n' > "$RES"
+HEAD='size\tmeals\telders\tfile_bytes\tpass\tvariant\tcpu_s\twall_s\trss_kib\tresult\n'
+if [ -n "${PROV_KEEP:-}" ] && [ -f "$RES" ]; then
+  # keep the earlier run's rows of the passes not measured now
+  keep=" $PASSES "; [[ $keep == *" settle "* ]] && keep="$keep replay "
+  awk -F'\t' -v k="$keep" 'NR > 1 && index(k, " " $5 " ") == 0' "$RES" > "$TMP/kept"
+  printf "$HEAD" > "$RES"; cat "$TMP/kept" >> "$RES"
+else
+  printf "$HEAD" > "$RES"
+fi
 
 [ -x build/zcgen ] || make -s build/zcgen
 [ -f "$SO" ] || make -s
@@ -103,6 +115,7 @@ run_pass() {
   local body=$TMP/body.sql
   case $pass in
     settle) body_settle > "$body" ;;
+    plain_sql) printf '%s\n.timer on\n%s;\n' "$pre" "$sql" > "$body" ;;
     *) printf '%s\n.timer on\n%s;\n%s;\n' "$pre" "$sql" "$sql" > "$body" ;;
   esac
   /usr/bin/python3 bench/dropcache.py "$db" "$db-journal" 2>/dev/null | head -n 1 > "$TMP/drop"
@@ -110,6 +123,7 @@ run_pass() {
     echo "FAILED: $pass on $db:"; cat "$TMP/o1"; return 1; }
   printf '%s\n.timer on\n%s;\n' "$pre" "$sql" > "$TMP/body2.sql"
   [ "$pass" = settle ] && body_settle 1 > "$TMP/body2.sql"
+  [ "$pass" = plain_sql ] && printf '.timer on\nSELECT 1;\n' > "$TMP/body2.sql"
   /usr/bin/time -f "%M" -o "$TMP/rss2" sqlite3 -batch -cmd ".load $SO" "$db" < "$TMP/body2.sql" > "$TMP/o2" 2>&1 || {
     echo "FAILED: $pass on $db:"; cat "$TMP/o2"; return 1; }
   local rss1 rss2 r
@@ -119,6 +133,13 @@ run_pass() {
     printf '%s\t%s\t%s\t%s\tsettle\tcold\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$RES"
     printf '%s\t%s\t%s\t%s\treplay\twarm\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" $(timer_of "$TMP/o1" 2) "$rss1" "$(result_of "$TMP/o1" 2)" >> "$RES"
     printf '%s\t%s\t%s\t%s\tsettle\tfresh\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" $(timer_of "$TMP/o2" 1) "$rss2" "$(result_of "$TMP/o2" 1)" >> "$RES"
+  elif [ "$pass" = plain_sql ]; then
+    printf '%s\t%s\t%s\t%s\t%s\tcold\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$RES"
+    sed 's/^.*: /  page cache of the file: /' "$TMP/drop"
+    tail -n 1 "$RES" | awk -F'\t' -v m="$MEALS" '{
+      printf "  %-13s %-5s cpu %8.2f s  wall %8.2f s  %7.3f us/meal  %9.0f meals/s  RSS %6.0f MiB  -> %s\n",
+        $5, $6, $7, $8, $7 * 1e6 / m, ($7 > 0 ? m / $7 : 0), $9 / 1024, $10 }'
+    return 0
   else
     printf '%s\t%s\t%s\t%s\t%s\tcold\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$RES"
     printf '%s\t%s\t%s\t%s\t%s\twarm\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 2) "$rss1" "$r" >> "$RES"
