@@ -5,8 +5,8 @@
 # to generate and to read).
 #
 # Sizes: data/county.db (the county scale, ~0.1M meals) and the province
-# scale of the generator at PROV_CITIES (default "1 2 4 11": ~1M, ~5M, ~12M,
-# ~50M meals), each generated once into data/prov/province-N.db (kept: a
+# scale of the generator at PROV_CITIES (default "1 2 3 11": 1.0M, 4.8M, 11.5M,
+# 54M meals), each generated once into data/prov/province-N.db (kept: a
 # second run reuses them) with its policies installed
 # (tools/province_policies.sh).
 #
@@ -55,7 +55,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SO=${ZC_SO:-$ROOT/zhucan.so}
-CITIES=${PROV_CITIES:-1 2 4 11}
+CITIES=${PROV_CITIES:-1 2 3 11}
 PASSES=${PROV_PASSES:-settlement settle anomaly_scan subsidy_for needs_watch floor_elder floor_time plain_sql}
 MMAP=${PROV_MMAP:-0}
 OUT=$ROOT/build/bench-province
