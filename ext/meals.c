@@ -86,6 +86,16 @@ static void meal_dense_zero(struct ZcMeals *f) {
     if (f->meal_dense[i]) memset(f->meal_dense[i], 0, MEAL_PAGE * sizeof(MealRow));
 }
 
+/* frees every page of cached meals (the page table stays, emptied: the
+** prices are indexed by the same ids) */
+static void meal_dense_release(struct ZcMeals *f) {
+  if (!f->meal_dense) return;
+  for (sqlite3_int64 i = 0; i < (f->nmeal_dense + MEAL_PAGE - 1) / MEAL_PAGE; i++) {
+    sqlite3_free(f->meal_dense[i]);
+    f->meal_dense[i] = NULL;
+  }
+}
+
 #define MONEY_PAGE 16384
 #define MONEY_UNKNOWN INT32_MIN
 
@@ -105,6 +115,19 @@ static void meals_forget(struct ZcMeals *f) {
   zc_map_clear(&f->meals);
   meal_dense_zero(f);
   f->cached_rows = 0;
+}
+
+void zc_meals_release(ZcConn *zc) {
+  struct ZcMeals *f = zc->meals;
+  if (!f) return;
+  for (size_t i = 0; i < f->months.cap; i++)
+    if (f->months.keys[i] != INT64_MIN) sqlite3_free((void *)(intptr_t)f->months.vals[i]);
+  zc_map_clear(&f->months);
+  zc_map_clear(&f->meals);
+  meal_dense_release(f);
+  f->cached_rows = 0;
+  f->miss_month = -1;
+  f->miss_count = 0;
 }
 
 /* Forgets every cached meal and price (statements are kept). */

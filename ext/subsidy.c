@@ -158,6 +158,7 @@ static void month_money(ZcConn *zc, int day) {
   sink.xMeal = money_meal;
   sink.soft = 1;
   zc_month_of(day, &first, &next);
+  zc_meals_release(zc);   /* the meals read one by one so far: answered from the prices now */
   zc_month_compute(zc, "subsidy_for", NULL, first, next, &sink, &err);
   sqlite3_free(err);
 }
