@@ -18,6 +18,9 @@
 #   anomaly_scan  count(*) over anomaly_scan(top, month)
 #   subsidy_for   sum(subsidy_for(id)) over the month's meals
 #   needs_watch   count(*) over needs_watch(top, month)
+#   notices       notice_html(site, month) of every site with meals in the
+#                 month (unsettled: the money from month passes, one per
+#                 county), the pages' total length
 # and the baselines, measured the same way:
 #   floor_elder   stepping the covering index meal_elder_time alone (the
 #                 read under settlement, settle, replay, subsidy_for)
@@ -56,7 +59,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SO=${ZC_SO:-$ROOT/zhucan.so}
 CITIES=${PROV_CITIES:-1 2 3 11}
-PASSES=${PROV_PASSES:-settlement settle anomaly_scan subsidy_for needs_watch floor_elder floor_time plain_sql}
+PASSES=${PROV_PASSES:-settlement settle anomaly_scan subsidy_for needs_watch notices floor_elder floor_time plain_sql}
 MMAP=${PROV_MMAP:-0}
 OUT=$ROOT/build/bench-province
 mkdir -p "$OUT" data/prov
@@ -167,6 +170,7 @@ sql_of() {
     anomaly_scan) echo "SELECT count(*) FROM anomaly_scan('$TOP', '$MONTH')" ;;
     subsidy_for) echo "SELECT count(*), sum(subsidy_for(id)) FROM meal WHERE served_at >= '$FIRST' AND served_at < '$NEXT'" ;;
     needs_watch) echo "SELECT count(*) FROM needs_watch('$TOP', '$MONTH')" ;;
+    notices) echo "SELECT count(*), sum(length(notice_html(s.id, '$MONTH'))) FROM site s WHERE EXISTS (SELECT 1 FROM meal m WHERE m.site_id = s.id AND m.served_at >= '$FIRST' AND m.served_at < '$NEXT')" ;;
     floor_elder) echo "SELECT count(*), sum(price_fen), max(token) FROM meal INDEXED BY meal_elder_time WHERE elder_id >= 0 AND served_at >= '$FIRST' AND served_at < '$NEXT'" ;;
     floor_time) echo "SELECT count(*), sum(price_fen), max(token) FROM meal INDEXED BY meal_time WHERE served_at >= '$FIRST' AND served_at < '$NEXT'" ;;
     plain_sql) cat <<EOF

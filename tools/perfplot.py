@@ -16,11 +16,11 @@ import math
 import os
 import sys
 
-PASSES = ["settlement", "settle", "replay", "anomaly_scan", "subsidy_for", "needs_watch",
+PASSES = ["settlement", "settle", "replay", "anomaly_scan", "subsidy_for", "needs_watch", "notices",
           "floor_elder", "floor_time", "plain_sql"]
 COLOURS = {
     "settlement": "#c0392b", "settle": "#8e44ad", "replay": "#2980b9", "anomaly_scan": "#27ae60",
-    "subsidy_for": "#d35400", "needs_watch": "#16a085", "floor_elder": "#7f8c8d",
+    "subsidy_for": "#d35400", "needs_watch": "#16a085", "notices": "#f39c12", "floor_elder": "#7f8c8d",
     "floor_time": "#95a5a6", "plain_sql": "#2c3e50",
 }
 LABEL = {
