@@ -6,9 +6,9 @@
 #
 # Sizes: data/county.db (the county scale, ~0.1M meals) and the province
 # scale of the generator at PROV_CITIES (default "1 2 3 11": 1.0M, 4.8M, 11.5M,
-# 54M meals), each generated once into data/prov/province-N.db (kept: a
-# second run reuses them) with its policies installed
-# (tools/province_policies.sh).
+# 54M meals), each generated once into data/province-N.db (the files of
+# `make province CITIES=N`; kept, a second run reuses them) with its
+# policies installed (tools/province_policies.sh, in place).
 #
 # Passes, each over the file's top region and its month:
 #   settlement    sum over settlement(top, month)
@@ -93,7 +93,7 @@ prep_fixture() {
   echo "$db"
 }
 prep_province() {
-  local n=$1 db=data/prov/province-$1.db
+  local n=$1 db=data/province-$1.db
   if [ ! -f "$db" ] || [ -n "${PROV_REGEN:-}" ] ||
      [ "$(sqlite3 "$db" "SELECT value FROM fixture WHERE key = 'scale'" 2>/dev/null)" != province ]; then
     echo "generating $db (zcgen --scale province --cities $n) ..." >&2
@@ -101,9 +101,10 @@ prep_province() {
     /usr/bin/time -f "  zcgen: %e s wall, %U s user, %S s sys, max RSS %M KiB" \
       build/zcgen --scale province --cities "$n" --out "$db.tmp" > "$TMP/gen" 2>&1 || { cat "$TMP/gen" >&2; exit 1; }
     tail -n 2 "$TMP/gen" >&2
-    sh tools/province_policies.sh "$db.tmp" > /dev/null || exit 1
     mv "$db.tmp" "$db"
   fi
+  # its policies (loading the same source again adds nothing)
+  ZC_SO=$SO sh tools/province_policies.sh "$db" > /dev/null || exit 1
   echo "$db"
 }
 
