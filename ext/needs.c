@@ -304,7 +304,11 @@ static int nw_spouses(NW *w) {
 /* ------------------------------------------------------------ the meals */
 
 /* The meals of [lo, next): each sets its day's bit for its elder, when the
-** elder is in the region.  Read through the covering meal_time index. */
+** elder is in the region.  Read in elder order (zc_month_scan: the covering
+** meal_elder_time index, seeking past other months), so an elder's row of
+** bits is found once and written in place: in time order every meal was a
+** lookup in a map of every elder and a write at a random place, which at a
+** province (3.4M elders, 54M meals) cost 4.5 times the county's per meal. */
 static int nw_meals(NW *w) {
   int maxw = 1;
   for (int i = 0; i < w->nel; i++)
@@ -318,30 +322,35 @@ static int nw_meals(NW *w) {
   if (w->nel == 0) return SQLITE_OK;
   int rc = zc_meal_times_check(w->zc, "needs_watch", w->pzErr);
   if (rc) return rc;
-  sqlite3_stmt *st = NULL;
-  rc = sqlite3_prepare_v2(w->zc->db, "SELECT elder_id, served_at FROM meal WHERE served_at >= ?1 AND served_at < ?2",
-                          -1, &st, NULL);
-  if (rc) return nw_sql_error(w, rc);
-  char a[11], b[11];
-  zc_day_format(w->lo, a);
-  zc_day_format(w->next, b);
-  sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+  ZcMonthScan sc;
+  if ((rc = zc_month_scan_open(w->zc, "needs_watch", w->lo, w->next, NULL, 0, &sc, w->pzErr))) return rc;
   ZcDayMemo dm;
   memset(&dm, 0, sizeof dm);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  sqlite3_int64 cur = 0;
+  uint64_t *row = NULL;   /* cur's bits; NULL: cur is no elder of the region */
+  int have = 0;
+  while ((rc = zc_month_scan_next(&sc, w->pzErr)) == SQLITE_ROW) {
     if (zc_interrupted_every(w->zc, &w->tick, 16)) { rc = SQLITE_INTERRUPT; break; }
     sqlite3_int64 t;
-    if (!zc_time_parse_memo(&dm, (const char *)sqlite3_column_text(st, 1), sqlite3_column_bytes(st, 1), &t)) continue;
+    if (!zc_time_parse_memo(&dm, sc.at, sc.at_n, &t)) continue;
     int day = (int)(t / ZC_DAY_SECONDS);
     if (day > w->last_day) w->last_day = day;
-    sqlite3_int64 *v = zc_map_slot(&w->ix, sqlite3_column_int64(st, 0), 0, NULL);
-    if (!v || sqlite3_column_type(st, 0) != SQLITE_INTEGER) continue;
+    if (sqlite3_column_type(sc.st, 0) != SQLITE_INTEGER) continue;
+    sqlite3_int64 e = sqlite3_column_int64(sc.st, 0);
+    if (!have || e != cur) {
+      sqlite3_int64 *v = zc_map_slot(&w->ix, e, 0, NULL);
+      row = v ? w->bits + (size_t)*v * (size_t)w->nwords : NULL;
+      cur = e;
+      have = 1;
+    }
+    if (!row) continue;
     int k = day - w->lo;
-    w->bits[*v * w->nwords + k / 64] |= 1ull << (k % 64);
+    row[k / 64] |= 1ull << (k % 64);
   }
-  sqlite3_finalize(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc == SQLITE_INTERRUPT ? rc : nw_sql_error(w, rc);
+  zc_month_scan_close(&sc);
+  if (rc == SQLITE_DONE) return SQLITE_OK;
+  if (rc == SQLITE_INTERRUPT || rc == SQLITE_NOMEM || *w->pzErr) return rc;
+  return nw_sql_error(w, rc);
 }
 
 static int ate(const uint64_t *b, int k) { return (int)(b[k / 64] >> (k % 64) & 1); }
