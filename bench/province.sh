@@ -202,7 +202,7 @@ bench_size() {
   NEXT=$(sqlite3 "$db" "SELECT date('$FIRST', '+1 month')")
   MEALS=$(sqlite3 "$db" "SELECT count(*) FROM meal WHERE served_at >= '$FIRST' AND served_at < '$NEXT'")
   ELDERS=$(sqlite3 "$db" "SELECT count(*) FROM elder")
-  BYTES=$(stat -c %s "$db")
+  BYTES=$(stat -L -c %s "$db")
   echo "== $size: $db, region $TOP, month $MONTH: $MEALS meals, $ELDERS elders, $((BYTES / 1048576)) MiB"
   for p in $PASSES; do run_pass "$size" "$db" "$p" "$(sql_of "$p")" || exit 1; done
 }
