@@ -138,10 +138,46 @@ error:
 
 /* --------------------------------------------------------- subsidy_for */
 
+/* The prices of a month pass on their way into the money cache.  The pass
+** goes elder by elder, so meal ids come in no order and each store would
+** land at a random place of an array of 4 bytes per meal id (216 MB at a
+** province month): they are gathered MONEY_BATCH at a time, sorted by id
+** (radix sort on the id, two passes of 16 bits) and stored in id order. */
+#define MONEY_BATCH (1 << 20)
+typedef struct MoneyBatch {
+  ZcConn *zc;
+  uint64_t *a, *tmp;         /* id << 32 | (uint32_t)fen; NULL: store directly */
+  int *cnt;                  /* 65537 counters of the radix sort */
+  int n;
+} MoneyBatch;
+
+static void money_flush(MoneyBatch *b) {
+  uint64_t *a = b->a, *t = b->tmp;
+  int n = b->n;
+  for (int shift = 32; shift < 64; shift += 16) {
+    int *cnt = b->cnt;
+    memset(cnt, 0, 65537 * sizeof *cnt);
+    for (int i = 0; i < n; i++) cnt[((a[i] >> shift) & 0xffff) + 1]++;
+    for (int k = 0; k < 65536; k++) cnt[k + 1] += cnt[k];
+    for (int i = 0; i < n; i++) t[cnt[(a[i] >> shift) & 0xffff]++] = a[i];
+    uint64_t *x = a; a = t; t = x;
+  }
+  for (int i = 0; i < n; i++) zc_money_store(b->zc, (sqlite3_int64)(a[i] >> 32), (int32_t)(uint32_t)a[i]);
+  b->n = 0;
+}
+
 static int money_meal(void *p, const ZcMealFacts *m, const ZcElderRec *elder, const ZcSiteFacts *site,
                       const ZcPolicyVersion *v, const ZcMealResult *r, char **pzErr) {
   (void)elder, (void)site, (void)v, (void)pzErr;
-  zc_money_store(p, m->id, r->total);
+  MoneyBatch *b = p;
+  /* ids the dense cache cannot hold, and amounts it does not keep, go
+  ** straight to the store (which leaves them out) */
+  if (!b->a || m->id < 0 || m->id > UINT32_MAX || r->total < INT32_MIN || r->total > INT32_MAX) {
+    zc_money_store(b->zc, m->id, r->total);
+    return SQLITE_OK;
+  }
+  b->a[b->n++] = (uint64_t)m->id << 32 | (uint32_t)(int32_t)r->total;
+  if (b->n == MONEY_BATCH) money_flush(b);
   return SQLITE_OK;
 }
 
@@ -153,13 +189,28 @@ static void month_money(ZcConn *zc, int day) {
   int first, next;
   char *err = NULL;
   ZcMonthSink sink;
+  MoneyBatch b;
+  memset(&b, 0, sizeof b);
+  b.zc = zc;
+  b.a = sqlite3_malloc64((sqlite3_uint64)MONEY_BATCH * sizeof *b.a);
+  b.tmp = b.a ? sqlite3_malloc64((sqlite3_uint64)MONEY_BATCH * sizeof *b.tmp) : NULL;
+  b.cnt = b.tmp ? sqlite3_malloc64(65537 * sizeof *b.cnt) : NULL;
+  if (!b.cnt) {   /* no room for the batch: one store at a time */
+    sqlite3_free(b.a);
+    sqlite3_free(b.tmp);
+    b.a = b.tmp = NULL;
+  }
   memset(&sink, 0, sizeof sink);
-  sink.p = zc;
+  sink.p = &b;
   sink.xMeal = money_meal;
   sink.soft = 1;
   zc_month_of(day, &first, &next);
   zc_meals_release(zc);   /* the meals read one by one so far: answered from the prices now */
   zc_month_compute(zc, "subsidy_for", NULL, first, next, &sink, &err);
+  if (b.a) money_flush(&b);
+  sqlite3_free(b.a);
+  sqlite3_free(b.tmp);
+  sqlite3_free(b.cnt);
   sqlite3_free(err);
 }
 
