@@ -215,4 +215,5 @@ for n in $CITIES; do
   bench_size "province-$n" "$db"
 done
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+cp "$RES" docs/perf/results.tsv
 /usr/bin/python3 tools/perfplot.py "$RES" docs/perf
