@@ -36,7 +36,7 @@
 # modes: plain
 set -u
 TRANSLATED="analysts rules auditing ingest odbc cli notices credit needs cluster"
-NOT_YET="anomalies fixtures design testing-oom fuzzing windows"
+NOT_YET="anomalies fixtures design testing-oom fuzzing windows performance"
 
 ROOT=$ZC_ROOT
 # The analysts' guide works on data/county.db (make data/county.db).
