@@ -400,15 +400,39 @@ static const sqlite3_module tvf_module = {
     tvf_next,     tvf_eof,        tvf_column,     tvf_rowid,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 
+/* zhucan_scan_row: the per-row step of anomaly_scan's own reads, called
+** by their statements with a pointer only they can bind (called by hand,
+** the pointer is NULL: an error). */
+static void scan_row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  ScanFeed *f = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_FEED_PTR) : NULL;
+  if (f) {
+    scan_feed_func(ctx, f, argc, argv);
+    return;
+  }
+  DevRead *d = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_DEV_PTR) : NULL;
+  if (d) {
+    scan_dev_func(ctx, d, argc, argv);
+    return;
+  }
+  ZcConn *zc = sqlite3_user_data(ctx);
+  sqlite3_result_error(ctx,
+                       zc_tr(zc, "zhucan_scan_row: used by anomaly_scan's reads only, not called by hand",
+                             "zhucan_scan_row：只供 anomaly_scan 读取数据时内部调用，不能直接调用"),
+                       -1);
+}
+
 int zc_anomaly_register(sqlite3 *db, ZcConn *zc, char **pzErr) {
   (void)pzErr;
+  int rc = sqlite3_create_function_v2(db, "zhucan_scan_row", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, zc,
+                                      scan_row_func, NULL, NULL, NULL);
+  if (rc) return rc;
   static const TvfDef *defs[3] = {&scan_def, &gaps_def, &needs_def};
   for (int i = 0; i < 3; i++) {
     TvfAux *aux = sqlite3_malloc(sizeof *aux);
     if (!aux) return SQLITE_NOMEM;
     aux->zc = zc;
     aux->def = defs[i];
-    int rc = sqlite3_create_module_v2(db, defs[i]->fn, &tvf_module, aux, sqlite3_free);
+    rc = sqlite3_create_module_v2(db, defs[i]->fn, &tvf_module, aux, sqlite3_free);
     if (rc) return rc;
   }
   return SQLITE_OK;

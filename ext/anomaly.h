@@ -208,6 +208,7 @@ typedef struct Scan {
   int mrow;               /* mst is on a row the next run begins with */
   int mdone;              /* every run read */
   sqlite3_int64 chunk_cap;    /* rows a run takes before it ends at the next elder */
+  struct ScanFeed *feed;  /* the read's state for zhucan_scan_row (anomaly_read.c) */
   Meal *m;                /* the run's meals, in (elder, served_at, id) order */
   int nm, capm;
   sqlite3_int64 t0;       /* lo * ZC_DAY_SECONDS: Meal.rt is from here */
@@ -245,6 +246,12 @@ int scan_run(Scan *s);
 ** s->m (s->nm 0: none left), keys s->eid, with the token and window
 ** checks. */
 int scan_load_meals(Scan *s);
+/* zhucan_scan_row(P, id, elder_id, site_id, served_at, slot, method,
+** token) with P the read's pointer (of type SCAN_FEED_PTR): the per-row
+** step of the read, called by its statement (anomaly.c registers it). */
+#define SCAN_FEED_PTR "zhucan_scan_feed"
+typedef struct ScanFeed ScanFeed;
+void scan_feed_func(sqlite3_context *ctx, ScanFeed *f, int argc, sqlite3_value **argv);
 /* ZC_BREAKFAST.. for the words breakfast, lunch, dinner, else -1. */
 signed char slot_code(const char *z, int n);
 /* The cards of the run's elders into s->card_ix (emptied first). */
@@ -261,6 +268,11 @@ int scan_elder_pass(Scan *s);
 /* anomaly_dev.c: the device pass (card_burst), its own read, findings into
 ** s->out. */
 int scan_device_pass(Scan *s);
+/* zhucan_scan_row(P, device, served_at, id) with P of type SCAN_DEV_PTR:
+** the per-row step of the device pass's read. */
+#define SCAN_DEV_PTR "zhucan_scan_dev"
+typedef struct DevRead DevRead;
+void scan_dev_func(sqlite3_context *ctx, DevRead *d, int argc, sqlite3_value **argv);
 
 /* 1 when the scan must stop because its statement is interrupted
 ** (sqlite3_interrupt() or the host's progress handler).  Only the calling

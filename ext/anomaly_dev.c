@@ -29,7 +29,7 @@ typedef struct DevRow {
   int rt;             /* seconds from s->t0 */
 } DevRow;
 
-typedef struct DevRead {
+struct DevRead {
   Scan *s;
   sqlite3_stmt *st, *look;
   char ra[11], rb[11];
@@ -45,7 +45,11 @@ typedef struct DevRead {
   sqlite3_int64 *elder;
   int capdm;
   ZcDayMemo memo;
-} DevRead;
+  char *seek;         /* where the read seeks next (dev_seek) */
+  int nseek;
+  const char *seek_day;
+  int rc;             /* an error met in dev_feed_row */
+};
 
 /* ---------------------------------------------------- the exact check */
 
@@ -210,23 +214,25 @@ static int text_cmp10(const char *t, int n, const char *day) {
   return k ? k : n - 10;
 }
 
-/* Seeks the read to (device z of n bytes, served_at day), or past the
-** device z when day is NULL (z and a zero byte: after z, before any
-** longer text).  z may be the row's own text: copied before the reset. */
+/* Notes a seek of the read to (device z of n bytes, served_at day), or
+** past the device z when day is NULL (z and a zero byte: after z, before
+** any longer text): made by dev_steps once the step has returned.  z may
+** be the row's own text: copied. */
 static int dev_seek(DevRead *d, const char *z, int n, const char *day) {
   char *p = sqlite3_malloc(n + 1);
   if (!p) return SQLITE_NOMEM;
   memcpy(p, z, (size_t)n);
   p[n] = 0;
-  sqlite3_reset(d->st);
-  sqlite3_bind_text(d->st, 1, p, day ? n : n + 1, sqlite3_free);
-  sqlite3_bind_text(d->st, 2, day ? day : "", day ? 10 : 0, SQLITE_STATIC);
+  sqlite3_free(d->seek);
+  d->seek = p;
+  d->nseek = day ? n : n + 1;
+  d->seek_day = day;
   return SQLITE_OK;
 }
 
-/* Adds the row the read is on to the current device (a new device first
-** checks and drops the last).  SQLITE_OK, or an error. */
-static int dev_row(DevRead *d, const char *z, int n, sqlite3_int64 t) {
+/* Adds a meal (id, served at t) to the current device (a new device, z of
+** n bytes, first checks and drops the last).  SQLITE_OK, or an error. */
+static int dev_row(DevRead *d, const char *z, int n, sqlite3_int64 id, sqlite3_int64 t) {
   int rc;
   if (n != d->nname || memcmp(z, d->name, (size_t)n) != 0) {
     if ((rc = check_device(d))) return rc;
@@ -245,46 +251,74 @@ static int dev_row(DevRead *d, const char *z, int n, sqlite3_int64 t) {
     d->row = nr;
     d->cap = ncap;
   }
-  d->row[d->n].id = sqlite3_value_int64(sqlite3_column_value(d->st, 2));
+  d->row[d->n].id = id;
   d->row[d->n].rt = (int)(t - d->s->t0);
   d->n++;
   return SQLITE_OK;
 }
 
-/* Steps through the index, a device at a time. */
-static int dev_steps(DevRead *d) {
+/* One row of the index (v: device, served_at, id), called by the read's
+** statement (zhucan_scan_row): 0 taken or passed over, 1 the read must
+** seek (dev_seek noted where), or an error code negated. */
+static int dev_feed_row(DevRead *d, sqlite3_value **v) {
   Scan *s = d->s;
   int rc;
   sqlite3_int64 t;
-  while ((rc = sqlite3_step(d->st)) == SQLITE_ROW) {
-    if (scan_stop(s, 1, 14)) return SQLITE_INTERRUPT;
-    sqlite3_value *dv = sqlite3_column_value(d->st, 0), *v = sqlite3_column_value(d->st, 1);
-    const char *z = (const char *)sqlite3_value_text(dv);
-    int n = sqlite3_value_bytes(dv);
-    if (!z) return SQLITE_NOMEM;
-    /* only a text device can be sought (blobs sort after all text) */
-    int seekable = sqlite3_value_type(dv) == SQLITE_TEXT;
-    if (n == 0) {   /* an empty device is no device */
-      if (seekable && (rc = dev_seek(d, z, 0, NULL))) return rc;
-      continue;
-    }
-    const char *at = sqlite3_value_type(v) == SQLITE_TEXT ? (const char *)sqlite3_value_text(v) : NULL;
-    int nat = sqlite3_value_bytes(v), early, late;
-    if (at) {
-      early = text_cmp10(at, nat, d->ra) < 0;
-      late = !early && text_cmp10(at, nat, d->rb) >= 0;
-    } else {
-      early = sqlite3_value_type(v) != SQLITE_BLOB;   /* NULL and numbers sort first */
-      late = !early;
-    }
-    if (!early && !late) {
-      if (zc_time_parse_memo(&d->memo, at, nat, &t) && (rc = dev_row(d, z, n, t))) return rc;
-      continue;
-    }
-    /* another month of this device: seek to its days read, or past it */
-    if (seekable && (rc = dev_seek(d, z, n, early ? d->ra : NULL))) return rc;
+  if (scan_stop(s, 1, 14)) return -SQLITE_INTERRUPT;
+  const char *z = (const char *)sqlite3_value_text(v[0]);
+  int n = sqlite3_value_bytes(v[0]);
+  if (!z) return -SQLITE_NOMEM;
+  /* only a text device can be sought (blobs sort after all text) */
+  int seekable = sqlite3_value_type(v[0]) == SQLITE_TEXT;
+  if (n == 0) {   /* an empty device is no device */
+    if (!seekable) return 0;
+    return (rc = dev_seek(d, z, 0, NULL)) ? -rc : 1;
   }
-  if (rc != SQLITE_DONE) return rc;
+  const char *at = sqlite3_value_type(v[1]) == SQLITE_TEXT ? (const char *)sqlite3_value_text(v[1]) : NULL;
+  int nat = sqlite3_value_bytes(v[1]), early, late;
+  if (at) {
+    early = text_cmp10(at, nat, d->ra) < 0;
+    late = !early && text_cmp10(at, nat, d->rb) >= 0;
+  } else {
+    early = sqlite3_value_type(v[1]) != SQLITE_BLOB;   /* NULL and numbers sort first */
+    late = !early;
+  }
+  if (!early && !late) {
+    if (zc_time_parse_memo(&d->memo, at, nat, &t) && (rc = dev_row(d, z, n, sqlite3_value_int64(v[2]), t)))
+      return -rc;
+    return 0;
+  }
+  /* another month of this device: seek to its days read, or past it */
+  if (!seekable) return 0;
+  return (rc = dev_seek(d, z, n, early ? d->ra : NULL)) ? -rc : 1;
+}
+
+void scan_dev_func(sqlite3_context *ctx, DevRead *d, int argc, sqlite3_value **argv) {
+  if (argc != 4) {
+    sqlite3_result_error(ctx, "zhucan_scan_row: wrong number of arguments", -1);
+    return;
+  }
+  int k = dev_feed_row(d, argv + 1);
+  if (k < 0) {
+    d->rc = -k;
+    sqlite3_result_error_code(ctx, -k);
+  } else {
+    sqlite3_result_int(ctx, k);
+  }
+}
+
+/* Steps through the index, a device at a time: the rows are taken by
+** dev_feed_row as the statement meets them; a row is returned only when
+** the read must seek. */
+static int dev_steps(DevRead *d) {
+  int rc;
+  while ((rc = sqlite3_step(d->st)) == SQLITE_ROW) {
+    sqlite3_reset(d->st);
+    sqlite3_bind_text(d->st, 1, d->seek, d->nseek, sqlite3_free);
+    d->seek = NULL;
+    sqlite3_bind_text(d->st, 2, d->seek_day ? d->seek_day : "", d->seek_day ? 10 : 0, SQLITE_STATIC);
+  }
+  if (rc != SQLITE_DONE) return d->rc != SQLITE_OK ? d->rc : rc;
   return check_device(d);
 }
 
@@ -297,11 +331,13 @@ int scan_device_pass(Scan *s) {
   zc_day_format(s->next, d.rb);
   int rc = scan_prepare(s, &d.st,
                         "SELECT device, served_at, id FROM meal "
-                        "WHERE (device, served_at) >= (?1, ?2) ORDER BY device, served_at, id");
+                        "WHERE (device, served_at) >= (?1, ?2) AND zhucan_scan_row(?3, device, served_at, id) "
+                        "ORDER BY device, served_at, id");
   if (rc == SQLITE_OK) rc = scan_prepare(s, &d.look, "SELECT method, site_id, elder_id FROM meal WHERE id = ?1");
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(d.st, 1, "", 0, SQLITE_STATIC);
     sqlite3_bind_text(d.st, 2, d.ra, 10, SQLITE_STATIC);
+    sqlite3_bind_pointer(d.st, 3, &d, SCAN_DEV_PTR, NULL);
     rc = dev_steps(&d);
     if (rc != SQLITE_OK && rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !*s->pzErr)
       *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"),
@@ -314,5 +350,6 @@ int scan_device_pass(Scan *s) {
   sqlite3_free(d.mark);
   sqlite3_free(d.dm);
   sqlite3_free(d.elder);
+  sqlite3_free(d.seek);
   return rc;
 }

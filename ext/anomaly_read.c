@@ -410,25 +410,6 @@ static int copy_text(Chunk *c, sqlite3_value *v, size_t *off, int *pn) {
   return z ? chunk_bytes(c, z, n, off) : SQLITE_OK;
 }
 
-/* The row st is on, copied as it is into the chunk: the worker parses it.
-** Each column is taken once with sqlite3_column_value and read with
-** sqlite3_value_*: the connection's mutex, which this thread holds (the
-** query calling anomaly_scan is stepping), is entered once per column, not
-** twice (a host in serialized mode pays a lock for every column call). */
-static int copy_row(Chunk *c, sqlite3_stmt *st) {
-  RawRow *w = &c->rows[c->n];
-  int rc;
-  w->id = sqlite3_value_int64(sqlite3_column_value(st, 0));
-  w->elder = sqlite3_value_int64(sqlite3_column_value(st, 1));
-  w->site = sqlite3_value_int64(sqlite3_column_value(st, 2));
-  if ((rc = copy_text(c, sqlite3_column_value(st, 3), &w->at, &w->nat))) return rc;
-  if ((rc = copy_text(c, sqlite3_column_value(st, 4), &w->slot, &w->nslot))) return rc;
-  sqlite3_value *v = sqlite3_column_value(st, 5);
-  const char *z = (const char *)sqlite3_value_text(v);
-  w->method = z ? method_code(z, sqlite3_value_bytes(v)) : M_OTHER;
-  return copy_text(c, sqlite3_column_value(st, 6), &w->tok, &w->ntok);
-}
-
 /* The two stages: the reader fills chunk c[head] while the worker turns
 ** c[tail] into meals. */
 typedef struct Pipe {
@@ -515,77 +496,128 @@ static int text_cmp10(const char *t, int n, const char *day) {
   return k ? k : n - 10;
 }
 
-/* Steps the elder-ordered read to its next meal served in [lo, next): a
-** row of another month of its elder seeks to that elder's days, or past
-** the elder (no seek at all when the file holds only the days read). */
-static int meal_step(Scan *s, sqlite3_stmt *st) {
-  for (;;) {
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) return rc;
-    sqlite3_value *v = sqlite3_column_value(st, 3);
-    int ty = sqlite3_value_type(v), early, late;
-    if (ty == SQLITE_TEXT) {
-      const char *t = (const char *)sqlite3_value_text(v);
-      int n = sqlite3_value_bytes(v);
-      early = text_cmp10(t, n, s->ra) < 0;
-      late = !early && text_cmp10(t, n, s->rb) >= 0;
-      if (!early && !late) return SQLITE_ROW;
-    } else {
-      early = ty != SQLITE_BLOB;   /* the index puts NULL and numbers first, blobs last */
-      late = !early;
-    }
-    sqlite3_value *ev = sqlite3_column_value(st, 1);
-    if (sqlite3_value_type(ev) != SQLITE_INTEGER) continue;   /* no seek by such an id: step on */
-    sqlite3_int64 e = sqlite3_value_int64(ev);
-    if (late && e == INT64_MAX) return SQLITE_DONE;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, late ? e + 1 : e);
-  }
+/* The read's state while SQLite steps the index: zhucan_scan_row, called
+** by the statement's WHERE for each row, copies the row into the run's
+** chunk (no row is returned to this file, no column is asked for one by
+** one), hands full chunks to the worker, and stops the step (returns the
+** row) only when the read must seek or the run is full. */
+enum { FEED_ON, FEED_SEEK, FEED_RUN_END, FEED_END };
+typedef struct ScanFeed {
+  Scan *s;
+  Pipe *p;
+  Chunk *c;                 /* the chunk being filled */
+  sqlite3_int64 rows, prev; /* rows of the run so far; the last row's elder */
+  sqlite3_int64 seek;       /* FEED_SEEK: the elder id to seek to */
+  int stop;                 /* why the step returned a row */
+  int rc;                   /* an error met while feeding (the step fails) */
+} ScanFeed;
+
+/* A row (v[0..6]: id, elder_id, site_id, served_at, slot, method, token)
+** into the chunk. */
+static int copy_values(Chunk *c, sqlite3_value **v) {
+  RawRow *w = &c->rows[c->n];
+  int rc;
+  w->id = sqlite3_value_int64(v[0]);
+  w->elder = sqlite3_value_int64(v[1]);
+  w->site = sqlite3_value_int64(v[2]);
+  if ((rc = copy_text(c, v[3], &w->at, &w->nat))) return rc;
+  if ((rc = copy_text(c, v[4], &w->slot, &w->nslot))) return rc;
+  const char *z = (const char *)sqlite3_value_text(v[5]);
+  w->method = z ? method_code(z, sqlite3_value_bytes(v[5])) : M_OTHER;
+  return copy_text(c, v[6], &w->tok, &w->ntok);
 }
 
-/* Steps through the meals of the next run of elders, copying rows into
-** chunks and handing each full chunk, and the last, over.  The run ends
-** at the first new elder once s->chunk_cap rows are in (an elder is never
-** split); the statement stays on that row (s->mrow) for the next run.
-** SQLITE_DONE when the run is in (s->mdone: and it was the last). */
+/* One row of the read (v as copy_values): 0 taken (or passed over), 1
+** stop here (f->stop says why), -1 an error (f->rc).  A row of another
+** month of its elder asks for a seek to that elder's days, or past the
+** elder (as meals.c's month scan); the run ends at the first new elder
+** once s->chunk_cap rows are in (an elder's meals are never split). */
+static int feed_row(ScanFeed *f, sqlite3_value **v) {
+  Scan *s = f->s;
+  int ty = sqlite3_value_type(v[3]), early, late;
+  if (ty == SQLITE_TEXT) {
+    const char *t = (const char *)sqlite3_value_text(v[3]);
+    int n = sqlite3_value_bytes(v[3]);
+    early = text_cmp10(t, n, s->ra) < 0;
+    late = !early && text_cmp10(t, n, s->rb) >= 0;
+  } else {
+    early = ty != SQLITE_BLOB;   /* the index puts NULL and numbers first, blobs last */
+    late = !early;
+  }
+  int eint = sqlite3_value_type(v[1]) == SQLITE_INTEGER;
+  sqlite3_int64 e = sqlite3_value_int64(v[1]);
+  if (early || late) {
+    if (!eint) return 0;   /* no seek by such an id: step on */
+    f->stop = late && e == INT64_MAX ? FEED_END : FEED_SEEK;
+    f->seek = late ? e + 1 : e;
+    return 1;
+  }
+  if (f->rows >= s->chunk_cap && e != f->prev) {
+    f->stop = FEED_RUN_END;   /* the statement stays on this row: the next run's first */
+    return 1;
+  }
+  f->prev = e;
+  f->rows++;
+  Chunk *c = f->c;
+  if ((f->rc = copy_values(c, v))) return -1;
+  if (++c->n == CHUNK_ROWS && (f->rc = pipe_hand_over(f->p, &f->c))) return -1;
+  return 0;
+}
+
+void scan_feed_func(sqlite3_context *ctx, ScanFeed *f, int argc, sqlite3_value **argv) {
+  if (argc != 8) {
+    sqlite3_result_error(ctx, "zhucan_scan_row: wrong number of arguments", -1);
+    return;
+  }
+  int k = feed_row(f, argv + 1);
+  if (k < 0) sqlite3_result_error_code(ctx, f->rc);
+  else sqlite3_result_int(ctx, k);
+}
+
+/* Reads the meals of the next run of elders into chunks, handing each full
+** chunk, and the last, over.  The run ends at the first new elder once
+** s->chunk_cap rows are in; the statement stays on that row (s->mrow) for
+** the next run.  SQLITE_DONE when the run is in (s->mdone: and it was the
+** last). */
 static int read_rows(Pipe *p, sqlite3_stmt *st) {
   Scan *s = p->s;
-  Chunk *c = p->c[0];
-  sqlite3_int64 rows = 0, prev = 0;
+  ScanFeed *f = s->feed;
   int rc;
+  f->p = p;
+  f->c = p->c[0];
+  f->rows = 0;
+  f->rc = SQLITE_OK;
+  if (s->mrow) {
+    /* the row the last run stopped on: its columns, as the statement gives them */
+    sqlite3_value *v[7];
+    for (int i = 0; i < 7; i++) v[i] = sqlite3_column_value(st, i);
+    s->mrow = 0;
+    f->prev = sqlite3_value_int64(v[1]);
+    f->rows = 1;
+    if ((rc = copy_values(f->c, v))) return rc;
+    f->c->n++;
+  }
   for (;;) {
-    if (s->mrow) {
-      rc = SQLITE_ROW;   /* the row the last run stopped on */
-      s->mrow = 0;
-    } else {
-      rc = meal_step(s, st);
+    f->stop = FEED_ON;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && f->stop == FEED_SEEK) {
+      sqlite3_reset(st);
+      sqlite3_bind_int64(st, 1, f->seek);
+      continue;
     }
-    if (rc == SQLITE_ROW) {
-      sqlite3_int64 e = sqlite3_value_int64(sqlite3_column_value(st, 1));
-      if (rows >= s->chunk_cap && e != prev) {
-        s->mrow = 1;
-        rc = SQLITE_DONE;
-      } else {
-        prev = e;
-        rows++;
-        if ((rc = copy_row(c, st))) break;
-        if (++c->n < CHUNK_ROWS) continue;
-      }
-    } else if (rc == SQLITE_DONE) {
+    if (rc == SQLITE_ROW && f->stop == FEED_RUN_END) {
+      s->mrow = 1;
+    } else if (rc == SQLITE_DONE || (rc == SQLITE_ROW && f->stop == FEED_END)) {
       s->mdone = 1;
     } else {
-      break;
+      if (f->rc != SQLITE_OK) rc = f->rc;
+      else if (rc == SQLITE_ROW) rc = SQLITE_INTERNAL;   /* a row no stop explains */
+      return rc;
     }
-    /* a full chunk, or the last one: to the worker */
-    int last = rc == SQLITE_DONE;
-    int hrc = pipe_hand_over(p, &c);
-    if (hrc != SQLITE_OK) {
-      rc = hrc;
-      break;
-    }
-    if (last) break;
+    /* the last chunk of the run: to the worker */
+    int hrc = pipe_hand_over(p, &f->c);
+    return hrc != SQLITE_OK ? hrc : SQLITE_DONE;
   }
-  return rc;
 }
 
 /* Lets the worker finish the chunks handed over and joins it; rc (the
@@ -615,14 +647,22 @@ int scan_load_meals(Scan *s) {
   Pipe p;
   int rc;
   if (!s->mst) {
+    if (!s->feed) {
+      if (!(s->feed = sqlite3_malloc(sizeof *s->feed))) return SQLITE_NOMEM;
+      memset(s->feed, 0, sizeof *s->feed);
+      s->feed->s = s;
+    }
     rc = scan_prepare(s, &s->mst,
                       "SELECT id, elder_id, site_id, served_at, slot, method, token FROM meal "
-                      "WHERE (elder_id, served_at) >= (?1, ?2) ORDER BY elder_id, served_at, id");
+                      "WHERE (elder_id, served_at) >= (?1, ?2) "
+                      "AND zhucan_scan_row(?3, id, elder_id, site_id, served_at, slot, method, token) "
+                      "ORDER BY elder_id, served_at, id");
     if (rc) return rc;
     zc_day_format(s->lo, s->ra);
     zc_day_format(s->next, s->rb);
     sqlite3_bind_int64(s->mst, 1, INT64_MIN);
     sqlite3_bind_text(s->mst, 2, s->ra, 10, SQLITE_STATIC);
+    sqlite3_bind_pointer(s->mst, 3, s->feed, SCAN_FEED_PTR, NULL);
   }
   s->nm = 0;
   if (s->mdone) return SQLITE_OK;

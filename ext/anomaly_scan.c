@@ -54,6 +54,7 @@ void scan_clear(Scan *s) {
   zc_map_clear(&s->site_ix);
   zc_textmap_clear(&s->card_ix);
   sqlite3_finalize(s->mst);
+  sqlite3_free(s->feed);
   sqlite3_finalize(s->cst_run);
   sqlite3_finalize(s->cst_one);
   sqlite3_free(s->tokb);

@@ -27,6 +27,7 @@ needs_watch|SELECT count(*) FROM needs_watch(@1, @2)|'141129';'2024-03'
 swipe_log|SELECT count(*) FROM swipe_log(@1, @2)|'fixtures/swipes/good.csv';'csv'
 swipe_log|SELECT count(*) FROM swipe_log(@1, @2, @3)|'fixtures/swipes/good.csv';'csv';'gbk'
 subsidy_for|SELECT subsidy_for(@1)|1
+zhucan_scan_row|SELECT zhucan_scan_row(@1, @2)|1;2
 subsidy_for|SELECT subsidy_for(@1, @2, @3, @4)|1;1;'2024-03-05 12:00:00';'lunch'
 subsidy_explain|SELECT subsidy_explain(@1)|1
 eligible|SELECT eligible(@1, @2)|1;'2024-03-05'
