@@ -194,7 +194,11 @@ typedef struct Scan {
   ZcMap site_ix;          /* site id -> index */
   int *site_dense;        /* site id -> index, -1 absent; when ids are dense */
   sqlite3_int64 nsite_dense;
-  ZcTextMap card_ix;      /* token text -> CardEnt: the run's */
+  ZcTextMap card_ix;      /* token text -> CardEnt: tokens of no run card, looked up on their own */
+  struct RunCard *rcard;  /* the cards of the run's elders, in elder_id order (scan_cards_load) */
+  int nrcard, caprcard, rcard_at;   /* rcard_at: the first card of the elder being checked */
+  char *rcardb;           /* their tokens' bytes */
+  size_t nrcardb, caprcardb;
   sqlite3_stmt *cst_run, *cst_one;  /* cards by elder range, by token */
   char *tokb;             /* the run's tokens (Meal.tok) */
   size_t ntokb, captokb;
@@ -254,7 +258,8 @@ typedef struct ScanFeed ScanFeed;
 void scan_feed_func(sqlite3_context *ctx, ScanFeed *f, int argc, sqlite3_value **argv);
 /* ZC_BREAKFAST.. for the words breakfast, lunch, dinner, else -1. */
 signed char slot_code(const char *z, int n);
-/* The cards of the run's elders into s->card_ix (emptied first). */
+/* The cards of the run's elders into s->rcard, in elder order (emptied
+** first, with s->card_ix). */
 int scan_cards_load(Scan *s);
 /* revoked_card: the token of in-scope meal m of elder against its card
 ** (calling thread: a token of no card of the run is looked up in SQL). */

@@ -37,6 +37,9 @@
 #include <pthread.h>
 #include <string.h>
 
+/* The meals of a run are given this much room at once (see consume). */
+#define SCAN_FIRST_ROOM (1 << 21)
+
 /* ------------------------------------------------ per-scan numbering */
 
 static unsigned char method_code(const char *z, int n) {
@@ -172,32 +175,67 @@ static void card_fill(Card *c, sqlite3_stmt *st, int c0) {
   if (c->revoked == ZC_NONE) c->revoked = INT_MIN + 1; /* malformed: never valid */
 }
 
+/* A card of the run: the card, and its token's bytes in s->rcardb. */
+typedef struct RunCard {
+  Card card;
+  size_t off;
+  int n;
+} RunCard;
+
+/* The card row st is on (token in column 0, then card_fill's columns)
+** appended to the run's cards. */
+static int run_card_add(Scan *s, sqlite3_stmt *st, const char *tok, int n) {
+  if (s->nrcard == s->caprcard) {
+    int ncap = s->caprcard ? s->caprcard * 2 : 1024;
+    RunCard *nc = sqlite3_realloc64(s->rcard, (sqlite3_uint64)ncap * sizeof *nc);
+    if (!nc) return SQLITE_NOMEM;
+    s->rcard = nc;
+    s->caprcard = ncap;
+  }
+  if (s->nrcardb + (size_t)n > s->caprcardb) {
+    size_t ncap = s->caprcardb ? s->caprcardb * 2 : 16384;
+    while (ncap < s->nrcardb + (size_t)n) ncap *= 2;
+    char *nb = sqlite3_realloc64(s->rcardb, ncap);
+    if (!nb) return SQLITE_NOMEM;
+    s->rcardb = nb;
+    s->caprcardb = ncap;
+  }
+  RunCard *c = &s->rcard[s->nrcard++];
+  card_fill(&c->card, st, 1);
+  memcpy(s->rcardb + s->nrcardb, tok, (size_t)n);
+  c->off = s->nrcardb;
+  c->n = n;
+  s->nrcardb += (size_t)n;
+  return SQLITE_OK;
+}
+
 int scan_cards_load(Scan *s) {
   int rc;
   zc_textmap_clear(&s->card_ix);
   zc_textmap_init(&s->card_ix, SCAN_ENT_SIZE, 0);
+  s->nrcard = 0;
+  s->nrcardb = 0;
+  s->rcard_at = 0;
   if (s->neld == 0) return SQLITE_OK;
   for (int k = 1; k < s->neld; k++)
     if (s->eid[k - 1] >= s->eid[k]) return SQLITE_OK;   /* not ascending: each token on its own */
   if (!s->cst_run && (rc = scan_prepare(s, &s->cst_run, "SELECT token, elder_id, issued_on, revoked_on FROM card "
-                                                         "WHERE elder_id >= ?1 AND elder_id <= ?2")))
+                                                         "WHERE elder_id >= ?1 AND elder_id <= ?2 ORDER BY elder_id")))
     return rc;
   sqlite3_bind_int64(s->cst_run, 1, s->eid[0]);
   sqlite3_bind_int64(s->cst_run, 2, s->eid[s->neld - 1]);
   while ((rc = sqlite3_step(s->cst_run)) == SQLITE_ROW) {
     const char *tok = (const char *)sqlite3_column_text(s->cst_run, 0);
     if (!tok) continue; /* NULL token: no meal can name it */
-    int n = sqlite3_column_bytes(s->cst_run, 0);
-    CardEnt *e = zc_textmap_get(&s->card_ix, tok, (size_t)n, zc_text_hash(tok, (size_t)n), NULL);
-    if (!e) { rc = SQLITE_NOMEM; break; }
-    card_fill(&e->card, s->cst_run, 1);
+    if ((rc = run_card_add(s, s->cst_run, tok, sqlite3_column_bytes(s->cst_run, 0)))) break;
   }
   sqlite3_reset(s->cst_run);
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* The card of token tok (n bytes, h its hash): from the run's cards, else
-** looked up on its own and kept in the run's map (found or not). */
+/* The card of token tok (n bytes, h its hash), a token of no card of its
+** elder's in the run: looked up on its own and kept in the run's map
+** (found or not). */
 static int card_of(Scan *s, const char *tok, int n, uint64_t h, const Card **out) {
   const CardEnt *e = zc_textmap_find(&s->card_ix, tok, (size_t)n, h);
   int rc;
@@ -224,8 +262,16 @@ int scan_check_token(Scan *s, const Meal *m, sqlite3_int64 elder) {
   memcpy(&n, s->tokb + m->tok, sizeof n);
   const char *tok = s->tokb + m->tok + sizeof n;
   const Card *c = NULL;
-  int rc = card_of(s, tok, n, zc_text_hash(tok, (size_t)n), &c);
-  if (rc) return rc;
+  /* the elder's own cards first (elders come in ascending order): most
+  ** tokens are one of them; any other is looked up */
+  while (s->rcard_at < s->nrcard && s->rcard[s->rcard_at].card.elder < elder) s->rcard_at++;
+  for (int i = s->rcard_at; i < s->nrcard && s->rcard[i].card.elder == elder; i++)
+    if (s->rcard[i].n == n && memcmp(s->rcardb + s->rcard[i].off, tok, (size_t)n) == 0) {
+      c = &s->rcard[i].card;
+      break;
+    }
+  int rc;
+  if (!c && (rc = card_of(s, tok, n, zc_text_hash(tok, (size_t)n), &c))) return rc;
   if (token_ok(c, elder, m->day)) return SQLITE_OK;
   char *why = token_problem(s->zc, c, elder, m->day, tok, n);
   if (!why) return SQLITE_NOMEM;   /* never a finding dropped */
@@ -323,7 +369,7 @@ static int keep_token(Scan *s, const char *z, int n, int *off) {
   size_t need = s->ntokb + sizeof(int32_t) + (size_t)n;
   if (need > INT_MAX) return SQLITE_NOMEM;
   if (need > s->captokb) {
-    size_t ncap = s->captokb ? s->captokb * 2 : 65536;
+    size_t ncap = s->captokb ? s->captokb * 2 : (size_t)16 * (size_t)(s->capm > 4096 ? s->capm : 4096);
     while (ncap < need) ncap *= 2;
     char *nb = sqlite3_realloc64(s->tokb, ncap);
     if (!nb) return SQLITE_NOMEM;
@@ -363,7 +409,11 @@ static int consume(Scan *s, ZcDayMemo *memo, const Chunk *ch) {
     if (s->nm == s->capm) {
       /* doubling, but not far past the run's cap (a run ends at the next
       ** elder after chunk_cap rows: one elder's meals more) */
-      sqlite3_int64 lim = s->chunk_cap + 65536, ncap = s->capm ? (sqlite3_int64)s->capm * 2 : 4096;
+      sqlite3_int64 lim = s->chunk_cap + 65536;
+      /* the first room is the run's whole (up to 2M meals, 64 MB): growing
+      ** by doubling copied the meals again and again; pages never touched
+      ** cost no memory */
+      sqlite3_int64 ncap = s->capm ? (sqlite3_int64)s->capm * 2 : (lim < SCAN_FIRST_ROOM ? lim : SCAN_FIRST_ROOM);
       if (s->capm < lim && ncap > lim) ncap = lim;
       if (ncap > INT_MAX / 2) return SQLITE_NOMEM;
       Meal *nm = sqlite3_realloc64(s->m, (sqlite3_uint64)ncap * sizeof *nm);

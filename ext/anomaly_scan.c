@@ -53,6 +53,8 @@ void scan_clear(Scan *s) {
   sqlite3_free(s->site_dense);
   zc_map_clear(&s->site_ix);
   zc_textmap_clear(&s->card_ix);
+  sqlite3_free(s->rcard);
+  sqlite3_free(s->rcardb);
   sqlite3_finalize(s->mst);
   sqlite3_free(s->feed);
   sqlite3_finalize(s->cst_run);
