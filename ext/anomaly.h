@@ -271,8 +271,15 @@ int scan_site_index(Scan *s, sqlite3_int64 id, int *out);
 ** s->out. */
 int scan_elder_pass(Scan *s);
 /* anomaly_dev.c: the device pass (card_burst), its own read, findings into
-** s->out. */
-int scan_device_pass(Scan *s);
+** s->out.  The device pass beside the elder runs, on a thread and a connection of
+** its own when the scan's connection allows it (anomaly_dev.c says when):
+** NULL when it does not (or cannot) start.  scan_device_finish waits for
+** it (rc: the runs' result; not SQLITE_OK stops it), puts its findings
+** with the scan's, and runs the pass on the calling thread if it was not
+** started or failed. */
+typedef struct DevPar DevPar;
+DevPar *scan_device_start(Scan *s);
+int scan_device_finish(Scan *s, DevPar *p, int rc);
 /* zhucan_scan_row(P, device, served_at, id) with P of type SCAN_DEV_PTR:
 ** the per-row step of the device pass's read. */
 #define SCAN_DEV_PTR "zhucan_scan_dev"

@@ -21,7 +21,10 @@
 #include "anomaly.h"
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* A meal of the device as the index gives it. */
 typedef struct DevRow {
@@ -49,6 +52,10 @@ struct DevRead {
   int nseek;
   const char *seek_day;
   int rc;             /* an error met in dev_feed_row */
+  sqlite3 *db;        /* the connection read: the scan's, or its own (DevPar) */
+  int calling;        /* 1: on the calling thread (it polls for interrupts) */
+  FindingList out;    /* the pass's findings (moved to the scan's at the end) */
+  char *err;          /* the pass's error message */
 };
 
 /* ---------------------------------------------------- the exact check */
@@ -70,7 +77,7 @@ static void mark_bursts(Scan *s, const Meal *dm, int a, int b, unsigned char *ma
 /* card_burst: each marked meal in scope, with the run of marked meals
 ** around it; a run ends where the next marked meal is more than
 ** burst_seconds later (it belongs to another burst, perhaps another day). */
-static int report_bursts(Scan *s, const DevRead *d, int a, int b, const unsigned char *mark) {
+static int report_bursts(Scan *s, DevRead *d, int a, int b, const unsigned char *mark) {
   int rc = SQLITE_OK;
   const Meal *dm = d->dm;
   for (int i = a; i < b;) {
@@ -85,7 +92,7 @@ static int report_bursts(Scan *s, const DevRead *d, int a, int b, const unsigned
     for (int x = i; x < j; x++) {
       const Meal *m = &dm[x];
       if (!m->in_scope) continue;
-      if ((rc = finding_add(&s->out, K_CARD_BURST, meal_site(s, m), d->elder[x], m->id, meal_t(s, m), 0, 0,
+      if ((rc = finding_add(&d->out, K_CARD_BURST, meal_site(s, m), d->elder[x], m->id, meal_t(s, m), 0, 0,
                             zc_lang_en(s->zc)
                                 ? sqlite3_mprintf("%d card/face meals on device %s within %lld s (%s to %s)", j - i,
                                                   d->name, (sqlite3_int64)(l->rt - f->rt), c1, c2)
@@ -127,7 +134,11 @@ static int dev_meal(DevRead *d, const DevRow *r, Meal *m, sqlite3_int64 *elder) 
   m->rt = r->rt;
   m->day = (int)(t / ZC_DAY_SECONDS);
   m->tok = -1;
-  if ((rc = scan_site_index(s, site, &m->site_ix))) return -rc;
+  /* read only (the pass may run beside the elder runs): a site not in
+  ** table site is never in scope, and its meals take no policy's
+  ** thresholds (site_thr) */
+  int ix = scan_site_lookup(s, site);
+  m->site_ix = ix >= 0 ? ix : -1;
   m->in_scope = m->day >= s->first && m->site_ix >= 0 && s->sites[m->site_ix].in_region;
   return 1;
 }
@@ -264,7 +275,7 @@ static int dev_feed_row(DevRead *d, sqlite3_value **v) {
   Scan *s = d->s;
   int rc;
   sqlite3_int64 t;
-  if (scan_stop(s, 1, 14)) return -SQLITE_INTERRUPT;
+  if (scan_stop(s, d->calling, 14)) return -SQLITE_INTERRUPT;
   const char *z = (const char *)sqlite3_value_text(v[0]);
   int n = sqlite3_value_bytes(v[0]);
   if (!z) return -SQLITE_NOMEM;
@@ -322,34 +333,258 @@ static int dev_steps(DevRead *d) {
   return check_device(d);
 }
 
-int scan_device_pass(Scan *s) {
+/* Prepares sql on the pass's connection; on error, the pass's message. */
+static int dev_prepare(DevRead *d, sqlite3_stmt **st, const char *sql) {
+  int rc = sqlite3_prepare_v2(d->db, sql, -1, st, NULL);
+  if (rc != SQLITE_OK && rc != SQLITE_INTERRUPT && !d->err)
+    d->err = sqlite3_mprintf("anomaly_scan: cannot read the input tables (%s); load sql/schema.sql", sqlite3_errmsg(d->db));
+  return rc;
+}
+
+/* The whole pass on d->db; the findings in d->out, an error in d->err. */
+static int dev_run(DevRead *d) {
+  Scan *s = d->s;
+  zc_day_format(s->lo, d->ra);
+  zc_day_format(s->next, d->rb);
+  int rc = dev_prepare(d, &d->st,
+                       "SELECT device, served_at, id FROM meal "
+                       "WHERE (device, served_at) >= (?1, ?2) AND zhucan_scan_row(?3, device, served_at, id) "
+                       "ORDER BY device, served_at, id");
+  if (rc == SQLITE_OK) rc = dev_prepare(d, &d->look, "SELECT method, site_id, elder_id FROM meal WHERE id = ?1");
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_text(d->st, 1, "", 0, SQLITE_STATIC);
+    sqlite3_bind_text(d->st, 2, d->ra, 10, SQLITE_STATIC);
+    sqlite3_bind_pointer(d->st, 3, d, SCAN_DEV_PTR, NULL);
+    rc = dev_steps(d);
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !d->err)
+      d->err = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"),
+                               sqlite3_errmsg(d->db));
+  }
+  sqlite3_finalize(d->st);
+  sqlite3_finalize(d->look);
+  d->st = d->look = NULL;
+  return rc;
+}
+
+/* Frees what the pass holds but its findings and message. */
+static void dev_free(DevRead *d) {
+  sqlite3_free(d->row);
+  sqlite3_free(d->name);
+  sqlite3_free(d->mark);
+  sqlite3_free(d->dm);
+  sqlite3_free(d->elder);
+  sqlite3_free(d->seek);
+}
+
+/* The pass's findings before the scan's (the order they had when the pass
+** ran first: findings_sort then sorts them all). */
+static int dev_merge(Scan *s, DevRead *d) {
+  int rc = findings_move(&d->out, &s->out);
+  if (rc) return rc;
+  FindingList t = s->out;
+  s->out = d->out;
+  d->out = t;
+  return SQLITE_OK;
+}
+
+/* The pass on the calling thread and the scan's connection. */
+static int dev_inline(Scan *s) {
   DevRead d;
   memset(&d, 0, sizeof d);
   d.s = s;
+  d.db = s->zc->db;
+  d.calling = 1;
   loosest(s, &d.need, &d.secs);
-  zc_day_format(s->lo, d.ra);
-  zc_day_format(s->next, d.rb);
-  int rc = scan_prepare(s, &d.st,
-                        "SELECT device, served_at, id FROM meal "
-                        "WHERE (device, served_at) >= (?1, ?2) AND zhucan_scan_row(?3, device, served_at, id) "
-                        "ORDER BY device, served_at, id");
-  if (rc == SQLITE_OK) rc = scan_prepare(s, &d.look, "SELECT method, site_id, elder_id FROM meal WHERE id = ?1");
-  if (rc == SQLITE_OK) {
-    sqlite3_bind_text(d.st, 1, "", 0, SQLITE_STATIC);
-    sqlite3_bind_text(d.st, 2, d.ra, 10, SQLITE_STATIC);
-    sqlite3_bind_pointer(d.st, 3, &d, SCAN_DEV_PTR, NULL);
-    rc = dev_steps(&d);
-    if (rc != SQLITE_OK && rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !*s->pzErr)
-      *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"),
-                                  sqlite3_errmsg(s->zc->db));
-  }
-  sqlite3_finalize(d.st);
-  sqlite3_finalize(d.look);
-  sqlite3_free(d.row);
-  sqlite3_free(d.name);
-  sqlite3_free(d.mark);
-  sqlite3_free(d.dm);
-  sqlite3_free(d.elder);
-  sqlite3_free(d.seek);
+  int rc = dev_run(&d);
+  dev_free(&d);
+  if (rc == SQLITE_OK) rc = dev_merge(s, &d);
+  findings_clear(&d.out);
+  if (d.err && !*s->pzErr) *s->pzErr = d.err;
+  else sqlite3_free(d.err);
   return rc;
+}
+
+/* -------------------------------------------- beside the elder runs */
+
+/* The pass on a thread of its own, reading through a connection of its
+** own, while the calling thread reads and checks the elder runs: the two
+** reads are the scan's largest costs and need no result of each other.
+** Taken only when the second connection must see what the scan's sees:
+** the scan's connection is in a read transaction (no write of its own
+** pending) on a database file in a rollback-journal mode (its shared lock
+** keeps every writer from committing until the scan ends; in WAL mode a
+** writer could commit between the two connections' snapshots), no temp
+** table shadows meal, and the new connection finds the same schema
+** cookie and page count.  Otherwise, or when the thread or the connection
+** fails (busy, out of memory...), the pass runs on the calling thread
+** after the runs, as it did before. */
+struct DevPar {
+  DevRead d;
+  sqlite3 *db;
+  pthread_t th;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done, rc;
+};
+
+static void *dev_thread(void *arg) {
+  DevPar *p = arg;
+  int rc = dev_run(&p->d);
+  pthread_mutex_lock(&p->mu);
+  p->rc = rc;
+  p->done = 1;
+  pthread_cond_broadcast(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+  return NULL;
+}
+
+/* An integer a statement on db gives (-1: none, or an error). */
+static sqlite3_int64 db_int(sqlite3 *db, const char *sql) {
+  sqlite3_stmt *st = NULL;
+  sqlite3_int64 x = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+      sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+    x = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return x;
+}
+
+/* ZHUCAN_SCAN_TRACE=1: says on stderr where the device pass ran and why
+** (for the tests, and for a user asking why a scan is slow). */
+static void dev_trace(const char *what, const char *why) {
+  if (getenv("ZHUCAN_SCAN_TRACE")) fprintf(stderr, "anomaly_scan: device pass %s%s%s\n", what, why ? ": " : "", why ? why : "");
+}
+
+/* NULL when the scan's connection may be read beside by another
+** connection, else why not. */
+static const char *dev_par_refused(sqlite3 *db) {
+  const char *file = sqlite3_db_filename(db, "main");
+  if (!scan_threads_allowed()) return "ZHUCAN_NO_THREADS";
+  if (getenv("ZHUCAN_SCAN_ONE_CONNECTION")) return "ZHUCAN_SCAN_ONE_CONNECTION";
+  if (!file || !*file) return "no database file";
+  if (sqlite3_txn_state(db, "main") != SQLITE_TXN_READ) return "not in a read transaction (a write may be pending)";
+  sqlite3_stmt *st = NULL;
+  int ok = 0;
+  if (sqlite3_prepare_v2(db, "PRAGMA main.journal_mode", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    const char *m = (const char *)sqlite3_column_text(st, 0);
+    ok = m && sqlite3_stricmp(m, "wal") != 0 && sqlite3_stricmp(m, "memory") != 0 && sqlite3_stricmp(m, "off") != 0;
+  }
+  sqlite3_finalize(st);
+  if (!ok) return "journal mode wal, memory or off";
+  if (db_int(db, "SELECT count(*) FROM temp.sqlite_master WHERE name = 'meal'") != 0) return "a temp table meal";
+  return NULL;
+}
+
+/* The first 100 bytes of the connection's main file (its header: change
+** counter, page count, schema cookie...); 0 when they cannot be read. */
+static int file_header(sqlite3 *db, unsigned char out[100]) {
+  sqlite3_file *f = NULL;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods) return 0;
+  return f->pMethods->xRead(f, out, 100, 0) == SQLITE_OK;
+}
+
+static void dev_row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  DevRead *d = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_DEV_PTR) : NULL;
+  if (d) scan_dev_func(ctx, d, argc, argv);
+  else sqlite3_result_error(ctx, "zhucan_scan_row: used by anomaly_scan's reads only, not called by hand", -1);
+}
+
+/* The second connection, checked against the scan's: the same file as
+** the scan reads it (the same header: the change counter moves with every
+** commit in the journal modes allowed here).  NULL when it cannot be had
+** or does not agree (*why says which). */
+static sqlite3 *dev_open(sqlite3 *db, const char **why) {
+  sqlite3_vfs *vfs = NULL;
+  sqlite3 *db2 = NULL;
+  unsigned char h1[100], h2[100];
+  *why = "cannot open a second connection";
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || !vfs) return NULL;
+  if (sqlite3_open_v2(sqlite3_db_filename(db, "main"), &db2,
+                      SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE, vfs->zName) != SQLITE_OK ||
+      sqlite3_create_function_v2(db2, "zhucan_scan_row", -1, SQLITE_UTF8 | SQLITE_DIRECTONLY, NULL, dev_row_func,
+                                 NULL, NULL, NULL) != SQLITE_OK) {
+    sqlite3_close(db2);
+    return NULL;
+  }
+  if (!file_header(db, h1) || !file_header(db2, h2) || memcmp(h1, h2, sizeof h1) != 0 ||
+      db_int(db2, "PRAGMA main.schema_version") != db_int(db, "PRAGMA main.schema_version")) {
+    *why = "the second connection does not see the same file";
+    sqlite3_close(db2);
+    return NULL;
+  }
+  return db2;
+}
+
+DevPar *scan_device_start(Scan *s) {
+  sqlite3 *db = s->zc->db;
+  const char *why = dev_par_refused(db);
+  if (why) {
+    dev_trace("on the calling thread", why);
+    return NULL;
+  }
+  DevPar *p = sqlite3_malloc(sizeof *p);
+  if (!p) return NULL;
+  memset(p, 0, sizeof *p);
+  if (!(p->db = dev_open(db, &why))) {
+    dev_trace("on the calling thread", why);
+    sqlite3_free(p);
+    return NULL;
+  }
+  p->d.s = s;
+  p->d.db = p->db;
+  loosest(s, &p->d.need, &p->d.secs);
+  if (pthread_mutex_init(&p->mu, NULL) == 0) {
+    if (pthread_cond_init(&p->cv, NULL) == 0) {
+      if (pthread_create(&p->th, NULL, dev_thread, p) == 0) {
+        dev_trace("beside the elder runs, on a second connection", NULL);
+        return p;
+      }
+      pthread_cond_destroy(&p->cv);
+    }
+    pthread_mutex_destroy(&p->mu);
+  }
+  sqlite3_close(p->db);
+  sqlite3_free(p);
+  return NULL;
+}
+
+int scan_device_finish(Scan *s, DevPar *p, int rc) {
+  if (!p) return rc == SQLITE_OK ? dev_inline(s) : rc;
+  if (rc != SQLITE_OK) atomic_store_explicit(&s->stop, 1, memory_order_relaxed);
+  /* waits, asking the scan's connection for an interrupt meanwhile */
+  pthread_mutex_lock(&p->mu);
+  while (!p->done) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 20 * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+    if (!p->done && rc == SQLITE_OK) {
+      pthread_mutex_unlock(&p->mu);
+      if (zc_interrupted(s->zc)) atomic_store_explicit(&s->stop, 1, memory_order_relaxed);
+      pthread_mutex_lock(&p->mu);
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  pthread_join(p->th, NULL);
+  pthread_mutex_destroy(&p->mu);
+  pthread_cond_destroy(&p->cv);
+  int prc = p->rc;
+  dev_free(&p->d);
+  sqlite3_close(p->db);
+  if (rc == SQLITE_OK && prc == SQLITE_OK) rc = dev_merge(s, &p->d);
+  findings_clear(&p->d.out);
+  sqlite3_free(p->d.err);
+  int stopped = atomic_load_explicit(&s->stop, memory_order_relaxed);
+  sqlite3_free(p);
+  if (rc != SQLITE_OK) return rc;
+  if (prc == SQLITE_OK) return SQLITE_OK;
+  if (stopped) return SQLITE_INTERRUPT;
+  /* the second connection failed (busy, out of memory, ...): the pass
+  ** again on the scan's connection, which says what is wrong if anything is */
+  dev_trace("on the calling thread", "the second connection failed; the pass again on the scan's own");
+  return dev_inline(s);
 }

@@ -337,13 +337,15 @@ int scan_run(Scan *s) {
   if ((rc = load_sites(s))) return rc;
   if ((rc = load_quiet_flags(s))) return rc;
   if ((rc = last_day(s))) return rc;
-  if ((rc = scan_device_pass(s))) return rc;
+  /* the device pass beside the elder runs when it can be (else after) */
+  DevPar *dp = scan_device_start(s);
   /* the elders a bounded run at a time: read, checked, forgotten */
   do {
-    if ((rc = scan_load_meals(s))) return rc;
-    if ((rc = scan_elder_pass(s))) return rc;
+    if ((rc = scan_load_meals(s))) break;
+    if ((rc = scan_elder_pass(s))) break;
     run_reset(s);
   } while (!s->mdone);
+  if ((rc = scan_device_finish(s, dp, rc))) return rc;
   sqlite3_free(s->m);   /* the largest run's room */
   s->m = NULL;
   s->capm = 0;
