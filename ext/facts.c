@@ -722,46 +722,64 @@ static int ivc_gather(ZcConn *zc, IvCursor *c, int x, sqlite3_int64 id, char **b
   return c->rc == SQLITE_DONE ? SQLITE_OK : c->rc;
 }
 
-/* Every elder's record built as the four tables are read, side by side in
-** elder-id order: nothing but the records themselves grows with the
-** elders (a province's 3.4M elders: no second copy of every row while the
-** records are made). */
-int zc_elder_preload(ZcConn *zc, char **pzErr) {
-  struct ZcFacts *f = facts_get(zc);
-  if (!f) return SQLITE_NOMEM;
-  if (f->elders_preloaded) return SQLITE_OK;
+/* The three interval tables over elder ids [lo, hi], in the order the
+** per-elder query reads them (as aIvAll). */
+static const char *const aIvRange[3] = {
+    "SELECT elder_id, status, valid_from, valid_to FROM elder_status WHERE elder_id >= ?1 AND elder_id <= ?2 "
+    "ORDER BY elder_id, valid_from, status, valid_to, rowid",
+    "SELECT elder_id, site_id, signed_on, ended_on FROM agreement WHERE elder_id >= ?1 AND elder_id <= ?2 "
+    "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
+    "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay WHERE elder_id >= ?1 AND elder_id <= ?2 "
+    "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
+
+/* What a walk over the elders does with each: want (NULL: every elder)
+** says whether elder id is wanted; take gets a wanted elder's head and its
+** rows of the three interval tables (c[x].a, c[x].n). */
+typedef struct ElderWalk {
+  int (*want)(void *arg, sqlite3_int64 id);
+  int (*take)(ZcConn *zc, void *arg, const ElderHead *h, const IvCursor c[3]);
+  void *arg;
+} ElderWalk;
+
+/* The four tables read side by side in elder-id order — every elder, or
+** (range) those with ids in [lo, hi] — each wanted elder's record made
+** from its rows as they come: nothing but what take keeps grows with the
+** elders (a province's 3.4M elders: no second copy of every row). */
+static int elders_walk(ZcConn *zc, int range, sqlite3_int64 lo, sqlite3_int64 hi, const ElderWalk *w, char **pzErr) {
   sqlite3_stmt *st = NULL;
   IvCursor c[3];
   memset(c, 0, sizeof c);
   int rc = zc_regions_load(zc, pzErr);
   if (rc) return rc;
-  rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder ORDER BY id", -1, &st, NULL);
+  rc = sqlite3_prepare_v2(zc->db,
+                          range ? "SELECT id, id_number, region, died_on FROM elder WHERE id >= ?1 AND id <= ?2 ORDER BY id"
+                                : "SELECT id, id_number, region, died_on FROM elder ORDER BY id",
+                          -1, &st, NULL);
   if (rc) goto sqlerr;
+  if (range) {
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+  }
   for (int x = 0; x < 3; x++) {
-    if ((rc = sqlite3_prepare_v2(zc->db, aIvAll[x], -1, &c[x].st, NULL))) goto sqlerr;
+    if ((rc = sqlite3_prepare_v2(zc->db, range ? aIvRange[x] : aIvAll[x], -1, &c[x].st, NULL))) goto sqlerr;
+    if (range) {
+      sqlite3_bind_int64(c[x].st, 1, lo);
+      sqlite3_bind_int64(c[x].st, 2, hi);
+    }
     c[x].rc = sqlite3_step(c[x].st);
   }
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 id = sqlite3_column_int64(st, 0);
+    if (w->want && !w->want(w->arg, id)) continue;   /* its rows are passed by the next gather */
     ElderHead h;
-    if ((rc = elder_head(zc, st, 1, sqlite3_column_int64(st, 0), &h))) goto done;
+    if ((rc = elder_head(zc, st, 1, id, &h))) goto done;
     for (int x = 0; x < 3 && rc == SQLITE_OK; x++) rc = ivc_gather(zc, &c[x], x, h.id, &h.bad);
-    /* already cached: keep it, others may hold that record */
-    if (rc == SQLITE_OK && !zc_map_slot(&f->elders, h.id, 0, NULL)) {
-      ZcElderRec *rec = rec_build(zc, &h, c[0].n ? c[0].a : NULL, c[0].n, c[1].n ? c[1].a : NULL, c[1].n,
-                                  c[2].n ? c[2].a : NULL, c[2].n, h.bad);
-      sqlite3_int64 *v = rec ? zc_map_slot(&f->elders, h.id, 1, NULL) : NULL;
-      if (v) *v = (sqlite3_int64)(intptr_t)rec;
-      else {
-        sqlite3_free(rec);
-        rc = SQLITE_NOMEM;
-      }
-    }
+    if (rc == SQLITE_OK) rc = w->take(zc, w->arg, &h, c);
     sqlite3_free(h.bad);
     if (rc == SQLITE_NOMEM) goto done;
     if (rc) goto sqlerr;
   }
   if (rc != SQLITE_DONE) goto sqlerr;
-  f->elders_preloaded = 1;
   rc = SQLITE_OK;
   goto done;
 sqlerr:
@@ -772,6 +790,36 @@ done:
     sqlite3_finalize(c[x].st);
     sqlite3_free(c[x].a);
   }
+  return rc;
+}
+
+static ZcElderRec *rec_of_walk(ZcConn *zc, const ElderHead *h, const IvCursor c[3]) {
+  return rec_build(zc, h, c[0].n ? c[0].a : NULL, c[0].n, c[1].n ? c[1].a : NULL, c[1].n, c[2].n ? c[2].a : NULL,
+                   c[2].n, h->bad);
+}
+
+/* zc_elder_preload's take: the record into the connection's cache (one
+** already cached is kept: others may hold it). */
+static int preload_take(ZcConn *zc, void *arg, const ElderHead *h, const IvCursor c[3]) {
+  struct ZcFacts *f = arg;
+  if (zc_map_slot(&f->elders, h->id, 0, NULL)) return SQLITE_OK;
+  ZcElderRec *rec = rec_of_walk(zc, h, c);
+  sqlite3_int64 *v = rec ? zc_map_slot(&f->elders, h->id, 1, NULL) : NULL;
+  if (!v) {
+    sqlite3_free(rec);
+    return SQLITE_NOMEM;
+  }
+  *v = (sqlite3_int64)(intptr_t)rec;
+  return SQLITE_OK;
+}
+
+int zc_elder_preload(ZcConn *zc, char **pzErr) {
+  struct ZcFacts *f = facts_get(zc);
+  if (!f) return SQLITE_NOMEM;
+  if (f->elders_preloaded) return SQLITE_OK;
+  ElderWalk w = {NULL, preload_take, f};
+  int rc = elders_walk(zc, 0, 0, 0, &w, pzErr);
+  if (rc == SQLITE_OK) f->elders_preloaded = 1;
   return rc;
 }
 
@@ -882,114 +930,36 @@ void zc_ord_next(ZcOrd *o, int day, const char *slot, int *nth_slot, int *nth_da
 
 /* ------------------------------------------- records of a run of elders */
 
-/* The three interval tables over elder ids [lo, hi], in the order the
-** per-elder query reads them (as aIvAll). */
-static const char *const aIvRange[3] = {
-    "SELECT elder_id, status, valid_from, valid_to FROM elder_status WHERE elder_id >= ?1 AND elder_id <= ?2 "
-    "ORDER BY elder_id, valid_from, status, valid_to, rowid",
-    "SELECT elder_id, site_id, signed_on, ended_on FROM agreement WHERE elder_id >= ?1 AND elder_id <= ?2 "
-    "ORDER BY elder_id, site_id, signed_on, ended_on, rowid",
-    "SELECT elder_id, site_id, admitted_on, left_on FROM bed_stay WHERE elder_id >= ?1 AND elder_id <= ?2 "
-    "ORDER BY elder_id, site_id, admitted_on, left_on, rowid"};
+/* zc_elder_recs' walk: the run's ids (ascending) and their records. */
+typedef struct RecsWalk {
+  const sqlite3_int64 *ids;
+  int n, j;                  /* ids[j]: the next id not yet passed */
+  ZcElderRec **out;
+} RecsWalk;
 
-/* Intervals of table x for the elders ids[0..n) that have a head (has[j]):
-** iv (grown), and each elder's run at off[j], cnt[j]. */
-static int recs_intervals(ZcConn *zc, int x, const sqlite3_int64 *ids, int n, ElderHead *head, const char *has,
-                          ZcInterval **iv, size_t *off, int *cnt) {
-  sqlite3_stmt *st = NULL;
-  size_t niv = 0, civ = 0;
-  int rc = sqlite3_prepare_v2(zc->db, aIvRange[x], -1, &st, NULL);
-  if (rc) return rc;
-  sqlite3_bind_int64(st, 1, ids[0]);
-  sqlite3_bind_int64(st, 2, ids[n - 1]);
-  int j = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (sqlite3_column_type(st, 0) != SQLITE_INTEGER) continue;
-    sqlite3_int64 e = sqlite3_column_int64(st, 0);
-    while (j < n && ids[j] < e) j++;
-    if (j == n) break;
-    if (ids[j] != e || !has[j]) continue;
-    ZcInterval one;
-    int k = row_interval(zc, st, 1, x, e, &one, &head[j].bad);
-    if (k == -1) continue;
-    if (k == -2) { rc = SQLITE_NOMEM; break; }
-    if (niv == civ) {
-      size_t ncap = civ ? civ * 2 : 256;
-      ZcInterval *na = sqlite3_realloc64(*iv, ncap * sizeof *na);
-      if (!na) { rc = SQLITE_NOMEM; break; }
-      *iv = na;
-      civ = ncap;
-    }
-    if (cnt[j] == 0) off[j] = niv;
-    (*iv)[niv++] = one;
-    cnt[j]++;
-  }
-  sqlite3_finalize(st);
-  return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+static int recs_want(void *arg, sqlite3_int64 id) {
+  RecsWalk *r = arg;
+  while (r->j < r->n && r->ids[r->j] < id) r->j++;
+  return r->j < r->n && r->ids[r->j] == id;
+}
+
+static int recs_take(ZcConn *zc, void *arg, const ElderHead *h, const IvCursor c[3]) {
+  RecsWalk *r = arg;
+  if (r->out[r->j]) return SQLITE_OK;   /* the same id twice (cannot happen: elder.id is the rowid) */
+  return (r->out[r->j] = rec_of_walk(zc, h, c)) ? SQLITE_OK : SQLITE_NOMEM;
 }
 
 int zc_elder_recs(ZcConn *zc, const sqlite3_int64 *ids, int n, ZcElderRec **out, char **pzErr) {
-  int rc;
   if (!facts_get(zc)) return SQLITE_NOMEM;
   memset(out, 0, (size_t)n * sizeof *out);
   if (n == 0) return SQLITE_OK;
-  if ((rc = zc_regions_load(zc, pzErr))) return rc;
-  sqlite3_stmt *st = NULL;
-  ElderHead *head = sqlite3_malloc64((sqlite3_uint64)n * sizeof *head);
-  char *has = sqlite3_malloc64((sqlite3_uint64)n);
-  ZcInterval *iv[3] = {NULL, NULL, NULL};
-  size_t *off[3] = {NULL, NULL, NULL};
-  int *cnt[3] = {NULL, NULL, NULL};
-  if (!head || !has) { rc = SQLITE_NOMEM; goto done; }
-  memset(has, 0, (size_t)n);
-  rc = sqlite3_prepare_v2(zc->db, "SELECT id, id_number, region, died_on FROM elder WHERE id >= ?1 AND id <= ?2 "
-                          "ORDER BY id", -1, &st, NULL);
-  if (rc) goto sqlerr;
-  sqlite3_bind_int64(st, 1, ids[0]);
-  sqlite3_bind_int64(st, 2, ids[n - 1]);
-  for (int j = 0; (rc = sqlite3_step(st)) == SQLITE_ROW;) {
-    sqlite3_int64 e = sqlite3_column_int64(st, 0);
-    while (j < n && ids[j] < e) j++;
-    if (j == n) { rc = SQLITE_DONE; break; }
-    if (ids[j] != e) continue;
-    if ((rc = elder_head(zc, st, 1, e, &head[j]))) goto done;
-    has[j] = 1;
-  }
-  sqlite3_finalize(st);
-  st = NULL;
-  if (rc != SQLITE_DONE) goto sqlerr;
-  for (int x = 0; x < 3; x++) {
-    off[x] = sqlite3_malloc64((sqlite3_uint64)n * sizeof(size_t));
-    cnt[x] = sqlite3_malloc64((sqlite3_uint64)n * sizeof(int));
-    if (!off[x] || !cnt[x]) { rc = SQLITE_NOMEM; goto done; }
-    memset(cnt[x], 0, (size_t)n * sizeof(int));
-    rc = recs_intervals(zc, x, ids, n, head, has, &iv[x], off[x], cnt[x]);
-    if (rc == SQLITE_NOMEM) goto done;
-    if (rc != SQLITE_DONE) goto sqlerr;
-  }
-  rc = SQLITE_OK;
-  for (int j = 0; j < n && rc == SQLITE_OK; j++) {
-    if (!has[j]) continue;
-    out[j] = rec_build(zc, &head[j], cnt[0][j] ? iv[0] + off[0][j] : NULL, cnt[0][j],
-                       cnt[1][j] ? iv[1] + off[1][j] : NULL, cnt[1][j], cnt[2][j] ? iv[2] + off[2][j] : NULL,
-                       cnt[2][j], head[j].bad);
-    if (!out[j]) rc = SQLITE_NOMEM;
-  }
-  goto done;
-sqlerr:
-  if (pzErr && !*pzErr) *pzErr = sqlite3_mprintf(zc_tr(zc, "zhucan: reading the elders: %s", "zhucan：读取老人资料时出错：%s"), sqlite3_errmsg(zc->db));
-done:
-  sqlite3_finalize(st);
-  for (int j = 0; has && head && j < n; j++)
-    if (has[j]) sqlite3_free(head[j].bad);
-  sqlite3_free(head);
-  sqlite3_free(has);
-  for (int x = 0; x < 3; x++) {
-    sqlite3_free(iv[x]);
-    sqlite3_free(off[x]);
-    sqlite3_free(cnt[x]);
-  }
+  RecsWalk r = {ids, n, 0, out};
+  ElderWalk w = {recs_want, recs_take, &r};
+  int rc = elders_walk(zc, 1, ids[0], ids[n - 1], &w, pzErr);
   if (rc != SQLITE_OK)
-    for (int j = 0; j < n; j++) { sqlite3_free(out[j]); out[j] = NULL; }
+    for (int j = 0; j < n; j++) {
+      sqlite3_free(out[j]);
+      out[j] = NULL;
+    }
   return rc;
 }
