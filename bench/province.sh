@@ -50,7 +50,10 @@
 #   PROV_REGEN=1       generate the province files again (after a change to
 #                      the generator: files are kept between runs otherwise)
 #   PROV_MMAP=bytes    PRAGMA mmap_size for every pass (default 0 = off)
-#   PROV_KEEP=1        keep the rows of passes not run now from the last
+#   PROV_REPS=n        run each pass's two processes n times and keep the
+#                      median (by CPU) of each variant (default 5 below 2M
+#                      meals, 1 above)
+#   PROV_KEEP=1        keep the rows of passes and sizes not run now from the last
 #                      results.tsv (re-measure one pass after a change)
 # plain_sql runs once per size (the cold process: its window sort of the
 # whole month takes minutes at 50M meals).
@@ -68,9 +71,11 @@ trap 'rm -rf "$TMP"' EXIT
 RES=$OUT/results.tsv
 HEAD='size\tmeals\telders\tfile_bytes\tpass\tvariant\tcpu_s\twall_s\trss_kib\tresult\n'
 if [ -n "${PROV_KEEP:-}" ] && [ -f "$RES" ]; then
-  # keep the earlier run's rows of the passes not measured now
+  # keep the earlier run's rows of the passes not measured now, and of the
+  # sizes not measured now
   keep=" $PASSES "; [[ $keep == *" settle "* ]] && keep="$keep replay "
-  awk -F'\t' -v k="$keep" 'NR > 1 && index(k, " " $5 " ") == 0' "$RES" > "$TMP/kept"
+  sizes=" county ${PROV_EXTRA:-} $(for n in $CITIES; do printf 'province-%s ' "$n"; done)"
+  awk -F'\t' -v k="$keep" -v z="$sizes" 'NR > 1 && (index(k, " " $5 " ") == 0 || index(z, " " $1 " ") == 0)' "$RES" > "$TMP/kept"
   printf "$HEAD" > "$RES"; cat "$TMP/kept" >> "$RES"
 else
   printf "$HEAD" > "$RES"
@@ -113,44 +118,57 @@ prep_province() {
 timer_of() { awk '/^Run Time:/ { printf "%.3f %.3f\n", $6 + $8, $4 }' "$1" | sed -n "${2}p"; }
 result_of() { awk -v n="$2" '/^Run Time:/ { if (++k == n) { print prev; exit } } { prev = $0 }' "$1" | tr '|' ' '; }
 
-# run SIZE DB PASS SQL [SQL2]: two processes as described above
+# run SIZE DB PASS SQL: two processes as described above, REPS times
+# (PROV_REPS; default 5 below 2M meals, where a pass takes well under a
+# second and one measurement is at the mercy of the timer and the load,
+# else 1); each variant's row is the run with the median CPU time.
 run_pass() {
   local size=$1 db=$2 pass=$3 sql=$4 pre="PRAGMA mmap_size = $MMAP;"
-  local body=$TMP/body.sql
+  local body=$TMP/body.sql reps=${PROV_REPS:-$([ "$MEALS" -lt 2000000 ] && echo 5 || echo 1)}
   case $pass in
     settle) body_settle > "$body" ;;
     plain_sql) printf '%s\n.timer on\n%s;\n' "$pre" "$sql" > "$body" ;;
     *) printf '%s\n.timer on\n%s;\n%s;\n' "$pre" "$sql" "$sql" > "$body" ;;
   esac
-  /usr/bin/python3 bench/dropcache.py "$db" "$db-journal" 2>/dev/null | head -n 1 > "$TMP/drop"
-  /usr/bin/time -f "%M" -o "$TMP/rss1" sqlite3 -batch -cmd ".load $SO" "$db" < "$body" > "$TMP/o1" 2>&1 || {
-    echo "FAILED: $pass on $db:"; cat "$TMP/o1"; return 1; }
   printf '%s\n.timer on\n%s;\n' "$pre" "$sql" > "$TMP/body2.sql"
   [ "$pass" = settle ] && body_settle 1 > "$TMP/body2.sql"
-  [ "$pass" = plain_sql ] && printf '.timer on\nSELECT 1;\n' > "$TMP/body2.sql"
-  /usr/bin/time -f "%M" -o "$TMP/rss2" sqlite3 -batch -cmd ".load $SO" "$db" < "$TMP/body2.sql" > "$TMP/o2" 2>&1 || {
-    echo "FAILED: $pass on $db:"; cat "$TMP/o2"; return 1; }
-  local rss1 rss2 r
-  rss1=$(tail -n 1 "$TMP/rss1"); rss2=$(tail -n 1 "$TMP/rss2"); r=$(result_of "$TMP/o1" 1)
-  if [ "$pass" = settle ]; then
-    # statements: settle, replay (cold process), settle (fresh process)
-    printf '%s\t%s\t%s\t%s\tsettle\tcold\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$RES"
-    printf '%s\t%s\t%s\t%s\treplay\twarm\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" $(timer_of "$TMP/o1" 2) "$rss1" "$(result_of "$TMP/o1" 2)" >> "$RES"
-    printf '%s\t%s\t%s\t%s\tsettle\tfresh\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" $(timer_of "$TMP/o2" 1) "$rss2" "$(result_of "$TMP/o2" 1)" >> "$RES"
-  elif [ "$pass" = plain_sql ]; then
-    printf '%s\t%s\t%s\t%s\t%s\tcold\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$RES"
-    sed 's/^.*: /  page cache of the file: /' "$TMP/drop"
-    tail -n 1 "$RES" | awk -F'\t' -v m="$MEALS" '{
-      printf "  %-13s %-5s cpu %8.2f s  wall %8.2f s  %7.3f us/meal  %9.0f meals/s  RSS %6.0f MiB  -> %s\n",
-        $5, $6, $7, $8, $7 * 1e6 / m, ($7 > 0 ? m / $7 : 0), $9 / 1024, $10 }'
-    return 0
-  else
-    printf '%s\t%s\t%s\t%s\t%s\tcold\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$RES"
-    printf '%s\t%s\t%s\t%s\t%s\twarm\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o1" 2) "$rss1" "$r" >> "$RES"
-    printf '%s\t%s\t%s\t%s\t%s\tfresh\t%s\t%s\t%s\t%s\n' "$size" "$MEALS" "$ELDERS" "$BYTES" "$pass" $(timer_of "$TMP/o2" 1) "$rss2" "$r" >> "$RES"
-  fi
+  [ "$pass" = plain_sql ] && { printf '.timer on\nSELECT 1;\n' > "$TMP/body2.sql"; reps=1; }
+  : > "$TMP/reps"
+  local i rss1 rss2 r
+  for i in $(seq 1 "$reps"); do
+    /usr/bin/python3 bench/dropcache.py "$db" "$db-journal" 2>/dev/null | head -n 1 > "$TMP/drop"
+    /usr/bin/time -f "%M" -o "$TMP/rss1" sqlite3 -batch -cmd ".load $SO" "$db" < "$body" > "$TMP/o1" 2>&1 || {
+      echo "FAILED: $pass on $db:"; cat "$TMP/o1"; return 1; }
+    /usr/bin/time -f "%M" -o "$TMP/rss2" sqlite3 -batch -cmd ".load $SO" "$db" < "$TMP/body2.sql" > "$TMP/o2" 2>&1 || {
+      echo "FAILED: $pass on $db:"; cat "$TMP/o2"; return 1; }
+    rss1=$(tail -n 1 "$TMP/rss1"); rss2=$(tail -n 1 "$TMP/rss2"); r=$(result_of "$TMP/o1" 1)
+    # pass variant cpu wall rss result (tab-separated), one line each
+    if [ "$pass" = settle ]; then
+      # statements: settle, replay (cold process), settle (fresh process)
+      printf 'settle\tcold\t%s\t%s\t%s\t%s\n' $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$TMP/reps"
+      printf 'replay\twarm\t%s\t%s\t%s\t%s\n' $(timer_of "$TMP/o1" 2) "$rss1" "$(result_of "$TMP/o1" 2)" >> "$TMP/reps"
+      printf 'settle\tfresh\t%s\t%s\t%s\t%s\n' $(timer_of "$TMP/o2" 1) "$rss2" "$(result_of "$TMP/o2" 1)" >> "$TMP/reps"
+    elif [ "$pass" = plain_sql ]; then
+      printf '%s\tcold\t%s\t%s\t%s\t%s\n' "$pass" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$TMP/reps"
+    else
+      printf '%s\tcold\t%s\t%s\t%s\t%s\n' "$pass" $(timer_of "$TMP/o1" 1) "$rss1" "$r" >> "$TMP/reps"
+      printf '%s\twarm\t%s\t%s\t%s\t%s\n' "$pass" $(timer_of "$TMP/o1" 2) "$rss1" "$r" >> "$TMP/reps"
+      printf '%s\tfresh\t%s\t%s\t%s\t%s\n' "$pass" $(timer_of "$TMP/o2" 1) "$rss2" "$r" >> "$TMP/reps"
+    fi
+  done
+  # the median run of each variant, in the order first written
+  local n0 n1
+  n0=$(wc -l < "$RES")
+  awk -F'\t' '!seen[$1 FS $2]++ { print $1 FS $2 }' "$TMP/reps" | while IFS=$'\t' read -r ps v; do
+    awk -F'\t' -v p="$ps" -v v="$v" '$1 == p && $2 == v' "$TMP/reps" | sort -t$'\t' -k3,3g > "$TMP/one"
+    sed -n "$(( ($(wc -l < "$TMP/one") + 1) / 2 ))p" "$TMP/one" |
+      awk -F'\t' -v s="$size" -v m="$MEALS" -v e="$ELDERS" -v b="$BYTES" 'BEGIN { OFS = "\t" }
+        { print s, m, e, b, $1, $2, $3, $4, $5, $6 }' >> "$RES"
+  done
+  n1=$(wc -l < "$RES")
   sed 's/^.*: /  page cache of the file: /' "$TMP/drop"
-  tail -n 3 "$RES" | awk -F'\t' -v m="$MEALS" '{
+  [ "$reps" -gt 1 ] && echo "  (median of $reps runs of each variant)"
+  tail -n $((n1 - n0)) "$RES" | awk -F'\t' -v m="$MEALS" '{
     printf "  %-13s %-5s cpu %8.2f s  wall %8.2f s  %7.3f us/meal  %9.0f meals/s  RSS %6.0f MiB  -> %s\n",
       $5, $6, $7, $8, $7 * 1e6 / m, ($7 > 0 ? m / $7 : 0), $9 / 1024, $10 }'
 }
