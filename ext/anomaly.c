@@ -404,14 +404,13 @@ static const sqlite3_module tvf_module = {
 ** by their statements with a pointer only they can bind (called by hand,
 ** the pointer is NULL: an error). */
 static void scan_row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  ScanFeed *f = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_FEED_PTR) : NULL;
-  if (f) {
-    scan_feed_func(ctx, f, argc, argv);
+  int *kind = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_PTR) : NULL;
+  if (kind && *kind == SCAN_FEED) {
+    scan_feed_func(ctx, (ScanFeed *)kind, argc, argv);
     return;
   }
-  DevRead *d = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_DEV_PTR) : NULL;
-  if (d) {
-    scan_dev_func(ctx, d, argc, argv);
+  if (kind && *kind == SCAN_DEV) {
+    scan_dev_func(ctx, (DevRead *)kind, argc, argv);
     return;
   }
   ZcConn *zc = sqlite3_user_data(ctx);

@@ -251,9 +251,13 @@ int scan_run(Scan *s);
 ** checks. */
 int scan_load_meals(Scan *s);
 /* zhucan_scan_row(P, id, elder_id, site_id, served_at, slot, method,
-** token) with P the read's pointer (of type SCAN_FEED_PTR): the per-row
-** step of the read, called by its statement (anomaly.c registers it). */
-#define SCAN_FEED_PTR "zhucan_scan_feed"
+** token) with P the read's pointer (of type SCAN_PTR, kind SCAN_FEED): the
+** per-row step of the read, called by its statement (anomaly.c registers
+** it).  Both reads bind a pointer of the one type SCAN_PTR (one string
+** compare a row in sqlite3_value_pointer) to a struct whose first member
+** is its kind. */
+#define SCAN_PTR "zhucan_scan"
+enum { SCAN_FEED = 1, SCAN_DEV = 2 };
 typedef struct ScanFeed ScanFeed;
 void scan_feed_func(sqlite3_context *ctx, ScanFeed *f, int argc, sqlite3_value **argv);
 /* ZC_BREAKFAST.. for the words breakfast, lunch, dinner, else -1. */
@@ -280,9 +284,8 @@ int scan_elder_pass(Scan *s);
 typedef struct DevPar DevPar;
 DevPar *scan_device_start(Scan *s);
 int scan_device_finish(Scan *s, DevPar *p, int rc);
-/* zhucan_scan_row(P, device, served_at, id) with P of type SCAN_DEV_PTR:
-** the per-row step of the device pass's read. */
-#define SCAN_DEV_PTR "zhucan_scan_dev"
+/* zhucan_scan_row(P, device, served_at, id) with P of kind SCAN_DEV: the
+** per-row step of the device pass's read. */
 typedef struct DevRead DevRead;
 void scan_dev_func(sqlite3_context *ctx, DevRead *d, int argc, sqlite3_value **argv);
 

@@ -33,6 +33,7 @@ typedef struct DevRow {
 } DevRow;
 
 struct DevRead {
+  int kind;           /* SCAN_DEV: first, as the pointer's kind */
   Scan *s;
   sqlite3_stmt *st, *look;
   char ra[11], rb[11];
@@ -218,13 +219,6 @@ static void loosest(const Scan *s, int *need, double *secs) {
   }
 }
 
-/* served_at (text, n bytes) against a day 'YYYY-MM-DD' as SQLite's BINARY
-** collation compares them. */
-static int text_cmp10(const char *t, int n, const char *day) {
-  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
-  return k ? k : n - 10;
-}
-
 /* Notes a seek of the read to (device z of n bytes, served_at day), or
 ** past the device z when day is NULL (z and a zero byte: after z, before
 ** any longer text): made by dev_steps once the step has returned.  z may
@@ -288,8 +282,8 @@ static int dev_feed_row(DevRead *d, sqlite3_value **v) {
   const char *at = sqlite3_value_type(v[1]) == SQLITE_TEXT ? (const char *)sqlite3_value_text(v[1]) : NULL;
   int nat = sqlite3_value_bytes(v[1]), early, late;
   if (at) {
-    early = text_cmp10(at, nat, d->ra) < 0;
-    late = !early && text_cmp10(at, nat, d->rb) >= 0;
+    early = zc_cmp_day(at, nat, d->ra) < 0;
+    late = !early && zc_cmp_day(at, nat, d->rb) >= 0;
   } else {
     early = sqlite3_value_type(v[1]) != SQLITE_BLOB;   /* NULL and numbers sort first */
     late = !early;
@@ -354,7 +348,8 @@ static int dev_run(DevRead *d) {
   if (rc == SQLITE_OK) {
     sqlite3_bind_text(d->st, 1, "", 0, SQLITE_STATIC);
     sqlite3_bind_text(d->st, 2, d->ra, 10, SQLITE_STATIC);
-    sqlite3_bind_pointer(d->st, 3, d, SCAN_DEV_PTR, NULL);
+    d->kind = SCAN_DEV;
+    sqlite3_bind_pointer(d->st, 3, d, SCAN_PTR, NULL);
     rc = dev_steps(d);
     if (rc != SQLITE_OK && rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !d->err)
       d->err = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: %s", "anomaly_scan：读取就餐记录时出错：%s"),
@@ -484,8 +479,8 @@ static int file_header(sqlite3 *db, unsigned char out[100]) {
 }
 
 static void dev_row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  DevRead *d = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_DEV_PTR) : NULL;
-  if (d) scan_dev_func(ctx, d, argc, argv);
+  int *kind = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_PTR) : NULL;
+  if (kind && *kind == SCAN_DEV) scan_dev_func(ctx, (DevRead *)kind, argc, argv);
   else sqlite3_result_error(ctx, "zhucan_scan_row: used by anomaly_scan's reads only, not called by hand", -1);
 }
 

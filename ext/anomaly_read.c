@@ -539,13 +539,6 @@ static int pipe_hand_over(Pipe *p, Chunk **pc) {
   return SQLITE_OK;
 }
 
-/* served_at (text, n bytes) against a day 'YYYY-MM-DD', as SQLite's BINARY
-** collation compares them (as meals.c's month scan) */
-static int text_cmp10(const char *t, int n, const char *day) {
-  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
-  return k ? k : n - 10;
-}
-
 /* The read's state while SQLite steps the index: zhucan_scan_row, called
 ** by the statement's WHERE for each row, copies the row into the run's
 ** chunk (no row is returned to this file, no column is asked for one by
@@ -553,6 +546,7 @@ static int text_cmp10(const char *t, int n, const char *day) {
 ** row) only when the read must seek or the run is full. */
 enum { FEED_ON, FEED_SEEK, FEED_RUN_END, FEED_END };
 typedef struct ScanFeed {
+  int kind;                 /* SCAN_FEED: first, as the pointer's kind */
   Scan *s;
   Pipe *p;
   Chunk *c;                 /* the chunk being filled */
@@ -588,8 +582,8 @@ static int feed_row(ScanFeed *f, sqlite3_value **v) {
   if (ty == SQLITE_TEXT) {
     const char *t = (const char *)sqlite3_value_text(v[3]);
     int n = sqlite3_value_bytes(v[3]);
-    early = text_cmp10(t, n, s->ra) < 0;
-    late = !early && text_cmp10(t, n, s->rb) >= 0;
+    early = zc_cmp_day(t, n, s->ra) < 0;
+    late = !early && zc_cmp_day(t, n, s->rb) >= 0;
   } else {
     early = ty != SQLITE_BLOB;   /* the index puts NULL and numbers first, blobs last */
     late = !early;
@@ -700,6 +694,7 @@ int scan_load_meals(Scan *s) {
     if (!s->feed) {
       if (!(s->feed = sqlite3_malloc(sizeof *s->feed))) return SQLITE_NOMEM;
       memset(s->feed, 0, sizeof *s->feed);
+      s->feed->kind = SCAN_FEED;
       s->feed->s = s;
     }
     rc = scan_prepare(s, &s->mst,
@@ -712,7 +707,7 @@ int scan_load_meals(Scan *s) {
     zc_day_format(s->next, s->rb);
     sqlite3_bind_int64(s->mst, 1, INT64_MIN);
     sqlite3_bind_text(s->mst, 2, s->ra, 10, SQLITE_STATIC);
-    sqlite3_bind_pointer(s->mst, 3, s->feed, SCAN_FEED_PTR, NULL);
+    sqlite3_bind_pointer(s->mst, 3, s->feed, SCAN_PTR, NULL);
   }
   s->nm = 0;
   if (s->mdone) return SQLITE_OK;

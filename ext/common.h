@@ -15,6 +15,7 @@
 SQLITE_EXTENSION_INIT3
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #define ZC_VERSION "0.1.0"
 
@@ -201,6 +202,31 @@ int zc_time_parse(const char *s, int n, sqlite3_int64 *t);
 ** first call. */
 typedef struct ZcDayMemo { char ym[7]; int first, ndays, valid; } ZcDayMemo;
 int zc_time_parse_memo(ZcDayMemo *dm, const char *s, int n, sqlite3_int64 *t);
+/* A served_at (text t, n bytes) against a day 'YYYY-MM-DD' (10 bytes) as
+** SQLite's BINARY collation compares them: < 0, 0 (t is the day itself),
+** > 0.  The reads that seek past other months ask it of every row: the ten
+** bytes are compared as two big-endian words, not by a call to memcmp. */
+static inline int zc_cmp_day(const char *t, int n, const char *day) {
+  if (n < 10) {
+    int k = memcmp(t, day, (size_t)n);
+    return k ? k : n - 10;
+  }
+  uint64_t a, b;
+  uint16_t c, d;
+  memcpy(&a, t, 8);
+  memcpy(&b, day, 8);
+  memcpy(&c, t + 8, 2);
+  memcpy(&d, day + 8, 2);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  a = __builtin_bswap64(a);
+  b = __builtin_bswap64(b);
+  c = __builtin_bswap16(c);
+  d = __builtin_bswap16(d);
+#endif
+  if (a != b) return a < b ? -1 : 1;
+  if (c != d) return c < d ? -1 : 1;
+  return n - 10;
+}
 /* 'YYYY-MM' exactly -> 1 with first day and first day of next month. */
 int zc_month_parse(const char *s, int n, int *first, int *next);
 /* The month containing day: its first day and the first day after it. */

@@ -197,9 +197,9 @@ const char *zc_slot_name(int slot) {
 
 int zc_slot_index(const char *name) {
   if (name == NULL) return -1;
-  for (int i = 0; i < ZC_NSLOT; i++)
-    if (strcmp(name, zc_slot_name(i)) == 0) return i;
-  return -1;
+  /* the first letter picks the one word to compare (every meal asks) */
+  int i = name[0] == 'l' ? ZC_LUNCH : name[0] == 'b' ? ZC_BREAKFAST : name[0] == 'd' ? ZC_DINNER : -1;
+  return i >= 0 && strcmp(name, zc_slot_name(i)) == 0 ? i : -1;
 }
 
 /* ------------------------------------------------------------- statuses */

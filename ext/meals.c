@@ -243,13 +243,6 @@ void zc_month_scan_close(ZcMonthScan *s) {
   s->st = NULL;
 }
 
-/* served_at (text, n bytes) against a day 'YYYY-MM-DD', as SQLite's BINARY
-** collation compares them */
-static int text_cmp10(const char *t, int n, const char *day) {
-  int k = memcmp(t, day, (size_t)(n < 10 ? n : 10));
-  return k ? k : n - 10;
-}
-
 int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
   int rc;
   if (s->elders) {
@@ -280,8 +273,8 @@ int zc_month_scan_next(ZcMonthScan *s, char **pzErr) {
     if (ty == SQLITE_TEXT) {
       const char *t = (const char *)sqlite3_value_text(v);
       int n = sqlite3_value_bytes(v);
-      early = text_cmp10(t, n, s->a) < 0;
-      late = !early && text_cmp10(t, n, s->b) >= 0;
+      early = zc_cmp_day(t, n, s->a) < 0;
+      late = !early && zc_cmp_day(t, n, s->b) >= 0;
       if (!early && !late) {
         s->at = t;
         s->at_n = n;
