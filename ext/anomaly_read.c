@@ -40,6 +40,19 @@
 /* The meals of a run are given this much room at once (see consume). */
 #define SCAN_FIRST_ROOM (1 << 21)
 
+/* Room for need bytes in the buffer *buf of *cap bytes: doubled (from
+** first) until it fits.  SQLITE_OK or SQLITE_NOMEM (the buffer kept). */
+static int bytes_room(char **buf, size_t *cap, size_t need, size_t first) {
+  if (need <= *cap) return SQLITE_OK;
+  size_t ncap = *cap ? *cap * 2 : first;
+  while (ncap < need) ncap *= 2;
+  char *nb = sqlite3_realloc64(*buf, ncap);
+  if (!nb) return SQLITE_NOMEM;
+  *buf = nb;
+  *cap = ncap;
+  return SQLITE_OK;
+}
+
 /* ------------------------------------------------ per-scan numbering */
 
 static unsigned char method_code(const char *z, int n) {
@@ -192,14 +205,7 @@ static int run_card_add(Scan *s, sqlite3_stmt *st, const char *tok, int n) {
     s->rcard = nc;
     s->caprcard = ncap;
   }
-  if (s->nrcardb + (size_t)n > s->caprcardb) {
-    size_t ncap = s->caprcardb ? s->caprcardb * 2 : 16384;
-    while (ncap < s->nrcardb + (size_t)n) ncap *= 2;
-    char *nb = sqlite3_realloc64(s->rcardb, ncap);
-    if (!nb) return SQLITE_NOMEM;
-    s->rcardb = nb;
-    s->caprcardb = ncap;
-  }
+  if (bytes_room(&s->rcardb, &s->caprcardb, s->nrcardb + (size_t)n, 16384)) return SQLITE_NOMEM;
   RunCard *c = &s->rcard[s->nrcard++];
   card_fill(&c->card, st, 1);
   memcpy(s->rcardb + s->nrcardb, tok, (size_t)n);
@@ -368,14 +374,8 @@ static int meal_from_row(Scan *s, const Chunk *ch, const RawRow *w, sqlite3_int6
 static int keep_token(Scan *s, const char *z, int n, int *off) {
   size_t need = s->ntokb + sizeof(int32_t) + (size_t)n;
   if (need > INT_MAX) return SQLITE_NOMEM;
-  if (need > s->captokb) {
-    size_t ncap = s->captokb ? s->captokb * 2 : (size_t)16 * (size_t)(s->capm > 4096 ? s->capm : 4096);
-    while (ncap < need) ncap *= 2;
-    char *nb = sqlite3_realloc64(s->tokb, ncap);
-    if (!nb) return SQLITE_NOMEM;
-    s->tokb = nb;
-    s->captokb = ncap;
-  }
+  if (bytes_room(&s->tokb, &s->captokb, need, (size_t)16 * (size_t)(s->capm > 4096 ? s->capm : 4096)))
+    return SQLITE_NOMEM;
   int32_t len = n;
   memcpy(s->tokb + s->ntokb, &len, sizeof len);
   memcpy(s->tokb + s->ntokb + sizeof len, z, (size_t)n);
@@ -437,14 +437,7 @@ static int consume(Scan *s, ZcDayMemo *memo, const Chunk *ch) {
 /* ------------------------------------------------------- the reader */
 
 static int chunk_bytes(Chunk *c, const char *z, int n, size_t *off) {
-  if (c->nb + (size_t)n > c->cap) {
-    size_t ncap = c->cap ? c->cap * 2 : 65536;
-    while (ncap < c->nb + (size_t)n) ncap *= 2;
-    char *nb = sqlite3_realloc64(c->bytes, ncap);
-    if (!nb) return SQLITE_NOMEM;
-    c->bytes = nb;
-    c->cap = ncap;
-  }
+  if (bytes_room(&c->bytes, &c->cap, c->nb + (size_t)n, 65536)) return SQLITE_NOMEM;
   memcpy(c->bytes + c->nb, z, (size_t)n);
   *off = c->nb;
   c->nb += (size_t)n;
