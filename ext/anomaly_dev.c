@@ -19,6 +19,7 @@
 ** of the days read (16 bytes each), then a stretch's.
 */
 #include "anomaly.h"
+#include "pageread.h"
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -55,6 +56,8 @@ struct DevRead {
   int rc;             /* an error met in dev_feed_row */
   sqlite3 *db;        /* the connection read: the scan's, or its own (DevPar) */
   int calling;        /* 1: on the calling thread (it polls for interrupts) */
+  ZcPr *pr;           /* the read from the file's pages, when it can be (pageread.h) */
+  sqlite3_stmt *conv; /* SELECT ?1, ?2, ?3: SQLite's conversions of a row of other types */
   FindingList out;    /* the pass's findings (moved to the scan's at the end) */
   char *err;          /* the pass's error message */
 };
@@ -262,34 +265,54 @@ static int dev_row(DevRead *d, const char *z, int n, sqlite3_int64 id, sqlite3_i
   return SQLITE_OK;
 }
 
-/* One row of the index (v: device, served_at, id), called by the read's
-** statement (zhucan_scan_row): 0 taken or passed over, 1 the read must
-** seek (dev_seek noted where), or an error code negated. */
-static int dev_feed_row(DevRead *d, sqlite3_value **v) {
+/* A row of the index: device, served_at, id, as SQLite gives them
+** (dev_vals) or as the file holds them (dev_steps_raw). */
+typedef struct DevVals {
+  int dty, aty;       /* the device's and served_at's types */
+  const char *z, *at; /* their text (NULL: NULL, or out of memory) */
+  int n, nat;
+  sqlite3_int64 id;
+} DevVals;
+
+static void dev_vals(DevVals *r, sqlite3_value **v) {
+  r->dty = sqlite3_value_type(v[0]);
+  r->aty = sqlite3_value_type(v[1]);
+  r->z = (const char *)sqlite3_value_text(v[0]);
+  r->n = sqlite3_value_bytes(v[0]);
+  r->at = r->aty == SQLITE_TEXT ? (const char *)sqlite3_value_text(v[1]) : NULL;
+  r->nat = sqlite3_value_bytes(v[1]);
+  r->id = sqlite3_value_int64(v[2]);
+}
+
+/* One row of the index, called by the read's statement
+** (zhucan_scan_row) or the read of the file's pages: 0 taken or passed
+** over, 1 the read must seek (dev_seek noted where), or an error code
+** negated. */
+static int dev_feed_row(DevRead *d, const DevVals *r) {
   Scan *s = d->s;
   int rc;
   sqlite3_int64 t;
   if (scan_stop(s, d->calling, 14)) return -SQLITE_INTERRUPT;
-  const char *z = (const char *)sqlite3_value_text(v[0]);
-  int n = sqlite3_value_bytes(v[0]);
+  const char *z = r->z;
+  int n = r->n;
   if (!z) return -SQLITE_NOMEM;
   /* only a text device can be sought (blobs sort after all text) */
-  int seekable = sqlite3_value_type(v[0]) == SQLITE_TEXT;
+  int seekable = r->dty == SQLITE_TEXT;
   if (n == 0) {   /* an empty device is no device */
     if (!seekable) return 0;
     return (rc = dev_seek(d, z, 0, NULL)) ? -rc : 1;
   }
-  const char *at = sqlite3_value_type(v[1]) == SQLITE_TEXT ? (const char *)sqlite3_value_text(v[1]) : NULL;
-  int nat = sqlite3_value_bytes(v[1]), early, late;
+  const char *at = r->at;
+  int nat = r->nat, early, late;
   if (at) {
     early = zc_cmp_day(at, nat, d->ra) < 0;
     late = !early && zc_cmp_day(at, nat, d->rb) >= 0;
   } else {
-    early = sqlite3_value_type(v[1]) != SQLITE_BLOB;   /* NULL and numbers sort first */
+    early = r->aty != SQLITE_BLOB;   /* NULL and numbers sort first */
     late = !early;
   }
   if (!early && !late) {
-    if (zc_time_parse_memo(&d->memo, at, nat, &t) && (rc = dev_row(d, z, n, sqlite3_value_int64(v[2]), t)))
+    if (zc_time_parse_memo(&d->memo, at, nat, &t) && (rc = dev_row(d, z, n, r->id, t)))
       return -rc;
     return 0;
   }
@@ -303,7 +326,9 @@ void scan_dev_func(sqlite3_context *ctx, DevRead *d, int argc, sqlite3_value **a
     sqlite3_result_error(ctx, "zhucan_scan_row: wrong number of arguments", -1);
     return;
   }
-  int k = dev_feed_row(d, argv + 1);
+  DevVals r;
+  dev_vals(&r, argv + 1);
+  int k = dev_feed_row(d, &r);
   if (k < 0) {
     d->rc = -k;
     sqlite3_result_error_code(ctx, -k);
@@ -315,8 +340,63 @@ void scan_dev_func(sqlite3_context *ctx, DevRead *d, int argc, sqlite3_value **a
 /* Steps through the index, a device at a time: the rows are taken by
 ** dev_feed_row as the statement meets them; a row is returned only when
 ** the read must seek. */
+static int dev_prepare(DevRead *d, sqlite3_stmt **st, const char *sql);
+
+/* dev_steps from the file's pages (d->pr): the same rows in the same
+** order, fed the same way; a seek is the cursor's.  A row of types SQLite
+** would convert is bound into d->conv to be converted as the statement
+** converts it. */
+static int dev_steps_raw(DevRead *d) {
+  ZcPrVal key[2], v[3];
+  memset(key, 0, sizeof key);
+  key[0].type = key[1].type = SQLITE_TEXT;
+  key[0].z = "";
+  key[1].z = d->ra;
+  key[1].n = 10;
+  int rc = zc_pr_seek(d->pr, key, 2);
+  while (rc == SQLITE_OK && !zc_pr_eof(d->pr)) {
+    if ((rc = zc_pr_row(d->pr, v, 3))) break;
+    DevVals r;
+    int conv = !(v[0].type == SQLITE_TEXT && v[1].type == SQLITE_TEXT && v[2].type == SQLITE_INTEGER);
+    if (!conv) {
+      r.dty = r.aty = SQLITE_TEXT;
+      r.z = v[0].z;
+      r.n = v[0].n;
+      r.at = v[1].z;
+      r.nat = v[1].n;
+      r.id = v[2].i;
+    } else {
+      if (!d->conv && (rc = dev_prepare(d, &d->conv, "SELECT ?1, ?2, ?3"))) break;
+      zc_pr_bind(d->conv, v, 3);
+      if ((rc = sqlite3_step(d->conv)) != SQLITE_ROW) break;
+      sqlite3_value *cv[3] = {sqlite3_column_value(d->conv, 0), sqlite3_column_value(d->conv, 1),
+                              sqlite3_column_value(d->conv, 2)};
+      dev_vals(&r, cv);
+    }
+    int k = dev_feed_row(d, &r);
+    if (conv) sqlite3_reset(d->conv);
+    if (k < 0) return -k;
+    if (k == 1) {
+      key[0].z = d->seek;
+      key[0].n = d->nseek;
+      key[1].z = d->seek_day ? d->seek_day : "";
+      key[1].n = d->seek_day ? 10 : 0;
+      rc = zc_pr_seek(d->pr, key, 2);
+    } else {
+      rc = zc_pr_next(d->pr);
+    }
+  }
+  if (rc == SQLITE_OK) return check_device(d);
+  if (rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !d->err)
+    d->err = sqlite3_mprintf(zc_tr(d->s->zc, "anomaly_scan: reading meals: the database file is malformed (index meal_device_time, %s)",
+                                   "anomaly_scan：读取就餐记录时出错：数据库文件已损坏（索引 meal_device_time，%s）"),
+                             zc_pr_errmsg(d->pr));
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
+}
+
 static int dev_steps(DevRead *d) {
   int rc;
+  if (d->pr) return dev_steps_raw(d);
   while ((rc = sqlite3_step(d->st)) == SQLITE_ROW) {
     sqlite3_reset(d->st);
     sqlite3_bind_text(d->st, 1, d->seek, d->nseek, sqlite3_free);
@@ -346,6 +426,14 @@ static int dev_run(DevRead *d) {
                        "ORDER BY device, served_at, id");
   if (rc == SQLITE_OK) rc = dev_prepare(d, &d->look, "SELECT method, site_id, elder_id FROM meal WHERE id = ?1");
   if (rc == SQLITE_OK) {
+    static const char *const cols[2] = {"device", "served_at"};
+    const char *why = NULL;
+    d->pr = zc_pr_open(d->db, "meal", "meal_device_time", cols, 2, &why);
+    if (getenv("ZHUCAN_SCAN_TRACE"))
+      fprintf(stderr, "anomaly_scan: meals by device read %s%s%s\n", d->pr ? "from the file's pages" : "through SQLite",
+              why ? ": " : "", why ? why : "");
+  }
+  if (rc == SQLITE_OK) {
     sqlite3_bind_text(d->st, 1, "", 0, SQLITE_STATIC);
     sqlite3_bind_text(d->st, 2, d->ra, 10, SQLITE_STATIC);
     d->kind = SCAN_DEV;
@@ -357,7 +445,10 @@ static int dev_run(DevRead *d) {
   }
   sqlite3_finalize(d->st);
   sqlite3_finalize(d->look);
-  d->st = d->look = NULL;
+  sqlite3_finalize(d->conv);
+  zc_pr_close(d->pr);
+  d->st = d->look = d->conv = NULL;
+  d->pr = NULL;
   return rc;
 }
 
@@ -479,7 +570,8 @@ static int file_header(sqlite3 *db, unsigned char out[100]) {
 }
 
 static void dev_row_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  int *kind = argc > 0 ? sqlite3_value_pointer(argv[0], SCAN_PTR) : NULL;
+  int *kind = argc > 0 ? sqlite3_get_auxdata(ctx, 0) : NULL;   /* as scan_row_func (anomaly.c) */
+  if (!kind && argc > 0 && (kind = sqlite3_value_pointer(argv[0], SCAN_PTR))) sqlite3_set_auxdata(ctx, 0, kind, NULL);
   if (kind && *kind == SCAN_DEV) scan_dev_func(ctx, (DevRead *)kind, argc, argv);
   else sqlite3_result_error(ctx, "zhucan_scan_row: used by anomaly_scan's reads only, not called by hand", -1);
 }

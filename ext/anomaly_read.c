@@ -33,6 +33,9 @@
 ** another, by the same code.  The worker is joined at the end of each run.
 */
 #include "anomaly.h"
+#include "pageread.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <limits.h>
 #include <pthread.h>
 #include <string.h>
@@ -444,13 +447,9 @@ static int chunk_bytes(Chunk *c, const char *z, int n, size_t *off) {
   return SQLITE_OK;
 }
 
-/* A text value's bytes into the chunk: *pn its length, -1 when NULL (then
-** nothing is copied). */
-static int copy_text(Chunk *c, sqlite3_value *v, size_t *off, int *pn) {
-  const char *z = (const char *)sqlite3_value_text(v);
-  int n = sqlite3_value_bytes(v);
-  *pn = z ? n : -1;
-  return z ? chunk_bytes(c, z, n, off) : SQLITE_OK;
+/* Text bytes z[0..n) into the chunk (n < 0: NULL, nothing copied): *off. */
+static int copy_text(Chunk *c, const char *z, int n, size_t *off) {
+  return n >= 0 ? chunk_bytes(c, z, n, off) : SQLITE_OK;
 }
 
 /* The two stages: the reader fills chunk c[head] while the worker turns
@@ -549,54 +548,81 @@ typedef struct ScanFeed {
   int rc;                   /* an error met while feeding (the step fails) */
 } ScanFeed;
 
-/* A row (v[0..6]: id, elder_id, site_id, served_at, slot, method, token)
-** into the chunk. */
-static int copy_values(Chunk *c, sqlite3_value **v) {
-  RawRow *w = &c->rows[c->n];
-  int rc;
-  w->id = sqlite3_value_int64(v[0]);
-  w->elder = sqlite3_value_int64(v[1]);
-  w->site = sqlite3_value_int64(v[2]);
-  if ((rc = copy_text(c, v[3], &w->at, &w->nat))) return rc;
-  if ((rc = copy_text(c, v[4], &w->slot, &w->nslot))) return rc;
-  const char *z = (const char *)sqlite3_value_text(v[5]);
-  w->method = z ? method_code(z, sqlite3_value_bytes(v[5])) : M_OTHER;
-  return copy_text(c, v[6], &w->tok, &w->ntok);
+/* A row of the read: id, elder_id, site_id, served_at, slot, method,
+** token, as SQLite gives them (row_of_values) or as the file holds them
+** when they have the types SQLite would not convert (read_raw). */
+typedef struct FeedRow {
+  sqlite3_int64 id, elder, site;
+  int eint;                 /* elder_id is an INTEGER */
+  int aty;                  /* served_at's type */
+  const char *at, *slot, *method, *tok;
+  int nat, nslot, nmethod, ntok;   /* -1: NULL */
+} FeedRow;
+
+static void value_bytes(sqlite3_value *v, const char **z, int *n) {
+  *z = (const char *)sqlite3_value_text(v);
+  *n = *z ? sqlite3_value_bytes(v) : -1;
 }
 
-/* One row of the read (v as copy_values): 0 taken (or passed over), 1
-** stop here (f->stop says why), -1 an error (f->rc).  A row of another
-** month of its elder asks for a seek to that elder's days, or past the
-** elder (as meals.c's month scan); the run ends at the first new elder
-** once s->chunk_cap rows are in (an elder's meals are never split). */
-static int feed_row(ScanFeed *f, sqlite3_value **v) {
+/* v[0..6]: the columns in the order above, with SQLite's conversions. */
+static void row_of_values(FeedRow *r, sqlite3_value **v) {
+  r->aty = sqlite3_value_type(v[3]);
+  r->eint = sqlite3_value_type(v[1]) == SQLITE_INTEGER;
+  r->id = sqlite3_value_int64(v[0]);
+  r->elder = sqlite3_value_int64(v[1]);
+  r->site = sqlite3_value_int64(v[2]);
+  value_bytes(v[3], &r->at, &r->nat);
+  value_bytes(v[4], &r->slot, &r->nslot);
+  value_bytes(v[5], &r->method, &r->nmethod);
+  value_bytes(v[6], &r->tok, &r->ntok);
+}
+
+/* A row into the chunk. */
+static int copy_row(Chunk *c, const FeedRow *r) {
+  RawRow *w = &c->rows[c->n];
+  int rc;
+  w->id = r->id;
+  w->elder = r->elder;
+  w->site = r->site;
+  w->nat = r->nat;
+  w->nslot = r->nslot;
+  w->ntok = r->ntok;
+  if ((rc = copy_text(c, r->at, r->nat, &w->at))) return rc;
+  if ((rc = copy_text(c, r->slot, r->nslot, &w->slot))) return rc;
+  w->method = r->nmethod >= 0 ? method_code(r->method, r->nmethod) : M_OTHER;
+  return copy_text(c, r->tok, r->ntok, &w->tok);
+}
+
+/* One row of the read: 0 taken (or passed over), 1 stop here (f->stop
+** says why), -1 an error (f->rc).  A row of another month of its elder
+** asks for a seek to that elder's days, or past the elder (as meals.c's
+** month scan); the run ends at the first new elder once s->chunk_cap rows
+** are in (an elder's meals are never split). */
+static int feed_row(ScanFeed *f, const FeedRow *r) {
   Scan *s = f->s;
-  int ty = sqlite3_value_type(v[3]), early, late;
-  if (ty == SQLITE_TEXT) {
-    const char *t = (const char *)sqlite3_value_text(v[3]);
-    int n = sqlite3_value_bytes(v[3]);
-    early = zc_cmp_day(t, n, s->ra) < 0;
-    late = !early && zc_cmp_day(t, n, s->rb) >= 0;
+  int early, late;
+  if (r->aty == SQLITE_TEXT) {
+    early = zc_cmp_day(r->at, r->nat, s->ra) < 0;
+    late = !early && zc_cmp_day(r->at, r->nat, s->rb) >= 0;
   } else {
-    early = ty != SQLITE_BLOB;   /* the index puts NULL and numbers first, blobs last */
+    early = r->aty != SQLITE_BLOB;   /* the index puts NULL and numbers first, blobs last */
     late = !early;
   }
-  int eint = sqlite3_value_type(v[1]) == SQLITE_INTEGER;
-  sqlite3_int64 e = sqlite3_value_int64(v[1]);
+  sqlite3_int64 e = r->elder;
   if (early || late) {
-    if (!eint) return 0;   /* no seek by such an id: step on */
+    if (!r->eint) return 0;   /* no seek by such an id: step on */
     f->stop = late && e == INT64_MAX ? FEED_END : FEED_SEEK;
     f->seek = late ? e + 1 : e;
     return 1;
   }
   if (f->rows >= s->chunk_cap && e != f->prev) {
-    f->stop = FEED_RUN_END;   /* the statement stays on this row: the next run's first */
+    f->stop = FEED_RUN_END;   /* the read stays on this row: the next run's first */
     return 1;
   }
   f->prev = e;
   f->rows++;
   Chunk *c = f->c;
-  if ((f->rc = copy_values(c, v))) return -1;
+  if ((f->rc = copy_row(c, r))) return -1;
   if (++c->n == CHUNK_ROWS && (f->rc = pipe_hand_over(f->p, &f->c))) return -1;
   return 0;
 }
@@ -606,7 +632,9 @@ void scan_feed_func(sqlite3_context *ctx, ScanFeed *f, int argc, sqlite3_value *
     sqlite3_result_error(ctx, "zhucan_scan_row: wrong number of arguments", -1);
     return;
   }
-  int k = feed_row(f, argv + 1);
+  FeedRow r;
+  row_of_values(&r, argv + 1);
+  int k = feed_row(f, &r);
   if (k < 0) sqlite3_result_error_code(ctx, f->rc);
   else sqlite3_result_int(ctx, k);
 }
@@ -627,11 +655,13 @@ static int read_rows(Pipe *p, sqlite3_stmt *st) {
   if (s->mrow) {
     /* the row the last run stopped on: its columns, as the statement gives them */
     sqlite3_value *v[7];
+    FeedRow r;
     for (int i = 0; i < 7; i++) v[i] = sqlite3_column_value(st, i);
+    row_of_values(&r, v);
     s->mrow = 0;
-    f->prev = sqlite3_value_int64(v[1]);
+    f->prev = r.elder;
     f->rows = 1;
-    if ((rc = copy_values(f->c, v))) return rc;
+    if ((rc = copy_row(f->c, &r))) return rc;
     f->c->n++;
   }
   for (;;) {
@@ -655,6 +685,141 @@ static int read_rows(Pipe *p, sqlite3_stmt *st) {
     int hrc = pipe_hand_over(p, &f->c);
     return hrc != SQLITE_OK ? hrc : SQLITE_DONE;
   }
+}
+
+/* The current entry of the file's index (elder_id, served_at, id,
+** site_id, slot, method, price_fen, device, token, rowid) as a row: read
+** as it lies when its types are those SQLite gives unconverted (the usual
+** row), else bound into s->prconv so that SQLite converts it exactly as
+** the statement would (*conv: s->prconv is on its row, reset it after). */
+static int raw_row(Scan *s, FeedRow *r, int *conv) {
+  ZcPrVal v[10];
+  int rc = zc_pr_row(s->pr, v, 10);
+  *conv = 0;
+  if (rc) return rc;
+  if (v[0].type == SQLITE_INTEGER && v[3].type == SQLITE_INTEGER && v[9].type == SQLITE_INTEGER &&
+      v[1].type == SQLITE_TEXT && v[4].type == SQLITE_TEXT && v[5].type == SQLITE_TEXT &&
+      (v[8].type == SQLITE_TEXT || v[8].type == SQLITE_NULL)) {
+    r->id = v[9].i;
+    r->elder = v[0].i;
+    r->eint = 1;
+    r->site = v[3].i;
+    r->aty = SQLITE_TEXT;
+    r->at = v[1].z;
+    r->nat = v[1].n;
+    r->slot = v[4].z;
+    r->nslot = v[4].n;
+    r->method = v[5].z;
+    r->nmethod = v[5].n;
+    r->tok = v[8].type == SQLITE_TEXT ? v[8].z : NULL;
+    r->ntok = v[8].type == SQLITE_TEXT ? v[8].n : -1;
+    return SQLITE_OK;
+  }
+  if (!s->prconv && (rc = scan_prepare(s, &s->prconv, "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"))) return rc;
+  ZcPrVal b[7] = {v[9], v[0], v[3], v[1], v[4], v[5], v[8]};
+  zc_pr_bind(s->prconv, b, 7);
+  if ((rc = sqlite3_step(s->prconv)) != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
+  sqlite3_value *cv[7];
+  for (int i = 0; i < 7; i++) cv[i] = sqlite3_column_value(s->prconv, i);
+  row_of_values(r, cv);
+  *conv = 1;
+  return SQLITE_OK;
+}
+
+/* read_rows from the file's pages (s->pr): the same rows in the same
+** order, fed the same way; a seek is the cursor's. */
+static int read_raw(Pipe *p) {
+  Scan *s = p->s;
+  ScanFeed *f = s->feed;
+  int rc = SQLITE_OK, conv, k;
+  f->p = p;
+  f->c = p->c[0];
+  f->rows = 0;
+  f->rc = SQLITE_OK;
+  if (s->mrow) {
+    /* the row the last run stopped on: the cursor is still there */
+    FeedRow r;
+    if ((rc = raw_row(s, &r, &conv))) goto fail;
+    s->mrow = 0;
+    f->prev = r.elder;
+    f->rows = 1;
+    rc = copy_row(f->c, &r);
+    if (conv) sqlite3_reset(s->prconv);
+    if (rc) return rc;
+    f->c->n++;
+    if ((rc = zc_pr_next(s->pr))) goto fail;
+  }
+  for (;;) {
+    if (scan_stop(s, 1, 12)) return SQLITE_INTERRUPT;
+    if (zc_pr_eof(s->pr)) {
+      s->mdone = 1;
+      break;
+    }
+    FeedRow r;
+    if ((rc = raw_row(s, &r, &conv))) goto fail;
+    f->stop = FEED_ON;
+    k = feed_row(f, &r);
+    if (conv) sqlite3_reset(s->prconv);
+    if (k < 0) return f->rc;
+    if (k == 1 && f->stop == FEED_SEEK) {
+      ZcPrVal key[2];
+      memset(key, 0, sizeof key);
+      key[0].type = SQLITE_INTEGER;
+      key[0].i = f->seek;
+      key[1].type = SQLITE_TEXT;
+      key[1].z = s->ra;
+      key[1].n = 10;
+      if ((rc = zc_pr_seek(s->pr, key, 2))) goto fail;
+      continue;
+    }
+    if (k == 1 && f->stop == FEED_RUN_END) {
+      s->mrow = 1;   /* the cursor stays on this row */
+      break;
+    }
+    if (k == 1) {
+      s->mdone = 1;  /* FEED_END */
+      break;
+    }
+    if ((rc = zc_pr_next(s->pr))) goto fail;
+  }
+  /* the last chunk of the run: to the worker */
+  rc = pipe_hand_over(p, &f->c);
+  return rc != SQLITE_OK ? rc : SQLITE_DONE;
+fail:
+  if (rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !*s->pzErr) {
+    *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: the database file is malformed (index meal_elder_time, %s)",
+                                      "anomaly_scan：读取就餐记录时出错：数据库文件已损坏（索引 meal_elder_time，%s）"),
+                                zc_pr_errmsg(s->pr));
+  }
+  return rc;
+}
+
+/* The read from the file's pages, when the file is what the connection
+** sees (pageread.c says when): opened once, at (INT64_MIN, the first day
+** read), as the statement's first seek.  ZHUCAN_SCAN_TRACE=1 says which
+** read runs and why. */
+static void raw_open(Scan *s) {
+  static const char *const cols[9] = {"elder_id", "served_at", "id", "site_id", "slot", "method", "price_fen", "device", "token"};
+  const char *why = NULL;
+  s->pr = zc_pr_open(s->zc->db, "meal", "meal_elder_time", cols, 9, &why);
+  if (s->pr) {
+    ZcPrVal key[2];
+    memset(key, 0, sizeof key);
+    key[0].type = SQLITE_INTEGER;
+    key[0].i = INT64_MIN;
+    key[1].type = SQLITE_TEXT;
+    key[1].z = s->ra;
+    key[1].n = 10;
+    if (zc_pr_seek(s->pr, key, 2) != SQLITE_OK) {
+      /* a first page SQLite may read otherwise: the statement says */
+      why = "the index's first pages cannot be read here";
+      zc_pr_close(s->pr);
+      s->pr = NULL;
+    }
+  }
+  if (getenv("ZHUCAN_SCAN_TRACE"))
+    fprintf(stderr, "anomaly_scan: meals by elder read %s%s%s\n", s->pr ? "from the file's pages" : "through SQLite",
+            why ? ": " : "", why ? why : "");
 }
 
 /* Lets the worker finish the chunks handed over and joins it; rc (the
@@ -683,21 +848,24 @@ static int pipe_close(Pipe *p, int rc) {
 int scan_load_meals(Scan *s) {
   Pipe p;
   int rc;
-  if (!s->mst) {
+  if (!s->mst && !s->pr) {
     if (!s->feed) {
       if (!(s->feed = sqlite3_malloc(sizeof *s->feed))) return SQLITE_NOMEM;
       memset(s->feed, 0, sizeof *s->feed);
       s->feed->kind = SCAN_FEED;
       s->feed->s = s;
     }
+    zc_day_format(s->lo, s->ra);
+    zc_day_format(s->next, s->rb);
+    raw_open(s);
+  }
+  if (!s->mst && !s->pr) {
     rc = scan_prepare(s, &s->mst,
                       "SELECT id, elder_id, site_id, served_at, slot, method, token FROM meal "
                       "WHERE (elder_id, served_at) >= (?1, ?2) "
                       "AND zhucan_scan_row(?3, id, elder_id, site_id, served_at, slot, method, token) "
                       "ORDER BY elder_id, served_at, id");
     if (rc) return rc;
-    zc_day_format(s->lo, s->ra);
-    zc_day_format(s->next, s->rb);
     sqlite3_bind_int64(s->mst, 1, INT64_MIN);
     sqlite3_bind_text(s->mst, 2, s->ra, 10, SQLITE_STATIC);
     sqlite3_bind_pointer(s->mst, 3, s->feed, SCAN_PTR, NULL);
@@ -705,7 +873,7 @@ int scan_load_meals(Scan *s) {
   s->nm = 0;
   if (s->mdone) return SQLITE_OK;
   rc = pipe_open(&p, s);
-  if (rc == SQLITE_OK) rc = read_rows(&p, s->mst);
+  if (rc == SQLITE_OK) rc = s->pr ? read_raw(&p) : read_rows(&p, s->mst);
   rc = pipe_close(&p, rc);
   if (rc == SQLITE_DONE) return SQLITE_OK;
   if (!*s->pzErr && rc != SQLITE_NOMEM)

@@ -25,6 +25,7 @@
 **      with one read of site_report, over_report.
 */
 #include "anomaly.h"
+#include "pageread.h"
 #include "meals.h"
 #include <limits.h>
 #include <math.h>
@@ -56,6 +57,8 @@ void scan_clear(Scan *s) {
   sqlite3_free(s->rcard);
   sqlite3_free(s->rcardb);
   sqlite3_finalize(s->mst);
+  zc_pr_close(s->pr);
+  sqlite3_finalize(s->prconv);
   sqlite3_free(s->feed);
   sqlite3_finalize(s->cst_run);
   sqlite3_finalize(s->cst_one);

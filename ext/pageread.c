@@ -1,0 +1,503 @@
+/*
+** pageread.c — a read-only cursor over one index b-tree of the main
+** database file (pageread.h), decoding SQLite's documented file format
+** (https://www.sqlite.org/fileformat2.html): index pages (interior 0x02,
+** leaf 0x0a), cells with their payload spilled to overflow pages past the
+** local limit, records of varint serial types.
+**
+** When the file is what the connection sees.  The cursor reads the file
+** through the connection's own handle (SQLITE_FCNTL_FILE_POINTER), on the
+** calling thread, inside a read transaction it holds itself (a statement
+** stepped to its row and left there), and only when:
+**   - the connection has no write pending (sqlite3_txn_state is READ: no
+**     page of its cache differs from the file);
+**   - the file is in a rollback-journal mode (header bytes 18-19 are 1):
+**     in WAL mode newer pages may be in the log;
+**   - the shared lock of that transaction stops any other connection from
+**     writing the file until the cursor is closed;
+**   - the file starts with SQLite's header, in UTF-8;
+**   - the index has exactly the columns asked for, ascending, BINARY, is
+**     not partial, and its table is not shadowed by a temp table.
+** Otherwise zc_pr_open says why and the caller steps SQLite as before.
+**
+** A malformed page is never trusted: every offset, length, page number and
+** depth is checked against the page and the file before it is used, and
+** the cursor fails with SQLITE_CORRUPT naming the page (as SQLite would
+** fail reading it).  Pages are read one at a time into one buffer per
+** level of the tree (kept while the level's page does not change, so a
+** seek re-reads only the levels it leaves).
+*/
+#include "pageread.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PR_MAXDEPTH 24   /* SQLite's own limit is 20 */
+
+typedef struct Level {
+  unsigned char *pg;     /* the page: page-size bytes */
+  unsigned pgno;         /* its number; 0: none read */
+  int hdr;               /* where its b-tree header is (100 on page 1) */
+  int leaf;
+  int ncell;
+  int i;                 /* leaf: the current cell; interior: the child gone into (ncell: the right-most) */
+} Level;
+
+struct ZcPr {
+  sqlite3_file *fd;
+  sqlite3_stmt *pin;     /* on its row: the read transaction */
+  int pgsz, usable;
+  unsigned npage;
+  unsigned root;
+  int nfield;            /* the index's columns and the rowid */
+  int cur;               /* the level of the current entry; -1: past the end */
+  Level lv[PR_MAXDEPTH];
+  unsigned char *buf;    /* a spilled payload, put together */
+  size_t cap;
+  unsigned char *ovpg;   /* an overflow page */
+  char msg[80];
+};
+
+static unsigned get2(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
+static unsigned get4(const unsigned char *p) {
+  return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
+}
+
+/* A varint at p (before end): its length (1-9), 0 if it runs past end. */
+static int varint_long(const unsigned char *p, const unsigned char *end, sqlite3_uint64 *out) {
+  sqlite3_uint64 v = 0;
+  for (int k = 0; k < 8; k++) {
+    if (p + k >= end) return 0;
+    v = (v << 7) | (p[k] & 0x7f);
+    if (!(p[k] & 0x80)) {
+      *out = v;
+      return k + 1;
+    }
+  }
+  if (p + 8 >= end) return 0;
+  *out = (v << 8) | p[8];
+  return 9;
+}
+
+static inline int varint(const unsigned char *p, const unsigned char *end, sqlite3_uint64 *out) {
+  if (p < end && p[0] < 0x80) {   /* most: serial types, short texts, sizes below 128 */
+    *out = p[0];
+    return 1;
+  }
+  return varint_long(p, end, out);
+}
+
+static int corrupt(ZcPr *c, unsigned pgno, const char *what) {
+  snprintf(c->msg, sizeof c->msg, "page %u: %s", pgno, what);
+  return SQLITE_CORRUPT;
+}
+
+/* Reads page pgno into buf. */
+static int read_page(ZcPr *c, unsigned pgno, unsigned char *buf) {
+  if (pgno < 1 || pgno > c->npage) return corrupt(c, pgno, "page number out of range");
+  int rc = c->fd->pMethods->xRead(c->fd, buf, c->pgsz, (sqlite3_int64)(pgno - 1) * c->pgsz);
+  if (rc != SQLITE_OK) {
+    snprintf(c->msg, sizeof c->msg, "page %u: cannot be read", pgno);
+    return (rc & 0xff) == SQLITE_IOERR ? rc : SQLITE_IOERR;
+  }
+  return SQLITE_OK;
+}
+
+/* Level d holds page pgno (read unless it is there already), checked as an
+** index page. */
+static int load(ZcPr *c, int d, unsigned pgno) {
+  if (d >= PR_MAXDEPTH) return corrupt(c, pgno, "the tree is too deep");
+  Level *L = &c->lv[d];
+  if (!L->pg && !(L->pg = sqlite3_malloc(c->pgsz))) return SQLITE_NOMEM;
+  if (L->pgno != pgno) {
+    L->pgno = 0;
+    int rc = read_page(c, pgno, L->pg);
+    if (rc) return rc;
+    int hdr = pgno == 1 ? 100 : 0;
+    unsigned char t = L->pg[hdr];
+    if (t != 0x0a && t != 0x02) return corrupt(c, pgno, "not an index b-tree page");
+    L->hdr = hdr;
+    L->leaf = t == 0x0a;
+    L->ncell = (int)get2(L->pg + hdr + 3);
+    if (hdr + (L->leaf ? 8 : 12) + 2 * L->ncell > c->usable) return corrupt(c, pgno, "too many cells");
+    L->pgno = pgno;
+  }
+  return SQLITE_OK;
+}
+
+static unsigned right_child(const ZcPr *c, const Level *L) {
+  (void)c;
+  return get4(L->pg + L->hdr + 8);
+}
+
+/* Cell i of level L: its child (interior), and its payload, put together
+** in c->buf when it spills.  *rec, *nrec. */
+static int cell(ZcPr *c, Level *L, int i, unsigned *child, const unsigned char **rec, sqlite3_int64 *nrec) {
+  int ptrs = L->hdr + (L->leaf ? 8 : 12);
+  unsigned off = get2(L->pg + ptrs + 2 * i);
+  if (off < (unsigned)(ptrs + 2 * L->ncell) || off >= (unsigned)c->usable) return corrupt(c, L->pgno, "bad cell offset");
+  const unsigned char *p = L->pg + off, *end = L->pg + c->usable;
+  if (!L->leaf) {
+    if (p + 4 > end) return corrupt(c, L->pgno, "bad cell");
+    *child = get4(p);
+    p += 4;
+  }
+  sqlite3_uint64 P;
+  int k = varint(p, end, &P);
+  if (!k || P > 0x7fffffff) return corrupt(c, L->pgno, "bad payload size");
+  p += k;
+  /* the local part (fileformat2, "B-tree Pages": index pages) */
+  sqlite3_int64 U = c->usable, X = ((U - 12) * 64 / 255) - 23, local = (sqlite3_int64)P;
+  if (local > X) {
+    sqlite3_int64 M = ((U - 12) * 32 / 255) - 23, K = M + (((sqlite3_int64)P - M) % (U - 4));
+    local = K <= X ? K : M;
+  }
+  if (p + local > end) return corrupt(c, L->pgno, "payload past the page");
+  if (local == (sqlite3_int64)P) {
+    *rec = p;
+    *nrec = local;
+    return SQLITE_OK;
+  }
+  if (p + local + 4 > end) return corrupt(c, L->pgno, "bad overflow pointer");
+  if ((size_t)P > c->cap) {
+    unsigned char *nb = sqlite3_realloc64(c->buf, P);
+    if (!nb) return SQLITE_NOMEM;
+    c->buf = nb;
+    c->cap = (size_t)P;
+  }
+  if (!c->ovpg && !(c->ovpg = sqlite3_malloc(c->pgsz))) return SQLITE_NOMEM;
+  memcpy(c->buf, p, (size_t)local);
+  sqlite3_int64 have = local;
+  unsigned next = get4(p + local);
+  for (unsigned hops = 0; have < (sqlite3_int64)P; hops++) {
+    if (hops > c->npage) return corrupt(c, next, "overflow chain loops");
+    int rc = read_page(c, next, c->ovpg);
+    if (rc) return rc;
+    sqlite3_int64 n = (sqlite3_int64)P - have;
+    if (n > U - 4) n = U - 4;
+    memcpy(c->buf + have, c->ovpg + 4, (size_t)n);
+    have += n;
+    next = get4(c->ovpg);
+  }
+  *rec = c->buf;
+  *nrec = (sqlite3_int64)P;
+  return SQLITE_OK;
+}
+
+/* The first nv fields of record a[0..n): *got of them. */
+static int fields(ZcPr *c, unsigned pgno, const unsigned char *a, sqlite3_int64 n, ZcPrVal *v, int nv, int *got) {
+  const unsigned char *end = a + n;
+  sqlite3_uint64 hs;
+  int k = varint(a, end, &hs);
+  if (!k || hs < (sqlite3_uint64)k || hs > (sqlite3_uint64)n) return corrupt(c, pgno, "bad record header");
+  const unsigned char *h = a + k, *hend = a + hs, *d = a + hs;
+  int j = 0;
+  while (h < hend && j < nv) {
+    sqlite3_uint64 t;
+    if (!(k = varint(h, hend, &t))) return corrupt(c, pgno, "bad record header");
+    h += k;
+    ZcPrVal *x = &v[j];
+    sqlite3_uint64 len;
+    static const unsigned char isz[7] = {0, 1, 2, 3, 4, 6, 8};
+    if (t >= 1 && t <= 6) {
+      len = isz[t];
+      if ((sqlite3_uint64)(end - d) < len) return corrupt(c, pgno, "record past its payload");
+      x->type = SQLITE_INTEGER;
+      switch (t) {   /* big-endian two's complement of 1, 2, 3, 4, 6 or 8 bytes */
+        case 1: x->i = (signed char)d[0]; break;
+        case 2: x->i = (sqlite3_int64)(int16_t)(d[0] << 8 | d[1]); break;
+        case 3: x->i = (sqlite3_int64)((int32_t)((uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8) >> 8); break;
+        case 4: x->i = (sqlite3_int64)(int32_t)get4(d); break;
+        default: {
+          sqlite3_uint64 u = (d[0] & 0x80) ? ~(sqlite3_uint64)0 : 0;
+          for (sqlite3_uint64 b = 0; b < len; b++) u = (u << 8) | d[b];
+          x->i = (sqlite3_int64)u;
+        }
+      }
+    } else if (t == 7) {
+      len = 8;
+      if (end - d < 8) return corrupt(c, pgno, "record past its payload");
+      sqlite3_uint64 u = 0;
+      for (int b = 0; b < 8; b++) u = (u << 8) | d[b];
+      x->type = SQLITE_FLOAT;
+      memcpy(&x->r, &u, 8);
+    } else if (t == 0 || t == 8 || t == 9) {
+      len = 0;
+      x->type = t == 0 ? SQLITE_NULL : SQLITE_INTEGER;
+      x->i = t == 9;
+    } else if (t >= 12) {
+      len = (t - 12) / 2;
+      if ((sqlite3_uint64)(end - d) < len) return corrupt(c, pgno, "record past its payload");
+      x->type = (t & 1) ? SQLITE_TEXT : SQLITE_BLOB;
+      x->z = (const char *)d;
+      x->n = (int)len;
+    } else {
+      return corrupt(c, pgno, "reserved serial type");
+    }
+    d += len;
+    j++;
+  }
+  *got = j;
+  return SQLITE_OK;
+}
+
+/* -1, 0, 1: a (a record's field) against b, in SQLite's order: NULL,
+** numbers, text, blobs; text and blobs by their bytes (BINARY). */
+static int cls(int type) {
+  return type == SQLITE_NULL ? 0 : type == SQLITE_INTEGER || type == SQLITE_FLOAT ? 1 : type == SQLITE_TEXT ? 2 : 3;
+}
+static int int_real_cmp(sqlite3_int64 i, double r) {
+  if (r < -9223372036854775808.0) return 1;
+  if (r >= 9223372036854775808.0) return -1;
+  sqlite3_int64 y = (sqlite3_int64)r;
+  if (i != y) return i < y ? -1 : 1;
+  /* |r| >= 2^53 is a whole number (then r == y); below, (double)i is exact */
+  double s = (double)i;
+  return s < r ? -1 : s > r ? 1 : 0;
+}
+static int val_cmp(const ZcPrVal *a, const ZcPrVal *b) {
+  int ca = cls(a->type), cb = cls(b->type);
+  if (ca != cb) return ca < cb ? -1 : 1;
+  if (ca == 0) return 0;
+  if (ca == 1) {
+    if (a->type == SQLITE_INTEGER && b->type == SQLITE_INTEGER) return a->i < b->i ? -1 : a->i > b->i;
+    if (a->type == SQLITE_FLOAT && b->type == SQLITE_FLOAT) return a->r < b->r ? -1 : a->r > b->r;
+    if (a->type == SQLITE_INTEGER) return int_real_cmp(a->i, b->r);
+    return -int_real_cmp(b->i, a->r);
+  }
+  int n = a->n < b->n ? a->n : b->n;
+  int r = n ? memcmp(a->z, b->z, (size_t)n) : 0;
+  if (r) return r < 0 ? -1 : 1;
+  return a->n < b->n ? -1 : a->n > b->n;
+}
+
+/* Cell i of L against key[0..nkey): < 0, 0 (equal on the key's columns), > 0. */
+static int cell_cmp(ZcPr *c, Level *L, int i, const ZcPrVal *key, int nkey, int *rc) {
+  unsigned child;
+  const unsigned char *rec;
+  sqlite3_int64 nrec;
+  ZcPrVal v[8];
+  int got;
+  if (nkey > 8) nkey = 8;
+  if ((*rc = cell(c, L, i, &child, &rec, &nrec)) || (*rc = fields(c, L->pgno, rec, nrec, v, nkey, &got))) return 0;
+  for (int j = 0; j < got; j++) {
+    int r = val_cmp(&v[j], &key[j]);
+    if (r) return r;
+  }
+  return got < nkey ? -1 : 0;   /* a shorter record sorts first */
+}
+
+/* The current leaf is done: the next entry is the first interior cell
+** above it not yet given (or the end). */
+static int up(ZcPr *c) {
+  for (int d = c->cur; d > 0;) {
+    Level *L = &c->lv[--d];
+    if (L->i < L->ncell) {
+      c->cur = d;
+      return SQLITE_OK;
+    }
+  }
+  c->cur = -1;
+  return SQLITE_OK;
+}
+
+int zc_pr_seek(ZcPr *c, const ZcPrVal *key, int nkey) {
+  unsigned pgno = c->root;
+  c->cur = -1;
+  for (int d = 0;; d++) {
+    int rc = load(c, d, pgno);
+    if (rc) return rc;
+    Level *L = &c->lv[d];
+    int lo = 0, hi = L->ncell;
+    while (lo < hi) {
+      int mid = lo + (hi - lo) / 2;
+      int r = cell_cmp(c, L, mid, key, nkey, &rc);
+      if (rc) return rc;
+      if (r < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    L->i = lo;
+    if (L->leaf) {
+      c->cur = d;
+      return lo < L->ncell ? SQLITE_OK : up(c);
+    }
+    if (lo < L->ncell) {
+      const unsigned char *rec;
+      sqlite3_int64 nrec;
+      if ((rc = cell(c, L, lo, &pgno, &rec, &nrec))) return rc;
+    } else {
+      pgno = right_child(c, L);
+    }
+  }
+}
+
+int zc_pr_next(ZcPr *c) {
+  if (c->cur < 0) return SQLITE_OK;
+  Level *L = &c->lv[c->cur];
+  if (L->leaf) return ++L->i < L->ncell ? SQLITE_OK : up(c);
+  /* past interior cell i: the leftmost entry of the child after it */
+  unsigned pgno;
+  const unsigned char *rec;
+  sqlite3_int64 nrec;
+  int rc;
+  if (++L->i < L->ncell) {
+    if ((rc = cell(c, L, L->i, &pgno, &rec, &nrec))) return rc;
+  } else {
+    pgno = right_child(c, L);
+  }
+  for (int d = c->cur + 1;; d++) {
+    if ((rc = load(c, d, pgno))) return rc;
+    Level *M = &c->lv[d];
+    M->i = 0;
+    if (M->leaf) {
+      c->cur = d;
+      return M->ncell > 0 ? SQLITE_OK : up(c);
+    }
+    if (M->ncell > 0) {
+      if ((rc = cell(c, M, 0, &pgno, &rec, &nrec))) return rc;
+    } else {
+      pgno = right_child(c, M);
+    }
+  }
+}
+
+int zc_pr_eof(const ZcPr *c) { return c->cur < 0; }
+
+int zc_pr_row(ZcPr *c, ZcPrVal *v, int nv) {
+  if (c->cur < 0) return SQLITE_MISUSE;
+  Level *L = &c->lv[c->cur];
+  unsigned child;
+  const unsigned char *rec;
+  sqlite3_int64 nrec;
+  int got, rc;
+  if ((rc = cell(c, L, L->i, &child, &rec, &nrec)) || (rc = fields(c, L->pgno, rec, nrec, v, nv, &got))) return rc;
+  return got == nv ? SQLITE_OK : corrupt(c, L->pgno, "a record with too few columns");
+}
+
+void zc_pr_bind(sqlite3_stmt *st, const ZcPrVal *v, int n) {
+  for (int j = 0; j < n; j++) {
+    switch (v[j].type) {
+      case SQLITE_INTEGER: sqlite3_bind_int64(st, j + 1, v[j].i); break;
+      case SQLITE_FLOAT: sqlite3_bind_double(st, j + 1, v[j].r); break;
+      case SQLITE_TEXT: sqlite3_bind_text(st, j + 1, v[j].z, v[j].n, SQLITE_TRANSIENT); break;
+      case SQLITE_BLOB: sqlite3_bind_blob(st, j + 1, v[j].z, v[j].n, SQLITE_TRANSIENT); break;
+      default: sqlite3_bind_null(st, j + 1);
+    }
+  }
+}
+
+const char *zc_pr_errmsg(const ZcPr *c) { return c->msg; }
+
+/* ---------------------------------------------------------- opening */
+
+/* The index's columns are cols[0..ncol), ascending, BINARY, then the
+** rowid; the index is not partial. */
+static int index_shape(sqlite3 *db, const char *tbl, const char *idx, const char *const *cols, int ncol) {
+  sqlite3_stmt *st = NULL;
+  int ok = 1, n = 0;
+  char *sql = sqlite3_mprintf("PRAGMA main.index_xinfo(%Q)", idx);
+  if (!sql || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) ok = 0;
+  sqlite3_free(sql);
+  while (ok && sqlite3_step(st) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 2);
+    const char *coll = (const char *)sqlite3_column_text(st, 4);
+    int desc = sqlite3_column_int(st, 3), key = sqlite3_column_int(st, 5), cid = sqlite3_column_int(st, 1);
+    if (n < ncol)
+      ok = name && sqlite3_stricmp(name, cols[n]) == 0 && key == 1 && desc == 0 && coll && sqlite3_stricmp(coll, "BINARY") == 0;
+    else
+      ok = n == ncol && cid == -1 && key == 0;
+    n++;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (!ok || n != ncol + 1) return 0;
+  sql = sqlite3_mprintf("PRAGMA main.index_list(%Q)", tbl);
+  ok = 0;
+  if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const char *name = (const char *)sqlite3_column_text(st, 1);
+      if (name && sqlite3_stricmp(name, idx) == 0) ok = sqlite3_column_int(st, 4) == 0;
+    }
+  sqlite3_free(sql);
+  sqlite3_finalize(st);
+  return ok;
+}
+
+static const char *refused(sqlite3 *db, const char *tbl) {
+  const char *file = sqlite3_db_filename(db, "main");
+  if (getenv("ZHUCAN_SCAN_SQL_READ")) return "ZHUCAN_SCAN_SQL_READ";
+  if (!file || !*file) return "no database file";
+  sqlite3_stmt *st = NULL;
+  int n = -1;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM temp.sqlite_master WHERE name = ?1 COLLATE NOCASE", -1, &st, NULL) ==
+      SQLITE_OK) {
+    sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  if (n != 0) return "a temp table of the same name";
+  return NULL;
+}
+
+ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *const *cols, int ncol, const char **why) {
+  if ((*why = refused(db, tbl))) return NULL;
+  ZcPr *c = sqlite3_malloc(sizeof *c);
+  *why = "out of memory";
+  if (!c) return NULL;
+  memset(c, 0, sizeof *c);
+  c->cur = -1;
+  c->nfield = ncol + 1;
+  /* the read transaction: this statement stays on its row until the close */
+  *why = "the index is not in the main schema";
+  if (sqlite3_prepare_v2(db,
+                         "SELECT rootpage FROM main.sqlite_schema WHERE type = 'index' AND name = ?1 "
+                         "AND tbl_name = ?2 COLLATE NOCASE",
+                         -1, &c->pin, NULL) != SQLITE_OK)
+    goto refuse;
+  sqlite3_bind_text(c->pin, 1, idx, -1, SQLITE_STATIC);
+  sqlite3_bind_text(c->pin, 2, tbl, -1, SQLITE_STATIC);
+  if (sqlite3_step(c->pin) != SQLITE_ROW) goto refuse;
+  sqlite3_int64 root = sqlite3_column_int64(c->pin, 0);
+  if (root < 1 || root > 0xffffffffLL) goto refuse;
+  c->root = (unsigned)root;
+  *why = "not in a read transaction (a write may be pending)";
+  if (sqlite3_txn_state(db, "main") != SQLITE_TXN_READ) goto refuse;
+  *why = "no file handle";
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &c->fd) != SQLITE_OK || !c->fd || !c->fd->pMethods)
+    goto refuse;
+  unsigned char h[100];
+  *why = "the file's header cannot be read";
+  if (c->fd->pMethods->xRead(c->fd, h, 100, 0) != SQLITE_OK || memcmp(h, "SQLite format 3", 16) != 0) goto refuse;
+  *why = "the file is in WAL mode";
+  if (h[18] != 1 || h[19] != 1) goto refuse;
+  *why = "the file's text is not UTF-8";
+  if (get4(h + 56) != 1) goto refuse;
+  unsigned ps = get2(h + 16);
+  c->pgsz = ps == 1 ? 65536 : (int)ps;
+  c->usable = c->pgsz - h[20];
+  *why = "an unknown page size";
+  if (c->pgsz < 512 || (c->pgsz & (c->pgsz - 1)) || c->usable < 480) goto refuse;
+  if (get4(h + 92) == get4(h + 24) && get4(h + 28) > 0) {
+    c->npage = get4(h + 28);
+  } else {
+    sqlite3_int64 sz = 0;
+    if (c->fd->pMethods->xFileSize(c->fd, &sz) != SQLITE_OK) goto refuse;
+    c->npage = (unsigned)(sz / c->pgsz);
+  }
+  *why = "the index has another shape";
+  if (!index_shape(db, tbl, idx, cols, ncol)) goto refuse;
+  *why = NULL;
+  return c;
+refuse:
+  zc_pr_close(c);
+  return NULL;
+}
+
+void zc_pr_close(ZcPr *c) {
+  if (!c) return;
+  sqlite3_finalize(c->pin);
+  for (int d = 0; d < PR_MAXDEPTH; d++) sqlite3_free(c->lv[d].pg);
+  sqlite3_free(c->buf);
+  sqlite3_free(c->ovpg);
+  sqlite3_free(c);
+}
