@@ -390,7 +390,7 @@ static int dev_steps_raw(DevRead *d) {
   if (rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !d->err)
     d->err = sqlite3_mprintf(zc_tr(d->s->zc, "anomaly_scan: reading meals: the database file is malformed (index meal_device_time, %s)",
                                    "anomaly_scan：读取就餐记录时出错：数据库文件已损坏（索引 meal_device_time，%s）"),
-                             zc_pr_errmsg(d->pr));
+                             zc_pr_errmsg(d->pr, zc_lang_en(d->s->zc)));
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
 }
 

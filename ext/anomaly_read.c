@@ -789,7 +789,7 @@ fail:
   if (rc != SQLITE_NOMEM && rc != SQLITE_INTERRUPT && !*s->pzErr) {
     *s->pzErr = sqlite3_mprintf(zc_tr(s->zc, "anomaly_scan: reading meals: the database file is malformed (index meal_elder_time, %s)",
                                       "anomaly_scan：读取就餐记录时出错：数据库文件已损坏（索引 meal_elder_time，%s）"),
-                                zc_pr_errmsg(s->pr));
+                                zc_pr_errmsg(s->pr, zc_lang_en(s->zc)));
   }
   return rc;
 }

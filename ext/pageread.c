@@ -55,7 +55,16 @@ struct ZcPr {
   unsigned char *buf;    /* a spilled payload, put together */
   size_t cap;
   unsigned char *ovpg;   /* an overflow page */
-  char msg[80];
+  sqlite3_int64 ovreads, seeks;   /* overflow pages read; seeks made (the budget, cell) */
+  /* the checks that a damaged tree cannot send the cursor round: no page
+  ** of the index is read twice (seen: a bit per page), and the entry a
+  ** seek lands on is not below the key sought (low) */
+  unsigned char *seen;
+  unsigned char *lowz;   /* the seek key's text (a copy) */
+  size_t caplow;
+  ZcPrVal low[2];
+  int nlow;              /* 0: no seek key to check */
+  char msg[80], msg_zh[80];
 };
 
 static unsigned get2(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
@@ -87,8 +96,32 @@ static inline int varint(const unsigned char *p, const unsigned char *end, sqlit
   return varint_long(p, end, out);
 }
 
+/* What is wrong, in both languages (zc_pr_errmsg). */
+static const char *const whats[][2] = {
+    {"page number out of range", "页号超出文件范围"},
+    {"not an index b-tree page", "不是索引 B 树页"},
+    {"too many cells", "单元数超出页面"},
+    {"bad cell offset", "单元偏移错误"},
+    {"bad cell", "单元损坏"},
+    {"bad payload size", "记录长度错误"},
+    {"payload past the page", "记录超出页面"},
+    {"bad overflow pointer", "溢出页指针错误"},
+    {"overflow chain loops", "溢出页链成环"},
+    {"bad record header", "记录头损坏"},
+    {"record past its payload", "字段超出记录"},
+    {"reserved serial type", "保留的字段类型"},
+    {"the tree is too deep", "B 树层数过多"},
+    {"an entry before the key sought", "条目早于所查找的键"},
+    {"a page reached twice", "同一页被读到两次"},
+    {"an entry with too few columns", "条目的列数不足"},
+};
+
 static int corrupt(ZcPr *c, unsigned pgno, const char *what) {
+  const char *zh = what;
+  for (size_t k = 0; k < sizeof whats / sizeof whats[0]; k++)
+    if (strcmp(whats[k][0], what) == 0) zh = whats[k][1];
   snprintf(c->msg, sizeof c->msg, "page %u: %s", pgno, what);
+  snprintf(c->msg_zh, sizeof c->msg_zh, "第 %u 页：%s", pgno, zh);
   return SQLITE_CORRUPT;
 }
 
@@ -98,6 +131,7 @@ static int read_page(ZcPr *c, unsigned pgno, unsigned char *buf) {
   int rc = c->fd->pMethods->xRead(c->fd, buf, c->pgsz, (sqlite3_int64)(pgno - 1) * c->pgsz);
   if (rc != SQLITE_OK) {
     snprintf(c->msg, sizeof c->msg, "page %u: cannot be read", pgno);
+    snprintf(c->msg_zh, sizeof c->msg_zh, "第 %u 页：无法读取", pgno);
     return (rc & 0xff) == SQLITE_IOERR ? rc : SQLITE_IOERR;
   }
   return SQLITE_OK;
@@ -111,6 +145,17 @@ static int load(ZcPr *c, int d, unsigned pgno) {
   if (!L->pg && !(L->pg = sqlite3_malloc(c->pgsz))) return SQLITE_NOMEM;
   if (L->pgno != pgno) {
     L->pgno = 0;
+    /* stepping forward, and seeking only forward past the entries given
+    ** (the callers' seeks do), reads each page of a sound index once */
+    if (!c->seen) {
+      size_t nb = ((size_t)c->npage >> 3) + 1;
+      if (!(c->seen = sqlite3_malloc64(nb))) return SQLITE_NOMEM;
+      memset(c->seen, 0, nb);
+    }
+    if (pgno >= 1 && pgno <= c->npage) {
+      if (c->seen[pgno >> 3] & (1u << (pgno & 7))) return corrupt(c, pgno, "a page reached twice");
+      c->seen[pgno >> 3] |= (unsigned char)(1u << (pgno & 7));
+    }
     int rc = read_page(c, pgno, L->pg);
     if (rc) return rc;
     int hdr = pgno == 1 ? 100 : 0;
@@ -132,7 +177,7 @@ static unsigned right_child(const ZcPr *c, const Level *L) {
 
 /* Cell i of level L: its child (interior), and its payload, put together
 ** in c->buf when it spills.  *rec, *nrec. */
-static int cell(ZcPr *c, Level *L, int i, unsigned *child, const unsigned char **rec, sqlite3_int64 *nrec) {
+static int cell(ZcPr *c, Level *L, int i, int local_only, unsigned *child, const unsigned char **rec, sqlite3_int64 *nrec) {
   int ptrs = L->hdr + (L->leaf ? 8 : 12);
   unsigned off = get2(L->pg + ptrs + 2 * i);
   if (off < (unsigned)(ptrs + 2 * L->ncell) || off >= (unsigned)c->usable) return corrupt(c, L->pgno, "bad cell offset");
@@ -144,7 +189,9 @@ static int cell(ZcPr *c, Level *L, int i, unsigned *child, const unsigned char *
   }
   sqlite3_uint64 P;
   int k = varint(p, end, &P);
-  if (!k || P > 0x7fffffff) return corrupt(c, L->pgno, "bad payload size");
+  /* no larger than the file's pages could hold */
+  if (!k || P > 0x7fffffff || P > (sqlite3_uint64)c->npage * (sqlite3_uint64)(c->usable - 4))
+    return corrupt(c, L->pgno, "bad payload size");
   p += k;
   /* the local part (fileformat2, "B-tree Pages": index pages) */
   sqlite3_int64 U = c->usable, X = ((U - 12) * 64 / 255) - 23, local = (sqlite3_int64)P;
@@ -153,12 +200,12 @@ static int cell(ZcPr *c, Level *L, int i, unsigned *child, const unsigned char *
     local = K <= X ? K : M;
   }
   if (p + local > end) return corrupt(c, L->pgno, "payload past the page");
-  if (local == (sqlite3_int64)P) {
+  if (p + local + 4 > end && local < (sqlite3_int64)P) return corrupt(c, L->pgno, "bad overflow pointer");
+  if (local == (sqlite3_int64)P || local_only) {
     *rec = p;
     *nrec = local;
-    return SQLITE_OK;
+    return local == (sqlite3_int64)P ? SQLITE_OK : SQLITE_DONE;   /* DONE: only the local part */
   }
-  if (p + local + 4 > end) return corrupt(c, L->pgno, "bad overflow pointer");
   if ((size_t)P > c->cap) {
     unsigned char *nb = sqlite3_realloc64(c->buf, P);
     if (!nb) return SQLITE_NOMEM;
@@ -170,7 +217,10 @@ static int cell(ZcPr *c, Level *L, int i, unsigned *child, const unsigned char *
   sqlite3_int64 have = local;
   unsigned next = get4(p + local);
   for (unsigned hops = 0; have < (sqlite3_int64)P; hops++) {
-    if (hops > c->npage) return corrupt(c, next, "overflow chain loops");
+    /* each overflow page belongs to one entry, read once as the index is
+    ** stepped, and by the seeks' comparisons: more is a damaged chain */
+    if (hops > c->npage || ++c->ovreads > 8 * (sqlite3_int64)c->npage + 2048 * (c->seeks + 1))
+      return corrupt(c, next, "overflow chain loops");
     int rc = read_page(c, next, c->ovpg);
     if (rc) return rc;
     sqlite3_int64 n = (sqlite3_int64)P - have;
@@ -185,23 +235,38 @@ static int cell(ZcPr *c, Level *L, int i, unsigned *child, const unsigned char *
 }
 
 /* The first nv fields of record a[0..n): *got of them. */
-static int fields(ZcPr *c, unsigned pgno, const unsigned char *a, sqlite3_int64 n, ZcPrVal *v, int nv, int *got) {
+/* (partial: a[0..n) is the local part of a longer payload; SQLITE_DONE
+** when the fields asked for run past it.) */
+#define PAST(what) (partial ? SQLITE_DONE : corrupt(c, pgno, what))
+static int fields(ZcPr *c, unsigned pgno, const unsigned char *a, sqlite3_int64 n, int partial, ZcPrVal *v, int nv,
+                  int *got) {
   const unsigned char *end = a + n;
   sqlite3_uint64 hs;
   int k = varint(a, end, &hs);
-  if (!k || hs < (sqlite3_uint64)k || hs > (sqlite3_uint64)n) return corrupt(c, pgno, "bad record header");
+  if (!k) return PAST("bad record header");
+  if (hs < (sqlite3_uint64)k) return corrupt(c, pgno, "bad record header");
+  if (hs > (sqlite3_uint64)n) return PAST("bad record header");
   const unsigned char *h = a + k, *hend = a + hs, *d = a + hs;
   int j = 0;
   while (h < hend && j < nv) {
-    sqlite3_uint64 t;
-    if (!(k = varint(h, hend, &t))) return corrupt(c, pgno, "bad record header");
-    h += k;
-    ZcPrVal *x = &v[j];
-    sqlite3_uint64 len;
-    static const unsigned char isz[7] = {0, 1, 2, 3, 4, 6, 8};
-    if (t >= 1 && t <= 6) {
+    sqlite3_uint64 t = *h, len;
+    if (t < 0x80) {
+      h++;
+    } else {
+      if (!(k = varint(h, hend, &t))) return corrupt(c, pgno, "bad record header");
+      h += k;
+    }
+    ZcPrVal *x = &v[j++];
+    if (t >= 12) {   /* text and blobs: most columns */
+      len = (t - 12) >> 1;
+      if ((sqlite3_uint64)(end - d) < len) return PAST("record past its payload");
+      x->type = (t & 1) ? SQLITE_TEXT : SQLITE_BLOB;
+      x->z = (const char *)d;
+      x->n = (int)len;
+    } else if (t >= 1 && t <= 6) {
+      static const unsigned char isz[7] = {0, 1, 2, 3, 4, 6, 8};
       len = isz[t];
-      if ((sqlite3_uint64)(end - d) < len) return corrupt(c, pgno, "record past its payload");
+      if ((sqlite3_uint64)(end - d) < len) return PAST("record past its payload");
       x->type = SQLITE_INTEGER;
       switch (t) {   /* big-endian two's complement of 1, 2, 3, 4, 6 or 8 bytes */
         case 1: x->i = (signed char)d[0]; break;
@@ -214,32 +279,26 @@ static int fields(ZcPr *c, unsigned pgno, const unsigned char *a, sqlite3_int64 
           x->i = (sqlite3_int64)u;
         }
       }
-    } else if (t == 7) {
-      len = 8;
-      if (end - d < 8) return corrupt(c, pgno, "record past its payload");
-      sqlite3_uint64 u = 0;
-      for (int b = 0; b < 8; b++) u = (u << 8) | d[b];
-      x->type = SQLITE_FLOAT;
-      memcpy(&x->r, &u, 8);
     } else if (t == 0 || t == 8 || t == 9) {
       len = 0;
       x->type = t == 0 ? SQLITE_NULL : SQLITE_INTEGER;
       x->i = t == 9;
-    } else if (t >= 12) {
-      len = (t - 12) / 2;
-      if ((sqlite3_uint64)(end - d) < len) return corrupt(c, pgno, "record past its payload");
-      x->type = (t & 1) ? SQLITE_TEXT : SQLITE_BLOB;
-      x->z = (const char *)d;
-      x->n = (int)len;
+    } else if (t == 7) {
+      len = 8;
+      if (end - d < 8) return PAST("record past its payload");
+      sqlite3_uint64 u = 0;
+      for (int b = 0; b < 8; b++) u = (u << 8) | d[b];
+      x->type = SQLITE_FLOAT;
+      memcpy(&x->r, &u, 8);
     } else {
       return corrupt(c, pgno, "reserved serial type");
     }
     d += len;
-    j++;
   }
   *got = j;
   return SQLITE_OK;
 }
+#undef PAST
 
 /* -1, 0, 1: a (a record's field) against b, in SQLite's order: NULL,
 ** numbers, text, blobs; text and blobs by their bytes (BINARY). */
@@ -255,7 +314,7 @@ static int int_real_cmp(sqlite3_int64 i, double r) {
   double s = (double)i;
   return s < r ? -1 : s > r ? 1 : 0;
 }
-static int val_cmp(const ZcPrVal *a, const ZcPrVal *b) {
+static int val_cmp_slow(const ZcPrVal *a, const ZcPrVal *b) {
   int ca = cls(a->type), cb = cls(b->type);
   if (ca != cb) return ca < cb ? -1 : 1;
   if (ca == 0) return 0;
@@ -271,20 +330,45 @@ static int val_cmp(const ZcPrVal *a, const ZcPrVal *b) {
   return a->n < b->n ? -1 : a->n > b->n;
 }
 
-/* Cell i of L against key[0..nkey): < 0, 0 (equal on the key's columns), > 0. */
+static inline int val_cmp(const ZcPrVal *a, const ZcPrVal *b) {
+  if (a->type == SQLITE_INTEGER && b->type == SQLITE_INTEGER) return a->i < b->i ? -1 : a->i > b->i;
+  if (a->type == SQLITE_TEXT && b->type == SQLITE_TEXT) {
+    int n = a->n < b->n ? a->n : b->n;
+    int r = n ? memcmp(a->z, b->z, (size_t)n) : 0;
+    if (r) return r < 0 ? -1 : 1;
+    return a->n < b->n ? -1 : a->n > b->n;
+  }
+  return val_cmp_slow(a, b);
+}
+
+/* Fields of rec[0..nrec) against key[0..nkey): < 0, 0 (equal on the
+** key's columns), > 0. */
+static int rec_cmp(const ZcPrVal *v, int got, const ZcPrVal *key, int nkey) {
+  for (int j = 0; j < got && j < nkey; j++) {
+    int r = val_cmp(&v[j], &key[j]);
+    if (r) return r;
+  }
+  return got < nkey ? -1 : 0;   /* a shorter record sorts first */
+}
+
+/* Cell i of L against key[0..nkey): read from the page alone when the
+** key's columns are there (a spilled entry is put together only when they
+** are not). */
 static int cell_cmp(ZcPr *c, Level *L, int i, const ZcPrVal *key, int nkey, int *rc) {
   unsigned child;
   const unsigned char *rec;
   sqlite3_int64 nrec;
   ZcPrVal v[8];
-  int got;
+  int got = 0;
   if (nkey > 8) nkey = 8;
-  if ((*rc = cell(c, L, i, &child, &rec, &nrec)) || (*rc = fields(c, L->pgno, rec, nrec, v, nkey, &got))) return 0;
-  for (int j = 0; j < got; j++) {
-    int r = val_cmp(&v[j], &key[j]);
-    if (r) return r;
+  *rc = cell(c, L, i, 1, &child, &rec, &nrec);
+  if (*rc == SQLITE_DONE) {
+    *rc = fields(c, L->pgno, rec, nrec, 1, v, nkey, &got);
+    if (*rc == SQLITE_DONE) *rc = cell(c, L, i, 0, &child, &rec, &nrec);
+    else if (*rc == SQLITE_OK) return rec_cmp(v, got, key, nkey);
   }
-  return got < nkey ? -1 : 0;   /* a shorter record sorts first */
+  if (*rc || (*rc = fields(c, L->pgno, rec, nrec, 0, v, nkey, &got))) return 0;
+  return rec_cmp(v, got, key, nkey);
 }
 
 /* The current leaf is done: the next entry is the first interior cell
@@ -301,9 +385,37 @@ static int up(ZcPr *c) {
   return SQLITE_OK;
 }
 
+/* Keeps key[0..nkey) (at most 2 columns) for the order check. */
+static int keep_low(ZcPr *c, const ZcPrVal *key, int nkey) {
+  size_t need = 0;
+  if (nkey > 2) nkey = 2;
+  for (int j = 0; j < nkey; j++)
+    if (key[j].type == SQLITE_TEXT || key[j].type == SQLITE_BLOB) need += (size_t)key[j].n;
+  if (need + 1 > c->caplow) {
+    unsigned char *nz = sqlite3_realloc64(c->lowz, need + 64);
+    if (!nz) return SQLITE_NOMEM;
+    c->lowz = nz;
+    c->caplow = need + 64;
+  }
+  size_t at = 0;
+  for (int j = 0; j < nkey; j++) {
+    c->low[j] = key[j];
+    if (key[j].type == SQLITE_TEXT || key[j].type == SQLITE_BLOB) {
+      if (key[j].n) memcpy(c->lowz + at, key[j].z, (size_t)key[j].n);
+      c->low[j].z = (const char *)c->lowz + at;
+      at += (size_t)key[j].n;
+    }
+  }
+  c->nlow = nkey;
+  return SQLITE_OK;
+}
+
 int zc_pr_seek(ZcPr *c, const ZcPrVal *key, int nkey) {
   unsigned pgno = c->root;
   c->cur = -1;
+  c->seeks++;
+  int krc = keep_low(c, key, nkey);
+  if (krc) return krc;
   for (int d = 0;; d++) {
     int rc = load(c, d, pgno);
     if (rc) return rc;
@@ -324,7 +436,7 @@ int zc_pr_seek(ZcPr *c, const ZcPrVal *key, int nkey) {
     if (lo < L->ncell) {
       const unsigned char *rec;
       sqlite3_int64 nrec;
-      if ((rc = cell(c, L, lo, &pgno, &rec, &nrec))) return rc;
+      if ((rc = cell(c, L, lo, 1, &pgno, &rec, &nrec)) && rc != SQLITE_DONE) return rc;
     } else {
       pgno = right_child(c, L);
     }
@@ -341,7 +453,7 @@ int zc_pr_next(ZcPr *c) {
   sqlite3_int64 nrec;
   int rc;
   if (++L->i < L->ncell) {
-    if ((rc = cell(c, L, L->i, &pgno, &rec, &nrec))) return rc;
+    if ((rc = cell(c, L, L->i, 1, &pgno, &rec, &nrec)) && rc != SQLITE_DONE) return rc;
   } else {
     pgno = right_child(c, L);
   }
@@ -354,7 +466,7 @@ int zc_pr_next(ZcPr *c) {
       return M->ncell > 0 ? SQLITE_OK : up(c);
     }
     if (M->ncell > 0) {
-      if ((rc = cell(c, M, 0, &pgno, &rec, &nrec))) return rc;
+      if ((rc = cell(c, M, 0, 1, &pgno, &rec, &nrec)) && rc != SQLITE_DONE) return rc;
     } else {
       pgno = right_child(c, M);
     }
@@ -363,15 +475,25 @@ int zc_pr_next(ZcPr *c) {
 
 int zc_pr_eof(const ZcPr *c) { return c->cur < 0; }
 
+/* Every entry after a seek is not below the key sought (SQLite's own
+** statement would skip it, as its WHERE says so): then each seek the
+** callers make is past the last one, and with no page read twice the
+** cursor cannot go round. */
+static int check_low(ZcPr *c, unsigned pgno, const ZcPrVal *v, int nv) {
+  if (c->nlow && rec_cmp(v, nv, c->low, c->nlow) < 0) return corrupt(c, pgno, "an entry before the key sought");
+  return SQLITE_OK;
+}
+
 int zc_pr_row(ZcPr *c, ZcPrVal *v, int nv) {
-  if (c->cur < 0) return SQLITE_MISUSE;
+  if (c->cur < 0 || nv != c->nfield || nv > 16) return SQLITE_MISUSE;
   Level *L = &c->lv[c->cur];
   unsigned child;
   const unsigned char *rec;
   sqlite3_int64 nrec;
   int got, rc;
-  if ((rc = cell(c, L, L->i, &child, &rec, &nrec)) || (rc = fields(c, L->pgno, rec, nrec, v, nv, &got))) return rc;
-  return got == nv ? SQLITE_OK : corrupt(c, L->pgno, "a record with too few columns");
+  if ((rc = cell(c, L, L->i, 0, &child, &rec, &nrec)) || (rc = fields(c, L->pgno, rec, nrec, 0, v, nv, &got))) return rc;
+  if (got != nv) return corrupt(c, L->pgno, "an entry with too few columns");
+  return check_low(c, L->pgno, v, nv);
 }
 
 void zc_pr_bind(sqlite3_stmt *st, const ZcPrVal *v, int n) {
@@ -386,7 +508,7 @@ void zc_pr_bind(sqlite3_stmt *st, const ZcPrVal *v, int n) {
   }
 }
 
-const char *zc_pr_errmsg(const ZcPr *c) { return c->msg; }
+const char *zc_pr_errmsg(const ZcPr *c, int en) { return en ? c->msg : c->msg_zh; }
 
 /* ---------------------------------------------------------- opening */
 
@@ -499,5 +621,7 @@ void zc_pr_close(ZcPr *c) {
   for (int d = 0; d < PR_MAXDEPTH; d++) sqlite3_free(c->lv[d].pg);
   sqlite3_free(c->buf);
   sqlite3_free(c->ovpg);
+  sqlite3_free(c->seen);
+  sqlite3_free(c->lowz);
   sqlite3_free(c);
 }

@@ -50,7 +50,8 @@ int zc_pr_row(ZcPr *c, ZcPrVal *v, int nv);
 /* Binds v[0..n) as parameters 1..n of st (SQLite then converts them as it
 ** would the index's columns). */
 void zc_pr_bind(sqlite3_stmt *st, const ZcPrVal *v, int n);
-/* A message for the last error (static), e.g. "page 17: bad cell". */
-const char *zc_pr_errmsg(const ZcPr *c);
+/* What the last error was, in English (en) or Chinese: "page 17: bad
+** cell", "第 17 页：单元损坏". */
+const char *zc_pr_errmsg(const ZcPr *c, int en);
 
 #endif
