@@ -14,7 +14,7 @@
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 60
 FUZZ_CHECK_SECONDS ?= 20
-FUZZ_TARGETS       ?= identity regex swipe_log policy unpack datetime
+FUZZ_TARGETS       ?= identity regex swipe_log policy unpack datetime pageread
 FUZZ_PKGS          := sqlite3 libpcre2-8 lua5.4 nettle
 # UBSan reports are recoverable in the build so that fuzz/ubsan.supp can
 # silence a known, pending one; every other report still halts the run

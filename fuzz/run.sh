@@ -19,7 +19,7 @@
 set -u
 MODE=${1:-}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-identity regex swipe_log policy unpack datetime}
+TARGETS=${*:-identity regex swipe_log policy unpack datetime pageread}
 B=build/fuzz
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_CHECK_SECONDS=${FUZZ_CHECK_SECONDS:-20}

@@ -243,8 +243,24 @@ def datetime():
     ]
 
 
+def pageread():
+    # patches: page (2 bytes, modulo the index pages), offset (2 bytes),
+    # n - 1, then the bytes (fuzz/pageread.c)
+    p = lambda page, off, data: bytes([page >> 8, page & 255, off >> 8, off & 255, len(data) - 1]) + data
+    return [
+        p(0, 0, b"\x0d"),                    # a page type that is no index page
+        p(1, 3, b"\xff\xff"),                # the cell count
+        p(2, 8, b"\x00\x00\x00\x01"),        # a child pointer to page 1 (or a cell pointer)
+        p(3, 12, b"\x03\xf0"),               # a cell pointer near the page's end
+        p(4, 100, b"\xff" * 9),               # a varint of nine bytes in a record
+        p(5, 600, b"\x7f\x7f\x7f"),           # serial types in a record header
+        p(0, 8, b"\x00\x00\x00\x02") + p(7, 20, b"\x81\x80\x80\x80\x00"),
+        p(9, 512, b"\x00" * 32),
+    ]
+
+
 TARGETS = {"identity": identity, "regex": regex, "swipe_log": swipe_log, "policy": policy,
-           "unpack": unpack, "datetime": datetime}
+           "unpack": unpack, "datetime": datetime, "pageread": pageread}
 
 if __name__ == "__main__":
     for t in sys.argv[1:] or TARGETS:
