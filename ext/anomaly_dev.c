@@ -428,7 +428,8 @@ static int dev_run(DevRead *d) {
   if (rc == SQLITE_OK) {
     static const char *const cols[2] = {"device", "served_at"};
     const char *why = NULL;
-    d->pr = zc_pr_open(d->db, "meal", "meal_device_time", cols, 2, &why);
+    /* the index's rowid is the statement's id only when id is the rowid */
+    d->pr = zc_pr_open(d->db, "meal", "meal_device_time", cols, 2, "id", &why);
     if (getenv("ZHUCAN_SCAN_TRACE"))
       fprintf(stderr, "anomaly_scan: meals by device read %s%s%s\n", d->pr ? "from the file's pages" : "through SQLite",
               why ? ": " : "", why ? why : "");

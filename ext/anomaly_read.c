@@ -697,10 +697,10 @@ static int raw_row(Scan *s, FeedRow *r, int *conv) {
   int rc = zc_pr_row(s->pr, v, 10);
   *conv = 0;
   if (rc) return rc;
-  if (v[0].type == SQLITE_INTEGER && v[3].type == SQLITE_INTEGER && v[9].type == SQLITE_INTEGER &&
+  if (v[0].type == SQLITE_INTEGER && v[3].type == SQLITE_INTEGER && v[2].type == SQLITE_INTEGER &&
       v[1].type == SQLITE_TEXT && v[4].type == SQLITE_TEXT && v[5].type == SQLITE_TEXT &&
       (v[8].type == SQLITE_TEXT || v[8].type == SQLITE_NULL)) {
-    r->id = v[9].i;
+    r->id = v[2].i;
     r->elder = v[0].i;
     r->eint = 1;
     r->site = v[3].i;
@@ -716,7 +716,7 @@ static int raw_row(Scan *s, FeedRow *r, int *conv) {
     return SQLITE_OK;
   }
   if (!s->prconv && (rc = scan_prepare(s, &s->prconv, "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"))) return rc;
-  ZcPrVal b[7] = {v[9], v[0], v[3], v[1], v[4], v[5], v[8]};
+  ZcPrVal b[7] = {v[2], v[0], v[3], v[1], v[4], v[5], v[8]};
   zc_pr_bind(s->prconv, b, 7);
   if ((rc = sqlite3_step(s->prconv)) != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
   sqlite3_value *cv[7];
@@ -801,7 +801,9 @@ fail:
 static void raw_open(Scan *s) {
   static const char *const cols[9] = {"elder_id", "served_at", "id", "site_id", "slot", "method", "price_fen", "device", "token"};
   const char *why = NULL;
-  s->pr = zc_pr_open(s->zc->db, "meal", "meal_elder_time", cols, 9, &why);
+  /* the id is the index's own column (the rowid when id is the table's
+  ** rowid, as the statement's id is) */
+  s->pr = zc_pr_open(s->zc->db, "meal", "meal_elder_time", cols, 9, NULL, &why);
   if (s->pr) {
     ZcPrVal key[2];
     memset(key, 0, sizeof key);

@@ -545,6 +545,28 @@ static int index_shape(sqlite3 *db, const char *tbl, const char *idx, const char
   return ok;
 }
 
+/* Column col of tbl (main) is its rowid: declared INTEGER, the sole
+** PRIMARY KEY, not declared DESC (SQLite's one exception). */
+static int rowid_alias(sqlite3 *db, const char *tbl, const char *col) {
+  const char *type = NULL;
+  int pk = 0;
+  if (sqlite3_table_column_metadata(db, "main", tbl, col, &type, NULL, NULL, &pk, NULL) != SQLITE_OK || !pk || !type ||
+      sqlite3_stricmp(type, "INTEGER") != 0)
+    return 0;
+  sqlite3_stmt *st = NULL;
+  int ok = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT (SELECT count(*) FROM pragma_table_info(?1, 'main') WHERE pk > 0) = 1 "
+                         "AND (SELECT sql FROM main.sqlite_schema WHERE type = 'table' AND name = ?1 COLLATE NOCASE) "
+                         "NOT LIKE '%PRIMARY%KEY%DESC%'",
+                         -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
+    ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+  }
+  sqlite3_finalize(st);
+  return ok;
+}
+
 static const char *refused(sqlite3 *db, const char *tbl) {
   const char *file = sqlite3_db_filename(db, "main");
   if (getenv("ZHUCAN_SCAN_SQL_READ")) return "ZHUCAN_SCAN_SQL_READ";
@@ -561,7 +583,8 @@ static const char *refused(sqlite3 *db, const char *tbl) {
   return NULL;
 }
 
-ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *const *cols, int ncol, const char **why) {
+ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *const *cols, int ncol, const char *rowid_as,
+                 const char **why) {
   if ((*why = refused(db, tbl))) return NULL;
   ZcPr *c = sqlite3_malloc(sizeof *c);
   *why = "out of memory";
@@ -608,6 +631,8 @@ ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *cons
   }
   *why = "the index has another shape";
   if (!index_shape(db, tbl, idx, cols, ncol)) goto refuse;
+  *why = "the table's id is not its rowid";
+  if (rowid_as && !rowid_alias(db, tbl, rowid_as)) goto refuse;
   *why = NULL;
   return c;
 refuse:

@@ -29,12 +29,14 @@ typedef struct ZcPrVal {
 typedef struct ZcPr ZcPr;
 
 /* Opens a cursor on index idx of table tbl in schema main, whose columns
-** must be exactly cols[0..ncol) (names, ascending, BINARY; then the rowid).
+** must be exactly cols[0..ncol) (names, ascending, BINARY; then the rowid),
+** and whose column rowid_as (unless NULL) must be the table's rowid.
 ** NULL, and *why a static reason, when the file cannot be read so: no
 ** file, WAL, a write pending, another encoding, a temp table named tbl,
 ** another index shape.  The cursor holds a read transaction (a statement
 ** left on its row) until zc_pr_close. */
-ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *const *cols, int ncol, const char **why);
+ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *const *cols, int ncol, const char *rowid_as,
+                 const char **why);
 void zc_pr_close(ZcPr *c);
 
 /* Moves to the first entry not less than key[0..nkey) (a prefix of the

@@ -21,7 +21,9 @@
 #      meal id): the same rows both ways, with those meals among the rows;
 #   6. where the pages are not read: WAL mode, a write pending in the
 #      caller's transaction (and found), a temp table meal (and found);
-#   7. damaged index pages (random bytes written over them, 24 files):
+#   7. a table whose id is not its rowid: the same rows; the read by
+#      device (its index holds the rowid, not the id) through SQLite;
+#   8. damaged index pages (random bytes written over them, 24 files):
 #      no crash, no sanitizer report; a row set or an error, never a hang.
 set -eu
 SRC="$ZC_ROOT/data/county.db"
@@ -133,9 +135,28 @@ grep -q "meals by elder read through SQLite: a temp table of the same name" temp
 [ "$n" = 8 ] || { echo "FAIL: 6. the burst in temp.meal: $n of 8 meals found"; fail=1; }
 echo "6. a temp table meal: read through SQLite, $n of 8 meals found"
 
-# 7: damaged index pages
+# 7: a table whose id is not its rowid (declared INT, not INTEGER): the
+# read by elder takes the id from the index's own column, the read by
+# device (whose index holds only the rowid) reads through SQLite
+cp county.db norowid.db
+$SQLITE3 norowid.db "
+  CREATE TABLE meal_new(id INT PRIMARY KEY, elder_id INTEGER NOT NULL, site_id INTEGER NOT NULL,
+    served_at TEXT NOT NULL, slot TEXT NOT NULL, method TEXT NOT NULL, device TEXT, token TEXT, price_fen INTEGER NOT NULL);
+  INSERT INTO meal_new(rowid, id, elder_id, site_id, served_at, slot, method, device, token, price_fen)
+    SELECT 3 * id + 1, id, elder_id, site_id, served_at, slot, method, device, token, price_fen FROM meal;
+  DROP TABLE meal;
+  ALTER TABLE meal_new RENAME TO meal;
+  $(grep -E '^CREATE (UNIQUE )?INDEX IF NOT EXISTS meal_' "$ZC_ROOT/sql/schema.sql")"
+scan norowid.db 2024-03 n.out
+cmp -s n.out n.out.sql || { echo "FAIL: 7. id not the rowid: the rows differ"; fail=1; }
+cmp -s n.out c.out || { echo "FAIL: 7. id not the rowid: other rows than the county's"; fail=1; }
+grep -q "meals by elder read from the file's pages" n.out.err || { echo "FAIL: 7. read by elder: $(cat n.out.err)"; fail=1; }
+grep -q "meals by device read through SQLite: the table's id is not its rowid" n.out.err || { echo "FAIL: 7. read by device: $(cat n.out.err)"; fail=1; }
+echo "7. id not the rowid: the same rows as the county's, the read by device through SQLite"
+
+# 8: damaged index pages
 pages=$($SQLITE3 county.db "SELECT group_concat(pageno, ' ') FROM dbstat WHERE name IN ('meal_elder_time', 'meal_device_time')")
-[ -n "$pages" ] || { echo "FAIL: 7. no index pages from dbstat"; fail=1; }
+[ -n "$pages" ] || { echo "FAIL: 8. no index pages from dbstat"; fail=1; }
 bad=0; errs=0; rowsets=0
 for seed in $(seq 1 24); do
   cp county.db dmg.db
@@ -154,13 +175,13 @@ for seed in $(seq 1 24); do
   st=$?
   set -e
   if [ $st -ne 0 ] && [ $st -ne 1 ]; then
-    echo "FAIL: 7. damage seed $seed: exit $st"; head -5 d.err; bad=$((bad + 1)); fail=1
+    echo "FAIL: 8. damage seed $seed: exit $st"; head -5 d.err; bad=$((bad + 1)); fail=1
   elif [ $st -eq 1 ]; then
     errs=$((errs + 1))
-    grep -qi "malformed\|corrupt" d.err || { echo "FAIL: 7. damage seed $seed: $(head -2 d.err)"; fail=1; }
+    grep -qi "malformed\|corrupt" d.err || { echo "FAIL: 8. damage seed $seed: $(head -2 d.err)"; fail=1; }
   else
     rowsets=$((rowsets + 1))
   fi
 done
-echo "7. 24 damaged files: $errs refused as malformed, $rowsets gave rows, $bad crashed"
+echo "8. 24 damaged files: $errs refused as malformed, $rowsets gave rows, $bad crashed"
 exit $fail
