@@ -26,10 +26,8 @@
 #   8. damaged index pages (random bytes written over them, 24 files):
 #      no crash, no sanitizer report; a row set or an error, never a hang.
 set -eu
-SRC="$ZC_ROOT/data/county.db"
-[ -f "$SRC" ] || { echo "no $SRC (make data/county.db)"; exit 77; }
-cp "$SRC" county.db
-$SQLITE3 -cmd ".load $ZC_SO" county.db "SELECT policy_load('$ZC_ROOT/lua/zhongyang.lua'); UPDATE region SET policy = 'zhongyang' WHERE code = '141129'" > /dev/null
+. "$ZC_ROOT/tests/lib/county.sh"
+county_db
 fail=0
 scan() {  # scan DB MONTH OUT: the rows from the pages (OUT), through SQLite (OUT.sql), traces in OUT.err*
   q="SELECT * FROM anomaly_scan('141129', '$2')"
@@ -120,11 +118,7 @@ ZHUCAN_SCAN_TRACE=1 $SQLITE3 -cmd ".load $ZC_SO" wal.db "SELECT * FROM anomaly_s
 grep -q "meals by elder read through SQLite: the file is in WAL mode" w.err || { echo "FAIL: 6. WAL: $(cat w.err)"; fail=1; }
 cmp -s w.out m.2024-03.out || { echo "FAIL: 6. WAL: other rows"; fail=1; }
 echo "6. WAL mode: read through SQLite, the same rows"
-BURST="INSERT INTO meal(id, elder_id, site_id, served_at, slot, method, device, token, price_fen)
-  SELECT 9000000 + k, elder_id, 4, printf('2024-03-12 12:00:%02d', k), 'lunch', 'card', 'D-PAGES', token, 500
-    FROM (SELECT row_number() OVER (ORDER BY token) AS k, elder_id, token
-            FROM card WHERE elder_id IN (SELECT elder_id FROM main.meal WHERE site_id = 4) LIMIT 8)"
-FOUND="SELECT count(*) FROM anomaly_scan('141129', '2024-03') WHERE kind = 'card_burst' AND meal_id >= 9000000"
+burst_sql D-PAGES
 n=$(ZHUCAN_SCAN_TRACE=1 $SQLITE3 -cmd ".load $ZC_SO" county.db "BEGIN; $BURST; $FOUND; ROLLBACK;" 2> tx.err)
 grep -q "meals by elder read through SQLite: not in a read transaction" tx.err || { echo "FAIL: 6. pending write: $(cat tx.err)"; fail=1; }
 [ "$n" = 8 ] || { echo "FAIL: 6. the uncommitted burst: $n of 8 meals found"; fail=1; }

@@ -19,10 +19,8 @@
 #      second connection sees another file (its header differs) and is not
 #      used; the rows are those of the file the scan has open.
 set -eu
-SRC="$ZC_ROOT/data/county.db"
-[ -f "$SRC" ] || { echo "no $SRC (make data/county.db)"; exit 77; }
-cp "$SRC" county.db
-$SQLITE3 -cmd ".load $ZC_SO" county.db "SELECT policy_load('$ZC_ROOT/lua/zhongyang.lua'); UPDATE region SET policy = 'zhongyang' WHERE code = '141129'" > /dev/null
+. "$ZC_ROOT/tests/lib/county.sh"
+county_db
 Q="SELECT * FROM anomaly_scan('141129', '2024-03')"
 fail=0
 trace_is() {  # trace_is FILE WORDS: the trace line says WORDS
@@ -41,11 +39,7 @@ echo "1. county month: $(wc -l < beside.out) rows ($bursts card_burst) the same 
 
 # the burst: 8 card meals one second apart on a new device at a site of the
 # county, each elder's own card (the default thresholds: 6 within 15 s)
-BURST="INSERT INTO meal(id, elder_id, site_id, served_at, slot, method, device, token, price_fen)
-  SELECT 9000000 + k, elder_id, 4, printf('2024-03-12 12:00:%02d', k), 'lunch', 'card', 'D-BESIDE', token, 500
-    FROM (SELECT row_number() OVER (ORDER BY token) AS k, elder_id, token
-            FROM card WHERE elder_id IN (SELECT elder_id FROM main.meal WHERE site_id = 4) LIMIT 8)"
-FOUND="SELECT count(*) FROM anomaly_scan('141129', '2024-03') WHERE kind = 'card_burst' AND meal_id >= 9000000"
+burst_sql D-BESIDE
 
 # 2
 n=$(ZHUCAN_SCAN_TRACE=1 $SQLITE3 -cmd ".load $ZC_SO" county.db "BEGIN; $BURST; $FOUND; ROLLBACK;" 2> tx.err)

@@ -34,10 +34,8 @@ for t in anomaly_cases anomaly_thresholds anomaly_errors anomaly_limits anomaly_
 done
 
 # 2. the county month, runs of every size
-SRC="$ZC_ROOT/data/county.db"
-[ -f "$SRC" ] || { echo "no $SRC (make data/county.db)"; exit 77; }
-cp "$SRC" county.db
-$SQLITE3 -cmd ".load $ZC_SO" county.db "SELECT policy_load('$ZC_ROOT/lua/zhongyang.lua'); UPDATE region SET policy = 'zhongyang' WHERE code = '141129'" > /dev/null
+. "$ZC_ROOT/tests/lib/county.sh"
+county_db
 Q="SELECT * FROM anomaly_scan('141129', '2024-03')"
 $SQLITE3 -cmd ".load $ZC_SO" county.db "$Q" > default.out
 rows=$(wc -l < default.out)
