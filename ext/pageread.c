@@ -74,16 +74,17 @@ static unsigned get4(const unsigned char *p) {
 
 /* A varint at p (before end): its length (1-9), 0 if it runs past end. */
 static int varint_long(const unsigned char *p, const unsigned char *end, sqlite3_uint64 *out) {
+  ptrdiff_t left = end - p;
   sqlite3_uint64 v = 0;
   for (int k = 0; k < 8; k++) {
-    if (p + k >= end) return 0;
+    if (k >= left) return 0;
     v = (v << 7) | (p[k] & 0x7f);
     if (!(p[k] & 0x80)) {
       *out = v;
       return k + 1;
     }
   }
-  if (p + 8 >= end) return 0;
+  if (left < 9) return 0;
   *out = (v << 8) | p[8];
   return 9;
 }
@@ -183,7 +184,7 @@ static int cell(ZcPr *c, Level *L, int i, int local_only, unsigned *child, const
   if (off < (unsigned)(ptrs + 2 * L->ncell) || off >= (unsigned)c->usable) return corrupt(c, L->pgno, "bad cell offset");
   const unsigned char *p = L->pg + off, *end = L->pg + c->usable;
   if (!L->leaf) {
-    if (p + 4 > end) return corrupt(c, L->pgno, "bad cell");
+    if (end - p < 4) return corrupt(c, L->pgno, "bad cell");
     *child = get4(p);
     p += 4;
   }
@@ -199,8 +200,9 @@ static int cell(ZcPr *c, Level *L, int i, int local_only, unsigned *child, const
     sqlite3_int64 M = ((U - 12) * 32 / 255) - 23, K = M + (((sqlite3_int64)P - M) % (U - 4));
     local = K <= X ? K : M;
   }
-  if (p + local > end) return corrupt(c, L->pgno, "payload past the page");
-  if (p + local + 4 > end && local < (sqlite3_int64)P) return corrupt(c, L->pgno, "bad overflow pointer");
+  /* lengths against what is left of the page (no pointer is formed past it) */
+  if (local > end - p) return corrupt(c, L->pgno, "payload past the page");
+  if (local < (sqlite3_int64)P && local + 4 > end - p) return corrupt(c, L->pgno, "bad overflow pointer");
   if (local == (sqlite3_int64)P || local_only) {
     *rec = p;
     *nrec = local;
