@@ -214,7 +214,6 @@ typedef struct Scan {
   sqlite3_int64 chunk_cap;    /* rows a run takes before it ends at the next elder */
   struct ScanFeed *feed;  /* the read's state for zhucan_scan_row (anomaly_read.c) */
   struct ZcPr *pr;        /* the read from the file's pages, when it can be (pageread.h) */
-  sqlite3_stmt *prconv;   /* SELECT ?1..?7: SQLite's conversions of a row of other types */
   Meal *m;                /* the run's meals, in (elder, served_at, id) order */
   int nm, capm;
   sqlite3_int64 t0;       /* lo * ZC_DAY_SECONDS: Meal.rt is from here */

@@ -57,7 +57,6 @@ struct DevRead {
   sqlite3 *db;        /* the connection read: the scan's, or its own (DevPar) */
   int calling;        /* 1: on the calling thread (it polls for interrupts) */
   ZcPr *pr;           /* the read from the file's pages, when it can be (pageread.h) */
-  sqlite3_stmt *conv; /* SELECT ?1, ?2, ?3: SQLite's conversions of a row of other types */
   FindingList out;    /* the pass's findings (moved to the scan's at the end) */
   char *err;          /* the pass's error message */
 };
@@ -340,12 +339,8 @@ void scan_dev_func(sqlite3_context *ctx, DevRead *d, int argc, sqlite3_value **a
 /* Steps through the index, a device at a time: the rows are taken by
 ** dev_feed_row as the statement meets them; a row is returned only when
 ** the read must seek. */
-static int dev_prepare(DevRead *d, sqlite3_stmt **st, const char *sql);
-
 /* dev_steps from the file's pages (d->pr): the same rows in the same
-** order, fed the same way; a seek is the cursor's.  A row of types SQLite
-** would convert is bound into d->conv to be converted as the statement
-** converts it. */
+** order, fed the same way; a seek is the cursor's. */
 static int dev_steps_raw(DevRead *d) {
   ZcPrVal key[2], v[3];
   memset(key, 0, sizeof key);
@@ -357,8 +352,7 @@ static int dev_steps_raw(DevRead *d) {
   while (rc == SQLITE_OK && !zc_pr_eof(d->pr)) {
     if ((rc = zc_pr_row(d->pr, v, 3))) break;
     DevVals r;
-    int conv = !(v[0].type == SQLITE_TEXT && v[1].type == SQLITE_TEXT && v[2].type == SQLITE_INTEGER);
-    if (!conv) {
+    if (v[0].type == SQLITE_TEXT && v[1].type == SQLITE_TEXT && v[2].type == SQLITE_INTEGER) {
       r.dty = r.aty = SQLITE_TEXT;
       r.z = v[0].z;
       r.n = v[0].n;
@@ -366,15 +360,12 @@ static int dev_steps_raw(DevRead *d) {
       r.nat = v[1].n;
       r.id = v[2].i;
     } else {
-      if (!d->conv && (rc = dev_prepare(d, &d->conv, "SELECT ?1, ?2, ?3"))) break;
-      zc_pr_bind(d->conv, v, 3);
-      if ((rc = sqlite3_step(d->conv)) != SQLITE_ROW) break;
-      sqlite3_value *cv[3] = {sqlite3_column_value(d->conv, 0), sqlite3_column_value(d->conv, 1),
-                              sqlite3_column_value(d->conv, 2)};
+      /* other types: SQLite's conversions, as the statement's */
+      sqlite3_value *cv[3];
+      if ((rc = zc_pr_values(d->pr, v, 3, cv))) break;
       dev_vals(&r, cv);
     }
     int k = dev_feed_row(d, &r);
-    if (conv) sqlite3_reset(d->conv);
     if (k < 0) return -k;
     if (k == 1) {
       key[0].z = d->seek;
@@ -446,9 +437,8 @@ static int dev_run(DevRead *d) {
   }
   sqlite3_finalize(d->st);
   sqlite3_finalize(d->look);
-  sqlite3_finalize(d->conv);
   zc_pr_close(d->pr);
-  d->st = d->look = d->conv = NULL;
+  d->st = d->look = NULL;
   d->pr = NULL;
   return rc;
 }

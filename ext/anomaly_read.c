@@ -690,12 +690,11 @@ static int read_rows(Pipe *p, sqlite3_stmt *st) {
 /* The current entry of the file's index (elder_id, served_at, id,
 ** site_id, slot, method, price_fen, device, token, rowid) as a row: read
 ** as it lies when its types are those SQLite gives unconverted (the usual
-** row), else bound into s->prconv so that SQLite converts it exactly as
-** the statement would (*conv: s->prconv is on its row, reset it after). */
-static int raw_row(Scan *s, FeedRow *r, int *conv) {
+** row), else as SQLite's values (zc_pr_values), so that SQLite converts
+** it exactly as the statement would (valid until the cursor's next). */
+static int raw_row(Scan *s, FeedRow *r) {
   ZcPrVal v[10];
   int rc = zc_pr_row(s->pr, v, 10);
-  *conv = 0;
   if (rc) return rc;
   if (v[0].type == SQLITE_INTEGER && v[3].type == SQLITE_INTEGER && v[2].type == SQLITE_INTEGER &&
       v[1].type == SQLITE_TEXT && v[4].type == SQLITE_TEXT && v[5].type == SQLITE_TEXT &&
@@ -715,14 +714,10 @@ static int raw_row(Scan *s, FeedRow *r, int *conv) {
     r->ntok = v[8].type == SQLITE_TEXT ? v[8].n : -1;
     return SQLITE_OK;
   }
-  if (!s->prconv && (rc = scan_prepare(s, &s->prconv, "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7"))) return rc;
   ZcPrVal b[7] = {v[2], v[0], v[3], v[1], v[4], v[5], v[8]};
-  zc_pr_bind(s->prconv, b, 7);
-  if ((rc = sqlite3_step(s->prconv)) != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
   sqlite3_value *cv[7];
-  for (int i = 0; i < 7; i++) cv[i] = sqlite3_column_value(s->prconv, i);
+  if ((rc = zc_pr_values(s->pr, b, 7, cv))) return rc;
   row_of_values(r, cv);
-  *conv = 1;
   return SQLITE_OK;
 }
 
@@ -731,7 +726,7 @@ static int raw_row(Scan *s, FeedRow *r, int *conv) {
 static int read_raw(Pipe *p) {
   Scan *s = p->s;
   ScanFeed *f = s->feed;
-  int rc = SQLITE_OK, conv, k;
+  int rc = SQLITE_OK, k;
   f->p = p;
   f->c = p->c[0];
   f->rows = 0;
@@ -739,13 +734,11 @@ static int read_raw(Pipe *p) {
   if (s->mrow) {
     /* the row the last run stopped on: the cursor is still there */
     FeedRow r;
-    if ((rc = raw_row(s, &r, &conv))) goto fail;
+    if ((rc = raw_row(s, &r))) goto fail;
     s->mrow = 0;
     f->prev = r.elder;
     f->rows = 1;
-    rc = copy_row(f->c, &r);
-    if (conv) sqlite3_reset(s->prconv);
-    if (rc) return rc;
+    if ((rc = copy_row(f->c, &r))) return rc;
     f->c->n++;
     if ((rc = zc_pr_next(s->pr))) goto fail;
   }
@@ -756,10 +749,9 @@ static int read_raw(Pipe *p) {
       break;
     }
     FeedRow r;
-    if ((rc = raw_row(s, &r, &conv))) goto fail;
+    if ((rc = raw_row(s, &r))) goto fail;
     f->stop = FEED_ON;
     k = feed_row(f, &r);
-    if (conv) sqlite3_reset(s->prconv);
     if (k < 0) return f->rc;
     if (k == 1 && f->stop == FEED_SEEK) {
       ZcPrVal key[2];

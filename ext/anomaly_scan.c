@@ -58,7 +58,6 @@ void scan_clear(Scan *s) {
   sqlite3_free(s->rcardb);
   sqlite3_finalize(s->mst);
   zc_pr_close(s->pr);
-  sqlite3_finalize(s->prconv);
   sqlite3_free(s->feed);
   sqlite3_finalize(s->cst_run);
   sqlite3_finalize(s->cst_one);

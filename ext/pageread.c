@@ -44,7 +44,10 @@ typedef struct Level {
 } Level;
 
 struct ZcPr {
+  sqlite3 *db;
   sqlite3_file *fd;
+  sqlite3_stmt *conv;    /* SELECT ?1, ...: zc_pr_values */
+  int nconv;
   sqlite3_stmt *pin;     /* on its row: the read transaction */
   int pgsz, usable;
   unsigned npage;
@@ -498,16 +501,34 @@ int zc_pr_row(ZcPr *c, ZcPrVal *v, int nv) {
   return check_low(c, L->pgno, v, nv);
 }
 
-void zc_pr_bind(sqlite3_stmt *st, const ZcPrVal *v, int n) {
+int zc_pr_values(ZcPr *c, const ZcPrVal *v, int n, sqlite3_value **out) {
+  if (n < 1 || n > 16) return SQLITE_MISUSE;
+  if (c->conv && c->nconv != n) {
+    sqlite3_finalize(c->conv);
+    c->conv = NULL;
+  }
+  if (!c->conv) {
+    char sql[128];
+    int at = snprintf(sql, sizeof sql, "SELECT ?1");
+    for (int j = 2; j <= n; j++) at += snprintf(sql + at, sizeof sql - (size_t)at, ", ?%d", j);
+    int rc = sqlite3_prepare_v2(c->db, sql, -1, &c->conv, NULL);
+    if (rc) return rc;
+    c->nconv = n;
+  }
+  sqlite3_reset(c->conv);
   for (int j = 0; j < n; j++) {
     switch (v[j].type) {
-      case SQLITE_INTEGER: sqlite3_bind_int64(st, j + 1, v[j].i); break;
-      case SQLITE_FLOAT: sqlite3_bind_double(st, j + 1, v[j].r); break;
-      case SQLITE_TEXT: sqlite3_bind_text(st, j + 1, v[j].z, v[j].n, SQLITE_TRANSIENT); break;
-      case SQLITE_BLOB: sqlite3_bind_blob(st, j + 1, v[j].z, v[j].n, SQLITE_TRANSIENT); break;
-      default: sqlite3_bind_null(st, j + 1);
+      case SQLITE_INTEGER: sqlite3_bind_int64(c->conv, j + 1, v[j].i); break;
+      case SQLITE_FLOAT: sqlite3_bind_double(c->conv, j + 1, v[j].r); break;
+      case SQLITE_TEXT: sqlite3_bind_text(c->conv, j + 1, v[j].z, v[j].n, SQLITE_TRANSIENT); break;
+      case SQLITE_BLOB: sqlite3_bind_blob(c->conv, j + 1, v[j].z, v[j].n, SQLITE_TRANSIENT); break;
+      default: sqlite3_bind_null(c->conv, j + 1);
     }
   }
+  int rc = sqlite3_step(c->conv);
+  if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
+  for (int j = 0; j < n; j++) out[j] = sqlite3_column_value(c->conv, j);
+  return SQLITE_OK;
 }
 
 const char *zc_pr_errmsg(const ZcPr *c, int en) { return en ? c->msg : c->msg_zh; }
@@ -592,6 +613,7 @@ ZcPr *zc_pr_open(sqlite3 *db, const char *tbl, const char *idx, const char *cons
   *why = "out of memory";
   if (!c) return NULL;
   memset(c, 0, sizeof *c);
+  c->db = db;
   c->cur = -1;
   c->nfield = ncol + 1;
   /* the read transaction: this statement stays on its row until the close */
@@ -645,6 +667,7 @@ refuse:
 void zc_pr_close(ZcPr *c) {
   if (!c) return;
   sqlite3_finalize(c->pin);
+  sqlite3_finalize(c->conv);
   for (int d = 0; d < PR_MAXDEPTH; d++) sqlite3_free(c->lv[d].pg);
   sqlite3_free(c->buf);
   sqlite3_free(c->ovpg);

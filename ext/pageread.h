@@ -10,7 +10,7 @@
 ** connection sees (zc_pr_open says when), and gives rows in the index's
 ** order with the index's comparisons (BINARY, ascending: checked).  Values
 ** are as stored: nothing is converted; a caller that needs SQLite's
-** conversions binds the row into a statement (zc_pr_bind).
+** conversions asks for the row as SQLite's values (zc_pr_values).
 */
 #ifndef ZC_PAGEREAD_H
 #define ZC_PAGEREAD_H
@@ -49,9 +49,11 @@ int zc_pr_eof(const ZcPr *c);
 /* The current entry's fields: v[0..nv) (nv is ncol + 1: the rowid last).
 ** Text and blobs point into the cursor, valid until it moves. */
 int zc_pr_row(ZcPr *c, ZcPrVal *v, int nv);
-/* Binds v[0..n) as parameters 1..n of st (SQLite then converts them as it
-** would the index's columns). */
-void zc_pr_bind(sqlite3_stmt *st, const ZcPrVal *v, int n);
+/* v[0..n) (n <= 16) as SQLite's own values (*out[0..n)), for a caller
+** that needs SQLite's conversions of them (sqlite3_value_int64 of a text,
+** and so on): bound into a SELECT ?1, ... of the cursor's and stepped.
+** Valid until the next call or the close. */
+int zc_pr_values(ZcPr *c, const ZcPrVal *v, int n, sqlite3_value **out);
 /* What the last error was, in English (en) or Chinese: "page 17: bad
 ** cell", "第 17 页：单元损坏". */
 const char *zc_pr_errmsg(const ZcPr *c, int en);
